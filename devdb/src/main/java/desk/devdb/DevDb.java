@@ -1,0 +1,256 @@
+package desk.devdb;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.h2.mvstore.MVStore;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+
+/**
+ * The dev database: a MongoDB wire-protocol server (mongo-java-server) for development and tests.
+ *
+ * <pre>
+ * java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host 127.0.0.1] [--detached]
+ * </pre>
+ *
+ * <ul>
+ * <li>{@code --backend h2} needs {@code --data-dir}; the data lives in {@code DIR/devdb.mv}, and
+ * every command is committed before it is answered, so an acknowledged write survives kill -9.</li>
+ * <li>{@code --port 0} (the default) picks a free port. Once listening, exactly one line goes to
+ * stdout: {@code DEVDB READY port=N}. Everything else goes to stderr.</li>
+ * <li>SIGTERM / SIGINT close the server and the store and exit 0. So does end of file on stdin
+ * (the parent died), unless {@code --detached} is given.</li>
+ * </ul>
+ * Exit codes: 0 clean shutdown, 1 failed to start, 2 bad command line.
+ */
+public final class DevDb {
+
+    /** MongoDB 6.0, wire version 17: the mongodb 7.x driver refuses servers below wire 9. */
+    private enum Version implements MongoVersion {
+        MONGO_6_0(List.of(6, 0, 0), 17);
+
+        private final List<Integer> versionArray;
+        private final int wireVersion;
+
+        Version(List<Integer> versionArray, int wireVersion) {
+            this.versionArray = versionArray;
+            this.wireVersion = wireVersion;
+        }
+
+        @Override
+        public List<Integer> getVersionArray() {
+            return versionArray;
+        }
+
+        @Override
+        public int getWireVersion() {
+            return wireVersion;
+        }
+    }
+
+    /** H2 backend that commits the store after every command, before the reply is sent. */
+    private static final class DurableH2Backend extends H2Backend {
+        DurableH2Backend(MVStore store) {
+            super(store);
+        }
+
+        @Override
+        public void close() {
+            int ms = Integer.getInteger("devdb.tmp.closeCompact", -2);
+            long t0 = System.nanoTime();
+            if (ms != -2) getMvStore().close(ms);
+            System.err.println("devdb: tmp close took " + (System.nanoTime() - t0) / 1000000 + " ms");
+            super.close();
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            try {
+                return super.handleCommand(channel, database, command, query);
+            } finally {
+                // A no-op when nothing changed; also runs when the command failed half-way
+                // (e.g. insertMany stopped by a duplicate key), since its earlier writes stand.
+                getMvStore().commit();
+            }
+        }
+    }
+
+    private static final String USAGE =
+        "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]";
+
+    private static volatile int exitCode = 0;
+
+    private DevDb() {
+    }
+
+    public static void main(String[] args) {
+        quietLogging();
+
+        String backendName = null;
+        String dataDir = null;
+        String host = "127.0.0.1";
+        int port = 0;
+        boolean detached = false;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                String value = null;
+                int eq = arg.indexOf('=');
+                if (arg.startsWith("--") && eq > 0) {
+                    value = arg.substring(eq + 1);
+                    arg = arg.substring(0, eq);
+                }
+                switch (arg) {
+                    case "--detached" -> detached = true;
+                    case "--help", "-h" -> {
+                        System.err.println(USAGE);
+                        System.exit(0);
+                    }
+                    case "--backend", "--data-dir", "--port", "--host" -> {
+                        if (value == null) {
+                            if (i + 1 >= args.length) {
+                                throw new IllegalArgumentException(arg + " needs a value");
+                            }
+                            value = args[++i];
+                        }
+                        switch (arg) {
+                            case "--backend" -> backendName = value;
+                            case "--data-dir" -> dataDir = value;
+                            case "--host" -> host = value;
+                            default -> {
+                                port = Integer.parseInt(value);
+                                if (port < 0 || port > 65535) {
+                                    throw new IllegalArgumentException("--port out of range: " + value);
+                                }
+                            }
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
+                }
+            }
+            if (backendName == null) {
+                throw new IllegalArgumentException("--backend is required");
+            }
+            if (!backendName.equals("memory") && !backendName.equals("h2")) {
+                throw new IllegalArgumentException("--backend must be memory or h2, not " + backendName);
+            }
+            if (backendName.equals("h2") && (dataDir == null || dataDir.isBlank())) {
+                throw new IllegalArgumentException("--backend h2 needs --data-dir");
+            }
+        } catch (IllegalArgumentException e) { // NumberFormatException included
+            System.err.println("devdb: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+
+        MongoBackend backend;
+        String description;
+        try {
+            if (backendName.equals("h2")) {
+                Path dir = Path.of(dataDir).toAbsolutePath();
+                Files.createDirectories(dir);
+                Path file = dir.resolve("devdb.mv");
+                MVStore.Builder b = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled();
+                int pss = Integer.getInteger("devdb.tmp.pageSplitSize", 0);
+                if (pss > 0) b.pageSplitSize(pss);
+                MVStore store = b.open();
+                int delay = Integer.getInteger("devdb.tmp.autoCommitDelay", 0);
+                if (delay > 0) store.setAutoCommitDelay(delay);
+                int ret = Integer.getInteger("devdb.tmp.retention", -2);
+                if (ret != -2) store.setRetentionTime(ret);
+                backend = new DurableH2Backend(store);
+                description = "h2 " + file;
+            } else {
+                backend = new MemoryBackend();
+                description = "memory";
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("devdb: cannot open the " + backendName + " backend"
+                + (dataDir != null ? " in " + dataDir : "") + ": " + e);
+            System.exit(1);
+            return;
+        }
+        backend.version(Version.MONGO_6_0);
+
+        MongoServer server = new MongoServer(backend);
+        InetSocketAddress address;
+        try {
+            // One acceptor thread; netty's default worker count (2 per core).
+            server.bind(new InetSocketAddress(host, port), 1, 0);
+            address = server.getLocalAddress();
+        } catch (RuntimeException e) {
+            System.err.println("devdb: cannot listen on " + host + ":" + port + ": " + e);
+            try {
+                backend.close();
+            } catch (RuntimeException closeError) {
+                System.err.println("devdb: closing the backend failed too: " + closeError);
+            }
+            System.exit(1);
+            return;
+        }
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int code = exitCode;
+            try {
+                server.shutdownNow(); // closes the clients, the event loops, then the backend (and the H2 store)
+            } catch (Throwable t) {
+                System.err.println("devdb: shutdown failed: " + t);
+                code = 1;
+            }
+            System.err.flush();
+            System.out.flush();
+            // A JVM ended by SIGTERM/SIGINT would exit 143/130; a clean shutdown is 0.
+            Runtime.getRuntime().halt(code);
+        }, "devdb-shutdown"));
+
+        System.err.println("devdb: " + description + " listening on " + address.getHostString() + ":" + address.getPort()
+            + (detached ? " (detached)" : ""));
+        System.out.println("DEVDB READY port=" + address.getPort());
+        System.out.flush();
+
+        if (!detached) {
+            Thread watcher = new Thread(() -> {
+                InputStream in = System.in;
+                byte[] buffer = new byte[512];
+                try {
+                    while (in.read(buffer) >= 0) {
+                        // discard; only end of file matters
+                    }
+                } catch (IOException e) {
+                    // treated as end of file
+                }
+                System.err.println("devdb: stdin closed (parent gone), shutting down");
+                System.exit(0);
+            }, "devdb-stdin-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
+    }
+
+    /** slf4j-simple at warn level on stderr, unless the caller set its own -D properties. */
+    private static void quietLogging() {
+        setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        setDefault("org.slf4j.simpleLogger.logFile", "System.err");
+        setDefault("org.slf4j.simpleLogger.showDateTime", "true");
+        setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+        setDefault("org.slf4j.simpleLogger.showShortLogName", "true");
+    }
+
+    private static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

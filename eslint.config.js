@@ -1,0 +1,45 @@
+// Layer boundaries are enforced here (see README "Architecture"): the domain layer never
+// sees a transport (express, socket.io) or the scheduler (agenda).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const transportModules = ['express', 'express-*', 'socket.io', 'socket.io-*', 'agenda', '@agendajs/*', 'passport', 'passport-*'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'devdb/target/**', 'data/**', 'public/vendor/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'off',
+    },
+  },
+  {
+    files: ['server/domain/**/*.ts', 'models/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: transportModules, message: 'The domain layer and models stay free of transports and the scheduler.' },
+            { group: ['**/http/**', '**/realtime/**', '**/jobs/**'], message: 'The domain layer does not import adapters.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['public/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setTimeout: 'readonly', console: 'readonly', Intl: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', navigator: 'readonly', location: 'readonly', CustomEvent: 'readonly', HTMLElement: 'readonly' } },
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['test/**/*.cjs', 'eslint.config.js'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

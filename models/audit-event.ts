@@ -1,0 +1,20 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+
+/** Append-only record of security-relevant actions (who, what, when, tenant, ip). */
+const auditEventSchema = new Schema({
+  at: { type: Date, required: true, default: () => new Date() },
+  action: { type: String, required: true },
+  tenantId: tenantRef({ nullable: true }),
+  actorId: { type: 'ObjectId', ref: 'User', default: null },
+  actorEmail: { type: String, default: null },
+  targetId: { type: 'ObjectId', default: null },
+  targetLabel: { type: String, default: null },
+  ip: { type: String, default: null },
+  requestId: { type: String, default: null },
+  details: { type: Schema.Types.Mixed, default: {} },
+});
+auditEventSchema.plugin(tenantScopePlugin);
+
+export type AuditEventAttrs = InferSchemaType<typeof auditEventSchema>;
+export const AuditEvent = mongoose.model('AuditEvent', auditEventSchema);

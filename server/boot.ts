@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Agenda } from 'agenda';
+import mongoose from 'mongoose';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { configureLinks } from './domain/auth/invitations.js';
+import { closeMailer, configureMailer } from './domain/mail/mailer.js';
+import { createApp } from './http/app.js';
+import { createSessionStore } from './http/auth/sessions.js';
+import { isEmpty, seedDemo } from './seed/demo.js';
+import { createScheduler } from '../jobs/scheduler.js';
+import { registerMaintenanceJobs } from '../jobs/maintenance.js';
+import { systemCtx } from './domain/context.js';
+
+export interface Portal {
+  url: string;
+  server: Server;
+  db: Database;
+  agenda: Agenda | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start everything in order (database, seed, jobs, HTTP) and return one `stop` that undoes
+ * it in reverse: stop accepting, finish in-flight requests, stop jobs, close the database.
+ */
+export async function startPortal(config: Config, log: Logger): Promise<Portal> {
+  const db = await openDatabase(config, log);
+  configureMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ component: 'mail' }) });
+
+  if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {
+    await seedDemo(systemCtx(log, 'seed'));
+    log.info('empty embedded database: demo data seeded (SEED_DEMO=false to skip)');
+  }
+
+  let agenda: Agenda | null = null;
+  const client = mongoose.connection.getClient();
+  const mongoDb = mongoose.connection.db;
+  if (!mongoDb) throw new Error('database not connected');
+  if (config.jobsEnabled) {
+    agenda = createScheduler({ db: mongoDb, log: log.child({ component: 'jobs' }), name: `portal-${process.pid}` });
+    await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }));
+    await agenda.start();
+  }
+
+  const sessionStore = createSessionStore(client, mongoDb.databaseName);
+  const app = createApp({ config, log, sessionStore, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+  // PORT=0 (tests) only learns its port now; links must point at it.
+  configureLinks({ publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(grace);
+      if (agenda) await agenda.stop();
+      await sessionStore.close().catch(() => undefined);
+      closeMailer();
+      await db.close();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  log.info({ url }, 'portal listening');
+  return { url, server, db, agenda, stop };
+}

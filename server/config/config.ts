@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { configSchema } from './schema.js';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  publicUrl: string;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  seedDemo: boolean;
+  sessionSecret: string;
+  trustProxy: string | undefined;
+  logLevel: string;
+  logPretty: boolean;
+  defaultLocale: 'en' | 'it' | 'da';
+  defaultTimeZone: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  redisUrl: string | undefined;
+  shutdownTimeoutMs: number;
+  jobsEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Read and validate the environment once, at start-up. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const raw = parsed.data;
+  const problems: string[] = [];
+  if (!isTimeZone(raw.DEFAULT_TIME_ZONE)) problems.push(`DEFAULT_TIME_ZONE: unknown time zone ${raw.DEFAULT_TIME_ZONE}`);
+  if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: raw.NODE_ENV,
+    host: raw.HOST,
+    port: raw.PORT,
+    publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ''),
+    mongodbUri: raw.MONGODB_URI,
+    dataDir: raw.DATA_DIR,
+    seedDemo: raw.SEED_DEMO,
+    // Outside production a per-process secret is fine: sessions then end with the process.
+    sessionSecret: raw.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    trustProxy: raw.TRUST_PROXY,
+    logLevel: raw.LOG_LEVEL,
+    logPretty: raw.LOG_PRETTY,
+    defaultLocale: raw.DEFAULT_LOCALE,
+    defaultTimeZone: raw.DEFAULT_TIME_ZONE,
+    smtpUrl: raw.SMTP_URL,
+    mailFrom: raw.MAIL_FROM,
+    redisUrl: raw.REDIS_URL,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    jobsEnabled: raw.JOBS_ENABLED,
+  });
+}
+
+/** Rows of the README configuration table. */
+export function describeConfig(): Array<{ name: string; description: string; default: string }> {
+  return Object.entries(configSchema.shape).map(([name, field]) => {
+    const f = field as z.ZodType;
+    let def = '';
+    const parsed = (f as z.ZodType).safeParse(undefined);
+    if (parsed.success && parsed.data !== undefined) def = String(parsed.data);
+    return { name, description: f.description ?? '', default: def };
+  });
+}

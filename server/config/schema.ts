@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every setting the portal reads from the environment. The README's configuration table is
+ * generated from the `describe()` texts, so keep them short and true.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Run mode.'),
+  HOST: z.string().default('0.0.0.0').describe('Interface the HTTP server binds.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port (0 picks a free one).'),
+  PUBLIC_URL: z.url().optional().describe('Address users reach the portal at, used in mail links (default http://localhost:PORT).'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional()
+    .describe('MongoDB to use. Unset: start the embedded engine (H2 backend under DATA_DIR).'),
+  DATA_DIR: z.string().default('data').describe('Where the embedded engine keeps its files.'),
+  SEED_DEMO: bool.default(true).describe('Seed the demo data when the embedded database is empty.'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret that signs session cookies. Required in production.'),
+  TRUST_PROXY: z.string().optional().describe("Express 'trust proxy' setting when behind a TLS-terminating proxy (e.g. 1 or loopback)."),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  LOG_PRETTY: bool.default(false).describe('Human-readable logs (development).'),
+  DEFAULT_LOCALE: z.enum(['en', 'it', 'da']).default('en').describe('Locale when neither user nor tenant has one.'),
+  DEFAULT_TIME_ZONE: z.string().default('Europe/Rome').describe('Time zone for provider-wide pages.'),
+  SMTP_URL: z.string().optional().describe('Outgoing mail server, e.g. smtp://user:pass@host:587. Unset: mail is written to the log.'),
+  MAIL_FROM: z.string().default('Backoffice Desk <no-reply@backoffice-desk.local>').describe('Sender of outgoing mail.'),
+  REDIS_URL: z.string().optional().describe('Redis for the socket.io adapter when several portal nodes run.'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
+  JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,517 @@
+/**
+ * The embedded dev database: mongo-java-server (devdb/, built into devdb/target/devdb.jar) run as a
+ * child process when MONGODB_URI is not set.
+ *
+ * - `ensureEngineJar` builds the jar with Maven when it is missing or older than its sources.
+ * - `startEmbeddedEngine` starts `java -jar devdb.jar` and waits for its `DEVDB READY port=N` line.
+ *   The child's stdin is a pipe that this process keeps open: when this process dies, however it
+ *   dies, the engine sees end of file and shuts down cleanly. The child does not keep this
+ *   process alive (its handles are unref'd), so call `stop()` to end it on purpose.
+ * - With the h2 backend and a data dir, an engine already running on that data dir (found through
+ *   `DATA_DIR/devdb.json`) is reused, not started twice: the seed or the CLI run beside the portal
+ *   share its engine. H2 locks its file, so two engines on one data dir cannot both run anyway.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+
+export interface EmbeddedEngine {
+  uri: string;
+  port: number;
+  /** false when an engine started by another process was reused: stop() then does nothing. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedEngineOptions {
+  backend: 'memory' | 'h2';
+  /** Required for h2: the data lives in DATA_DIR/devdb.mv. */
+  dataDir?: string;
+  /** 0 or absent: a free ephemeral port. */
+  port?: number;
+  log: Logger;
+  dbName?: string;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+const BUILD_TIMEOUT_MS = 10 * 60_000;
+const STATE_FILE = 'devdb.json';
+const STDERR_TAIL_CHARS = 4000;
+const DEFAULT_DB_NAME = 'backoffice_desk';
+
+/**
+ * JVM flags: a small footprint for a dev database (one serial GC thread, bounded heap, smaller
+ * thread stacks) and fast start (C1 only: startup matters more than peak speed here).
+ */
+export const ENGINE_JVM_FLAGS: readonly string[] = [
+  '-XX:+UseSerialGC',
+  '-Xms32m',
+  '-Xmx512m',
+  '-Xss512k',
+  '-XX:TieredStopAtLevel=1',
+  '-XX:MaxDirectMemorySize=128m',
+  '-XX:+ExitOnOutOfMemoryError',
+];
+
+/** The folder holding package.json and devdb/pom.xml, from server/db/ (tsx) or dist/server/db/. */
+function findProjectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'devdb', 'pom.xml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(
+        `embedded engine: no project root (a folder with package.json and devdb/pom.xml) above ${fileURLToPath(import.meta.url)}`,
+      );
+    }
+    dir = parent;
+  }
+}
+
+function javaCommand(): string {
+  const home = process.env['JAVA_HOME'];
+  if (home) {
+    const candidate = join(home, 'bin', process.platform === 'win32' ? 'java.exe' : 'java');
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'java';
+}
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Runs a command to completion, collecting stdout and stderr together. Rejects on spawn errors. */
+function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > 64_000) output = output.slice(-32_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolvePromise({ code, signal, output }));
+  });
+}
+
+function isMissingCommand(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+async function requireTool(command: string, args: string[], what: string, cwd: string): Promise<void> {
+  try {
+    const result = await run(command, args, cwd, 60_000);
+    if (result.code !== 0) {
+      throw new Error(
+        `embedded engine: '${command} ${args.join(' ')}' failed (exit ${result.code}): ${tail(result.output, 1000)}`,
+      );
+    }
+  } catch (error) {
+    if (isMissingCommand(error)) {
+      throw new Error(
+        `embedded engine: '${command}' was not found on PATH; ${what} is needed to build and run the dev database ` +
+          `(devdb/). Install it (Debian: apt-get install -y openjdk-17-jdk-headless maven) or set MONGODB_URI ` +
+          `to use a real MongoDB.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+async function newestMtime(path: string): Promise<number> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs;
+  for (const entry of await readdir(path)) {
+    newest = Math.max(newest, await newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+async function jarIsFresh(root: string, jar: string): Promise<boolean> {
+  let jarTime: number;
+  try {
+    jarTime = (await stat(jar)).mtimeMs;
+  } catch {
+    return false;
+  }
+  const sourceTime = Math.max(
+    await newestMtime(join(root, 'devdb', 'pom.xml')),
+    await newestMtime(join(root, 'devdb', 'src')),
+  );
+  return jarTime >= sourceTime;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+}
+
+function tail(text: string, chars: number): string {
+  const trimmed = text.trim();
+  return trimmed.length <= chars ? trimmed : `…${trimmed.slice(-chars)}`;
+}
+
+/**
+ * A lock between processes (two test runs, the portal and the seed) so that only one runs Maven
+ * at a time: mkdir is atomic. A lock older than the build timeout is taken as abandoned.
+ */
+async function withBuildLock<T>(lockDir: string, log: Logger, body: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(lockDir), { recursive: true });
+  let announced = false;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        const age = Date.now() - (await stat(lockDir)).mtimeMs;
+        if (age > BUILD_TIMEOUT_MS) {
+          log.warn({ lockDir }, 'embedded engine: removing an abandoned build lock');
+          await rm(lockDir, { recursive: true, force: true });
+          continue;
+        }
+      } catch {
+        continue; // the lock went away between mkdir and stat
+      }
+      if (!announced) {
+        log.info({ lockDir }, 'embedded engine: another process is building the engine jar; waiting');
+        announced = true;
+      }
+      await sleep(500);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+let buildInFlight: Promise<string> | undefined;
+
+/**
+ * The path of devdb/target/devdb.jar, built first (`mvn -q -B -f devdb/pom.xml package -DskipTests`)
+ * when it is missing or older than devdb/pom.xml or anything under devdb/src.
+ */
+export async function ensureEngineJar(log: Logger): Promise<string> {
+  const root = findProjectRoot();
+  const jar = join(root, 'devdb', 'target', 'devdb.jar');
+  if (await jarIsFresh(root, jar)) return jar;
+  buildInFlight ??= (async () => {
+    try {
+      return await withBuildLock(join(root, 'devdb', 'target', '.devdb-build.lock'), log, async () => {
+        if (await jarIsFresh(root, jar)) return jar; // another process built it while we waited
+        await requireTool(javaCommand(), ['-version'], 'Java 17 (a JDK)', root);
+        await requireTool('mvn', ['-v'], 'Maven 3', root);
+        log.info(
+          { jar },
+          'embedded engine: building the engine jar with Maven (the first build downloads its dependencies)',
+        );
+        const started = Date.now();
+        const pom = join(root, 'devdb', 'pom.xml');
+        const result = await run(
+          'mvn',
+          ['-q', '-B', '-f', pom, 'package', '-DskipTests'],
+          root,
+          BUILD_TIMEOUT_MS,
+        );
+        if (result.code !== 0 || !existsSync(jar)) {
+          throw new Error(
+            `embedded engine: 'mvn -q -B -f devdb/pom.xml package -DskipTests' failed ` +
+              `(${result.signal ? `signal ${result.signal}` : `exit ${result.code}`}):\n${tail(result.output, STDERR_TAIL_CHARS)}`,
+          );
+        }
+        log.info({ jar, ms: Date.now() - started }, 'embedded engine: jar built');
+        return jar;
+      });
+    } finally {
+      buildInFlight = undefined;
+    }
+  })();
+  return buildInFlight;
+}
+
+interface EngineState {
+  pid: number;
+  port: number;
+}
+
+async function readState(file: string): Promise<EngineState | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (parsed && typeof parsed === 'object') {
+      const { pid, port } = parsed as Record<string, unknown>;
+      if (Number.isInteger(pid) && Number.isInteger(port))
+        return { pid: pid as number, port: port as number };
+    }
+  } catch {
+    // missing or unreadable: no state
+  }
+  return undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function portAnswers(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolvePromise(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function uriFor(port: number, dbName: string): string {
+  return `mongodb://127.0.0.1:${port}/${dbName}`;
+}
+
+/** A running engine recorded in DATA_DIR/devdb.json, or undefined (a stale file is removed). */
+async function findRunningEngine(stateFile: string, log: Logger): Promise<EngineState | undefined> {
+  const state = await readState(stateFile);
+  if (!state) return undefined;
+  if (pidAlive(state.pid) && (await portAnswers(state.port))) return state;
+  log.debug(
+    { stateFile, enginePid: state.pid, port: state.port },
+    'embedded engine: removing a stale state file',
+  );
+  await rm(stateFile, { force: true });
+  return undefined;
+}
+
+function reused(state: EngineState, dbName: string, dataDir: string, log: Logger): EmbeddedEngine {
+  log.info(
+    { pid: state.pid, port: state.port, dataDir },
+    'embedded engine: reusing the engine already running on this data dir',
+  );
+  return { uri: uriFor(state.port, dbName), port: state.port, owned: false, stop: async () => {} };
+}
+
+/** unref() a child process and its pipes, so that they do not keep this process alive. */
+function detachFromEventLoop(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+}
+
+/** Starts the engine (or, for h2 with a data dir, reuses the one running on that data dir). */
+export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Promise<EmbeddedEngine> {
+  const { backend, log } = opts;
+  const dbName = opts.dbName ?? DEFAULT_DB_NAME;
+  const port = opts.port ?? 0;
+  if (backend === 'h2' && !opts.dataDir) throw new Error('embedded engine: the h2 backend needs a dataDir');
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  const stateFile = backend === 'h2' && dataDir ? join(dataDir, STATE_FILE) : undefined;
+
+  if (stateFile && dataDir) {
+    const running = await findRunningEngine(stateFile, log);
+    if (running) return reused(running, dbName, dataDir, log);
+  }
+
+  const jar = await ensureEngineJar(log);
+  const root = findProjectRoot();
+  try {
+    return await launch({ jar, root, backend, dataDir, port, dbName, stateFile, log });
+  } catch (error) {
+    // Another process may have started an engine on this data dir at the same moment: H2 then
+    // refuses to open the locked file. Use that engine once it has published its state.
+    if (stateFile && dataDir && /lock/i.test((error as Error).message)) {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const running = await findRunningEngine(stateFile, log);
+        if (running) return reused(running, dbName, dataDir, log);
+        await sleep(250);
+      }
+    }
+    throw error;
+  }
+}
+
+interface LaunchOptions {
+  jar: string;
+  root: string;
+  backend: 'memory' | 'h2';
+  dataDir: string | undefined;
+  port: number;
+  dbName: string;
+  stateFile: string | undefined;
+  log: Logger;
+}
+
+async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
+  const { log } = o;
+  const args = [
+    ...ENGINE_JVM_FLAGS,
+    '-jar',
+    o.jar,
+    '--backend',
+    o.backend,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+  ];
+  if (o.dataDir) args.push('--data-dir', o.dataDir);
+  const started = Date.now();
+  const child = spawn(javaCommand(), args, { cwd: o.root, stdio: ['pipe', 'pipe', 'pipe'] });
+
+  let stderrTail = '';
+  let stderrPartial = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    const lines = (stderrPartial + chunk).split('\n');
+    stderrPartial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      if (line.startsWith('devdb: ')) log.info({ enginePid: child.pid }, line);
+      else log.warn({ enginePid: child.pid }, `engine: ${line}`);
+    }
+  });
+  // An EPIPE on stdin (the engine gone) must not crash this process.
+  child.stdin.on('error', () => {});
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => {
+    child.once('exit', (code, signal) => resolvePromise({ code, signal }));
+  });
+
+  let actualPort: number;
+  try {
+    actualPort = await new Promise<number>((resolvePromise, reject) => {
+      let stdoutBuffer = '';
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `embedded engine: not ready after ${READY_TIMEOUT_MS / 1000} s; stderr:\n${tail(stderrTail, STDERR_TAIL_CHARS)}`,
+          ),
+        );
+      }, READY_TIMEOUT_MS);
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdoutBuffer += chunk;
+        const match = /^DEVDB READY port=(\d+)\r?$/m.exec(stdoutBuffer);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          stdoutBuffer = '';
+          resolvePromise(Number(match[1]));
+        } else if (stdoutBuffer.length > 64_000) {
+          stdoutBuffer = stdoutBuffer.slice(-1000);
+        }
+      });
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(
+          isMissingCommand(error)
+            ? new Error(
+                `embedded engine: '${javaCommand()}' was not found; install Java 17 (Debian: apt-get install -y openjdk-17-jdk-headless) or set MONGODB_URI`,
+                { cause: error },
+              )
+            : error,
+        );
+      });
+      exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        // Give the last stderr chunk a moment to arrive.
+        setTimeout(() => {
+          reject(
+            new Error(
+              `embedded engine: exited before it was ready (${signal ? `signal ${signal}` : `exit ${code}`}); stderr:\n${tail(stderrTail, STDERR_TAIL_CHARS)}`,
+            ),
+          );
+        }, 50);
+      });
+    });
+  } catch (error) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw error;
+  }
+
+  const pid = child.pid ?? 0;
+  log.info(
+    { enginePid: pid, port: actualPort, backend: o.backend, dataDir: o.dataDir, ms: Date.now() - started },
+    'embedded engine: ready',
+  );
+
+  if (o.stateFile) {
+    const temp = `${o.stateFile}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify({ pid, port: actualPort })}\n`);
+    await rename(temp, o.stateFile);
+  }
+
+  let stopping = false;
+  const removeStateIfOurs = async (): Promise<void> => {
+    if (!o.stateFile) return;
+    const state = await readState(o.stateFile);
+    if (state?.pid === pid) await rm(o.stateFile, { force: true });
+  };
+  exited.then(({ code, signal }) => {
+    if (!stopping) {
+      log.error(
+        { pid, code, signal, stderr: tail(stderrTail, 1000) },
+        'embedded engine: exited unexpectedly',
+      );
+      removeStateIfOurs().catch(() => {});
+    }
+  });
+
+  detachFromEventLoop(child);
+
+  let stopPromise: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopPromise ??= (async () => {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          exited.then(() => false),
+          new Promise<boolean>((resolvePromise) => {
+            timer = setTimeout(() => resolvePromise(true), STOP_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) {
+          log.warn(
+            { enginePid: pid },
+            `embedded engine: no exit ${STOP_GRACE_MS / 1000} s after SIGTERM; killing it`,
+          );
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      const { code, signal } = await exited;
+      log.info({ enginePid: pid, code, signal }, 'embedded engine: stopped');
+      await removeStateIfOurs();
+    })();
+    return stopPromise;
+  };
+
+  return { uri: uriFor(actualPort, o.dbName), port: actualPort, owned: true, stop };
+}

@@ -1,0 +1,36 @@
+import type { Role } from '../../../models/user.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Actor, Ctx } from '../context.js';
+
+/** What each role may do. Navigation, routes and domain checks all read this one table. */
+export const permissions = {
+  'tenants.manage': ['admin'],
+  'staff.manage': ['admin'],
+  'audit.read': ['admin'],
+  'jobs.read': ['admin'],
+  'team.manage': ['client_admin'],
+  'tokens.manage': ['client_admin'],
+  'tickets.open': ['client_user', 'client_admin'],
+  'queues.work': ['operator', 'team_lead', 'admin'],
+  'queues.manage': ['team_lead', 'admin'],
+  'reports.read': ['account_manager', 'team_lead', 'admin', 'client_admin'],
+  'sla.manage': ['account_manager', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissions;
+
+export function can(actor: Actor, permission: Permission): boolean {
+  if (actor.kind === 'system') return true;
+  if (actor.kind === 'anonymous') return false;
+  return (permissions[permission] as readonly Role[]).includes(actor.role);
+}
+
+/** Throws `forbidden` unless the context's actor holds the permission. */
+export function requirePermission(ctx: Ctx, permission: Permission): void {
+  if (ctx.actor.kind === 'anonymous') throw new AppError('unauthenticated', 'sign in first');
+  if (!can(ctx.actor, permission)) throw new AppError('forbidden', `missing permission ${permission}`);
+}
+
+export function permissionsOf(actor: Actor): Permission[] {
+  return (Object.keys(permissions) as Permission[]).filter((p) => can(actor, p));
+}

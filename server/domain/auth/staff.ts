@@ -1,0 +1,139 @@
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import { Provider } from '../../../models/provider.js';
+import { Tenant } from '../../../models/tenant.js';
+import { staffRoles, User, type UserDoc } from '../../../models/user.js';
+import { AppError, notFound } from '../../errors/app-error.js';
+import { isLocale, type Locale } from '../../i18n/i18n.js';
+import type { Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
+import { recordAudit } from './audit.js';
+import { sendInvitation } from './invitations.js';
+import { hashPassword, passwordRules } from './passwords.js';
+import { requirePermission } from './policy.js';
+
+const objectId = z.string().refine((v) => Types.ObjectId.isValid(v), { params: { key: 'unknown' } });
+
+export const staffInputSchema = z.object({
+  name: z.string().trim().min(2).max(120),
+  email: z.email().max(254).transform((v) => v.toLowerCase()),
+  role: z.enum(staffRoles),
+  tenantIds: z
+    .union([objectId, z.array(objectId)])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+  locale: z.enum(['en', 'it', 'da', '']).optional().transform((v) => (v ? v : null)),
+});
+export type StaffInput = z.infer<typeof staffInputSchema>;
+
+const staffFilter = { tenantId: null, role: { $in: [...staffRoles] } };
+
+export async function listStaff(ctx: Ctx) {
+  requirePermission(ctx, 'staff.manage');
+  return User.find(staffFilter).sort({ name: 1 }).lean();
+}
+
+export async function getStaff(ctx: Ctx, id: string) {
+  requirePermission(ctx, 'staff.manage');
+  if (!Types.ObjectId.isValid(id)) throw notFound('user');
+  const user = await User.findOne({ ...staffFilter, _id: id }).lean();
+  if (!user) throw notFound('user');
+  return user;
+}
+
+async function assertTenantsExist(ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  const found = await Tenant.countDocuments({ _id: { $in: ids } });
+  if (found !== new Set(ids).size) {
+    throw new AppError('validation', 'unknown tenant', { fields: [{ path: 'tenantIds', key: 'validation.unknown' }] });
+  }
+}
+
+async function providerLocale(): Promise<{ name: string; locale: Locale }> {
+  const provider = await Provider.findOne({ key: 'provider' }).lean();
+  return { name: provider?.name ?? 'Backoffice Desk', locale: provider && isLocale(provider.locale) ? provider.locale : 'en' };
+}
+
+/** Create a staff member; they get an invitation mail, or a password from the command line. */
+export async function createStaff(ctx: Ctx, input: StaffInput, options: { password?: string } = {}): Promise<UserDoc> {
+  requirePermission(ctx, 'staff.manage');
+  const tenantIds = input.role === 'admin' ? [] : input.tenantIds;
+  await assertTenantsExist(tenantIds);
+  if (options.password !== undefined && options.password.length < passwordRules.min) {
+    throw new AppError('validation', 'password too short', { fields: [{ path: 'password', key: 'validation.too_small', params: { min: passwordRules.min } }] });
+  }
+  const user = await User.create({
+    name: input.name,
+    email: input.email,
+    role: input.role,
+    tenantIds,
+    tenantId: null,
+    locale: input.locale,
+    status: options.password ? 'active' : 'invited',
+    passwordHash: options.password ? await hashPassword(options.password) : null,
+  });
+  await recordAudit(ctx, { action: 'user.created', targetId: user.id as string, targetLabel: user.email, details: { role: user.role, tenantIds } });
+  if (!options.password) {
+    const provider = await providerLocale();
+    await sendInvitation(ctx, user, isLocale(input.locale) ? input.locale : provider.locale, provider.name);
+  }
+  return user;
+}
+
+/** Change name, role, locale and tenant assignments; role and assignment changes are audited. */
+export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 'email'>) {
+  const before = await getStaff(ctx, id);
+  const tenantIds = input.role === 'admin' ? [] : input.tenantIds;
+  await assertTenantsExist(tenantIds);
+  const after = await User.findOneAndUpdate(
+    { ...staffFilter, _id: id },
+    { $set: { name: input.name, role: input.role, tenantIds, locale: input.locale } },
+    { returnDocument: 'after', runValidators: true },
+  ).lean();
+  if (!after) throw notFound('user');
+  if (before.role !== after.role) {
+    await recordAudit(ctx, { action: 'user.role_changed', targetId: id, targetLabel: after.email, details: { from: before.role, to: after.role } });
+  }
+  const beforeIds = before.tenantIds.map(String).sort();
+  const afterIds = after.tenantIds.map(String).sort();
+  if (beforeIds.join() !== afterIds.join()) {
+    await recordAudit(ctx, { action: 'user.assignments_changed', targetId: id, targetLabel: after.email, details: { from: beforeIds, to: afterIds } });
+  }
+  if (before.name !== after.name || before.locale !== after.locale) {
+    await recordAudit(ctx, { action: 'user.updated', targetId: id, targetLabel: after.email });
+  }
+  return after;
+}
+
+/**
+ * Enable or disable an account. Disabling bumps the session version, so every session of
+ * that user is refused on its next request, and the real-time layer drops their sockets.
+ */
+export async function setUserStatus(ctx: Ctx, filter: Record<string, unknown>, status: 'active' | 'disabled') {
+  if (ctx.actor.kind === 'user' && String(filter._id) === ctx.actor.userId) {
+    throw new AppError('conflict', 'cannot change own status', { messageKey: 'users.cannot_disable_self' });
+  }
+  const update = status === 'disabled' ? { $set: { status }, $inc: { sessionVersion: 1 } } : { $set: { status } };
+  const user = await User.findOneAndUpdate({ ...filter, status: status === 'disabled' ? { $ne: 'disabled' } : 'disabled' }, update, {
+    returnDocument: 'after',
+  }).lean();
+  if (!user) {
+    const exists = await User.exists(filter);
+    if (!exists) throw notFound('user');
+    return null;
+  }
+  await recordAudit(ctx, {
+    action: status === 'disabled' ? 'user.disabled' : 'user.enabled',
+    tenantId: user.tenantId ? String(user.tenantId) : null,
+    targetId: String(user._id),
+    targetLabel: user.email,
+  });
+  if (status === 'disabled') domainEvents.emit('user.sessions_revoked', { userId: String(user._id) });
+  return user;
+}
+
+export async function setStaffStatus(ctx: Ctx, id: string, status: 'active' | 'disabled') {
+  requirePermission(ctx, 'staff.manage');
+  if (!Types.ObjectId.isValid(id)) throw notFound('user');
+  return setUserStatus(ctx, { ...staffFilter, _id: new Types.ObjectId(id) }, status);
+}

@@ -1,0 +1,22 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Domain events, raised after a change is stored. Adapters subscribe (the real-time layer
+ * pushes them to sockets, disconnects disabled users); the domain never knows who listens.
+ */
+export interface DomainEvents {
+  'user.sessions_revoked': { userId: string };
+}
+
+class TypedBus {
+  private readonly emitter = new EventEmitter();
+  emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+  on<K extends keyof DomainEvents>(name: K, listener: (payload: DomainEvents[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}
+
+export const domainEvents = new TypedBus();

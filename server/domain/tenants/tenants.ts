@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { Tenant, tenantStatuses } from '../../../models/tenant.js';
+import { AppError, notFound } from '../../errors/app-error.js';
+import { recordAudit } from '../auth/audit.js';
+import { requirePermission } from '../auth/policy.js';
+import type { Ctx } from '../context.js';
+import { mayAccessTenant, tenantAccess } from './scope.js';
+
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const tenantInputSchema = z.object({
+  code: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => /^[a-z][a-z0-9-]{1,19}$/.test(v), { params: { key: 'tenant_code' } }),
+  legalName: z.string().trim().min(2).max(200),
+  timeZone: z.string().trim().refine(isTimeZone, { params: { key: 'time_zone' } }),
+  locale: z.enum(['en', 'it', 'da']),
+  calendarRef: z.string().trim().max(100).optional().transform((v) => v || null),
+  contractRef: z.string().trim().max(100).optional().transform((v) => v || null),
+});
+export type TenantInput = z.infer<typeof tenantInputSchema>;
+
+export const tenantStatusSchema = z.object({ status: z.enum(tenantStatuses) });
+
+/** Tenants the caller may see: all for admins, their own or served ones for everyone else. */
+export async function listTenants(ctx: Ctx) {
+  const access = tenantAccess(ctx);
+  const filter = access.all ? {} : { _id: { $in: access.tenantIds } };
+  return Tenant.find(filter).sort({ code: 1 }).lean();
+}
+
+export async function getTenant(ctx: Ctx, id: string) {
+  if (!mayAccessTenant(ctx, id)) throw notFound('tenant');
+  const tenant = await Tenant.findById(id).lean();
+  if (!tenant) throw notFound('tenant');
+  return tenant;
+}
+
+export async function createTenant(ctx: Ctx, input: TenantInput) {
+  requirePermission(ctx, 'tenants.manage');
+  const tenant = await Tenant.create({ ...input, status: 'active' });
+  await recordAudit(ctx, { action: 'tenant.created', tenantId: tenant.id as string, targetId: tenant.id as string, targetLabel: tenant.code });
+  return tenant.toObject();
+}
+
+export async function updateTenant(ctx: Ctx, id: string, input: TenantInput) {
+  requirePermission(ctx, 'tenants.manage');
+  const tenant = await Tenant.findByIdAndUpdate(id, { $set: input }, { returnDocument: 'after', runValidators: true }).lean();
+  if (!tenant) throw notFound('tenant');
+  await recordAudit(ctx, { action: 'tenant.updated', tenantId: id, targetId: id, targetLabel: tenant.code, details: { fields: Object.keys(input) } });
+  return tenant;
+}
+
+export async function setTenantStatus(ctx: Ctx, id: string, status: (typeof tenantStatuses)[number]) {
+  requirePermission(ctx, 'tenants.manage');
+  const tenant = await Tenant.findByIdAndUpdate(id, { $set: { status } }, { returnDocument: 'after' }).lean();
+  if (!tenant) throw notFound('tenant');
+  await recordAudit(ctx, {
+    action: status === 'suspended' ? 'tenant.suspended' : 'tenant.activated',
+    tenantId: id,
+    targetId: id,
+    targetLabel: tenant.code,
+  });
+  return tenant;
+}
+
+export async function tenantByCode(code: string) {
+  const tenant = await Tenant.findOne({ code: code.toLowerCase() }).lean();
+  if (!tenant) throw new AppError('not_found', `no tenant ${code}`);
+  return tenant;
+}

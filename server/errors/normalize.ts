@@ -1,0 +1,81 @@
+import mongoose from 'mongoose';
+import { ZodError } from 'zod';
+import { AppError, type FieldError } from './app-error.js';
+
+interface MongoLikeError {
+  code?: unknown;
+  keyPattern?: Record<string, unknown>;
+  keyValue?: Record<string, unknown>;
+}
+
+/** Translation key for a zod issue, so catalogues stay small and generic. */
+function zodFieldKey(issue: ZodError['issues'][number]): string {
+  const custom = (issue as { params?: { key?: string } }).params?.key;
+  if (custom) return `validation.${custom}`;
+  const origin = (issue as { origin?: string }).origin;
+  switch (issue.code) {
+    case 'too_small':
+      return origin === 'string' ? (Number((issue as { minimum?: number }).minimum) <= 1 ? 'validation.required' : 'validation.too_short') : 'validation.too_small';
+    case 'too_big':
+      return origin === 'string' ? 'validation.too_long' : 'validation.too_big';
+    case 'invalid_format':
+      return (issue as { format?: string }).format === 'email' ? 'validation.email' : 'validation.invalid_format';
+    case 'invalid_value':
+      return 'validation.invalid_choice';
+    case 'invalid_type':
+      return (issue as { input?: unknown }).input === undefined ? 'validation.required' : 'validation.invalid_type';
+    default:
+      return 'validation.invalid';
+  }
+}
+
+export function fieldsFromZod(err: ZodError): FieldError[] {
+  return err.issues.map((issue) => {
+    const params: Record<string, string | number> = {};
+    if ('minimum' in issue && (typeof issue.minimum === 'number' || typeof issue.minimum === 'bigint'))
+      params.min = Number(issue.minimum);
+    if ('maximum' in issue && (typeof issue.maximum === 'number' || typeof issue.maximum === 'bigint'))
+      params.max = Number(issue.maximum);
+    return { path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params };
+  });
+}
+
+/**
+ * The fields of the violated unique index. MongoDB names them in keyPattern; the embedded engine
+ * only in the message ("index: sku_1 dup key: ..."), so fall back to the index name.
+ */
+function duplicateKeys(err: MongoLikeError, message: string): string[] {
+  const fromPattern = Object.keys(err.keyPattern ?? err.keyValue ?? {});
+  if (fromPattern.length) return fromPattern;
+  const index = /index: (\S+)/.exec(message)?.[1] ?? '';
+  return index
+    .split(/_-?1(?:_|$)/)
+    .filter(Boolean);
+}
+
+/**
+ * Turn whatever was thrown into an AppError, so the mapping table is the only place that
+ * knows about statuses. Unknown errors become `internal` and keep their cause for the log.
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return new AppError('validation', 'invalid input', { fields: fieldsFromZod(err) });
+  if (err instanceof mongoose.Error.ValidationError) {
+    const fields = Object.entries(err.errors).map(([path, e]) => ({
+      path,
+      key: e instanceof mongoose.Error.CastError ? 'validation.invalid_type' : `validation.${e.kind || 'invalid'}`,
+    }));
+    return new AppError('validation', 'invalid input', { fields, cause: err });
+  }
+  // A malformed id can only mean "no such thing" to the caller; never leak why.
+  if (err instanceof mongoose.Error.CastError) return new AppError('not_found', 'not found', { cause: err });
+  const mongo = err as MongoLikeError;
+  if (err instanceof Error && mongo.code === 11000) {
+    const keys = duplicateKeys(mongo, err.message).filter((k) => k !== 'tenantId');
+    return new AppError('duplicate', 'duplicate', {
+      fields: keys.map((path) => ({ path, key: 'validation.duplicate' })),
+      cause: err,
+    });
+  }
+  return new AppError('internal', 'internal error', { cause: err });
+}

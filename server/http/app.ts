@@ -1,0 +1,71 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type MongoStore from 'connect-mongo';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { ProviderDefaults } from '../domain/auth/profile.js';
+import { fromRoot } from '../paths.js';
+import { configurePassport, sessionMiddleware } from './auth/sessions.js';
+import { contextMiddleware } from './middleware/context.js';
+import { csrfProtection } from './middleware/csrf.js';
+import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import { adminAuditRoutes } from './routes/admin-audit.js';
+import { adminStaffRoutes } from './routes/admin-staff.js';
+import { adminTenantRoutes } from './routes/admin-tenants.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
+import { teamRoutes } from './routes/team.js';
+import { configureViews } from './views.js';
+import './request-types.js';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  sessionStore: MongoStore;
+  defaults: ProviderDefaults;
+}
+
+export function createApp({ config, log, sessionStore, defaults }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
+  configureViews(app);
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/static/') },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } }));
+  app.use('/static', express.static(fromRoot('public'), { maxAge: config.env === 'production' ? '1d' : 0 }));
+  app.use(healthRoutes());
+
+  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(express.json({ limit: '1mb' }));
+  app.use(sessionMiddleware(config, sessionStore));
+  configurePassport(app, defaults);
+  app.use(contextMiddleware(config));
+  app.use(csrfProtection);
+
+  app.use(authRoutes(config));
+  app.use(homeRoutes());
+  app.use(teamRoutes());
+  app.use(adminTenantRoutes());
+  app.use(adminStaffRoutes());
+  app.use(adminAuditRoutes());
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,68 @@
+import type { Request, RequestHandler } from 'express';
+import type { Config } from '../../config/config.js';
+import type { Actor, Ctx } from '../../domain/context.js';
+import { permissionsOf, type Permission } from '../../domain/auth/policy.js';
+import { localeFromAcceptLanguage, type Locale } from '../../i18n/i18n.js';
+
+/** Build the domain context for a request: the one place HTTP turns into (tenant, actor, request). */
+export function requestCtx(req: Request): Ctx {
+  const user = req.user;
+  const actor: Actor = user
+    ? {
+        kind: 'user',
+        userId: user.userId,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        tenantId: user.tenantId,
+        tenantIds: user.tenantIds,
+        locale: user.locale,
+      }
+    : { kind: 'anonymous' };
+  const tenantId = user?.tenantId ?? null;
+  return {
+    tenantId,
+    actor,
+    requestId: String(req.id),
+    log: req.log.child({ tenantId, userId: user?.userId ?? null }),
+    ip: req.ip ?? null,
+  };
+}
+
+interface NavItem {
+  href: string;
+  key: string;
+  permission?: Permission;
+}
+
+/** Navigation shows only what the role may use: each entry is tied to a permission. */
+const navigation: NavItem[] = [
+  { href: '/', key: 'nav.home' },
+  { href: '/team', key: 'nav.team', permission: 'team.manage' },
+  { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
+  { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
+  { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },
+];
+
+export function contextMiddleware(config: Config): RequestHandler {
+  return (req, res, next) => {
+    const locale: Locale = req.user?.locale ?? localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;
+    req.locale = locale;
+    req.ctx = requestCtx(req);
+    res.locals.locale = locale;
+    res.locals.timeZone = req.user?.timeZone ?? config.defaultTimeZone;
+    res.locals.user = req.user ?? null;
+    if (req.user) {
+      const granted = new Set(permissionsOf(req.ctx.actor));
+      res.locals.nav = navigation
+        .filter((item) => !item.permission || granted.has(item.permission))
+        .map((item) => ({ ...item, active: item.href === '/' ? req.path === '/' : req.path.startsWith(item.href) }));
+      res.locals.permissions = Object.fromEntries([...granted].map((p) => [p, true]));
+    }
+    if (req.session?.flash) {
+      res.locals.flash = req.session.flash;
+      delete req.session.flash;
+    }
+    next();
+  };
+}

@@ -1,0 +1,51 @@
+import { Router, type Request } from 'express';
+import { tenantStatuses } from '../../../models/tenant.js';
+import { createTenant, getTenant, listTenants, setTenantStatus, tenantInputSchema, tenantStatusSchema, updateTenant } from '../../domain/tenants/tenants.js';
+import { locales, t } from '../../i18n/i18n.js';
+import { handleForm, parseInput } from '../forms.js';
+import { requirePermission } from '../middleware/guards.js';
+
+const formLocals = (req: Request, extra: Record<string, unknown> = {}) => ({
+  title: t(req.locale, extra.tenant ? 'tenants.edit_title' : 'tenants.new_title'),
+  locales,
+  timeZones: Intl.supportedValuesOf('timeZone'),
+  ...extra,
+});
+
+export function adminTenantRoutes(): Router {
+  const router = Router();
+  router.use('/admin/tenants', requirePermission('tenants.manage'));
+
+  router.get('/admin/tenants', async (req, res) => {
+    res.render('admin/tenants', { title: t(req.locale, 'tenants.title'), tenants: await listTenants(req.ctx), statuses: tenantStatuses });
+  });
+  router.get('/admin/tenants/new', (req, res) => {
+    res.render('admin/tenant-form', formLocals(req, { values: { locale: 'en', timeZone: 'Europe/Rome' } }));
+  });
+  router.post('/admin/tenants', async (req, res) => {
+    await handleForm(req, res, 'admin/tenant-form', formLocals(req), async () => {
+      await createTenant(req.ctx, parseInput(tenantInputSchema, req.body));
+      req.session.flash = { kind: 'ok', key: 'tenants.created' };
+      res.redirect('/admin/tenants');
+    });
+  });
+  router.get('/admin/tenants/:id', async (req, res) => {
+    const tenant = await getTenant(req.ctx, req.params.id);
+    res.render('admin/tenant-form', formLocals(req, { tenant, values: tenant }));
+  });
+  router.post('/admin/tenants/:id', async (req, res) => {
+    const tenant = await getTenant(req.ctx, req.params.id);
+    await handleForm(req, res, 'admin/tenant-form', formLocals(req, { tenant }), async () => {
+      await updateTenant(req.ctx, req.params.id, parseInput(tenantInputSchema, req.body));
+      req.session.flash = { kind: 'ok', key: 'tenants.saved' };
+      res.redirect('/admin/tenants');
+    });
+  });
+  router.post('/admin/tenants/:id/status', async (req, res) => {
+    const { status } = parseInput(tenantStatusSchema, req.body);
+    await setTenantStatus(req.ctx, req.params.id, status);
+    req.session.flash = { kind: 'ok', key: status === 'suspended' ? 'tenants.suspended' : 'tenants.activated' };
+    res.redirect('/admin/tenants');
+  });
+  return router;
+}

@@ -1,0 +1,113 @@
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import passport from 'passport';
+import { z } from 'zod';
+import { recordAudit } from '../../domain/auth/audit.js';
+import { checkLink, completeLink, forgotPasswordSchema, requestPasswordReset, setPasswordSchema } from '../../domain/auth/password-reset.js';
+import { AppError } from '../../errors/app-error.js';
+import { toAppError } from '../../errors/normalize.js';
+import { t } from '../../i18n/i18n.js';
+import type { Config } from '../../config/config.js';
+import { handleForm, parseInput } from '../forms.js';
+import type { SessionUser } from '../auth/session-user.js';
+
+const signInSchema = z.object({ email: z.string().trim().max(254), password: z.string().max(200), next: z.string().optional() });
+
+/** Only same-site paths may be used as a post-sign-in destination. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+}
+
+function authenticate(req: Request, res: Response, next: NextFunction): Promise<SessionUser> {
+  return new Promise((resolve, reject) => {
+    passport.authenticate('local', (err: unknown, user: SessionUser | false) => {
+      if (err) return reject(err);
+      if (!user) return reject(new AppError('unauthenticated', 'missing credentials', { messageKey: 'auth.invalid_credentials' }));
+      resolve(user);
+    })(req, res, next);
+  });
+}
+
+const logIn = (req: Request, user: SessionUser): Promise<void> =>
+  // passport >= 0.6 regenerates the session here: a new session id after sign-in (no fixation).
+  new Promise((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve())));
+
+export function authRoutes(config: Config): Router {
+  const router = Router();
+  // Per-address ceiling on sign-in attempts across accounts; per-account throttling lives in the domain.
+  const loginLimiter = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: config.env === 'test' ? 1000 : 50,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, _res, next, options) =>
+      next(new AppError('rate_limited', 'too many requests', { messageKey: 'auth.throttled', retryAfterSeconds: Math.ceil(options.windowMs / 1000) })),
+  });
+
+  router.get('/login', (req, res) => {
+    if (req.user) return res.redirect('/');
+    res.render('auth/login', { title: t(req.locale, 'auth.sign_in'), values: { next: safeNext(req.query.next) }, bare: true });
+  });
+
+  router.post('/login', loginLimiter, async (req, res, next) => {
+    const input = signInSchema.safeParse(req.body);
+    const values = { email: input.success ? input.data.email : '', next: safeNext(input.success ? input.data.next : '/') };
+    try {
+      if (!input.success) throw new AppError('unauthenticated', 'bad input', { messageKey: 'auth.invalid_credentials' });
+      const user = await authenticate(req, res, next);
+      await logIn(req, user);
+      res.redirect(values.next);
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.code !== 'unauthenticated' && appError.code !== 'rate_limited') throw appError;
+      if (appError.retryAfterSeconds !== undefined) res.set('Retry-After', String(appError.retryAfterSeconds));
+      res.status(appError.code === 'rate_limited' ? 429 : 401).render('auth/login', {
+        title: t(req.locale, 'auth.sign_in'),
+        values,
+        formError: t(req.locale, appError.messageKey, { minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60) }),
+        bare: true,
+      });
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    if (req.user) await recordAudit(req.ctx, { action: 'auth.sign_out', tenantId: req.user.tenantId, targetId: req.user.userId });
+    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+    res.clearCookie('desk.sid');
+    res.redirect('/login');
+  });
+
+  router.get('/password/forgot', (req, res) => {
+    res.render('auth/forgot', { title: t(req.locale, 'auth.forgot_title'), values: {}, bare: true });
+  });
+
+  router.post('/password/forgot', async (req, res) => {
+    await handleForm(req, res, 'auth/forgot', { title: t(req.locale, 'auth.forgot_title'), bare: true }, async () => {
+      const input = parseInput(forgotPasswordSchema, req.body);
+      await requestPasswordReset(req.ctx, input, config.defaultLocale);
+      res.render('auth/forgot', { title: t(req.locale, 'auth.forgot_title'), sent: true, bare: true });
+    });
+  });
+
+  for (const [prefix, purpose] of [
+    ['/password/reset', 'reset'],
+    ['/invite', 'invite'],
+  ] as const) {
+    const view = 'auth/set-password';
+    const locals = (req: Request) => ({ title: t(req.locale, `auth.${purpose}_title`), purpose, bare: true });
+    router.get(`${prefix}/:token`, async (req, res) => {
+      await checkLink(req.params.token, purpose);
+      res.render(view, { ...locals(req), values: {} });
+    });
+    router.post(`${prefix}/:token`, async (req, res) => {
+      await handleForm(req, res, view, locals(req), async () => {
+        const input = parseInput(setPasswordSchema, req.body);
+        await completeLink(req.ctx, req.params.token, purpose, input);
+        req.session.flash = { kind: 'ok', key: 'auth.password_set' };
+        res.redirect('/login');
+      });
+    });
+  }
+  return router;
+}

@@ -1,0 +1,34 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { clientRoles } from '../../../models/user.js';
+import { inviteTeamMember, listTeam, setTeamMemberStatus, teamInviteSchema } from '../../domain/auth/team.js';
+import { t } from '../../i18n/i18n.js';
+import { handleForm, parseInput } from '../forms.js';
+import { requirePermission } from '../middleware/guards.js';
+
+const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
+
+/** A client admin manages the people of their own company. */
+export function teamRoutes(): Router {
+  const router = Router();
+  router.use('/team', requirePermission('team.manage'));
+  const pageLocals = async (req: Request) => ({ title: t(req.locale, 'team.title'), members: await listTeam(req.ctx), roles: clientRoles });
+
+  router.get('/team', async (req, res) => {
+    res.render('team', { ...(await pageLocals(req)), values: { role: 'client_user' } });
+  });
+  router.post('/team', async (req, res) => {
+    await handleForm(req, res, 'team', await pageLocals(req), async () => {
+      await inviteTeamMember(req.ctx, parseInput(teamInviteSchema, req.body));
+      req.session.flash = { kind: 'ok', key: 'team.invited' };
+      res.redirect('/team');
+    });
+  });
+  router.post('/team/:id/status', async (req, res) => {
+    const { status } = parseInput(statusSchema, req.body);
+    await setTeamMemberStatus(req.ctx, req.params.id, status);
+    req.session.flash = { kind: 'ok', key: status === 'disabled' ? 'users.disabled' : 'users.enabled' };
+    res.redirect('/team');
+  });
+  return router;
+}

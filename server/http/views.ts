@@ -1,0 +1,54 @@
+import type { Express } from 'express';
+import { engine } from 'express-handlebars';
+import type { HelperOptions } from 'handlebars';
+import { formatDate, formatDateTime, formatNumber } from '../i18n/format.js';
+import { isLocale, t, type Locale } from '../i18n/i18n.js';
+import { fromRoot } from '../paths.js';
+
+interface RootData {
+  locale?: Locale;
+  timeZone?: string;
+}
+
+function rootOf(options: HelperOptions): RootData {
+  return ((options.data as { root?: RootData } | undefined)?.root ?? {}) as RootData;
+}
+
+function localeOf(options: HelperOptions): Locale {
+  const locale = rootOf(options).locale;
+  return isLocale(locale) ? locale : 'en';
+}
+
+/** Handlebars helpers: every string a person reads goes through `t`. */
+const helpers = {
+  t(key: string, options: HelperOptions): string {
+    return t(localeOf(options), key, options.hash as Record<string, unknown>);
+  },
+  dateTime(value: Date | string | null | undefined, options: HelperOptions): string {
+    return formatDateTime(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');
+  },
+  date(value: Date | string | null | undefined, options: HelperOptions): string {
+    return formatDate(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');
+  },
+  number(value: number, options: HelperOptions): string {
+    return formatNumber(value, localeOf(options));
+  },
+  eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
+  includes: (list: unknown, item: unknown): boolean => Array.isArray(list) && list.map(String).includes(String(item)),
+  concat: (...args: unknown[]): string => args.slice(0, -1).join(''),
+};
+
+export function configureViews(app: Express): void {
+  app.engine(
+    'hbs',
+    engine({
+      extname: '.hbs',
+      defaultLayout: 'main',
+      layoutsDir: fromRoot('views', 'layouts'),
+      partialsDir: fromRoot('views', 'partials'),
+      helpers,
+    }),
+  );
+  app.set('view engine', 'hbs');
+  app.set('views', fromRoot('views'));
+}

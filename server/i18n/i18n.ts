@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import i18next, { type i18n, type TFunction } from 'i18next';
+import { fromRoot } from '../paths.js';
+
+export const locales = ['en', 'it', 'da'] as const;
+export type Locale = (typeof locales)[number];
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (locales as readonly string[]).includes(value);
+}
+
+type Catalogue = Record<string, unknown>;
+
+export function loadCatalogue(locale: Locale): Catalogue {
+  return JSON.parse(readFileSync(fromRoot('server', 'i18n', 'locales', `${locale}.json`), 'utf8')) as Catalogue;
+}
+
+let instance: i18n | undefined;
+
+/** One i18next instance for the process, loaded synchronously from the catalogues. */
+export function i18n(): i18n {
+  if (instance) return instance;
+  const inst = i18next.createInstance();
+  void inst.init({
+    initAsync: false,
+    resources: Object.fromEntries(locales.map((l) => [l, { translation: loadCatalogue(l) }])),
+    lng: 'en',
+    fallbackLng: 'en',
+    supportedLngs: [...locales],
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  instance = inst;
+  return inst;
+}
+
+export function translator(locale: Locale): TFunction {
+  return i18n().getFixedT(locale);
+}
+
+export function t(locale: Locale, key: string, params?: Record<string, unknown>): string {
+  return translator(locale)(key, params ?? {}) as string;
+}
+
+/** Pick the first supported locale from an Accept-Language header. */
+export function localeFromAcceptLanguage(header: string | undefined): Locale | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(',')) {
+    const tag = part.split(';')[0]?.trim().slice(0, 2).toLowerCase();
+    if (isLocale(tag)) return tag;
+  }
+  return undefined;
+}

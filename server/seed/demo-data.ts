@@ -1,0 +1,33 @@
+import type { Role } from '../../models/user.js';
+
+/** The demo organisation: what a new user sees on first start, listed in the README. */
+export const DEMO_PASSWORD = 'desk-demo-2026';
+
+export const demoProvider = { name: 'Backoffice Desk Services', timeZone: 'Europe/Rome', locale: 'en' as const };
+
+export const demoTenants = [
+  { code: 'acme', legalName: 'Acme Logistica S.p.A.', timeZone: 'Europe/Rome', locale: 'it' as const },
+  { code: 'nordhavn', legalName: 'Nordhavn Shipping A/S', timeZone: 'Europe/Copenhagen', locale: 'da' as const },
+];
+
+export interface DemoUser {
+  email: string;
+  name: string;
+  role: Role;
+  /** Client users: their tenant's code. */
+  tenant?: string;
+  /** Staff: the codes of the tenants they serve. */
+  serves?: string[];
+}
+
+export const demoUsers: DemoUser[] = [
+  { email: 'admin@desk.example', name: 'Ada Admin', role: 'admin' },
+  { email: 'lead@desk.example', name: 'Luca Lead', role: 'team_lead', serves: ['acme', 'nordhavn'] },
+  { email: 'marco@desk.example', name: 'Marco Operator', role: 'operator', serves: ['acme', 'nordhavn'] },
+  { email: 'sara@desk.example', name: 'Sara Operator', role: 'operator', serves: ['acme'] },
+  { email: 'anna@desk.example', name: 'Anna Account', role: 'account_manager', serves: ['acme', 'nordhavn'] },
+  { email: 'admin@acme.example', name: 'Alessandro Rossi', role: 'client_admin', tenant: 'acme' },
+  { email: 'user@acme.example', name: 'Chiara Bianchi', role: 'client_user', tenant: 'acme' },
+  { email: 'admin@nordhavn.example', name: 'Mette Jensen', role: 'client_admin', tenant: 'nordhavn' },
+  { email: 'user@nordhavn.example', name: 'Lars Nielsen', role: 'client_user', tenant: 'nordhavn' },
+];

@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { ConfigError, describeConfig, loadConfig } from '../../server/config/config.js';
+
+describe('configuration', () => {
+  it('fills defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).to.equal(3000);
+    expect(config.dataDir).to.equal('data');
+    expect(config.seedDemo).to.equal(true);
+    expect(config.publicUrl).to.equal('http://localhost:3000');
+    expect(config.mongodbUri).to.equal(undefined);
+  });
+
+  it('reports every invalid setting at once', () => {
+    try {
+      loadConfig({ PORT: 'abc', MONGODB_URI: 'postgres://x', LOG_LEVEL: 'loud' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).to.match(/PORT/).and.match(/MONGODB_URI/).and.match(/LOG_LEVEL/);
+    }
+  });
+
+  it('requires a session secret in production and rejects unknown time zones', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /SESSION_SECRET/);
+    expect(() => loadConfig({ DEFAULT_TIME_ZONE: 'Mars/Olympus' })).to.throw(ConfigError, /time zone/);
+  });
+
+  it('describes every setting for the README', () => {
+    const rows = describeConfig();
+    expect(rows.map((r) => r.name)).to.include.members(['PORT', 'MONGODB_URI', 'DATA_DIR', 'SEED_DEMO', 'SMTP_URL']);
+    for (const row of rows) expect(row.description, row.name).to.not.equal('');
+  });
+});
