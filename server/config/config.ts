@@ -18,7 +18,6 @@ export interface Config {
   defaultTimeZone: string;
   smtpUrl: string | undefined;
   mailFrom: string;
-  redisUrl: string | undefined;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
 }
@@ -69,7 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTimeZone: raw.DEFAULT_TIME_ZONE,
     smtpUrl: raw.SMTP_URL,
     mailFrom: raw.MAIL_FROM,
-    redisUrl: raw.REDIS_URL,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
   });

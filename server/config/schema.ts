@@ -28,7 +28,6 @@ export const configSchema = z.object({
   DEFAULT_TIME_ZONE: z.string().default('Europe/Rome').describe('Time zone for provider-wide pages.'),
   SMTP_URL: z.string().optional().describe('Outgoing mail server, e.g. smtp://user:pass@host:587. Unset: mail is written to the log.'),
   MAIL_FROM: z.string().default('Backoffice Desk <no-reply@backoffice-desk.local>').describe('Sender of outgoing mail.'),
-  REDIS_URL: z.string().optional().describe('Redis for the socket.io adapter when several portal nodes run.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
   JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
 });

@@ -16,7 +16,7 @@ const widgetSchema = new Schema({
   owner: { type: String, default: null },
   group: { type: String, default: 'a' },
 });
-const Widget = mongoose.models.CompatWidget ?? mongoose.model('CompatWidget', widgetSchema);
+const Widget = mongoose.model('CompatWidget', widgetSchema);
 
 describe('database engine compatibility', () => {
   before(async () => {

@@ -1,0 +1,50 @@
+/**
+ * Screenshots of the main pages for the README: `npx tsx scripts/screenshots.ts`.
+ * Starts the portal on a throwaway embedded database with the demo data, signs in as each
+ * role in Debian's chromium and writes PNGs to docs/screenshots/.
+ */
+import { mkdir } from 'node:fs/promises';
+import { pino } from 'pino';
+import { startEmbeddedEngine } from '../server/db/embedded-engine.js';
+import { loadConfig } from '../server/config/config.js';
+import { startPortal } from '../server/boot.js';
+import { seedDemo } from '../server/seed/demo.js';
+import { systemCtx } from '../server/domain/context.js';
+import { DEMO_PASSWORD } from '../server/seed/demo-data.js';
+import { fromRoot } from '../server/paths.js';
+import { launchBrowser } from '../test/support/browser.js';
+
+const log = pino({ level: 'warn' });
+const engine = await startEmbeddedEngine({ backend: 'memory', log, dbName: 'screens' });
+const portal = await startPortal(loadConfig({ MONGODB_URI: engine.uri, PORT: '0', JOBS_ENABLED: 'false', LOG_LEVEL: 'warn' }), log);
+await seedDemo(systemCtx(log, 'screenshots'));
+const out = fromRoot('docs', 'screenshots');
+await mkdir(out, { recursive: true });
+const browser = await launchBrowser();
+
+async function shoot(email: string | null, path: string, file: string, locale = 'en-GB'): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 720 }, locale });
+  const page = await context.newPage();
+  if (email) {
+    await page.goto(`${portal.url}/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', DEMO_PASSWORD);
+    await page.click('button[type=submit]');
+  }
+  await page.goto(`${portal.url}${path}`);
+  await page.screenshot({ path: `${out}/${file}.png` });
+  await context.close();
+}
+
+try {
+  await shoot(null, '/login', 'login');
+  await shoot('admin@desk.example', '/admin/tenants', 'admin-tenants');
+  await shoot('admin@desk.example', '/admin/staff', 'admin-staff');
+  await shoot('admin@desk.example', '/admin/audit', 'admin-audit');
+  await shoot('admin@acme.example', '/team', 'client-team-it');
+  await shoot('sara@desk.example', '/', 'operator-home');
+} finally {
+  await browser.close();
+  await portal.stop();
+  await engine.stop();
+}
