@@ -10,6 +10,7 @@ import { closeMailer, configureMailer } from './domain/mail/mailer.js';
 import { createApp } from './http/app.js';
 import { createSessionStore } from './http/auth/sessions.js';
 import { isEmpty, seedDemo } from './seed/demo.js';
+import { DEMO_PASSWORD } from './seed/demo-data.js';
 import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { systemCtx } from './domain/context.js';
@@ -32,7 +33,10 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
 
   if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {
     await seedDemo(systemCtx(log, 'seed'));
-    log.info('empty embedded database: demo data seeded (SEED_DEMO=false to skip)');
+    log.info(
+      { signIn: `${config.publicUrl}/login`, email: 'admin@desk.example', password: DEMO_PASSWORD },
+      'empty embedded database: demo data seeded (README lists every demo account; SEED_DEMO=false to skip)',
+    );
   }
 
   let agenda: Agenda | null = null;
