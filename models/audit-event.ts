@@ -1,11 +1,11 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
-import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+import { optionalTenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 
 /** Append-only record of security-relevant actions (who, what, when, tenant, ip). */
 const auditEventSchema = new Schema({
   at: { type: Date, required: true, default: () => new Date() },
   action: { type: String, required: true },
-  tenantId: tenantRef({ nullable: true }),
+  tenantId: optionalTenantRef(),
   actorId: { type: 'ObjectId', ref: 'User', default: null },
   actorEmail: { type: String, default: null },
   targetId: { type: 'ObjectId', default: null },

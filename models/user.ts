@@ -1,5 +1,5 @@
 import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+import { optionalTenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 
 export const clientRoles = ['client_user', 'client_admin'] as const;
 export const staffRoles = ['operator', 'team_lead', 'account_manager', 'admin'] as const;
@@ -19,7 +19,7 @@ const userSchema = new Schema(
     name: { type: String, required: true, trim: true, maxlength: 120 },
     role: { type: String, required: true, enum: roles },
     /** Client users: their one tenant. Staff: null. */
-    tenantId: tenantRef({ nullable: true }),
+    tenantId: optionalTenantRef(),
     /** Staff only: the client tenants this person serves. */
     tenantIds: { type: [{ type: 'ObjectId', ref: 'Tenant' }], default: [] },
     passwordHash: { type: String, default: null },

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { openDatabase, type Database } from './db/database.js';
-import { configureLinks } from './domain/auth/invitations.js';
+import { configureDomainSettings } from './domain/settings.js';
 import { closeMailer, configureMailer } from './domain/mail/mailer.js';
 import { createApp } from './http/app.js';
 import { createSessionStore } from './http/auth/sessions.js';
@@ -13,6 +13,7 @@ import { isEmpty, seedDemo } from './seed/demo.js';
 import { DEMO_PASSWORD } from './seed/demo-data.js';
 import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
+import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { systemCtx } from './domain/context.js';
 
 export interface Portal {
@@ -46,9 +47,11 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   if (config.jobsEnabled) {
     agenda = createScheduler({ db: mongoDb, log: log.child({ component: 'jobs' }), name: `portal-${process.pid}` });
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }));
+    await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await agenda.start();
   }
 
+  const stopOutbox = deliverOnQueue(log.child({ component: 'mail' }));
   const sessionStore = createSessionStore(client, mongoDb.databaseName);
   const app = createApp({ config, log, sessionStore, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
   const server = createServer(app);
@@ -59,7 +62,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
   // PORT=0 (tests) only learns its port now; links must point at it.
-  configureLinks({ publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl });
+  configureDomainSettings({ publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl, inboundDomain: config.inboundMailDomain });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -71,6 +74,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
       await closed;
       clearTimeout(grace);
       if (agenda) await agenda.stop();
+      await stopOutbox();
       await sessionStore.close().catch(() => undefined);
       closeMailer();
       await db.close();

@@ -1,6 +1,5 @@
-import type { Aggregate, Query, Schema, Types } from 'mongoose';
+import { Schema, type Aggregate, type Query, type Types } from 'mongoose';
 
-export type { Types };
 import { AppError } from '../../server/errors/app-error.js';
 
 /**
@@ -45,10 +44,13 @@ function hasTenantKey(filter: Record<string, unknown>): boolean {
  * The tenant reference every tenant-owned schema declares (spelled out in the schema so the
  * inferred document types carry it).
  */
-export function tenantRef(options: TenantScopeOptions = {}) {
-  return options.nullable
-    ? ({ type: 'ObjectId', ref: 'Tenant', default: null, immutable: true, index: true } as const)
-    : ({ type: 'ObjectId', ref: 'Tenant', required: true, immutable: true, index: true } as const);
+export function tenantRef() {
+  return { type: Schema.Types.ObjectId, ref: 'Tenant', required: true, immutable: true, index: true } as const;
+}
+
+/** For collections that also hold provider-level rows (staff users, provider audit events). */
+export function optionalTenantRef() {
+  return { type: Schema.Types.ObjectId, ref: 'Tenant', default: null, immutable: true, index: true } as const;
 }
 
 type AnyQuery = Query<unknown, unknown>;

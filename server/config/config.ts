@@ -18,6 +18,9 @@ export interface Config {
   defaultTimeZone: string;
   smtpUrl: string | undefined;
   mailFrom: string;
+  inboundMailDomain: string | null;
+  inboundSmtpPort: number | undefined;
+  inboundMaxBytes: number;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
 }
@@ -68,6 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTimeZone: raw.DEFAULT_TIME_ZONE,
     smtpUrl: raw.SMTP_URL,
     mailFrom: raw.MAIL_FROM,
+    inboundMailDomain: raw.INBOUND_MAIL_DOMAIN?.toLowerCase() ?? null,
+    inboundSmtpPort: raw.INBOUND_SMTP_PORT,
+    inboundMaxBytes: raw.INBOUND_MAX_BYTES,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
   });

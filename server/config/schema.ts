@@ -28,6 +28,9 @@ export const configSchema = z.object({
   DEFAULT_TIME_ZONE: z.string().default('Europe/Rome').describe('Time zone for provider-wide pages.'),
   SMTP_URL: z.string().optional().describe('Outgoing mail server, e.g. smtp://user:pass@host:587. Unset: mail is written to the log.'),
   MAIL_FROM: z.string().default('Backoffice Desk <no-reply@backoffice-desk.local>').describe('Sender of outgoing mail.'),
+  INBOUND_MAIL_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).optional().describe('Domain of the tenants\' intake addresses (<code>@domain); also the Reply-To of ticket mail.'),
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe('Port of the inbound SMTP listener (mail to tickets). Unset: no listener.'),
+  INBOUND_MAX_BYTES: z.coerce.number().int().positive().default(15 * 1024 * 1024).describe('Largest inbound mail accepted, in bytes.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
   JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
 });

@@ -16,6 +16,16 @@ export type Actor =
       tenantIds: string[];
       locale: Locale;
     }
+  | {
+      /** A client system calling the API with a tenant's token; acts for the token's creator. */
+      kind: 'api';
+      tokenId: string;
+      tenantId: string;
+      name: string;
+      userId: string;
+      email: string;
+      locale: Locale;
+    }
   | { kind: 'system'; name: string }
   | { kind: 'anonymous' };
 
@@ -34,3 +44,8 @@ export interface Ctx {
 export function systemCtx(log: Logger, name = 'system', requestId = `sys-${Date.now().toString(36)}`): Ctx {
   return { tenantId: null, actor: { kind: 'system', name }, requestId, log: log.child({ requestId, actor: name }) };
 }
+
+export type PersonActor = Extract<Actor, { kind: 'user' }>;
+
+export const isStaff = (actor: Actor): actor is PersonActor => actor.kind === 'user' && actor.tenantId === null;
+export const isClient = (actor: Actor): boolean => (actor.kind === 'user' && actor.tenantId !== null) || actor.kind === 'api';

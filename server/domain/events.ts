@@ -4,8 +4,19 @@ import { EventEmitter } from 'node:events';
  * Domain events, raised after a change is stored. Adapters subscribe (the real-time layer
  * pushes them to sockets, disconnects disabled users); the domain never knows who listens.
  */
+export interface TicketEvent {
+  tenantId: string;
+  ticketId: string;
+  number: string;
+  version: number;
+}
+
 export interface DomainEvents {
   'user.sessions_revoked': { userId: string };
+  'mail.queued': { key: string };
+  'ticket.created': TicketEvent;
+  'ticket.updated': TicketEvent & { changes: string[] };
+  'ticket.commented': TicketEvent & { internal: boolean };
 }
 
 class TypedBus {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import i18next, { type i18n, type TFunction } from 'i18next';
 import { fromRoot } from '../paths.js';
 
@@ -11,8 +11,21 @@ export function isLocale(value: unknown): value is Locale {
 
 type Catalogue = Record<string, unknown>;
 
+/**
+ * A locale's catalogue: every JSON file in `locales/<locale>/`, one per area (core, tickets,
+ * api...), merged. Two files may not define the same top-level key.
+ */
 export function loadCatalogue(locale: Locale): Catalogue {
-  return JSON.parse(readFileSync(fromRoot('server', 'i18n', 'locales', `${locale}.json`), 'utf8')) as Catalogue;
+  const dir = fromRoot('server', 'i18n', 'locales', locale);
+  const merged: Catalogue = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const part = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as Catalogue;
+    for (const [key, value] of Object.entries(part)) {
+      if (key in merged) throw new Error(`i18n: ${locale}/${file} redefines top-level key "${key}"`);
+      merged[key] = value;
+    }
+  }
+  return merged;
 }
 
 let instance: i18n | undefined;

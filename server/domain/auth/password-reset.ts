@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
-import { sendMail } from '../mail/mailer.js';
+import { enqueueMail } from '../mail/outbox.js';
 import type { Ctx } from '../context.js';
 import { recordAudit } from './audit.js';
-import { linkUrl } from './invitations.js';
+import { linkUrl } from '../settings.js';
 import { consumeLinkToken, issueLinkToken, peekLinkToken } from './link-tokens.js';
 import { hashPassword, passwordRules } from './passwords.js';
 import type { AuthTokenPurpose } from '../../../models/auth-token.js';
@@ -32,7 +32,14 @@ export async function requestPasswordReset(ctx: Ctx, input: z.infer<typeof forgo
   const tenant = user.tenantId ? await Tenant.findById(user.tenantId).lean() : null;
   const locale: Locale = isLocale(user.locale) ? user.locale : tenant && isLocale(tenant.locale) ? tenant.locale : fallbackLocale;
   const token = await issueLinkToken(user.id as string, 'reset');
-  await sendMail({ to: user.email, locale, template: 'password_reset', params: { name: user.name, link: linkUrl(`/password/reset/${token}`) } });
+  await enqueueMail(ctx, {
+    key: `reset:${String(user.id)}:${token.slice(0, 12)}`,
+    tenantId: user.tenantId ? String(user.tenantId) : null,
+    to: user.email,
+    locale,
+    template: 'password_reset',
+    params: { name: user.name, link: linkUrl(`/password/reset/${token}`) },
+  });
 }
 
 export async function checkLink(raw: string, purpose: AuthTokenPurpose): Promise<void> {

@@ -19,9 +19,13 @@ export const permissions = {
 
 export type Permission = keyof typeof permissions;
 
+/** What a tenant's API token may do: open and follow that tenant's tickets, nothing else. */
+const apiPermissions = new Set<Permission>(['tickets.open']);
+
 export function can(actor: Actor, permission: Permission): boolean {
   if (actor.kind === 'system') return true;
   if (actor.kind === 'anonymous') return false;
+  if (actor.kind === 'api') return apiPermissions.has(permission);
   return (permissions[permission] as readonly Role[]).includes(actor.role);
 }
 

@@ -24,7 +24,7 @@ export function closeMailer(): void {
   transport = undefined;
 }
 
-export type MailTemplate = 'password_reset' | 'invitation';
+export type MailTemplate = 'password_reset' | 'invitation' | 'ticket_created' | 'ticket_replied' | 'ticket_pending' | 'ticket_resolved';
 
 export interface MailInput {
   to: string;
@@ -50,9 +50,23 @@ export function renderMail(input: MailInput): { subject: string; text: string; h
   return { subject, text, html };
 }
 
-export async function sendMail(input: MailInput): Promise<void> {
+export interface RenderedSend extends MailInput {
+  headers?: Record<string, string>;
+  replyTo?: string | undefined;
+  messageId?: string;
+}
+
+/** Render and hand to the SMTP server now. Callers go through the outbox (outbox.ts). */
+export async function sendRendered(input: RenderedSend): Promise<void> {
   if (!transport) throw new Error('mailer not configured');
   const rendered = renderMail(input);
-  const info = await transport.sendMail({ from, to: input.to, ...rendered });
+  const info = await transport.sendMail({
+    from,
+    to: input.to,
+    ...rendered,
+    ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+    ...(input.messageId ? { messageId: input.messageId } : {}),
+    headers: input.headers ?? {},
+  });
   devLog?.info({ to: input.to, subject: rendered.subject, text: rendered.text, messageId: info.messageId }, 'mail (no SMTP_URL: logged, not sent)');
 }

@@ -11,6 +11,7 @@ export type TenantAccess = { all: true } | { all: false; tenantIds: string[] };
 export function tenantAccess(ctx: Ctx): TenantAccess {
   const actor = ctx.actor;
   if (actor.kind === 'anonymous') return { all: false, tenantIds: [] };
+  if (actor.kind === 'api') return { all: false, tenantIds: [actor.tenantId] };
   if (actor.kind === 'system' || actor.role === 'admin') return { all: true };
   if (actor.tenantId) return { all: false, tenantIds: [actor.tenantId] };
   return { all: false, tenantIds: actor.tenantIds };

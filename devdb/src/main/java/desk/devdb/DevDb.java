@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreTool;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
@@ -26,7 +27,8 @@ import io.netty.channel.Channel;
  *
  * <ul>
  * <li>{@code --backend h2} needs {@code --data-dir}; the data lives in {@code DIR/devdb.mv}, and
- * every command is committed before it is answered, so an acknowledged write survives kill -9.</li>
+ * every command is committed before it is answered, so an acknowledged write survives kill -9 of
+ * this process (not a power cut: nothing is fsync'ed). H2 locks the file: one engine per data dir.</li>
  * <li>{@code --port 0} (the default) picks a free port. Once listening, exactly one line goes to
  * stdout: {@code DEVDB READY port=N}. Everything else goes to stderr.</li>
  * <li>SIGTERM / SIGINT close the server and the store and exit 0. So does end of file on stdin
@@ -66,15 +68,6 @@ public final class DevDb {
         }
 
         @Override
-        public void close() {
-            int ms = Integer.getInteger("devdb.tmp.closeCompact", -2);
-            long t0 = System.nanoTime();
-            if (ms != -2) getMvStore().close(ms);
-            System.err.println("devdb: tmp close took " + (System.nanoTime() - t0) / 1000000 + " ms");
-            super.close();
-        }
-
-        @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
             try {
                 return super.handleCommand(channel, database, command, query);
@@ -85,6 +78,18 @@ public final class DevDb {
             }
         }
     }
+
+    /**
+     * How long H2 keeps a chunk that no longer holds live data before reusing its space. H2's
+     * default, 45 s, lets the file grow by about 45 KB per commit for 45 s: with a commit per
+     * command, a burst of single inserts grew it to 1.5 GB. A reader that walks a map while other
+     * commands rewrite it needs the old chunks for as long as it walks, so this stays well above
+     * the longest query expected here (a full scan of 100k documents takes about 0.1 s).
+     */
+    private static final int RETENTION_MS = 5_000;
+
+    /** At start, a store file above this size whose live data is under half of it is compacted. */
+    private static final long COMPACT_MIN_BYTES = 64L * 1024 * 1024;
 
     private static final String USAGE =
         "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]";
@@ -129,7 +134,11 @@ public final class DevDb {
                             case "--data-dir" -> dataDir = value;
                             case "--host" -> host = value;
                             default -> {
-                                port = Integer.parseInt(value);
+                                try {
+                                    port = Integer.parseInt(value);
+                                } catch (NumberFormatException e) {
+                                    throw new IllegalArgumentException("--port needs a number, not " + value);
+                                }
                                 if (port < 0 || port > 65535) {
                                     throw new IllegalArgumentException("--port out of range: " + value);
                                 }
@@ -148,7 +157,7 @@ public final class DevDb {
             if (backendName.equals("h2") && (dataDir == null || dataDir.isBlank())) {
                 throw new IllegalArgumentException("--backend h2 needs --data-dir");
             }
-        } catch (IllegalArgumentException e) { // NumberFormatException included
+        } catch (IllegalArgumentException e) {
             System.err.println("devdb: " + e.getMessage());
             System.err.println(USAGE);
             System.exit(2);
@@ -162,14 +171,7 @@ public final class DevDb {
                 Path dir = Path.of(dataDir).toAbsolutePath();
                 Files.createDirectories(dir);
                 Path file = dir.resolve("devdb.mv");
-                MVStore.Builder b = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled();
-                int pss = Integer.getInteger("devdb.tmp.pageSplitSize", 0);
-                if (pss > 0) b.pageSplitSize(pss);
-                MVStore store = b.open();
-                int delay = Integer.getInteger("devdb.tmp.autoCommitDelay", 0);
-                if (delay > 0) store.setAutoCommitDelay(delay);
-                int ret = Integer.getInteger("devdb.tmp.retention", -2);
-                if (ret != -2) store.setRetentionTime(ret);
+                MVStore store = openStore(file);
                 backend = new DurableH2Backend(store);
                 description = "h2 " + file;
             } else {
@@ -237,6 +239,36 @@ public final class DevDb {
             watcher.setDaemon(true);
             watcher.start();
         }
+    }
+
+    /**
+     * Opens DIR/devdb.mv. H2's background writer stays on: since every command commits before it is
+     * answered, its once-a-second auto-commit finds nothing left to do, but its housekeeping
+     * (rewriting half-empty chunks) is what keeps the file from growing with every commit.
+     * A file left bloated by a burst of writes is compacted first (MVStoreTool writes the live data to
+     * a new file and renames it over the old one, so a crash during it loses nothing).
+     */
+    private static MVStore openStore(Path file) throws IOException {
+        MVStore store = openStoreOnce(file);
+        long size = Files.size(file);
+        if (size >= COMPACT_MIN_BYTES) {
+            int livePercent = store.getFillRate() * store.getFileStore().getChunksFillRate() / 100;
+            if (livePercent < 50) {
+                store.close();
+                long started = System.nanoTime();
+                MVStoreTool.compact(file.toString(), false);
+                System.err.println("devdb: compacted " + file.getFileName() + " from " + (size >> 20) + " MB to "
+                    + (Files.size(file) >> 20) + " MB in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+                store = openStoreOnce(file);
+            }
+        }
+        return store;
+    }
+
+    private static MVStore openStoreOnce(Path file) {
+        MVStore store = new MVStore.Builder().fileName(file.toString()).open();
+        store.setRetentionTime(RETENTION_MS);
+        return store;
     }
 
     /** slf4j-simple at warn level on stderr, unless the caller set its own -D properties. */

@@ -1,0 +1,32 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { optionalTenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+
+export const outboxStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
+
+/**
+ * The persistent outbox. `key` names the event a mail is about (e.g. `ticket:<id>:created:<to>`),
+ * unique, so the same event never queues two mails; delivery claims one row at a time with a
+ * conditional update, so two workers never send the same row.
+ */
+const outboxMailSchema = new Schema({
+  tenantId: optionalTenantRef(),
+  key: { type: String, required: true, unique: true },
+  to: { type: String, required: true },
+  locale: { type: String, required: true, enum: ['en', 'it', 'da'] },
+  template: { type: String, required: true },
+  params: { type: Schema.Types.Mixed, default: {} },
+  headers: { type: Schema.Types.Mixed, default: {} },
+  replyTo: { type: String, default: null },
+  status: { type: String, required: true, enum: outboxStatuses, default: 'pending' },
+  attempts: { type: Number, required: true, default: 0 },
+  nextAttemptAt: { type: Date, required: true, default: () => new Date() },
+  lockedUntil: { type: Date, default: null },
+  lastError: { type: String, default: null },
+  messageId: { type: String, required: true },
+  createdAt: { type: Date, required: true, default: () => new Date() },
+  sentAt: { type: Date, default: null },
+});
+outboxMailSchema.plugin(tenantScopePlugin);
+
+export type OutboxMailAttrs = InferSchemaType<typeof outboxMailSchema>;
+export const OutboxMail = mongoose.model('OutboxMail', outboxMailSchema);

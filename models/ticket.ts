@@ -1,0 +1,56 @@
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+
+export const ticketTypes = ['data_entry', 'complaint', 'invoice'] as const;
+export type TicketType = (typeof ticketTypes)[number];
+export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof priorities)[number];
+export const ticketStatuses = ['new', 'open', 'pending', 'resolved', 'closed'] as const;
+export type TicketStatus = (typeof ticketStatuses)[number];
+export const channels = ['portal', 'api', 'email', 'import'] as const;
+export type Channel = (typeof channels)[number];
+
+const person = new Schema({ id: { type: 'ObjectId', ref: 'User' }, name: String, email: String }, { _id: false });
+
+/**
+ * A piece of back-office work. Type-specific data lives in `fields` (validated by the domain's
+ * schemas per type); the timeline lives in its own collection, never in an array here.
+ */
+const ticketSchema = new Schema(
+  {
+    tenantId: tenantRef(),
+    number: { type: String, required: true },
+    seq: { type: Number, required: true },
+    type: { type: String, required: true, enum: ticketTypes },
+    subject: { type: String, required: true, trim: true, maxlength: 200 },
+    description: { type: String, default: '', maxlength: 20_000 },
+    priority: { type: String, required: true, enum: priorities, default: 'normal' },
+    status: { type: String, required: true, enum: ticketStatuses, default: 'new' },
+    channel: { type: String, required: true, enum: channels },
+    requester: { type: person, required: true },
+    assignee: { type: person, default: null },
+    queueId: { type: 'ObjectId', default: null },
+    tags: { type: [String], default: [] },
+    fields: { type: Schema.Types.Mixed, default: {} },
+    /** Invoices: an earlier ticket of this tenant with the same supplier VAT and invoice number. */
+    duplicateOf: { type: { id: 'ObjectId', number: String }, default: null, _id: false },
+    /** Lowercased text the staff search matches (number, subject, requester, references). */
+    searchText: { type: String, default: '' },
+    /** Bumped on every change: clients catch up on what they missed by version. */
+    version: { type: Number, required: true, default: 1 },
+    firstResponseAt: { type: Date, default: null },
+    openedAt: { type: Date, default: null },
+    pendingAt: { type: Date, default: null },
+    resolvedAt: { type: Date, default: null },
+    closedAt: { type: Date, default: null },
+    reopenedAt: { type: Date, default: null },
+    lastActivityAt: { type: Date, required: true, default: () => new Date() },
+  },
+  { timestamps: true, minimize: false },
+);
+ticketSchema.index({ tenantId: 1, number: 1 }, { unique: true });
+ticketSchema.plugin(tenantScopePlugin);
+
+export type TicketAttrs = InferSchemaType<typeof ticketSchema>;
+export type TicketDoc = HydratedDocument<TicketAttrs>;
+export const Ticket = mongoose.model('Ticket', ticketSchema);

@@ -1,0 +1,28 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+
+export const timelineKinds = ['created', 'reply', 'note', 'status', 'fields', 'assignment', 'attachment', 'sla'] as const;
+export type TimelineKind = (typeof timelineKinds)[number];
+
+/**
+ * One append-only entry of a ticket's history. Internal entries (notes, assignments, SLA
+ * events) are never shown to clients.
+ */
+const timelineEntrySchema = new Schema({
+  tenantId: tenantRef(),
+  ticketId: { type: 'ObjectId', ref: 'Ticket', required: true },
+  at: { type: Date, required: true, default: () => new Date() },
+  kind: { type: String, required: true, enum: timelineKinds },
+  visibility: { type: String, required: true, enum: ['public', 'internal'] },
+  author: {
+    type: { id: { type: 'ObjectId', default: null }, name: String, kind: { type: String, enum: ['client', 'staff', 'system'] } },
+    _id: false,
+  },
+  body: { type: String, default: '' },
+  data: { type: Schema.Types.Mixed, default: {} },
+  attachmentIds: { type: ['ObjectId'], default: [] },
+});
+timelineEntrySchema.plugin(tenantScopePlugin);
+
+export type TimelineEntryAttrs = InferSchemaType<typeof timelineEntrySchema>;
+export const TimelineEntry = mongoose.model('TimelineEntry', timelineEntrySchema);

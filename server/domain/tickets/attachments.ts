@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import { Types } from 'mongoose';
+import { Attachment } from '../../../models/attachment.js';
+import { AppError, notFound } from '../../errors/app-error.js';
+import { isStaff, type Ctx } from '../context.js';
+import { scopeFilter } from '../tenants/scope.js';
+import { authorOf } from './authors.js';
+import { gridFsStore, type BlobStore } from './blob-store.js';
+
+export const attachmentRules = {
+  maxBytes: 10 * 1024 * 1024,
+  maxFiles: 10,
+  /** Types recognised by their content (magic bytes), never by the name or the declared type. */
+  binaryTypes: new Map<string, string>([
+    ['application/pdf', 'pdf'],
+    ['image/png', 'png'],
+    ['image/jpeg', 'jpg'],
+    ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'xlsx'],
+    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'docx'],
+  ]),
+  /** Plain-text types have no magic bytes: accepted when the bytes are valid UTF-8 text. */
+  textTypes: new Map<string, string>([
+    ['csv', 'text/csv'],
+    ['txt', 'text/plain'],
+  ]),
+} as const;
+
+export interface IncomingFile {
+  filename: string;
+  buffer: Buffer;
+}
+
+let store: BlobStore = gridFsStore;
+export function useBlobStore(next: BlobStore): void {
+  store = next;
+}
+
+const rejectFile = (filename: string, key: string, params: Record<string, string | number> = {}): AppError =>
+  new AppError('validation', `attachment ${filename} refused`, {
+    messageKey: key,
+    params: { name: filename, ...params },
+    fields: [{ path: 'attachments', key, params: { name: filename, ...params } }],
+  });
+
+function looksLikeText(buffer: Buffer): boolean {
+  if (buffer.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Decide a file's type from its content; refuse what is not on the list or is too large. */
+export async function sniffType(file: IncomingFile): Promise<{ contentType: string; ext: string }> {
+  if (file.buffer.length === 0) throw rejectFile(file.filename, 'attachments.empty');
+  if (file.buffer.length > attachmentRules.maxBytes) {
+    throw rejectFile(file.filename, 'attachments.too_large', { max: Math.round(attachmentRules.maxBytes / 1024 / 1024) });
+  }
+  const detected = await fileTypeFromBuffer(file.buffer);
+  if (detected) {
+    const ext = attachmentRules.binaryTypes.get(detected.mime);
+    if (!ext) throw rejectFile(file.filename, 'attachments.type_not_allowed');
+    return { contentType: detected.mime, ext };
+  }
+  const ext = file.filename.toLowerCase().split('.').pop() ?? '';
+  const textType = attachmentRules.textTypes.get(ext);
+  if (textType && looksLikeText(file.buffer)) return { contentType: `${textType}; charset=utf-8`, ext };
+  throw rejectFile(file.filename, 'attachments.type_not_allowed');
+}
+
+/** A name that is safe in a Content-Disposition header and on any file system. */
+export function safeFilename(name: string, ext: string): string {
+  const base = name.replace(/^.*[\\/]/, '').replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '').slice(0, 120) || 'file';
+  return base.toLowerCase().endsWith(`.${ext}`) ? base : `${base}.${ext}`;
+}
+
+/**
+ * Check and store files for a ticket the caller may see. All files are checked before any is
+ * stored, so a refused file leaves nothing half-uploaded.
+ */
+export async function storeAttachments(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  files: IncomingFile[],
+  visibility: 'public' | 'internal' = 'public',
+) {
+  if (files.length > attachmentRules.maxFiles) throw rejectFile(`${files.length}`, 'attachments.too_many', { max: attachmentRules.maxFiles });
+  const checked = await Promise.all(files.map(async (f) => ({ ...f, ...(await sniffType(f)) })));
+  const author = authorOf(ctx);
+  const saved = [];
+  for (const f of checked) {
+    const filename = safeFilename(f.filename, f.ext);
+    const fileId = await store.put(f.buffer, filename, { tenantId: ticket.tenantId, ticketId: ticket._id, contentType: f.contentType });
+    saved.push(
+      await Attachment.create({
+        tenantId: ticket.tenantId,
+        ticketId: ticket._id,
+        fileId,
+        filename,
+        contentType: f.contentType,
+        size: f.buffer.length,
+        sha256: createHash('sha256').update(f.buffer).digest('hex'),
+        visibility,
+        uploadedBy: { id: author.id, name: author.name },
+      }),
+    );
+  }
+  return saved.map((a) => a.toObject());
+}
+
+/** An attachment the caller may download (clients: their tenant's, and not from internal notes). */
+export async function openAttachment(ctx: Ctx, id: string) {
+  if (!Types.ObjectId.isValid(id)) throw notFound('attachment');
+  const filter: Record<string, unknown> = { ...scopeFilter(ctx), _id: new Types.ObjectId(id) };
+  if (!isStaff(ctx.actor)) filter.visibility = 'public';
+  const attachment = await Attachment.findOne(filter).lean();
+  if (!attachment) throw notFound('attachment');
+  return { attachment, stream: store.open(attachment.fileId) };
+}
+
+export async function listAttachments(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }) {
+  const filter: Record<string, unknown> = { tenantId: ticket.tenantId, ticketId: ticket._id };
+  if (!isStaff(ctx.actor)) filter.visibility = 'public';
+  return Attachment.find(filter).sort({ createdAt: 1 }).lean();
+}

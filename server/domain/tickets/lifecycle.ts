@@ -1,0 +1,41 @@
+import type { TicketStatus } from '../../../models/ticket.js';
+import { Ticket } from '../../../models/ticket.js';
+import { AppError } from '../../errors/app-error.js';
+import { isStaff, type Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
+import { notifyRequester } from './notify.js';
+import { getTicket } from './queries.js';
+import { allowedMoves, stampFor } from './transitions.js';
+import { appendTimeline } from './timeline.js';
+
+/**
+ * Move a ticket to another status. The update is conditional on the status the caller saw, so
+ * two people changing it at once cannot both win; the loser gets a conflict.
+ */
+export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
+  const ticket = await getTicket(ctx, ref);
+  const from = ticket.status as TicketStatus;
+  if (from === to) return ticket;
+  if (!allowedMoves(from, isStaff(ctx.actor)).includes(to)) {
+    throw new AppError('conflict', `cannot move from ${from} to ${to}`, { messageKey: 'tickets.bad_transition', params: { from, to } });
+  }
+  const now = new Date();
+  const stamp = stampFor(from, to);
+  const updated = await Ticket.findOneAndUpdate(
+    { _id: ticket._id, tenantId: ticket.tenantId, status: from },
+    { $set: { status: to, lastActivityAt: now, ...(stamp ? { [stamp]: now } : {}) }, $inc: { version: 1 } },
+    { returnDocument: 'after' },
+  ).lean();
+  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
+  if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
+  if (to === 'resolved') await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
+  domainEvents.emit('ticket.updated', {
+    tenantId: String(updated.tenantId),
+    ticketId: String(updated._id),
+    number: updated.number,
+    version: updated.version,
+    changes: ['status'],
+  });
+  return updated;
+}

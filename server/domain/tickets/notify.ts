@@ -1,0 +1,45 @@
+import { Tenant } from '../../../models/tenant.js';
+import type { TicketAttrs } from '../../../models/ticket.js';
+import { User } from '../../../models/user.js';
+import { isLocale, type Locale } from '../../i18n/i18n.js';
+import type { Ctx } from '../context.js';
+import { enqueueMail } from '../mail/outbox.js';
+import type { MailTemplate } from '../mail/mailer.js';
+import { inboundAddress, linkUrl } from '../settings.js';
+
+type TicketLike = Pick<TicketAttrs, 'tenantId' | 'number' | 'subject' | 'requester' | 'status'> & { _id: unknown };
+
+/** The thread id every mail about a ticket refers to, so mail clients group them and replies find it. */
+export const threadId = (ticketId: unknown): string => `<ticket-${String(ticketId)}@backoffice-desk>`;
+
+/**
+ * Queue a mail about a ticket to its requester, in the requester's locale (or the tenant's),
+ * with Reply-To the tenant's intake address so an answer by mail lands on the ticket.
+ */
+export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}) {
+  const to = ticket.requester?.email;
+  if (!to) return;
+  const [tenant, user] = await Promise.all([
+    Tenant.findById(ticket.tenantId).lean(),
+    ticket.requester?.id ? User.findOne({ _id: ticket.requester.id, tenantId: ticket.tenantId }).lean() : null,
+  ]);
+  if (!tenant) return;
+  if (user && user.status === 'disabled') return;
+  const locale: Locale = user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en';
+  await enqueueMail(ctx, {
+    key: `ticket:${String(ticket._id)}:${eventKey}`,
+    tenantId: String(ticket.tenantId),
+    to,
+    locale,
+    template,
+    params: {
+      name: ticket.requester?.name ?? '',
+      number: ticket.number,
+      subject: ticket.subject,
+      link: linkUrl(`/tickets/${ticket.number}`),
+      ...extra,
+    },
+    headers: { References: threadId(ticket._id), 'X-Ticket': ticket.number },
+    replyTo: inboundAddress(tenant.code),
+  });
+}

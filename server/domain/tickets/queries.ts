@@ -1,0 +1,64 @@
+import { Types } from 'mongoose';
+import { Ticket } from '../../../models/ticket.js';
+import { TimelineEntry } from '../../../models/timeline-entry.js';
+import { notFound } from '../../errors/app-error.js';
+import { can } from '../auth/policy.js';
+import { isStaff, type Ctx } from '../context.js';
+import { scopeFilter } from '../tenants/scope.js';
+import type { TicketListQuery } from './schemas.js';
+import { literalPattern } from './search-text.js';
+
+export const PAGE_SIZE = 50;
+const activeStatuses = ['new', 'open', 'pending'];
+
+/** Find one ticket the caller may see, by id or number (ACME-000123). A foreign one is "not found". */
+export async function getTicket(ctx: Ctx, ref: string) {
+  const key = /^[0-9a-f]{24}$/.test(ref) ? { _id: new Types.ObjectId(ref) } : { number: ref.toUpperCase() };
+  const ticket = await Ticket.findOne({ ...scopeFilter(ctx), ...key }).lean();
+  if (!ticket) throw notFound('ticket');
+  return ticket;
+}
+
+/**
+ * A page of tickets the caller may see, newest first. Clients see their company's ("company")
+ * or their own ("mine"); staff see the tenants they serve, optionally one of them.
+ */
+export async function listTickets(ctx: Ctx, query: TicketListQuery) {
+  const filter: Record<string, unknown> = { ...scopeFilter(query.tenant && isStaff(ctx.actor) ? { ...ctx, tenantId: query.tenant } : ctx) };
+  if (query.scope === 'mine' && ctx.actor.kind === 'user') {
+    filter[isStaff(ctx.actor) ? 'assignee.id' : 'requester.id'] = new Types.ObjectId(ctx.actor.userId);
+  }
+  if (query.status === 'active') filter.status = { $in: activeStatuses };
+  else if (query.status) filter.status = query.status;
+  if (query.type) filter.type = query.type;
+  if (query.priority) filter.priority = query.priority;
+  if (query.q) filter.searchText = { $regex: literalPattern(query.q) };
+  const skip = (query.page - 1) * PAGE_SIZE;
+  const rows = await Ticket.find(filter)
+    .sort({ createdAt: -1, _id: -1 })
+    .skip(skip)
+    .limit(PAGE_SIZE + 1)
+    .select({ searchText: 0, description: 0 })
+    .lean();
+  return { rows: rows.slice(0, PAGE_SIZE), hasMore: rows.length > PAGE_SIZE, page: query.page };
+}
+
+/** A ticket's history, oldest first; internal entries only for staff. */
+export async function listTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, since?: Date) {
+  const filter: Record<string, unknown> = { tenantId: ticket.tenantId, ticketId: ticket._id };
+  if (!isStaff(ctx.actor)) filter.visibility = 'public';
+  if (since) filter.at = { $gt: since };
+  return TimelineEntry.find(filter).sort({ at: 1, _id: 1 }).limit(2000).lean();
+}
+
+/** Staff search across the tenants they serve: number, subject, requester, supplier, invoice, customer ref. */
+export async function searchTickets(ctx: Ctx, q: string, limit = 50) {
+  if (!can(ctx.actor, 'queues.work') && !can(ctx.actor, 'reports.read')) throw notFound('search');
+  const trimmed = q.trim();
+  if (!trimmed) return [];
+  return Ticket.find({ ...scopeFilter(ctx), searchText: { $regex: literalPattern(trimmed) } })
+    .sort({ createdAt: -1 })
+    .limit(limit)
+    .select({ searchText: 0, description: 0 })
+    .lean();
+}

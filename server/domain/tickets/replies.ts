@@ -1,0 +1,64 @@
+import { Ticket } from '../../../models/ticket.js';
+import { AppError } from '../../errors/app-error.js';
+import { isStaff, type Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
+import { notifyRequester } from './notify.js';
+import { getTicket } from './queries.js';
+import type { ReplyInput } from './schemas.js';
+import { appendTimeline } from './timeline.js';
+import type { Types } from 'mongoose';
+
+/**
+ * Add a public reply or (staff only) an internal note. A staff member's first public reply
+ * is the ticket's first response and opens a new ticket; a client's reply to a ticket pending
+ * on them puts it back to open.
+ */
+export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, attachmentIds: Types.ObjectId[] = []) {
+  const staff = isStaff(ctx.actor);
+  if (input.internal && !staff) throw new AppError('forbidden', 'clients cannot write internal notes');
+  const ticket = await getTicket(ctx, ref);
+  if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
+  const now = new Date();
+  const $set: Record<string, unknown> = { lastActivityAt: now };
+  let statusFrom: string | null = null;
+  if (!input.internal) {
+    if (staff && ticket.status === 'new') statusFrom = 'new';
+    if (!staff && ticket.status === 'pending') statusFrom = 'pending';
+    if (statusFrom) $set.status = 'open';
+    if (statusFrom === 'new') $set.openedAt = now;
+  }
+  const filter: Record<string, unknown> = { _id: ticket._id, tenantId: ticket.tenantId };
+  if (statusFrom) filter.status = statusFrom;
+  const updated = await Ticket.findOneAndUpdate(
+    filter,
+    { $set, $inc: { version: 1 } },
+    { returnDocument: 'after' },
+  ).lean();
+  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (staff && !input.internal) {
+    // Only the first public staff reply counts: conditional on firstResponseAt still being empty.
+    await Ticket.updateOne({ _id: ticket._id, tenantId: ticket.tenantId, firstResponseAt: null }, { $set: { firstResponseAt: now } });
+  }
+  const entry = await appendTimeline(ctx, updated, {
+    kind: input.internal ? 'note' : 'reply',
+    visibility: input.internal ? 'internal' : 'public',
+    body: input.body,
+    attachmentIds,
+    at: now,
+  });
+  if (statusFrom) await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from: statusFrom, to: 'open' }, at: now });
+  if (staff && !input.internal) {
+    await notifyRequester(ctx, updated, 'ticket_replied', `reply:${String(entry._id)}`, {
+      author: entry.author?.name ?? '',
+      excerpt: input.body.length > 600 ? `${input.body.slice(0, 600)}…` : input.body,
+    });
+  }
+  domainEvents.emit('ticket.commented', {
+    tenantId: String(updated.tenantId),
+    ticketId: String(updated._id),
+    number: updated.number,
+    version: updated.version,
+    internal: input.internal,
+  });
+  return { ticket: updated, entry: entry.toObject() };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { priorities, ticketStatuses } from '../../../models/ticket.js';
+
+/** Optional text from a form: empty means absent. */
+const optText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform((v) => (v ? v : undefined));
+const text = (min: number, max: number) => z.string().trim().min(min).max(max);
+const count = z.coerce.number().int().min(0).max(100_000_000);
+const isoDate = z.iso.date();
+
+export const dataEntryFields = z.object({
+  batchDescription: text(2, 2000),
+  targetSystem: text(1, 120),
+  expectedRecordCount: count,
+  recordsCompleted: count.default(0),
+  errorCount: count.default(0),
+});
+
+export const complaintChannels = ['phone', 'mail', 'web', 'social'] as const;
+export const complaintSeverities = ['low', 'medium', 'high', 'critical'] as const;
+export const complaintFields = z.object({
+  customerName: text(1, 200),
+  customerReference: text(1, 100),
+  channel: z.enum(complaintChannels),
+  category: text(1, 100),
+  severity: z.enum(complaintSeverities),
+  requestedRemedy: optText(2000),
+  outcome: optText(2000),
+});
+
+export const approvalOutcomes = ['approved', 'rejected', 'on_hold'] as const;
+/** VAT numbers are compared without spaces, dots and dashes, upper case. */
+export const normalizeVat = (vat: string): string => vat.replace(/[\s.-]/g, '').toUpperCase();
+export const invoiceFields = z
+  .object({
+    supplierName: text(1, 200),
+    supplierVat: text(4, 30).transform(normalizeVat).refine((v) => /^[A-Z0-9]{4,20}$/.test(v), { params: { key: 'vat' } }),
+    invoiceNumber: text(1, 60),
+    issueDate: isoDate,
+    dueDate: isoDate,
+    amount: z.coerce.number().min(0).max(1e12),
+    currency: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine((v) => /^[A-Z]{3}$/.test(v), { params: { key: 'currency' } }),
+    poNumber: optText(60),
+    approvalOutcome: z.enum(approvalOutcomes).optional().or(z.literal('').transform(() => undefined)),
+    approvalReason: optText(2000),
+  })
+  .refine((v) => v.dueDate >= v.issueDate, { path: ['dueDate'], params: { key: 'due_before_issue' } });
+
+export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;
+
+const tagList = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')))
+  .pipe(z.array(z.string().trim().toLowerCase().max(40)).transform((tags) => [...new Set(tags.filter(Boolean))].slice(0, 20)));
+
+const common = {
+  subject: text(3, 200),
+  description: z.string().trim().max(20_000).default(''),
+  priority: z.enum(priorities).default('normal'),
+  tags: tagList,
+};
+
+/** A new ticket, as the portal form, the API and the importers hand it over. */
+export const ticketInputSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('data_entry'), ...common, fields: dataEntryFields }),
+  z.object({ type: z.literal('complaint'), ...common, fields: complaintFields }),
+  z.object({ type: z.literal('invoice'), ...common, fields: invoiceFields }),
+]);
+export type TicketInput = z.infer<typeof ticketInputSchema>;
+
+export const replySchema = z.object({
+  body: text(1, 20_000),
+  internal: z
+    .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
+    .optional()
+    .transform((v) => v === true || v === 'true' || v === 'on'),
+});
+export type ReplyInput = z.infer<typeof replySchema>;
+
+export const statusChangeSchema = z.object({ status: z.enum(ticketStatuses) });
+
+export const ticketListQuerySchema = z.object({
+  scope: z.enum(['mine', 'company', 'all']).default('company'),
+  status: z.enum([...ticketStatuses, 'active', '']).optional().transform((v) => v || undefined),
+  type: z.enum(['data_entry', 'complaint', 'invoice', '']).optional().transform((v) => v || undefined),
+  priority: z.enum([...priorities, '']).optional().transform((v) => v || undefined),
+  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  tenant: z.string().regex(/^[0-9a-f]{24}$/).optional().or(z.literal('').transform(() => undefined)),
+  page: z.coerce.number().int().min(1).max(1000).default(1),
+});
+export type TicketListQuery = z.infer<typeof ticketListQuerySchema>;

@@ -1,0 +1,29 @@
+import type { Types } from 'mongoose';
+import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry.js';
+import type { Ctx } from '../context.js';
+import { authorOf } from './authors.js';
+
+export interface TimelineInput {
+  kind: TimelineKind;
+  visibility: 'public' | 'internal';
+  body?: string;
+  data?: Record<string, unknown>;
+  attachmentIds?: Types.ObjectId[];
+  at?: Date;
+}
+
+/** Append one entry to a ticket's history (a document of its own, never an array on the ticket). */
+export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, entry: TimelineInput) {
+  const author = authorOf(ctx);
+  return TimelineEntry.create({
+    tenantId: ticket.tenantId,
+    ticketId: ticket._id,
+    at: entry.at ?? new Date(),
+    kind: entry.kind,
+    visibility: entry.visibility,
+    author: { id: author.id, name: author.name, kind: author.kind },
+    body: entry.body ?? '',
+    data: entry.data ?? {},
+    attachmentIds: entry.attachmentIds ?? [],
+  });
+}
