@@ -15,12 +15,15 @@ import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { systemCtx } from './domain/context.js';
+import { startInboundListener, type InboundListener } from './inbound-mail/listener.js';
 
 export interface Portal {
   url: string;
   server: Server;
   db: Database;
   agenda: Agenda | null;
+  /** Port of the inbound SMTP listener (INBOUND_SMTP_PORT), or null when there is none. */
+  inboundSmtpPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -29,6 +32,9 @@ export interface Portal {
  * it in reverse: stop accepting, finish in-flight requests, stop jobs, close the database.
  */
 export async function startPortal(config: Config, log: Logger): Promise<Portal> {
+  if (config.inboundSmtpPort !== undefined && !config.inboundMailDomain) {
+    throw new Error('INBOUND_SMTP_PORT is set but INBOUND_MAIL_DOMAIN is not: intake addresses need a domain');
+  }
   const db = await openDatabase(config, log);
   configureMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ component: 'mail' }) });
 
@@ -63,6 +69,17 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   const url = `http://localhost:${port}`;
   // PORT=0 (tests) only learns its port now; links must point at it.
   configureDomainSettings({ publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl, inboundDomain: config.inboundMailDomain });
+  let inbound: InboundListener | null = null;
+  if (config.inboundSmtpPort !== undefined && config.inboundMailDomain) {
+    inbound = await startInboundListener({
+      port: config.inboundSmtpPort,
+      host: config.host,
+      domain: config.inboundMailDomain,
+      maxBytes: config.inboundMaxBytes,
+      closeTimeoutMs: config.shutdownTimeoutMs,
+      log: log.child({ component: 'inbound-mail' }),
+    });
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -71,7 +88,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-      await closed;
+      await Promise.all([closed, inbound?.close()]);
       clearTimeout(grace);
       if (agenda) await agenda.stop();
       await stopOutbox();
@@ -83,5 +100,5 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     return stopping;
   };
   log.info({ url }, 'portal listening');
-  return { url, server, db, agenda, stop };
+  return { url, server, db, agenda, inboundSmtpPort: inbound?.port ?? null, stop };
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { createStaff, staffInputSchema } from '../domain/auth/staff.js';
 import { systemCtx } from '../domain/context.js';
+import { apiTokenInputSchema, createApiToken, tenantAdminCtx } from '../domain/tenants/api-tokens.js';
 import { toAppError } from '../errors/normalize.js';
 import { createLogger } from '../log.js';
 import { seedDemo } from '../seed/demo.js';
@@ -19,6 +20,9 @@ Commands:
   seed                                      create the demo organisation (not in production)
   admin:create --email E [--password P] [--name N]
                                             create an admin (prompts for the password when omitted)
+  token:create --tenant CODE [--name N]     create an API token for the tenant and print it (shown once).
+                                            It is created by, and acts for, the tenant's first active
+                                            client admin (oldest account); a tenant without one is refused.
 `;
 
 const out = (line: string): void => {
@@ -29,10 +33,10 @@ async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean' } },
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, tenant: { type: 'string' }, help: { type: 'boolean' } },
     allowPositionals: false,
   });
-  if (!command || values.help || !['seed', 'admin:create'].includes(command)) {
+  if (!command || values.help || !['seed', 'admin:create', 'token:create'].includes(command)) {
     out(usage);
     return command ? 2 : 0;
   }
@@ -49,6 +53,17 @@ async function run(argv: string[]): Promise<number> {
       await seedDemo(ctx);
       out('Demo data ready. Sign in at /login with any of these (password: ' + DEMO_PASSWORD + '):');
       for (const u of demoUsers) out(`  ${u.role.padEnd(16)} ${u.email.padEnd(26)} ${u.tenant ?? (u.serves ?? []).join(', ')}`);
+      return 0;
+    }
+    if (command === 'token:create') {
+      if (!values.tenant) {
+        process.stderr.write('token:create needs --tenant\n');
+        return 2;
+      }
+      const adminCtx = await tenantAdminCtx(ctx, values.tenant);
+      const { token, apiToken } = await createApiToken(adminCtx, apiTokenInputSchema.parse({ name: values.name ?? 'Command line' }));
+      out(`API token "${apiToken.name}" created for ${values.tenant}, acting as ${apiToken.createdBy.email}. It is shown only this once:`);
+      out(token);
       return 0;
     }
     const email = values.email;

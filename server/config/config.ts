@@ -23,6 +23,7 @@ export interface Config {
   inboundMaxBytes: number;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
+  apiRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundMaxBytes: raw.INBOUND_MAX_BYTES,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
+    apiRateLimit: raw.API_RATE_LIMIT,
   });
 }
 

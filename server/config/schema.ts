@@ -33,6 +33,7 @@ export const configSchema = z.object({
   INBOUND_MAX_BYTES: z.coerce.number().int().positive().default(15 * 1024 * 1024).describe('Largest inbound mail accepted, in bytes.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
   JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
+  API_RATE_LIMIT: z.coerce.number().int().positive().default(120).describe('Requests per minute one API token may make (counted per portal process).'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

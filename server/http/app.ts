@@ -11,13 +11,18 @@ import { configurePassport, sessionMiddleware } from './auth/sessions.js';
 import { contextMiddleware } from './middleware/context.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import { apiRoutes } from './api/router.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminStaffRoutes } from './routes/admin-staff.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
+import { ticketImportRoutes } from './routes/ticket-import.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { multipartForms } from './uploads.js';
 import { configureViews } from './views.js';
 import './request-types.js';
 
@@ -53,17 +58,23 @@ export function createApp({ config, log, sessionStore, defaults }: AppDeps): Exp
 
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   app.use(express.json({ limit: '1mb' }));
+  // The REST API: bearer tokens only, so it sits before sessions, passport and CSRF.
+  app.use('/api/v1', apiRoutes(config));
   app.use(sessionMiddleware(config, sessionStore));
   configurePassport(app, defaults);
   app.use(contextMiddleware(config));
+  app.use(multipartForms);
   app.use(csrfProtection);
 
   app.use(authRoutes(config));
   app.use(homeRoutes());
   app.use(teamRoutes());
+  app.use(apiTokenRoutes());
+  app.use(ticketImportRoutes());
   app.use(adminTenantRoutes());
   app.use(adminStaffRoutes());
   app.use(adminAuditRoutes());
+  app.use(ticketRoutes());
 
   app.use(notFoundHandler);
   app.use(errorHandler);

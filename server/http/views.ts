@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { formatDate, formatDateTime, formatNumber } from '../i18n/format.js';
+import { formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
 import { fromRoot } from '../paths.js';
 
@@ -24,15 +24,38 @@ const helpers = {
   t(key: string, options: HelperOptions): string {
     return t(localeOf(options), key, options.hash as Record<string, unknown>);
   },
+  /** Translate with a parameters object (e.g. a flash message's). */
+  tx(key: string, params: Record<string, unknown> | undefined, options: HelperOptions): string {
+    return t(localeOf(options), key, params ?? {});
+  },
   dateTime(value: Date | string | null | undefined, options: HelperOptions): string {
     return formatDateTime(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');
   },
   date(value: Date | string | null | undefined, options: HelperOptions): string {
     return formatDate(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');
   },
-  number(value: number, options: HelperOptions): string {
+  formatNumber(value: number, options: HelperOptions): string {
     return formatNumber(value, localeOf(options));
   },
+  money(amount: number, currency: string, options: HelperOptions): string {
+    if (typeof amount !== 'number') return '';
+    try {
+      return new Intl.NumberFormat(intlLocaleOf(localeOf(options)), { style: 'currency', currency }).format(amount);
+    } catch {
+      return `${amount} ${currency}`;
+    }
+  },
+  bytes(size: number, options: HelperOptions): string {
+    const units = ['B', 'kB', 'MB'];
+    let value = size;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return `${formatNumber(Math.round(value * 10) / 10, localeOf(options))} ${units[unit]}`;
+  },
+  join: (list: unknown): string => (Array.isArray(list) ? list.join(', ') : ''),
   eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
   includes: (list: unknown, item: unknown): boolean => Array.isArray(list) && list.map(String).includes(String(item)),
   concat: (...args: unknown[]): string => args.slice(0, -1).join(''),

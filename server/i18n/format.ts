@@ -2,6 +2,8 @@ import type { Locale } from './i18n.js';
 
 const intlLocale: Record<Locale, string> = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
 
+export const intlLocaleOf = (locale: Locale): string => intlLocale[locale];
+
 /** A date and time as the reader expects it: their locale, the tenant's time zone. */
 export function formatDateTime(value: Date | string | number | null | undefined, locale: Locale, timeZone: string): string {
   if (value === null || value === undefined || value === '') return '';

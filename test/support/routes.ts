@@ -20,7 +20,8 @@ export function expressAppOf(server: Server): { router: { stack: LayerLike[] } }
   return app as { router: { stack: LayerLike[] } };
 }
 
-const join = (prefix: string, path: string): string => (prefix + (path === '/' && prefix ? '' : path)).replace(/\/{2,}/g, '/') || '/';
+const join = (prefix: string, path: string): string =>
+  (prefix + (path === '/' && prefix ? '' : path)).replace(/\/{2,}/g, '/') || '/';
 
 function pathsOf(raw: unknown): string[] {
   const list = Array.isArray(raw) ? (raw.flat(Infinity) as unknown[]) : [raw];
@@ -38,7 +39,8 @@ export function listRoutes(server: Server): AppRoute[] {
     for (const layer of stack) {
       if (layer.route) {
         const methods = Object.keys(layer.route.methods).map((m) => (m === '_all' ? 'ALL' : m.toUpperCase()));
-        for (const path of pathsOf(layer.route.path)) for (const method of methods) found.push({ method, path: join(prefix, path) });
+        for (const path of pathsOf(layer.route.path))
+          for (const method of methods) found.push({ method, path: join(prefix, path) });
         continue;
       }
       const paths = pathsOf(layer.rawPath ?? '/');

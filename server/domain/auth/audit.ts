@@ -19,7 +19,9 @@ export type AuditAction =
   | 'tenant.created'
   | 'tenant.updated'
   | 'tenant.suspended'
-  | 'tenant.activated';
+  | 'tenant.activated'
+  | 'api_token.created'
+  | 'api_token.revoked';
 
 export interface AuditInput {
   action: AuditAction;

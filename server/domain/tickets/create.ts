@@ -8,9 +8,10 @@ import { domainEvents } from '../events.js';
 import { authorOf } from './authors.js';
 import { notifyRequester } from './notify.js';
 import { nextTicketNumber } from './numbering.js';
-import type { TicketInput } from './schemas.js';
+import type { MailTicketInput, TicketInput } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
+import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /** The tenant a client actor works for: the only tenant their new tickets can belong to. */
 export function clientTenantId(ctx: Ctx): string {
@@ -21,8 +22,9 @@ export function clientTenantId(ctx: Ctx): string {
 }
 
 /** Invoices: an earlier ticket of the same tenant with the same supplier VAT and invoice number. */
-async function findDuplicateInvoice(tenantId: Types.ObjectId, input: TicketInput) {
-  if (input.type !== 'invoice') return null;
+async function findDuplicateInvoice(tenantId: Types.ObjectId, input: TicketInput | MailTicketInput) {
+  // A ticket opened by mail has no supplier or invoice number yet: nothing to compare.
+  if (input.type !== 'invoice' || !input.fields.supplierVat || !input.fields.invoiceNumber) return null;
   const earlier = await Ticket.findOne({
     tenantId,
     type: 'invoice',
@@ -39,8 +41,9 @@ async function findDuplicateInvoice(tenantId: Types.ObjectId, input: TicketInput
  * Open a ticket for the caller's company: number it, flag duplicate invoices, write the first
  * timeline entry and queue the confirmation mail.
  */
-export async function createTicket(ctx: Ctx, input: TicketInput, channel: Channel) {
+export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInput, channel: Channel, files: IncomingFile[] = []) {
   requirePermission(ctx, 'tickets.open');
+  for (const file of files) await sniffType(file);
   const tenantId = new Types.ObjectId(clientTenantId(ctx));
   const tenant = await Tenant.findById(tenantId).lean();
   if (!tenant || tenant.status !== 'active') throw new AppError('forbidden', 'tenant not active');
@@ -63,8 +66,10 @@ export async function createTicket(ctx: Ctx, input: TicketInput, channel: Channe
     duplicateOf,
     searchText: searchTextOf({ number, subject: input.subject, requester, type: input.type, fields: input.fields }),
   });
+  const stored = files.length ? await storeAttachments(ctx, ticket, files) : [];
   await appendTimeline(ctx, ticket, {
     kind: 'created',
+    attachmentIds: stored.map((a) => a._id),
     visibility: 'public',
     body: input.description,
     data: { channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },

@@ -6,17 +6,19 @@ import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
-import type { Types } from 'mongoose';
+import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /**
  * Add a public reply or (staff only) an internal note. A staff member's first public reply
  * is the ticket's first response and opens a new ticket; a client's reply to a ticket pending
  * on them puts it back to open.
  */
-export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, attachmentIds: Types.ObjectId[] = []) {
+export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: IncomingFile[] = []) {
   const staff = isStaff(ctx.actor);
   if (input.internal && !staff) throw new AppError('forbidden', 'clients cannot write internal notes');
   const ticket = await getTicket(ctx, ref);
+  // Refuse a bad file before anything is written.
+  for (const file of files) await sniffType(file);
   if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
   const now = new Date();
   const $set: Record<string, unknown> = { lastActivityAt: now };
@@ -39,11 +41,12 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, attachm
     // Only the first public staff reply counts: conditional on firstResponseAt still being empty.
     await Ticket.updateOne({ _id: ticket._id, tenantId: ticket.tenantId, firstResponseAt: null }, { $set: { firstResponseAt: now } });
   }
+  const stored = files.length ? await storeAttachments(ctx, updated, files, input.internal ? 'internal' : 'public') : [];
   const entry = await appendTimeline(ctx, updated, {
     kind: input.internal ? 'note' : 'reply',
     visibility: input.internal ? 'internal' : 'public',
     body: input.body,
-    attachmentIds,
+    attachmentIds: stored.map((a) => a._id),
     at: now,
   });
   if (statusFrom) await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from: statusFrom, to: 'open' }, at: now });

@@ -36,24 +36,26 @@ export const complaintFields = z.object({
 export const approvalOutcomes = ['approved', 'rejected', 'on_hold'] as const;
 /** VAT numbers are compared without spaces, dots and dashes, upper case. */
 export const normalizeVat = (vat: string): string => vat.replace(/[\s.-]/g, '').toUpperCase();
-export const invoiceFields = z
-  .object({
-    supplierName: text(1, 200),
-    supplierVat: text(4, 30).transform(normalizeVat).refine((v) => /^[A-Z0-9]{4,20}$/.test(v), { params: { key: 'vat' } }),
-    invoiceNumber: text(1, 60),
-    issueDate: isoDate,
-    dueDate: isoDate,
-    amount: z.coerce.number().min(0).max(1e12),
-    currency: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .refine((v) => /^[A-Z]{3}$/.test(v), { params: { key: 'currency' } }),
-    poNumber: optText(60),
-    approvalOutcome: z.enum(approvalOutcomes).optional().or(z.literal('').transform(() => undefined)),
-    approvalReason: optText(2000),
-  })
-  .refine((v) => v.dueDate >= v.issueDate, { path: ['dueDate'], params: { key: 'due_before_issue' } });
+const invoiceFieldObject = z.object({
+  supplierName: text(1, 200),
+  supplierVat: text(4, 30).transform(normalizeVat).refine((v) => /^[A-Z0-9]{4,20}$/.test(v), { params: { key: 'vat' } }),
+  invoiceNumber: text(1, 60),
+  issueDate: isoDate,
+  dueDate: isoDate,
+  amount: z.coerce.number().min(0).max(1e12),
+  currency: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((v) => /^[A-Z]{3}$/.test(v), { params: { key: 'currency' } }),
+  poNumber: optText(60),
+  approvalOutcome: z.enum(approvalOutcomes).optional().or(z.literal('').transform(() => undefined)),
+  approvalReason: optText(2000),
+});
+export const invoiceFields = invoiceFieldObject.refine((v) => v.dueDate >= v.issueDate, {
+  path: ['dueDate'],
+  params: { key: 'due_before_issue' },
+});
 
 export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;
 
@@ -77,6 +79,26 @@ export const ticketInputSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('invoice'), ...common, fields: invoiceFields }),
 ]);
 export type TicketInput = z.infer<typeof ticketInputSchema>;
+
+/**
+ * A new ticket from the e-mail channel. A free mail carries a subject, a body and files, never
+ * the type's required fields, so every field is optional here and staff complete them; only
+ * what the channel itself tells is filled in (`mailTicketFieldDefaults`). The portal and the
+ * API keep using the strict `ticketInputSchema`.
+ */
+export const mailTicketSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('data_entry'), ...common, fields: dataEntryFields.partial() }),
+  z.object({ type: z.literal('complaint'), ...common, fields: complaintFields.partial() }),
+  z.object({ type: z.literal('invoice'), ...common, fields: invoiceFieldObject.partial() }),
+]);
+export type MailTicketInput = z.infer<typeof mailTicketSchema>;
+
+/** What a ticket opened by mail knows about its fields from the channel alone. */
+export const mailTicketFieldDefaults = {
+  data_entry: { recordsCompleted: 0, errorCount: 0 },
+  complaint: { channel: 'mail' },
+  invoice: {},
+} as const;
 
 export const replySchema = z.object({
   body: text(1, 20_000),

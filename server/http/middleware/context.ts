@@ -38,7 +38,9 @@ interface NavItem {
 /** Navigation shows only what the role may use: each entry is tied to a permission. */
 const navigation: NavItem[] = [
   { href: '/', key: 'nav.home' },
+  { href: '/tickets', key: 'nav.tickets' },
   { href: '/team', key: 'nav.team', permission: 'team.manage' },
+  { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
   { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
   { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
   { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },

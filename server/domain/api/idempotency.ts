@@ -1,0 +1,105 @@
+import { Types } from 'mongoose';
+import { IdempotencyKey } from '../../../models/idempotency-key.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Ctx } from '../context.js';
+import { scopeFilter } from '../tenants/scope.js';
+
+export const idempotencyPolicy = {
+  /** How long a key is remembered (checked on read; the maintenance job deletes older rows). */
+  ttlMs: 24 * 60 * 60_000,
+  /** A pending key whose request has not finished after this long is taken over by a retry. */
+  lockMs: 60_000,
+} as const;
+
+/** Keys are opaque to us: 1-255 visible ASCII characters (a UUID is the usual choice). */
+export const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+  location: string | null;
+}
+
+export type IdempotencyClaim = { kind: 'run'; id: Types.ObjectId } | { kind: 'replay'; response: StoredResponse };
+
+function tenantOf(ctx: Ctx): Types.ObjectId {
+  if (!ctx.tenantId) throw new AppError('forbidden', 'idempotency keys belong to one tenant');
+  return scopeFilter(ctx).tenantId as Types.ObjectId;
+}
+
+/**
+ * Claim a key for a request. Inserting the pending row is the claim: the unique index on
+ * (tenantId, key) lets exactly one of several concurrent requests win. The others replay the
+ * stored response when it is there, get a conflict while it is still running, and a validation
+ * error when the key was used for a different request.
+ */
+export async function claimIdempotencyKey(ctx: Ctx, key: string, requestHash: string): Promise<IdempotencyClaim> {
+  if (!idempotencyKeyPattern.test(key)) {
+    throw new AppError('validation', 'bad idempotency key', { fields: [{ path: 'Idempotency-Key', key: 'api.idempotency_key_invalid' }] });
+  }
+  const tenantId = tenantOf(ctx);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = new Date();
+    try {
+      const row = await IdempotencyKey.create({
+        tenantId,
+        key,
+        requestHash,
+        state: 'pending',
+        lockedUntil: new Date(now.getTime() + idempotencyPolicy.lockMs),
+        expiresAt: new Date(now.getTime() + idempotencyPolicy.ttlMs),
+      });
+      return { kind: 'run', id: row._id };
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+    const existing = await IdempotencyKey.findOne({ tenantId, key }).lean();
+    if (!existing) continue; // released or purged meanwhile: claim again
+    if (existing.expiresAt.getTime() <= now.getTime()) {
+      // Expired: remove exactly that row (a concurrent retry may already have) and claim again.
+      await IdempotencyKey.deleteOne({ _id: existing._id, tenantId, expiresAt: existing.expiresAt });
+      continue;
+    }
+    if (existing.requestHash !== requestHash) {
+      throw new AppError('validation', 'idempotency key reused for another request', {
+        messageKey: 'api.idempotency_mismatch',
+        fields: [{ path: 'Idempotency-Key', key: 'api.idempotency_mismatch' }],
+      });
+    }
+    if (existing.state === 'done' && existing.response) {
+      const r = existing.response;
+      return { kind: 'replay', response: { status: r.status ?? 200, body: r.body, location: r.location ?? null } };
+    }
+    if (existing.lockedUntil && existing.lockedUntil.getTime() <= now.getTime()) {
+      // Its request died without an answer: take the key over (one conditional update wins).
+      const taken = await IdempotencyKey.findOneAndUpdate(
+        { _id: existing._id, tenantId, state: 'pending', lockedUntil: existing.lockedUntil },
+        { $set: { lockedUntil: new Date(now.getTime() + idempotencyPolicy.lockMs) } },
+        { returnDocument: 'after' },
+      ).lean();
+      if (taken) {
+        ctx.log.warn({ key }, 'idempotency key taken over from a request that did not finish');
+        return { kind: 'run', id: taken._id };
+      }
+      continue;
+    }
+    throw new AppError('conflict', 'a request with this idempotency key is still running', {
+      messageKey: 'api.idempotency_in_progress',
+      retryAfterSeconds: 1,
+    });
+  }
+  throw new AppError('conflict', 'idempotency key contended', { messageKey: 'api.idempotency_in_progress', retryAfterSeconds: 1 });
+}
+
+/** Store the answer of a claimed key, for every retry within the key's lifetime to replay. */
+export async function completeIdempotencyKey(ctx: Ctx, id: Types.ObjectId, response: StoredResponse): Promise<void> {
+  await IdempotencyKey.updateOne(
+    { _id: id, tenantId: tenantOf(ctx), state: 'pending' },
+    { $set: { state: 'done', response, lockedUntil: null } },
+  );
+}
+
+/** Give a claimed key back (the request failed on our side): a retry may run it again. */
+export async function releaseIdempotencyKey(ctx: Ctx, id: Types.ObjectId): Promise<void> {
+  await IdempotencyKey.deleteOne({ _id: id, tenantId: tenantOf(ctx), state: 'pending' });
+}

@@ -1,0 +1,361 @@
+import { z } from 'zod';
+import { attachmentRules } from '../../domain/tickets/attachments.js';
+import { t, type Locale } from '../../i18n/i18n.js';
+import {
+  apiReplyInput,
+  apiTicketInput,
+  apiTicketListQuery,
+  attachmentJson,
+  attachmentListJson,
+  errorJson,
+  replyJson,
+  ticketDetailJson,
+  ticketJson,
+  ticketListJson,
+  ticketSummaryJson,
+  timelineEntryJson,
+} from './schemas.js';
+import { serializeTicket } from './serialize.js';
+
+/**
+ * The API's description: one table of operations, from which both the OpenAPI 3.1 document
+ * (GET /api/v1/openapi.json) and the rendered docs (GET /api/v1/docs) are made. Request and
+ * response schemas are generated from the zod schemas the code validates and serializes with,
+ * so the description cannot drift from the behaviour. Texts come from the catalogues (api.json).
+ */
+
+export const API_BASE = '/api/v1';
+
+type JsonSchema = Record<string, unknown>;
+
+interface ParamSpec {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  schema: JsonSchema;
+}
+
+interface ResponseSpec {
+  /** Key under api.responses. */
+  text: string;
+  /** Component name, or an inline schema. */
+  schema?: string | JsonSchema;
+  contentType?: string;
+  headers?: string[];
+}
+
+export interface OperationSpec {
+  id: string;
+  method: 'get' | 'post';
+  /** Express pattern under API_BASE, e.g. /tickets/:ref. */
+  path: string;
+  secured: boolean;
+  params: ParamSpec[];
+  body?: { contentType: string; schema: string | JsonSchema; examples?: Record<string, unknown> };
+  responses: Record<string, ResponseSpec>;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+/** Named schemas of the document (components.schemas). */
+const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
+  TicketInput: { schema: apiTicketInput, io: 'input' },
+  ReplyInput: { schema: apiReplyInput, io: 'input' },
+  Ticket: { schema: ticketJson, io: 'output' },
+  TicketSummary: { schema: ticketSummaryJson, io: 'output' },
+  TicketDetail: { schema: ticketDetailJson, io: 'output' },
+  TicketList: { schema: ticketListJson, io: 'output' },
+  TimelineEntry: { schema: timelineEntryJson, io: 'output' },
+  Reply: { schema: replyJson, io: 'output' },
+  Attachment: { schema: attachmentJson, io: 'output' },
+  AttachmentList: { schema: attachmentListJson, io: 'output' },
+  Error: { schema: errorJson, io: 'output' },
+};
+
+/** Example request bodies, one per ticket type (a test checks they pass validation). */
+export const ticketExamples = {
+  data_entry: {
+    type: 'data_entry',
+    subject: 'Enter the March delivery notes',
+    description: 'Scans are in the shared folder /deliveries/2026-03.',
+    priority: 'normal',
+    tags: ['march', 'warehouse-verona'],
+    fields: { batchDescription: '412 delivery notes from the Verona warehouse', targetSystem: 'SAP S/4HANA', expectedRecordCount: 412 },
+  },
+  complaint: {
+    type: 'complaint',
+    subject: 'Parcel arrived damaged',
+    description: 'The customer called on Monday; photos will follow as attachments.',
+    priority: 'high',
+    fields: {
+      customerName: 'Mario Rossi',
+      customerReference: 'ORD-2026-0042',
+      channel: 'phone',
+      category: 'Delivery',
+      severity: 'medium',
+      requestedRemedy: 'Replacement of the goods',
+    },
+  },
+  invoice: {
+    type: 'invoice',
+    subject: 'Invoice 2026/118 from Nordic Paper',
+    priority: 'normal',
+    fields: {
+      supplierName: 'Nordic Paper A/S',
+      supplierVat: 'DK 12 34 56 78',
+      invoiceNumber: '2026/118',
+      issueDate: '2026-03-02',
+      dueDate: '2026-04-01',
+      amount: 1250.5,
+      currency: 'EUR',
+      poNumber: 'PO-7781',
+    },
+  },
+} as const;
+
+export const replyExample = { body: 'The photos of the damaged parcel are attached now.' };
+
+const sampleTicket = serializeTicket({
+  _id: '65f1c0ffee0000000000a001',
+  number: 'ACME-000123',
+  type: 'invoice',
+  subject: ticketExamples.invoice.subject,
+  description: '',
+  priority: 'normal',
+  status: 'new',
+  channel: 'api',
+  tags: [],
+  fields: { ...ticketExamples.invoice.fields, supplierVat: 'DK12345678' },
+  duplicateOf: { number: 'ACME-000097' },
+  requester: { name: 'Chiara Bianchi', email: 'admin@acme.example' },
+  assignee: null,
+  version: 1,
+  createdAt: '2026-03-03T09:15:00.000Z',
+  updatedAt: '2026-03-03T09:15:00.000Z',
+  lastActivityAt: '2026-03-03T09:15:00.000Z',
+});
+
+const ref: ParamSpec = { name: 'ref', in: 'path', required: true, schema: { type: 'string', examples: ['ACME-000123'] } };
+const listQueryParams: ParamSpec[] = Object.entries((jsonSchema(apiTicketListQuery, 'input').properties ?? {}) as Record<string, JsonSchema>).map(
+  ([name, schema]) => ({ name, in: 'query', required: false, schema }),
+);
+const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } };
+
+const refusals = {
+  '401': { text: 'unauthenticated', schema: 'Error', headers: ['WWW-Authenticate'] },
+  '429': { text: 'rate_limited', schema: 'Error', headers: ['Retry-After'] },
+} satisfies Record<string, ResponseSpec>;
+const notFound: ResponseSpec = { text: 'not_found', schema: 'Error' };
+const invalid: ResponseSpec = { text: 'validation', schema: 'Error' };
+
+export const operations: OperationSpec[] = [
+  {
+    id: 'createTicket',
+    method: 'post',
+    path: '/tickets',
+    secured: true,
+    params: [idempotencyHeader],
+    body: { contentType: 'application/json', schema: 'TicketInput', examples: ticketExamples },
+    responses: {
+      '201': { text: 'ticket_created', schema: 'Ticket', headers: ['Location', 'Idempotent-Replayed'] },
+      ...refusals,
+      '409': { text: 'idempotency_conflict', schema: 'Error', headers: ['Retry-After'] },
+      '422': invalid,
+    },
+  },
+  {
+    id: 'listTickets',
+    method: 'get',
+    path: '/tickets',
+    secured: true,
+    params: listQueryParams,
+    responses: { '200': { text: 'ticket_list', schema: 'TicketList' }, ...refusals, '422': invalid },
+  },
+  {
+    id: 'getTicket',
+    method: 'get',
+    path: '/tickets/:ref',
+    secured: true,
+    params: [ref],
+    responses: { '200': { text: 'ticket_detail', schema: 'TicketDetail' }, ...refusals, '404': notFound },
+  },
+  {
+    id: 'addReply',
+    method: 'post',
+    path: '/tickets/:ref/replies',
+    secured: true,
+    params: [ref],
+    body: { contentType: 'application/json', schema: 'ReplyInput', examples: { reply: replyExample } },
+    responses: { '201': { text: 'reply_created', schema: 'Reply' }, ...refusals, '404': notFound, '409': { text: 'ticket_closed', schema: 'Error' }, '422': invalid },
+  },
+  {
+    id: 'uploadAttachments',
+    method: 'post',
+    path: '/tickets/:ref/attachments',
+    secured: true,
+    params: [ref],
+    body: {
+      contentType: 'multipart/form-data',
+      schema: {
+        type: 'object',
+        required: ['file'],
+        properties: {
+          file: { type: 'array', minItems: 1, maxItems: attachmentRules.maxFiles, items: { type: 'string', contentMediaType: 'application/octet-stream' } },
+        },
+      },
+    },
+    responses: { '201': { text: 'attachments_stored', schema: 'AttachmentList' }, ...refusals, '404': notFound, '422': invalid },
+  },
+  {
+    id: 'downloadAttachment',
+    method: 'get',
+    path: '/attachments/:id',
+    secured: true,
+    params: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{24}$' } }],
+    responses: {
+      '200': { text: 'attachment_bytes', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' }, headers: ['Content-Disposition'] },
+      ...refusals,
+      '404': notFound,
+    },
+  },
+  {
+    id: 'getOpenApi',
+    method: 'get',
+    path: '/openapi.json',
+    secured: false,
+    params: [],
+    responses: { '200': { text: 'openapi', schema: { type: 'object' } } },
+  },
+  {
+    id: 'getDocs',
+    method: 'get',
+    path: '/docs',
+    secured: false,
+    params: [],
+    responses: { '200': { text: 'docs', contentType: 'text/html', schema: { type: 'string' } } },
+  },
+];
+
+/** Express pattern to OpenAPI path template: /tickets/:ref -> /tickets/{ref}. */
+export const openApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
+
+const headerSchemas: Record<string, JsonSchema> = {
+  Location: { type: 'string' },
+  'Idempotent-Replayed': { type: 'string', enum: ['true'] },
+  'Retry-After': { type: 'integer', minimum: 1 },
+  'WWW-Authenticate': { type: 'string' },
+  'Content-Disposition': { type: 'string' },
+};
+
+const schemaRef = (s: string | JsonSchema): JsonSchema => (typeof s === 'string' ? { $ref: `#/components/schemas/${s}` } : s);
+
+const documents = new Map<Locale, JsonSchema>();
+
+/** The OpenAPI 3.1 document, texts in the given locale. */
+export function openApiDocument(locale: Locale = 'en'): JsonSchema {
+  const cached = documents.get(locale);
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const path = openApiPath(op.path);
+    paths[path] ??= {};
+    paths[path][op.method] = {
+      operationId: op.id,
+      summary: t(locale, `api.ops.${op.id}.summary`),
+      description: t(locale, `api.ops.${op.id}.description`, { max: attachmentRules.maxFiles, mb: attachmentRules.maxBytes / 1024 / 1024 }),
+      tags: [op.secured ? 'tickets' : 'meta'],
+      security: op.secured ? [{ bearerAuth: [] }] : [],
+      parameters: op.params.map((p) => ({ name: p.name, in: p.in, required: p.required, description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`), schema: p.schema })),
+      ...(op.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                [op.body.contentType]: {
+                  schema: schemaRef(op.body.schema),
+                  ...(op.body.examples ? { examples: Object.fromEntries(Object.entries(op.body.examples).map(([name, value]) => [name, { value }])) } : {}),
+                },
+              },
+            },
+          }
+        : {}),
+      responses: Object.fromEntries(
+        Object.entries(op.responses).map(([status, r]) => [
+          status,
+          {
+            description: t(locale, `api.responses.${r.text}`),
+            ...(r.headers ? { headers: Object.fromEntries(r.headers.map((h) => [h, { schema: headerSchemas[h] ?? { type: 'string' } }])) } : {}),
+            ...(r.schema
+              ? {
+                  content: {
+                    [r.contentType ?? 'application/json']: {
+                      schema: schemaRef(r.schema),
+                      ...(op.id === 'createTicket' && status === '201' ? { example: sampleTicket } : {}),
+                    },
+                  },
+                }
+              : {}),
+          },
+        ]),
+      ),
+    };
+  }
+  const doc: JsonSchema = {
+    openapi: '3.1.0',
+    info: { title: t(locale, 'api.docs.title'), version: '1.0.0', description: t(locale, 'api.docs.intro') },
+    servers: [{ url: API_BASE }],
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    tags: [
+      { name: 'tickets', description: t(locale, 'api.docs.tag_tickets') },
+      { name: 'meta', description: t(locale, 'api.docs.tag_meta') },
+    ],
+    paths,
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'bdk_…', description: t(locale, 'api.docs.auth_body') } },
+      schemas: Object.fromEntries(Object.entries(components).map(([name, c]) => [name, jsonSchema(c.schema, c.io)])),
+    },
+  };
+  documents.set(locale, doc);
+  return doc;
+}
+
+/** What the docs page shows of each operation, in the reader's locale. */
+export function docsModel(locale: Locale) {
+  return operations.map((op) => ({
+    id: op.id,
+    method: op.method.toUpperCase(),
+    path: `${API_BASE}${openApiPath(op.path)}`,
+    summary: t(locale, `api.ops.${op.id}.summary`),
+    description: t(locale, `api.ops.${op.id}.description`, { max: attachmentRules.maxFiles, mb: attachmentRules.maxBytes / 1024 / 1024 }),
+    secured: op.secured,
+    params: op.params.map((p) => ({
+      name: p.name,
+      in: p.in,
+      required: p.required,
+      type: describeType(p.schema),
+      description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`),
+    })),
+    body: op.body
+      ? {
+          contentType: op.body.contentType,
+          schemaName: typeof op.body.schema === 'string' ? op.body.schema : null,
+          examples: Object.entries(op.body.examples ?? {}).map(([name, value]) => ({ name, json: JSON.stringify(value, null, 2) })),
+        }
+      : null,
+    responses: Object.entries(op.responses).map(([status, r]) => ({
+      status,
+      description: t(locale, `api.responses.${r.text}`),
+      schemaName: typeof r.schema === 'string' ? r.schema : null,
+    })),
+    responseExample: op.id === 'createTicket' ? JSON.stringify(sampleTicket, null, 2) : null,
+  }));
+}
+
+function describeType(schema: JsonSchema): string {
+  if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).filter((v) => v !== '').join(' | ');
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as JsonSchema[]).map(describeType).filter(Boolean).join(' | ');
+  return typeof schema.type === 'string' ? schema.type : 'string';
+}

@@ -1,0 +1,145 @@
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import type { Config } from '../../config/config.js';
+import { addTicketAttachments } from '../../domain/api/tickets.js';
+import { attachmentRules, listAttachments, openAttachment, type IncomingFile } from '../../domain/tickets/attachments.js';
+import { createTicket } from '../../domain/tickets/create.js';
+import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
+import { addReply } from '../../domain/tickets/replies.js';
+import { AppError } from '../../errors/app-error.js';
+import { toAppError } from '../../errors/normalize.js';
+import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
+import { parseInput } from '../forms.js';
+import { apiAuth } from './auth.js';
+import { idempotent } from './idempotency.js';
+import { API_BASE, docsModel, openApiDocument } from './openapi.js';
+import { apiRateLimit } from './rate-limit.js';
+import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
+import {
+  serializeAttachment,
+  serializeTicket,
+  serializeTicketDetail,
+  serializeTicketSummary,
+  serializeTimelineEntry,
+  ticketUrl,
+} from './serialize.js';
+
+const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+
+const fileFieldError = (key: string, params: Record<string, string | number> = {}): AppError =>
+  new AppError('validation', 'upload refused', { messageKey: key, params, fields: [{ path: 'file', key, params }] });
+
+/** Multipart `file` fields into memory, within the attachment rules; limits become 422s. */
+function receiveFiles(): RequestHandler {
+  const parse = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 20, fieldSize: 10 * 1024, parts: attachmentRules.maxFiles + 20 },
+    defParamCharset: 'utf8',
+  }).array('file', attachmentRules.maxFiles);
+  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
+  return (req, res, next) => {
+    parse(req, res, (err: unknown) => {
+      if (!err) return next();
+      const code = (err as { code?: string }).code;
+      if (code === 'LIMIT_FILE_SIZE') return next(fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb }));
+      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return next(fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles }));
+      next(new AppError('bad_request', 'malformed multipart body', { cause: err }));
+    });
+  };
+}
+
+/** The domain names refused files `attachments`; in the API the field is `file`. */
+function asFileField(err: unknown): unknown {
+  const appError = toAppError(err);
+  if (appError.code !== 'validation') return appError;
+  return new AppError('validation', appError.message, {
+    messageKey: appError.messageKey,
+    params: appError.params,
+    fields: appError.fields.map((f) => (f.path === 'attachments' ? { ...f, path: 'file' } : f)),
+    cause: err,
+  });
+}
+
+/**
+ * The REST API for client systems, mounted at /api/v1 before the session middleware: token
+ * auth per request, rate limit per token, JSON in and out (errors from the error table).
+ */
+export function apiRoutes(config: Config): Router {
+  const router = Router();
+  const secured = [apiAuth, apiRateLimit(config.apiRateLimit)];
+
+  router.use((req, _res, next) => {
+    req.locale = localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;
+    next();
+  });
+
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument('en'));
+  });
+
+  router.get('/docs', (req, res) => {
+    res.locals.locale = req.locale;
+    res.render('api-docs', { title: t(req.locale, 'api.docs.title'), base: API_BASE, operations: docsModel(req.locale), maxFiles: attachmentRules.maxFiles });
+  });
+
+  router.post('/tickets', ...secured, async (req, res) => {
+    await idempotent(req, res, async () => {
+      const ticket = await createTicket(req.ctx, parseInput(apiTicketInput, req.body ?? {}), 'api');
+      return { status: 201, body: serializeTicket(ticket), location: ticketUrl(ticket.number) };
+    });
+  });
+
+  router.get('/tickets', ...secured, async (req, res) => {
+    const query = parseInput(apiTicketListQuery, req.query);
+    const page = await listTickets(req.ctx, { ...query, scope: 'company', q: undefined, tenant: undefined });
+    res.json({ data: page.rows.map(serializeTicketSummary), page: page.page, hasMore: page.hasMore });
+  });
+
+  router.get('/tickets/:ref', ...secured, async (req, res) => {
+    const ticket = await getTicket(req.ctx, param(req, 'ref'));
+    const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
+    res.json(serializeTicketDetail(ticket, timeline, attachments));
+  });
+
+  router.post('/tickets/:ref/replies', ...secured, async (req, res) => {
+    const input = parseInput(apiReplyInput, req.body ?? {});
+    const { ticket, entry } = await addReply(req.ctx, param(req, 'ref'), { body: input.body, internal: false });
+    res.status(201).json({ entry: serializeTimelineEntry(entry), ticket: serializeTicketSummary(ticket) });
+  });
+
+  // The ticket is looked up before the body is read: a foreign ticket costs no upload.
+  const ticketFirst: RequestHandler = async (req, _res, next) => {
+    await getTicket(req.ctx, param(req, 'ref'));
+    next();
+  };
+  router.post('/tickets/:ref/attachments', ...secured, ticketFirst, receiveFiles(), async (req, res) => {
+    const files: IncomingFile[] = ((req.files ?? []) as Express.Multer.File[]).map((f) => ({ filename: f.originalname, buffer: f.buffer }));
+    if (!files.length) throw fileFieldError('api.file_required');
+    try {
+      const { attachments } = await addTicketAttachments(req.ctx, param(req, 'ref'), files);
+      res.status(201).json({ data: attachments.map(serializeAttachment) });
+    } catch (err) {
+      throw asFileField(err);
+    }
+  });
+
+  router.get('/attachments/:id', ...secured, async (req: Request, res: Response, next: NextFunction) => {
+    const { attachment, stream } = await openAttachment(req.ctx, param(req, 'id'));
+    const filename = attachment.filename;
+    stream.once('error', (err) => {
+      if (res.headersSent) return res.destroy(err);
+      for (const h of ['Content-Type', 'Content-Length', 'Content-Disposition']) res.removeHeader(h);
+      next(err);
+    });
+    res.status(200);
+    res.setHeader('Content-Type', attachment.contentType);
+    res.setHeader('Content-Length', String(attachment.size));
+    res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('Digest', `sha-256=${Buffer.from(attachment.sha256, 'hex').toString('base64')}`);
+    stream.pipe(res);
+  });
+
+  return router;
+}

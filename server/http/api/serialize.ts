@@ -1,0 +1,130 @@
+import type { Channel, Priority, TicketStatus, TicketType } from '../../../models/ticket.js';
+import type { TimelineKind } from '../../../models/timeline-entry.js';
+import type { AttachmentJson, TicketDetailJson, TicketJson, TicketSummaryJson, TimelineEntryJson } from './schemas.js';
+
+/**
+ * Stored documents to the API's public JSON: a fixed set of fields (never internal ones such as
+ * searchText, seq, queueId or tenantId), ids as strings, dates as ISO 8601 in UTC, absent
+ * values as null. The output types come from the response schemas in schemas.ts.
+ */
+
+type DateLike = Date | string | number | null | undefined;
+
+interface TicketSource {
+  _id: unknown;
+  number: string;
+  type: string;
+  subject: string;
+  description?: string | null;
+  priority: string;
+  status: string;
+  channel: string;
+  tags?: string[] | null;
+  fields?: unknown;
+  duplicateOf?: { number?: string | null } | null;
+  requester?: { name?: string | null; email?: string | null } | null;
+  assignee?: { name?: string | null } | null;
+  version?: number | null;
+  createdAt?: DateLike;
+  updatedAt?: DateLike;
+  lastActivityAt?: DateLike;
+  firstResponseAt?: DateLike;
+  resolvedAt?: DateLike;
+  closedAt?: DateLike;
+}
+
+interface TimelineSource {
+  _id: unknown;
+  at?: DateLike;
+  kind: string;
+  author?: { name?: string | null; kind?: string | null } | null;
+  body?: string | null;
+  data?: unknown;
+  attachmentIds?: unknown[] | null;
+}
+
+interface AttachmentSource {
+  _id: unknown;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt?: DateLike;
+  uploadedBy?: { name?: string | null } | null;
+}
+
+function iso(value: DateLike): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+const isoOrEpoch = (value: DateLike): string => iso(value) ?? new Date(0).toISOString();
+
+function plainObject(value: unknown): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  // A JSON round trip turns ObjectIds and dates nested in mixed fields into plain strings.
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+export const attachmentUrl = (id: unknown): string => `/api/v1/attachments/${String(id)}`;
+export const ticketUrl = (number: string): string => `/api/v1/tickets/${encodeURIComponent(number)}`;
+
+export function serializeTicketSummary(t: TicketSource): TicketSummaryJson {
+  const createdAt = isoOrEpoch(t.createdAt);
+  return {
+    id: String(t._id),
+    number: t.number,
+    type: t.type as TicketType,
+    subject: t.subject,
+    priority: t.priority as Priority,
+    status: t.status as TicketStatus,
+    channel: t.channel as Channel,
+    tags: [...(t.tags ?? [])],
+    fields: plainObject(t.fields),
+    duplicateOf: t.duplicateOf?.number ? { number: t.duplicateOf.number } : null,
+    requester: { name: t.requester?.name ?? '', email: t.requester?.email ?? null },
+    assignee: t.assignee?.name ? { name: t.assignee.name } : null,
+    version: t.version ?? 1,
+    createdAt,
+    updatedAt: iso(t.updatedAt) ?? createdAt,
+    lastActivityAt: iso(t.lastActivityAt) ?? createdAt,
+    firstResponseAt: iso(t.firstResponseAt),
+    resolvedAt: iso(t.resolvedAt),
+    closedAt: iso(t.closedAt),
+  };
+}
+
+export function serializeTicket(t: TicketSource): TicketJson {
+  return { ...serializeTicketSummary(t), description: t.description ?? '' };
+}
+
+export function serializeTimelineEntry(e: TimelineSource): TimelineEntryJson {
+  const kind = e.author?.kind;
+  return {
+    id: String(e._id),
+    at: isoOrEpoch(e.at),
+    kind: e.kind as TimelineKind,
+    author: e.author ? { name: e.author.name ?? '', kind: kind === 'staff' || kind === 'system' ? kind : 'client' } : null,
+    body: e.body ?? '',
+    data: plainObject(e.data),
+    attachmentIds: (e.attachmentIds ?? []).map(String),
+  };
+}
+
+export function serializeAttachment(a: AttachmentSource): AttachmentJson {
+  return {
+    id: String(a._id),
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    sha256: a.sha256,
+    createdAt: isoOrEpoch(a.createdAt),
+    uploadedBy: a.uploadedBy?.name ? { name: a.uploadedBy.name } : null,
+    url: attachmentUrl(a._id),
+  };
+}
+
+export function serializeTicketDetail(t: TicketSource, timeline: TimelineSource[], attachments: AttachmentSource[]): TicketDetailJson {
+  return { ...serializeTicket(t), timeline: timeline.map(serializeTimelineEntry), attachments: attachments.map(serializeAttachment) };
+}

@@ -1,0 +1,186 @@
+import { Router, type Request, type Response } from 'express';
+import { priorities, ticketTypes, type TicketStatus, type TicketType } from '../../../models/ticket.js';
+import { can } from '../../domain/auth/policy.js';
+import { isStaff } from '../../domain/context.js';
+import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
+import { createTicket } from '../../domain/tickets/create.js';
+import { changeStatus } from '../../domain/tickets/lifecycle.js';
+import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
+import { addReply } from '../../domain/tickets/replies.js';
+import {
+  approvalOutcomes,
+  complaintChannels,
+  complaintSeverities,
+  replySchema,
+  statusChangeSchema,
+  ticketInputSchema,
+  ticketListQuerySchema,
+} from '../../domain/tickets/schemas.js';
+import { allowedMoves } from '../../domain/tickets/transitions.js';
+import { ticketUpdateSchema, updateTicket } from '../../domain/tickets/update.js';
+import { listTenants } from '../../domain/tenants/tenants.js';
+import { AppError } from '../../errors/app-error.js';
+import { toAppError } from '../../errors/normalize.js';
+import { t } from '../../i18n/i18n.js';
+import { handleForm, parseInput } from '../forms.js';
+import { requirePermission, requireSignIn } from '../middleware/guards.js';
+import { uploadedFiles } from '../uploads.js';
+
+/** Form posts name type fields `fields.<name>`; gather them into the shape the domain takes. */
+function formToTicketInput(type: string, body: Record<string, unknown>) {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) if (key.startsWith('fields.')) fields[key.slice(7)] = value;
+  return { type, subject: body.subject, description: body.description, priority: body.priority, tags: body.tags, fields };
+}
+
+const choices = { priorities, complaintChannels, complaintSeverities, approvalOutcomes };
+
+function parseType(raw: string): TicketType {
+  if (!(ticketTypes as readonly string[]).includes(raw)) throw new AppError('not_found', 'unknown ticket type');
+  return raw as TicketType;
+}
+
+/** Everything the ticket page shows, for the caller's eyes only. */
+async function ticketPage(req: Request, ref: string) {
+  const ticket = await getTicket(req.ctx, ref);
+  const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
+  const files = new Map(attachments.map((a) => [String(a._id), a]));
+  const staff = isStaff(req.ctx.actor);
+  return {
+    title: `${ticket.number} · ${ticket.subject}`,
+    ticket,
+    fieldsView: ticket.fields,
+    timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),
+    attachments,
+    staff,
+    moves: allowedMoves(ticket.status as TicketStatus, staff).map((to) => ({
+      to,
+      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : `moves.${to}`,
+    })),
+    canEdit: can(req.ctx.actor, 'queues.work'),
+    choices,
+  };
+}
+
+export function ticketRoutes(): Router {
+  const router = Router();
+  router.use(['/tickets', '/attachments'], requireSignIn);
+
+  router.get('/tickets', async (req, res) => {
+    const query = parseInput(ticketListQuerySchema, req.query);
+    const staff = isStaff(req.ctx.actor);
+    if (staff && query.q && /^[a-z][a-z0-9-]{1,19}-\d{6}$/i.test(query.q)) {
+      const direct = await getTicket(req.ctx, query.q).catch(() => null);
+      if (direct) return res.redirect(`/tickets/${direct.number}`);
+    }
+    const [result, tenants] = await Promise.all([listTickets(req.ctx, query), staff ? listTenants(req.ctx) : Promise.resolve([])]);
+    const codes = new Map(tenants.map((tn) => [String(tn._id), tn.code]));
+    res.render('tickets/list', {
+      title: t(req.locale, 'tickets.list_title'),
+      rows: result.rows.map((r) => ({ ...r, tenantCode: codes.get(String(r.tenantId)) })),
+      hasMore: result.hasMore,
+      nextPage: result.page + 1,
+      prevPage: result.page > 1 ? result.page - 1 : null,
+      query,
+      staff,
+      tenants,
+      types: ticketTypes,
+      priorities,
+      statuses: ['active', 'new', 'open', 'pending', 'resolved', 'closed'],
+      canOpen: can(req.ctx.actor, 'tickets.open'),
+    });
+  });
+
+  router.get('/tickets/new', requirePermission('tickets.open'), (req, res) => {
+    res.render('tickets/choose-type', { title: t(req.locale, 'tickets.new_title'), types: ticketTypes });
+  });
+
+  const newFormLocals = (req: Request, type: TicketType) => ({
+    title: t(req.locale, `ticket_types.${type}`),
+    type,
+    choices,
+    fieldsPartial: `ticket-fields/${type}`,
+  });
+
+  router.get('/tickets/new/:type', requirePermission('tickets.open'), (req, res) => {
+    const type = parseType(String(req.params.type));
+    res.render('tickets/new', { ...newFormLocals(req, type), values: { priority: 'normal' } });
+  });
+
+  router.post('/tickets/new/:type', requirePermission('tickets.open'), async (req, res) => {
+    const type = parseType(String(req.params.type));
+    await handleForm(req, res, 'tickets/new', newFormLocals(req, type), async () => {
+      const input = parseInput(ticketInputSchema, formToTicketInput(type, req.body as Record<string, unknown>));
+      const ticket = await createTicket(req.ctx, input, 'portal', uploadedFiles(req, 'attachments'));
+      req.session.flash = { kind: 'ok', key: 'tickets.created', params: { number: ticket.number } };
+      res.redirect(`/tickets/${ticket.number}`);
+    });
+  });
+
+  router.get('/tickets/:ref', async (req, res) => {
+    res.render('tickets/show', { ...(await ticketPage(req, req.params.ref)), values: {} });
+  });
+
+  router.post('/tickets/:ref/replies', async (req, res) => {
+    const ref = req.params.ref;
+    await handleForm(req, res, 'tickets/show', await ticketPage(req, ref), async () => {
+      const input = parseInput(replySchema, req.body);
+      await addReply(req.ctx, ref, input, uploadedFiles(req, 'attachments'));
+      req.session.flash = { kind: 'ok', key: input.internal ? 'tickets.note_added' : 'tickets.reply_sent' };
+      res.redirect(`/tickets/${ref}#latest`);
+    });
+  });
+
+  const redirectWithConflict = (req: Request, res: Response, ref: string, err: unknown): void => {
+    const appError = toAppError(err);
+    if (appError.code !== 'conflict') throw appError;
+    req.session.flash = { kind: 'error', key: appError.messageKey, params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])) };
+    res.redirect(`/tickets/${ref}`);
+  };
+
+  router.post('/tickets/:ref/status', async (req, res) => {
+    const { status } = parseInput(statusChangeSchema, req.body);
+    try {
+      await changeStatus(req.ctx, req.params.ref, status);
+      req.session.flash = { kind: 'ok', key: 'tickets.status_changed', params: { status } };
+      res.redirect(`/tickets/${req.params.ref}`);
+    } catch (err) {
+      redirectWithConflict(req, res, req.params.ref, err);
+    }
+  });
+
+  router.post('/tickets/:ref/fields', requirePermission('queues.work'), async (req, res) => {
+    const ref = String(req.params.ref);
+    await handleForm(req, res, 'tickets/show', await ticketPage(req, ref), async () => {
+      const body = req.body as Record<string, unknown>;
+      const fields: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(body)) if (key.startsWith('fields.') && value !== '') fields[key.slice(7)] = value;
+      try {
+        await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, { priority: body.priority, tags: body.tags, fields }));
+      } catch (err) {
+        if (toAppError(err).code === 'conflict') return redirectWithConflict(req, res, ref, err);
+        throw err;
+      }
+      req.session.flash = { kind: 'ok', key: 'tickets.saved' };
+      res.redirect(`/tickets/${ref}`);
+    });
+  });
+
+  router.get('/attachments/:id', async (req, res) => {
+    const { attachment, stream } = await openAttachment(req.ctx, String(req.params.id));
+    res.set({
+      'Content-Type': attachment.contentType,
+      'Content-Length': String(attachment.size),
+      'Content-Disposition': `attachment; filename="${attachment.filename.replace(/"/g, '')}"`,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'private, no-store',
+    });
+    stream.on('error', (err) => {
+      req.ctx.log.error({ err, attachment: String(attachment._id) }, 'attachment stream failed');
+      res.destroy(err);
+    });
+    stream.pipe(res);
+  });
+
+  return router;
+}

@@ -1,0 +1,223 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { Logger } from 'pino';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { Ctx } from '../domain/context.js';
+import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
+import { toAppError } from '../errors/normalize.js';
+
+/**
+ * The inbound SMTP adapter: mail to `<tenant code>[+type]@INBOUND_MAIL_DOMAIN` becomes tickets
+ * and replies (server/domain/tickets/mail-intake.ts decides how). It checks what it can as
+ * early as SMTP allows, so refused mail never reaches DATA:
+ *
+ * - MAIL FROM: the sender must be an active account           -> else 550 5.7.1
+ * - RCPT TO: our domain, an active tenant's intake address     -> else 550 5.7.1 / 550 5.1.1
+ *   and a sender who may write to that tenant                 -> else 550 5.7.1
+ * - DATA: larger than INBOUND_MAX_BYTES                        -> 552
+ *         not a parseable mail, no From                        -> 554 5.6.0
+ *         the domain refuses it (From header, closed ticket…)  -> 550 5.7.1 / 554 5.6.0
+ *         anything unexpected (database down…)                 -> 451 4.3.0, the sender retries
+ *
+ * No AUTH, no STARTTLS: it is meant to sit behind the organisation's MX, which does TLS, spam
+ * and SPF/DKIM/DMARC checks (the From address is the sender's identity here).
+ */
+
+export interface InboundListenerOptions {
+  port: number;
+  /** INBOUND_MAIL_DOMAIN: the domain of every intake address. */
+  domain: string;
+  host: string;
+  maxBytes: number;
+  closeTimeoutMs: number;
+  log: Logger;
+}
+
+export interface InboundListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+const smtpError = (responseCode: number, message: string): Error => Object.assign(new Error(message), { responseCode });
+
+const temporary = (): Error => smtpError(451, '4.3.0 Temporary failure, please try again later');
+
+/** The SMTP reply for an error from the domain. */
+function replyFor(err: unknown): Error {
+  const appError = toAppError(err);
+  switch (appError.code) {
+    case 'forbidden':
+    case 'unauthenticated':
+      return smtpError(550, `5.7.1 ${appError.message}`);
+    case 'not_found':
+      return smtpError(550, `5.1.1 ${appError.message}`);
+    case 'validation':
+    case 'bad_request':
+      return smtpError(554, `5.6.0 ${appError.message}`);
+    default:
+      return temporary();
+  }
+}
+
+const firstId = (value: string | undefined): string | null => /<[^<>\s]+>/.exec(value ?? '')?.[0] ?? value?.trim() ?? null;
+
+function isAutoSubmitted(mail: ParsedMail): boolean {
+  const header = (name: string): string => {
+    const value = mail.headers.get(name);
+    return typeof value === 'string' ? value.trim().toLowerCase() : '';
+  };
+  const auto = header('auto-submitted');
+  if (auto && auto !== 'no') return true;
+  if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond')) return true;
+  return ['bulk', 'junk', 'auto_reply', 'list'].includes(header('precedence'));
+}
+
+/** What the domain needs from a parsed mail. Inline images of an HTML body are not files. */
+export function toInboundMail(parsed: ParsedMail, recipients: string[]): InboundMail {
+  const from = parsed.from?.value.find((a) => a.address);
+  const references = Array.isArray(parsed.references) ? parsed.references : parsed.references ? parsed.references.split(/\s+/) : [];
+  return {
+    from: from?.address ?? '',
+    fromName: from?.name || null,
+    recipients,
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html: parsed.html || null,
+    messageId: parsed.messageId ?? null,
+    inReplyTo: firstId(parsed.inReplyTo),
+    references: references.filter(Boolean),
+    attachments: parsed.attachments
+      .filter((a) => !a.related)
+      .map((a, i) => ({ filename: a.filename || `attachment-${i + 1}`, buffer: a.content as Buffer })),
+    autoSubmitted: isAutoSubmitted(parsed),
+  };
+}
+
+/** Read the DATA stream, keeping at most `maxBytes` (beyond that only count, so memory stays bounded). */
+function readLimited(stream: SMTPServerDataStream, maxBytes: number): Promise<{ buffer: Buffer; oversized: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    stream.once('error', reject);
+    stream.once('end', () => resolve({ buffer: Buffer.concat(chunks), oversized: stream.sizeExceeded || size > maxBytes }));
+  });
+}
+
+export async function startInboundListener(options: InboundListenerOptions): Promise<InboundListener> {
+  const { log, maxBytes } = options;
+  const ctxFor = (session: SMTPServerSession): Ctx => {
+    const requestId = `smtp-${session.id}`;
+    return {
+      tenantId: null,
+      actor: { kind: 'system', name: 'mail.intake' },
+      requestId,
+      log: log.child({ requestId, ip: session.remoteAddress }),
+      ip: session.remoteAddress,
+    };
+  };
+  const envelopeFrom = (session: SMTPServerSession): string => (session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
+
+  const server = new SMTPServer({
+    banner: 'Backoffice Desk mail intake',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: maxBytes,
+    maxRecipients: 50,
+    closeTimeout: options.closeTimeoutMs,
+    logger: false,
+
+    onMailFrom(address, session, callback) {
+      const from = address.address;
+      findMailSender(from).then(
+        (sender) => {
+          if (sender) return callback();
+          log.warn({ from, ip: session.remoteAddress }, 'inbound mail refused: unknown or inactive sender');
+          callback(smtpError(550, `5.7.1 <${from}>: not an active account of this desk`));
+        },
+        (err: unknown) => {
+          log.error({ err, from }, 'inbound mail: sender lookup failed');
+          callback(temporary());
+        },
+      );
+    },
+
+    onRcptTo(address, session, callback) {
+      const to = address.address;
+      const from = envelopeFrom(session);
+      (async () => {
+        const target = await findIntakeTenant(to);
+        if (!target) {
+          const ours = to.toLowerCase().endsWith(`@${options.domain}`);
+          log.warn({ from, to, ip: session.remoteAddress }, ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain');
+          return callback(ours || parseIntakeAddress(to) ? smtpError(550, `5.1.1 <${to}>: no such intake address`) : smtpError(550, `5.7.1 <${to}>: relaying denied`));
+        }
+        const sender = await findMailSender(from);
+        if (!sender || !mayWriteTo(sender, target.tenant)) {
+          log.warn({ from, to, tenant: target.tenant.code }, 'inbound mail refused: sender may not write to this tenant');
+          return callback(smtpError(550, `5.7.1 <${from}> may not write to <${to}>`));
+        }
+        callback();
+      })().catch((err: unknown) => {
+        log.error({ err, from, to }, 'inbound mail: recipient check failed');
+        callback(temporary());
+      });
+    },
+
+    onData(stream, session, callback) {
+      const ctx = ctxFor(session);
+      const recipients = session.envelope.rcptTo.map((a) => a.address);
+      const from = envelopeFrom(session);
+      (async () => {
+        const { buffer, oversized } = await readLimited(stream, maxBytes);
+        if (oversized) {
+          ctx.log.warn({ from, recipients, bytes: stream.byteLength, max: maxBytes }, 'inbound mail refused: too large');
+          return callback(smtpError(552, `5.3.4 Message larger than ${maxBytes} bytes`));
+        }
+        let parsed: ParsedMail;
+        try {
+          parsed = await simpleParser(buffer);
+        } catch (err) {
+          ctx.log.warn({ err, from, recipients }, 'inbound mail refused: malformed');
+          return callback(smtpError(554, '5.6.0 Malformed message'));
+        }
+        const mail = toInboundMail(parsed, recipients);
+        if (!mail.from) {
+          ctx.log.warn({ from, recipients }, 'inbound mail refused: no From address');
+          return callback(smtpError(554, '5.6.0 Malformed message: no From address'));
+        }
+        const outcomes = await receiveMail(ctx, mail);
+        ctx.log.info({ from: mail.from, messageId: mail.messageId, outcomes }, 'inbound mail accepted');
+        callback(null, `OK ${outcomes.map((o) => `${o.tenant}:${o.outcome}${o.ticket ? `:${o.ticket}` : ''}`).join(' ')}`);
+      })().catch((err: unknown) => {
+        const reply = replyFor(err);
+        const code = (reply as Error & { responseCode: number }).responseCode;
+        if (code >= 500) ctx.log.warn({ err, from, recipients, reply: reply.message }, 'inbound mail refused');
+        else ctx.log.error({ err, from, recipients }, 'inbound mail failed, the sender will retry');
+        callback(reply);
+      });
+    },
+  });
+  server.on('error', (err) => log.error({ err }, 'inbound SMTP server error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  log.info({ port, domain: options.domain, maxBytes }, 'inbound SMTP listening');
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return closing;
+    },
+  };
+}

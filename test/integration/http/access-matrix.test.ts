@@ -1,0 +1,427 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import supertest from 'supertest';
+import { Tenant } from '../../../models/tenant.js';
+import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
+import { locales, t } from '../../../server/i18n/i18n.js';
+import { postForm, signedInAgent, type Agent } from '../../support/browser-session.js';
+import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { newObjectId, textOf } from '../../support/pages.js';
+import { startTestPortal, type TestPortal } from '../../support/portal.js';
+import { listRoutes } from '../../support/routes.js';
+
+/**
+ * Who may call what: every route of the app, every caller, own- and foreign-tenant ids.
+ * A route without a row here fails the suite, so a new route has to say who may use it.
+ */
+
+const roles = [
+  'admin',
+  'teamLead',
+  'operatorBoth',
+  'operatorAcme',
+  'accountManager',
+  'acmeAdmin',
+  'acmeUser',
+  'nordAdmin',
+  'nordUser',
+] as const;
+type RoleKey = (typeof roles)[number];
+type Caller = 'anonymous' | RoleKey;
+const callers: Caller[] = ['anonymous', ...roles];
+
+/** 302 to the sign-in page (with `next`), what an anonymous browser gets for a page. */
+const LOGIN = 'login';
+type Expected = number | typeof LOGIN;
+type Expectations = Partial<Record<Caller, Expected>> & { others: Expected };
+
+/** Pages: anonymous callers go to sign in, the listed roles get their status, everyone else 403. */
+const page = (allowed: Partial<Record<RoleKey, Expected>>): Expectations => ({
+  anonymous: LOGIN,
+  ...allowed,
+  others: 403,
+});
+/** Form posts: anonymous callers 401, the listed roles get their status, everyone else 403. */
+const action = (allowed: Partial<Record<RoleKey, Expected>>): Expectations => ({
+  anonymous: 401,
+  ...allowed,
+  others: 403,
+});
+const everyone = (status: Expected): Expectations => ({ others: status });
+
+interface Cell {
+  caller: Caller;
+  /** The signed-in caller's own e-mail (anonymous: a spare account's). */
+  email: string;
+  /** The value put in the path's `:param`. */
+  param: string;
+}
+type Fields = Record<string, string | string[]>;
+
+interface Variant {
+  /** Produces the `:param` value; called per cell, so state-changing rows get a fresh target. */
+  param: () => Promise<string> | string;
+  expect: Expectations;
+}
+
+interface Row {
+  method: 'GET' | 'POST' | 'USE';
+  /** The express path pattern, exactly as the app registers it. */
+  path: string;
+  /** Static files and health checks: open to the world by design. */
+  public?: true;
+  /** What to request when the pattern alone is not a URL (static files). */
+  url?: string;
+  body?: (cell: Cell) => Promise<Fields> | Fields;
+  /** The row ends the caller's session: use a separately signed-in agent for it. */
+  ownAgent?: true;
+  /** Puts back what the cell changed (shared targets only). */
+  restore?: (cell: Cell) => Promise<void>;
+  expect?: Expectations;
+  variants?: Record<string, Variant>;
+}
+
+let tp: TestPortal;
+let world: World;
+let spare: { email: string };
+const agents = new Map<Caller, Agent>();
+
+const unique = (prefix: string): string => `${prefix}${randomBytes(4).toString('hex')}`;
+const freshClient = async (tenant: 'acme' | 'nord'): Promise<string> =>
+  String((await makeUser({ role: 'client_user', tenantId: world[tenant].id })).id);
+const freshStaff = async (): Promise<string> =>
+  String((await makeUser({ role: 'operator', tenantIds: [world.acme.id] })).id);
+async function freshLink(purpose: 'reset' | 'invite'): Promise<string> {
+  const user = await makeUser({
+    role: 'client_user',
+    tenantId: world.acme.id,
+    status: purpose === 'invite' ? 'invited' : 'active',
+  });
+  return issueLinkToken(String(user.id), purpose);
+}
+const newPassword = (): Fields => ({ password: 'a-new-password-42', confirm: 'a-new-password-42' });
+const tenantBody = (code: string, legalName = `${code} Ltd`): Fields => ({
+  code,
+  legalName,
+  timeZone: 'Europe/Rome',
+  locale: 'en',
+});
+/** The tenant's current values, so an allowed update changes nothing. */
+async function currentTenantBody(id: string): Promise<Fields> {
+  const tenant = /^[0-9a-f]{24}$/.test(id) ? await Tenant.findById(id).lean() : null;
+  return tenant
+    ? { code: tenant.code, legalName: tenant.legalName, timeZone: tenant.timeZone, locale: tenant.locale }
+    : tenantBody(unique('x'));
+}
+const staffBody = (): Fields => ({
+  name: 'Matrix Operator',
+  role: 'operator',
+  tenantIds: [String(world.acme.id)],
+  locale: '',
+});
+
+/** Path params of tenants: own, foreign, missing, malformed. Only admins reach the handler. */
+const tenantVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
+  Acme: { param: () => String(world.acme.id), expect: shape({ admin: status }) },
+  Nordhavn: { param: () => String(world.nord.id), expect: shape({ admin: status }) },
+  'no such client': { param: newObjectId, expect: shape({ admin: 404 }) },
+  'malformed id': { param: () => 'not-an-id', expect: shape({ admin: 404 }) },
+});
+
+const table: Row[] = [
+  { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
+  { method: 'GET', path: '/healthz', public: true, expect: everyone(200) },
+  { method: 'GET', path: '/readyz', public: true, expect: everyone(200) },
+
+  // Signing in and out, and the mailed links: for everyone.
+  { method: 'GET', path: '/login', expect: { anonymous: 200, others: 302 } },
+  {
+    method: 'POST',
+    path: '/login',
+    ownAgent: true,
+    body: (c) => ({ email: c.email, password: PASSWORD }),
+    expect: everyone(302),
+  },
+  { method: 'POST', path: '/logout', ownAgent: true, expect: everyone(302) },
+  { method: 'GET', path: '/password/forgot', expect: everyone(200) },
+  {
+    method: 'POST',
+    path: '/password/forgot',
+    body: () => ({ email: `${unique('nobody-')}@example.test` }),
+    expect: everyone(200),
+  },
+  {
+    method: 'GET',
+    path: '/password/reset/:token',
+    variants: {
+      'valid reset link': { param: () => freshLink('reset'), expect: everyone(200) },
+      'unknown link': { param: () => randomBytes(32).toString('base64url'), expect: everyone(404) },
+      'invitation link': { param: () => freshLink('invite'), expect: everyone(404) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/password/reset/:token',
+    body: newPassword,
+    variants: {
+      'valid reset link': { param: () => freshLink('reset'), expect: everyone(302) },
+      'unknown link': { param: () => randomBytes(32).toString('base64url'), expect: everyone(404) },
+      'invitation link': { param: () => freshLink('invite'), expect: everyone(404) },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/invite/:token',
+    variants: {
+      'valid invitation': { param: () => freshLink('invite'), expect: everyone(200) },
+      'reset link': { param: () => freshLink('reset'), expect: everyone(404) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/invite/:token',
+    body: newPassword,
+    variants: {
+      'valid invitation': { param: () => freshLink('invite'), expect: everyone(302) },
+      'reset link': { param: () => freshLink('reset'), expect: everyone(404) },
+    },
+  },
+
+  { method: 'GET', path: '/', expect: { anonymous: LOGIN, others: 200 } },
+
+  // A client admin's own team.
+  { method: 'GET', path: '/team', expect: page({ acmeAdmin: 200, nordAdmin: 200 }) },
+  {
+    method: 'POST',
+    path: '/team',
+    body: () => ({
+      name: 'Matrix Colleague',
+      email: `${unique('colleague-')}@example.test`,
+      role: 'client_user',
+    }),
+    expect: action({ acmeAdmin: 302, nordAdmin: 302 }),
+  },
+  {
+    method: 'POST',
+    path: '/team/:id/status',
+    body: () => ({ status: 'disabled' }),
+    variants: {
+      'Acme user': { param: () => freshClient('acme'), expect: action({ acmeAdmin: 302, nordAdmin: 404 }) },
+      'Nordhavn user': {
+        param: () => freshClient('nord'),
+        expect: action({ acmeAdmin: 404, nordAdmin: 302 }),
+      },
+      'staff member': { param: freshStaff, expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
+      'no such user': { param: newObjectId, expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
+      'malformed id': { param: () => 'not-an-id', expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
+    },
+  },
+
+  // Provider administration.
+  { method: 'GET', path: '/admin/tenants', expect: page({ admin: 200 }) },
+  { method: 'GET', path: '/admin/tenants/new', expect: page({ admin: 200 }) },
+  {
+    method: 'POST',
+    path: '/admin/tenants',
+    body: () => tenantBody(unique('m')),
+    expect: action({ admin: 302 }),
+  },
+  { method: 'GET', path: '/admin/tenants/:id', variants: tenantVariants(page, 200) },
+  {
+    method: 'POST',
+    path: '/admin/tenants/:id',
+    body: (c) => currentTenantBody(c.param),
+    variants: tenantVariants(action, 302),
+  },
+  {
+    method: 'POST',
+    path: '/admin/tenants/:id/status',
+    body: () => ({ status: 'suspended' }),
+    restore: async (c) => {
+      if (/^[0-9a-f]{24}$/.test(c.param))
+        await Tenant.updateOne({ _id: c.param }, { $set: { status: 'active' } });
+    },
+    variants: tenantVariants(action, 302),
+  },
+  { method: 'GET', path: '/admin/staff', expect: page({ admin: 200 }) },
+  { method: 'GET', path: '/admin/staff/new', expect: page({ admin: 200 }) },
+  {
+    method: 'POST',
+    path: '/admin/staff',
+    body: () => ({ ...staffBody(), email: `${unique('staff-')}@example.test` }),
+    expect: action({ admin: 302 }),
+  },
+  {
+    method: 'GET',
+    path: '/admin/staff/:id',
+    variants: {
+      'staff member': { param: () => String(world.users.operatorAcme.id), expect: page({ admin: 200 }) },
+      'client user': { param: () => String(world.users.acmeUser.id), expect: page({ admin: 404 }) },
+      'no such user': { param: newObjectId, expect: page({ admin: 404 }) },
+      'malformed id': { param: () => 'not-an-id', expect: page({ admin: 404 }) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/staff/:id',
+    body: staffBody,
+    variants: {
+      'staff member': { param: freshStaff, expect: action({ admin: 302 }) },
+      'client user': { param: () => freshClient('acme'), expect: action({ admin: 404 }) },
+      'no such user': { param: newObjectId, expect: action({ admin: 404 }) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/staff/:id/status',
+    body: () => ({ status: 'disabled' }),
+    variants: {
+      'staff member': { param: freshStaff, expect: action({ admin: 302 }) },
+      'client user': { param: () => freshClient('nord'), expect: action({ admin: 404 }) },
+      'no such user': { param: newObjectId, expect: action({ admin: 404 }) },
+      'malformed id': { param: () => 'not-an-id', expect: action({ admin: 404 }) },
+    },
+  },
+  { method: 'GET', path: '/admin/audit', expect: page({ admin: 200 }) },
+];
+
+const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
+const expectedFor = (e: Expectations, caller: Caller): Expected => e[caller] ?? e.others;
+const variantsOf = (row: Row): Array<[string, Variant]> =>
+  row.variants
+    ? Object.entries(row.variants)
+    : [['', { param: () => '', expect: row.expect ?? everyone(200) }]];
+const csrfMessages = locales.map((l) => t(l, 'errors.csrf'));
+
+async function agentFor(caller: Caller, fresh: boolean): Promise<Agent> {
+  if (caller === 'anonymous') return fresh ? supertest.agent(tp.url) : (agents.get(caller) as Agent);
+  return fresh ? signedInAgent(tp.url, world.users[caller].email) : (agents.get(caller) as Agent);
+}
+
+/** One request of the matrix; returns what was wrong with the answer, or null. */
+async function runCell(
+  row: Row,
+  variant: Variant,
+  caller: Caller,
+): Promise<{ problem: string | null; body: string }> {
+  const param = String(await variant.param());
+  const cell: Cell = {
+    caller,
+    email: caller === 'anonymous' ? spare.email : world.users[caller].email,
+    param,
+  };
+  const url = row.url ?? row.path.replace(/:\w+/, encodeURIComponent(param));
+  const agent = await agentFor(caller, row.ownAgent === true);
+  const res =
+    row.method === 'POST'
+      ? // The light sign-in-free form page gives every caller a CSRF token for their session.
+        await postForm(agent, '/password/forgot', url, row.body ? await row.body(cell) : {})
+      : await agent.get(url);
+  await row.restore?.(cell);
+  const expected = expectedFor(variant.expect, caller);
+  const location = String(res.headers.location ?? '');
+  const toSignIn = res.status === 302 && location.startsWith('/login?next=');
+  const got = `${res.status}${res.status === 302 ? ` -> ${location}` : ''}`;
+  let problem: string | null = null;
+  if (expected === LOGIN) {
+    if (!toSignIn) problem = `expected 302 to /login, got ${got}`;
+  } else if (res.status !== expected) {
+    problem = `expected ${expected}, got ${got}`;
+  } else if (expected === 302 && toSignIn) {
+    problem = `expected 302, got a redirect to sign in (${location})`;
+  } else if (expected === 403 && csrfMessages.some((m) => textOf(res.text).includes(m))) {
+    problem = 'expected the permission guard, got a CSRF refusal';
+  }
+  return { problem, body: res.text ?? '' };
+}
+
+/** Tenancy: what each tenant-bound caller must never see of the other tenant. */
+function leaksOf(caller: Caller, body: string): string[] {
+  const foreign =
+    caller === 'nordUser' || caller === 'nordAdmin'
+      ? world.acme
+      : caller === 'operatorAcme'
+        ? world.nord
+        : null;
+  if (!foreign) return [];
+  const text = textOf(body);
+  return [foreign.legalName, foreign.code].filter((s) => text.includes(s) || body.includes(s));
+}
+
+describe('access matrix: every route, every caller', function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    tp = await startTestPortal('access-matrix');
+    world = await makeWorld();
+    spare = await makeUser({ role: 'client_user', tenantId: world.nord.id });
+    agents.set('anonymous', supertest.agent(tp.url));
+    for (const role of roles) agents.set(role, await signedInAgent(tp.url, world.users[role].email));
+  });
+  after(() => tp?.stop());
+
+  it('has a row for every route the app answers, and a route for every row', () => {
+    const routes = listRoutes(tp.portal.server).map(keyOf);
+    expect(routes.length, 'routes found in app.router.stack').to.be.greaterThan(20);
+    const rows = table.map(keyOf);
+    expect(
+      routes.filter((r) => !rows.includes(r)),
+      'routes without a row in the access matrix',
+    ).to.deep.equal([]);
+    expect(
+      rows.filter((r) => !routes.includes(r)),
+      'rows for routes the app does not have',
+    ).to.deep.equal([]);
+    expect(new Set(rows).size, 'one row per route').to.equal(rows.length);
+    expect(
+      table.filter((r) => r.public).map(keyOf),
+      'only static files and health checks are public',
+    ).to.have.members(['USE /static', 'GET /healthz', 'GET /readyz']);
+  });
+
+  for (const row of table) {
+    it(`${keyOf(row)}${row.public ? ' (public)' : ''}`, async () => {
+      const problems: string[] = [];
+      for (const [name, variant] of variantsOf(row)) {
+        for (const caller of callers) {
+          const { problem, body } = await runCell(row, variant, caller);
+          const label = `${caller}${name ? ` [${name}]` : ''}`;
+          if (problem) problems.push(`${label}: ${problem}`);
+          for (const leak of leaksOf(caller, body))
+            problems.push(`${label}: the answer shows "${leak}" of another tenant`);
+        }
+      }
+      expect(problems, keyOf(row)).to.deep.equal([]);
+    });
+  }
+
+  it("shows Nordhavn's people nothing of Acme, and the Acme-only operator nothing of Nordhavn, on any page they can GET", async () => {
+    const seen: string[] = [];
+    const leaks: string[] = [];
+    for (const row of table.filter((r) => r.method === 'GET')) {
+      for (const [name, variant] of variantsOf(row)) {
+        for (const caller of ['nordUser', 'nordAdmin', 'operatorAcme'] as const) {
+          const param = String(await variant.param());
+          const res = await (agents.get(caller) as Agent).get(
+            row.path.replace(/:\w+/, encodeURIComponent(param)),
+          );
+          if (res.status === 200) seen.push(`${caller} ${row.path}`);
+          for (const leak of leaksOf(caller, res.text ?? ''))
+            leaks.push(`${caller} GET ${row.path}${name ? ` [${name}]` : ''}: "${leak}"`);
+        }
+      }
+    }
+    expect(seen, 'the pages were really visited').to.include.members([
+      'nordUser /',
+      'nordAdmin /',
+      'nordAdmin /team',
+      'operatorAcme /',
+    ]);
+    expect(leaks).to.deep.equal([]);
+    // ...while what is theirs is there: the check above is not vacuous.
+    const home = await (agents.get('nordUser') as Agent).get('/').expect(200);
+    expect(textOf(home.text)).to.include(world.nord.legalName);
+    const opHome = await (agents.get('operatorAcme') as Agent).get('/').expect(200);
+    expect(textOf(opHome.text)).to.include(world.acme.legalName);
+  });
+});
