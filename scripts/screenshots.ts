@@ -43,6 +43,10 @@ try {
   await shoot('admin@desk.example', '/admin/audit', 'admin-audit');
   await shoot('admin@acme.example', '/team', 'client-team-it');
   await shoot('sara@desk.example', '/', 'operator-home');
+  await shoot('marco@desk.example', '/tickets', 'staff-tickets');
+  await shoot('marco@desk.example', '/tickets/ACME-000001', 'staff-ticket');
+  await shoot('user@acme.example', '/tickets/new/invoice', 'client-new-invoice');
+  await shoot('user@nordhavn.example', '/tickets/NORDHAVN-000002', 'client-ticket-da');
 } finally {
   await browser.close();
   await portal.stop();

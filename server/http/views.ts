@@ -34,6 +34,10 @@ const helpers = {
   date(value: Date | string | null | undefined, options: HelperOptions): string {
     return formatDate(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');
   },
+  /** A calendar date without a time (YYYY-MM-DD): no time zone applies. */
+  plainDate(value: string | null | undefined, options: HelperOptions): string {
+    return formatDate(value ? `${value}T12:00:00Z` : null, localeOf(options), 'UTC');
+  },
   formatNumber(value: number, options: HelperOptions): string {
     return formatNumber(value, localeOf(options));
   },

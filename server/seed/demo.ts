@@ -5,6 +5,13 @@ import { User } from '../../models/user.js';
 import type { Ctx } from '../domain/context.js';
 import { hashPassword } from '../domain/auth/passwords.js';
 import { DEMO_PASSWORD, demoProvider, demoTenants, demoUsers } from './demo-data.js';
+import { demoTickets } from './demo-tickets.js';
+import { Ticket } from '../../models/ticket.js';
+import { toProfile } from '../domain/auth/profile.js';
+import { createTicket } from '../domain/tickets/create.js';
+import { ticketInputSchema } from '../domain/tickets/schemas.js';
+import { addReply } from '../domain/tickets/replies.js';
+import { changeStatus } from '../domain/tickets/lifecycle.js';
 
 export async function isEmpty(): Promise<boolean> {
   const [providers, tenants] = await Promise.all([Provider.countDocuments({}), Tenant.countDocuments({})]);
@@ -47,6 +54,30 @@ export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: numb
     );
     created += result.upsertedCount;
   }
+  await seedTickets(ctx);
   ctx.log.info({ tenants: demoTenants.length, usersCreated: created }, 'demo data in place');
   return { tenants: demoTenants.length, users: created };
+}
+
+/** A user's context, as if they had signed in: the seed opens tickets through the domain. */
+async function actAs(ctx: Ctx, email: string): Promise<Ctx> {
+  const user = await User.findOne({ email }).setOptions({ allTenants: true });
+  if (!user) throw new Error(`demo user ${email} missing`);
+  const tenant = user.tenantId ? await Tenant.findById(user.tenantId) : null;
+  const actor = toProfile(user, tenant, { locale: 'en', timeZone: demoProvider.timeZone });
+  return { ...ctx, actor, tenantId: actor.tenantId };
+}
+
+/** Demo tickets, only for a demo tenant that has none yet (so a re-run adds nothing). */
+async function seedTickets(ctx: Ctx): Promise<void> {
+  const operator = await actAs(ctx, 'marco@desk.example');
+  for (const [code, tickets] of Object.entries(demoTickets)) {
+    const tenant = await Tenant.findOne({ code }).lean();
+    if (!tenant || (await Ticket.countDocuments({ tenantId: tenant._id })) > 0) continue;
+    for (const demo of tickets) {
+      const ticket = await createTicket(await actAs(ctx, demo.by), ticketInputSchema.parse(demo.input), 'portal');
+      if (demo.reply) await addReply(operator, ticket.number, { body: demo.reply, internal: false });
+      if (demo.status) await changeStatus(operator, ticket.number, demo.status);
+    }
+  }
 }

@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { Tenant } from '../../../models/tenant.js';
 import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
 import { locales, t } from '../../../server/i18n/i18n.js';
-import { postForm, signedInAgent, type Agent } from '../../support/browser-session.js';
+import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
 import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
@@ -298,6 +298,24 @@ async function agentFor(caller: Caller, fresh: boolean): Promise<Agent> {
   return fresh ? signedInAgent(tp.url, world.users[caller].email) : (agents.get(caller) as Agent);
 }
 
+/**
+ * A form post with a valid CSRF token. The token of a session does not change until the session
+ * does (sign-in, sign-out: those rows use agents of their own), so it is fetched once per agent.
+ */
+const tokens = new WeakMap<Agent, string>();
+async function post(agent: Agent, url: string, fields: Fields) {
+  let token = tokens.get(agent);
+  if (!token) {
+    // The light, sign-in-free form page gives every caller a token for their session.
+    token = csrfFrom((await agent.get('/password/forgot').expect(200)).text);
+    tokens.set(agent, token);
+  }
+  const body = new URLSearchParams({ _csrf: token });
+  for (const [k, v] of Object.entries(fields))
+    for (const item of Array.isArray(v) ? v : [v]) body.append(k, item);
+  return agent.post(url).type('form').send(body.toString());
+}
+
 /** One request of the matrix; returns what was wrong with the answer, or null. */
 async function runCell(
   row: Row,
@@ -314,8 +332,7 @@ async function runCell(
   const agent = await agentFor(caller, row.ownAgent === true);
   const res =
     row.method === 'POST'
-      ? // The light sign-in-free form page gives every caller a CSRF token for their session.
-        await postForm(agent, '/password/forgot', url, row.body ? await row.body(cell) : {})
+      ? await post(agent, url, row.body ? await row.body(cell) : {})
       : await agent.get(url);
   await row.restore?.(cell);
   const expected = expectedFor(variant.expect, caller);
