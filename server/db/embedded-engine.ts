@@ -262,13 +262,18 @@ async function readState(file: string): Promise<EngineState | undefined> {
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  if (pid <= 0) return false;
+/** Whether pid is a running engine (on Linux, its command line must name devdb.jar: pids are reused). */
+async function engineAlive(pid: number): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('devdb.jar');
+  } catch {
+    return process.platform !== 'linux'; // no /proc to ask: trust the pid
   }
 }
 
@@ -293,7 +298,7 @@ function uriFor(port: number, dbName: string): string {
 async function findRunningEngine(stateFile: string, log: Logger): Promise<EngineState | undefined> {
   const state = await readState(stateFile);
   if (!state) return undefined;
-  if (pidAlive(state.pid) && (await portAnswers(state.port))) return state;
+  if ((await engineAlive(state.pid)) && (await portAnswers(state.port))) return state;
   log.debug(
     { stateFile, enginePid: state.pid, port: state.port },
     'embedded engine: removing a stale state file',

@@ -50,6 +50,13 @@ export function createApp({ config, log, sessionStore, defaults }: AppDeps): Exp
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/static/') },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      // Credentials never reach the log: API bearer tokens and session cookies.
+      serializers: {
+        req: (req: { headers?: Record<string, unknown> }) =>
+          req.headers?.authorization || req.headers?.cookie
+            ? { ...req, headers: { ...req.headers, ...(req.headers.authorization ? { authorization: '[redacted]' } : {}), ...(req.headers.cookie ? { cookie: '[redacted]' } : {}) } }
+            : req,
+      },
     }),
   );
   app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } }));

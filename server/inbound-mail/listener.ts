@@ -157,7 +157,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         }
         const sender = await findMailSender(from);
         if (!sender || !mayWriteTo(sender, target.tenant)) {
-          log.warn({ from, to, tenant: target.tenant.code }, 'inbound mail refused: sender may not write to this tenant');
+          log.warn({ from, to, tenant: target.tenant.code, ip: session.remoteAddress }, 'inbound mail refused: sender may not write to this tenant');
           return callback(smtpError(550, `5.7.1 <${from}> may not write to <${to}>`));
         }
         callback();
@@ -190,7 +190,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
           return callback(smtpError(554, '5.6.0 Malformed message: no From address'));
         }
         const outcomes = await receiveMail(ctx, mail);
-        ctx.log.info({ from: mail.from, messageId: mail.messageId, outcomes }, 'inbound mail accepted');
+        ctx.log.debug({ from: mail.from, messageId: mail.messageId, outcomes }, 'inbound mail accepted');
         callback(null, `OK ${outcomes.map((o) => `${o.tenant}:${o.outcome}${o.ticket ? `:${o.ticket}` : ''}`).join(' ')}`);
       })().catch((err: unknown) => {
         const reply = replyFor(err);

@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { pino } from 'pino';
-import supertest from 'supertest';
+import supertest, { type Response } from 'supertest';
 import type { UserDoc } from '../../models/user.js';
 import type { Ctx } from '../../server/domain/context.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
@@ -48,7 +48,7 @@ export function apiClient(url: string, token: string) {
 }
 
 /** Read a response body as raw bytes. */
-export function binary(res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void): void {
+export function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => done(null, Buffer.concat(chunks)));

@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { IdempotencyKey } from '../../../models/idempotency-key.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';

@@ -351,6 +351,8 @@ export async function getImportBatch(ctx: Ctx, id: string, now = new Date()) {
   return batch;
 }
 
+const PROGRESS_SLICE = 50;
+
 /**
  * Create one ticket per valid row, once. One atomic conditional update (draft -> committing)
  * picks the single committer; a second click or tab finds the batch already taken and just
@@ -378,24 +380,34 @@ export async function commitImportBatch(ctx: Ctx, id: string) {
     return current;
   }
 
-  let created = 0;
+  // Progress is written in slices: every update rewrites the whole (up to a few MB) document.
+  let pending: Record<string, string> = {};
+  let pendingNumbers: string[] = [];
+  const created: string[] = [];
+  const flush = async (extra: Record<string, unknown> = {}) => {
+    await ImportBatch.updateOne(filter, {
+      $set: { ...pending, ...extra },
+      $push: { createdNumbers: { $each: pendingNumbers } },
+    });
+    pending = {};
+    pendingNumbers = [];
+  };
   try {
     for (const [index, row] of claimed.rows.entries()) {
       if (!row.valid || !row.input) continue;
       const ticket = await createTicket(ctx, ticketInputSchema.parse(row.input), 'import');
-      created += 1;
-      await ImportBatch.updateOne(filter, {
-        $set: { [`rows.${index}.ticketNumber`]: ticket.number },
-        $push: { createdNumbers: ticket.number },
-      });
+      created.push(ticket.number);
+      pending[`rows.${index}.ticketNumber`] = ticket.number;
+      pendingNumbers.push(ticket.number);
+      if (pendingNumbers.length >= PROGRESS_SLICE) await flush();
     }
   } catch (err) {
-    ctx.log.error({ err, batch: id, created }, 'csv import stopped by an error');
-    await ImportBatch.updateOne(filter, { $set: { status: 'failed', committedAt: new Date() } });
+    ctx.log.error({ err, batch: id, created: created.length }, 'csv import stopped by an error');
+    await flush({ status: 'failed', committedAt: new Date() });
     return getImportBatch(ctx, id);
   }
-  await ImportBatch.updateOne(filter, { $set: { status: 'committed', committedAt: new Date() } });
-  ctx.log.info({ batch: id, created }, 'csv import committed');
+  await flush({ status: 'committed', committedAt: new Date() });
+  ctx.log.info({ batch: id, created: created.length }, 'csv import committed');
   return getImportBatch(ctx, id);
 }
 

@@ -34,7 +34,7 @@ export function bodyText(mail: { text?: string | null; html?: string | null }): 
 const attribution = [
   /^On\s.+\bwrote:\s*$/i,
   /^(Il|In data)\s.+\bha scritto:\s*$/i,
-  /^(Den|D\.)\s.+\bskrev:?\s*$/i,
+  /^(Den|D\.)\s.+\bskrev\b.*:\s*$/i,
 ];
 const attributionStart = /^(On|Il|In data|Den|D\.)\s/i;
 /** Everything below one of these lines is the mail being answered or forwarded. */

@@ -2,11 +2,13 @@ import { Counter } from '../../../models/counter.js';
 
 /** Next number of a tenant's tickets, e.g. ACME-000123: one atomic $inc on the tenant's counter. */
 export async function nextTicketNumber(tenantId: string, tenantCode: string): Promise<{ seq: number; number: string }> {
-  const counter = await Counter.findOneAndUpdate(
+  // The value before the increment, plus one: the embedded engine's memory backend answers
+  // 'after' with its live document, so two concurrent increments could both read the later value.
+  const before = await Counter.findOneAndUpdate(
     { _id: `ticket:${tenantId}` },
     { $inc: { seq: 1 } },
-    { upsert: true, returnDocument: 'after' },
+    { upsert: true, returnDocument: 'before' },
   ).lean();
-  const seq = counter?.seq ?? 1;
+  const seq = (before?.seq ?? 0) + 1;
   return { seq, number: `${tenantCode.toUpperCase()}-${String(seq).padStart(6, '0')}` };
 }

@@ -5,10 +5,12 @@ import { Tenant } from '../../../models/tenant.js';
 import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
 import { locales, t } from '../../../server/i18n/i18n.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
+import { makeDraftImportBatch } from '../../support/csv-import.js';
 import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
 import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
+import { makeAttachment, makeTicket } from '../../support/tickets.js';
 
 /**
  * Who may call what: every route of the app, every caller, own- and foreign-tenant ids.
@@ -127,6 +129,44 @@ const tenantVariants = (shape: typeof page, status: Expected): Record<string, Va
   'no such client': { param: newObjectId, expect: shape({ admin: 404 }) },
   'malformed id': { param: () => 'not-an-id', expect: shape({ admin: 404 }) },
 });
+
+/** The CSV import's callers (permission tickets.open) and a fresh draft batch of the Acme user. */
+const importers = (status: Expected) => ({ acmeAdmin: status, acmeUser: status, nordAdmin: status, nordUser: status });
+const acmeUserBatch = (): Promise<string> => makeDraftImportBatch(world.acme.id, world.users.acmeUser.id);
+
+
+/** A fresh ticket per cell, so replies and status changes never depend on an earlier cell. */
+const acmeTicket = async (): Promise<string> => (await makeTicket(world.users.acmeUser, world.acme)).number;
+const nordTicket = async (): Promise<string> => (await makeTicket(world.users.nordUser, world.nord)).number;
+const acmeAttachment = async (): Promise<string> => {
+  const ticket = await makeTicket(world.users.acmeUser, world.acme);
+  return String((await makeAttachment(world.users.acmeUser, world.acme, ticket))._id);
+};
+const nordAttachment = async (): Promise<string> => {
+  const ticket = await makeTicket(world.users.nordUser, world.nord);
+  return String((await makeAttachment(world.users.nordUser, world.nord, ticket))._id);
+};
+
+/**
+ * Ticket paths: the ticket's own client people and every staff member serving its tenant reach
+ * the handler; a foreign client and an operator not serving it get 404, never a hint.
+ */
+function ticketVariants(kind: 'page' | 'action', staffStatus: Expected, clientStatus: Expected): Record<string, Variant> {
+  const anonymous = kind === 'page' ? LOGIN : 401;
+  const staff = { admin: staffStatus, teamLead: staffStatus, operatorBoth: staffStatus, accountManager: staffStatus };
+  return {
+    'Acme ticket': {
+      param: acmeTicket,
+      expect: { anonymous, ...staff, operatorAcme: staffStatus, acmeAdmin: clientStatus, acmeUser: clientStatus, others: 404 },
+    },
+    'Nordhavn ticket': {
+      param: nordTicket,
+      expect: { anonymous, ...staff, nordAdmin: clientStatus, nordUser: clientStatus, others: 404 },
+    },
+    'no such ticket': { param: () => 'ACME-999999', expect: { anonymous, others: 404 } },
+    'malformed id': { param: () => '../etc', expect: { anonymous, others: 404 } },
+  };
+}
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
@@ -283,6 +323,92 @@ const table: Row[] = [
     },
   },
   { method: 'GET', path: '/admin/audit', expect: page({ admin: 200 }) },
+
+  // Tickets: clients see their company's, staff the tenants they serve; foreign ones are 404.
+  { method: 'GET', path: '/tickets', expect: { anonymous: LOGIN, others: 200 } },
+  { method: 'GET', path: '/tickets/new', expect: page(importers(200)) },
+  {
+    method: 'GET',
+    path: '/tickets/new/:type',
+    variants: {
+      invoice: { param: () => 'invoice', expect: page(importers(200)) },
+      'no such type': { param: () => 'lottery', expect: page(importers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/new/:type',
+    body: () => ({
+      subject: 'Matrix complaint',
+      priority: 'normal',
+      'fields.customerName': 'Matrix Customer',
+      'fields.customerReference': 'M-1',
+      'fields.channel': 'web',
+      'fields.category': 'Test',
+      'fields.severity': 'low',
+    }),
+    variants: {
+      complaint: { param: () => 'complaint', expect: action(importers(302)) },
+      'no such type': { param: () => 'lottery', expect: action(importers(404)) },
+    },
+  },
+  { method: 'GET', path: '/tickets/:ref', variants: ticketVariants('page', 200, 200) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/replies',
+    body: () => ({ body: 'A reply from the matrix' }),
+    variants: ticketVariants('action', 302, 302),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/status',
+    body: () => ({ status: 'resolved' }),
+    // Staff may resolve a new ticket; its client may not (302 back with an error), a foreign client gets 404.
+    variants: ticketVariants('action', 302, 302),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/fields',
+    body: () => ({ priority: 'high' }),
+    variants: {
+      'Acme ticket': { param: acmeTicket, expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 302 }) },
+      'Nordhavn ticket': { param: nordTicket, expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 404 }) },
+      'no such ticket': { param: () => 'ACME-999999', expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }) },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/attachments/:id',
+    variants: {
+      'Acme attachment': { param: acmeAttachment, expect: { anonymous: LOGIN, nordAdmin: 404, nordUser: 404, others: 200 } },
+      'Nordhavn attachment': { param: nordAttachment, expect: { anonymous: LOGIN, acmeAdmin: 404, acmeUser: 404, operatorAcme: 404, others: 200 } },
+      'no such attachment': { param: newObjectId, expect: { anonymous: LOGIN, others: 404 } },
+      'malformed id': { param: () => 'not-an-id', expect: { anonymous: LOGIN, others: 404 } },
+    },
+  },
+
+  // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.
+  { method: 'GET', path: '/tickets/import', expect: page(importers(200)) },
+  { method: 'GET', path: '/tickets/import/template.csv', expect: page(importers(200)) },
+  // Without a file the form comes back with 422.
+  { method: 'POST', path: '/tickets/import', expect: action(importers(422)) },
+  {
+    method: 'GET',
+    path: '/tickets/import/:id',
+    variants: {
+      "Acme user's batch": { param: acmeUserBatch, expect: page({ ...importers(404), acmeUser: 200 }) },
+      'no such batch': { param: newObjectId, expect: page(importers(404)) },
+      'malformed id': { param: () => 'not-an-id', expect: page(importers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/import/:id/commit',
+    variants: {
+      "Acme user's batch": { param: acmeUserBatch, expect: action({ ...importers(404), acmeUser: 303 }) },
+      'no such batch': { param: newObjectId, expect: action(importers(404)) },
+    },
+  },
 ];
 
 const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { ImportBatch } from '../../../models/import-batch.js';

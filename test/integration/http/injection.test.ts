@@ -218,7 +218,7 @@ describe('operator injection', function () {
       ] as const) {
         const plain = await agent.get(path).expect(200);
         for (const b of bracketed) {
-          for (const name of ['status', 'tenantId', 'role', 'email']) {
+          for (const name of ['status', 'tenantId']) {
             const res = await agent.get(`${path}?${name}${b}`);
             expect(res.status, `${path}?${name}${b}`).to.equal(200);
             expect(strip(res.text), `${path}?${name}${b}`).to.equal(strip(plain.text));

@@ -67,7 +67,8 @@ describe('password reset and invitation links', function () {
       expect((await signIn(user.email, PASSWORD)).status, 'the old password is still in force').to.equal(302);
     });
 
-    it('sets the password: the new one signs in, the old one no longer does', async () => {
+    it('sets the password: the new one signs in, the old one no longer does, older sessions end', async () => {
+      const earlier = await signedInAgent(tp.url, user.email);
       const res = await postForm(supertest.agent(tp.url), link, link, {
         password: newPassword,
         confirm: newPassword,
@@ -76,6 +77,7 @@ describe('password reset and invitation links', function () {
       expect(res.headers.location).to.equal('/login');
       expect((await signIn(user.email, newPassword)).status).to.equal(302);
       expect((await signIn(user.email, PASSWORD)).status).to.equal(401);
+      await earlier.get('/').expect(302);
     });
 
     it('answers 404 to the same link a second time', async () => {

@@ -89,6 +89,12 @@ describe('signing in and out', function () {
       .expect(302);
     const after = sessionCookieOf(res);
     expect(after, 'sign-in sets a new session cookie').to.be.a('string');
+    const attributes = String(
+      ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('desk.sid=')),
+    );
+    expect(attributes)
+      .to.match(/;\s*HttpOnly/i)
+      .and.match(/;\s*SameSite=Lax/i);
     expect(sessionIdOf(after as string)).to.not.equal(sessionIdOf(before as string));
     // The pre-login session id does not carry the sign-in.
     await supertest(tp.url)

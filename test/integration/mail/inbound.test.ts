@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
@@ -189,6 +189,19 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     const refused = await sendSmtpRefused(port, { from: disabled.email, to: acmeAddress, subject, text: 'hello' });
     expect(refused.responseCode).to.equal(550);
     expect(refused.response).to.include('5.7.1');
+    expect(await ticketBySubject(subject)).to.equal(null);
+  });
+
+  it('refuses a mail whose From header is not a known sender, whatever the envelope says', async () => {
+    const subject = unique('Mittente diverso');
+    const refused = await sendSmtpRefused(port, {
+      envelope: { from: world.users.acmeUser.email, to: [acmeAddress] },
+      from: 'stranger@elsewhere.test',
+      to: acmeAddress,
+      subject,
+      text: 'hello',
+    });
+    expect(refused.response).to.match(/^550 5\.7\.1 /);
     expect(await ticketBySubject(subject)).to.equal(null);
   });
 

@@ -167,7 +167,6 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     sink ??= await startSmtpSink(smtpPort);
     const { batch, rows } = await queueRows(30);
     const [a, b] = await Promise.all([deliverDueMail(ctx(), 50), deliverDueMail(ctx(), 50)]);
-    console.log("SPLIT", a, b);
     expect(a.sent + b.sent).to.equal(30);
     expect(a.failed + b.failed).to.equal(0);
     await eventually(async () => sink!.messages.filter((m) => headerOf(m, 'x-batch') === batch).length >= 30, 5000, '30 mails');

@@ -1,8 +1,12 @@
 package desk.devdb;
 
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -103,6 +107,9 @@ public final class DevDb {
         "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]";
 
     private static volatile int exitCode = 0;
+
+    /** stdin as an interruptible channel: see the stdin watcher and the shutdown hook. */
+    private static final FileChannel STDIN = new FileInputStream(FileDescriptor.in).getChannel();
 
     private DevDb() {
     }
@@ -219,6 +226,13 @@ public final class DevDb {
                 System.err.println("devdb: shutdown failed: " + t);
                 code = 1;
             }
+            // A thread blocked in a native read makes the JVM's exit wait 300 ms for it; closing the
+            // channel wakes it (FileChannel reads are interruptible).
+            try {
+                STDIN.close();
+            } catch (IOException e) {
+                // exiting anyway
+            }
             System.err.flush();
             System.out.flush();
             // A JVM ended by SIGTERM/SIGINT would exit 143/130; a clean shutdown is 0.
@@ -232,12 +246,13 @@ public final class DevDb {
 
         if (!detached) {
             Thread watcher = new Thread(() -> {
-                InputStream in = System.in;
-                byte[] buffer = new byte[512];
+                ByteBuffer buffer = ByteBuffer.allocate(512);
                 try {
-                    while (in.read(buffer) >= 0) {
-                        // discard; only end of file matters
+                    while (STDIN.read(buffer) >= 0) {
+                        buffer.clear(); // discard; only end of file matters
                     }
+                } catch (AsynchronousCloseException e) {
+                    return; // the shutdown hook closed it: already shutting down
                 } catch (IOException e) {
                     // treated as end of file
                 }
