@@ -10,6 +10,9 @@ export type TicketStatus = (typeof ticketStatuses)[number];
 export const channels = ['portal', 'api', 'email', 'import'] as const;
 export type Channel = (typeof channels)[number];
 
+export const priorityRank: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
+export const activeStatuses: TicketStatus[] = ['new', 'open', 'pending'];
+
 const person = new Schema({ id: { type: 'ObjectId', ref: 'User' }, name: String, email: String }, { _id: false });
 
 /**
@@ -29,7 +32,10 @@ const ticketSchema = new Schema(
     channel: { type: String, required: true, enum: channels },
     requester: { type: person, required: true },
     assignee: { type: person, default: null },
-    queueId: { type: 'ObjectId', default: null },
+    /** Sort keys for queues: urgent first (0) ... low (3); the earliest SLA deadline still open. */
+    priorityRank: { type: Number, required: true, default: 2 },
+    dueSortAt: { type: Date, required: true, default: () => new Date('9999-12-31T00:00:00Z') },
+    assignedAt: { type: Date, default: null },
     tags: { type: [String], default: [] },
     fields: { type: Schema.Types.Mixed, default: {} },
     /** Invoices: an earlier ticket of this tenant with the same supplier VAT and invoice number. */

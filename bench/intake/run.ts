@@ -11,6 +11,7 @@
  * Exits non-zero when a request failed or the run took longer than BENCH_TIMEOUT_MS.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
@@ -67,6 +68,28 @@ function bodyFor(i: number): string {
       });
   }
 }
+
+/** CPU time (ms, user + system) of this process's child processes named java: the engine. */
+function engineCpuMs(): number {
+  const tick = 10; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (comm === 'java' && Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+const nodeCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 interface RunResult {
   ms: number;
@@ -170,9 +193,12 @@ async function main(): Promise<number> {
     for (let i = 0; i < WARMUP; i++) await baseline.insertOne(docFor(-i - 1));
 
     // Baseline: a bare insertOne loop (one at a time), same database, equivalent documents.
+    const baseCpu = { node: nodeCpuMs(), engine: engineCpuMs() };
     const baseStarted = performance.now();
     for (let i = 0; i < REQUESTS; i++) await baseline.insertOne(docFor(i));
     const baseMs = performance.now() - baseStarted;
+    const baseNodeCpu = nodeCpuMs() - baseCpu.node;
+    const baseEngineCpu = engineCpuMs() - baseCpu.engine;
     // For context: the same inserts from CONCURRENCY concurrent callers.
     const concurrentBaseline = db.collection('bench_baseline_concurrent');
     let n = 0;
@@ -204,9 +230,10 @@ async function main(): Promise<number> {
     }
     const rssBefore = process.memoryUsage().rss;
     rss.length = 0;
-    const cpuBefore = process.cpuUsage();
+    const apiCpu = { node: nodeCpuMs(), engine: engineCpuMs() };
     const api = await hammer(url, token, REQUESTS, CONCURRENCY, 0);
-    const cpu = process.cpuUsage(cpuBefore);
+    const apiNodeCpu = nodeCpuMs() - apiCpu.node;
+    const apiEngineCpu = engineCpuMs() - apiCpu.engine;
     const stored = await Ticket.countDocuments({ tenantId: tenant._id, tags: 'bench' });
 
     const apiRate = REQUESTS / (api.ms / 1000);
@@ -221,7 +248,9 @@ async function main(): Promise<number> {
     out(`latency p50 ${percentile(api.latencies, 50).toFixed(1)} ms, p99 ${percentile(api.latencies, 99).toFixed(1)} ms, max ${percentile(api.latencies, 100).toFixed(1)} ms`);
     out(`errors: ${api.errors}  statuses: ${JSON.stringify(api.statuses)}  tickets stored: ${stored - WARMUP} of ${REQUESTS}`);
     out(`portal process (portal + load generator, one process) RSS: before ${mb(rssBefore)}, peak during run ${mb(Math.max(...rss, rssBefore))}, after ${mb(process.memoryUsage().rss)}`);
-    out(`portal process CPU during the API run: user ${(cpu.user / 1000).toFixed(0)} ms + system ${(cpu.system / 1000).toFixed(0)} ms over ${api.ms.toFixed(0)} ms wall`);
+    const per = (ms: number): string => `${((ms / REQUESTS) * 1000).toFixed(0)} µs`;
+    out(`CPU per document, baseline loop: node ${per(baseNodeCpu)}, engine ${per(baseEngineCpu)}  (over ${baseMs.toFixed(0)} ms wall)`);
+    out(`CPU per ticket, REST API:        node ${per(apiNodeCpu)}, engine ${per(apiEngineCpu)}  (over ${api.ms.toFixed(0)} ms wall; node = portal + load generator)`);
     if (PROFILE) {
       const rows = [...commands.entries()].sort((a, b) => b[1].ms - a[1].ms);
       const total = rows.reduce((sum, [, r]) => sum + r.ms, 0);

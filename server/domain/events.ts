@@ -17,6 +17,8 @@ export interface DomainEvents {
   'ticket.created': TicketEvent;
   'ticket.updated': TicketEvent & { changes: string[] };
   'ticket.commented': TicketEvent & { internal: boolean };
+  'ticket.claimed': TicketEvent & { assignee: { name: string } | null };
+  'ticket.released': TicketEvent & { assignee: null };
 }
 
 class TypedBus {

@@ -22,6 +22,7 @@ import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { queueRoutes } from './routes/queues.js';
 import { multipartForms } from './uploads.js';
 import { configureViews } from './views.js';
 import './request-types.js';
@@ -81,6 +82,7 @@ export function createApp({ config, log, sessionStore, defaults }: AppDeps): Exp
   app.use(adminTenantRoutes());
   app.use(adminStaffRoutes());
   app.use(adminAuditRoutes());
+  app.use(queueRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

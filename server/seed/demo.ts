@@ -7,6 +7,7 @@ import { hashPassword } from '../domain/auth/passwords.js';
 import { DEMO_PASSWORD, demoProvider, demoTenants, demoUsers } from './demo-data.js';
 import { demoTickets } from './demo-tickets.js';
 import { Ticket } from '../../models/ticket.js';
+import { Queue } from '../../models/queue.js';
 import { toProfile } from '../domain/auth/profile.js';
 import { createTicket } from '../domain/tickets/create.js';
 import { ticketInputSchema } from '../domain/tickets/schemas.js';
@@ -54,6 +55,7 @@ export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: numb
     );
     created += result.upsertedCount;
   }
+  await seedQueues();
   await seedTickets(ctx);
   ctx.log.info({ tenants: demoTenants.length, usersCreated: created }, 'demo data in place');
   return { tenants: demoTenants.length, users: created };
@@ -80,4 +82,15 @@ async function seedTickets(ctx: Ctx): Promise<void> {
       if (demo.status) await changeStatus(operator, ticket.number, demo.status);
     }
   }
+}
+
+/** Three demo queues, keyed so a re-run adds nothing. */
+async function seedQueues(): Promise<void> {
+  const acme = await Tenant.findOne({ code: 'acme' }).lean();
+  const queues = [
+    { key: 'all-work', name: 'All work', description: 'Everything unassigned, SLA due time first.', order: 'sla' },
+    { key: 'invoices', name: 'Invoices', description: 'Supplier invoices of every client.', types: ['invoice'], order: 'sla' },
+    { key: 'acme-complaints', name: 'Acme complaints', tenantIds: acme ? [acme._id] : [], types: ['complaint'], order: 'priority' },
+  ];
+  for (const q of queues) await Queue.updateOne({ key: q.key }, { $setOnInsert: q }, { upsert: true });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
+import { AppError } from '../../errors/app-error.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { enqueueMail } from '../mail/outbox.js';
 import type { Ctx } from '../context.js';
@@ -59,8 +60,9 @@ export async function completeLink(ctx: Ctx, raw: string, purpose: AuthTokenPurp
     { returnDocument: 'after' },
   ).setOptions({ allTenants: true });
   if (!user) {
+    // Disabled (or already activated) since the link was sent: the link is spent and does nothing.
     ctx.log.warn({ userId, purpose }, 'link used for an account in another state');
-    return;
+    throw new AppError('not_found', 'account not in a state this link can change', { messageKey: 'auth.link_invalid' });
   }
   await recordAudit(ctx, {
     action: purpose === 'invite' ? 'user.enabled' : 'auth.password_reset',

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { Tenant } from '../../../models/tenant.js';
-import { Ticket, type Channel } from '../../../models/ticket.js';
+import { priorityRank, Ticket, type Channel } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -58,6 +58,7 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     subject: input.subject,
     description: input.description,
     priority: input.priority,
+    priorityRank: priorityRank[input.priority],
     status: 'new',
     channel,
     requester,
@@ -75,7 +76,8 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     data: { channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },
     at: ticket.createdAt,
   });
-  await notifyRequester(ctx, ticket, 'ticket_created', 'created');
+  // An import shows its result page; one confirmation mail per row would flood the requester.
+  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created');
   domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version });
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket.toObject();

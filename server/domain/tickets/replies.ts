@@ -1,4 +1,7 @@
+import type { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
+import { TimelineEntry } from '../../../models/timeline-entry.js';
+import { authorOf } from './authors.js';
 import { AppError } from '../../errors/app-error.js';
 import { isStaff, type Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -7,6 +10,30 @@ import { getTicket } from './queries.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
+
+/**
+ * Someone else answered after the author loaded the page: say so before sending, so two people
+ * do not send the client contradicting answers. (Internal notes count for staff only.)
+ */
+async function assertNoNewerReply(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, seenAt: Date, staff: boolean) {
+  const me = authorOf(ctx).id;
+  const newer = await TimelineEntry.findOne({
+    tenantId: ticket.tenantId,
+    ticketId: ticket._id,
+    kind: { $in: staff ? ['reply', 'note'] : ['reply'] },
+    at: { $gt: seenAt },
+    'author.id': { $ne: me },
+  })
+    .sort({ at: -1 })
+    .lean();
+  if (newer) {
+    throw new AppError('conflict', 'someone replied meanwhile', {
+      messageKey: 'tickets.reply_collision',
+      params: { name: newer.author?.name ?? '?' },
+      fields: [{ path: 'confirm', key: 'tickets.reply_collision', params: { name: newer.author?.name ?? '?' } }],
+    });
+  }
+}
 
 /**
  * Add a public reply or (staff only) an internal note. A staff member's first public reply
@@ -20,6 +47,7 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
   // Refuse a bad file before anything is written.
   for (const file of files) await sniffType(file);
   if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
+  if (input.seenAt && !input.confirm) await assertNoNewerReply(ctx, ticket, new Date(input.seenAt), staff);
   const now = new Date();
   const $set: Record<string, unknown> = { lastActivityAt: now };
   let statusFrom: string | null = null;
@@ -61,7 +89,7 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     ticketId: String(updated._id),
     number: updated.number,
     version: updated.version,
-    internal: input.internal,
+    internal: input.internal === true,
   });
   return { ticket: updated, entry: entry.toObject() };
 }

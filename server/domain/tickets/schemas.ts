@@ -106,8 +106,15 @@ export const replySchema = z.object({
     .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
     .optional()
     .transform((v) => v === true || v === 'true' || v === 'on'),
+  /** When the author's page was loaded: a reply by someone else since then asks for confirmation. */
+  seenAt: z.iso.datetime().optional().or(z.literal('').transform(() => undefined)),
+  /** The author saw the warning and sends anyway. */
+  confirm: z
+    .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
+    .optional()
+    .transform((v) => v === true || v === 'true' || v === 'on'),
 });
-export type ReplyInput = z.infer<typeof replySchema>;
+export type ReplyInput = Omit<z.infer<typeof replySchema>, 'internal' | 'confirm'> & { internal?: boolean; confirm?: boolean };
 
 export const statusChangeSchema = z.object({ status: z.enum(ticketStatuses) });
 

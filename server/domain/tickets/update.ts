@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { priorities, Ticket, type TicketType } from '../../../models/ticket.js';
+import { priorities, priorityRank, Ticket, type TicketType } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -32,6 +32,7 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   const changes: Array<{ field: string; from: unknown; to: unknown }> = [];
   if (input.priority && input.priority !== ticket.priority) {
     $set.priority = input.priority;
+    $set.priorityRank = priorityRank[input.priority];
     changes.push({ field: 'priority', from: ticket.priority, to: input.priority });
   }
   if (input.tags && !same(input.tags, ticket.tags)) {

@@ -38,6 +38,7 @@ interface NavItem {
 /** Navigation shows only what the role may use: each entry is tied to a permission. */
 const navigation: NavItem[] = [
   { href: '/', key: 'nav.home' },
+  { href: '/queues', key: 'nav.queues', permission: 'queues.work' },
   { href: '/tickets', key: 'nav.tickets' },
   { href: '/team', key: 'nav.team', permission: 'team.manage' },
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },

@@ -3,6 +3,7 @@ import { priorities, ticketTypes, type TicketStatus, type TicketType } from '../
 import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
 import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
+import { assignableStaff } from '../../domain/queues/claims.js';
 import { createTicket } from '../../domain/tickets/create.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
@@ -48,6 +49,7 @@ async function ticketPage(req: Request, ref: string) {
   const staff = isStaff(req.ctx.actor);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
+    renderedAt: new Date().toISOString(),
     ticket,
     fieldsView: ticket.fields,
     timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),
@@ -58,6 +60,8 @@ async function ticketPage(req: Request, ref: string) {
       labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : `moves.${to}`,
     })),
     canEdit: can(req.ctx.actor, 'queues.work'),
+    mine: req.ctx.actor.kind === 'user' && String(ticket.assignee?.id ?? '') === req.ctx.actor.userId,
+    assignable: can(req.ctx.actor, 'queues.manage') ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
   };
 }

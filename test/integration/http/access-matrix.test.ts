@@ -10,6 +10,7 @@ import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factori
 import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
+import { tokenOf } from '../../support/api.js';
 import { makeAttachment, makeTicket } from '../../support/tickets.js';
 
 /**
@@ -409,6 +410,31 @@ const table: Row[] = [
       'no such batch': { param: newObjectId, expect: action(importers(404)) },
     },
   },
+
+  // API tokens: a client admin's own company's; a foreign or unknown token is 404.
+  { method: 'GET', path: '/api-tokens', expect: page({ acmeAdmin: 200, nordAdmin: 200 }) },
+  { method: 'POST', path: '/api-tokens', body: () => ({ name: 'Matrix token' }), expect: action({ acmeAdmin: 201, nordAdmin: 201 }) },
+  {
+    method: 'POST',
+    path: '/api-tokens/:id/revoke',
+    variants: {
+      'Acme token': { param: async () => (await tokenOf(world.users.acmeAdmin)).id, expect: action({ acmeAdmin: 302, nordAdmin: 404 }) },
+      'Nordhavn token': { param: async () => (await tokenOf(world.users.nordAdmin)).id, expect: action({ acmeAdmin: 404, nordAdmin: 302 }) },
+      'no such token': { param: newObjectId, expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
+      'malformed id': { param: () => 'not-an-id', expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
+    },
+  },
+
+  // The REST API takes bearer tokens only: every session (and no session) gets 401; its
+  // description and docs are public by design. (Token access: test/integration/http/api-*.test.ts.)
+  { method: 'GET', path: '/api/v1/openapi.json', public: true, expect: everyone(200) },
+  { method: 'GET', path: '/api/v1/docs', public: true, expect: everyone(200) },
+  { method: 'POST', path: '/api/v1/tickets', expect: everyone(401) },
+  { method: 'GET', path: '/api/v1/tickets', expect: everyone(401) },
+  { method: 'GET', path: '/api/v1/tickets/:ref', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
+  { method: 'POST', path: '/api/v1/tickets/:ref/replies', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
+  { method: 'POST', path: '/api/v1/tickets/:ref/attachments', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
+  { method: 'GET', path: '/api/v1/attachments/:id', variants: { 'any attachment': { param: newObjectId, expect: everyone(401) } } },
 ];
 
 const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
@@ -518,8 +544,8 @@ describe('access matrix: every route, every caller', function () {
     expect(new Set(rows).size, 'one row per route').to.equal(rows.length);
     expect(
       table.filter((r) => r.public).map(keyOf),
-      'only static files and health checks are public',
-    ).to.have.members(['USE /static', 'GET /healthz', 'GET /readyz']);
+      'only static files, health checks and the API description are public',
+    ).to.have.members(['USE /static', 'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json', 'GET /api/v1/docs']);
   });
 
   for (const row of table) {

@@ -185,6 +185,32 @@ describe('CSV import of data-entry tickets over HTTP', function () {
     expect(tableRows(result.text, 'import-created').map((r) => r[0])).to.deep.equal(['2', '4']);
   });
 
+  it('stops at an error, keeps what was created and says which rows were not', async () => {
+    const res = await uploadCsv(client, BOM + italianExcel).expect(303);
+    const id = batchIdOf(res.headers.location);
+    // The second valid row (file row 4) can no longer be created.
+    await ImportBatch.updateOne(
+      { tenantId: world.acme._id as Types.ObjectId, _id: id },
+      { $set: { 'rows.2.input.subject': '' } },
+    );
+    const before = (await importTickets(world.acme._id as Types.ObjectId)).length;
+    const commit = await commitBatch(client, id);
+    expect(commit.status).to.equal(303);
+    const created = (await importTickets(world.acme._id as Types.ObjectId)).slice(before);
+    expect(created.map((t) => t.subject)).to.deep.equal(['Bolle settimana 12']);
+    const result = await client.get(`/tickets/import/${id}`).expect(200);
+    expect(alertText(result.text)).to.include('An error stopped the import after 1 ticket.');
+    expect(tableRows(result.text, 'import-created')).to.deep.equal([
+      ['2', created[0]?.number, 'Bolle settimana 12'],
+    ]);
+    const batch = await ImportBatch.findOne({ tenantId: world.acme._id as Types.ObjectId, _id: id }).lean();
+    expect(batch?.status).to.equal('failed');
+    expect(batch?.createdNumbers).to.deep.equal([created[0]?.number]);
+    // A failed batch is never run again.
+    await commitBatch(client, id);
+    expect((await importTickets(world.acme._id as Types.ObjectId)).length).to.equal(before + 1);
+  });
+
   it("answers 404 for another tenant's batch, and for a colleague's, a missing or a malformed id", async () => {
     const res = await uploadCsv(client, BOM + italianExcel).expect(303);
     const id = batchIdOf(res.headers.location);

@@ -1,0 +1,137 @@
+import { Types } from 'mongoose';
+import { Tenant } from '../../../models/tenant.js';
+import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
+import { requirePermission } from '../auth/policy.js';
+import type { Ctx } from '../context.js';
+import { scopeFilter } from '../tenants/scope.js';
+import { queueFilter, sortOf, workableStatuses } from './filter.js';
+import { getQueue, listQueues } from './queues.js';
+
+/** Rows shown on a queue page; bounded, since every unindexed query is a scan on the engine. */
+export const QUEUE_PAGE = 200;
+export const BREACHING_SOON_MS = 4 * 3600_000;
+
+const summaryFields = {
+  number: 1,
+  tenantId: 1,
+  subject: 1,
+  type: 1,
+  priority: 1,
+  status: 1,
+  assignee: 1,
+  requester: 1,
+  tags: 1,
+  createdAt: 1,
+  dueSortAt: 1,
+  version: 1,
+} as const;
+
+export interface TicketSummary {
+  id: string;
+  number: string;
+  tenantId: string;
+  tenantCode: string;
+  subject: string;
+  type: string;
+  priority: string;
+  status: string;
+  tags: string[];
+  assignee: { id: string; name: string } | null;
+  requester: string;
+  createdAt: string;
+  /** The next SLA deadline, when the SLA engine has set one. */
+  dueAt: string | null;
+  version: number;
+}
+
+const FAR_FUTURE = Date.UTC(9000, 0, 1);
+let codes: { at: number; map: Map<string, string> } | null = null;
+
+/** Tenant codes change rarely; a short cache saves a query per row. */
+async function tenantCodes(): Promise<Map<string, string>> {
+  if (codes && Date.now() - codes.at < 30_000) return codes.map;
+  const tenants = await Tenant.find({}).select({ code: 1 }).lean();
+  codes = { at: Date.now(), map: new Map(tenants.map((t) => [String(t._id), t.code])) };
+  return codes.map;
+}
+
+type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'> & {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId;
+  createdAt?: Date;
+  dueSortAt?: Date | null;
+};
+
+/** What queue pages and sockets show of a ticket: no description, no internal data. */
+export async function toSummaries(rows: SummarySource[]): Promise<TicketSummary[]> {
+  const map = await tenantCodes();
+  return rows.map((t) => ({
+    id: String(t._id),
+    number: t.number,
+    tenantId: String(t.tenantId),
+    tenantCode: map.get(String(t.tenantId)) ?? '',
+    subject: t.subject,
+    type: t.type,
+    priority: t.priority,
+    status: t.status,
+    tags: t.tags ?? [],
+    assignee: t.assignee?.id ? { id: String(t.assignee.id), name: t.assignee.name ?? '' } : null,
+    requester: t.requester?.name ?? '',
+    createdAt: (t.createdAt ?? new Date()).toISOString(),
+    dueAt: t.dueSortAt && t.dueSortAt.getTime() < FAR_FUTURE ? t.dueSortAt.toISOString() : null,
+    version: t.version,
+  }));
+}
+
+export async function queueTickets(ctx: Ctx, queueId: string) {
+  requirePermission(ctx, 'queues.work');
+  const queue = await getQueue(ctx, queueId);
+  const rows = await Ticket.find(queueFilter(ctx, queue)).sort(sortOf[queue.order]).limit(QUEUE_PAGE).select(summaryFields).lean();
+  return { queue, tickets: await toSummaries(rows as SummarySource[]) };
+}
+
+/** Active tickets assigned to me, most urgent first. */
+export async function myTickets(ctx: Ctx) {
+  requirePermission(ctx, 'queues.work');
+  if (ctx.actor.kind !== 'user') return [];
+  const rows = await Ticket.find({ ...scopeFilter(ctx), 'assignee.id': new Types.ObjectId(ctx.actor.userId), status: { $in: ['new', 'open', 'pending'] } })
+    .sort(sortOf.sla)
+    .limit(QUEUE_PAGE)
+    .select(summaryFields)
+    .lean();
+  return toSummaries(rows as SummarySource[]);
+}
+
+/** Unassigned work whose next deadline falls within the next few hours. */
+export async function breachingSoon(ctx: Ctx, now = new Date()) {
+  requirePermission(ctx, 'queues.work');
+  const rows = await Ticket.find({
+    ...scopeFilter(ctx),
+    assignee: null,
+    status: { $in: [...workableStatuses] },
+    dueSortAt: { $lte: new Date(now.getTime() + BREACHING_SOON_MS) },
+  })
+    .sort(sortOf.sla)
+    .limit(QUEUE_PAGE)
+    .select(summaryFields)
+    .lean();
+  return toSummaries(rows as SummarySource[]);
+}
+
+/** How many tickets wait in each of my queues, plus mine and breaching-soon. */
+export async function queueCounts(ctx: Ctx, now = new Date()) {
+  requirePermission(ctx, 'queues.work');
+  const queues = await listQueues(ctx);
+  const counts = await Promise.all(queues.map((q) => Ticket.countDocuments(queueFilter(ctx, q))));
+  const mine =
+    ctx.actor.kind === 'user'
+      ? await Ticket.countDocuments({ ...scopeFilter(ctx), 'assignee.id': new Types.ObjectId(ctx.actor.userId), status: { $in: ['new', 'open', 'pending'] } })
+      : 0;
+  const soon = await Ticket.countDocuments({
+    ...scopeFilter(ctx),
+    assignee: null,
+    status: { $in: [...workableStatuses] },
+    dueSortAt: { $lte: new Date(now.getTime() + BREACHING_SOON_MS) },
+  });
+  return { queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: counts[i] ?? 0 })), mine, breachingSoon: soon };
+}

@@ -1,0 +1,137 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { queueOrders } from '../../../models/queue.js';
+import { priorities, ticketTypes } from '../../../models/ticket.js';
+import { can } from '../../domain/auth/policy.js';
+import { assignTicket, releaseTicket, takeNext, takeTicket } from '../../domain/queues/claims.js';
+import { createQueue, getQueue, listQueues, queueInputSchema, updateQueue } from '../../domain/queues/queues.js';
+import { breachingSoon, myTickets, queueCounts, queueTickets } from '../../domain/queues/views.js';
+import { listTenants } from '../../domain/tenants/tenants.js';
+import { toAppError } from '../../errors/normalize.js';
+import { t } from '../../i18n/i18n.js';
+import { handleForm, parseInput } from '../forms.js';
+import { requirePermission } from '../middleware/guards.js';
+
+const assignSchema = z.object({ userId: z.string().regex(/^[0-9a-f]{24}$/) });
+
+/** A claim that lost a race comes back to the page as a message, not an error page. */
+function backWithConflict(req: Request, res: Response, to: string, err: unknown): void {
+  const appError = toAppError(err);
+  if (appError.code !== 'conflict') throw appError;
+  req.session.flash = { kind: 'error', key: appError.messageKey, params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])) };
+  res.redirect(to);
+}
+
+const back = (req: Request, fallback: string): string => {
+  const referer = req.get('referer');
+  if (!referer) return fallback;
+  try {
+    const url = new URL(referer);
+    return url.host === req.get('host') ? `${url.pathname}${url.search}` : fallback;
+  } catch {
+    return fallback;
+  }
+};
+
+export function queueRoutes(): Router {
+  const router = Router();
+  router.use(['/queues', '/queues/*rest'], requirePermission('queues.work'));
+
+  router.get('/queues', async (req, res) => {
+    const [counts, mine, soon] = await Promise.all([queueCounts(req.ctx), myTickets(req.ctx), breachingSoon(req.ctx)]);
+    res.render('queues/index', { title: t(req.locale, 'queues.title'), counts, mine, soon, canManage: can(req.ctx.actor, 'queues.manage') });
+  });
+
+  const formLocals = async (req: Request, extra: Record<string, unknown> = {}) => ({
+    title: t(req.locale, extra.queue ? 'queues.edit_title' : 'queues.new_title'),
+    tenants: await listTenants(req.ctx),
+    types: ticketTypes,
+    priorities,
+    orders: queueOrders,
+    ...extra,
+  });
+
+  router.get('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
+    res.render('queues/manage', { title: t(req.locale, 'queues.manage_title'), queues: await listQueues(req.ctx, { includeInactive: true }) });
+  });
+  router.get('/queues/manage/new', requirePermission('queues.manage'), async (req, res) => {
+    res.render('queues/form', await formLocals(req, { values: { order: 'sla', tenantIds: [], types: [], priorities: [] } }));
+  });
+  router.post('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
+    await handleForm(req, res, 'queues/form', await formLocals(req), async () => {
+      await createQueue(req.ctx, parseInput(queueInputSchema, req.body));
+      req.session.flash = { kind: 'ok', key: 'queues.saved' };
+      res.redirect('/queues/manage');
+    });
+  });
+  router.get('/queues/manage/:id', requirePermission('queues.manage'), async (req, res) => {
+    const queue = await getQueue(req.ctx, String(req.params.id));
+    const values = { ...queue, tenantIds: queue.tenantIds.map(String), tags: queue.tags.join(', ') };
+    res.render('queues/form', await formLocals(req, { queue, values }));
+  });
+  router.post('/queues/manage/:id', requirePermission('queues.manage'), async (req, res) => {
+    const id = String(req.params.id);
+    const queue = await getQueue(req.ctx, id);
+    await handleForm(req, res, 'queues/form', await formLocals(req, { queue }), async () => {
+      const body = req.body as Record<string, unknown>;
+      await updateQueue(req.ctx, id, { ...parseInput(queueInputSchema, body), active: body.active === 'true' });
+      req.session.flash = { kind: 'ok', key: 'queues.saved' };
+      res.redirect('/queues/manage');
+    });
+  });
+
+  router.get('/queues/:id', async (req, res) => {
+    const { queue, tickets } = await queueTickets(req.ctx, String(req.params.id));
+    res.render('queues/show', {
+      title: queue.name,
+      queue,
+      tickets,
+      filter: JSON.stringify({ tenantIds: queue.tenantIds.map(String), types: queue.types, priorities: queue.priorities, tags: queue.tags }),
+    });
+  });
+
+  router.post('/queues/:id/next', async (req, res) => {
+    const ticket = await takeNext(req.ctx, String(req.params.id));
+    if (!ticket) {
+      req.session.flash = { kind: 'ok', key: 'queues.nothing_next' };
+      return res.redirect(`/queues/${String(req.params.id)}`);
+    }
+    req.session.flash = { kind: 'ok', key: 'queues.taken', params: { number: ticket.number } };
+    res.redirect(`/tickets/${ticket.number}`);
+  });
+
+  router.post('/tickets/:ref/take', requirePermission('queues.work'), async (req, res) => {
+    const ref = String(req.params.ref);
+    try {
+      const ticket = await takeTicket(req.ctx, ref);
+      req.session.flash = { kind: 'ok', key: 'queues.taken', params: { number: ticket.number } };
+      res.redirect(`/tickets/${ticket.number}`);
+    } catch (err) {
+      backWithConflict(req, res, back(req, `/tickets/${ref}`), err);
+    }
+  });
+
+  router.post('/tickets/:ref/release', requirePermission('queues.work'), async (req, res) => {
+    const ref = String(req.params.ref);
+    try {
+      await releaseTicket(req.ctx, ref);
+      req.session.flash = { kind: 'ok', key: 'queues.released' };
+      res.redirect(`/tickets/${ref}`);
+    } catch (err) {
+      backWithConflict(req, res, `/tickets/${ref}`, err);
+    }
+  });
+
+  router.post('/tickets/:ref/assign', requirePermission('queues.manage'), async (req, res) => {
+    const ref = String(req.params.ref);
+    const { userId } = parseInput(assignSchema, req.body);
+    try {
+      await assignTicket(req.ctx, ref, userId);
+      req.session.flash = { kind: 'ok', key: 'queues.assigned' };
+      res.redirect(`/tickets/${ref}`);
+    } catch (err) {
+      backWithConflict(req, res, `/tickets/${ref}`, err);
+    }
+  });
+  return router;
+}
