@@ -101,9 +101,9 @@ export async function takeNext(ctx: Ctx, queueId?: string) {
 export async function releaseTicket(ctx: Ctx, ref: string) {
   requirePermission(ctx, 'queues.work');
   const ticket = await getTicket(ctx, ref);
-  const mine = ctx.actor.kind === 'user' && String(ticket.assignee?.id ?? '') === ctx.actor.userId;
-  if (!mine) requirePermission(ctx, 'queues.manage');
   if (!ticket.assignee) return ticket;
+  const mine = ctx.actor.kind === 'user' && String(ticket.assignee.id ?? '') === ctx.actor.userId;
+  if (!mine) requirePermission(ctx, 'queues.manage');
   const released = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, 'assignee.id': ticket.assignee.id },
     { $set: { assignee: null, assignedAt: null, lastActivityAt: new Date() }, $inc: { version: 1 } },

@@ -17,7 +17,7 @@ export const ticketUpdateSchema = z.object({
     .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean).slice(0, 20))),
   fields: z.record(z.string(), z.unknown()).optional(),
 });
-export type TicketUpdate = z.infer<typeof ticketUpdateSchema>;
+export type TicketUpdate = Partial<z.infer<typeof ticketUpdateSchema>>;
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 

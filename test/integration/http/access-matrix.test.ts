@@ -12,6 +12,7 @@ import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
 import { tokenOf } from '../../support/api.js';
 import { makeAttachment, makeTicket } from '../../support/tickets.js';
+import { Queue } from '../../../models/queue.js';
 
 /**
  * Who may call what: every route of the app, every caller, own- and foreign-tenant ids.
@@ -168,6 +169,24 @@ function ticketVariants(kind: 'page' | 'action', staffStatus: Expected, clientSt
     'malformed id': { param: () => '../etc', expect: { anonymous, others: 404 } },
   };
 }
+
+/** Queues: the people who work them (admins, team leads, operators), and their managers. */
+const workers = (status: Expected) => ({ admin: status, teamLead: status, operatorBoth: status, operatorAcme: status });
+const managers = (status: Expected) => ({ admin: status, teamLead: status });
+const anyTenantQueue = async (): Promise<string> => String((await Queue.create({ name: 'Matrix all', key: unique('matrix-all-') }))._id);
+const nordQueue = async (): Promise<string> =>
+  String((await Queue.create({ name: 'Matrix Nordhavn', key: unique('matrix-nord-'), tenantIds: [world.nord._id] }))._id);
+const queueVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
+  'all-clients queue': { param: anyTenantQueue, expect: shape(workers(status)) },
+  'Nordhavn queue': { param: nordQueue, expect: shape({ ...workers(status), operatorAcme: 404 }) },
+  'no such queue': { param: newObjectId, expect: shape(workers(404)) },
+  'malformed id': { param: () => 'not-an-id', expect: shape(workers(404)) },
+});
+const workerTicketVariants = (status: Expected, who: (s: Expected) => Partial<Record<RoleKey, Expected>> = workers): Record<string, Variant> => ({
+  'Acme ticket': { param: acmeTicket, expect: action(who(status)) },
+  'Nordhavn ticket': { param: nordTicket, expect: action({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }) },
+  'no such ticket': { param: () => 'ACME-999999', expect: action(who(404)) },
+});
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
@@ -386,6 +405,39 @@ const table: Row[] = [
       'no such attachment': { param: newObjectId, expect: { anonymous: LOGIN, others: 404 } },
       'malformed id': { param: () => 'not-an-id', expect: { anonymous: LOGIN, others: 404 } },
     },
+  },
+
+  // Queues: worked by operators, team leads and admins; defined by team leads and admins.
+  { method: 'GET', path: '/queues', expect: page(workers(200)) },
+  { method: 'GET', path: '/queues/manage', expect: page(managers(200)) },
+  { method: 'GET', path: '/queues/manage/new', expect: page(managers(200)) },
+  { method: 'POST', path: '/queues/manage', body: () => ({ name: unique('Matrix queue '), order: 'sla' }), expect: action(managers(302)) },
+  {
+    method: 'GET',
+    path: '/queues/manage/:id',
+    variants: {
+      'a queue': { param: anyTenantQueue, expect: page(managers(200)) },
+      'no such queue': { param: newObjectId, expect: page(managers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/queues/manage/:id',
+    body: () => ({ name: 'Matrix renamed', order: 'oldest', active: 'true' }),
+    variants: {
+      'a queue': { param: anyTenantQueue, expect: action(managers(302)) },
+      'no such queue': { param: newObjectId, expect: action(managers(404)) },
+    },
+  },
+  { method: 'GET', path: '/queues/:id', variants: queueVariants(page, 200) },
+  { method: 'POST', path: '/queues/:id/next', variants: queueVariants(action, 302) },
+  { method: 'POST', path: '/tickets/:ref/take', variants: workerTicketVariants(302) },
+  { method: 'POST', path: '/tickets/:ref/release', variants: workerTicketVariants(302) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/assign',
+    body: () => ({ userId: String(world.users.operatorBoth._id) }),
+    variants: workerTicketVariants(302, managers),
   },
 
   // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.

@@ -1,0 +1,119 @@
+import type { TicketSummary } from '../domain/queues/views.js';
+import type { SocketAck } from '../errors/error-table.js';
+
+/**
+ * The socket contract, both directions. Client -> server events carry an acknowledgement that
+ * answers `{ data }` or `{ error }` (error-table.ts `SocketAck`), exactly like an HTTP route
+ * answers with a body or an error.
+ */
+export type Ack<T> = (response: SocketAck<T>) => void;
+
+/** Counts shown on the queue pages (domain queueCounts). */
+export interface QueueCountsView {
+  queues: Array<{ id: string; name: string; count: number }>;
+  mine: number;
+  breachingSoon: number;
+}
+
+/** What a queue page needs to redraw itself after (re)connecting. */
+export interface QueueSyncView {
+  queueId: string;
+  order: string;
+  filter: { tenantIds: string[]; types: string[]; priorities: string[]; tags: string[] };
+  tickets: TicketSummary[];
+  counts: QueueCountsView;
+}
+
+/** A timeline entry as the ticket page draws it, texts already translated for the reader. */
+export interface TimelineEntryView {
+  id: string;
+  kind: string;
+  visibility: 'public' | 'internal';
+  /** ISO 8601; the page asks for entries since the latest one it shows. */
+  at: string;
+  atText: string;
+  author: string;
+  internalLabel: string | null;
+  /** The line(s) the server page prints for status, field, assignment and creation entries. */
+  summary: { style: 'muted' | 'plain' | 'list'; lines: string[] } | null;
+  body: string;
+  files: Array<{ id: string; filename: string; sizeText: string }>;
+}
+
+export interface TicketWatchView {
+  ticketId: string;
+  number: string;
+  status: string;
+  statusText: string;
+  version: number;
+  entries: TimelineEntryView[];
+}
+
+export interface PresencePerson {
+  id: string;
+  name: string;
+  /** Set on what a client sees of staff: "an operator", no name, no id. */
+  operator?: true;
+}
+
+export interface PresenceView {
+  ticketId: string;
+  viewers: PresencePerson[];
+  typing: PresencePerson[];
+}
+
+export interface HelloView {
+  user: { id: string; name: string; staff: boolean };
+  locale: string;
+  /** The texts the page scripts show, in the reader's language. */
+  strings: Record<string, string>;
+}
+
+export interface ClaimResult {
+  ticket: TicketSummary;
+}
+
+export interface ClientToServerEvents {
+  hello: (ack: Ack<HelloView>) => void;
+  'queue:sync': (payload: { queueId: string }, ack: Ack<QueueSyncView>) => void;
+  'queues:counts': (ack: Ack<QueueCountsView>) => void;
+  'ticket:watch': (payload: { ref: string; since?: string }, ack: Ack<TicketWatchView>) => void;
+  'ticket:unwatch': (payload: { ref: string }, ack: Ack<{ ok: true }>) => void;
+  'ticket:take': (payload: { ref: string }, ack: Ack<ClaimResult>) => void;
+  'ticket:next': (payload: { queueId?: string }, ack: Ack<ClaimResult | null>) => void;
+  'ticket:release': (payload: { ref: string }, ack: Ack<ClaimResult>) => void;
+  typing: (payload: { ref: string; typing: boolean }, ack?: Ack<{ ok: true }>) => void;
+}
+
+/** A change on one ticket, as its page hears it (public rooms: nothing but number/status/version). */
+export interface TicketActivity {
+  ticketId: string;
+  number: string;
+  status: string;
+  version: number;
+}
+
+export interface ServerToClientEvents {
+  /** Staff of the ticket's tenant: a new ticket. */
+  'ticket:created': (ticket: TicketSummary) => void;
+  /** Staff of the ticket's tenant: status, priority, fields or assignee changed. */
+  'ticket:changed': (ticket: TicketSummary) => void;
+  'ticket:claimed': (payload: { ticket: TicketSummary; assignee: { name: string } | null }) => void;
+  'ticket:released': (payload: { ticket: TicketSummary }) => void;
+  /** Watchers of the ticket page: a reply or (staff rooms only) an internal note. */
+  'ticket:commented': (payload: { ticketId: string; number: string; version: number; internal: boolean }) => void;
+  /** Watchers of the ticket page: anything else changed; fetch entries since the latest. */
+  'ticket:activity': (payload: TicketActivity) => void;
+  presence: (payload: PresenceView) => void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+/** Kept on each socket; travels with fetchSockets() across nodes, so plain data only. */
+export interface SocketData {
+  userId: string;
+  name: string;
+  staff: boolean;
+  /** ticketId -> epoch ms until which this socket counts as typing there. */
+  typing: Record<string, number>;
+}
