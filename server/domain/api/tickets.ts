@@ -1,4 +1,5 @@
 import { Ticket } from '../../../models/ticket.js';
+import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -9,11 +10,12 @@ import { appendTimeline } from '../tickets/timeline.js';
 /**
  * Attach files to a ticket the caller may see, outside a reply (client systems sending the
  * documents of a ticket they opened). Every file is checked before any is stored; the upload
- * shows in the ticket's public history.
+ * shows in the ticket's public history. A closed ticket takes no more files.
  */
 export async function addTicketAttachments(ctx: Ctx, ref: string, files: IncomingFile[]) {
   requirePermission(ctx, 'tickets.open');
   const ticket = await getTicket(ctx, ref);
+  if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
   const stored = await storeAttachments(ctx, ticket, files, 'public');
   const now = new Date();
   const updated = await Ticket.findOneAndUpdate(

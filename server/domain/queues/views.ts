@@ -135,3 +135,15 @@ export async function queueCounts(ctx: Ctx, now = new Date()) {
   });
   return { queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: counts[i] ?? 0 })), mine, breachingSoon: soon };
 }
+
+/**
+ * One ticket's summary after a domain event, for the real-time layer. There is no caller to
+ * scope by: the event names the tenant, and the adapter sends the result only to that tenant's
+ * staff rooms.
+ */
+export async function ticketSummaryForEvent(ticketId: string, tenantId: string): Promise<TicketSummary | null> {
+  if (!Types.ObjectId.isValid(ticketId) || !Types.ObjectId.isValid(tenantId)) return null;
+  const row = await Ticket.findOne({ _id: new Types.ObjectId(ticketId), tenantId: new Types.ObjectId(tenantId) }).select(summaryFields).lean();
+  if (!row) return null;
+  return (await toSummaries([row as SummarySource]))[0] ?? null;
+}

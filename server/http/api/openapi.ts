@@ -207,7 +207,7 @@ export const operations: OperationSpec[] = [
         },
       },
     },
-    responses: { '201': { text: 'attachments_stored', schema: 'AttachmentList' }, ...refusals, '404': notFound, '422': invalid },
+    responses: { '201': { text: 'attachments_stored', schema: 'AttachmentList' }, ...refusals, '404': notFound, '409': { text: 'ticket_closed', schema: 'Error' }, '422': invalid },
   },
   {
     id: 'downloadAttachment',

@@ -203,6 +203,14 @@ describe('REST API: tickets', function () {
       await nord.post(`/tickets/${number}/attachments`).attach('file', pngBytes(), { filename: 'theirs.png' }).expect(404);
       await acme.get('/attachments/not-an-id').expect(404);
     });
+
+    it('takes no files or replies on a closed ticket (409)', async () => {
+      const closed = (await acme.post('/tickets').send(bodies.dataEntry({ subject: 'Closed soon' })).expect(201)).body;
+      await Ticket.updateOne({ _id: closed.id, tenantId: world.acme._id }, { $set: { status: 'closed' } });
+      const upload = await acme.post(`/tickets/${closed.number}/attachments`).attach('file', pdfBytes(), { filename: 'late.pdf' }).expect(409);
+      expect(upload.body.error.code).to.equal('conflict');
+      await acme.post(`/tickets/${closed.number}/replies`).send({ body: 'too late' }).expect(409);
+    });
   });
 
   describe('tenancy and tokens', () => {
@@ -212,6 +220,8 @@ describe('REST API: tickets', function () {
         const res = await acme.get(`/tickets/${ref}`).expect(404);
         // Nothing but "not found" (in the token creator's language, Italian for Acme).
         expect(res.body).to.deep.equal({ error: { code: 'not_found', message: 'Non trovato.' } });
+        const english = await acme.get(`/tickets/${ref}`).set('Accept-Language', 'en').expect(404);
+        expect(english.body.error.message).to.equal('Not found.');
         await acme.post(`/tickets/${ref}/replies`).send({ body: 'hello' }).expect(404);
       }
       for (let page = 1; page <= 3; page++) {

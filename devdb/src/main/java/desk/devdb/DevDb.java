@@ -294,9 +294,14 @@ public final class DevDb {
         return store;
     }
 
-    /** slf4j-simple at warn level on stderr, unless the caller set its own -D properties. */
+    /**
+     * slf4j-simple at warn level on stderr, unless the caller set its own -D properties. The logger
+     * that reports every failed command (a duplicate key included) with a 30-line stack trace is
+     * off: the client gets each of those errors in its reply anyway.
+     */
     private static void quietLogging() {
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        setDefault("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "off");
         setDefault("org.slf4j.simpleLogger.logFile", "System.err");
         setDefault("org.slf4j.simpleLogger.showDateTime", "true");
         setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
