@@ -36,6 +36,8 @@ const ticketSchema = new Schema(
     priorityRank: { type: Number, required: true, default: 2 },
     dueSortAt: { type: Date, required: true, default: () => new Date('9999-12-31T00:00:00Z') },
     assignedAt: { type: Date, default: null },
+    /** The SLA clock (server/domain/sla/clock.ts), recomputed in the same update as every change. */
+    sla: { type: Schema.Types.Mixed, default: null },
     tags: { type: [String], default: [] },
     fields: { type: Schema.Types.Mixed, default: {} },
     /** Invoices: an earlier ticket of this tenant with the same supplier VAT and invoice number. */

@@ -10,6 +10,8 @@ export type TimelineKind = (typeof timelineKinds)[number];
  */
 const timelineEntrySchema = new Schema({
   tenantId: tenantRef(),
+  /** Unique per entry; deterministic for entries that must be written once (SLA events). */
+  key: { type: String, required: true, unique: true, default: () => new mongoose.Types.ObjectId().toHexString() },
   ticketId: { type: 'ObjectId', ref: 'Ticket', required: true },
   at: { type: Date, required: true, default: () => new Date() },
   kind: { type: String, required: true, enum: timelineKinds },

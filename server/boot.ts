@@ -8,12 +8,14 @@ import { openDatabase, type Database } from './db/database.js';
 import { configureDomainSettings } from './domain/settings.js';
 import { closeMailer, configureMailer } from './domain/mail/mailer.js';
 import { createApp } from './http/app.js';
-import { createSessionStore } from './http/auth/sessions.js';
+import { createSessionStore, sessionMiddleware } from './http/auth/sessions.js';
+import { attachRealtime, type Realtime } from './realtime/server.js';
 import { isEmpty, seedDemo } from './seed/demo.js';
 import { DEMO_PASSWORD } from './seed/demo-data.js';
 import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
+import { registerSlaSweep } from '../jobs/sla-sweep.js';
 import { systemCtx } from './domain/context.js';
 import { startInboundListener, type InboundListener } from './inbound-mail/listener.js';
 
@@ -22,6 +24,7 @@ export interface Portal {
   server: Server;
   db: Database;
   agenda: Agenda | null;
+  realtime: Realtime;
   /** Port of the inbound SMTP listener (INBOUND_SMTP_PORT), or null when there is none. */
   inboundSmtpPort: number | null;
   stop(): Promise<void>;
@@ -54,13 +57,19 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     agenda = createScheduler({ db: mongoDb, log: log.child({ component: 'jobs' }), name: `portal-${process.pid}` });
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }));
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
+    await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
     await agenda.start();
   }
 
   const stopOutbox = deliverOnQueue(log.child({ component: 'mail' }));
   const sessionStore = createSessionStore(client, mongoDb.databaseName);
-  const app = createApp({ config, log, sessionStore, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
+  // One session middleware instance for the pages and the sockets: same cookie, same store.
+  const sessions = sessionMiddleware(config, sessionStore);
+  const app = createApp({ config, log, sessionStore, sessions, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
   const server = createServer(app);
+  // socket.io wraps the server's request listener; whoever needs the express app finds it here.
+  Object.defineProperty(server, 'expressApp', { value: app });
+  const realtime = await attachRealtime({ httpServer: server, sessionMiddleware: sessions, config, log });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -86,6 +95,8 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     stopping ??= (async () => {
       log.info('stopping');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Upgraded sockets keep server.close waiting: drop this node's sockets first.
+      await realtime.close();
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await Promise.all([closed, inbound?.close()]);
@@ -100,5 +111,5 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     return stopping;
   };
   log.info({ url }, 'portal listening');
-  return { url, server, db, agenda, inboundSmtpPort: inbound?.port ?? null, stop };
+  return { url, server, db, agenda, realtime, inboundSmtpPort: inbound?.port ?? null, stop };
 }

@@ -1,37 +1,48 @@
 /**
  * Intake benchmark: tickets created per second through the REST API (POST /api/v1/tickets, 50
  * concurrent keep-alive clients) against a bare `insertOne` loop of equivalent documents on the
- * same database, in the same run. Everything runs on loopback: the embedded engine (memory
- * backend), the portal (in this process, PORT 0, no jobs) and the clients.
+ * same database, in the same run. Everything runs on loopback, in three processes as in
+ * production: the embedded engine (memory backend, a child of this process), the portal
+ * (`node --import tsx server/main.ts`, its own process: LOG_LEVEL=warn, jobs on as in
+ * production, no demo seed) and this process, which runs the baseline and the load generator.
  *
  *   npm run bench:intake                 # 3000 requests, 50 clients
  *   BENCH_REQUESTS=1000 BENCH_CONCURRENCY=20 npm run bench:intake
+ *   BENCH_PROFILE=1 npm run bench:intake # also: the portal's database commands, count and time
+ *   BENCH_CPU_PROF=dir npm run bench:intake # also: a V8 CPU profile of the portal, written to dir
  *
- * Prints the rates and their ratio, p50/p99 latency, errors (must be 0) and the process memory.
+ * Prints both baselines (sequential and concurrent insertOne), the API rate and its ratio to the
+ * sequential loop, p50/p99 latency, errors (must be 0), the portal process's RSS and CPU, the
+ * engine's CPU, and how long the portal took to send the confirmation mails queued by the run.
  * Exits non-zero when a request failed or the run took longer than BENCH_TIMEOUT_MS.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
+import { OutboxMail } from '../../models/outbox-mail.js';
 import { Tenant } from '../../models/tenant.js';
 import { Ticket } from '../../models/ticket.js';
 import { User } from '../../models/user.js';
-import { startPortal } from '../../server/boot.js';
-import { loadConfig } from '../../server/config/config.js';
 import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
+import { fromRoot } from '../../server/paths.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
-/** Log level of the portal under test (written to /dev/null, so its cost is counted). */
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
-const LOG_FILE = process.env.BENCH_LOG_FILE ?? '/dev/null';
-/** BENCH_PROFILE=1: also time every database command of the API run (driver command monitoring). */
+/** Log level of the portal under test (its output goes to a pipe this process drains). */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+/** Jobs as in production (JOBS_ENABLED defaults to true); BENCH_JOBS=false to leave them out. */
+const JOBS = process.env.BENCH_JOBS ?? 'true';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+/** How long to wait for the portal to send the mail queued by a run before reporting a backlog. */
+const MAIL_DRAIN_MS = Number(process.env.BENCH_MAIL_DRAIN_MS ?? 60_000);
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -69,16 +80,38 @@ function bodyFor(i: number): string {
   }
 }
 
-/** CPU time (ms, user + system) of this process's child processes named java: the engine. */
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU time (ms, user + system) of one process, from /proc/<pid>/stat; 0 when it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory (bytes) of one process, from VmRSS in /proc/<pid>/status. */
+function processRss(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (ms) of this process's child processes named java: the engine. */
 function engineCpuMs(): number {
-  const tick = 10; // USER_HZ is 100 on Linux
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm === 'java' && Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * tick;
+      if (comm === 'java' && Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
     } catch {
       // gone meanwhile
     }
@@ -86,10 +119,92 @@ function engineCpuMs(): number {
   return total;
 }
 
-const nodeCpuMs = (): number => {
+const ownCpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface PortalProcess {
+  child: ChildProcess;
+  pid: number;
+  url: URL;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** The portal as `npm start` runs it (server/main.ts, its own process), against the engine's URI. */
+async function spawnPortal(mongodbUri: string): Promise<PortalProcess> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    MONGODB_URI: PROFILE ? `${mongodbUri}?monitorCommands=true` : mongodbUri,
+    LOG_LEVEL,
+    JOBS_ENABLED: JOBS,
+    SEED_DEMO: 'false',
+    API_RATE_LIMIT: String(10 * (REQUESTS + WARMUP)),
+  };
+  delete env.SMTP_URL; // no mail server: mail goes through the outbox to the JSON transport
+  const entry = PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts');
+  const nodeFlags = ['--import', 'tsx', ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [])];
+  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE ? (['ipc'] as const) : [])] });
+  let output = '';
+  const keep = (c: Buffer): void => {
+    output = (output + c.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = new URL(`http://127.0.0.1:${port}`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`portal exited early (${child.exitCode}):\n${output}`);
+    try {
+      if ((await fetch(new URL('/readyz', url))).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`portal not ready in 120 s:\n${output}`);
+    }
+    await sleep(200);
+  }
+  return {
+    child,
+    pid: child.pid ?? 0,
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The portal's per-command totals since the last reset (BENCH_PROFILE=1 only). */
+function portalProfile(child: ChildProcess): Promise<Array<[string, { n: number; ms: number }]>> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { profile: Array<[string, { n: number; ms: number }]> }).profile));
+    child.send('profile:report');
+  });
+}
 
 interface RunResult {
   ms: number;
@@ -146,26 +261,29 @@ async function hammer(url: URL, token: string, count: number, concurrency: numbe
   return { ms, latencies: latencies.sort((a, b) => a - b), errors, statuses };
 }
 
+/** Mail still waiting to be sent (queued, being sent or due for a retry). */
+const unsentMail = (): Promise<number> => OutboxMail.countDocuments({ status: { $in: ['pending', 'sending'] } }).setOptions({ allTenants: true });
+
+/** Wait until the portal has sent every queued mail (or `limitMs` passed); the time it took. */
+async function drainMail(limitMs: number): Promise<{ ms: number; left: number }> {
+  const started = performance.now();
+  for (;;) {
+    const left = await unsentMail();
+    const ms = performance.now() - started;
+    if (left === 0 || ms > limitMs) return { ms, left };
+    await sleep(100);
+  }
+}
+
 async function main(): Promise<number> {
   const quiet = pino({ level: 'error' });
-  out(`bench:intake  requests=${REQUESTS} concurrency=${CONCURRENCY} warmup=${WARMUP} portal log level=${LOG_LEVEL} (to ${LOG_FILE})`);
+  out(`bench:intake  requests=${REQUESTS} concurrency=${CONCURRENCY} warmup=${WARMUP} portal: own process, LOG_LEVEL=${LOG_LEVEL}, JOBS_ENABLED=${JOBS}`);
   const engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_intake' });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    MONGODB_URI: PROFILE ? `${engine.uri}?monitorCommands=true` : engine.uri,
-    JOBS_ENABLED: 'false',
-    SEED_DEMO: 'false',
-    LOG_LEVEL,
-    API_RATE_LIMIT: String(10 * (REQUESTS + WARMUP)),
-  });
-  const portalLog = pino({ level: config.logLevel }, pino.destination({ dest: LOG_FILE, sync: false }));
-  const portal = await startPortal(config, portalLog);
-  const rss: number[] = [];
-  const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 100);
+  let portal: PortalProcess | undefined;
   try {
+    // This process's own connection: the test data, the baseline and the checks.
+    await mongoose.connect(engine.uri);
+    await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
     const tenant = await Tenant.create({ code: 'acme', legalName: 'Acme Logistica S.p.A.', timeZone: 'Europe/Rome', locale: 'it' });
     const admin = await User.create({ email: 'admin@acme.example', name: 'Chiara Bianchi', role: 'client_admin', tenantId: tenant._id, status: 'active' });
     const tenantId = String(tenant._id);
@@ -178,11 +296,16 @@ async function main(): Promise<number> {
       },
       { name: 'bench' },
     );
-    const url = new URL(portal.url.replace('localhost', '127.0.0.1'));
 
-    // Warm up both paths (JIT, connection pools, the engine), then measure.
+    portal = await spawnPortal(engine.uri);
+    const { pid, url } = portal;
+    const rss: number[] = [];
+    const sampler = setInterval(() => rss.push(processRss(pid)), 100);
+
+    // Warm up the portal (JIT, connection pools, the engine), let it send the warm-up's mail, then measure.
     const warm = await hammer(url, token, WARMUP, CONCURRENCY, 1_000_000);
     if (warm.errors) throw new Error(`warm-up failed: ${JSON.stringify(warm.statuses)}`);
+    await drainMail(MAIL_DRAIN_MS);
     const db = mongoose.connection.db;
     if (!db) throw new Error('no database');
     const template = await Ticket.findOne({ tenantId: tenant._id }).lean();
@@ -193,11 +316,11 @@ async function main(): Promise<number> {
     for (let i = 0; i < WARMUP; i++) await baseline.insertOne(docFor(-i - 1));
 
     // Baseline: a bare insertOne loop (one at a time), same database, equivalent documents.
-    const baseCpu = { node: nodeCpuMs(), engine: engineCpuMs() };
+    const baseCpu = { own: ownCpuMs(), engine: engineCpuMs() };
     const baseStarted = performance.now();
     for (let i = 0; i < REQUESTS; i++) await baseline.insertOne(docFor(i));
     const baseMs = performance.now() - baseStarted;
-    const baseNodeCpu = nodeCpuMs() - baseCpu.node;
+    const baseOwnCpu = ownCpuMs() - baseCpu.own;
     const baseEngineCpu = engineCpuMs() - baseCpu.engine;
     // For context: the same inserts from CONCURRENCY concurrent callers.
     const concurrentBaseline = db.collection('bench_baseline_concurrent');
@@ -210,58 +333,54 @@ async function main(): Promise<number> {
     );
     const concMs = performance.now() - concStarted;
 
-    // Where the database time goes during the API run: command and collection, count and total ms.
-    const commands = new Map<string, { n: number; ms: number }>();
-    const client = mongoose.connection.getClient();
-    const onCommand = (e: { commandName: string; duration: number; databaseName: string; reply?: unknown }, target: string): void => {
-      const key = `${e.commandName} ${target}`;
-      const row = commands.get(key) ?? { n: 0, ms: 0 };
-      row.n++;
-      row.ms += e.duration;
-      commands.set(key, row);
-    };
-    const started = new Map<number, string>();
-    if (PROFILE) {
-      client.on('commandStarted', (e) => {
-        const target = (e.command as Record<string, unknown>)[e.commandName];
-        started.set(e.requestId, typeof target === 'string' ? target : '');
-      });
-      client.on('commandSucceeded', (e) => onCommand(e, started.get(e.requestId) ?? ''));
-    }
-    const rssBefore = process.memoryUsage().rss;
+    if (PROFILE) portal.child.send('profile:reset');
+    const rssBefore = processRss(pid);
     rss.length = 0;
-    const apiCpu = { node: nodeCpuMs(), engine: engineCpuMs() };
+    const apiCpu = { own: ownCpuMs(), engine: engineCpuMs(), portal: processCpuMs(pid) };
     const api = await hammer(url, token, REQUESTS, CONCURRENCY, 0);
-    const apiNodeCpu = nodeCpuMs() - apiCpu.node;
+    const apiOwnCpu = ownCpuMs() - apiCpu.own;
     const apiEngineCpu = engineCpuMs() - apiCpu.engine;
+    const apiPortalCpu = processCpuMs(pid) - apiCpu.portal;
+    const rssPeak = Math.max(rssBefore, ...rss);
+    const profile = PROFILE ? await portalProfile(portal.child) : [];
+    const mailAtEnd = await unsentMail();
+    const drain = await drainMail(MAIL_DRAIN_MS);
+    const drainPortalCpu = processCpuMs(pid) - apiCpu.portal - apiPortalCpu;
+    clearInterval(sampler);
     const stored = await Ticket.countDocuments({ tenantId: tenant._id, tags: 'bench' });
+    const rssAfter = processRss(pid);
 
     const apiRate = REQUESTS / (api.ms / 1000);
     const baseRate = REQUESTS / (baseMs / 1000);
     const concRate = REQUESTS / (concMs / 1000);
     const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
+    const per = (ms: number): string => `${((ms / REQUESTS) * 1000).toFixed(0)} µs`;
     out();
     out(`baseline insertOne loop (sequential): ${baseRate.toFixed(0)} docs/s  (${REQUESTS} in ${(baseMs / 1000).toFixed(2)} s)`);
-    out(`baseline insertOne, ${CONCURRENCY} concurrent (context): ${concRate.toFixed(0)} docs/s`);
+    out(`baseline insertOne, ${CONCURRENCY} concurrent (context): ${concRate.toFixed(0)} docs/s  (${REQUESTS} in ${(concMs / 1000).toFixed(2)} s)`);
     out(`REST API POST /api/v1/tickets, ${CONCURRENCY} clients: ${apiRate.toFixed(0)} tickets/s  (${REQUESTS} in ${(api.ms / 1000).toFixed(2)} s)`);
     out(`ratio API / baseline loop: ${(apiRate / baseRate).toFixed(2)}  (target >= 0.50: ${apiRate / baseRate >= 0.5 ? 'met' : 'NOT met'})`);
     out(`latency p50 ${percentile(api.latencies, 50).toFixed(1)} ms, p99 ${percentile(api.latencies, 99).toFixed(1)} ms, max ${percentile(api.latencies, 100).toFixed(1)} ms`);
     out(`errors: ${api.errors}  statuses: ${JSON.stringify(api.statuses)}  tickets stored: ${stored - WARMUP} of ${REQUESTS}`);
-    out(`portal process (portal + load generator, one process) RSS: before ${mb(rssBefore)}, peak during run ${mb(Math.max(...rss, rssBefore))}, after ${mb(process.memoryUsage().rss)}`);
-    const per = (ms: number): string => `${((ms / REQUESTS) * 1000).toFixed(0)} µs`;
-    out(`CPU per document, baseline loop: node ${per(baseNodeCpu)}, engine ${per(baseEngineCpu)}  (over ${baseMs.toFixed(0)} ms wall)`);
-    out(`CPU per ticket, REST API:        node ${per(apiNodeCpu)}, engine ${per(apiEngineCpu)}  (over ${api.ms.toFixed(0)} ms wall; node = portal + load generator)`);
+    out(`portal process (pid ${pid}) RSS: before ${mb(rssBefore)}, peak during run ${mb(rssPeak)}, after ${mb(rssAfter)}`);
+    out(`portal process CPU during the run: ${(apiPortalCpu / 1000).toFixed(2)} s over ${(api.ms / 1000).toFixed(2)} s wall (${((100 * apiPortalCpu) / api.ms).toFixed(0)}% of one core)`);
+    out(`mail: ${mailAtEnd} of ${REQUESTS} confirmations unsent when the run ended; ${drain.left ? `${drain.left} still unsent after ${(drain.ms / 1000).toFixed(1)} s` : `all sent ${(drain.ms / 1000).toFixed(1)} s later`} (portal CPU meanwhile ${(drainPortalCpu / 1000).toFixed(2)} s)`);
+    out(`CPU per document, baseline loop: bench ${per(baseOwnCpu)}, engine ${per(baseEngineCpu)}  (over ${baseMs.toFixed(0)} ms wall)`);
+    out(`CPU per ticket, REST API:        portal ${per(apiPortalCpu)}, engine ${per(apiEngineCpu)}, load generator ${per(apiOwnCpu)}  (over ${api.ms.toFixed(0)} ms wall)`);
     if (PROFILE) {
-      const rows = [...commands.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const rows = profile.sort((a, b) => b[1].ms - a[1].ms);
       const total = rows.reduce((sum, [, r]) => sum + r.ms, 0);
+      const count = rows.reduce((sum, [, r]) => sum + r.n, 0);
       out();
-      out(`database commands during the API run (client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms):`);
-      for (const [key, r] of rows.slice(0, 15)) out(`  ${key.padEnd(36)} ${String(r.n).padStart(6)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms (${((100 * r.ms) / total).toFixed(1)}%)`);
+      out(`portal database commands during the API run: ${count} (${(count / REQUESTS).toFixed(2)} per ticket); client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms:`);
+      for (const [key, r] of rows.slice(0, 20)) out(`  ${key.padEnd(40)} ${String(r.n).padStart(6)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms (${((100 * r.ms) / total).toFixed(1)}%)`);
     }
+    if (api.errors) out(`portal output (tail):\n${portal.output().slice(-4000)}`);
     return api.errors === 0 && stored - WARMUP === REQUESTS ? 0 : 1;
   } finally {
-    clearInterval(sampler);
-    await portal.stop();
+    const code = await portal?.stop();
+    if (code !== undefined && code !== 0) out(`portal exited with ${code}:\n${portal?.output().slice(-4000)}`);
+    await mongoose.disconnect();
     await engine.stop();
   }
 }

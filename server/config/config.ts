@@ -21,9 +21,11 @@ export interface Config {
   inboundMailDomain: string | null;
   inboundSmtpPort: number | undefined;
   inboundMaxBytes: number;
+  slaSweepSeconds: number;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
   apiRateLimit: number;
+  redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -75,9 +77,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundMailDomain: raw.INBOUND_MAIL_DOMAIN?.toLowerCase() ?? null,
     inboundSmtpPort: raw.INBOUND_SMTP_PORT,
     inboundMaxBytes: raw.INBOUND_MAX_BYTES,
+    slaSweepSeconds: raw.SLA_SWEEP_SECONDS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
     apiRateLimit: raw.API_RATE_LIMIT,
+    redisUrl: raw.REDIS_URL,
   });
 }
 

@@ -31,8 +31,14 @@ export const configSchema = z.object({
   INBOUND_MAIL_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i).optional().describe('Domain of the tenants\' intake addresses (<code>@domain); also the Reply-To of ticket mail.'),
   INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe('Port of the inbound SMTP listener (mail to tickets). Unset: no listener.'),
   INBOUND_MAX_BYTES: z.coerce.number().int().positive().default(15 * 1024 * 1024).describe('Largest inbound mail accepted, in bytes.'),
+  SLA_SWEEP_SECONDS: z.coerce.number().min(0.2).max(300).default(5).describe('How often the SLA sweep records warnings and breaches (bounds their lateness).'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
   JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional()
+    .describe('Redis for real-time pushes across several portal nodes (socket.io adapter). Unset: each process pushes to its own sockets only.'),
   API_RATE_LIMIT: z.coerce.number().int().positive().default(120).describe('Requests per minute one API token may make (counted per portal process).'),
 });
 

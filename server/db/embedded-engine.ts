@@ -164,23 +164,37 @@ function tail(text: string, chars: number): string {
   return trimmed.length <= chars ? trimmed : `…${trimmed.slice(-chars)}`;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * A lock between processes (two test runs, the portal and the seed) so that only one runs Maven
- * at a time: mkdir is atomic. A lock older than the build timeout is taken as abandoned.
+ * at a time: mkdir is atomic, and the folder holds the owner's pid. A lock whose owner is gone
+ * (a build interrupted by Ctrl-C), or older than the build timeout, is taken as abandoned.
  */
 async function withBuildLock<T>(lockDir: string, log: Logger, body: () => Promise<T>): Promise<T> {
   await mkdir(dirname(lockDir), { recursive: true });
+  const ownerFile = join(lockDir, 'pid');
   let announced = false;
   for (;;) {
     try {
       await mkdir(lockDir);
+      await writeFile(ownerFile, String(process.pid));
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       try {
         const age = Date.now() - (await stat(lockDir)).mtimeMs;
-        if (age > BUILD_TIMEOUT_MS) {
-          log.warn({ lockDir }, 'embedded engine: removing an abandoned build lock');
+        const owner = Number(await readFile(ownerFile, 'utf8').catch(() => ''));
+        const ownerGone = owner > 0 ? !processAlive(owner) : age > 30_000;
+        if (ownerGone || age > BUILD_TIMEOUT_MS) {
+          log.warn({ lockDir, owner }, 'embedded engine: removing an abandoned build lock');
           await rm(lockDir, { recursive: true, force: true });
           continue;
         }
@@ -266,12 +280,7 @@ async function readState(file: string): Promise<EngineState | undefined> {
 
 /** Whether pid is a running engine (on Linux, its command line must name devdb.jar: pids are reused). */
 async function engineAlive(pid: number): Promise<boolean> {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return false;
   try {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('devdb.jar');
   } catch {
@@ -311,7 +320,7 @@ async function findRunningEngine(stateFile: string, log: Logger): Promise<Engine
 
 function reused(state: EngineState, dbName: string, dataDir: string, log: Logger): EmbeddedEngine {
   log.info(
-    { pid: state.pid, port: state.port, dataDir },
+    { enginePid: state.pid, port: state.port, dataDir },
     'embedded engine: reusing the engine already running on this data dir',
   );
   return { uri: uriFor(state.port, dbName), port: state.port, owned: false, stop: async () => {} };
@@ -386,7 +395,9 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   ];
   if (o.dataDir) args.push('--data-dir', o.dataDir);
   const started = Date.now();
-  const child = spawn(javaCommand(), args, { cwd: o.root, stdio: ['pipe', 'pipe', 'pipe'] });
+  // detached: a process group of its own, so that a Ctrl-C in the terminal reaches this process
+  // only, which then stops the engine after its own shutdown (the engine must outlive it that long).
+  const child = spawn(javaCommand(), args, { cwd: o.root, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
 
   let stderrTail = '';
   let stderrPartial = '';
@@ -483,7 +494,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   exited.then(({ code, signal }) => {
     if (!stopping) {
       log.error(
-        { pid, code, signal, stderr: tail(stderrTail, 1000) },
+        { enginePid: pid, code, signal, stderr: tail(stderrTail, 1000) },
         'embedded engine: exited unexpectedly',
       );
       removeStateIfOurs().catch(() => {});

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { Types } from 'mongoose';
+import type { TicketAttrs } from '../../models/ticket.js';
 
 /**
  * Domain events, raised after a change is stored. Adapters subscribe (the real-time layer
@@ -11,14 +13,23 @@ export interface TicketEvent {
   version: number;
 }
 
+/** The stored ticket, when the emitter has it at hand: listeners need not read it back. */
+export type TicketRow = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'> & {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId;
+  createdAt?: Date;
+  dueSortAt?: Date | null;
+};
+
 export interface DomainEvents {
   'user.sessions_revoked': { userId: string };
   'mail.queued': { key: string };
-  'ticket.created': TicketEvent;
+  'ticket.created': TicketEvent & { ticket?: TicketRow };
   'ticket.updated': TicketEvent & { changes: string[] };
   'ticket.commented': TicketEvent & { internal: boolean };
   'ticket.claimed': TicketEvent & { assignee: { name: string } | null };
   'ticket.released': TicketEvent & { assignee: null };
+  'ticket.sla': TicketEvent & { state: string; events: Array<{ target: string; kind: string; threshold: number }> };
 }
 
 class TypedBus {

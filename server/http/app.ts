@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type MongoStore from 'connect-mongo';
 import { pinoHttp } from 'pino-http';
@@ -23,6 +23,7 @@ import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { queueRoutes } from './routes/queues.js';
+import { slaContractRoutes } from './routes/sla-contracts.js';
 import { multipartForms } from './uploads.js';
 import { configureViews } from './views.js';
 import './request-types.js';
@@ -32,9 +33,11 @@ export interface AppDeps {
   log: Logger;
   sessionStore: MongoStore;
   defaults: ProviderDefaults;
+  /** The session middleware instance, when the caller shares it (boot gives socket.io the same one). */
+  sessions?: RequestHandler;
 }
 
-export function createApp({ config, log, sessionStore, defaults }: AppDeps): Express {
+export function createApp({ config, log, sessionStore, defaults, sessions }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
@@ -68,7 +71,7 @@ export function createApp({ config, log, sessionStore, defaults }: AppDeps): Exp
   app.use(express.json({ limit: '1mb' }));
   // The REST API: bearer tokens only, so it sits before sessions, passport and CSRF.
   app.use('/api/v1', apiRoutes(config));
-  app.use(sessionMiddleware(config, sessionStore));
+  app.use(sessions ?? sessionMiddleware(config, sessionStore));
   configurePassport(app, defaults);
   app.use(contextMiddleware(config));
   app.use(multipartForms);
@@ -83,6 +86,7 @@ export function createApp({ config, log, sessionStore, defaults }: AppDeps): Exp
   app.use(adminStaffRoutes());
   app.use(adminAuditRoutes());
   app.use(queueRoutes());
+  app.use(slaContractRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { domainEvents, type TicketEvent } from '../domain/events.js';
-import { ticketSummaryForEvent, type TicketSummary } from '../domain/queues/views.js';
+import { ticketSummaryForEvent, toSummaries, type TicketSummary } from '../domain/queues/views.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
 import { rooms } from './rooms.js';
 
@@ -36,7 +36,7 @@ export function subscribeBroadcasts(io: Io, log: Logger): () => void {
   const offs = [
     domainEvents.on('ticket.created', (e) =>
       run('ticket.created', e, async () => {
-        const s = await summary(e);
+        const s = e.ticket ? ((await toSummaries([e.ticket]))[0] ?? null) : await summary(e);
         if (s) io.to(rooms.staffOfTenant(e.tenantId)).emit('ticket:created', s);
       }),
     ),
@@ -52,7 +52,8 @@ export function subscribeBroadcasts(io: Io, log: Logger): () => void {
       run('ticket.commented', e, async () => {
         const payload = { ticketId: e.ticketId, number: e.number, version: e.version, internal: e.internal };
         io.to(rooms.ticketStaff(e.ticketId)).emit('ticket:commented', payload);
-        if (!e.internal) io.to(rooms.ticketPublic(e.ticketId)).emit('ticket:commented', { ...payload, internal: false });
+        if (!e.internal)
+          io.to(rooms.ticketPublic(e.ticketId)).emit('ticket:commented', { ...payload, internal: false });
         // A first public reply may open a new ticket: queue rows follow the version.
         const s = await summary(e);
         if (s) io.to(rooms.staffOfTenant(e.tenantId)).emit('ticket:changed', s);

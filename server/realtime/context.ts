@@ -14,7 +14,10 @@ export function handshakeUser(req: IncomingMessage): SessionUser | undefined {
  * Build the domain context for one socket event: the socket twin of `requestCtx`
  * (http/middleware/context.ts). The profile is the one passport rebuilt at the handshake.
  */
-export function socketCtx(user: SessionUser, meta: { requestId: string; log: Logger; ip: string | null }): Ctx {
+export function socketCtx(
+  user: SessionUser,
+  meta: { requestId: string; log: Logger; ip: string | null },
+): Ctx {
   const actor: Actor = {
     kind: 'user',
     userId: user.userId,

@@ -101,7 +101,12 @@ export interface ServerToClientEvents {
   'ticket:claimed': (payload: { ticket: TicketSummary; assignee: { name: string } | null }) => void;
   'ticket:released': (payload: { ticket: TicketSummary }) => void;
   /** Watchers of the ticket page: a reply or (staff rooms only) an internal note. */
-  'ticket:commented': (payload: { ticketId: string; number: string; version: number; internal: boolean }) => void;
+  'ticket:commented': (payload: {
+    ticketId: string;
+    number: string;
+    version: number;
+    internal: boolean;
+  }) => void;
   /** Watchers of the ticket page: anything else changed; fetch entries since the latest. */
   'ticket:activity': (payload: TicketActivity) => void;
   presence: (payload: PresenceView) => void;

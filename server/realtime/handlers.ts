@@ -25,7 +25,12 @@ type DeskSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServer
 /** How many ticket pages one socket may watch at once (one tab shows one; a few spare). */
 const MAX_WATCHED = 20;
 
-const ref = z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9-]+$/);
+const ref = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[A-Za-z0-9-]+$/);
 const objectId = z.string().regex(/^[0-9a-f]{24}$/);
 const schemas = {
   none: z.undefined().or(z.object({}).strict()),
@@ -40,8 +45,12 @@ const schemas = {
 /** An error as the socket caller reads it: code and translated message from the one table. */
 export function errorAck(appError: AppError, locale: Locale): SocketAck<never> {
   const mapping = errorTable[appError.code];
-  const message = mapping.expose ? t(locale, appError.messageKey, appError.params) : t(locale, 'errors.internal');
-  const fields = mapping.expose ? appError.fields.map((f) => ({ path: f.path, message: t(locale, f.key, f.params) })) : [];
+  const message = mapping.expose
+    ? t(locale, appError.messageKey, appError.params)
+    : t(locale, 'errors.internal');
+  const fields = mapping.expose
+    ? appError.fields.map((f) => ({ path: f.path, message: t(locale, f.key, f.params) }))
+    : [];
   return { error: { code: appError.code, message, ...(fields.length ? { fields } : {}) } };
 }
 
@@ -64,14 +73,23 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
   let seq = 0;
 
   type Loose = { on(event: string, listener: (...args: unknown[]) => void): void };
-  function handle<S extends z.ZodType>(event: string, schema: S, run: (ctx: Ctx, input: z.output<S>) => Promise<unknown>): void {
+  function handle<S extends z.ZodType>(
+    event: string,
+    schema: S,
+    run: (ctx: Ctx, input: z.output<S>) => Promise<unknown>,
+  ): void {
     (socket as unknown as Loose).on(event, (...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as (r: SocketAck<unknown>) => void) : undefined;
       const payload = ack ? args.slice(0, -1)[0] : args[0];
-      const ctx = socketCtx(user, { requestId: `ws-${socket.id}-${++seq}`, log: deps.log, ip: socket.handshake.address ?? null });
+      const ctx = socketCtx(user, {
+        requestId: `ws-${socket.id}-${++seq}`,
+        log: deps.log,
+        ip: socket.handshake.address ?? null,
+      });
       const work = async () => {
-        if (!bucket.take()) throw new AppError('rate_limited', 'too many socket events', { retryAfterSeconds: 1 });
+        if (!bucket.take())
+          throw new AppError('rate_limited', 'too many socket events', { retryAfterSeconds: 1 });
         const parsed = schema.safeParse(payload);
         if (!parsed.success) throw parsed.error;
         return run(ctx, parsed.data);
@@ -80,7 +98,8 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
         (data) => ack?.({ data }),
         (err: unknown) => {
           const appError = toAppError(err);
-          if (errorTable[appError.code].status >= 500) ctx.log.error({ err: appError.cause ?? appError, event }, 'socket event failed');
+          if (errorTable[appError.code].status >= 500)
+            ctx.log.error({ err: appError.cause ?? appError, event }, 'socket event failed');
           else ctx.log.debug({ code: appError.code, event }, 'socket event refused');
           ack?.(errorAck(appError, locale));
         },
@@ -89,7 +108,9 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
   }
 
   const presenceLater = (ticketId: string, exceptSocketId?: string) => {
-    publishPresence(io, ticketId, exceptSocketId).catch((err: unknown) => deps.log.warn({ err, ticketId }, 'presence failed'));
+    publishPresence(io, ticketId, exceptSocketId).catch((err: unknown) =>
+      deps.log.warn({ err, ticketId }, 'presence failed'),
+    );
   };
 
   handle('hello', schemas.none, async () => ({
@@ -99,11 +120,19 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
   }));
 
   handle('queue:sync', schemas.queueSync, async (ctx, input) => {
-    const [{ queue, tickets }, counts] = await Promise.all([queueTickets(ctx, input.queueId), queueCounts(ctx)]);
+    const [{ queue, tickets }, counts] = await Promise.all([
+      queueTickets(ctx, input.queueId),
+      queueCounts(ctx),
+    ]);
     return {
       queueId: String(queue._id),
       order: queue.order,
-      filter: { tenantIds: queue.tenantIds.map(String), types: queue.types, priorities: queue.priorities, tags: queue.tags },
+      filter: {
+        tenantIds: queue.tenantIds.map(String),
+        types: queue.types,
+        priorities: queue.priorities,
+        tags: queue.tags,
+      },
       tickets,
       counts,
     };
@@ -139,14 +168,18 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
   });
 
   const leave = async (ticketId: string) => {
-    const left = [rooms.ticketStaff(ticketId), rooms.ticketPublic(ticketId)].filter((r) => socket.rooms.has(r));
+    const left = [rooms.ticketStaff(ticketId), rooms.ticketPublic(ticketId)].filter((r) =>
+      socket.rooms.has(r),
+    );
     for (const room of left) await socket.leave(room);
     delete socket.data.typing[ticketId];
     if (left.length) presenceLater(ticketId);
   };
 
   handle('ticket:unwatch', schemas.unwatch, async (ctx, input) => {
-    const ticketId = /^[0-9a-f]{24}$/.test(input.ref) ? input.ref : String((await getTicket(ctx, input.ref))._id);
+    const ticketId = /^[0-9a-f]{24}$/.test(input.ref)
+      ? input.ref
+      : String((await getTicket(ctx, input.ref))._id);
     await leave(ticketId);
     return { ok: true as const };
   });

@@ -1,5 +1,12 @@
 import type { Server } from 'socket.io';
-import type { ClientToServerEvents, InterServerEvents, PresencePerson, PresenceView, ServerToClientEvents, SocketData } from './events.js';
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  PresencePerson,
+  PresenceView,
+  ServerToClientEvents,
+  SocketData,
+} from './events.js';
 import { rooms } from './rooms.js';
 
 type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -24,7 +31,10 @@ function people(sockets: Seen[], ticketId: string, now: number) {
 }
 
 /** Staff see everybody by name; clients see staff only as "an operator" (no names, no ids). */
-function views(ticketId: string, list: ReturnType<typeof people>): { staff: PresenceView; public: PresenceView } {
+function views(
+  ticketId: string,
+  list: ReturnType<typeof people>,
+): { staff: PresenceView; public: PresenceView } {
   const named = (p: SocketData): PresencePerson => ({ id: p.userId, name: p.name });
   const operator: PresencePerson = { id: 'operator', name: '', operator: true };
   const forClients = (filter: (e: (typeof list)[number]) => boolean): PresencePerson[] => {
@@ -34,7 +44,11 @@ function views(ticketId: string, list: ReturnType<typeof people>): { staff: Pres
     return out;
   };
   return {
-    staff: { ticketId, viewers: list.map((e) => named(e.data)), typing: list.filter((e) => e.typing).map((e) => named(e.data)) },
+    staff: {
+      ticketId,
+      viewers: list.map((e) => named(e.data)),
+      typing: list.filter((e) => e.typing).map((e) => named(e.data)),
+    },
     public: { ticketId, viewers: forClients(() => true), typing: forClients((e) => e.typing) },
   };
 }
@@ -46,7 +60,10 @@ function views(ticketId: string, list: ReturnType<typeof people>): { staff: Pres
 export async function publishPresence(io: Io, ticketId: string, exceptSocketId?: string): Promise<void> {
   const staffRoom = rooms.ticketStaff(ticketId);
   const publicRoom = rooms.ticketPublic(ticketId);
-  const [staffSockets, publicSockets] = await Promise.all([io.in(staffRoom).fetchSockets(), io.in(publicRoom).fetchSockets()]);
+  const [staffSockets, publicSockets] = await Promise.all([
+    io.in(staffRoom).fetchSockets(),
+    io.in(publicRoom).fetchSockets(),
+  ]);
   const list = people([...staffSockets, ...publicSockets], ticketId, Date.now());
   const view = views(ticketId, list);
   const to = (room: string) => (exceptSocketId ? io.to(room).except(exceptSocketId) : io.to(room));

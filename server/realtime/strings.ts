@@ -8,7 +8,8 @@ const cache = new Map<Locale, Record<string, string>>();
 
 function flatten(prefix: string, value: unknown, out: Record<string, string>): void {
   if (typeof value === 'string') out[prefix] = value;
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) flatten(`${prefix}.${k}`, v, out);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) flatten(`${prefix}.${k}`, v, out);
 }
 
 /** Flat key -> text in the reader's language (placeholders `{{x}}` are filled in by the page). */
@@ -16,8 +17,18 @@ export function uiStrings(locale: Locale): Record<string, string> {
   const hit = cache.get(locale);
   if (hit) return hit;
   const out: Record<string, string> = {};
-  for (const key of subtrees) flatten(key, i18n().getResource(locale, 'translation', key) ?? i18n().getResource('en', 'translation', key), out);
-  for (const key of singles) flatten(key, i18n().getResource(locale, 'translation', key) ?? i18n().getResource('en', 'translation', key), out);
+  for (const key of subtrees)
+    flatten(
+      key,
+      i18n().getResource(locale, 'translation', key) ?? i18n().getResource('en', 'translation', key),
+      out,
+    );
+  for (const key of singles)
+    flatten(
+      key,
+      i18n().getResource(locale, 'translation', key) ?? i18n().getResource('en', 'translation', key),
+      out,
+    );
   cache.set(locale, out);
   return out;
 }

@@ -41,24 +41,48 @@ function summaryOf(entry: EntrySource, locale: Locale): TimelineEntryView['summa
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   switch (entry.kind) {
     case 'created':
-      return { style: 'muted', lines: [t(locale, 'timeline.created', { channel: t(locale, `channels.${text(data.channel)}`) })] };
+      return {
+        style: 'muted',
+        lines: [t(locale, 'timeline.created', { channel: t(locale, `channels.${text(data.channel)}`) })],
+      };
     case 'status':
       return {
         style: 'plain',
-        lines: [t(locale, 'timeline.status', { from: t(locale, `ticket_status.${text(data.from)}`), to: t(locale, `ticket_status.${text(data.to)}`) })],
+        lines: [
+          t(locale, 'timeline.status', {
+            from: t(locale, `ticket_status.${text(data.from)}`),
+            to: t(locale, `ticket_status.${text(data.to)}`),
+          }),
+        ],
       };
     case 'fields': {
       const changes = Array.isArray(data.changes) ? (data.changes as Array<{ field?: unknown }>) : [];
-      return { style: 'list', lines: changes.map((c) => t(locale, 'timeline.field_changed', { field: text(c.field) })) };
+      return {
+        style: 'list',
+        lines: changes.map((c) => t(locale, 'timeline.field_changed', { field: text(c.field) })),
+      };
     }
     case 'assignment':
-      return { style: 'plain', lines: [t(locale, `timeline.assignment_${text(data.action)}`, { name: text(data.to), from: text(data.from) })] };
+      return {
+        style: 'plain',
+        lines: [
+          t(locale, `timeline.assignment_${text(data.action)}`, {
+            name: text(data.to),
+            from: text(data.from),
+          }),
+        ],
+      };
     default:
       return null;
   }
 }
 
-export function timelineView(entries: EntrySource[], files: FileSource[], locale: Locale, timeZone: string): TimelineEntryView[] {
+export function timelineView(
+  entries: EntrySource[],
+  files: FileSource[],
+  locale: Locale,
+  timeZone: string,
+): TimelineEntryView[] {
   const byId = new Map(files.map((f) => [String(f._id), f]));
   return entries.map((e) => ({
     id: String(e._id),

@@ -21,7 +21,9 @@ export type AuditAction =
   | 'tenant.suspended'
   | 'tenant.activated'
   | 'api_token.created'
-  | 'api_token.revoked';
+  | 'api_token.revoked'
+  | 'sla.calendar_saved'
+  | 'sla.policy_saved';
 
 export interface AuditInput {
   action: AuditAction;

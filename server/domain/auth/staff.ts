@@ -102,6 +102,8 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
   if (before.name !== after.name || before.locale !== after.locale) {
     await recordAudit(ctx, { action: 'user.updated', targetId: id, targetLabel: after.email });
   }
+  // Open sockets joined rooms for the old role and tenants: drop them (pages reconnect with the new ones).
+  if (before.role !== after.role || beforeIds.join() !== afterIds.join()) domainEvents.emit('user.sessions_revoked', { userId: id });
   return after;
 }
 

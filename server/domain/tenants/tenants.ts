@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../errors/app-error.js';
 import { recordAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
+import { forgetTenant } from './cache.js';
 import { mayAccessTenant, tenantAccess } from './scope.js';
 
 const isTimeZone = (tz: string): boolean => {
@@ -55,6 +56,7 @@ export async function createTenant(ctx: Ctx, input: TenantInput) {
 export async function updateTenant(ctx: Ctx, id: string, input: TenantInput) {
   requirePermission(ctx, 'tenants.manage');
   const tenant = await Tenant.findByIdAndUpdate(id, { $set: input }, { returnDocument: 'after', runValidators: true }).lean();
+  forgetTenant(id);
   if (!tenant) throw notFound('tenant');
   await recordAudit(ctx, { action: 'tenant.updated', tenantId: id, targetId: id, targetLabel: tenant.code, details: { fields: Object.keys(input) } });
   return tenant;
@@ -63,6 +65,7 @@ export async function updateTenant(ctx: Ctx, id: string, input: TenantInput) {
 export async function setTenantStatus(ctx: Ctx, id: string, status: (typeof tenantStatuses)[number]) {
   requirePermission(ctx, 'tenants.manage');
   const tenant = await Tenant.findByIdAndUpdate(id, { $set: { status } }, { returnDocument: 'after' }).lean();
+  forgetTenant(id);
   if (!tenant) throw notFound('tenant');
   await recordAudit(ctx, {
     action: status === 'suspended' ? 'tenant.suspended' : 'tenant.activated',

@@ -1,16 +1,18 @@
 import { Types } from 'mongoose';
-import { Tenant } from '../../../models/tenant.js';
 import { priorityRank, Ticket, type Channel } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
+import { cachedTenant } from '../tenants/cache.js';
 import { authorOf } from './authors.js';
+import { claimInvoiceKey } from './invoice-keys.js';
 import { notifyRequester } from './notify.js';
 import { nextTicketNumber } from './numbering.js';
 import type { MailTicketInput, TicketInput } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
+import { slaForNewTicket } from '../sla/ticket-clock.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /** The tenant a client actor works for: the only tenant their new tickets can belong to. */
@@ -21,22 +23,6 @@ export function clientTenantId(ctx: Ctx): string {
   throw new AppError('forbidden', 'only client accounts open tickets');
 }
 
-/** Invoices: an earlier ticket of the same tenant with the same supplier VAT and invoice number. */
-async function findDuplicateInvoice(tenantId: Types.ObjectId, input: TicketInput | MailTicketInput) {
-  // A ticket opened by mail has no supplier or invoice number yet: nothing to compare.
-  if (input.type !== 'invoice' || !input.fields.supplierVat || !input.fields.invoiceNumber) return null;
-  const earlier = await Ticket.findOne({
-    tenantId,
-    type: 'invoice',
-    'fields.supplierVat': input.fields.supplierVat,
-    'fields.invoiceNumber': input.fields.invoiceNumber,
-  })
-    .sort({ seq: 1 })
-    .select({ _id: 1, number: 1 })
-    .lean();
-  return earlier ? { id: earlier._id, number: earlier.number } : null;
-}
-
 /**
  * Open a ticket for the caller's company: number it, flag duplicate invoices, write the first
  * timeline entry and queue the confirmation mail.
@@ -45,12 +31,16 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   requirePermission(ctx, 'tickets.open');
   for (const file of files) await sniffType(file);
   const tenantId = new Types.ObjectId(clientTenantId(ctx));
-  const tenant = await Tenant.findById(tenantId).lean();
+  const tenant = await cachedTenant(tenantId);
   if (!tenant || tenant.status !== 'active') throw new AppError('forbidden', 'tenant not active');
   const author = authorOf(ctx);
-  const [{ seq, number }, duplicateOf] = await Promise.all([nextTicketNumber(String(tenantId), tenant.code), findDuplicateInvoice(tenantId, input)]);
+  const { seq, number } = await nextTicketNumber(String(tenantId), tenant.code);
   const requester = { id: author.id, name: author.name, email: author.email ?? null };
-  const ticket = await Ticket.create({
+  const now = new Date();
+  const sla = await slaForNewTicket(String(tenantId), input.type, input.priority, now);
+  // Built, defaulted and validated by the schema as Ticket.create would, then stored with one
+  // plain insert: the save machinery costs more CPU than the insert itself and adds nothing here.
+  const draft = new Ticket({
     tenantId,
     number,
     seq,
@@ -64,9 +54,19 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     requester,
     tags: input.tags,
     fields: input.fields,
-    duplicateOf,
+    duplicateOf: null,
     searchText: searchTextOf({ number, subject: input.subject, requester, type: input.type, fields: input.fields }),
+    createdAt: now,
+    updatedAt: now,
+    ...(sla ?? {}),
   });
+  const invalid = draft.validateSync();
+  if (invalid) throw invalid;
+  const ticket = draft.toObject();
+  await Ticket.collection.insertOne(ticket);
+  // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.
+  const duplicateOf = await claimInvoiceKey(ticket);
+  if (duplicateOf) ticket.duplicateOf = duplicateOf;
   const stored = files.length ? await storeAttachments(ctx, ticket, files) : [];
   await appendTimeline(ctx, ticket, {
     kind: 'created',
@@ -77,8 +77,10 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     at: ticket.createdAt,
   });
   // An import shows its result page; one confirmation mail per row would flood the requester.
-  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created');
-  domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version });
+  // The requester is the caller (authorOf): their locale is on the actor, no need to read them again.
+  const requesterLocale = ctx.actor.kind === 'user' || ctx.actor.kind === 'api' ? ctx.actor.locale : undefined;
+  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, requesterLocale);
+  domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
-  return ticket.toObject();
+  return ticket;
 }

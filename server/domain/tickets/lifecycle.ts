@@ -7,6 +7,16 @@ import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import { allowedMoves, stampFor } from './transitions.js';
 import { appendTimeline } from './timeline.js';
+import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
+
+/** How a status change moves the SLA clock (see server/domain/sla/clock.ts). */
+function slaChangeFor(from: TicketStatus, to: TicketStatus, at: Date): SlaChange | null {
+  if (to === 'resolved') return { kind: 'resolved', at };
+  if (to === 'pending') return { kind: 'pause', at };
+  if (to === 'open' && (from === 'pending' || from === 'resolved')) return { kind: 'resume', at };
+  // new -> open, resolved -> closed: the clocks are unaffected.
+  return null;
+}
 
 /**
  * Move a ticket to another status. The update is conditional on the status the caller saw, so
@@ -21,9 +31,11 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
   }
   const now = new Date();
   const stamp = stampFor(from, to);
+  const change = slaChangeFor(from, to, now);
+  const clock = change ? await slaAfter(ticket, change) : null;
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, status: from },
-    { $set: { status: to, lastActivityAt: now, ...(stamp ? { [stamp]: now } : {}) }, $inc: { version: 1 } },
+    { $set: { status: to, lastActivityAt: now, ...(stamp ? { [stamp]: now } : {}), ...(clock ?? {}) }, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });

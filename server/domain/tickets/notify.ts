@@ -1,9 +1,9 @@
-import { Tenant } from '../../../models/tenant.js';
 import type { TicketAttrs } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { enqueueMail } from '../mail/outbox.js';
+import { cachedTenant } from '../tenants/cache.js';
 import type { MailTemplate } from '../mail/mailer.js';
 import { inboundAddress, linkUrl } from '../settings.js';
 
@@ -15,17 +15,19 @@ export const threadId = (ticketId: unknown): string => `<ticket-${String(ticketI
 /**
  * Queue a mail about a ticket to its requester, in the requester's locale (or the tenant's),
  * with Reply-To the tenant's intake address so an answer by mail lands on the ticket.
+ * `requesterLocale`: the caller is the requester, signed in (so active) right now, and this is
+ * their locale (the actor's: the user's own, else the tenant's); their account is not read again.
  */
-export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}) {
+export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}, requesterLocale?: Locale) {
   const to = ticket.requester?.email;
   if (!to) return;
   const [tenant, user] = await Promise.all([
-    Tenant.findById(ticket.tenantId).lean(),
-    ticket.requester?.id ? User.findOne({ _id: ticket.requester.id, tenantId: ticket.tenantId }).lean() : null,
+    cachedTenant(ticket.tenantId),
+    !requesterLocale && ticket.requester?.id ? User.findOne({ _id: ticket.requester.id, tenantId: ticket.tenantId }).lean() : null,
   ]);
   if (!tenant) return;
   if (user && user.status === 'disabled') return;
-  const locale: Locale = user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en';
+  const locale: Locale = requesterLocale ?? (user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en');
   await enqueueMail(ctx, {
     key: `ticket:${String(ticket._id)}:${eventKey}`,
     tenantId: String(ticket.tenantId),

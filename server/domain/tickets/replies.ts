@@ -9,6 +9,7 @@ import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
+import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /**
@@ -57,6 +58,11 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     if (statusFrom) $set.status = 'open';
     if (statusFrom === 'new') $set.openedAt = now;
   }
+  // The first public staff reply meets the first-response target; a client's answer resumes the clock.
+  const slaChange: SlaChange | null =
+    staff && !input.internal && !ticket.firstResponseAt ? { kind: 'firstResponse', at: now } : statusFrom === 'pending' ? { kind: 'resume', at: now } : null;
+  const clock = slaChange ? await slaAfter(ticket, slaChange) : null;
+  if (clock) Object.assign($set, clock);
   const filter: Record<string, unknown> = { _id: ticket._id, tenantId: ticket.tenantId };
   if (statusFrom) filter.status = statusFrom;
   const updated = await Ticket.findOneAndUpdate(

@@ -10,12 +10,16 @@ export interface TimelineInput {
   data?: Record<string, unknown>;
   attachmentIds?: Types.ObjectId[];
   at?: Date;
+  /** Makes the entry idempotent: a second append with the same key is ignored. */
+  key?: string;
 }
 
 /** Append one entry to a ticket's history (a document of its own, never an array on the ticket). */
 export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, entry: TimelineInput) {
   const author = authorOf(ctx);
-  return TimelineEntry.create({
+  // Built, defaulted and validated by the schema, stored with one plain insert (no save machinery).
+  const entryDoc = new TimelineEntry({
+    ...(entry.key ? { key: entry.key } : {}),
     tenantId: ticket.tenantId,
     ticketId: ticket._id,
     at: entry.at ?? new Date(),
@@ -26,4 +30,9 @@ export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; te
     data: entry.data ?? {},
     attachmentIds: entry.attachmentIds ?? [],
   });
+  const invalid = entryDoc.validateSync();
+  if (invalid) throw invalid;
+  await TimelineEntry.collection.insertOne(entryDoc.toObject());
+  entryDoc.isNew = false;
+  return entryDoc;
 }

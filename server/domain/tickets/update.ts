@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { priorities, priorityRank, Ticket, type TicketType } from '../../../models/ticket.js';
+import { priorities, priorityRank, Ticket, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -8,6 +8,7 @@ import { getTicket } from './queries.js';
 import { fieldSchemas } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
+import { slaAfter } from '../sla/ticket-clock.js';
 
 export const ticketUpdateSchema = z.object({
   priority: z.enum(priorities).optional(),
@@ -50,6 +51,11 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   }
   if (!changes.length) return ticket;
   $set.lastActivityAt = new Date();
+  if ($set.priority) {
+    // A priority change recomputes the due times from the original start.
+    const clock = await slaAfter(ticket, { kind: 'retarget', at: $set.lastActivityAt as Date, type: ticket.type as TicketType, priority: input.priority as Priority });
+    if (clock) Object.assign($set, clock);
+  }
   // Conditional on the version read, so a concurrent edit is reported instead of overwritten.
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, version: ticket.version },

@@ -4,6 +4,7 @@ import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
 import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
 import { assignableStaff } from '../../domain/queues/claims.js';
+import { slaView } from '../../domain/sla/view.js';
 import { createTicket } from '../../domain/tickets/create.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
@@ -50,6 +51,7 @@ async function ticketPage(req: Request, ref: string) {
   return {
     title: `${ticket.number} · ${ticket.subject}`,
     renderedAt: new Date().toISOString(),
+    sla: await slaView(ticket),
     ticket,
     fieldsView: ticket.fields,
     timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),

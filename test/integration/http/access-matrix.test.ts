@@ -13,6 +13,8 @@ import { listRoutes } from '../../support/routes.js';
 import { tokenOf } from '../../support/api.js';
 import { makeAttachment, makeTicket } from '../../support/tickets.js';
 import { Queue } from '../../../models/queue.js';
+import { SlaCalendar } from '../../../models/sla-calendar.js';
+import { priorities, ticketTypes } from '../../../models/ticket.js';
 
 /**
  * Who may call what: every route of the app, every caller, own- and foreign-tenant ids.
@@ -187,6 +189,32 @@ const workerTicketVariants = (status: Expected, who: (s: Expected) => Partial<Re
   'Nordhavn ticket': { param: nordTicket, expect: action({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }) },
   'no such ticket': { param: () => 'ACME-999999', expect: action(who(404)) },
 });
+
+/** SLA contracts: account managers and admins, for the clients they serve (admins: all). */
+const slaManagers = (status: Expected) => ({ admin: status, accountManager: status });
+const slaVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
+  Acme: { param: () => String(world.acme.id), expect: shape(slaManagers(status)) },
+  Nordhavn: { param: () => String(world.nord.id), expect: shape(slaManagers(status)) },
+  'no such client': { param: newObjectId, expect: shape(slaManagers(404)) },
+  'malformed id': { param: () => 'not-an-id', expect: shape(slaManagers(404)) },
+});
+const slaCalendarBody = (): Fields => ({ name: 'Matrix hours', timeZone: 'Europe/Rome', 'hours.1': '09:00-18:00' });
+/** A valid policy (each allowed save is a new version); targets need the client's calendar first. */
+async function slaPolicyBody(c: Cell): Promise<Fields> {
+  if (/^[0-9a-f]{24}$/.test(c.param) && (await Tenant.exists({ _id: c.param })))
+    await SlaCalendar.updateOne(
+      { tenantId: c.param },
+      { $setOnInsert: { name: 'Matrix hours', timeZone: 'Europe/Rome', weekly: [{ day: 1, from: '09:00', to: '18:00' }] } },
+      { upsert: true },
+    );
+  const body: Fields = { warnAt: '75, 90' };
+  for (const type of ticketTypes)
+    for (const priority of priorities) {
+      body[`targets.${type}.${priority}.firstResponse`] = '2';
+      body[`targets.${type}.${priority}.resolution`] = '16';
+    }
+  return body;
+}
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
@@ -439,6 +467,13 @@ const table: Row[] = [
     body: () => ({ userId: String(world.users.operatorBoth._id) }),
     variants: workerTicketVariants(302, managers),
   },
+
+  // SLA contracts: business hours and versioned targets, for account managers and admins.
+  { method: 'GET', path: '/sla', expect: page(slaManagers(200)) },
+  { method: 'GET', path: '/sla/:tenantId/calendar', variants: slaVariants(page, 200) },
+  { method: 'POST', path: '/sla/:tenantId/calendar', body: slaCalendarBody, variants: slaVariants(action, 302) },
+  { method: 'GET', path: '/sla/:tenantId/policy', variants: slaVariants(page, 200) },
+  { method: 'POST', path: '/sla/:tenantId/policy', body: slaPolicyBody, variants: slaVariants(action, 302) },
 
   // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.
   { method: 'GET', path: '/tickets/import', expect: page(importers(200)) },

@@ -38,7 +38,7 @@ import io.netty.channel.Channel;
  * <li>SIGTERM / SIGINT close the server and the store and exit 0. So does end of file on stdin
  * (the parent died), unless {@code --detached} is given.</li>
  * </ul>
- * Exit codes: 0 clean shutdown, 1 failed to start, 2 bad command line.
+ * Exit codes: 0 clean shutdown, 1 failed to start (or to shut down), 2 bad command line.
  */
 public final class DevDb {
 
@@ -105,8 +105,6 @@ public final class DevDb {
 
     private static final String USAGE =
         "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]";
-
-    private static volatile int exitCode = 0;
 
     /** stdin as an interruptible channel: see the stdin watcher and the shutdown hook. */
     private static final FileChannel STDIN = new FileInputStream(FileDescriptor.in).getChannel();
@@ -219,7 +217,7 @@ public final class DevDb {
         }
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            int code = exitCode;
+            int code = 0;
             try {
                 server.shutdownNow(); // closes the clients, the event loops, then the backend (and the H2 store)
             } catch (Throwable t) {

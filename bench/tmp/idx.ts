@@ -1,0 +1,24 @@
+import mongoose, { Types } from 'mongoose';
+import { pino } from 'pino';
+import { startEmbeddedEngine } from '/work/main/server/db/embedded-engine.js';
+const engine = await startEmbeddedEngine({ backend: 'memory', log: pino({ level: 'error' }), dbName: 'idx' });
+await mongoose.connect(engine.uri);
+const c = mongoose.connection.db!.collection('t');
+await c.createIndex({ tenantId: 1, number: 1 }, { unique: true });
+const tenantId = new Types.ObjectId();
+const docs = Array.from({ length: 20000 }, (_, i) => ({ _id: new Types.ObjectId(), tenantId, number: `N-${i}`, pad: 'x'.repeat(200) }));
+for (let k = 0; k < docs.length; k += 1000) await c.insertMany(docs.slice(k, k + 1000));
+const probe = docs[12345]!;
+async function t(name: string, f: () => Promise<unknown>) { for (let i = 0; i < 20; i++) await f(); const t0 = performance.now(); for (let i = 0; i < 100; i++) await f(); console.log(name.padEnd(50), ((performance.now() - t0) / 100).toFixed(2), 'ms'); }
+await t('{_id}', () => c.findOne({ _id: probe._id }));
+await t('{_id, tenantId}', () => c.findOne({ _id: probe._id, tenantId }));
+await t('{tenantId, _id}', () => c.findOne({ tenantId, _id: probe._id }));
+await t('{tenantId, number}', () => c.findOne({ tenantId, number: probe.number }));
+await t('{number, tenantId}', () => c.findOne({ number: probe.number, tenantId }));
+await t('{tenantId, number, other}', () => c.findOne({ tenantId, number: probe.number, pad: probe.pad }));
+await t('{_id: {$in:[id]}}', () => c.findOne({ _id: { $in: [probe._id] } }));
+await t('updateOne {_id, tenantId}', () => c.updateOne({ _id: probe._id, tenantId }, { $set: { x: 1 } }));
+await t('updateOne {_id}', () => c.updateOne({ _id: probe._id }, { $set: { x: 1 } }));
+await t('deleteOne {_id} (missing)', () => c.deleteOne({ _id: new Types.ObjectId() }));
+await t('aggregate $match _id + $lookup', () => c.aggregate([{ $match: { _id: probe._id } }, { $lookup: { from: 't', localField: '_id', foreignField: '_id', as: 'x' } }]).toArray());
+await mongoose.disconnect(); await engine.stop();

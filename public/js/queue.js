@@ -1,0 +1,354 @@
+// Queue pages, live: new tickets appear, claimed ones go, Take / Get next answer in place,
+// SLA countdowns tick, counts follow. Without JavaScript the same page works by forms and reloads.
+(function () {
+  'use strict';
+
+  var BREACHING_SOON_MS = 4 * 3600 * 1000;
+  var QUEUE_PAGE = 200;
+  var PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+  var intlLocales = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
+
+  var table = document.querySelector('table[data-live-queue]');
+  var countsBox = document.querySelector('[data-live-counts]');
+  var statusBox = document.querySelector('[data-live-status]');
+
+  // --- SLA countdowns (work without a connection: they only read data-due) -------------------
+
+  function two(n) {
+    return n < 10 ? '0' + n : String(n);
+  }
+
+  function remaining(ms, live) {
+    var s = Math.floor(ms / 1000);
+    var d = Math.floor(s / 86400);
+    var h = Math.floor((s % 86400) / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var clock = two(h) + ':' + two(m) + ':' + two(s % 60);
+    return d > 0 ? (live.t('live.days', { count: d }) || d + 'd') + ' ' + clock : clock;
+  }
+
+  function tick() {
+    var live = window.DeskLive;
+    if (!live || !live.hasStrings()) return;
+    var now = Date.now();
+    var rows = document.querySelectorAll('tr[data-due]');
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i];
+      var due = row.getAttribute('data-due');
+      var cell = row.querySelector('[data-countdown]');
+      if (!cell || !due) continue;
+      var at = Date.parse(due);
+      if (isNaN(at)) continue;
+      if (!cell.hasAttribute('title')) cell.setAttribute('title', cell.textContent.trim());
+      var left = at - now;
+      cell.classList.toggle('overdue', left <= 0);
+      cell.classList.toggle('soon', left > 0 && left <= BREACHING_SOON_MS);
+      cell.textContent =
+        left <= 0 ? live.t('live.overdue') : live.t('live.due_in', { time: remaining(left, live) });
+    }
+  }
+  setInterval(tick, 1000);
+
+  function say(text) {
+    if (statusBox) statusBox.textContent = text || '';
+  }
+
+  function start() {
+    var live = window.DeskLive;
+    if (!live) return;
+
+    // --- counts (queue index and queue page) ------------------------------------------------
+
+    var countsTimer = null;
+    function applyCounts(counts) {
+      if (!counts) return;
+      counts.queues.forEach(function (q) {
+        var el = document.querySelector('[data-queue-count="' + q.id + '"] .count');
+        if (el) el.textContent = String(q.count);
+      });
+      var mine = document.querySelector('[data-count="mine"]');
+      if (mine) mine.textContent = String(counts.mine);
+      var soon = document.querySelector('[data-count="soon"]');
+      if (soon) soon.textContent = String(counts.breachingSoon);
+    }
+    function refreshCounts() {
+      if (countsTimer) return;
+      countsTimer = setTimeout(function () {
+        countsTimer = null;
+        live.ask('queues:counts').then(function (res) {
+          if (res.data) applyCounts(res.data);
+        });
+      }, 400);
+    }
+
+    // --- the queue table --------------------------------------------------------------------
+
+    var queueId = table ? table.getAttribute('data-live-queue') : null;
+    var tbody = table ? table.tBodies[0] || table.appendChild(document.createElement('tbody')) : null;
+    var filter = { tenantIds: [], types: [], priorities: [], tags: [] };
+    var order = table ? table.getAttribute('data-queue-order') || 'sla' : 'sla';
+    try {
+      if (table) filter = JSON.parse(table.getAttribute('data-queue-filter') || '{}');
+    } catch {
+      // keep the empty filter: the next queue:sync brings the real one
+    }
+
+    /** The same test as the server's ticketMatchesQueue (domain/queues/filter.ts). */
+    function matches(t) {
+      if (t.status !== 'new' && t.status !== 'open') return false;
+      if (t.assignee) return false;
+      if (filter.tenantIds && filter.tenantIds.length && filter.tenantIds.indexOf(t.tenantId) < 0)
+        return false;
+      if (filter.types && filter.types.length && filter.types.indexOf(t.type) < 0) return false;
+      if (filter.priorities && filter.priorities.length && filter.priorities.indexOf(t.priority) < 0)
+        return false;
+      if (filter.tags && filter.tags.length) {
+        var any = (t.tags || []).some(function (tag) {
+          return filter.tags.indexOf(tag) >= 0;
+        });
+        if (!any) return false;
+      }
+      return true;
+    }
+
+    function sortKey(row) {
+      var due = Date.parse(row.getAttribute('data-due') || '');
+      return {
+        due: isNaN(due) ? Number.MAX_SAFE_INTEGER : due,
+        rank: Number(row.getAttribute('data-rank') || 2),
+        created: Date.parse(row.getAttribute('data-created') || '') || 0,
+        id: row.getAttribute('data-ticket-id') || '',
+      };
+    }
+
+    /** Negative when a comes first, as the server's sortOf[order]. */
+    function compare(a, b) {
+      var x = sortKey(a);
+      var y = sortKey(b);
+      var byId = x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+      if (order === 'newest') return y.created - x.created || -byId;
+      if (order === 'oldest') return x.created - y.created || byId;
+      if (order === 'priority') return x.rank - y.rank || x.due - y.due || x.created - y.created || byId;
+      return x.due - y.due || x.rank - y.rank || x.created - y.created || byId;
+    }
+
+    function csrfToken() {
+      var input = document.querySelector('input[name="_csrf"]');
+      return input ? input.value : '';
+    }
+
+    function el(tag, attrs, children) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (k) {
+        node.setAttribute(k, attrs[k]);
+      });
+      (children || []).forEach(function (c) {
+        node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+      });
+      return node;
+    }
+
+    /** A row exactly like views/partials/ticket-rows.hbs draws it. */
+    function renderRow(t) {
+      var locale = intlLocales[document.documentElement.lang] || undefined;
+      var dueText = '—';
+      if (t.dueAt) {
+        try {
+          dueText = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(
+            new Date(t.dueAt),
+          );
+        } catch {
+          dueText = t.dueAt;
+        }
+      }
+      var ticketUrl = '/tickets/' + encodeURIComponent(t.number);
+      var assigneeCell;
+      if (t.assignee) {
+        assigneeCell = el('td', {}, [t.assignee.name]);
+      } else {
+        var form = el('form', { method: 'post', action: ticketUrl + '/take', class: 'inline take' }, [
+          el('input', { type: 'hidden', name: '_csrf', value: csrfToken() }),
+          el('button', { type: 'submit', 'data-testid': 'take-' + t.number }, [live.t('queues.take')]),
+        ]);
+        assigneeCell = el('td', {}, [form]);
+      }
+      var dueCell = el(
+        'td',
+        { class: 'due', 'data-countdown': '' },
+        t.dueAt ? [dueText] : [el('span', { class: 'muted' }, ['—'])],
+      );
+      if (t.dueAt) dueCell.setAttribute('title', dueText);
+      return el(
+        'tr',
+        {
+          'data-ticket-id': t.id,
+          'data-version': String(t.version),
+          'data-due': t.dueAt || '',
+          'data-number': t.number,
+          'data-created': t.createdAt,
+          'data-rank': String(PRIORITY_RANK[t.priority] === undefined ? 2 : PRIORITY_RANK[t.priority]),
+        },
+        [
+          el('td', {}, [el('a', { href: ticketUrl }, [el('code', {}, [t.number])])]),
+          el('td', {}, [el('code', {}, [t.tenantCode])]),
+          el('td', {}, [el('a', { href: ticketUrl }, [t.subject])]),
+          el('td', {}, [live.t('ticket_types.' + t.type)]),
+          el('td', {}, [
+            el('span', { class: 'prio prio-' + t.priority }, [live.t('priorities.' + t.priority)]),
+          ]),
+          el('td', {}, [
+            el('span', { class: 'badge status-' + t.status }, [live.t('ticket_status.' + t.status)]),
+          ]),
+          dueCell,
+          assigneeCell,
+        ],
+      );
+    }
+
+    function rowOf(id) {
+      return tbody ? tbody.querySelector('tr[data-ticket-id="' + id + '"]') : null;
+    }
+
+    function syncEmpty() {
+      if (!table) return;
+      var empty = document.querySelector('[data-empty]');
+      var none = tbody.rows.length === 0;
+      if (none && !empty) {
+        empty = el('p', { class: 'muted', 'data-empty': '' }, [live.t('queues.empty')]);
+        table.parentNode.insertBefore(empty, table.nextSibling);
+      }
+      if (empty) empty.hidden = !none;
+    }
+
+    function place(row) {
+      var rows = tbody.rows;
+      var before = null;
+      for (var i = 0; i < rows.length && !before; i++) if (compare(row, rows[i]) < 0) before = rows[i];
+      tbody.insertBefore(row, before);
+      while (tbody.rows.length > QUEUE_PAGE) tbody.deleteRow(tbody.rows.length - 1);
+    }
+
+    // Pushes that arrive while a queue:sync is on its way are applied again on top of its answer,
+    // which may have been read before them.
+    var syncing = null;
+
+    /** Bring one ticket's row up to date: in the queue or not, never back to an older version. */
+    function apply(t, fresh) {
+      if (!tbody) return;
+      if (syncing) syncing.push(t);
+      var existing = rowOf(t.id);
+      if (existing && Number(existing.getAttribute('data-version')) > t.version) return;
+      if (!matches(t)) {
+        if (existing) existing.remove();
+      } else {
+        var row = renderRow(t);
+        if (fresh) row.classList.add('live-new');
+        if (existing) existing.remove();
+        place(row);
+      }
+      syncEmpty();
+      tick();
+    }
+
+    function replaceAll(view, meanwhile) {
+      filter = view.filter;
+      order = view.order;
+      var fresh = document.createDocumentFragment();
+      view.tickets.forEach(function (t) {
+        fresh.appendChild(renderRow(t));
+      });
+      tbody.textContent = '';
+      tbody.appendChild(fresh);
+      meanwhile.forEach(function (t) {
+        apply(t, false);
+      });
+      syncEmpty();
+      tick();
+      table.setAttribute('data-live', 'synced');
+    }
+
+    function resync() {
+      if (queueId) {
+        if (table) table.setAttribute('data-live', 'syncing');
+        syncing = [];
+        live.ask('queue:sync', { queueId: queueId }).then(function (res) {
+          var meanwhile = syncing || [];
+          syncing = null;
+          if (res.data) {
+            replaceAll(res.data, meanwhile);
+            applyCounts(res.data.counts);
+          } else if (res.error) say(res.error.message);
+        });
+      } else if (countsBox) {
+        refreshCounts();
+      }
+    }
+
+    live.onReady(function (info) {
+      if (info.reconnect) say(live.t('live.back_online'));
+      tick();
+      resync();
+    });
+    live.onOffline(function () {
+      say(live.t('live.offline'));
+    });
+    live.onSignedOut(function (message) {
+      say(live.t('live.signed_out') || message);
+    });
+
+    live.on('ticket:created', function (t) {
+      apply(t, true);
+      refreshCounts();
+    });
+    live.on('ticket:changed', function (t) {
+      apply(t, false);
+      refreshCounts();
+    });
+    live.on('ticket:claimed', function (payload) {
+      apply(payload.ticket, false);
+      refreshCounts();
+    });
+    live.on('ticket:released', function (payload) {
+      apply(payload.ticket, true);
+      refreshCounts();
+    });
+
+    // --- Take and Get next through the socket, the form as the fallback -----------------------
+
+    function claim(form, event, payload) {
+      var button = form.querySelector('button');
+      if (button) button.disabled = true;
+      live.ask(event, payload).then(function (res) {
+        if (button) button.disabled = false;
+        if (res.data && res.data.ticket) {
+          window.location.assign('/tickets/' + encodeURIComponent(res.data.ticket.number));
+        } else if (res.data === null) {
+          say(live.t('queues.nothing_next'));
+        } else if (res.error && res.error.code === 'unavailable' && !live.socket.connected) {
+          form.submit();
+        } else if (res.error) {
+          say(res.error.message);
+        }
+      });
+    }
+
+    document.addEventListener('submit', function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLElement) || !live.socket.connected || !live.hasStrings()) return;
+      var action = form.getAttribute('action') || '';
+      var take = /^\/tickets\/([^/]+)\/take$/.exec(action);
+      var next = /^\/queues\/([0-9a-f]{24})\/next$/.exec(action);
+      if (take) {
+        event.preventDefault();
+        claim(form, 'ticket:take', { ref: decodeURIComponent(take[1]) });
+      } else if (next) {
+        event.preventDefault();
+        claim(form, 'ticket:next', { queueId: next[1] });
+      }
+    });
+  }
+
+  if (!table && !countsBox && !document.querySelector('tr[data-due]')) return;
+  if (window.DeskLive) start();
+  else document.addEventListener('desk:live', start, { once: true });
+})();

@@ -1,0 +1,46 @@
+import { businessSecondsBetween } from './business-time.js';
+import { slaTargets, stateOf, type SlaClock } from './clock.js';
+import { calendarOf } from './contracts.js';
+
+export interface SlaTargetView {
+  target: 'firstResponse' | 'resolution';
+  dueAt: Date;
+  metAt: Date | null;
+  breachedAt: Date | null;
+  paused: boolean;
+  /** Business seconds left (running and not yet due), or overdue (running and past due). */
+  remainingSeconds: number | null;
+  overdueSeconds: number | null;
+}
+
+export interface SlaView {
+  state: string;
+  policyVersion: number;
+  targets: SlaTargetView[];
+}
+
+/** What the ticket page shows of the clock, with business time left as of `now`. */
+export async function slaView(ticket: { tenantId: unknown; sla?: unknown }, now = new Date()): Promise<SlaView | null> {
+  const clock = ticket.sla as SlaClock | null | undefined;
+  if (!clock) return null;
+  const calendar = await calendarOf(String(ticket.tenantId));
+  if (!calendar) return null;
+  return {
+    state: stateOf(clock) ?? 'ok',
+    policyVersion: clock.policyVersion,
+    targets: slaTargets.map((target) => {
+      const t = clock[target];
+      const paused = target === 'resolution' && clock.pausedSince !== null && t.metAt === null;
+      const live = t.metAt === null && !paused;
+      return {
+        target,
+        dueAt: t.dueAt,
+        metAt: t.metAt,
+        breachedAt: t.breachedAt,
+        paused,
+        remainingSeconds: live && t.dueAt > now ? businessSecondsBetween(calendar, now, t.dueAt) : null,
+        overdueSeconds: live && t.dueAt <= now ? businessSecondsBetween(calendar, t.dueAt, now) : null,
+      };
+    }),
+  };
+}

@@ -1,0 +1,86 @@
+import type { Types } from 'mongoose';
+import { Counter } from '../../../models/counter.js';
+import { InvoiceKey } from '../../../models/invoice-key.js';
+import { Ticket } from '../../../models/ticket.js';
+
+/**
+ * Duplicate supplier invoices, decided by a unique index instead of a scan of the tickets: each
+ * invoice ticket claims the row (tenantId, `VAT|invoice number`) of models/invoice-key.ts after
+ * it is stored. The ticket whose row went in is the original; a later one finds that row with
+ * one indexed lookup and records it as `duplicateOf`. Two tickets for the same invoice at the
+ * same moment: exactly one is the original.
+ */
+
+export interface DuplicateOf {
+  id: Types.ObjectId;
+  number: string;
+}
+
+interface InvoiceFields {
+  supplierVat?: unknown;
+  invoiceNumber?: unknown;
+}
+
+const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
+
+/** `VAT|invoice number` (the VAT comes normalized from the ticket schemas), or null without both. */
+export function invoiceKeyOf(fields: unknown): string | null {
+  const f = (fields ?? {}) as InvoiceFields;
+  if (typeof f.supplierVat !== 'string' || typeof f.invoiceNumber !== 'string' || !f.supplierVat || !f.invoiceNumber) return null;
+  return `${f.supplierVat}|${f.invoiceNumber.toLowerCase()}`;
+}
+
+/**
+ * Claim a just-stored invoice ticket's key. Returns null when it is the first ticket for this
+ * invoice (or not an invoice with a supplier VAT and number, e.g. one opened by mail); else the
+ * original, which is also set as the stored ticket's `duplicateOf`.
+ */
+export async function claimInvoiceKey(ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; type: string; fields?: unknown }): Promise<DuplicateOf | null> {
+  if (ticket.type !== 'invoice') return null;
+  const key = invoiceKeyOf(ticket.fields);
+  if (!key) return null;
+  try {
+    await InvoiceKey.collection.insertOne({ tenantId: ticket.tenantId, key, ticketId: ticket._id, number: ticket.number, createdAt: new Date() });
+    return null;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  // Filter = the unique index's keys exactly: the engine answers it from the index.
+  const first = await InvoiceKey.findOne({ tenantId: ticket.tenantId, key }).lean();
+  if (!first || first.ticketId.equals(ticket._id)) return null;
+  const duplicateOf: DuplicateOf = { id: first.ticketId, number: first.number };
+  // By _id alone (the ticket was just stored under it): the engine then uses the _id index.
+  await Ticket.collection.updateOne({ _id: ticket._id }, { $set: { duplicateOf } });
+  return duplicateOf;
+}
+
+const BACKFILL_MARKER = 'migration:invoice-keys';
+
+/**
+ * Once per database: rows for the invoice tickets stored before invoice keys existed, oldest
+ * ticket first so that it stays the original. Safe to run on several nodes at once (the unique
+ * index takes each key once); the marker is written only after a complete run.
+ */
+export async function backfillInvoiceKeys(): Promise<number> {
+  if (await Counter.exists({ _id: BACKFILL_MARKER })) return 0;
+  const tickets = await Ticket.find({ type: 'invoice' })
+    .setOptions({ allTenants: true })
+    .sort({ tenantId: 1, seq: 1 })
+    .select({ tenantId: 1, number: 1, fields: 1 })
+    .lean();
+  const rows = tickets.flatMap((t) => {
+    const key = invoiceKeyOf(t.fields);
+    return key ? [{ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() }] : [];
+  });
+  let inserted = 0;
+  for (const row of rows) {
+    try {
+      await InvoiceKey.collection.insertOne(row);
+      inserted++;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  await Counter.updateOne({ _id: BACKFILL_MARKER }, { $set: { seq: 1 } }, { upsert: true });
+  return inserted;
+}

@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import type { Types } from 'mongoose';
+import { pino } from 'pino';
+import { OutboxMail } from '../../../models/outbox-mail.js';
+import { SlaCalendar } from '../../../models/sla-calendar.js';
+import { SlaEvent } from '../../../models/sla-event.js';
+import { SlaPolicy } from '../../../models/sla-policy.js';
+import { Ticket, priorities, ticketTypes } from '../../../models/ticket.js';
+import { TimelineEntry } from '../../../models/timeline-entry.js';
+import { systemCtx } from '../../../server/domain/context.js';
+import { sweepSla } from '../../../server/domain/sla/sweep.js';
+import { takeTicket } from '../../../server/domain/queues/claims.js';
+import { makeWorld, type World } from '../../support/factories.js';
+import { startTestPortal, type TestPortal } from '../../support/portal.js';
+import { ctxOf, makeTicket } from '../../support/tickets.js';
+
+/** A 24x7 contract whose targets are seconds long, so deadlines fall within the test. */
+export async function tinyContract(tenantId: Types.ObjectId, firstResponseSeconds: number, resolutionSeconds: number, version = 1) {
+  const calendar = await SlaCalendar.create({ tenantId, name: 'Always', timeZone: 'Europe/Rome', alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+  await SlaPolicy.create({
+    tenantId,
+    version,
+    calendarId: calendar._id,
+    targets: ticketTypes.flatMap((type) =>
+      priorities.map((priority) => ({ type, priority, firstResponseMinutes: firstResponseSeconds / 60, resolutionMinutes: resolutionSeconds / 60 })),
+    ),
+    warnAt: [50],
+    escalation: { raisePriority: true, notifyClient: false },
+    createdBy: { id: null, name: 'test' },
+  });
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('SLA sweep on agenda', function () {
+  this.timeout(60_000);
+  let tp: TestPortal;
+  let world: World;
+
+  before(async () => {
+    tp = await startTestPortal('sla-sweep', { JOBS_ENABLED: 'true', SLA_SWEEP_SECONDS: '0.5' });
+    world = await makeWorld();
+    await tinyContract(world.acme._id, 2, 6);
+  });
+  after(() => tp.stop());
+
+  it('records the warning and the breach of a few-second policy on time, once, and escalates', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Tiny SLA');
+    await takeTicket(ctxOf(world.users.operatorBoth, null), ticket.number);
+    const created = await Ticket.findOne({ tenantId: world.acme._id, number: ticket.number }).lean();
+    const sla = created?.sla as { firstResponse: { dueAt: Date } } | null;
+    expect(sla?.firstResponse.dueAt).to.be.instanceOf(Date);
+    await wait(4500);
+    const events = await SlaEvent.find({ tenantId: world.acme._id, ticketId: created?._id }).sort({ dueAt: 1 }).lean();
+    const names = events.map((e) => `${e.target}:${e.kind}:${e.threshold}`);
+    expect(names).to.include.members(['firstResponse:warning:50', 'firstResponse:breach:100', 'resolution:warning:50']);
+    for (const e of events) {
+      const lateness = e.recordedAt.getTime() - e.dueAt.getTime();
+      expect(lateness, `${e.target}:${e.kind} lateness`).to.be.lessThan(1500);
+    }
+    const breach = events.find((e) => e.kind === 'breach' && e.target === 'firstResponse');
+    const entries = await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: created?._id, kind: 'sla' });
+    expect(entries).to.equal(events.length);
+    const after = await Ticket.findOne({ tenantId: world.acme._id, _id: created?._id }).lean();
+    expect(after?.priority).to.equal('high');
+    expect((after?.sla as { firstResponse: { breachedAt: Date | null } }).firstResponse.breachedAt?.getTime()).to.equal(breach?.dueAt.getTime());
+    const mails = await OutboxMail.find({ tenantId: world.acme._id, key: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` } }).lean();
+    // The assignee and the team lead serving Acme hear of the breach, once each.
+    expect(mails.map((m) => m.to).sort()).to.deep.equal([world.users.operatorBoth.email, world.users.teamLead.email].sort());
+  });
+
+  it('records each event once when two workers sweep at the same time', async () => {
+    await tinyContract(world.nord._id, 1, 2);
+    const tickets = await Promise.all(Array.from({ length: 5 }, (_, i) => makeTicket(world.users.nordUser, world.nord, `Two workers ${i}`)));
+    await wait(2500);
+    const log = pino({ level: 'silent' });
+    await Promise.all([sweepSla(systemCtx(log, 'w1')), sweepSla(systemCtx(log, 'w2')), sweepSla(systemCtx(log, 'w3'))]);
+    for (const t of tickets) {
+      const events = await SlaEvent.find({ tenantId: world.nord._id, ticketId: t._id }).lean();
+      const keys = events.map((e) => `${e.target}:${e.kind}:${e.threshold}`);
+      expect(new Set(keys).size).to.equal(keys.length);
+      expect(keys).to.include.members(['firstResponse:breach:100', 'resolution:breach:100']);
+      const timeline = await TimelineEntry.countDocuments({ tenantId: world.nord._id, ticketId: t._id, kind: 'sla' });
+      expect(timeline).to.equal(events.length);
+    }
+  });
+});
