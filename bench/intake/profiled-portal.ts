@@ -1,9 +1,17 @@
 /**
  * BENCH_PROFILE=1 only: the portal exactly as `server/main.ts` starts it, plus driver command
  * monitoring (MONGODB_URI carries monitorCommands=true). The bench asks for the per-command
- * totals over IPC ('profile:reset' before the measured run, 'profile:report' after it).
+ * totals over IPC ('profile:reset' before the measured run, 'profile:report' after it). With
+ * BENCH_CPU_PROF=dir, a V8 CPU profile of the same span is written to dir/portal-run.cpuprofile.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import mongoose from 'mongoose';
+
+const cpuProfDir = process.env.BENCH_CPU_PROF;
+const inspector = cpuProfDir ? new Session() : null;
+inspector?.connect();
 
 type Row = { n: number; ms: number };
 const commands = new Map<string, Row>();
@@ -28,8 +36,22 @@ mongoose.connection.once('open', () => {
 });
 
 process.on('message', (msg) => {
-  if (msg === 'profile:reset') commands.clear();
-  if (msg === 'profile:report') process.send?.({ profile: [...commands.entries()] });
+  void (async () => {
+    if (msg === 'profile:reset') {
+      commands.clear();
+      if (inspector) {
+        await inspector.post('Profiler.enable');
+        await inspector.post('Profiler.start');
+      }
+    }
+    if (msg === 'profile:report') {
+      if (inspector && cpuProfDir) {
+        const { profile } = await inspector.post('Profiler.stop');
+        writeFileSync(join(cpuProfDir, 'portal-run.cpuprofile'), JSON.stringify(profile));
+      }
+      process.send?.({ profile: [...commands.entries()] });
+    }
+  })();
 });
 
 await import('../../server/main.js');

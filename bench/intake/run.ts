@@ -9,7 +9,7 @@
  *   npm run bench:intake                 # 3000 requests, 50 clients
  *   BENCH_REQUESTS=1000 BENCH_CONCURRENCY=20 npm run bench:intake
  *   BENCH_PROFILE=1 npm run bench:intake # also: the portal's database commands, count and time
- *   BENCH_CPU_PROF=dir npm run bench:intake # also: a V8 CPU profile of the portal, written to dir
+ *   BENCH_PROFILE=1 BENCH_CPU_PROF=dir npm run bench:intake # and a CPU profile of the portal's run
  *
  * Prints both baselines (sequential and concurrent insertOne), the API rate and its ratio to the
  * sequential loop, p50/p99 latency, errors (must be 0), the portal process's RSS and CPU, the
@@ -40,7 +40,6 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 /** Jobs as in production (JOBS_ENABLED defaults to true); BENCH_JOBS=false to leave them out. */
 const JOBS = process.env.BENCH_JOBS ?? 'true';
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 /** How long to wait for the portal to send the mail queued by a run before reporting a backlog. */
 const MAIL_DRAIN_MS = Number(process.env.BENCH_MAIL_DRAIN_MS ?? 60_000);
 
@@ -162,7 +161,7 @@ async function spawnPortal(mongodbUri: string): Promise<PortalProcess> {
   };
   delete env.SMTP_URL; // no mail server: mail goes through the outbox to the JSON transport
   const entry = PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts');
-  const nodeFlags = ['--import', 'tsx', ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [])];
+  const nodeFlags = ['--import', 'tsx'];
   const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE ? (['ipc'] as const) : [])] });
   let output = '';
   const keep = (c: Buffer): void => {
@@ -375,6 +374,8 @@ async function main(): Promise<number> {
       out(`portal database commands during the API run: ${count} (${(count / REQUESTS).toFixed(2)} per ticket); client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms:`);
       for (const [key, r] of rows.slice(0, 20)) out(`  ${key.padEnd(40)} ${String(r.n).padStart(6)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms (${((100 * r.ms) / total).toFixed(1)}%)`);
     }
+    const lines = portal.output().split('\n').filter(Boolean);
+    if (lines.length) out(`portal wrote ${lines.length} lines to stdout/stderr (LOG_LEVEL=${LOG_LEVEL}); the last: ${lines.at(-1)?.slice(0, 300)}`);
     if (api.errors) out(`portal output (tail):\n${portal.output().slice(-4000)}`);
     return api.errors === 0 && stored - WARMUP === REQUESTS ? 0 : 1;
   } finally {

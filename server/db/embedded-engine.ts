@@ -409,6 +409,8 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
     for (const line of lines) {
       if (!line.trim()) continue;
       if (line.startsWith('devdb: ')) log.info({ enginePid: child.pid }, line);
+      // The engine accepts and ignores secondary indexes (see README): expected, so not a warning.
+      else if (line.includes('is not yet implemented. ignoring')) log.debug({ enginePid: child.pid }, `engine: ${line}`);
       else log.warn({ enginePid: child.pid }, `engine: ${line}`);
     }
   });

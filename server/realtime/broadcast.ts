@@ -40,6 +40,15 @@ export function subscribeBroadcasts(io: Io, log: Logger): () => void {
         if (s) io.to(rooms.staffOfTenant(e.tenantId)).emit('ticket:created', s);
       }),
     ),
+    domainEvents.on('ticket.sla', (e) =>
+      run('ticket.sla', e, async () => {
+        const s = await summary(e);
+        if (!s) return;
+        io.to(rooms.staffOfTenant(e.tenantId)).emit('ticket:changed', s);
+        io.to(rooms.staffOfTenant(e.tenantId)).emit('sla:state', { ticketId: s.id, number: s.number, state: e.state, events: e.events, version: s.version });
+        activity(s);
+      }),
+    ),
     domainEvents.on('ticket.updated', (e) =>
       run('ticket.updated', e, async () => {
         const s = await summary(e);

@@ -110,6 +110,14 @@ export interface ServerToClientEvents {
   /** Watchers of the ticket page: anything else changed; fetch entries since the latest. */
   'ticket:activity': (payload: TicketActivity) => void;
   presence: (payload: PresenceView) => void;
+  /** Staff of the ticket's tenant: the SLA sweep recorded warnings or breaches. */
+  'sla:state': (payload: {
+    ticketId: string;
+    number: string;
+    state: string;
+    version: number;
+    events: Array<{ target: string; kind: string; threshold: number }>;
+  }) => void;
 }
 
 export type InterServerEvents = Record<string, never>;

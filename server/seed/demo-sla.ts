@@ -19,11 +19,16 @@ export const demoSlaAges: Record<string, number> = {
   'NORDHAVN-000002': 0.3, // resolved in time
 };
 
-function backwards(cal: BusinessCalendar, from: Date, seconds: number): Date {
-  // Walk back hour by hour until enough business time lies between; demo data only.
-  let at = new Date(from);
-  for (let i = 0; i < 24 * 120 && businessSecondsBetween(cal, at, from) < seconds; i++) at = new Date(at.getTime() - 3600_000);
-  return at;
+/** The start from which `seconds` of business time lead up to `to` (binary search; minute precision). */
+function backwards(cal: BusinessCalendar, to: Date, seconds: number): Date {
+  let lo = to.getTime() - 90 * 86_400_000;
+  let hi = to.getTime();
+  while (hi - lo > 60_000) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (businessSecondsBetween(cal, new Date(mid), to) >= seconds) lo = mid;
+    else hi = mid;
+  }
+  return new Date(lo);
 }
 
 export async function backdateDemoClocks(tenantId: Types.ObjectId): Promise<void> {

@@ -6,6 +6,8 @@ import type { Ctx } from '../domain/context.js';
 import { hashPassword } from '../domain/auth/passwords.js';
 import { DEMO_PASSWORD, demoProvider, demoTenants, demoUsers } from './demo-data.js';
 import { demoTickets } from './demo-tickets.js';
+import { seedContracts } from './demo-contracts.js';
+import { backdateDemoClocks } from './demo-sla.js';
 import { Ticket } from '../../models/ticket.js';
 import { Queue } from '../../models/queue.js';
 import { toProfile } from '../domain/auth/profile.js';
@@ -56,6 +58,7 @@ export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: numb
     created += result.upsertedCount;
   }
   await seedQueues();
+  await seedContracts();
   await seedTickets(ctx);
   ctx.log.info({ tenants: demoTenants.length, usersCreated: created }, 'demo data in place');
   return { tenants: demoTenants.length, users: created };
@@ -81,6 +84,7 @@ async function seedTickets(ctx: Ctx): Promise<void> {
       if (demo.reply) await addReply(operator, ticket.number, { body: demo.reply, internal: false });
       if (demo.status) await changeStatus(operator, ticket.number, demo.status);
     }
+    await backdateDemoClocks(tenant._id);
   }
 }
 

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { Tenant } from '../../../models/tenant.js';
 import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
 import { requirePermission } from '../auth/policy.js';
+import { stateOf, type SlaClock } from '../sla/clock.js';
 import type { Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { queueFilter, sortOf, workableStatuses } from './filter.js';
@@ -24,6 +25,7 @@ const summaryFields = {
   createdAt: 1,
   dueSortAt: 1,
   version: 1,
+  sla: 1,
 } as const;
 
 export interface TicketSummary {
@@ -41,6 +43,8 @@ export interface TicketSummary {
   createdAt: string;
   /** The next SLA deadline, when the SLA engine has set one. */
   dueAt: string | null;
+  /** ok, warning, breached, paused, met; null without an SLA contract. */
+  slaState: string | null;
   version: number;
 }
 
@@ -60,6 +64,7 @@ type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority
   tenantId: Types.ObjectId;
   createdAt?: Date;
   dueSortAt?: Date | null;
+  sla?: unknown;
 };
 
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
@@ -79,6 +84,7 @@ export async function toSummaries(rows: SummarySource[]): Promise<TicketSummary[
     requester: t.requester?.name ?? '',
     createdAt: (t.createdAt ?? new Date()).toISOString(),
     dueAt: t.dueSortAt && t.dueSortAt.getTime() < FAR_FUTURE ? t.dueSortAt.toISOString() : null,
+    slaState: stateOf(t.sla as SlaClock | null | undefined),
     version: t.version,
   }));
 }

@@ -60,8 +60,7 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     updatedAt: now,
     ...(sla ?? {}),
   });
-  const invalid = draft.validateSync();
-  if (invalid) throw invalid;
+  await draft.validate();
   const ticket = draft.toObject();
   await Ticket.collection.insertOne(ticket);
   // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.

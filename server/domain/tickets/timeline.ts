@@ -30,8 +30,7 @@ export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; te
     data: entry.data ?? {},
     attachmentIds: entry.attachmentIds ?? [],
   });
-  const invalid = entryDoc.validateSync();
-  if (invalid) throw invalid;
+  await entryDoc.validate();
   await TimelineEntry.collection.insertOne(entryDoc.toObject());
   entryDoc.isNew = false;
   return entryDoc;
