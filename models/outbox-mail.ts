@@ -4,9 +4,11 @@ import { optionalTenantRef, tenantScopePlugin } from './plugins/tenant-scope.js'
 export const outboxStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
 
 /**
- * The persistent outbox. `key` names the event a mail is about (e.g. `ticket:<id>:created:<to>`),
- * unique, so the same event never queues two mails; delivery claims one row at a time with a
- * conditional update, so two workers never send the same row.
+ * The persistent outbox: mail still to send. `key` names the event a mail is about (e.g.
+ * `ticket:<id>:created`); the same event never queues two mails (a unique `MailKey` row per key,
+ * and a unique key here). Delivery claims rows with conditional updates, so two workers never
+ * send the same row; a row that is done (`sent`, or `failed` after the last attempt) moves to
+ * `SentMail` right away, so this collection stays small and the claim's scan stays cheap.
  */
 const outboxMailSchema = new Schema({
   tenantId: optionalTenantRef(),
@@ -22,6 +24,8 @@ const outboxMailSchema = new Schema({
   nextAttemptAt: { type: Date, required: true, default: () => new Date() },
   lockedUntil: { type: Date, default: null },
   lastError: { type: String, default: null },
+  /** The delivery run that claimed the row (status `sending`). */
+  claimedBy: { type: String, default: null },
   messageId: { type: String, required: true },
   createdAt: { type: Date, required: true, default: () => new Date() },
   sentAt: { type: Date, default: null },

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
+import { MailKey } from '../../../models/mail-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
+import { SentMail } from '../../../models/sent-mail.js';
 import type { Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { sendRendered, type MailTemplate } from './mailer.js';
 
 export interface OutboxInput {
-  /** Names the event: the same key never queues a second mail. */
+  /** Names the event: the same key never queues a second mail, also long after it was sent. */
   key: string;
   tenantId: string | null;
   to: string;
@@ -18,20 +20,60 @@ export interface OutboxInput {
   replyTo?: string | null;
 }
 
-export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000 } as const;
+/**
+ * maxAttempts: attempts before a mail is given up (`failed`); lockMs: how long a claimed row
+ * belongs to its run (a run that dies leaves it to the next one after that); claimBatch: rows
+ * one run claims at a time (each batch must be sent well within lockMs).
+ */
+export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 20 } as const;
 
-/** Queue a mail; returns false when this event's mail was queued already. */
+const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
+
+/**
+ * Queue a mail; returns false when this event's mail was queued already (pending or sent).
+ *
+ * The unique index decides, never a read: first the key's `MailKey` row (a key that was ever
+ * queued stays there for good, so a mail that has already left the outbox is not queued
+ * again), then the outbox row. If the outbox insert fails, the key is given back so a retry of
+ * the event can queue it; only a process dying between the two inserts loses that one mail, the
+ * same window as between storing a change and queueing its mail.
+ */
 export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean> {
+  const now = new Date();
+  const _id = new Types.ObjectId();
   try {
-    await OutboxMail.create({
-      ...input,
+    await MailKey.collection.insertOne({ _id: input.key as unknown as Types.ObjectId, mailId: _id, createdAt: now });
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+  try {
+    // A plain insert with every field the schema would default: the input is typed, and the
+    // document machinery costs more than the insert.
+    await OutboxMail.collection.insertOne({
+      _id,
       tenantId: input.tenantId ? new Types.ObjectId(input.tenantId) : null,
+      key: input.key,
+      to: input.to,
+      locale: input.locale,
+      template: input.template,
+      params: input.params,
       headers: input.headers ?? {},
       replyTo: input.replyTo ?? null,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      lastError: null,
+      claimedBy: null,
       messageId: `<${randomUUID()}@backoffice-desk>`,
+      createdAt: now,
+      sentAt: null,
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
+    // A row with this key already waits (queued before mail keys existed): it is queued.
+    if (isDuplicateKey(err)) return false;
+    await MailKey.collection.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
     throw err;
   }
   ctx.log.debug({ key: input.key, template: input.template }, 'mail queued');
@@ -39,67 +81,157 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   return true;
 }
 
+type OutboxRow = {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId | null;
+  key: string;
+  to: string;
+  locale: string;
+  template: string;
+  params: unknown;
+  headers: unknown;
+  replyTo?: string | null;
+  status: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError?: string | null;
+  messageId: string;
+  createdAt: Date;
+  sentAt?: Date | null;
+};
+
+const dueNow = (now: Date): Array<Record<string, unknown>> => [
+  { status: 'pending', nextAttemptAt: { $lte: now } },
+  { status: 'sending', lockedUntil: { $lt: now } },
+];
+
 /**
- * Claim the next due row: pending and due, or stuck in `sending` past its lock (a worker died).
- * One conditional update, so each row goes to exactly one worker at a time.
+ * Claim up to `max` due rows (pending and due, or stuck in `sending` past their lock: a run
+ * died) for this run, oldest due first; also returns the rows that are done but still here (a
+ * run died between sending and moving them). One scan of the (small) outbox finds the
+ * candidates; a conditional update per row takes each for exactly one run.
  */
-async function claimNext(now: Date) {
-  return OutboxMail.findOneAndUpdate(
-    {
-      $or: [
-        { status: 'pending', nextAttemptAt: { $lte: now } },
-        { status: 'sending', lockedUntil: { $lt: now } },
-      ],
-    },
-    { $set: { status: 'sending', lockedUntil: new Date(now.getTime() + outboxPolicy.lockMs) }, $inc: { attempts: 1 } },
-    { returnDocument: 'after', sort: { nextAttemptAt: 1 } },
-  )
+async function claimBatch(run: string, now: Date, max: number): Promise<{ claimed: OutboxRow[]; done: OutboxRow[] }> {
+  const candidates = await OutboxMail.find({ $or: [...dueNow(now), { status: { $in: ['sent', 'failed'] } }] })
     .setOptions({ allTenants: true })
-    .lean();
+    .sort({ nextAttemptAt: 1, _id: 1 })
+    .limit(max)
+    .lean<OutboxRow[]>();
+  const done = candidates.filter((r) => r.status === 'sent' || r.status === 'failed');
+  const due = candidates.filter((r) => r.status === 'pending' || r.status === 'sending');
+  if (!due.length) return { claimed: [], done };
+  const lockedUntil = new Date(now.getTime() + outboxPolicy.lockMs);
+  const result = await OutboxMail.collection.updateMany(
+    { _id: { $in: due.map((r) => r._id) }, $or: dueNow(now) },
+    { $set: { status: 'sending', lockedUntil, claimedBy: run }, $inc: { attempts: 1 } },
+  );
+  if (result.modifiedCount === due.length) {
+    return { claimed: due.map((r) => ({ ...r, status: 'sending', attempts: r.attempts + 1 })), done };
+  }
+  // Another run took some of them meanwhile: ours are the ones carrying our mark.
+  const claimed = result.modifiedCount
+    ? await OutboxMail.find({ claimedBy: run, status: 'sending' }).setOptions({ allTenants: true }).sort({ nextAttemptAt: 1, _id: 1 }).lean<OutboxRow[]>()
+    : [];
+  return { claimed, done };
 }
 
 /**
- * Send what is due, up to `limit` mails. A failure puts the row back with exponential backoff;
- * after the last attempt it is marked failed (and stays visible to admins).
+ * Move finished rows out of the outbox into `SentMail` (same _id). Their keys go into `MailKey`
+ * first (rows queued before mail keys existed have none), so a key never leaves the outbox
+ * without staying taken. Every step tolerates a repeat: two runs may move the same row.
+ */
+async function moveFinished(rows: OutboxRow[]): Promise<void> {
+  if (!rows.length) return;
+  const now = new Date();
+  const ignoreDuplicates = (err: unknown): void => {
+    const errors = (err as { writeErrors?: Array<{ code?: number }> } | null)?.writeErrors;
+    const all = Array.isArray(errors) ? errors : errors ? [errors] : null;
+    if (isDuplicateKey(err) || (all && all.every((e) => e.code === 11000))) return;
+    throw err;
+  };
+  await MailKey.collection
+    .insertMany(rows.map((r) => ({ _id: r.key as unknown as Types.ObjectId, mailId: r._id, createdAt: r.createdAt })), { ordered: false })
+    .catch(ignoreDuplicates);
+  await SentMail.collection
+    .insertMany(
+      rows.map((r) => ({
+        _id: r._id,
+        tenantId: r.tenantId,
+        key: r.key,
+        to: r.to,
+        locale: r.locale,
+        template: r.template,
+        params: r.params,
+        headers: r.headers,
+        replyTo: r.replyTo ?? null,
+        status: r.status,
+        attempts: r.attempts,
+        lastError: r.lastError ?? null,
+        messageId: r.messageId,
+        createdAt: r.createdAt,
+        sentAt: r.sentAt ?? null,
+        finishedAt: now,
+      })),
+      { ordered: false },
+    )
+    .catch(ignoreDuplicates);
+  await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) }, status: { $in: ['sent', 'failed'] } });
+}
+
+/**
+ * Send what is due, up to `limit` mails, in batches claimed for this run. A failure puts the
+ * row back with exponential backoff (after the last attempt it is given up: `failed`, kept in
+ * `SentMail` with the error), releases the rest of the batch without counting an attempt, and
+ * ends the run: the server is likely down. Sent and given-up rows leave the outbox at the end of
+ * each batch.
  */
 export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: number; failed: number }> {
+  const run = `${ctx.requestId}:${randomUUID()}`;
   let sent = 0;
   let failed = 0;
-  for (let i = 0; i < limit; i++) {
-    const now = new Date();
-    const row = await claimNext(now);
-    if (!row) break;
-    try {
-      await sendRendered({
-        to: row.to,
-        locale: row.locale as Locale,
-        template: row.template as MailTemplate,
-        params: row.params as Record<string, string>,
-        headers: row.headers as Record<string, string>,
-        replyTo: row.replyTo ?? undefined,
-        messageId: row.messageId,
-      });
-      await OutboxMail.updateOne({ _id: row._id, tenantId: row.tenantId }, { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null } });
-      sent++;
-    } catch (err) {
-      const last = row.attempts >= outboxPolicy.maxAttempts;
-      const backoff = outboxPolicy.baseBackoffMs * 2 ** Math.min(row.attempts - 1, 10);
-      await OutboxMail.updateOne(
-        { _id: row._id, tenantId: row.tenantId },
-        {
-          $set: {
-            status: last ? 'failed' : 'pending',
-            lockedUntil: null,
-            lastError: (err as Error).message.slice(0, 500),
-            nextAttemptAt: new Date(Date.now() + backoff),
-          },
-        },
-      );
-      ctx.log.warn({ err, key: row.key, attempts: row.attempts, final: last }, 'mail delivery failed');
-      failed++;
-      // The server is likely down: leave the rest for the next run instead of failing them all.
-      break;
+  while (sent < limit && !failed) {
+    const want = Math.min(outboxPolicy.claimBatch, limit - sent);
+    const { claimed, done } = await claimBatch(run, new Date(), want);
+    const finished: OutboxRow[] = [...done];
+    for (let i = 0; i < claimed.length; i++) {
+      const row = claimed[i] as OutboxRow;
+      try {
+        await sendRendered({
+          to: row.to,
+          locale: row.locale as Locale,
+          template: row.template as MailTemplate,
+          params: row.params as Record<string, string>,
+          headers: row.headers as Record<string, string>,
+          replyTo: row.replyTo ?? undefined,
+          messageId: row.messageId,
+        });
+        const sentAt = new Date();
+        // By _id alone, the one filter the engine answers from an index. It was sent: that holds
+        // even if a run took the row over after our lock ran out (it then sends it again, as before).
+        await OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } });
+        finished.push({ ...row, status: 'sent', sentAt, lastError: null });
+        sent++;
+      } catch (err) {
+        const last = row.attempts >= outboxPolicy.maxAttempts;
+        const backoff = outboxPolicy.baseBackoffMs * 2 ** Math.min(row.attempts - 1, 10);
+        const lastError = (err as Error).message.slice(0, 500);
+        await OutboxMail.collection.updateOne(
+          { _id: row._id, claimedBy: run },
+          { $set: { status: last ? 'failed' : 'pending', lockedUntil: null, claimedBy: null, lastError, nextAttemptAt: new Date(Date.now() + backoff) } },
+        );
+        if (last) finished.push({ ...row, status: 'failed', lastError });
+        const rest = claimed.slice(i + 1).map((r) => r._id);
+        if (rest.length) {
+          await OutboxMail.collection.updateMany({ _id: { $in: rest }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
+        }
+        ctx.log.warn({ err, key: row.key, attempts: row.attempts, final: last }, 'mail delivery failed');
+        failed++;
+        break;
+      }
     }
+    await moveFinished(finished);
+    // Fewer candidates than asked for: nothing else is due.
+    if (claimed.length + done.length < want) break;
   }
   return { sent, failed };
 }

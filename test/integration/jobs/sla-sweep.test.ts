@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
 import { pino } from 'pino';
-import { OutboxMail } from '../../../models/outbox-mail.js';
+import { MailKey } from '../../../models/mail-key.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaEvent } from '../../../models/sla-event.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
@@ -13,6 +13,7 @@ import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
+import { eventually, openSocket, record, signInForCookie, type ClientSocket } from '../../support/realtime.js';
 
 /** A 24x7 contract whose targets are seconds long, so deadlines fall within the test. */
 export async function tinyContract(tenantId: Types.ObjectId, firstResponseSeconds: number, resolutionSeconds: number, version = 1) {
@@ -64,9 +65,27 @@ describe('SLA sweep on agenda', function () {
     const after = await Ticket.findOne({ tenantId: world.acme._id, _id: created?._id }).lean();
     expect(after?.priority).to.equal('high');
     expect((after?.sla as { firstResponse: { breachedAt: Date | null } }).firstResponse.breachedAt?.getTime()).to.equal(breach?.dueAt.getTime());
-    const mails = await OutboxMail.find({ tenantId: world.acme._id, key: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` } }).lean();
-    // The assignee and the team lead serving Acme hear of the breach, once each.
-    expect(mails.map((m) => m.to).sort()).to.deep.equal([world.users.operatorBoth.email, world.users.teamLead.email].sort());
+    // The assignee and the team lead serving Acme hear of the breach, once each (one key per recipient).
+    const keys = await MailKey.find({ _id: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` } }).lean();
+    expect(keys.map((k) => String(k._id).split(':').pop()).sort()).to.deep.equal([world.users.operatorBoth.email, world.users.teamLead.email].sort());
+    const breachMails = await tp.smtp.waitFor((m) => (m.subject ?? '').includes(ticket.number) && (m.subject ?? '').includes('deadline missed'));
+    expect(breachMails.subject).to.include('first response');
+  });
+
+  it('pushes the new SLA state to the sockets of operators serving the tenant, and only theirs', async () => {
+    const { cookie } = await signInForCookie(tp.url, world.users.operatorBoth.email);
+    const { cookie: otherCookie } = await signInForCookie(tp.url, world.users.nordUser.email);
+    const sockets: ClientSocket[] = [await openSocket(tp.url, { cookie }), await openSocket(tp.url, { cookie: otherCookie })];
+    try {
+      const [operator, client] = sockets as [ClientSocket, ClientSocket];
+      const seen = record<{ number: string; state: string }>(operator, 'sla:state');
+      const leaked = record(client, 'sla:state');
+      const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Live SLA');
+      await eventually(() => seen.some((e) => e.number === ticket.number && e.state === 'breached'), 8000);
+      expect(leaked).to.deep.equal([]);
+    } finally {
+      for (const s of sockets) s.disconnect();
+    }
   });
 
   it('records each event once when two workers sweep at the same time', async () => {
