@@ -33,3 +33,15 @@ describe('configuration', () => {
     for (const row of rows) expect(row.description, row.name).to.not.equal('');
   });
 });
+
+describe('README configuration table', () => {
+  it('lists every setting with its default and meaning, as the code describes them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { fromRoot } = await import('../../server/paths.js');
+    const readme = readFileSync(fromRoot('README.md'), 'utf8');
+    for (const row of describeConfig()) {
+      const line = `| \`${row.name}\` | ${row.default ? `\`${row.default}\`` : ''} | ${row.description} |`;
+      expect(readme, `README row for ${row.name} (regenerate with npx tsx scripts/config-table.ts)`).to.include(line);
+    }
+  });
+});
