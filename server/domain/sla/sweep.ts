@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { priorities, priorityRank, Ticket, type Priority } from '../../../models/ticket.js';
 import { SlaEvent } from '../../../models/sla-event.js';
 import { Tenant } from '../../../models/tenant.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
+import { SentMail } from '../../../models/sent-mail.js';
 import { Tenant, type TenantAttrs } from '../../../models/tenant.js';
 import { Ticket, type TicketType } from '../../../models/ticket.js';
 import { User, isClientRole, type Role, type UserAttrs } from '../../../models/user.js';
@@ -163,10 +164,14 @@ async function findThread(tenantId: Types.ObjectId, mail: InboundMail) {
   const outboxRefs = refs.filter((r) => !THREAD_ID.test(r) && OUR_MESSAGE_ID.test(r));
   const keyByMessageId = new Map<string, string>();
   if (outboxRefs.length) {
-    const rows = await OutboxMail.find({ tenantId, messageId: { $in: outboxRefs } })
-      .select({ key: 1, messageId: 1 })
-      .lean();
-    for (const row of rows) keyByMessageId.set(row.messageId, row.key);
+    // Mail still in the outbox (small), and sent mail, by Message-ID (a unique index: one lookup each).
+    const [queued, sent] = await Promise.all([
+      OutboxMail.find({ tenantId, messageId: { $in: outboxRefs } })
+        .select({ key: 1, messageId: 1 })
+        .lean(),
+      Promise.all(outboxRefs.slice(0, 20).map((messageId) => SentMail.findOne({ tenantId, messageId }).select({ key: 1, messageId: 1 }).lean())),
+    ]);
+    for (const row of [...queued, ...sent]) if (row) keyByMessageId.set(row.messageId, row.key);
   }
   const ids: string[] = [];
   for (const ref of refs) {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import { pino } from 'pino';
+import { MailKey } from '../../../models/mail-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
+import { SentMail } from '../../../models/sent-mail.js';
 import { systemCtx } from '../../../server/domain/context.js';
-import { deliverDueMail } from '../../../server/domain/mail/outbox.js';
+import { deliverDueMail, enqueueMail } from '../../../server/domain/mail/outbox.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { threadId } from '../../../server/domain/tickets/notify.js';
@@ -75,9 +77,13 @@ describe('outbound ticket mail', function () {
       `[${ticket.number}] Risolto: Addebito doppio`,
     ]);
     expect(mails.some((m) => (m.text ?? '').includes('Nota interna'))).to.equal(false);
-    const rows = await OutboxMail.find({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } }).lean();
-    expect(rows).to.have.length(4);
+    // Sent mail leaves the outbox for the sent-mail log (right after the send, so allow a moment).
+    const rows = await eventually(async () => {
+      const sent = await SentMail.find({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } }).lean();
+      return sent.length === 4 ? sent : null;
+    }, 5000, 'four sent-mail rows');
     expect(rows.every((r) => r.status === 'sent')).to.equal(true);
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } })).to.equal(0);
     // Every mail carries its own Message-ID, the one the outbox row keeps (inbound replies thread by it).
     expect(mails.map((m) => m.messageId).sort()).to.deep.equal(rows.map((r) => r.messageId).sort());
   });
@@ -139,10 +145,30 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 0, failed: 0 });
     await sleep(200);
     expect(sink.messages.filter(aboutTicket(ticket.number))).to.have.length(1);
-    const row = await OutboxMail.findOne({ tenantId: world.acme._id, key }).lean();
+    const row = await SentMail.findOne({ tenantId: world.acme._id, key }).lean();
     expect(row!.status).to.equal('sent');
     expect(row!.attempts).to.equal(2);
     expect(row!.sentAt).to.be.instanceOf(Date);
+    expect(row!.lastError).to.equal(null);
+    expect(String(row!._id)).to.equal(String(failed._id));
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key })).to.equal(0);
+  });
+
+  it('queues an event once, also after its mail was sent and left the outbox', async () => {
+    sink ??= await startSmtpSink(smtpPort);
+    const key = `test:once:${randomUUID()}`;
+    const input = { key, tenantId: String(world.acme._id), to: 'once@example.test', locale: 'en' as const, template: 'ticket_resolved' as const, params: { name: 'Once', number: 'ONCE-1', subject: 'Once', link: 'http://localhost/x' }, headers: { 'X-Once': key } };
+    // Ten at the same moment: the unique key lets exactly one through.
+    const queued = await Promise.all(Array.from({ length: 10 }, () => enqueueMail(ctx(), input)));
+    expect(queued.filter(Boolean)).to.have.length(1);
+    await eventually(async () => (await SentMail.countDocuments({ tenantId: world.acme._id, key })) === 1, 5000, 'the mail sent and moved');
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key })).to.equal(0);
+    // Sent and gone from the outbox: the same event still queues nothing.
+    expect(await enqueueMail(ctx(), input)).to.equal(false);
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key })).to.equal(0);
+    expect(await MailKey.countDocuments({ _id: key })).to.equal(1);
+    await sleep(200);
+    expect(sink.messages.filter((m) => headerOf(m, 'x-once') === key)).to.have.length(1);
   });
 
   /** Rows queued straight into the collection: no `mail.queued` event, so only the calls below deliver. */
@@ -175,8 +201,12 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     expect(ids).to.have.length(30);
     expect(new Set(ids).size).to.equal(30);
     expect([...ids].sort()).to.deep.equal(rows.map((r) => r.messageId).sort());
-    const stored = await OutboxMail.find({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } }).lean();
+    const stored = await SentMail.find({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } }).lean();
+    expect(stored).to.have.length(30);
     expect(stored.every((r) => r.status === 'sent' && r.attempts === 1)).to.equal(true);
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } })).to.equal(0);
+    // Rows queued straight into the outbox had no key row: moving them out recorded their keys.
+    expect(await MailKey.countDocuments({ _id: { $in: rows.map((r) => r.key) } })).to.equal(30);
   });
 
   it('picks up a row stuck in sending past its lock, and leaves a locked one alone', async () => {
@@ -185,7 +215,7 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     const locked = await queueRows(1, { status: 'sending', attempts: 1, lockedUntil: new Date(Date.now() + 60_000) });
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 1, failed: 0 });
     await sink.waitFor((m) => headerOf(m, 'x-batch') === stuck.batch);
-    const [stuckRow] = await OutboxMail.find({ tenantId: world.acme._id, key: stuck.rows[0]!.key }).lean();
+    const [stuckRow] = await SentMail.find({ tenantId: world.acme._id, key: stuck.rows[0]!.key }).lean();
     expect(stuckRow!.status).to.equal('sent');
     expect(stuckRow!.attempts).to.equal(2);
     const [lockedRow] = await OutboxMail.find({ tenantId: world.acme._id, key: locked.rows[0]!.key }).lean();
