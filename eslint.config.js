@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const transportModules = ['express', 'express-*', 'socket.io', 'socket.io-*', 'agenda', '@agendajs/*', 'passport', 'passport-*'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'devdb/target/**', 'data/**', 'public/vendor/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'devdb/target/**', 'data/**', 'public/vendor/**', 'bench/tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,10 +6,22 @@ import { deliverDueMail } from '../server/domain/mail/outbox.js';
 
 export const OUTBOX_JOB = 'mail.deliver-outbox';
 
+/** Runs of deliverDueMail (50 mails each) one sweep or one wake-up makes at most before yielding. */
+const MAX_ROUNDS = 20;
+
+/** Deliver until nothing more is due (a run that sent fewer than its limit), a failure, or MAX_ROUNDS. */
+async function deliverBacklog(log: Logger, name: string): Promise<void> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const limit = 50;
+    const { sent, failed } = await deliverDueMail(systemCtx(log, name), limit);
+    if (failed || sent < limit) return;
+  }
+}
+
 /** The recurring sweep: retries, and mail queued by a process that died before sending. */
 export async function registerOutboxJob(agenda: Agenda, log: Logger): Promise<void> {
   agenda.define(OUTBOX_JOB, async () => {
-    await deliverDueMail(systemCtx(log, OUTBOX_JOB));
+    await deliverBacklog(log, OUTBOX_JOB);
   });
   await agenda.every('30 seconds', OUTBOX_JOB);
 }
@@ -24,7 +36,7 @@ export function deliverOnQueue(log: Logger): () => Promise<void> {
   const run = async (): Promise<void> => {
     do {
       again = false;
-      await deliverDueMail(systemCtx(log, 'mail.on-queue')).catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
+      await deliverBacklog(log, 'mail.on-queue').catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
     } while (again);
   };
   const off = domainEvents.on('mail.queued', () => {

@@ -9,6 +9,7 @@ import { startEmbeddedEngine } from '../server/db/embedded-engine.js';
 import { loadConfig } from '../server/config/config.js';
 import { startPortal } from '../server/boot.js';
 import { seedDemo } from '../server/seed/demo.js';
+import { sweepSla } from '../server/domain/sla/sweep.js';
 import { systemCtx } from '../server/domain/context.js';
 import { DEMO_PASSWORD } from '../server/seed/demo-data.js';
 import { fromRoot } from '../server/paths.js';
@@ -18,6 +19,8 @@ const log = pino({ level: 'warn' });
 const engine = await startEmbeddedEngine({ backend: 'memory', log, dbName: 'screens' });
 const portal = await startPortal(loadConfig({ MONGODB_URI: engine.uri, PORT: '0', JOBS_ENABLED: 'false', LOG_LEVEL: 'warn' }), log);
 await seedDemo(systemCtx(log, 'screenshots'));
+// What the SLA sweep of a running portal records within seconds of the first start.
+await sweepSla(systemCtx(log, 'screenshots'));
 const out = fromRoot('docs', 'screenshots');
 await mkdir(out, { recursive: true });
 const browser = await launchBrowser();
@@ -44,7 +47,9 @@ try {
   await shoot('admin@acme.example', '/team', 'client-team-it');
   await shoot('sara@desk.example', '/', 'operator-home');
   await shoot('marco@desk.example', '/tickets', 'staff-tickets');
-  await shoot('marco@desk.example', '/tickets/ACME-000001', 'staff-ticket');
+  await shoot('marco@desk.example', '/queues', 'operator-queues');
+  await shoot('anna@desk.example', '/sla', 'account-manager-sla');
+  await shoot('marco@desk.example', '/tickets/ACME-000003', 'staff-ticket');
   await shoot('user@acme.example', '/tickets/new/invoice', 'client-new-invoice');
   await shoot('user@nordhavn.example', '/tickets/NORDHAVN-000002', 'client-ticket-da');
 } finally {

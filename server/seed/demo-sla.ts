@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { Ticket, type Priority, type TicketType } from '../../models/ticket.js';
+import { TimelineEntry } from '../../models/timeline-entry.js';
 import { businessSecondsBetween, type BusinessCalendar } from '../domain/sla/business-time.js';
 import { firstResponded, nextDeadline, pause, resolved, startClock, type SlaClock } from '../domain/sla/clock.js';
 import { calendarOf, currentPolicy, targetFor } from '../domain/sla/contracts.js';
@@ -49,5 +50,6 @@ export async function backdateDemoClocks(tenantId: Types.ObjectId): Promise<void
       { _id: t._id, tenantId },
       { $set: { sla: clock, dueSortAt: nextDeadline(clock) ?? NO_DEADLINE, createdAt: startedAt } },
     );
+    await TimelineEntry.updateOne({ tenantId, ticketId: t._id, kind: 'created' }, { $set: { at: startedAt } });
   }
 }

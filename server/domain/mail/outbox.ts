@@ -25,7 +25,7 @@ export interface OutboxInput {
  * belongs to its run (a run that dies leaves it to the next one after that); claimBatch: rows
  * one run claims at a time (each batch must be sent well within lockMs).
  */
-export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 20 } as const;
+export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 50 } as const;
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
@@ -149,10 +149,10 @@ async function moveFinished(rows: OutboxRow[]): Promise<void> {
     if (isDuplicateKey(err) || (all && all.every((e) => e.code === 11000))) return;
     throw err;
   };
-  await MailKey.collection
+  const keys = MailKey.collection
     .insertMany(rows.map((r) => ({ _id: r.key as unknown as Types.ObjectId, mailId: r._id, createdAt: r.createdAt })), { ordered: false })
     .catch(ignoreDuplicates);
-  await SentMail.collection
+  const log = SentMail.collection
     .insertMany(
       rows.map((r) => ({
         _id: r._id,
@@ -175,6 +175,7 @@ async function moveFinished(rows: OutboxRow[]): Promise<void> {
       { ordered: false },
     )
     .catch(ignoreDuplicates);
+  await Promise.all([keys, log]);
   await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) }, status: { $in: ['sent', 'failed'] } });
 }
 
@@ -193,6 +194,8 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
     const want = Math.min(outboxPolicy.claimBatch, limit - sent);
     const { claimed, done } = await claimBatch(run, new Date(), want);
     const finished: OutboxRow[] = [...done];
+    // Each sent row is marked at once, without waiting for the mark before the next send.
+    const marks: Array<Promise<unknown>> = [];
     for (let i = 0; i < claimed.length; i++) {
       const row = claimed[i] as OutboxRow;
       try {
@@ -208,7 +211,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         const sentAt = new Date();
         // By _id alone, the one filter the engine answers from an index. It was sent: that holds
         // even if a run took the row over after our lock ran out (it then sends it again, as before).
-        await OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } });
+        marks.push(OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } }));
         finished.push({ ...row, status: 'sent', sentAt, lastError: null });
         sent++;
       } catch (err) {
@@ -229,6 +232,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         break;
       }
     }
+    await Promise.all(marks);
     await moveFinished(finished);
     // Fewer candidates than asked for: nothing else is due.
     if (claimed.length + done.length < want) break;

@@ -25,8 +25,15 @@ export async function slaView(ticket: { tenantId: unknown; sla?: unknown }, now 
   if (!clock) return null;
   const calendar = await calendarOf(String(ticket.tenantId));
   if (!calendar) return null;
+  const targets = slaTargets.map((target) => {
+    const t = clock[target];
+    const paused = target === 'resolution' && clock.pausedSince !== null && t.metAt === null;
+    return { target, overdue: t.metAt === null && !paused && t.dueAt <= now };
+  });
+  // Past a deadline the page says so at once, before the sweep has recorded the breach.
+  const state = targets.some((t) => t.overdue) ? 'breached' : (stateOf(clock) ?? 'ok');
   return {
-    state: stateOf(clock) ?? 'ok',
+    state,
     policyVersion: clock.policyVersion,
     targets: slaTargets.map((target) => {
       const t = clock[target];
