@@ -13,6 +13,7 @@ import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { apiRoutes } from './api/router.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
+import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminStaffRoutes } from './routes/admin-staff.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
@@ -85,6 +86,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions }: App
   app.use(adminTenantRoutes());
   app.use(adminStaffRoutes());
   app.use(adminAuditRoutes());
+  app.use(adminJobRoutes());
   app.use(queueRoutes());
   app.use(slaContractRoutes());
   app.use(ticketRoutes());

@@ -46,6 +46,7 @@ const navigation: NavItem[] = [
   { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
   { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
   { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },
+  { href: '/admin/jobs', key: 'nav.jobs', permission: 'jobs.read' },
 ];
 
 export function contextMiddleware(config: Config): RequestHandler {

@@ -371,6 +371,7 @@ const table: Row[] = [
     },
   },
   { method: 'GET', path: '/admin/audit', expect: page({ admin: 200 }) },
+  { method: 'GET', path: '/admin/jobs', expect: page({ admin: 200 }) },
 
   // Tickets: clients see their company's, staff the tenants they serve; foreign ones are 404.
   { method: 'GET', path: '/tickets', expect: { anonymous: LOGIN, others: 200 } },

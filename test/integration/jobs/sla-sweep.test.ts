@@ -11,6 +11,7 @@ import { systemCtx } from '../../../server/domain/context.js';
 import { sweepSla } from '../../../server/domain/sla/sweep.js';
 import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { makeWorld, type World } from '../../support/factories.js';
+import { signedInAgent } from '../../support/browser-session.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 import { eventually, openSocket, record, signInForCookie, type ClientSocket } from '../../support/realtime.js';
@@ -86,6 +87,13 @@ describe('SLA sweep on agenda', function () {
     } finally {
       for (const s of sockets) s.disconnect();
     }
+  });
+
+  it("shows agenda's own job state to admins on the scheduled-jobs page", async () => {
+    const admin = await signedInAgent(tp.url, world.users.admin.email);
+    const page = await admin.get('/admin/jobs').expect(200);
+    expect(page.text).to.include('sla.sweep').and.include('mail.deliver-outbox').and.include('maintenance.purge-expired');
+    await (await signedInAgent(tp.url, world.users.teamLead.email)).get('/admin/jobs').expect(403);
   });
 
   it('records each event once when two workers sweep at the same time', async () => {
