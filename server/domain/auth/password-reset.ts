@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { AppError } from '../../errors/app-error.js';
+import { domainEvents } from '../events.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { enqueueMail } from '../mail/outbox.js';
 import type { Ctx } from '../context.js';
@@ -64,6 +65,8 @@ export async function completeLink(ctx: Ctx, raw: string, purpose: AuthTokenPurp
     ctx.log.warn({ userId, purpose }, 'link used for an account in another state');
     throw new AppError('not_found', 'account not in a state this link can change', { messageKey: 'auth.link_invalid' });
   }
+  // A new password ends every other session, live connections included.
+  domainEvents.emit('user.sessions_revoked', { userId: String(user._id) });
   await recordAudit(ctx, {
     action: purpose === 'invite' ? 'user.enabled' : 'auth.password_reset',
     tenantId: user.tenantId ? String(user.tenantId) : null,

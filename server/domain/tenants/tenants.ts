@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Tenant, tenantStatuses } from '../../../models/tenant.js';
+import { User } from '../../../models/user.js';
+import { domainEvents } from '../events.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { recordAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
@@ -67,6 +69,11 @@ export async function setTenantStatus(ctx: Ctx, id: string, status: (typeof tena
   const tenant = await Tenant.findByIdAndUpdate(id, { $set: { status } }, { returnDocument: 'after' }).lean();
   forgetTenant(id);
   if (!tenant) throw notFound('tenant');
+  if (status === 'suspended') {
+    // Their sessions are refused on the next request; their live connections end now.
+    const users = await User.find({ tenantId: tenant._id }).select({ _id: 1 }).lean();
+    for (const u of users) domainEvents.emit('user.sessions_revoked', { userId: String(u._id) });
+  }
   await recordAudit(ctx, {
     action: status === 'suspended' ? 'tenant.suspended' : 'tenant.activated',
     tenantId: id,
