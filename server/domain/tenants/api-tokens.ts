@@ -9,6 +9,8 @@ import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { recordAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Actor, Ctx, PersonActor } from '../context.js';
+import { domainEvents } from '../events.js';
+import { onTenantForgotten } from './cache.js';
 import { scopeFilter } from './scope.js';
 
 export const apiTokenPolicy = {
@@ -82,6 +84,7 @@ export async function revokeApiToken(ctx: Ctx, id: string): Promise<{ revoked: b
     if (!(await ApiToken.exists(filter))) throw notFound('api token');
     return { revoked: false };
   }
+  forgetApiTokens();
   await recordAudit(ctx, { action: 'api_token.revoked', tenantId, targetId: id, targetLabel: `${revoked.name} (${revoked.prefix}…)` });
   ctx.log.info({ tokenId: id }, 'api token revoked');
   return { revoked: true };
@@ -101,17 +104,49 @@ interface TokenWithOwners {
 }
 
 /**
+ * Accepted tokens, by hash, for `ttlMs`: the lookup below is a round trip (and two joins) on
+ * every API request. What ends a token takes effect at once on the node where it happens
+ * (revoking it, disabling its creator or changing their access, changing its tenant: the cache
+ * is cleared) and within `ttlMs` on the others. Refusals are never cached.
+ */
+export const apiTokenCachePolicy = { ttlMs: 2_000, maxEntries: 10_000 } as const;
+
+const acceptedTokens = new Map<string, { at: number; actor: Promise<ApiActor> }>();
+
+/** Forget every accepted token of this process (each is looked up again on its next request). */
+export function forgetApiTokens(): void {
+  acceptedTokens.clear();
+}
+domainEvents.on('user.sessions_revoked', forgetApiTokens);
+onTenantForgotten(forgetApiTokens);
+
+/**
  * The actor behind a bearer token: the token must exist and not be revoked, its tenant must be
  * active and the admin who created it must still be an active member of that tenant (a token
  * acts for its creator, so disabling the person stops their tokens). Every failure looks the
- * same to the caller.
+ * same to the caller. An accepted token is remembered for apiTokenCachePolicy.ttlMs.
  */
 export async function authenticateApiToken(raw: string, now = new Date()): Promise<ApiActor> {
   if (!tokenPattern.test(raw)) throw invalidToken('malformed');
-  // One round trip for the token, its tenant and its creator (this runs on every API request).
+  const tokenHash = hashApiToken(raw);
+  const hit = acceptedTokens.get(tokenHash);
+  if (hit && Date.now() - hit.at < apiTokenCachePolicy.ttlMs) return hit.actor;
+  if (acceptedTokens.size >= apiTokenCachePolicy.maxEntries) acceptedTokens.clear();
+  // The lookup in flight is what is cached: concurrent requests with one token share it; a
+  // refusal (or a failure) drops it. Cleared meanwhile: it is not put back.
+  const entry = { at: Date.now(), actor: lookUpApiToken(tokenHash, now) };
+  acceptedTokens.set(tokenHash, entry);
+  entry.actor.catch(() => {
+    if (acceptedTokens.get(tokenHash) === entry) acceptedTokens.delete(tokenHash);
+  });
+  return entry.actor;
+}
+
+async function lookUpApiToken(tokenHash: string, now: Date): Promise<ApiActor> {
+  // One round trip for the token, its tenant and its creator.
   // Crossing tenants on purpose: the token is what tells us the tenant.
   const [token] = await ApiToken.aggregate<TokenWithOwners>([
-    { $match: { tokenHash: hashApiToken(raw) } },
+    { $match: { tokenHash } },
     { $limit: 1 },
     { $lookup: { from: Tenant.collection.name, localField: 'tenantId', foreignField: '_id', as: 'tenants' } },
     { $lookup: { from: User.collection.name, localField: 'createdBy.id', foreignField: '_id', as: 'users' } },

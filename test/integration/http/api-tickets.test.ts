@@ -5,7 +5,9 @@ import { ApiToken } from '../../../models/api-token.js';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { Tenant } from '../../../models/tenant.js';
-import { revokeApiToken } from '../../../server/domain/tenants/api-tokens.js';
+import { setTeamMemberStatus } from '../../../server/domain/auth/team.js';
+import { apiTokenCachePolicy, revokeApiToken } from '../../../server/domain/tenants/api-tokens.js';
+import { setTenantStatus } from '../../../server/domain/tenants/tenants.js';
 import { errorJson, replyJson, ticketDetailJson, ticketJson, ticketListJson, attachmentListJson } from '../../../server/http/api/schemas.js';
 import { apiClient, binary, bodies, exeBytes, htmlBytes, pdfBytes, pngBytes, tokenOf, userCtx } from '../../support/api.js';
 import { signedInAgent } from '../../support/browser-session.js';
@@ -255,17 +257,53 @@ describe('REST API: tickets', function () {
       expect(res.body.error.code).to.equal('unauthenticated');
       await client.post('/tickets').send(bodies.dataEntry()).expect(401);
 
+      // Disabled by their company's admin (on this node): their tokens stop at once.
+      const creator = await makeUser({ role: 'client_admin', tenantId: world.acme.id });
+      const creatorToken = apiClient(tp.url, (await tokenOf(creator)).token);
+      await creatorToken.get('/tickets').expect(200);
+      await setTeamMemberStatus(userCtx(world.users.acmeAdmin), String(creator._id), 'disabled');
+      await creatorToken.get('/tickets').expect(401);
+
+      // The company suspended (on this node): its tokens stop at once.
+      const other = await makeWorld();
+      const suspended = apiClient(tp.url, (await tokenOf(other.users.acmeAdmin)).token);
+      await suspended.get('/tickets').expect(200);
+      await setTenantStatus(userCtx(world.users.admin), String(other.acme._id), 'suspended');
+      await suspended.get('/tickets').expect(401);
+    });
+
+    it('stops a token within a couple of seconds when its creator or company is changed elsewhere (another node, the database)', async () => {
+      // Written straight to the database, as another portal node would: this node notices when
+      // its short-lived memory of accepted tokens runs out (apiTokenCachePolicy.ttlMs).
+      const refusedWithin = async (client: ReturnType<typeof apiClient>, ms: number): Promise<number> => {
+        const started = Date.now();
+        for (;;) {
+          const res = await client.get('/tickets');
+          if (res.status === 401) return Date.now() - started;
+          expect(res.status).to.equal(200);
+          if (Date.now() - started > ms) throw new Error(`still accepted after ${ms} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const limit = apiTokenCachePolicy.ttlMs + 1000;
+      expect(limit).to.be.at.most(3000);
       const creator = await makeUser({ role: 'client_admin', tenantId: world.acme.id });
       const creatorToken = apiClient(tp.url, (await tokenOf(creator)).token);
       await creatorToken.get('/tickets').expect(200);
       await User.updateOne({ _id: creator._id, tenantId: world.acme._id }, { $set: { status: 'disabled' } });
-      await creatorToken.get('/tickets').expect(401);
+      await refusedWithin(creatorToken, limit);
 
       const other = await makeWorld();
       const suspended = apiClient(tp.url, (await tokenOf(other.users.acmeAdmin)).token);
       await suspended.get('/tickets').expect(200);
       await Tenant.updateOne({ _id: other.acme._id }, { $set: { status: 'suspended' } });
-      await suspended.get('/tickets').expect(401);
+      await refusedWithin(suspended, limit);
+
+      const { token, id } = await tokenOf(world.users.acmeAdmin, 'Revoked elsewhere');
+      const revokedElsewhere = apiClient(tp.url, token);
+      await revokedElsewhere.get('/tickets').expect(200);
+      await ApiToken.updateOne({ _id: id, tenantId: world.acme._id }, { $set: { revokedAt: new Date() } });
+      await refusedWithin(revokedElsewhere, limit);
     });
 
     it('answers unknown API paths with a JSON 404, token or not', async () => {

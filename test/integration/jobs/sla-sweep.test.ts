@@ -69,7 +69,7 @@ describe('SLA sweep on agenda', function () {
     // The assignee and the team lead serving Acme hear of the breach, once each (one key per recipient).
     const keys = await MailKey.find({ _id: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` } }).lean();
     expect(keys.map((k) => String(k._id).split(':').pop()).sort()).to.deep.equal([world.users.operatorBoth.email, world.users.teamLead.email].sort());
-    const breachMails = await tp.smtp.waitFor((m) => (m.subject ?? '').includes(ticket.number) && (m.subject ?? '').includes('deadline missed'));
+    const breachMails = await tp.smtp.waitFor((m) => (m.subject ?? '').includes(ticket.number) && (m.subject ?? '').includes('Deadline missed'));
     expect(breachMails.subject).to.include('first response');
   });
 
