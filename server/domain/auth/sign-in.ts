@@ -1,9 +1,9 @@
 import { Types } from 'mongoose';
-import { Provider } from '../../../models/provider.js';
 import { Tenant } from '../../../models/tenant.js';
 import { User, type UserDoc } from '../../../models/user.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
+import { cachedProvider } from '../tenants/cache.js';
 import { recordAudit } from './audit.js';
 import { verifyPassword } from './passwords.js';
 import { toProfile, type Profile, type ProviderDefaults } from './profile.js';
@@ -18,7 +18,7 @@ const badCredentials = (): AppError =>
   new AppError('unauthenticated', 'invalid credentials', { messageKey: 'auth.invalid_credentials' });
 
 async function providerDefaults(fallback: ProviderDefaults): Promise<ProviderDefaults> {
-  const provider = await Provider.findOne({ key: 'provider' }).lean();
+  const provider = await cachedProvider();
   if (!provider) return fallback;
   return { locale: provider.locale as ProviderDefaults['locale'], timeZone: provider.timeZone };
 }

@@ -18,6 +18,12 @@ export interface OutboxInput {
   params: Record<string, string>;
   headers?: Record<string, string>;
   replyTo?: string | null;
+  /**
+   * The key names something created in this same operation (a new ticket's id), so no mail can
+   * have been queued with it: its `MailKey` row is written when the mail leaves the outbox (as
+   * for every row), and queueing takes one insert instead of two.
+   */
+  newKey?: boolean;
 }
 
 /**
@@ -32,20 +38,25 @@ const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | n
 /**
  * Queue a mail; returns false when this event's mail was queued already (pending or sent).
  *
- * The unique index decides, never a read: first the key's `MailKey` row (a key that was ever
- * queued stays there for good, so a mail that has already left the outbox is not queued
- * again), then the outbox row. If the outbox insert fails, the key is given back so a retry of
- * the event can queue it; only a process dying between the two inserts loses that one mail, the
- * same window as between storing a change and queueing its mail.
+ * Unique indexes decide, never a read. A key is taken from the moment its mail is queued and
+ * for good: by its `MailKey` row, and while the mail waits also by the outbox row's unique key
+ * (a row leaves the outbox only after its `MailKey` row is written, see moveFinished). So first
+ * the `MailKey` row (a mail that has already left the outbox is not queued again), then the
+ * outbox row. If the outbox insert fails, the key is given back so a retry of the event can
+ * queue it; only a process dying between the two inserts loses that one mail, the same window
+ * as between storing a change and queueing its mail. With `newKey` only the outbox row is
+ * written (the outbox's unique key holds the key until the row moves out).
  */
 export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean> {
   const now = new Date();
   const _id = new Types.ObjectId();
-  try {
-    await MailKey.collection.insertOne({ _id: input.key as unknown as Types.ObjectId, mailId: _id, createdAt: now });
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
+  if (!input.newKey) {
+    try {
+      await MailKey.collection.insertOne({ _id: input.key as unknown as Types.ObjectId, mailId: _id, createdAt: now });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
   }
   try {
     // A plain insert with every field the schema would default: the input is typed, and the
@@ -73,7 +84,7 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   } catch (err) {
     // A row with this key already waits (queued before mail keys existed): it is queued.
     if (isDuplicateKey(err)) return false;
-    await MailKey.collection.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
+    if (!input.newKey) await MailKey.collection.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
     throw err;
   }
   ctx.log.debug({ key: input.key, template: input.template }, 'mail queued');
@@ -176,7 +187,8 @@ async function moveFinished(rows: OutboxRow[]): Promise<void> {
     )
     .catch(ignoreDuplicates);
   await Promise.all([keys, log]);
-  await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) }, status: { $in: ['sent', 'failed'] } });
+  // By _id alone (an index hit on the engine): a finished row never changes again.
+  await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } });
 }
 
 /**

@@ -78,7 +78,7 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   // An import shows its result page; one confirmation mail per row would flood the requester.
   // The requester is the caller (authorOf): their locale is on the actor, no need to read them again.
   const requesterLocale = ctx.actor.kind === 'user' || ctx.actor.kind === 'api' ? ctx.actor.locale : undefined;
-  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, requesterLocale);
+  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, { requesterLocale, newTicket: true });
   domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket;

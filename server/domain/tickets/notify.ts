@@ -12,20 +12,32 @@ type TicketLike = Pick<TicketAttrs, 'tenantId' | 'number' | 'subject' | 'request
 /** The thread id every mail about a ticket refers to, so mail clients group them and replies find it. */
 export const threadId = (ticketId: unknown): string => `<ticket-${String(ticketId)}@backoffice-desk>`;
 
+export interface NotifyOptions {
+  /**
+   * The caller is the requester, signed in (so active) right now, and this is their locale (the
+   * actor's: the user's own, else the tenant's): their account is not read again.
+   */
+  requesterLocale?: Locale;
+  /** The ticket was created in this same operation: no mail can have been queued for this event yet. */
+  newTicket?: boolean;
+}
+
 /**
  * Queue a mail about a ticket to its requester, in the requester's locale (or the tenant's),
  * with Reply-To the tenant's intake address so an answer by mail lands on the ticket.
- * `requesterLocale`: the caller is the requester, signed in (so active) right now, and this is
- * their locale (the actor's: the user's own, else the tenant's); their account is not read again.
  */
-export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}, requesterLocale?: Locale) {
+export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}, opts: NotifyOptions = {}) {
   const to = ticket.requester?.email;
   if (!to) return;
-  const [tenant, user] = await Promise.all([
+  const { requesterLocale } = opts;
+  const [tenant, found] = await Promise.all([
     cachedTenant(ticket.tenantId),
-    !requesterLocale && ticket.requester?.id ? User.findOne({ _id: ticket.requester.id, tenantId: ticket.tenantId }).lean() : null,
+    // By _id alone, then checked to be of this tenant: the engine answers only a filter that is
+    // exactly a unique index's keys from the index, anything else is a scan of all users.
+    !requesterLocale && ticket.requester?.id ? User.findOne({ _id: ticket.requester.id }).setOptions({ allTenants: true }).lean() : null,
   ]);
   if (!tenant) return;
+  const user = found && String(found.tenantId) === String(ticket.tenantId) ? found : null;
   if (user && user.status === 'disabled') return;
   const locale: Locale = requesterLocale ?? (user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en');
   await enqueueMail(ctx, {
@@ -43,5 +55,6 @@ export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: Ma
     },
     headers: { References: threadId(ticket._id), 'X-Ticket': ticket.number },
     replyTo: inboundAddress(tenant.code),
+    newKey: opts.newTicket === true,
   });
 }

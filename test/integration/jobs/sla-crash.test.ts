@@ -165,8 +165,10 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       smtp: smtp.messages.length,
     };
     const inFlight = new Set(atKill.sending.map((r) => r.messageId));
+    // Claimed rows the SMTP server had already accepted: the next worker will send these again.
+    const acceptedInFlight = smtp.messages.filter((m) => inFlight.has(m.messageId ?? '')).length;
     note(
-      `killed portal A at ${before} of ${expectedEvents.size} events (${atKill.events} after the kill settled); outbox: ${atKill.sending.length} sending, ${atKill.pending} pending; ${atKill.sentRows} sent rows; SMTP sink: ${atKill.smtp} messages`,
+      `killed portal A at ${before} of ${expectedEvents.size} events (${atKill.events} after the kill settled); outbox: ${atKill.sending.length} sending (${acceptedInFlight} of them already accepted by SMTP), ${atKill.pending} pending; ${atKill.sentRows} sent rows; SMTP sink: ${atKill.smtp} messages`,
     );
 
     const b = await spawnPortal(env);
@@ -262,8 +264,9 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       expect(m.subject ?? '', key).to.include(ticket?.number ?? '?');
       expect(m.subject ?? '', key).to.include(kind === 'breach' ? 'deadline missed' : '50% of the first response time used');
     }
+    expect(repeats.length, 'repeats = in-flight rows the SMTP server had accepted before the kill').to.equal(acceptedInFlight);
     note(
-      `SMTP: ${received.size} distinct SLA mails for ${expectedMailKeys.size} keys; ${repeats.length} received twice (at-least-once after the crash, all ${atKill.sending.length ? `among the ${atKill.sending.length} rows in flight at the kill` : 'none in flight'})`,
+      `SMTP: ${received.size} distinct SLA mails for ${expectedMailKeys.size} keys; ${repeats.length} received twice (at-least-once SMTP after the crash mid-send; ${atKill.sending.length} rows were in flight at the kill)`,
     );
   });
 });

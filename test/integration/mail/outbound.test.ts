@@ -86,6 +86,12 @@ describe('outbound ticket mail', function () {
     expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } })).to.equal(0);
     // Every mail carries its own Message-ID, the one the outbox row keeps (inbound replies thread by it).
     expect(mails.map((m) => m.messageId).sort()).to.deep.equal(rows.map((r) => r.messageId).sort());
+    // Sent and moved out, every event keeps its key: none of them queues a second mail (the
+    // creation mail too, which is queued without a key row of its own: the move wrote it).
+    expect(await MailKey.countDocuments({ _id: { $in: rows.map((r) => r.key) } })).to.equal(4);
+    const again = { tenantId: String(world.acme._id), to: world.users.acmeUser.email, locale: 'it' as const, template: 'ticket_created' as const, params: {} };
+    expect(await enqueueMail(client, { ...again, key: `ticket:${String(ticket._id)}:created` })).to.equal(false);
+    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } })).to.equal(0);
   });
 
   it('mails nobody when a client replies', async () => {
