@@ -16,6 +16,7 @@ import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { registerSlaSweep } from '../jobs/sla-sweep.js';
+import { registerMonthlyReports } from '../jobs/reports-monthly.js';
 import { systemCtx } from './domain/context.js';
 import { startInboundListener, type InboundListener } from './inbound-mail/listener.js';
 
@@ -58,6 +59,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }));
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
+    await registerMonthlyReports(agenda, log.child({ component: 'reports' }));
     await agenda.start();
   }
 

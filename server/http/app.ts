@@ -24,6 +24,7 @@ import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { queueRoutes } from './routes/queues.js';
+import { reportRoutes } from './routes/reports.js';
 import { slaContractRoutes } from './routes/sla-contracts.js';
 import { multipartForms } from './uploads.js';
 import { configureViews } from './views.js';
@@ -89,6 +90,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions }: App
   app.use(adminJobRoutes());
   app.use(queueRoutes());
   app.use(slaContractRoutes());
+  app.use(reportRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

@@ -43,6 +43,7 @@ const navigation: NavItem[] = [
   { href: '/team', key: 'nav.team', permission: 'team.manage' },
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
+  { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
   { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
   { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },

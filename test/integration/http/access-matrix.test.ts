@@ -216,6 +216,19 @@ async function slaPolicyBody(c: Cell): Promise<Fields> {
   return body;
 }
 
+/**
+ * SLA reports (permission reports.read): staff reporters for the clients they serve (admins: all),
+ * a client admin for their own company only; a foreign or unknown client is 404.
+ */
+const reporters = (status: Expected) => ({ admin: status, teamLead: status, accountManager: status });
+const reportVariants = (status: Expected): Record<string, Variant> => ({
+  Acme: { param: () => String(world.acme.id), expect: page({ ...reporters(status), acmeAdmin: status, nordAdmin: 404 }) },
+  Nordhavn: { param: () => String(world.nord.id), expect: page({ ...reporters(status), acmeAdmin: 404, nordAdmin: status }) },
+  'no such client': { param: newObjectId, expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }) },
+  'malformed id': { param: () => 'not-an-id', expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }) },
+});
+const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend'];
+
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
   { method: 'GET', path: '/healthz', public: true, expect: everyone(200) },
@@ -475,6 +488,11 @@ const table: Row[] = [
   { method: 'POST', path: '/sla/:tenantId/calendar', body: slaCalendarBody, variants: slaVariants(action, 302) },
   { method: 'GET', path: '/sla/:tenantId/policy', variants: slaVariants(page, 200) },
   { method: 'POST', path: '/sla/:tenantId/policy', body: slaPolicyBody, variants: slaVariants(action, 302) },
+
+  // SLA reports: the portfolio (client admins: their own report), one client's report and its CSV tables.
+  { method: 'GET', path: '/reports', expect: page({ ...reporters(200), acmeAdmin: 200, nordAdmin: 200 }) },
+  { method: 'GET', path: '/reports/:tenantId', variants: reportVariants(200) },
+  ...reportTableNames.map((name): Row => ({ method: 'GET', path: `/reports/:tenantId/export/${name}.csv`, variants: reportVariants(200) })),
 
   // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.
   { method: 'GET', path: '/tickets/import', expect: page(importers(200)) },
