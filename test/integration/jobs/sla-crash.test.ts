@@ -262,7 +262,7 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       const ticket = docs.find((d) => String(d._id) === ticketId);
       expect(m.headers.get('x-ticket'), key).to.equal(ticket?.number);
       expect(m.subject ?? '', key).to.include(ticket?.number ?? '?');
-      expect(m.subject ?? '', key).to.include(kind === 'breach' ? 'deadline missed' : '50% of the first response time used');
+      expect(m.subject ?? '', key).to.include(kind === 'breach' ? 'Deadline missed' : '50% of the first response time used');
     }
     expect(repeats.length, 'repeats = in-flight rows the SMTP server had accepted before the kill').to.equal(acceptedInFlight);
     note(
