@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Actor, Ctx } from '../domain/context.js';
+import { actorOf } from '../domain/auth/profile.js';
 import type { SessionUser } from '../http/auth/session-user.js';
 
 /** The handshake request after the session middleware and passport ran on it (server.ts). */
@@ -18,16 +19,7 @@ export function socketCtx(
   user: SessionUser,
   meta: { requestId: string; log: Logger; ip: string | null },
 ): Ctx {
-  const actor: Actor = {
-    kind: 'user',
-    userId: user.userId,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    tenantId: user.tenantId,
-    tenantIds: user.tenantIds,
-    locale: user.locale,
-  };
+  const actor: Actor = actorOf(user);
   return {
     tenantId: user.tenantId,
     actor,

@@ -32,3 +32,17 @@ export function toProfile(user: UserDoc, tenant: TenantDoc | null, defaults: Pro
     timeZone: tenant?.timeZone ?? defaults.timeZone,
   };
 }
+
+/** The actor part of a profile: what domain functions see of a signed-in person. */
+export function actorOf(profile: Profile): Extract<Actor, { kind: 'user' }> {
+  return {
+    kind: 'user',
+    userId: profile.userId,
+    email: profile.email,
+    name: profile.name,
+    role: profile.role,
+    tenantId: profile.tenantId,
+    tenantIds: profile.tenantIds,
+    locale: profile.locale,
+  };
+}

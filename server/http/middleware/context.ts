@@ -2,23 +2,13 @@ import type { Request, RequestHandler } from 'express';
 import type { Config } from '../../config/config.js';
 import type { Actor, Ctx } from '../../domain/context.js';
 import { permissionsOf, type Permission } from '../../domain/auth/policy.js';
+import { actorOf } from '../../domain/auth/profile.js';
 import { localeFromAcceptLanguage, type Locale } from '../../i18n/i18n.js';
 
 /** Build the domain context for a request: the one place HTTP turns into (tenant, actor, request). */
 export function requestCtx(req: Request): Ctx {
   const user = req.user;
-  const actor: Actor = user
-    ? {
-        kind: 'user',
-        userId: user.userId,
-        email: user.email,
-        name: user.name,
-        role: user.role,
-        tenantId: user.tenantId,
-        tenantIds: user.tenantIds,
-        locale: user.locale,
-      }
-    : { kind: 'anonymous' };
+  const actor: Actor = user ? actorOf(user) : { kind: 'anonymous' };
   const tenantId = user?.tenantId ?? null;
   return {
     tenantId,
