@@ -18,6 +18,7 @@ import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { registerSlaSweep } from '../jobs/sla-sweep.js';
 import { registerMonthlyReports } from '../jobs/reports-monthly.js';
 import { systemCtx } from './domain/context.js';
+import { backfillInvoiceKeys } from './domain/tickets/invoice-keys.js';
 import { startInboundListener, type InboundListener } from './inbound-mail/listener.js';
 
 export interface Portal {
@@ -40,6 +41,8 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     throw new Error('INBOUND_SMTP_PORT is set but INBOUND_MAIL_DOMAIN is not: intake addresses need a domain');
   }
   const db = await openDatabase(config, log);
+  // Once per database: invoice keys for invoice tickets stored before they existed.
+  await backfillInvoiceKeys();
   configureMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ component: 'mail' }) });
 
   if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {

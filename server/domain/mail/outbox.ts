@@ -223,18 +223,21 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         const sentAt = new Date();
         // By _id alone, the one filter the engine answers from an index. It was sent: that holds
         // even if a run took the row over after our lock ran out (it then sends it again, as before).
-        marks.push(OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } }));
+        const mark = OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } });
+        mark.catch(() => undefined); // observed below (Promise.all): not an unhandled rejection meanwhile
+        marks.push(mark);
         finished.push({ ...row, status: 'sent', sentAt, lastError: null });
         sent++;
       } catch (err) {
         const last = row.attempts >= outboxPolicy.maxAttempts;
         const backoff = outboxPolicy.baseBackoffMs * 2 ** Math.min(row.attempts - 1, 10);
         const lastError = (err as Error).message.slice(0, 500);
-        await OutboxMail.collection.updateOne(
+        const put = await OutboxMail.collection.updateOne(
           { _id: row._id, claimedBy: run },
           { $set: { status: last ? 'failed' : 'pending', lockedUntil: null, claimedBy: null, lastError, nextAttemptAt: new Date(Date.now() + backoff) } },
         );
-        if (last) finished.push({ ...row, status: 'failed', lastError });
+        // Given up, and still ours (not taken over after our lock ran out): it leaves the outbox.
+        if (last && put.modifiedCount) finished.push({ ...row, status: 'failed', lastError });
         const rest = claimed.slice(i + 1).map((r) => r._id);
         if (rest.length) {
           await OutboxMail.collection.updateMany({ _id: { $in: rest }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });

@@ -90,6 +90,22 @@ describe('REST API: tickets', function () {
       const foreign = await nord.post('/tickets').send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'DK12345678' })).expect(201);
       expect(foreign.body.duplicateOf).to.equal(null);
     });
+
+    it('decides the original once when one invoice arrives many times at once, whatever the case of its number', async () => {
+      const racer = apiClient(tp.url, (await tokenOf(world.users.acmeAdmin, 'Racer')).token);
+      const sent = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => racer.post('/tickets').send(bodies.invoice({ invoiceNumber: i % 2 ? 'race-42' : 'RACE-42', supplierVat: 'DK12345678' })).expect(201)),
+      );
+      const originals = sent.filter((r) => r.body.duplicateOf === null);
+      expect(originals, 'exactly one original').to.have.length(1);
+      const original = originals[0]!.body.number as string;
+      for (const r of sent) if (r.body.number !== original) expect(r.body.duplicateOf).to.deep.equal({ number: original });
+      // Stored as answered, and a later one finds the same original.
+      const stored = await Ticket.find({ tenantId: world.acme._id, number: { $in: sent.map((r) => r.body.number as string) } }).lean();
+      expect(stored.filter((t) => !t.duplicateOf).map((t) => t.number)).to.deep.equal([original]);
+      const later = await racer.post('/tickets').send(bodies.invoice({ invoiceNumber: 'Race-42', supplierVat: 'dk 1234 5678' })).expect(201);
+      expect(later.body.duplicateOf).to.deep.equal({ number: original });
+    });
   });
 
   describe('following tickets', () => {
