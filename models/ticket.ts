@@ -57,6 +57,11 @@ const ticketSchema = new Schema(
   { timestamps: true, minimize: false },
 );
 ticketSchema.index({ tenantId: 1, number: 1 }, { unique: true });
+// The embedded engine answers a filter from an index only when it names exactly the index's
+// fields, else it scans every ticket (~28 ms at 100k): these make the reads by (_id, tenantId)
+// and the version-checked updates by (_id, tenantId, version) index look-ups there.
+ticketSchema.index({ _id: 1, tenantId: 1 }, { unique: true });
+ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
 ticketSchema.plugin(tenantScopePlugin);
 
 export type TicketAttrs = InferSchemaType<typeof ticketSchema>;
