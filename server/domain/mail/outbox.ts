@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { MailKey } from '../../../models/mail-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { SentMail } from '../../../models/sent-mail.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -35,6 +38,21 @@ export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_0
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
+/** Mail queued by concurrent requests goes in one insert per collection (group commit). */
+const insertMailKey = coalescedInsert(() => MailKey.collection as unknown as Collection);
+const insertOutboxRow = coalescedInsert(() => OutboxMail.collection as unknown as Collection);
+
+/**
+ * Sent rows are marked as soon as they are sent (a run that dies after sending must not send them
+ * again), those sent while a mark is in flight together in the next one. By _id alone, the one
+ * filter the engine answers from an index. It was sent: that holds even if a run took the row
+ * over after our lock ran out (it then sends it again, as before).
+ */
+const markSent = new GroupCommit<Types.ObjectId, void>(async (ids) => {
+  await OutboxMail.collection.updateMany({ _id: { $in: ids } }, { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } });
+  return ids.map(() => ({ ok: true as const, value: undefined }));
+});
+
 /**
  * Queue a mail; returns false when this event's mail was queued already (pending or sent).
  *
@@ -52,7 +70,7 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   const _id = new Types.ObjectId();
   if (!input.newKey) {
     try {
-      await MailKey.collection.insertOne({ _id: input.key as unknown as Types.ObjectId, mailId: _id, createdAt: now });
+      await insertMailKey({ _id: input.key, mailId: _id, createdAt: now });
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
@@ -61,7 +79,7 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   try {
     // A plain insert with every field the schema would default: the input is typed, and the
     // document machinery costs more than the insert.
-    await OutboxMail.collection.insertOne({
+    await insertOutboxRow({
       _id,
       tenantId: input.tenantId ? new Types.ObjectId(input.tenantId) : null,
       key: input.key,
@@ -221,9 +239,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
           messageId: row.messageId,
         });
         const sentAt = new Date();
-        // By _id alone, the one filter the engine answers from an index. It was sent: that holds
-        // even if a run took the row over after our lock ran out (it then sends it again, as before).
-        const mark = OutboxMail.collection.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt, lockedUntil: null, lastError: null, claimedBy: null } });
+        const mark = markSent.submit(row._id);
         mark.catch(() => undefined); // observed below (Promise.all): not an unhandled rejection meanwhile
         marks.push(mark);
         finished.push({ ...row, status: 'sent', sentAt, lastError: null });

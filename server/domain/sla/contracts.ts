@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaPolicy, type SlaPolicyDoc } from '../../../models/sla-policy.js';
+import { ReadCache } from '../read-cache.js';
 import { Tenant } from '../../../models/tenant.js';
 import { priorities, ticketTypes, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError, notFound, type FieldError } from '../../errors/app-error.js';
@@ -55,40 +56,35 @@ export function toBusinessCalendar(doc: CalendarLike): BusinessCalendar {
 }
 
 /**
- * A few seconds of cache per tenant: the sweep asks for the same calendars over and over.
- * A save on this node drops the entry; other nodes see the change within CALENDAR_TTL_MS.
- * Only found calendars are cached. Callers must not mutate what they get.
+ * Calendars and which policy version is current are read for every new ticket and by every
+ * sweep: a few seconds of cache per tenant (see ReadCache). A save on this node forgets the
+ * tenant's entries; other nodes use the change within CONTRACT_CACHE_TTL_MS.
  */
-const CALENDAR_TTL_MS = 5_000;
-const calendarCache = new Map<string, { at: number; calendar: BusinessCalendar }>();
+const CONTRACT_CACHE_TTL_MS = 5_000;
+const calendars = new ReadCache<BusinessCalendar | null>(CONTRACT_CACHE_TTL_MS);
+const currentPolicies = new ReadCache<PolicyDoc | null>(CONTRACT_CACHE_TTL_MS);
 
 export async function calendarOf(tenantId: string): Promise<BusinessCalendar | null> {
   const id = String(tenantId);
   if (!isObjectIdHex(id)) return null;
-  const hit = calendarCache.get(id);
-  if (hit && Date.now() - hit.at < CALENDAR_TTL_MS) return hit.calendar;
-  const doc = await SlaCalendar.findOne({ tenantId: new Types.ObjectId(id) }).lean();
-  if (!doc) {
-    calendarCache.delete(id);
-    return null;
-  }
-  const calendar = toBusinessCalendar(doc);
-  if (calendarCache.size >= 5_000) calendarCache.clear();
-  calendarCache.set(id, { at: Date.now(), calendar });
-  return calendar;
+  return calendars.get(id, async () => {
+    const doc = await SlaCalendar.findOne({ tenantId: new Types.ObjectId(id) }).lean();
+    return doc ? toBusinessCalendar(doc) : null;
+  });
 }
 
-/** Forget cached calendars (one tenant's, or all). */
+/** Forget cached calendars and current policies (one tenant's, or all). */
 export function forgetCalendar(tenantId?: string): void {
-  if (tenantId === undefined) calendarCache.clear();
-  else calendarCache.delete(String(tenantId));
+  const id = tenantId === undefined ? undefined : String(tenantId);
+  calendars.forget(id);
+  currentPolicies.forget(id);
 }
 
 /** The tenant's newest policy version, or null when it has none. */
 export async function currentPolicy(tenantId: string): Promise<PolicyDoc | null> {
   const id = String(tenantId);
   if (!isObjectIdHex(id)) return null;
-  return (await SlaPolicy.findOne({ tenantId: new Types.ObjectId(id) }).sort({ version: -1 }).lean()) as PolicyDoc | null;
+  return currentPolicies.get(id, async () => (await SlaPolicy.findOne({ tenantId: new Types.ObjectId(id) }).sort({ version: -1 }).lean()) as PolicyDoc | null);
 }
 
 /** Versions never change once written, so a found one is kept (bounded). */
@@ -532,6 +528,7 @@ export async function savePolicy(ctx: Ctx, tenantId: string, input: unknown): Pr
     throw err;
   }
   const policy = created.toObject() as PolicyDoc;
+  forgetCalendar(String(tenant._id));
   await Tenant.updateOne({ _id: tenant._id }, { $set: { contractRef: String(policy._id) } });
   await recordAudit(ctx, {
     action: 'sla.policy_saved',

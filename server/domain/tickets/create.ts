@@ -1,5 +1,7 @@
+import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { priorityRank, Ticket, type Channel } from '../../../models/ticket.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -14,6 +16,9 @@ import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
 import { slaForNewTicket } from '../sla/ticket-clock.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
+
+/** New tickets written while another insert is in flight go with the next one (group commit). */
+const insertTicket = coalescedInsert(() => Ticket.collection as unknown as Collection);
 
 /** The tenant a client actor works for: the only tenant their new tickets can belong to. */
 export function clientTenantId(ctx: Ctx): string {
@@ -62,23 +67,30 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   });
   await draft.validate();
   const ticket = draft.toObject();
-  await Ticket.collection.insertOne(ticket);
-  // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.
-  const duplicateOf = await claimInvoiceKey(ticket);
-  if (duplicateOf) ticket.duplicateOf = duplicateOf;
-  const stored = files.length ? await storeAttachments(ctx, ticket, files) : [];
-  await appendTimeline(ctx, ticket, {
-    kind: 'created',
-    attachmentIds: stored.map((a) => a._id),
-    visibility: 'public',
-    body: input.description,
-    data: { channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },
-    at: ticket.createdAt,
-  });
-  // An import shows its result page; one confirmation mail per row would flood the requester.
-  // The requester is the caller (authorOf): their locale is on the actor, no need to read them again.
+  await insertTicket(ticket);
+  // The confirmation mail does not wait for the rest: its queueing runs alongside (one round
+  // trip less per new ticket). An import shows its result page instead: one confirmation mail per
+  // row would flood the requester. The requester is the caller (authorOf): their locale is on the
+  // actor, no need to read them again.
   const requesterLocale = ctx.actor.kind === 'user' || ctx.actor.kind === 'api' ? ctx.actor.locale : undefined;
-  if (channel !== 'import') await notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, { requesterLocale, newTicket: true });
+  const mail = channel !== 'import' ? notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, { requesterLocale, newTicket: true }) : Promise.resolve();
+  const history = (async () => {
+    // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.
+    const duplicateOf = await claimInvoiceKey(ticket);
+    if (duplicateOf) ticket.duplicateOf = duplicateOf;
+    const stored = files.length ? await storeAttachments(ctx, ticket, files) : [];
+    await appendTimeline(ctx, ticket, {
+      kind: 'created',
+      attachmentIds: stored.map((a) => a._id),
+      visibility: 'public',
+      body: input.description,
+      data: { channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },
+      at: ticket.createdAt,
+    });
+  })();
+  // Both settle before the answer (a failure of either is the request's), neither left unobserved.
+  const [mailDone, historyDone] = await Promise.allSettled([mail, history]);
+  for (const done of [historyDone, mailDone]) if (done.status === 'rejected') throw done.reason;
   domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket;

@@ -1,7 +1,9 @@
-import type { Types } from 'mongoose';
+import type { Collection } from 'mongodb';
+import { Types } from 'mongoose';
 import { Counter } from '../../../models/counter.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { Ticket } from '../../../models/ticket.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
 
 /**
  * Duplicate supplier invoices, decided by a unique index instead of a scan of the tickets: each
@@ -23,6 +25,9 @@ interface InvoiceFields {
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
+/** Claims of concurrent invoice tickets go in one unordered insert, each failing on its own duplicate. */
+const insertKey = coalescedInsert(() => InvoiceKey.collection as unknown as Collection);
+
 /** `VAT|invoice number` (the VAT comes normalized from the ticket schemas), or null without both. */
 export function invoiceKeyOf(fields: unknown): string | null {
   const f = (fields ?? {}) as InvoiceFields;
@@ -40,7 +45,7 @@ export async function claimInvoiceKey(ticket: { _id: Types.ObjectId; tenantId: T
   const key = invoiceKeyOf(ticket.fields);
   if (!key) return null;
   try {
-    await InvoiceKey.collection.insertOne({ tenantId: ticket.tenantId, key, ticketId: ticket._id, number: ticket.number, createdAt: new Date() });
+    await insertKey({ _id: new Types.ObjectId(), tenantId: ticket.tenantId, key, ticketId: ticket._id, number: ticket.number, createdAt: new Date() });
     return null;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;

@@ -1,7 +1,12 @@
+import type { Collection } from 'mongodb';
 import type { Types } from 'mongoose';
 import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
 import type { Ctx } from '../context.js';
 import { authorOf } from './authors.js';
+
+/** Entries of concurrent changes go together (group commit), each acknowledged for itself. */
+const insertEntry = coalescedInsert(() => TimelineEntry.collection as unknown as Collection);
 
 export interface TimelineInput {
   kind: TimelineKind;
@@ -31,7 +36,7 @@ export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; te
     attachmentIds: entry.attachmentIds ?? [],
   });
   await entryDoc.validate();
-  await TimelineEntry.collection.insertOne(entryDoc.toObject());
+  await insertEntry(entryDoc.toObject());
   entryDoc.isNew = false;
   return entryDoc;
 }
