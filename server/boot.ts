@@ -17,9 +17,11 @@ import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { registerSlaSweep } from '../jobs/sla-sweep.js';
 import { registerMonthlyReports } from '../jobs/reports-monthly.js';
+import { registerWeeklyDigest } from '../jobs/reports-weekly.js';
 import { systemCtx } from './domain/context.js';
 import { backfillInvoiceKeys } from './domain/tickets/invoice-keys.js';
 import { startInboundListener, type InboundListener } from './inbound-mail/listener.js';
+import { createPdfRenderer } from './pdf/renderer.js';
 
 export interface Portal {
   url: string;
@@ -63,6 +65,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
     await registerMonthlyReports(agenda, log.child({ component: 'reports' }));
+    await registerWeeklyDigest(agenda, log.child({ component: 'reports' }), config.reportsWeeklyDigest);
     await agenda.start();
   }
 
@@ -70,7 +73,9 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   const sessionStore = createSessionStore(client, mongoDb.databaseName);
   // One session middleware instance for the pages and the sockets: same cookie, same store.
   const sessions = sessionMiddleware(config, sessionStore);
-  const app = createApp({ config, log, sessionStore, sessions, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
+  // Its browser starts on the first PDF, not here.
+  const pdf = createPdfRenderer({ chromiumPath: config.chromiumPath, concurrency: config.pdfConcurrency, timeoutMs: config.pdfTimeoutMs, log: log.child({ component: 'pdf' }) });
+  const app = createApp({ config, log, sessionStore, sessions, pdf, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
   const server = createServer(app);
   // socket.io wraps the server's request listener; whoever needs the express app finds it here.
   Object.defineProperty(server, 'expressApp', { value: app });
@@ -106,6 +111,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await Promise.all([closed, inbound?.close()]);
       clearTimeout(grace);
+      await pdf.close();
       if (agenda) await agenda.stop();
       await stopOutbox();
       await sessionStore.close().catch(() => undefined);

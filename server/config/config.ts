@@ -24,8 +24,12 @@ export interface Config {
   slaSweepSeconds: number;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
+  reportsWeeklyDigest: boolean;
   apiRateLimit: number;
   redisUrl: string | undefined;
+  chromiumPath: string;
+  pdfConcurrency: number;
+  pdfTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -80,8 +84,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slaSweepSeconds: raw.SLA_SWEEP_SECONDS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
+    reportsWeeklyDigest: raw.REPORTS_WEEKLY_DIGEST,
     apiRateLimit: raw.API_RATE_LIMIT,
     redisUrl: raw.REDIS_URL,
+    chromiumPath: raw.CHROMIUM_PATH,
+    pdfConcurrency: raw.PDF_CONCURRENCY,
+    pdfTimeoutMs: raw.PDF_TIMEOUT_MS,
   });
 }
 

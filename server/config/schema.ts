@@ -34,12 +34,16 @@ export const configSchema = z.object({
   SLA_SWEEP_SECONDS: z.coerce.number().min(0.2).max(300).default(5).describe('How often the SLA sweep records warnings and breaches (bounds their lateness).'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000).describe('Grace period for in-flight work on SIGTERM.'),
   JOBS_ENABLED: bool.default(true).describe('Run the agenda job processor in this process.'),
+  REPORTS_WEEKLY_DIGEST: bool.default(true).describe("Mail account managers a weekly SLA digest of their clients (Mondays)."),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional()
     .describe('Redis for real-time pushes across several portal nodes (socket.io adapter). Unset: each process pushes to its own sockets only.'),
   API_RATE_LIMIT: z.coerce.number().int().positive().default(120).describe('Requests per minute one API token may make (counted per portal process).'),
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('Chromium (or Chrome) that renders the PDF reports, started on the first one. Missing: PDF exports answer 503.'),
+  PDF_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2).describe('PDF reports rendered at once per portal process; further ones wait.'),
+  PDF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000).describe('Longest a PDF report may wait for its turn and render before the request fails (503).'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { ProviderDefaults } from '../domain/auth/profile.js';
-import { fromRoot } from '../paths.js';
 import { configurePassport, sessionMiddleware } from './auth/sessions.js';
 import { contextMiddleware } from './middleware/context.js';
 import { csrfProtection } from './middleware/csrf.js';
@@ -24,8 +23,12 @@ import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { queueRoutes } from './routes/queues.js';
+import { reportOperatorRoutes } from './routes/report-operators.js';
+import { reportStatementRoutes } from './routes/report-statement.js';
 import { reportRoutes } from './routes/reports.js';
 import { slaContractRoutes } from './routes/sla-contracts.js';
+import { staticRoots } from './static-roots.js';
+import type { PdfRenderer } from '../pdf/renderer.js';
 import { multipartForms } from './uploads.js';
 import { configureViews } from './views.js';
 import './request-types.js';
@@ -37,9 +40,11 @@ export interface AppDeps {
   defaults: ProviderDefaults;
   /** The session middleware instance, when the caller shares it (boot gives socket.io the same one). */
   sessions?: RequestHandler;
+  /** Renders the PDF exports; its owner (boot) closes it. */
+  pdf: PdfRenderer;
 }
 
-export function createApp({ config, log, sessionStore, defaults, sessions }: AppDeps): Express {
+export function createApp({ config, log, sessionStore, defaults, sessions, pdf }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
@@ -66,7 +71,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions }: App
     }),
   );
   app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } }));
-  app.use('/static', express.static(fromRoot('public'), { maxAge: config.env === 'production' ? '1d' : 0 }));
+  for (const root of staticRoots) app.use(root.prefix, express.static(root.dir, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes());
 
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
@@ -90,7 +95,10 @@ export function createApp({ config, log, sessionStore, defaults, sessions }: App
   app.use(adminJobRoutes());
   app.use(queueRoutes());
   app.use(slaContractRoutes());
-  app.use(reportRoutes());
+  // Before the SLA reports: their `/reports/:tenantId` would take these paths' names for a client id.
+  app.use(reportOperatorRoutes());
+  app.use(reportStatementRoutes());
+  app.use(reportRoutes(pdf));
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

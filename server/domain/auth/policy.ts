@@ -14,6 +14,8 @@ export const permissions = {
   'queues.work': ['operator', 'team_lead', 'admin'],
   'queues.manage': ['team_lead', 'admin'],
   'reports.read': ['account_manager', 'team_lead', 'admin', 'client_admin'],
+  'reports.operators': ['team_lead', 'admin'],
+  'reports.statement': ['account_manager', 'admin', 'client_admin'],
   'sla.manage': ['account_manager', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -24,7 +24,7 @@ export function closeMailer(): void {
   transport = undefined;
 }
 
-export type MailTemplate = 'password_reset' | 'invitation' | 'ticket_created' | 'ticket_replied' | 'ticket_pending' | 'ticket_resolved' | 'sla_warning' | 'sla_breach' | 'sla_report';
+export type MailTemplate = 'password_reset' | 'invitation' | 'ticket_created' | 'ticket_replied' | 'ticket_pending' | 'ticket_resolved' | 'sla_warning' | 'sla_breach' | 'sla_report' | 'reports_weekly';
 
 export interface MailInput {
   to: string;

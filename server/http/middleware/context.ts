@@ -23,6 +23,8 @@ interface NavItem {
   href: string;
   key: string;
   permission?: Permission;
+  /** Where a client user goes instead (their own company's page, not a list of one). */
+  clientHref?: (tenantId: string) => string;
 }
 
 /** Navigation shows only what the role may use: each entry is tied to a permission. */
@@ -34,6 +36,8 @@ const navigation: NavItem[] = [
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
+  { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },
+  { href: '/reports/statements', key: 'statement.nav', permission: 'reports.statement', clientHref: (id) => `/reports/${id}/statement` },
   { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
   { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
   { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },
@@ -50,9 +54,15 @@ export function contextMiddleware(config: Config): RequestHandler {
     res.locals.user = req.user ?? null;
     if (req.user) {
       const granted = new Set(permissionsOf(req.ctx.actor));
-      res.locals.nav = navigation
+      const clientTenant = req.user.tenantId;
+      const items = navigation
         .filter((item) => !item.permission || granted.has(item.permission))
-        .map((item) => ({ ...item, active: item.href === '/' ? req.path === '/' : req.path.startsWith(item.href) }));
+        .map(({ key, href, clientHref }) => ({ key, href: clientTenant && clientHref ? clientHref(clientTenant) : href }));
+      // The most specific entry is the active one (/reports/operators, not also /reports).
+      const active = items
+        .filter((item) => (item.href === '/' ? req.path === '/' : req.path === item.href || req.path.startsWith(`${item.href}/`)))
+        .sort((a, b) => b.href.length - a.href.length)[0];
+      res.locals.nav = items.map((item) => ({ ...item, active: item === active }));
       res.locals.permissions = Object.fromEntries([...granted].map((p) => [p, true]));
     }
     if (req.session?.flash) {

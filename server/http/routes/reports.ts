@@ -1,15 +1,23 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Application, type Request, type Response } from 'express';
 import { isClient } from '../../domain/context.js';
 import { reportCsv } from '../../domain/reports/report-csv.js';
 import { portfolio, reportTables, slaReport, trafficLight, type SlaReport, type Tally } from '../../domain/reports/sla-report.js';
-import { t, type Locale } from '../../i18n/i18n.js';
+import { getTenant } from '../../domain/tenants/tenants.js';
+import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { formatNumber } from '../../i18n/format.js';
+import type { PdfRenderer } from '../../pdf/renderer.js';
 import { requirePermission } from '../middleware/guards.js';
+import { portfolioCharts, reportCharts, scriptJson } from '../report-charts.js';
+import { staticRoots } from '../static-roots.js';
 
 /**
  * SLA reports (permission `reports.read`): the portfolio overview of the clients a staff member
- * serves, and one client's report for a period, with every table as CSV. Client admins see
- * their own company's report only (at /reports and /reports/<their id>); a foreign client is 404.
+ * serves, and one client's report for a period, with every table as CSV and the whole report
+ * as PDF. Client admins see their own company's report only (at /reports and
+ * /reports/<their id>); a foreign client is 404.
+ *
+ * The PDF is the report page itself, rendered with the print layout in the client's language
+ * and time zone (it is the client's document, whoever downloads it) and printed by Chromium.
  */
 
 const tenantIdOf = (req: Request): string => String(req.params.tenantId);
@@ -44,10 +52,27 @@ function reportLocals(report: SlaReport, locale: Locale) {
     })),
     trend: report.trend.map((r) => ({ ...r, firstResponse: tallyView(r.firstResponse, locale), resolution: tallyView(r.resolution, locale) })),
     exports: reportTables.map((table) => ({ table, href: `/reports/${report.tenant.id}/export/${table}.csv?${query}` })),
+    pdfHref: `/reports/${report.tenant.id}/export/report.pdf?${query}`,
+    chartJson: scriptJson(reportCharts(report, locale)),
   };
 }
 
-export function reportRoutes(): Router {
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+/** Chromium's page footer: client, period and "page n of m" (its spans are filled in by Chromium). */
+function pdfFooter(report: SlaReport, locale: Locale): string {
+  const left = escapeHtml(`${report.tenant.legalName} · ${t(locale, 'reports.period_text', { from: report.period.fromDate, to: report.period.toDate, zone: report.tenant.timeZone })}`);
+  const right = escapeHtml(t(locale, 'reports.pdf.page', { page: '\u0001', pages: '\u0002' }))
+    .replace('\u0001', '<span class="pageNumber"></span>')
+    .replace('\u0002', '<span class="totalPages"></span>');
+  return `<div style="width:100%;margin:0 15mm;font:7pt system-ui,sans-serif;color:#5f6b7a;display:flex;justify-content:space-between;gap:1em"><span>${left}</span><span>${right}</span></div>`;
+}
+
+const renderView = (app: Application, view: string, locals: Record<string, unknown>): Promise<string> =>
+  new Promise((resolve, reject) => app.render(view, locals, (err: Error | null, html?: string) => (err ? reject(err) : resolve(html ?? ''))));
+
+export function reportRoutes(pdf: PdfRenderer): Router {
   const router = Router();
   router.use(['/reports', '/reports/*rest'], requirePermission('reports.read'));
 
@@ -71,10 +96,29 @@ export function reportRoutes(): Router {
       firstResponse: tallyView(row.firstResponse, req.locale),
       resolution: tallyView(row.resolution, req.locale),
     }));
-    res.render('reports/index', { title: t(req.locale, 'reports.title'), rows });
+    res.render('reports/index', { title: t(req.locale, 'reports.title'), rows, chartJson: scriptJson(portfolioCharts(rows, req.locale)) });
   });
 
   router.get('/reports/:tenantId', (req, res) => renderReport(req, res, tenantIdOf(req)));
+
+  router.get('/reports/:tenantId/export/report.pdf', async (req, res) => {
+    const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
+    const tenant = await getTenant(req.ctx, report.tenant.id);
+    const locale: Locale = isLocale(tenant.locale) ? tenant.locale : req.locale;
+    const html = await renderView(req.app, 'reports/show', {
+      layout: 'print',
+      pdf: true,
+      locale,
+      timeZone: report.tenant.timeZone,
+      title: t(locale, 'reports.report_title', { client: report.tenant.legalName }),
+      generatedAt: new Date(),
+      ...reportLocals(report, locale),
+    });
+    const file = await pdf.render({ html, assets: staticRoots, readySelector: 'html[data-charts-ready]', footerHtml: pdfFooter(report, locale) });
+    res.set('Content-Type', 'application/pdf');
+    res.set('Content-Disposition', `attachment; filename="sla-${report.tenant.code}-${report.period.key}.pdf"`);
+    res.send(file);
+  });
 
   for (const table of reportTables) {
     router.get(`/reports/:tenantId/export/${table}.csv`, async (req, res) => {

@@ -229,8 +229,23 @@ const reportVariants = (status: Expected): Record<string, Variant> => ({
 });
 const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend'];
 
+/**
+ * Monthly client statements (permission reports.statement): account managers and admins for the
+ * clients they serve, a client admin for their own company only; a foreign or unknown client is 404.
+ */
+const statementReaders = (status: Expected) => ({ admin: status, accountManager: status });
+const statementVariants = (status: Expected): Record<string, Variant> => ({
+  Acme: { param: () => String(world.acme.id), expect: page({ ...statementReaders(status), acmeAdmin: status, nordAdmin: 404 }) },
+  Nordhavn: { param: () => String(world.nord.id), expect: page({ ...statementReaders(status), acmeAdmin: 404, nordAdmin: status }) },
+  'no such client': { param: newObjectId, expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }) },
+  'malformed id': { param: () => 'not-an-id', expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }) },
+});
+const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts'];
+
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
+  // Chart.js's browser build, straight from its package.
+  { method: 'USE', path: '/vendor/chart.js', public: true, url: '/vendor/chart.js/chart.umd.min.js', expect: everyone(200) },
   { method: 'GET', path: '/healthz', public: true, expect: everyone(200) },
   { method: 'GET', path: '/readyz', public: true, expect: everyone(200) },
 
@@ -493,6 +508,15 @@ const table: Row[] = [
   { method: 'GET', path: '/reports', expect: page({ ...reporters(200), acmeAdmin: 200, nordAdmin: 200 }) },
   { method: 'GET', path: '/reports/:tenantId', variants: reportVariants(200) },
   ...reportTableNames.map((name): Row => ({ method: 'GET', path: `/reports/:tenantId/export/${name}.csv`, variants: reportVariants(200) })),
+  { method: 'GET', path: '/reports/:tenantId/export/report.pdf', variants: reportVariants(200) },
+
+  // The operator view (team leads and admins, across the clients they serve) and its CSV.
+  { method: 'GET', path: '/reports/operators', expect: page(managers(200)) },
+  { method: 'GET', path: '/reports/operators/export.csv', expect: page(managers(200)) },
+  // Monthly client statements: the list (a client admin is sent on to their own), one client's statement and its CSV tables.
+  { method: 'GET', path: '/reports/statements', expect: page({ ...statementReaders(200), acmeAdmin: 302, nordAdmin: 302 }) },
+  { method: 'GET', path: '/reports/:tenantId/statement', variants: statementVariants(200) },
+  ...statementTableNames.map((name): Row => ({ method: 'GET', path: `/reports/:tenantId/statement/export/${name}.csv`, variants: statementVariants(200) })),
 
   // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.
   { method: 'GET', path: '/tickets/import', expect: page(importers(200)) },
@@ -651,7 +675,7 @@ describe('access matrix: every route, every caller', function () {
     expect(
       table.filter((r) => r.public).map(keyOf),
       'only static files, health checks and the API description are public',
-    ).to.have.members(['USE /static', 'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json', 'GET /api/v1/docs']);
+    ).to.have.members(['USE /static', 'USE /vendor/chart.js', 'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json', 'GET /api/v1/docs']);
   });
 
   for (const row of table) {

@@ -1,0 +1,40 @@
+import { Router, type Request, type Response } from 'express';
+import { operatorCsv } from '../../domain/reports/operator-csv.js';
+import { operatorView } from '../../domain/reports/operator-view.js';
+import { t } from '../../i18n/i18n.js';
+import { requirePermission } from '../middleware/guards.js';
+
+/**
+ * The operator view for team leads and admins (permission `reports.operators`): handled tickets,
+ * median handling time and SLA outcomes per operator, across the clients the viewer serves, as
+ * a page and as CSV. Registered before the SLA report routes: `/reports/:tenantId` would
+ * otherwise take "operators" for a client id.
+ */
+
+/** Staff read provider-wide pages in their profile's time zone (the provider's). */
+const zoneOf = (res: Response): string => String(res.locals.timeZone);
+const periodQuery = (req: Request) => ({ from: req.query.from, to: req.query.to });
+
+export function reportOperatorRoutes(): Router {
+  const router = Router();
+  const guard = requirePermission('reports.operators');
+
+  router.get('/reports/operators', guard, async (req, res) => {
+    const view = await operatorView(req.ctx, zoneOf(res), periodQuery(req));
+    const query = `from=${view.period.fromDate}&to=${view.period.toDate}`;
+    res.render('reports/operators', {
+      title: t(req.locale, 'operators.title'),
+      view,
+      rows: (view.unassigned ? [...view.rows, view.unassigned] : view.rows).map((r) => ({ ...r, key: r.operator?.id ?? 'unassigned', hasMedian: r.medianSeconds !== null })),
+      csvHref: `/reports/operators/export.csv?${query}`,
+    });
+  });
+
+  router.get('/reports/operators/export.csv', guard, async (req, res) => {
+    const view = await operatorView(req.ctx, zoneOf(res), periodQuery(req));
+    res.set('Content-Type', 'text/csv; charset=utf-8');
+    res.set('Content-Disposition', `attachment; filename="operators-${view.period.key}.csv"`);
+    res.send(operatorCsv(view, req.locale));
+  });
+  return router;
+}
