@@ -11,6 +11,9 @@
  *   BENCH_PROFILE=1 npm run bench:intake # also: the portal's database commands, count and time
  *   BENCH_PROFILE=1 BENCH_CPU_PROF=dir npm run bench:intake # and a CPU profile of the portal's run
  *
+ * Also measures the floor (bench/intake/floor-server.ts: the same stack doing one insertOne per
+ * request and nothing else) with the same load, to show what any ticket API can reach here.
+ *
  * Prints both baselines (sequential and concurrent insertOne), the API rate and its ratio to the
  * sequential loop, p50/p99 latency, errors (must be 0), the portal process's RSS and CPU, the
  * engine's CPU, and how long the portal took to send the confirmation mails queued by the run.
@@ -145,7 +148,7 @@ interface PortalProcess {
 }
 
 /** The portal as `npm start` runs it (server/main.ts, its own process), against the engine's URI. */
-async function spawnPortal(mongodbUri: string): Promise<PortalProcess> {
+async function spawnPortal(mongodbUri: string, entryOverride?: string): Promise<PortalProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -160,9 +163,9 @@ async function spawnPortal(mongodbUri: string): Promise<PortalProcess> {
     API_RATE_LIMIT: String(10 * (REQUESTS + WARMUP)),
   };
   delete env.SMTP_URL; // no mail server: mail goes through the outbox to the JSON transport
-  const entry = PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts');
+  const entry = entryOverride ?? (PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts'));
   const nodeFlags = ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE ? (['ipc'] as const) : [])] });
+  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE && !entryOverride ? (['ipc'] as const) : [])] });
   let output = '';
   const keep = (c: Buffer): void => {
     output = (output + c.toString()).slice(-20_000);
@@ -349,6 +352,20 @@ async function main(): Promise<number> {
     const stored = await Ticket.countDocuments({ tenantId: tenant._id, tags: 'bench' });
     const rssAfter = processRss(pid);
 
+    // The floor: the same stack answering with one insertOne per request (bench/intake/floor-server.ts).
+    const floorServer = await spawnPortal(engine.uri, fromRoot('bench', 'intake', 'floor-server.ts'));
+    let floor: RunResult;
+    let floorCpu: number;
+    try {
+      await hammer(floorServer.url, token, WARMUP, CONCURRENCY, 2_000_000);
+      const before = processCpuMs(floorServer.pid);
+      floor = await hammer(floorServer.url, token, REQUESTS, CONCURRENCY, 0);
+      floorCpu = processCpuMs(floorServer.pid) - before;
+    } finally {
+      await floorServer.stop();
+    }
+    const floorRate = REQUESTS / (floor.ms / 1000);
+
     const apiRate = REQUESTS / (api.ms / 1000);
     const baseRate = REQUESTS / (baseMs / 1000);
     const concRate = REQUESTS / (concMs / 1000);
@@ -359,6 +376,9 @@ async function main(): Promise<number> {
     out(`baseline insertOne, ${CONCURRENCY} concurrent (context): ${concRate.toFixed(0)} docs/s  (${REQUESTS} in ${(concMs / 1000).toFixed(2)} s)`);
     out(`REST API POST /api/v1/tickets, ${CONCURRENCY} clients: ${apiRate.toFixed(0)} tickets/s  (${REQUESTS} in ${(api.ms / 1000).toFixed(2)} s)`);
     out(`ratio API / baseline loop: ${(apiRate / baseRate).toFixed(2)}  (target >= 0.50: ${apiRate / baseRate >= 0.5 ? 'met' : 'NOT met'})`);
+    out(
+      `floor (express + helmet + pino-http + JSON body, ONE insertOne per request, nothing else), ${CONCURRENCY} clients: ${floorRate.toFixed(0)} req/s, ratio to the baseline loop ${(floorRate / baseRate).toFixed(2)}, server CPU ${per(floorCpu)} per request, errors ${floor.errors}`,
+    );
     out(`latency p50 ${percentile(api.latencies, 50).toFixed(1)} ms, p99 ${percentile(api.latencies, 99).toFixed(1)} ms, max ${percentile(api.latencies, 100).toFixed(1)} ms`);
     out(`errors: ${api.errors}  statuses: ${JSON.stringify(api.statuses)}  tickets stored: ${stored - WARMUP} of ${REQUESTS}`);
     out(`portal process (pid ${pid}) RSS: before ${mb(rssBefore)}, peak during run ${mb(rssPeak)}, after ${mb(rssAfter)}`);
