@@ -14,6 +14,7 @@ import { systemCtx } from '../server/domain/context.js';
 import { DEMO_PASSWORD } from '../server/seed/demo-data.js';
 import { fromRoot } from '../server/paths.js';
 import { launchBrowser } from '../test/support/browser.js';
+import { Tenant } from '../models/tenant.js';
 
 const log = pino({ level: 'warn' });
 const engine = await startEmbeddedEngine({ backend: 'memory', log, dbName: 'screens' });
@@ -25,8 +26,8 @@ const out = fromRoot('docs', 'screenshots');
 await mkdir(out, { recursive: true });
 const browser = await launchBrowser();
 
-async function shoot(email: string | null, path: string, file: string, locale = 'en-GB'): Promise<void> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 720 }, locale });
+async function shoot(email: string | null, path: string, file: string, locale = 'en-GB', height = 720): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1200, height }, locale });
   const page = await context.newPage();
   if (email) {
     await page.goto(`${portal.url}/login`);
@@ -35,6 +36,8 @@ async function shoot(email: string | null, path: string, file: string, locale = 
     await page.click('button[type=submit]');
   }
   await page.goto(`${portal.url}${path}`);
+  // Charts draw after load (report pages).
+  await page.waitForLoadState('networkidle');
   await page.screenshot({ path: `${out}/${file}.png` });
   await context.close();
 }
@@ -52,6 +55,14 @@ try {
   await shoot('marco@desk.example', '/tickets/ACME-000003', 'staff-ticket');
   await shoot('user@acme.example', '/tickets/new/invoice', 'client-new-invoice');
   await shoot('user@nordhavn.example', '/tickets/NORDHAVN-000002', 'client-ticket-da');
+  // Reports over the demo tickets, which are of the last days: this month so far.
+  const acme = await Tenant.findOne({ code: 'acme' }).lean();
+  const month = new Date().toISOString().slice(0, 7);
+  const period = `from=${month}-01&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}`;
+  await shoot('anna@desk.example', `/reports?${period}`, 'reports-portfolio');
+  await shoot('anna@desk.example', `/reports/${String(acme?._id)}?${period}`, 'report-client', 'en-GB', 1400);
+  await shoot('lead@desk.example', `/reports/operators?${period}`, 'report-operators');
+  await shoot('anna@desk.example', `/reports/${String(acme?._id)}/statement?month=${month}`, 'report-statement');
 } finally {
   await browser.close();
   await portal.stop();
