@@ -15,9 +15,11 @@ import { listTenants } from '../tenants/tenants.js';
  * ageing and a weekly trend for a period [from, to) of local days in the tenant's time zone.
  *
  * Read-only over what the SLA clock already stored on each ticket (`sla.*`, createdAt,
- * resolvedAt, type, priority, channel, status): nothing is recomputed from history. Each figure
- * family is one tenant-scoped query with a projection, streamed through a cursor, so memory grows
- * with the number of groups (and of breaches and measured times), not with the tickets read.
+ * resolvedAt, type, priority, channel, status): nothing is recomputed from history. A report is
+ * one tenant-scoped query with a projection, streamed through a cursor and counted for every
+ * figure family in the same pass (the embedded engine scans the whole collection per query, so a
+ * query per family cost a scan each; bench/report measures it), so memory grows with the number of
+ * groups (and of breaches and measured times), not with the tickets read.
  *
  * Rules:
  * - a target is *measured* in the period its outcome falls in: a target met on time at its metAt;
@@ -151,8 +153,6 @@ export function outcomeOf(t: StoredTarget | null | undefined): { at: Date; breac
   return null;
 }
 
-const inRange = (d: Date | null | undefined, from: Date, to: Date): boolean => !!d && d >= from && d < to;
-
 export interface BreachRow {
   number: string;
   type: string;
@@ -164,18 +164,47 @@ export interface BreachRow {
   overshootSeconds: number;
 }
 
-interface OutcomeScan {
+interface Scan {
   current: { overall: Pair; byType: Map<string, Pair>; byPriority: Map<string, Pair> };
   previous: Pair;
   breaches: BreachRow[];
   times: Record<SlaTarget, number[]>;
   weekly: Map<string, Pair>;
+  volumes: Map<string, VolumeRow>;
+  totals: { opened: number; resolved: number; backlog: number };
+  openedWeekly: Map<string, number>;
+  ageing: Map<AgeingBucket, number>;
 }
 
-const weekOf = (d: Date, zone: string): string => {
-  const dt = DateTime.fromJSDate(d, { zone });
-  return `${dt.weekYear}-W${String(dt.weekNumber).padStart(2, '0')}`;
-};
+const weekKey = (dt: DateTime): string => `${dt.weekYear}-W${String(dt.weekNumber).padStart(2, '0')}`;
+
+type Side = 'current' | 'previous';
+
+/**
+ * The trend key ('current|2025-W10') of an instant: its ISO week in the zone, looked up in the
+ * week starts of [from, to) computed once, as luxon costs microseconds per call and a report asks
+ * for a week per ticket and outcome (the keys are built once too).
+ */
+function weekFinder(zone: string, from: Date, to: Date): (ms: number, side: Side) => string {
+  const starts: number[] = [];
+  const keys: Record<Side, string[]> = { current: [], previous: [] };
+  for (let week = DateTime.fromJSDate(from, { zone }).startOf('week'); week.toMillis() < to.getTime(); week = week.plus({ weeks: 1 })) {
+    starts.push(week.toMillis());
+    for (const side of ['current', 'previous'] as const) keys[side].push(`${side}|${weekKey(week)}`);
+  }
+  const first = starts[0] ?? Infinity;
+  return (ms, side) => {
+    if (ms < first || ms >= to.getTime()) return `${side}|${weekKey(DateTime.fromMillis(ms, { zone }))}`;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= ms) lo = mid;
+      else hi = mid - 1;
+    }
+    return keys[side][lo] as string;
+  };
+}
 
 const pairIn = (map: Map<string, Pair>, key: string): Pair => {
   let p = map.get(key);
@@ -183,46 +212,118 @@ const pairIn = (map: Map<string, Pair>, key: string): Pair => {
   return p;
 };
 
+const volumeDims = { type: ticketTypes, priority: priorities, channel: channels } as const;
+type VolumeDim = keyof typeof volumeDims;
+const volumeDimNames = Object.keys(volumeDims) as VolumeDim[];
+const active = new Set<string>(activeStatuses);
+const isDate = (d: unknown): d is Date => d instanceof Date;
+
 type TicketScope = ReturnType<typeof scopeFilter>;
 
-/** One query: every ticket with a target outcome in [previous.from, period.to). */
-async function scanOutcomes(
+/** What a report reads of a ticket. */
+interface ScannedTicket {
+  number: string;
+  type: string;
+  priority: string;
+  channel: string;
+  status: string;
+  createdAt: Date;
+  resolvedAt?: Date | null;
+  closedAt?: Date | null;
+  reopenedAt?: Date | null;
+  sla?: Partial<Record<SlaTarget, StoredTarget>> | null;
+}
+
+const STORED_FIELDS = ['targetSeconds', 'dueAt', 'metAt', 'businessSeconds', 'breachedAt'] as const;
+/** Tickets per round trip: large enough that the round trips cost little, small enough to hold. */
+const SCAN_BATCH = 2000;
+
+/**
+ * The one query of a report: every ticket of the scope with a target outcome (met, breached or
+ * due) in [previous.from, period.to), and, with volumes, also every ticket opened in that span,
+ * resolved in the period or open at its end. On the embedded engine any such filter is a full
+ * scan, so one query with every condition costs one scan where a query per figure cost one each.
+ */
+function scanQuery(period: ReportPeriod, previous: ReportPeriod, withVolumes: boolean) {
+  const range = { $gte: previous.from, $lt: period.to };
+  const projection: Record<string, 0 | 1> = { _id: 0, number: 1, type: 1, priority: 1 };
+  for (const target of slaTargets) for (const f of STORED_FIELDS) projection[`sla.${target}.${f}`] = 1;
+  const outcomes = slaTargets.flatMap((target) => ['metAt', 'breachedAt', 'dueAt'].map((f) => ({ [`sla.${target}.${f}`]: range })));
+  if (!withVolumes) return { branches: outcomes, projection };
+  Object.assign(projection, { channel: 1, status: 1, createdAt: 1, resolvedAt: 1, closedAt: 1, reopenedAt: 1 });
+  const before = { $lt: period.to };
+  const $or = [
+    // Most tickets a report reads were opened in one of the two periods: the engine tries this first.
+    { createdAt: range },
+    ...outcomes,
+    { resolvedAt: { $gte: period.from, $lt: period.to } },
+    { createdAt: before, status: { $in: activeStatuses } },
+    { createdAt: before, resolvedAt: { $gte: period.to } },
+    { createdAt: before, resolvedAt: null, closedAt: { $gte: period.to } },
+  ];
+  return { branches: $or, projection };
+}
+
+/**
+ * Reads the scope's tickets once and counts every figure family in the same pass: memory holds
+ * the tallies, the breach rows and the measured business times (the percentiles need them all),
+ * never the tickets.
+ */
+async function scanTickets(
   scope: TicketScope,
   zone: string,
   calendar: BusinessCalendar,
   period: ReportPeriod,
   previous: ReportPeriod,
   asOf: Date,
-): Promise<OutcomeScan> {
-  const range = { $gte: previous.from, $lt: period.to };
-  const fields = ['targetSeconds', 'dueAt', 'metAt', 'businessSeconds', 'breachedAt'];
-  const projection: Record<string, 1> = { number: 1, type: 1, priority: 1 };
-  for (const target of slaTargets) for (const f of fields) projection[`sla.${target}.${f}`] = 1;
-  const filter = {
-    ...scope,
-    $or: slaTargets.flatMap((target) => ['metAt', 'breachedAt', 'dueAt'].map((f) => ({ [`sla.${target}.${f}`]: range }))),
-  };
-  const scan: OutcomeScan = {
+  withVolumes: boolean,
+): Promise<Scan> {
+  const scan: Scan = {
     current: { overall: blankPair(), byType: new Map(), byPriority: new Map() },
     previous: blankPair(),
     breaches: [],
     times: { firstResponse: [], resolution: [] },
     weekly: new Map(),
+    volumes: new Map(),
+    totals: { opened: 0, resolved: 0, backlog: 0 },
+    openedWeekly: new Map(),
+    ageing: new Map(ageingBuckets.map((b) => [b, 0])),
   };
-  const cursor = Ticket.find(filter).select(projection).lean().cursor();
-  for await (const doc of cursor) {
-    const ticket = doc as unknown as { number: string; type: string; priority: string; sla?: Partial<Record<SlaTarget, StoredTarget>> | null };
+  // Rows by dimension and value, for lookups without building a key per ticket; scan.volumes keeps the order.
+  const rows = new Map<VolumeDim, Map<string, VolumeRow>>(volumeDimNames.map((d) => [d, new Map()]));
+  const volumeRow = (dimension: VolumeDim, key: string): VolumeRow => {
+    const byKey = rows.get(dimension) as Map<string, VolumeRow>;
+    let row = byKey.get(key);
+    if (!row) {
+      row = { dimension, key, opened: 0, resolved: 0, backlog: 0 };
+      byKey.set(key, row);
+      scan.volumes.set(`${dimension}|${key}`, row);
+    }
+    return row;
+  };
+  for (const dimension of volumeDimNames) for (const key of volumeDims[dimension]) volumeRow(dimension, key);
+  const weekOf = weekFinder(zone, previous.from, period.to);
+  // Instants as numbers: comparing Dates converts both sides on every comparison.
+  const from = period.from.getTime();
+  const to = period.to.getTime();
+  const previousFrom = previous.from.getTime();
+  const previousTo = previous.to.getTime();
+  const msOf = (d: Date | null | undefined): number => (isDate(d) ? d.getTime() : NaN);
+
+  const countOutcomes = (ticket: ScannedTicket): void => {
     for (const target of slaTargets) {
       const stored = ticket.sla?.[target];
       if (!stored) continue;
-      if (inRange(stored.metAt, period.from, period.to) && typeof stored.businessSeconds === 'number') scan.times[target].push(stored.businessSeconds);
+      const metMs = msOf(stored.metAt);
+      if (metMs >= from && metMs < to && typeof stored.businessSeconds === 'number') scan.times[target].push(stored.businessSeconds);
       const outcome = outcomeOf(stored);
       if (!outcome) continue;
-      if (inRange(outcome.at, period.from, period.to)) {
+      const atMs = msOf(outcome.at);
+      if (atMs >= from && atMs < to) {
         count(scan.current.overall[target], outcome.breached);
         count(pairIn(scan.current.byType, ticket.type)[target], outcome.breached);
         count(pairIn(scan.current.byPriority, ticket.priority)[target], outcome.breached);
-        count(pairIn(scan.weekly, `current|${weekOf(outcome.at, zone)}`)[target], outcome.breached);
+        count(pairIn(scan.weekly, weekOf(atMs, 'current'))[target], outcome.breached);
         if (outcome.breached) {
           const dueAt = stored.dueAt as Date;
           const until = stored.metAt ?? asOf;
@@ -237,11 +338,53 @@ async function scanOutcomes(
             overshootSeconds: until > dueAt ? businessSecondsBetween(calendar, dueAt, until) : 0,
           });
         }
-      } else if (inRange(outcome.at, previous.from, previous.to)) {
+      } else if (atMs >= previousFrom && atMs < previousTo) {
         count(scan.previous[target], outcome.breached);
-        count(pairIn(scan.weekly, `previous|${weekOf(outcome.at, zone)}`)[target], outcome.breached);
+        count(pairIn(scan.weekly, weekOf(atMs, 'previous'))[target], outcome.breached);
       }
     }
+  };
+
+  const bump = (ticket: ScannedTicket, field: 'opened' | 'resolved' | 'backlog'): void => {
+    for (const dimension of volumeDimNames) volumeRow(dimension, String(ticket[dimension]))[field]++;
+  };
+
+  // Opened (this and the previous period, for the trend), resolved, and open at the period end.
+  const countVolumes = (ticket: ScannedTicket): void => {
+    const created = msOf(ticket.createdAt);
+    if (created >= previousFrom && created < to) {
+      const current = created >= from;
+      const key = weekOf(created, current ? 'current' : 'previous');
+      scan.openedWeekly.set(key, (scan.openedWeekly.get(key) ?? 0) + 1);
+      if (current) {
+        scan.totals.opened++;
+        bump(ticket, 'opened');
+      }
+    }
+    const resolved = msOf(ticket.resolvedAt);
+    if (resolved >= from && resolved < to) {
+      scan.totals.resolved++;
+      bump(ticket, 'resolved');
+    }
+    const openAtEnd = created < to && (active.has(ticket.status) || resolved >= to || (ticket.resolvedAt == null && msOf(ticket.closedAt) >= to));
+    // Open now, but resolved before the period end and reopened after it: not open back then.
+    if (!openAtEnd || (resolved < to && msOf(ticket.reopenedAt) >= to)) return;
+    scan.totals.backlog++;
+    bump(ticket, 'backlog');
+    const age = asOf.getTime() - created;
+    const bucket: AgeingBucket = age < DAY_MS ? 'lt_1d' : age < 3 * DAY_MS ? 'd1_3' : age < 7 * DAY_MS ? 'd3_7' : 'gt_7d';
+    scan.ageing.set(bucket, (scan.ageing.get(bucket) ?? 0) + 1);
+  };
+
+  const { branches, projection } = scanQuery(period, previous, withVolumes);
+  // find({ ...scope, $or }) would send $or first (mongoose moves it ahead of the other keys), and
+  // the engine, which tries a filter's keys in order, would then try every branch on every ticket
+  // of every tenant before looking at tenantId; .or() keeps tenantId first.
+  const cursor = Ticket.find(scope).or(branches).select(projection).lean().cursor({ batchSize: SCAN_BATCH });
+  for await (const doc of cursor) {
+    const ticket = doc as unknown as ScannedTicket;
+    countOutcomes(ticket);
+    if (withVolumes) countVolumes(ticket);
   }
   scan.breaches.sort((a, b) => b.overshootSeconds - a.overshootSeconds || a.number.localeCompare(b.number) || a.target.localeCompare(b.target));
   for (const target of slaTargets) scan.times[target].sort((a, b) => a - b);
@@ -328,67 +471,8 @@ export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unkn
   const asOf = new Date(Math.min(now.getTime(), period.to.getTime()));
   const calendar = (await calendarOf(tenantId)) ?? ALWAYS_OPEN(zone);
 
-  const scan = await scanOutcomes(scope, zone, calendar, period, previous, asOf);
-
-  // Volumes: opened (this and the previous period, for the trend), resolved, backlog at the end.
-  const dims = { type: ticketTypes, priority: priorities, channel: channels } as const;
-  type Dim = keyof typeof dims;
-  const volumes = new Map<string, VolumeRow>();
-  for (const dimension of Object.keys(dims) as Dim[])
-    for (const key of dims[dimension]) volumes.set(`${dimension}|${key}`, { dimension, key, opened: 0, resolved: 0, backlog: 0 });
-  const bump = (doc: { type?: string; priority?: string; channel?: string }, field: 'opened' | 'resolved' | 'backlog') => {
-    for (const dimension of Object.keys(dims) as Dim[]) {
-      const key = String(doc[dimension]);
-      let row = volumes.get(`${dimension}|${key}`);
-      if (!row) volumes.set(`${dimension}|${key}`, (row = { dimension, key, opened: 0, resolved: 0, backlog: 0 }));
-      row[field]++;
-    }
-  };
-  const totals = { opened: 0, resolved: 0, backlog: 0 };
-  const openedWeekly = new Map<string, number>();
-
-  const opened = Ticket.find({ ...scope, createdAt: { $gte: previous.from, $lt: period.to } })
-    .select({ _id: 0, type: 1, priority: 1, channel: 1, createdAt: 1 })
-    .lean()
-    .cursor();
-  for await (const doc of opened) {
-    const d = doc as unknown as { type: string; priority: string; channel: string; createdAt: Date };
-    const current = d.createdAt >= period.from;
-    const key = `${current ? 'current' : 'previous'}|${weekOf(d.createdAt, zone)}`;
-    openedWeekly.set(key, (openedWeekly.get(key) ?? 0) + 1);
-    if (!current) continue;
-    totals.opened++;
-    bump(d, 'opened');
-  }
-
-  const resolved = Ticket.find({ ...scope, resolvedAt: { $gte: period.from, $lt: period.to } })
-    .select({ _id: 0, type: 1, priority: 1, channel: 1 })
-    .lean()
-    .cursor();
-  for await (const doc of resolved) {
-    totals.resolved++;
-    bump(doc as unknown as { type: string; priority: string; channel: string }, 'resolved');
-  }
-
-  const ageing = new Map<AgeingBucket, number>(ageingBuckets.map((b) => [b, 0]));
-  const backlog = Ticket.find({
-    ...scope,
-    createdAt: { $lt: period.to },
-    $or: [{ status: { $in: activeStatuses } }, { resolvedAt: { $gte: period.to } }, { resolvedAt: null, closedAt: { $gte: period.to } }],
-  })
-    .select({ _id: 0, type: 1, priority: 1, channel: 1, status: 1, createdAt: 1, resolvedAt: 1, reopenedAt: 1 })
-    .lean()
-    .cursor();
-  for await (const doc of backlog) {
-    const d = doc as unknown as { type: string; priority: string; channel: string; status: string; createdAt: Date; resolvedAt: Date | null; reopenedAt: Date | null };
-    // Open now, but resolved before the period end and reopened after it: not open back then.
-    if (d.resolvedAt && d.resolvedAt < period.to && d.reopenedAt && d.reopenedAt >= period.to) continue;
-    totals.backlog++;
-    bump(d, 'backlog');
-    const age = asOf.getTime() - d.createdAt.getTime();
-    const bucket: AgeingBucket = age < DAY_MS ? 'lt_1d' : age < 3 * DAY_MS ? 'd1_3' : age < 7 * DAY_MS ? 'd3_7' : 'gt_7d';
-    ageing.set(bucket, (ageing.get(bucket) ?? 0) + 1);
-  }
+  const scan = await scanTickets(scope, zone, calendar, period, previous, asOf, true);
+  const { openedWeekly } = scan;
 
   const weeks = new Set([...scan.weekly.keys(), ...openedWeekly.keys()]);
   const trend = [...weeks]
@@ -411,15 +495,15 @@ export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unkn
     ],
     previousCompliance: { ...scan.previous, combined: combined(scan.previous) },
     breaches: scan.breaches,
-    volumes: [...volumes.values()],
-    totals,
+    volumes: [...scan.volumes.values()],
+    totals: scan.totals,
     times: slaTargets.map((target) => {
       const values = scan.times[target];
       const med = percentile(values, 50);
       const p90 = percentile(values, 90);
       return { target, count: values.length, medianSeconds: med === null ? null : Math.round(med), p90Seconds: p90 === null ? null : Math.round(p90) };
     }),
-    ageing: ageingBuckets.map((bucket) => ({ bucket, count: ageing.get(bucket) ?? 0 })),
+    ageing: ageingBuckets.map((bucket) => ({ bucket, count: scan.ageing.get(bucket) ?? 0 })),
     trend,
   };
 }
@@ -448,7 +532,7 @@ export async function portfolio(ctx: Ctx, now = new Date()): Promise<PortfolioRo
     const period = lastMonth(tenant.timeZone, now);
     const asOf = new Date(Math.min(now.getTime(), period.to.getTime()));
     const calendar = (await calendarOf(id)) ?? ALWAYS_OPEN(tenant.timeZone);
-    const scan = await scanOutcomes(scope, tenant.timeZone, calendar, period, period, asOf);
+    const scan = await scanTickets(scope, tenant.timeZone, calendar, period, period, asOf, false);
     const total = combined(scan.current.overall);
     rows.push({
       tenant: { id, code: tenant.code, legalName: tenant.legalName },
