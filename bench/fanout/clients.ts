@@ -1,10 +1,12 @@
 /**
- * The socket clients of bench/fanout, in a process of their own so the server process's memory
- * and CPU are the server's. Driven over IPC by run.ts:
+ * One process of bench/fanout socket clients; run.ts starts several (client-group.ts) so that
+ * parsing a burst of frames is spread over processes and the server's CPU is the server's.
+ * Driven over IPC:
  *   in:  { type: 'expect', key }  -> out: { type: 'armed', key }, then { type: 'received', key, at: number[] }
- *        (epoch ms of each socket's receipt)
+ *        (epoch ms of each socket's receipt; sent when every socket of this process has it)
  *   in:  { type: 'close' }        -> disconnects and exits
- * Start-up: env BENCH_CLIENTS = JSON { url, cookies, n, event }; answers { type: 'ready', connected, failed, ms }.
+ * Start-up: env BENCH_CLIENTS = JSON { url, cookies, n, offset, event };
+ * answers { type: 'ready', connected, failed, ms }.
  */
 import { io, type Socket } from 'socket.io-client';
 
@@ -12,6 +14,8 @@ interface Setup {
   url: string;
   cookies: string[];
   n: number;
+  /** Index of this process's first socket in the whole group: spreads sockets over the users. */
+  offset: number;
   event: string;
 }
 
@@ -19,6 +23,7 @@ const setup = JSON.parse(process.env.BENCH_CLIENTS ?? '{}') as Setup;
 const send = (msg: unknown): void => {
   process.send?.(msg);
 };
+// The same clock as run.ts: epoch ms with sub-millisecond resolution, comparable across processes.
 const now = (): number => performance.timeOrigin + performance.now();
 
 const sockets: Socket[] = [];
@@ -44,7 +49,9 @@ async function connectAll(): Promise<void> {
   let next = 0;
   const one = (i: number): Promise<void> =>
     new Promise((resolve) => {
-      const cookie = setup.cookies.length ? setup.cookies[i % setup.cookies.length] : undefined;
+      const cookie = setup.cookies.length
+        ? setup.cookies[(setup.offset + i) % setup.cookies.length]
+        : undefined;
       const socket = io(setup.url, {
         transports: ['websocket'],
         reconnection: false,

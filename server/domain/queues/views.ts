@@ -50,12 +50,30 @@ export interface TicketSummary {
 
 const FAR_FUTURE = Date.UTC(9000, 0, 1);
 let codes: { at: number; map: Map<string, string> } | null = null;
+let refreshing: Promise<Map<string, string>> | null = null;
 
-/** Tenant codes change rarely; a short cache saves a query per row. */
-async function tenantCodes(): Promise<Map<string, string>> {
-  if (codes && Date.now() - codes.at < 30_000) return codes.map;
-  const tenants = await Tenant.find({}).select({ code: 1 }).lean();
-  codes = { at: Date.now(), map: new Map(tenants.map((t) => [String(t._id), t.code])) };
+function readCodes(): Promise<Map<string, string>> {
+  refreshing ??= (async () => {
+    try {
+      const tenants = await Tenant.find({}).select({ code: 1 }).lean();
+      codes = { at: Date.now(), map: new Map(tenants.map((t) => [String(t._id), t.code])) };
+      return codes.map;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/**
+ * Tenant codes (they never change once given) for queue rows and live events: an old list is
+ * served while a fresh one is read in the background, so no event waits for the read; only an
+ * unknown tenant (a new client) waits for it.
+ */
+async function tenantCodes(tenantIds: string[]): Promise<Map<string, string>> {
+  if (!codes) return readCodes();
+  if (tenantIds.some((id) => !codes?.map.has(id))) return readCodes();
+  if (Date.now() - codes.at >= 30_000) readCodes().catch(() => undefined);
   return codes.map;
 }
 
@@ -69,7 +87,7 @@ type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority
 
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
 export async function toSummaries(rows: SummarySource[]): Promise<TicketSummary[]> {
-  const map = await tenantCodes();
+  const map = await tenantCodes(rows.map((r) => String(r.tenantId)));
   return rows.map((t) => ({
     id: String(t._id),
     number: t.number,
