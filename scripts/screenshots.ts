@@ -55,14 +55,12 @@ try {
   await shoot('marco@desk.example', '/tickets/ACME-000003', 'staff-ticket');
   await shoot('user@acme.example', '/tickets/new/invoice', 'client-new-invoice');
   await shoot('user@nordhavn.example', '/tickets/NORDHAVN-000002', 'client-ticket-da');
-  // Reports over the demo tickets, which are of the last days: this month so far.
+  // Reports: their default period, last month, over the demo history.
   const acme = await Tenant.findOne({ code: 'acme' }).lean();
-  const month = new Date().toISOString().slice(0, 7);
-  const period = `from=${month}-01&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}`;
-  await shoot('anna@desk.example', `/reports?${period}`, 'reports-portfolio');
-  await shoot('anna@desk.example', `/reports/${String(acme?._id)}?${period}`, 'report-client', 'en-GB', 1400);
-  await shoot('lead@desk.example', `/reports/operators?${period}`, 'report-operators');
-  await shoot('anna@desk.example', `/reports/${String(acme?._id)}/statement?month=${month}`, 'report-statement');
+  await shoot('anna@desk.example', '/reports', 'reports-portfolio');
+  await shoot('anna@desk.example', `/reports/${String(acme?._id)}`, 'report-client', 'en-GB', 1400);
+  await shoot('lead@desk.example', '/reports/operators', 'report-operators');
+  await shoot('anna@desk.example', `/reports/${String(acme?._id)}/statement`, 'report-statement');
 } finally {
   await browser.close();
   await portal.stop();

@@ -8,6 +8,7 @@ import { DEMO_PASSWORD, demoProvider, demoTenants, demoUsers } from './demo-data
 import { demoTickets } from './demo-tickets.js';
 import { seedContracts } from './demo-contracts.js';
 import { backdateDemoClocks } from './demo-sla.js';
+import { seedDemoHistory } from './demo-history.js';
 import { Ticket } from '../../models/ticket.js';
 import { Queue } from '../../models/queue.js';
 import { toProfile } from '../domain/auth/profile.js';
@@ -73,7 +74,7 @@ async function actAs(ctx: Ctx, email: string): Promise<Ctx> {
   return { ...ctx, actor, tenantId: actor.tenantId };
 }
 
-/** Demo tickets, only for a demo tenant that has none yet (so a re-run adds nothing). */
+/** Demo tickets and their history, only for a demo tenant that has none yet (so a re-run adds nothing). */
 async function seedTickets(ctx: Ctx): Promise<void> {
   const operator = await actAs(ctx, 'marco@desk.example');
   for (const [code, tickets] of Object.entries(demoTickets)) {
@@ -85,6 +86,7 @@ async function seedTickets(ctx: Ctx): Promise<void> {
       if (demo.status) await changeStatus(operator, ticket.number, demo.status);
     }
     await backdateDemoClocks(tenant._id);
+    await seedDemoHistory(ctx, tenant);
   }
 }
 
