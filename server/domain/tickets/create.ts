@@ -68,6 +68,8 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   await draft.validate();
   const ticket = draft.toObject();
   await insertTicket(ticket);
+  // Stored is what operators need to know: their queues show it while its history and mail are written.
+  domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   // The confirmation mail does not wait for the rest: its queueing runs alongside (one round
   // trip less per new ticket). An import shows its result page instead: one confirmation mail per
   // row would flood the requester. The requester is the caller (authorOf): their locale is on the
@@ -91,7 +93,6 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   // Both settle before the answer (a failure of either is the request's), neither left unobserved.
   const [mailDone, historyDone] = await Promise.allSettled([mail, history]);
   for (const done of [historyDone, mailDone]) if (done.status === 'rejected') throw done.reason;
-  domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket;
 }
