@@ -30,12 +30,14 @@ const H = 3600;
 export const romeAt = (day: number, hour: number, minute = 0, month = 2): Date => new Date(Date.UTC(2025, month, day, hour - 1, minute));
 const plus = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);
 
-interface Clock {
+export interface Clock {
+  dueAt?: Date;
   metAt?: Date;
   breached?: boolean;
 }
-function target(start: Date, seconds: number, c: Clock) {
-  const dueAt = plus(start, seconds);
+/** One stored SLA target as the clock leaves it, on a 24x7 calendar (business = wall seconds). */
+export function target(start: Date, seconds: number, c: Clock) {
+  const dueAt = c.dueAt ?? plus(start, seconds);
   return {
     targetSeconds: seconds,
     dueAt,

@@ -11,6 +11,7 @@ import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { decodeHtml, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf } from '../../support/tickets.js';
+import { target, type Clock } from '../../support/report-fixture.js';
 
 /**
  * SLA reports over hand-set clocks: a 24x7 calendar (business seconds = wall seconds) in
@@ -27,22 +28,7 @@ const at = (day: number, hour: number, minute = 0, month = 2): Date => new Date(
 const feb = (day: number, hour: number, minute = 0): Date => at(day, hour, minute, 1);
 const plus = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);
 
-interface TargetSpec {
-  dueAt?: Date;
-  metAt?: Date;
-  breached?: boolean;
-}
-function target(start: Date, seconds: number, spec: TargetSpec) {
-  const dueAt = spec.dueAt ?? plus(start, seconds);
-  return {
-    targetSeconds: seconds,
-    dueAt,
-    metAt: spec.metAt ?? null,
-    businessSeconds: spec.metAt ? (spec.metAt.getTime() - start.getTime()) / 1000 : null,
-    breachedAt: spec.breached ? dueAt : null,
-    warned: [],
-  };
-}
+type TargetSpec = Clock;
 
 interface Spec {
   key: string;
