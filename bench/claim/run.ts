@@ -31,6 +31,7 @@ import { sortOf } from '../../server/domain/queues/filter.js';
 import { createQueue, queueInputSchema } from '../../server/domain/queues/queues.js';
 import { createTicket } from '../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../server/domain/tickets/schemas.js';
+import { commandLine, commandProfile, out, percentile, runMain, startWatchdog } from '../support/harness.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 2000);
 const OPERATORS = Number(process.env.BENCH_OPERATORS ?? 50);
@@ -38,19 +39,7 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
 /** BENCH_PROFILE=1: also time every database command of the portal run (driver command monitoring). */
 const PROFILE = process.env.BENCH_PROFILE === '1';
 
-const out = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: no result after ${TIMEOUT_MS} ms, giving up\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-watchdog.unref();
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
+startWatchdog(TIMEOUT_MS);
 
 interface Drained {
   ms: number;
@@ -208,24 +197,8 @@ async function main(): Promise<number> {
     );
 
     // Where the database time goes during the portal run: command and collection, count and total ms.
-    const commands = new Map<string, { n: number; ms: number }>();
-    const started = new Map<number, string>();
-    const mongoClient = mongoose.connection.getClient();
-    const onStarted = (e: { requestId: number; commandName: string; command: Record<string, unknown> }) => {
-      const target = e.command[e.commandName];
-      started.set(e.requestId, `${e.commandName} ${typeof target === 'string' ? target : ''}`);
-    };
-    const onSucceeded = (e: { requestId: number; duration: number }) => {
-      const key = started.get(e.requestId) ?? '?';
-      const row = commands.get(key) ?? { n: 0, ms: 0 };
-      row.n++;
-      row.ms += e.duration;
-      commands.set(key, row);
-    };
-    if (PROFILE) {
-      mongoClient.on('commandStarted', onStarted);
-      mongoClient.on('commandSucceeded', onSucceeded);
-    }
+    const commands = commandProfile(mongoose.connection.getClient());
+    if (PROFILE) commands.start();
 
     // Portal: takeNext through the domain, 50 at a time.
     const viaPortal = await drain(async (i) => {
@@ -233,10 +206,7 @@ async function main(): Promise<number> {
       return t ? String(t._id) : null;
     });
 
-    if (PROFILE) {
-      mongoClient.off('commandStarted', onStarted);
-      mongoClient.off('commandSucceeded', onSucceeded);
-    }
+    if (PROFILE) commands.stop();
 
     // Baseline: the bare atomic update with the same sort, same database.
     const sort = sortOf.sla;
@@ -278,16 +248,13 @@ async function main(): Promise<number> {
         `left unclaimed: portal ${leftPortal}, baseline ${leftBaseline}; errors: portal ${viaPortal.errors}, baseline ${viaBaseline.errors}`,
     );
     if (PROFILE) {
-      const rows = [...commands.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const rows = commands.rows();
       const total = rows.reduce((sum, [, r]) => sum + r.ms, 0);
       out();
       out(
         `database commands during the portal run (client-side duration, waiting in the engine included; total ${total.toFixed(0)} ms):`,
       );
-      for (const [key, r] of rows.slice(0, 12))
-        out(
-          `  ${key.padEnd(34)} ${String(r.n).padStart(6)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms`,
-        );
+      for (const [key, r] of rows.slice(0, 12)) out(commandLine(key, r, 34, 6));
     }
     if (
       doubles(viaPortal) ||
@@ -304,12 +271,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:claim failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(main, 'bench:claim');

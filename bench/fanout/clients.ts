@@ -9,6 +9,8 @@
  * answers { type: 'ready', connected, failed, ms }.
  */
 import { io, type Socket } from 'socket.io-client';
+// now: the same clock as run.ts, epoch ms with sub-millisecond resolution, comparable across processes.
+import { now } from './probes.js';
 
 interface Setup {
   url: string;
@@ -23,8 +25,6 @@ const setup = JSON.parse(process.env.BENCH_CLIENTS ?? '{}') as Setup;
 const send = (msg: unknown): void => {
   process.send?.(msg);
 };
-// The same clock as run.ts: epoch ms with sub-millisecond resolution, comparable across processes.
-const now = (): number => performance.timeOrigin + performance.now();
 
 const sockets: Socket[] = [];
 let expecting: { key: string; at: number[]; timer: NodeJS.Timeout } | null = null;

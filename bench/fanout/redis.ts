@@ -1,14 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { connect } from 'node:net';
+import { freePort, sleep } from '../support/harness.js';
 
 async function listening(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -20,7 +12,7 @@ async function listening(port: number, timeoutMs = 10_000): Promise<void> {
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`redis-server: nothing listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -42,11 +42,12 @@ import { hashPassword } from '../../server/domain/auth/passwords.js';
 import { domainEvents } from '../../server/domain/events.js';
 import { ticketSummaryForEvent } from '../../server/domain/queues/views.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
+import { gcExposed, gcIfExposed, out, runMain, sleep, spread, startWatchdog } from '../support/harness.js';
 import { startBare } from './bare.js';
 import { startClientGroup, type ClientGroup } from './client-group.js';
 import { now, probeEmits } from './probes.js';
 import { startRedis } from './redis.js';
-import { fmt, spread } from './stats.js';
+import { fmt } from './stats.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000')
   .split(',')
@@ -63,17 +64,8 @@ const REDIS = process.env.BENCH_REDIS === '1';
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 10 * 60_000);
 const PASSWORD = 'bench-fanout-password';
 
-const out = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: no result after ${TIMEOUT_MS} ms, giving up\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-watchdog.unref();
+startWatchdog(TIMEOUT_MS);
 
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // Other work on the machine moves p99 more than anything measured here: print it with the result.
 const load = (): string =>
   `load average ${loadavg()
@@ -137,12 +129,12 @@ async function round(side: Side, keep: boolean): Promise<number> {
 
 /** Heap and RSS growth of this (the servers') process while `n` sockets connect, per socket. */
 async function connectMeasured(connect: () => Promise<ClientGroup>, n: number) {
-  gc();
+  gcIfExposed();
   await sleep(300);
   const before = process.memoryUsage();
   const group = await connect();
   await sleep(1000);
-  gc();
+  gcIfExposed();
   await sleep(300);
   const after = process.memoryUsage();
   const kib = (a: number, b: number) => (b - a) / 1024 / n;
@@ -177,7 +169,7 @@ function report(side: Side, n: number): void {
 async function main(): Promise<number> {
   const quiet = pino({ level: 'error' });
   out(
-    `bench:fanout  sizes=${SIZES.join(',')} tickets=${TICKETS} (+${WARMUP} warm-up) operators=${OPERATORS} client processes=${CLIENT_PROCS} per server${REDIS ? '  portal with the Redis adapter' : ''}  node ${process.version}  ${load()}${(globalThis as { gc?: unknown }).gc ? '' : '  (run with --expose-gc for steadier memory figures)'}`,
+    `bench:fanout  sizes=${SIZES.join(',')} tickets=${TICKETS} (+${WARMUP} warm-up) operators=${OPERATORS} client processes=${CLIENT_PROCS} per server${REDIS ? '  portal with the Redis adapter' : ''}  node ${process.version}  ${load()}${gcExposed() ? '' : '  (run with --expose-gc for steadier memory figures)'}`,
   );
   const redis = REDIS ? await startRedis() : null;
   const engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_fanout' });
@@ -377,12 +369,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:fanout failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(main, 'bench:fanout');

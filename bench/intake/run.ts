@@ -21,9 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { OutboxMail } from '../../models/outbox-mail.js';
@@ -33,6 +31,18 @@ import { User } from '../../models/user.js';
 import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { fromRoot } from '../../server/paths.js';
+import {
+  commandLine,
+  freePort,
+  mb,
+  out,
+  percentile,
+  runMain,
+  sleep,
+  startWatchdog,
+  type CommandRow,
+} from '../support/harness.js';
+import { engineCpuMs, ownCpuMs, processCpuMs, processRss } from '../support/proc.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -46,20 +56,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 /** How long to wait for the portal to send the mail queued by a run before reporting a backlog. */
 const MAIL_DRAIN_MS = Number(process.env.BENCH_MAIL_DRAIN_MS ?? 60_000);
 
-const out = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};
-
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: no result after ${TIMEOUT_MS} ms, giving up\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-watchdog.unref();
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
+startWatchdog(TIMEOUT_MS);
 
 /** The three ticket types in turn, each request with its own invoice number (no duplicates). */
 function bodyFor(i: number): string {
@@ -81,63 +78,6 @@ function bodyFor(i: number): string {
       });
   }
 }
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** CPU time (ms, user + system) of one process, from /proc/<pid>/stat; 0 when it is gone. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** Resident memory (bytes) of one process, from VmRSS in /proc/<pid>/status. */
-function processRss(pid: number): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time (ms) of this process's child processes named java: the engine. */
-function engineCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm === 'java' && Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
-const ownCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface PortalProcess {
   child: ChildProcess;
@@ -201,9 +141,9 @@ async function spawnPortal(mongodbUri: string, entryOverride?: string): Promise<
 }
 
 /** The portal's per-command totals since the last reset (BENCH_PROFILE=1 only). */
-function portalProfile(child: ChildProcess): Promise<Array<[string, { n: number; ms: number }]>> {
+function portalProfile(child: ChildProcess): Promise<Array<[string, CommandRow]>> {
   return new Promise((resolve) => {
-    child.once('message', (m) => resolve((m as { profile: Array<[string, { n: number; ms: number }]> }).profile));
+    child.once('message', (m) => resolve((m as { profile: Array<[string, CommandRow]> }).profile));
     child.send('profile:report');
   });
 }
@@ -369,7 +309,6 @@ async function main(): Promise<number> {
     const apiRate = REQUESTS / (api.ms / 1000);
     const baseRate = REQUESTS / (baseMs / 1000);
     const concRate = REQUESTS / (concMs / 1000);
-    const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
     const per = (ms: number): string => `${((ms / REQUESTS) * 1000).toFixed(0)} µs`;
     out();
     out(`baseline insertOne loop (sequential): ${baseRate.toFixed(0)} docs/s  (${REQUESTS} in ${(baseMs / 1000).toFixed(2)} s)`);
@@ -392,7 +331,7 @@ async function main(): Promise<number> {
       const count = rows.reduce((sum, [, r]) => sum + r.n, 0);
       out();
       out(`portal database commands during the API run: ${count} (${(count / REQUESTS).toFixed(2)} per ticket); client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms:`);
-      for (const [key, r] of rows.slice(0, 20)) out(`  ${key.padEnd(40)} ${String(r.n).padStart(6)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms (${((100 * r.ms) / total).toFixed(1)}%)`);
+      for (const [key, r] of rows.slice(0, 20)) out(`${commandLine(key, r, 40, 6)} (${((100 * r.ms) / total).toFixed(1)}%)`);
     }
     const lines = portal.output().split('\n').filter(Boolean);
     if (lines.length) out(`portal wrote ${lines.length} lines to stdout/stderr (LOG_LEVEL=${LOG_LEVEL}); the last: ${lines.at(-1)?.slice(0, 300)}`);
@@ -406,10 +345,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -28,8 +28,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { activeStatuses, Ticket } from '../../models/ticket.js';
@@ -41,6 +39,8 @@ import {
   slaReport,
   type SlaReport,
 } from '../../server/domain/reports/sla-report.js';
+import { forcedGc, mb, out, runMain, secs, startWatchdog } from '../support/harness.js';
+import { ownCpuMs, processCpuMs, processRss } from '../support/proc.js';
 import { createTenants, insertTickets, MONTH, plan, YEAR, type BenchTenant } from './seed.js';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 1_000_000);
@@ -51,20 +51,10 @@ const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 2000);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 60 * 60_000);
 const TARGET_RATIO = 2;
 
-const out = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: no result after ${TIMEOUT_MS} ms, giving up\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-watchdog.unref();
+startWatchdog(TIMEOUT_MS);
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = forcedGc();
 
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
 const median = (values: number[]): number => {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -72,31 +62,7 @@ const median = (values: number[]): number => {
 };
 
 /** Resident memory of a process (the engine's JVM), from /proc; NaN where there is none. */
-function rssOf(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-const TICK_MS = 10;
-/** CPU time (ms) of a process, from /proc; 0 where there is none. */
-function cpuOf(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-const ownCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const rssOf = (pid: number | undefined): number => processRss(pid, NaN);
 
 /** The engine is the only java child of this process. */
 function enginePid(): number | undefined {
@@ -144,7 +110,7 @@ interface Run {
 async function measured(work: () => Promise<number>, engine: number | undefined): Promise<Run> {
   gc();
   const cpu = ownCpuMs();
-  const engineCpu = cpuOf(engine);
+  const engineCpu = processCpuMs(engine);
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
@@ -162,7 +128,7 @@ async function measured(work: () => Promise<number>, engine: number | undefined)
   return {
     ms,
     cpu: ownCpuMs() - cpu,
-    engineCpu: cpuOf(engine) - engineCpu,
+    engineCpu: processCpuMs(engine) - engineCpu,
     rss: peakRss - before.rss,
     heap: peakHeap - before.heapUsed,
     docs,
@@ -315,12 +281,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -24,6 +24,7 @@ import {
   type TicketType,
 } from '../../models/ticket.js';
 import { addBusinessSeconds, type BusinessCalendar } from '../../server/domain/sla/business-time.js';
+import { rng } from '../support/harness.js';
 
 export const YEAR = 2025;
 /** The measured month (1-12) of YEAR, in the measured tenant's time zone. */
@@ -39,17 +40,6 @@ export interface BenchTenant {
   code: string;
   timeZone: string;
   calendar: BusinessCalendar;
-}
-
-/** A deterministic pseudo-random sequence, so two runs build the same tickets. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
 }
 
 function weighted<T>(items: readonly T[], weights: readonly number[], r: number): T {

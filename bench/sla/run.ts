@@ -29,7 +29,6 @@
  * a miss, or when the run took longer than BENCH_TIMEOUT_MS. Loopback only; stops by itself.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Job } from 'agenda';
 import mongoose, { type Types } from 'mongoose';
 import { pino } from 'pino';
@@ -66,6 +65,18 @@ import {
 } from '../../server/domain/sla/clock.js';
 import { targetFor, toBusinessCalendar, type PolicyDoc } from '../../server/domain/sla/contracts.js';
 import { NO_DEADLINE } from '../../server/domain/sla/ticket-clock.js';
+import {
+  commandLine,
+  commandProfile,
+  out,
+  rng,
+  runMain,
+  secs,
+  sleep,
+  spread,
+  startWatchdog,
+} from '../support/harness.js';
+import { engineCpuMs, ownCpuMs } from '../support/proc.js';
 
 const SCALES = (process.env.BENCH_SCALES ?? '10000,100000').split(',').map((s) => Number(s.trim()));
 const DUE = Number(process.env.BENCH_DUE ?? 1000);
@@ -85,62 +96,16 @@ const ALWAYS_OPEN = 5;
 const OPERATORS = 60;
 const LEADS = 6;
 
-const out = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: no result after ${TIMEOUT_MS} ms, giving up\n`);
-  process.exit(2);
-}, TIMEOUT_MS);
-watchdog.unref();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+startWatchdog(TIMEOUT_MS);
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const stats = (values: number[]): string => {
-  const s = [...values].sort((a, b) => a - b);
-  return `p50 ${secs(percentile(s, 50))}, p99 ${secs(percentile(s, 99))}, max ${secs(percentile(s, 100))}`;
+  const s = spread(values);
+  return `p50 ${secs(s.p50)}, p99 ${secs(s.p99)}, max ${secs(s.max)}`;
 };
 
 const msStats = (values: number[]): string => {
-  const s = [...values].sort((a, b) => a - b);
-  return `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, max ${percentile(s, 100).toFixed(1)} ms`;
-};
-
-/** A deterministic pseudo-random sequence, so two runs build the same tickets. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
-const TICK_MS = 10;
-/** CPU time (ms) of this process's child processes named java: the engine. */
-function engineCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm === 'java' && Number(fields[1]) === process.pid)
-        total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-const ownCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  const s = spread(values);
+  return `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -702,47 +667,26 @@ async function runScale(engineUri: string, n: number): Promise<ScaleResult> {
     startedAt.delete(job.attrs._id?.toString());
     if (at !== undefined) runs.push({ at, ms: Date.now() - at });
   });
-  const commands = new Map<string, { n: number; ms: number }>();
-  const pending = new Map<number, string>();
-  const client = mongoose.connection.getClient();
-  const onStarted = (e: { requestId: number; commandName: string; command: Record<string, unknown> }) => {
-    const target = e.command[e.commandName];
-    pending.set(e.requestId, `${e.commandName} ${typeof target === 'string' ? target : ''}`);
-  };
-  const onSucceeded = (e: { requestId: number; duration: number }) => {
-    const key = pending.get(e.requestId) ?? '?';
-    pending.delete(e.requestId);
-    const row = commands.get(key) ?? { n: 0, ms: 0 };
-    row.n++;
-    row.ms += e.duration;
-    commands.set(key, row);
-  };
+  const commands = commandProfile(mongoose.connection.getClient());
   let result: SideResult;
   try {
     windowStart = Date.now() + LEAD_MS;
     const due = dueTickets(world, windowStart, 600_000);
     await insertInBatches(Ticket.collection, due);
-    if (PROFILE) {
-      client.on('commandStarted', onStarted);
-      client.on('commandSucceeded', onSucceeded);
-    }
+    if (PROFILE) commands.start();
     cpu = { own: ownCpuMs(), engine: engineCpuMs() };
     result = await portalRun(due, windowStart, runs, () => startedAt.size > 0);
     result.notes.push(
       `CPU: portal (this process) ${secs(ownCpuMs() - cpu.own)}, engine ${secs(engineCpuMs() - cpu.engine)}`,
     );
     if (PROFILE) {
-      client.off('commandStarted', onStarted);
-      client.off('commandSucceeded', onSucceeded);
-      const rows = [...commands.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      commands.stop();
+      const rows = commands.rows();
       const total = rows.reduce((sum, [, r]) => sum + r.ms, 0);
       result.notes.push(
         `database commands of the portal during the window (client-side duration, waiting in the engine included; total ${total.toFixed(0)} ms):`,
       );
-      for (const [key, r] of rows.slice(0, 16))
-        result.notes.push(
-          `  ${key.padEnd(34)} ${String(r.n).padStart(7)} x ${(r.ms / r.n).toFixed(2).padStart(8)} ms = ${r.ms.toFixed(0).padStart(7)} ms`,
-        );
+      for (const [key, r] of rows.slice(0, 16)) result.notes.push(commandLine(key, r, 34, 7));
     }
   } finally {
     // Let a sweep in progress end first (stopping closes the connection under it), bounded.
@@ -788,14 +732,8 @@ async function main(): Promise<number> {
   const targetMs = SWEEP_S * 1000 + 1000;
   let failed = false;
   for (const r of results) {
-    const p99 = percentile(
-      [...r.portal.lateness].sort((a, b) => a - b),
-      99,
-    );
-    const base99 = percentile(
-      [...r.baseline.lateness].sort((a, b) => a - b),
-      99,
-    );
+    const p99 = spread(r.portal.lateness).p99;
+    const base99 = spread(r.baseline.lateness).p99;
     out(
       `${String(r.n).padStart(7)} open tickets: portal p99 ${secs(p99)} vs baseline p99 ${secs(base99)}; target p99 <= interval + 1 s = ${secs(targetMs)}: ${p99 <= targetMs ? 'met' : 'NOT met'}; duplicates ${r.portal.duplicates + r.baseline.duplicates}, misses ${r.portal.misses + r.baseline.misses}`,
     );
@@ -804,12 +742,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(main);
