@@ -11,6 +11,8 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
+    // A start that hangs fails the test that asked, naming the step, well within its timeout.
+    timeout: 30_000,
     args: [
       '--no-sandbox',
       '--disable-gpu',

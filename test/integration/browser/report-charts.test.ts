@@ -35,6 +35,8 @@ describe('report charts in a browser', function () {
     await page.fill('input[name=email]', world.users.accountManager.email);
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
+    // Signed in once the home page is there (closing mid-navigation could lose the session cookie).
+    await page.waitForURL((url) => url.pathname === '/');
     await page.close();
   });
   after(async () => {
