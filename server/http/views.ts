@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
+import { formatBytes, formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
 import { fromRoot } from '../paths.js';
 
@@ -49,16 +49,7 @@ const helpers = {
       return `${amount} ${currency}`;
     }
   },
-  bytes(size: number, options: HelperOptions): string {
-    const units = ['B', 'kB', 'MB'];
-    let value = size;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return `${formatNumber(Math.round(value * 10) / 10, localeOf(options))} ${units[unit]}`;
-  },
+  bytes: (size: number, options: HelperOptions): string => formatBytes(size, localeOf(options)),
   isoDate: (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : ''),
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */
   duration(seconds: number): string {

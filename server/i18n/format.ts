@@ -26,3 +26,15 @@ export function formatDate(value: Date | string | number | null | undefined, loc
 export function formatNumber(value: number, locale: Locale): string {
   return new Intl.NumberFormat(intlLocale[locale]).format(value);
 }
+
+/** A file size in B, kB or MB (steps of 1024), one decimal, in the reader's number format. */
+export function formatBytes(size: number, locale: Locale): string {
+  const units = ['B', 'kB', 'MB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${formatNumber(Math.round(value * 10) / 10, locale)} ${units[unit]}`;
+}

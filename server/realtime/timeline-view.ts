@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { formatDateTime, formatNumber } from '../i18n/format.js';
+import { formatBytes, formatDateTime } from '../i18n/format.js';
 import { t, type Locale } from '../i18n/i18n.js';
 import type { TimelineEntryView } from './events.js';
 
@@ -20,17 +20,6 @@ interface FileSource {
   size: number;
 }
 
-/** The same unit steps as the page's `bytes` helper. */
-function bytes(size: number, locale: Locale): string {
-  const units = ['B', 'kB', 'MB'];
-  let value = size;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${formatNumber(Math.round(value * 10) / 10, locale)} ${units[unit]}`;
-}
 
 /**
  * What views/tickets/show.hbs prints for each entry, as data with the texts translated for the
@@ -97,6 +86,6 @@ export function timelineView(
     files: (e.attachmentIds ?? [])
       .map((id) => byId.get(String(id)))
       .filter((f): f is FileSource => Boolean(f))
-      .map((f) => ({ id: String(f._id), filename: f.filename, sizeText: bytes(f.size, locale) })),
+      .map((f) => ({ id: String(f._id), filename: f.filename, sizeText: formatBytes(f.size, locale) })),
   }));
 }

@@ -110,6 +110,19 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   return true;
 }
 
+/**
+ * Whether this event's mail was queued already (waiting or gone). A read, for callers that would
+ * otherwise do costly work (a report) only to have `enqueueMail` refuse it: enqueueMail still
+ * decides. Both filters are exactly a unique index's keys, so the engine answers from the index.
+ */
+export async function isMailQueued(key: string): Promise<boolean> {
+  const [kept, waiting] = await Promise.all([
+    MailKey.collection.findOne({ _id: key as unknown as Types.ObjectId }, { projection: { _id: 1 } }),
+    OutboxMail.collection.findOne({ key }, { projection: { _id: 1 } }),
+  ]);
+  return kept !== null || waiting !== null;
+}
+
 type OutboxRow = {
   _id: Types.ObjectId;
   tenantId: Types.ObjectId | null;

@@ -4,7 +4,7 @@ import { User } from '../../../models/user.js';
 import { formatNumber } from '../../i18n/format.js';
 import { isLocale, t } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
-import { enqueueMail } from '../mail/outbox.js';
+import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { lastMonth, slaReport, trafficLight } from './sla-report.js';
 
@@ -27,23 +27,29 @@ export function firstWorkingDay(local: DateTime): DateTime {
 export async function queueMonthlyReports(ctx: Ctx, now = new Date()): Promise<number> {
   let queued = 0;
   const tenants = await Tenant.find({ status: 'active' }).select({ code: 1, legalName: 1, timeZone: 1 }).lean();
+  // One read of the account managers for every client (each read is a scan of the users).
+  const allManagers = await User.find({ role: 'account_manager', status: 'active' })
+    .select({ email: 1, name: 1, locale: 1, tenantIds: 1 })
+    .setOptions({ allTenants: true })
+    .lean();
   for (const tenant of tenants) {
     const local = DateTime.fromJSDate(now, { zone: tenant.timeZone });
     if (local < firstWorkingDay(local)) continue;
     const period = lastMonth(tenant.timeZone, now);
-    const managers = await User.find({ role: 'account_manager', status: 'active', tenantIds: tenant._id })
-      .select({ email: 1, name: 1, locale: 1 })
-      .setOptions({ allTenants: true })
-      .lean();
-    if (managers.length === 0) continue;
+    const managers = allManagers.filter((m) => m.tenantIds.some((t) => t.equals(tenant._id)));
     const id = String(tenant._id);
+    const keyOf = (email: string) => `report:${id}:${period.key}:${email}`;
+    // The job runs hourly all month: the report is computed only while someone still waits for it.
+    const waiting = [];
+    for (const m of managers) if (!(await isMailQueued(keyOf(m.email)))) waiting.push(m);
+    if (waiting.length === 0) continue;
     const report = await slaReport(ctx, id, { from: period.fromDate, to: period.toDate }, now);
     const overall = report.compliance[0];
-    for (const m of managers) {
+    for (const m of waiting) {
       const locale = isLocale(m.locale) ? m.locale : 'en';
       const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${formatNumber(x, locale)} %`);
       const added = await enqueueMail(ctx, {
-        key: `report:${id}:${period.key}:${m.email}`,
+        key: keyOf(m.email),
         tenantId: id,
         to: m.email,
         locale,

@@ -4,7 +4,7 @@ import { User } from '../../../models/user.js';
 import { formatNumber } from '../../i18n/format.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
-import { enqueueMail } from '../mail/outbox.js';
+import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../tenants/cache.js';
 import { slaReport, trafficLight, type SlaReport } from './sla-report.js';
@@ -90,12 +90,15 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     const mine = tenants.filter((tn) => served.has(String(tn._id)));
     if (mine.length === 0) continue;
     if (mine.some((tn) => weekEndIn(week, tn.timeZone) > now)) continue;
+    const key = `digest:${week.key}:${m.email}`;
+    // The job runs hourly all week: the reports are read only while this digest is still to send.
+    if (await isMailQueued(key)) continue;
     const locale: Locale = isLocale(m.locale) ? m.locale : 'en';
     const lines: string[] = [];
     for (const tenant of mine) lines.push(digestLine(locale, tenant, await reportOf(tenant), week));
     const until = DateTime.fromISO(week.toDate).minus({ days: 1 }).toISODate() as string;
     const added = await enqueueMail(ctx, {
-      key: `digest:${week.key}:${m.email}`,
+      key,
       tenantId: null,
       to: m.email,
       locale,

@@ -74,7 +74,7 @@ export async function calendarOf(tenantId: string): Promise<BusinessCalendar | n
 }
 
 /** Forget cached calendars and current policies (one tenant's, or all). */
-export function forgetCalendar(tenantId?: string): void {
+export function forgetContract(tenantId?: string): void {
   const id = tenantId === undefined ? undefined : String(tenantId);
   calendars.forget(id);
   currentPolicies.forget(id);
@@ -486,7 +486,7 @@ export async function saveCalendar(ctx: Ctx, tenantId: string, input: unknown) {
   // Two first saves at once: the unique index lets one insert, the other updates on retry.
   const calendar = await write().catch((err: unknown) => (isDuplicate(err) ? write() : Promise.reject(err)));
   if (!calendar) throw notFound('calendar');
-  forgetCalendar(String(tenant._id));
+  forgetContract(String(tenant._id));
   await Tenant.updateOne({ _id: tenant._id }, { $set: { calendarRef: String(calendar._id) } });
   await recordAudit(ctx, {
     action: 'sla.calendar_saved',
@@ -528,7 +528,7 @@ export async function savePolicy(ctx: Ctx, tenantId: string, input: unknown): Pr
     throw err;
   }
   const policy = created.toObject() as PolicyDoc;
-  forgetCalendar(String(tenant._id));
+  forgetContract(String(tenant._id));
   await Tenant.updateOne({ _id: tenant._id }, { $set: { contractRef: String(policy._id) } });
   await recordAudit(ctx, {
     action: 'sla.policy_saved',

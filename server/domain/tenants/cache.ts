@@ -1,6 +1,7 @@
 import { Provider, type ProviderAttrs } from '../../../models/provider.js';
 import { Tenant, type TenantAttrs } from '../../../models/tenant.js';
 import type { Types } from 'mongoose';
+import { ReadCache } from '../read-cache.js';
 
 /**
  * A short, process-local cache of tenant documents and of the provider: the ticket path reads
@@ -17,60 +18,29 @@ export const cachePolicy = { ttlMs: 5_000, maxEntries: 5_000 } as const;
 export type CachedTenant = TenantAttrs & { _id: Types.ObjectId };
 export type CachedProvider = ProviderAttrs & { _id: Types.ObjectId };
 
-interface Entry<T> {
-  at: number;
-  value: Promise<T>;
-}
-
-const tenants = new Map<string, Entry<CachedTenant | null>>();
-let provider: Entry<CachedProvider | null> | null = null;
+const tenants = new ReadCache<CachedTenant | null>(cachePolicy.ttlMs, cachePolicy.maxEntries);
+const provider = new ReadCache<CachedProvider | null>(cachePolicy.ttlMs, 1);
 const listeners = new Set<(tenantId: string | null) => void>();
-
-function remember<T>(read: () => Promise<T>, store: (e: Entry<T>) => void, drop: (e: Entry<T>) => void): Promise<T> {
-  const entry: Entry<T> = { at: Date.now(), value: read() };
-  store(entry);
-  entry.value.catch(() => drop(entry));
-  return entry.value;
-}
-
-const fresh = (e: Entry<unknown> | null | undefined): boolean => !!e && Date.now() - e.at < cachePolicy.ttlMs;
 
 /** The tenant document (lean), at most `cachePolicy.ttlMs` old; null when there is none. */
 export function cachedTenant(id: Types.ObjectId | string): Promise<CachedTenant | null> {
   const key = String(id);
-  const hit = tenants.get(key);
-  if (fresh(hit)) return hit!.value;
-  if (tenants.size >= cachePolicy.maxEntries) tenants.clear();
-  return remember(
-    () => Tenant.findById(key).lean<CachedTenant>().exec(),
-    (e) => tenants.set(key, e),
-    (e) => {
-      if (tenants.get(key) === e) tenants.delete(key);
-    },
-  );
+  return tenants.get(key, () => Tenant.findById(key).lean<CachedTenant>().exec());
 }
 
 /** The provider document (lean), at most `cachePolicy.ttlMs` old; null before the first seed. */
 export function cachedProvider(): Promise<CachedProvider | null> {
-  if (fresh(provider)) return provider!.value;
-  return remember(
-    () => Provider.findOne({ key: 'provider' }).lean<CachedProvider>().exec(),
-    (e) => (provider = e),
-    (e) => {
-      if (provider === e) provider = null;
-    },
-  );
+  return provider.get('provider', () => Provider.findOne({ key: 'provider' }).lean<CachedProvider>().exec());
 }
 
 /** Forget one tenant (after changing it), or every tenant (null); tells the listeners. */
 export function forgetTenant(id: Types.ObjectId | string | null): void {
-  if (id === null) tenants.clear();
-  else tenants.delete(String(id));
+  tenants.forget(id === null ? undefined : String(id));
   for (const listener of listeners) listener(id === null ? null : String(id));
 }
 
 export function forgetProvider(): void {
-  provider = null;
+  provider.forget();
 }
 
 /** Caches derived from tenants (API token owners) forget along with them. */

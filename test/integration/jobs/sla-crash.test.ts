@@ -9,7 +9,7 @@ import { SlaPolicy } from '../../../models/sla-policy.js';
 import { Ticket, priorities, priorityRank, ticketTypes } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { startClock, nextDeadline } from '../../../server/domain/sla/clock.js';
-import { forgetCalendar, targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
+import { forgetContract, targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
@@ -122,7 +122,7 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       escalation: { raisePriority: true, notifyClient: false },
       createdBy: { id: null, name: 'test' },
     });
-    forgetCalendar(String(tenantId));
+    forgetContract(String(tenantId));
     const calendar = toBusinessCalendar(calendarDoc.toObject());
     const targets = targetFor(policy.toObject(), 'complaint', 'low');
     if (!targets) throw new Error('no targets');
