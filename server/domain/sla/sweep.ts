@@ -14,6 +14,7 @@ import { authorOf } from '../tickets/authors.js';
 import { threadId } from '../tickets/notify.js';
 import { dueEvents, nextDeadline, recorded, stateOf, type SlaClock, type SlaEventDue } from './clock.js';
 import { calendarOf, policyVersion } from './contracts.js';
+import { dueRows, settleSlaDue } from './due-list.js';
 import { NO_DEADLINE } from './ticket-clock.js';
 
 export const SWEEP_BATCH = 500;
@@ -154,7 +155,8 @@ async function audience(plans: Plan[]): Promise<(plan: Plan, event: SlaEventDue)
 
 /**
  * Find tickets whose next SLA event is due and act on it. Few recurring sweeps instead of one
- * agenda job per deadline: on the embedded engine agenda slows down with every job stored.
+ * agenda job per deadline: on the embedded engine agenda slows down with every job stored. The
+ * tickets come from the due list (due-list.ts), whose row follows each clock the sweep marks.
  *
  * A batch goes through its steps together: the events (one unordered insert), their internal
  * timeline entries (one more), the mails, then each ticket's clock. Every step is idempotent on
@@ -168,10 +170,13 @@ export async function sweepSla(
   now = new Date(),
   limit = SWEEP_BATCH,
 ): Promise<{ tickets: number; events: number }> {
-  const due = (await Ticket.find({ 'sla.nextEventAt': { $lte: now } })
+  // The due list names the tickets to look at (a scan of open work only, not of every ticket);
+  // each is then read by _id, the one filter the engine answers from an index.
+  const rows = await dueRows(now, limit);
+  if (!rows.length) return { tickets: 0, events: 0 };
+  const rowOf = new Map(rows.map((row) => [String(row._id), row]));
+  const read = (await Ticket.find({ _id: { $in: rows.map((row) => row._id) } })
     .setOptions({ allTenants: true })
-    .sort({ 'sla.nextEventAt': 1 })
-    .limit(limit)
     .select({
       number: 1,
       tenantId: 1,
@@ -183,7 +188,16 @@ export async function sweepSla(
       sla: 1,
     })
     .lean()) as unknown as DueTicket[];
-  if (!due.length) return { tickets: 0, events: 0 };
+  const due = read.filter((t) => t.sla?.nextEventAt && t.sla.nextEventAt.getTime() <= now.getTime());
+  // Early rows (the event moved later or went away, or the ticket is gone) move to the truth.
+  const dueIds = new Set(due.map((t) => String(t._id)));
+  const readIds = new Map(read.map((t) => [String(t._id), t]));
+  await eachLimit(
+    rows.filter((row) => !dueIds.has(String(row._id))),
+    UPDATE_CONCURRENCY,
+    (row) => settleSlaDue(row, readIds.get(String(row._id))?.sla?.nextEventAt ?? null),
+  );
+  if (!due.length) return { tickets: rows.length, events: 0 };
 
   // Contracts: one look-up per tenant and policy version (both cached across sweeps, contracts.ts).
   const tenantIds = unique(due.map((t) => String(t.tenantId)));
@@ -313,6 +327,10 @@ export async function sweepSla(
     )
       .select({ version: 1 })
       .lean();
+    // The row follows the clock; a row written meanwhile (or a clock changed meanwhile) stays
+    // as it is, due now, and the next sweep looks again.
+    const row = rowOf.get(String(ticket._id));
+    if (updated && row) await settleSlaDue(row, sla.nextEventAt ?? null);
     if (updated && happened.length) {
       domainEvents.emit('ticket.sla', {
         tenantId: String(ticket.tenantId),
@@ -324,5 +342,5 @@ export async function sweepSla(
       });
     }
   });
-  return { tickets: due.length, events: freshEvents.size };
+  return { tickets: rows.length, events: freshEvents.size };
 }

@@ -15,6 +15,7 @@ import type { MailTicketInput, TicketInput } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
 import { slaForNewTicket } from '../sla/ticket-clock.js';
+import { noteSlaDue } from '../sla/due-list.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /** New tickets written while another insert is in flight go with the next one (group commit). */
@@ -68,6 +69,8 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   await draft.validate();
   const ticket = draft.toObject();
   await insertTicket(ticket);
+  // Its SLA due-list row (none without a clock); a crash before it is repaired at the next start.
+  await noteSlaDue(ticket);
   // Stored is what operators need to know: their queues show it while its history and mail are written.
   domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
   // The confirmation mail does not wait for the rest: its queueing runs alongside (one round

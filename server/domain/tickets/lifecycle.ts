@@ -7,6 +7,7 @@ import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import { allowedMoves, stampFor } from './transitions.js';
 import { appendTimeline } from './timeline.js';
+import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 
 /** How a status change moves the SLA clock (see server/domain/sla/clock.ts). */
@@ -39,6 +40,7 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (clock) await noteSlaDue(updated, ticket);
   await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
   if (to === 'resolved') await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);

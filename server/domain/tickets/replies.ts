@@ -9,6 +9,7 @@ import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
+import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
@@ -71,6 +72,7 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (clock) await noteSlaDue(updated, ticket);
   if (staff && !input.internal) {
     // Only the first public staff reply counts: conditional on firstResponseAt still being empty.
     await Ticket.updateOne({ _id: ticket._id, tenantId: ticket.tenantId, firstResponseAt: null }, { $set: { firstResponseAt: now } });

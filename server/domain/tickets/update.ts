@@ -8,6 +8,7 @@ import { getTicket } from './queries.js';
 import { fieldSchemas } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
+import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter } from '../sla/ticket-clock.js';
 
 export const ticketUpdateSchema = z.object({
@@ -63,6 +64,7 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if ($set.sla) await noteSlaDue(updated, ticket);
   await appendTimeline(ctx, updated, { kind: 'fields', visibility: 'public', data: { changes } });
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),

@@ -6,6 +6,8 @@ import { SentMail } from '../../../models/sent-mail.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaEvent } from '../../../models/sla-event.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
+import { SlaDue } from '../../../models/sla-due.js';
+import { slaDueRowOf } from '../../../server/domain/sla/due-list.js';
 import { Ticket, priorities, priorityRank, ticketTypes } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { startClock, nextDeadline } from '../../../server/domain/sla/clock.js';
@@ -179,6 +181,7 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       }).toObject();
     });
     await Ticket.collection.insertMany(docs);
+    await SlaDue.collection.insertMany(docs.flatMap((d) => slaDueRowOf(d) ?? []));
     const ticketIds = docs.map((d) => String(d._id));
     const expectedEvents = new Set(
       ticketIds.flatMap((id) => [`${id}:firstResponse:warning:50`, `${id}:firstResponse:breach:100`]),
