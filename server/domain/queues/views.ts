@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import { Types, type PipelineStage } from 'mongoose';
 import { Tenant } from '../../../models/tenant.js';
 import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
 import { requirePermission } from '../auth/policy.js';
@@ -114,50 +114,64 @@ export async function queueTickets(ctx: Ctx, queueId: string) {
   return { queue, tickets: await toSummaries(rows as SummarySource[]) };
 }
 
-/** Active tickets assigned to me, most urgent first. */
-export async function myTickets(ctx: Ctx) {
-  requirePermission(ctx, 'queues.work');
-  if (ctx.actor.kind !== 'user') return [];
-  const rows = await Ticket.find({ ...scopeFilter(ctx), 'assignee.id': new Types.ObjectId(ctx.actor.userId), status: { $in: ['new', 'open', 'pending'] } })
-    .sort(sortOf.sla)
-    .limit(QUEUE_PAGE)
-    .select(summaryFields)
-    .lean();
-  return toSummaries(rows as SummarySource[]);
+const activeStatuses = ['new', 'open', 'pending'];
+
+/** The fields the queue filters and counts test: what the one pass below keeps of each ticket. */
+const filterFields = { tenantId: 1, status: 1, assignee: 1, type: 1, priority: 1, tags: 1, dueSortAt: 1 } as const;
+
+const mineFilter = (ctx: Ctx) =>
+  ctx.actor.kind === 'user' ? { 'assignee.id': new Types.ObjectId(ctx.actor.userId) } : { _id: null };
+const soonFilter = (now: Date) => ({
+  assignee: null,
+  status: { $in: [...workableStatuses] },
+  dueSortAt: { $lte: new Date(now.getTime() + BREACHING_SOON_MS) },
+});
+const rowsOf = (filter: Record<string, unknown>): PipelineStage.FacetPipelineStage[] => [
+  { $match: filter },
+  { $sort: sortOf.sla },
+  { $limit: QUEUE_PAGE },
+  { $project: summaryFields },
+];
+
+export interface QueueOverview {
+  counts: { queues: Array<{ id: string; name: string; count: number }>; mine: number; breachingSoon: number };
+  /** Active tickets assigned to me, most urgent first; unassigned work due within a few hours. */
+  mine: TicketSummary[];
+  soon: TicketSummary[];
 }
 
-/** Unassigned work whose next deadline falls within the next few hours. */
-export async function breachingSoon(ctx: Ctx, now = new Date()) {
+/**
+ * How many tickets wait in each of my queues, plus mine and breaching-soon, and (with `rows`)
+ * the first rows of those two lists: one aggregation, so one pass over the tickets on the engine
+ * (where every one of these filters is a scan) instead of one per queue and list. The first stage
+ * keeps the caller's active tickets; the rest runs on those, in memory, inside the database.
+ */
+export async function queueOverview(ctx: Ctx, now = new Date(), options: { rows?: boolean } = { rows: true }): Promise<QueueOverview> {
   requirePermission(ctx, 'queues.work');
-  const rows = await Ticket.find({
-    ...scopeFilter(ctx),
-    assignee: null,
-    status: { $in: [...workableStatuses] },
-    dueSortAt: { $lte: new Date(now.getTime() + BREACHING_SOON_MS) },
-  })
-    .sort(sortOf.sla)
-    .limit(QUEUE_PAGE)
-    .select(summaryFields)
-    .lean();
-  return toSummaries(rows as SummarySource[]);
+  const queues = await listQueues(ctx);
+  const count = (filter: Record<string, unknown>): PipelineStage.FacetPipelineStage[] => [{ $match: filter }, { $count: 'n' }];
+  const facets: Record<string, PipelineStage.FacetPipelineStage[]> = {
+    mine: count(mineFilter(ctx)),
+    soon: count(soonFilter(now)),
+  };
+  queues.forEach((q, i) => (facets[`q${i}`] = count(queueFilter(ctx, q))));
+  if (options.rows !== false) Object.assign(facets, { mineRows: rowsOf(mineFilter(ctx)), soonRows: rowsOf(soonFilter(now)) });
+  const [result] = await Ticket.aggregate<Record<string, Array<{ n?: number }>>>([
+    { $match: { ...scopeFilter(ctx), status: { $in: activeStatuses } } },
+    { $project: options.rows !== false ? { ...filterFields, ...summaryFields } : filterFields },
+    { $facet: facets },
+  ]);
+  const n = (key: string): number => result?.[key]?.[0]?.n ?? 0;
+  return {
+    counts: { queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: n(`q${i}`) })), mine: n('mine'), breachingSoon: n('soon') },
+    mine: await toSummaries((result?.mineRows ?? []) as unknown as SummarySource[]),
+    soon: await toSummaries((result?.soonRows ?? []) as unknown as SummarySource[]),
+  };
 }
 
 /** How many tickets wait in each of my queues, plus mine and breaching-soon. */
 export async function queueCounts(ctx: Ctx, now = new Date()) {
-  requirePermission(ctx, 'queues.work');
-  const queues = await listQueues(ctx);
-  const counts = await Promise.all(queues.map((q) => Ticket.countDocuments(queueFilter(ctx, q))));
-  const mine =
-    ctx.actor.kind === 'user'
-      ? await Ticket.countDocuments({ ...scopeFilter(ctx), 'assignee.id': new Types.ObjectId(ctx.actor.userId), status: { $in: ['new', 'open', 'pending'] } })
-      : 0;
-  const soon = await Ticket.countDocuments({
-    ...scopeFilter(ctx),
-    assignee: null,
-    status: { $in: [...workableStatuses] },
-    dueSortAt: { $lte: new Date(now.getTime() + BREACHING_SOON_MS) },
-  });
-  return { queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: counts[i] ?? 0 })), mine, breachingSoon: soon };
+  return (await queueOverview(ctx, now, { rows: false })).counts;
 }
 
 /**

@@ -5,7 +5,7 @@ import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { assignTicket, releaseTicket, takeNext, takeTicket } from '../../domain/queues/claims.js';
 import { createQueue, getQueue, listQueues, queueInputSchema, updateQueue } from '../../domain/queues/queues.js';
-import { breachingSoon, myTickets, queueCounts, queueTickets } from '../../domain/queues/views.js';
+import { queueOverview, queueTickets } from '../../domain/queues/views.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { toAppError } from '../../errors/normalize.js';
 import { t } from '../../i18n/i18n.js';
@@ -38,7 +38,7 @@ export function queueRoutes(): Router {
   router.use(['/queues', '/queues/*rest'], requirePermission('queues.work'));
 
   router.get('/queues', async (req, res) => {
-    const [counts, mine, soon] = await Promise.all([queueCounts(req.ctx), myTickets(req.ctx), breachingSoon(req.ctx)]);
+    const { counts, mine, soon } = await queueOverview(req.ctx);
     res.render('queues/index', { title: t(req.locale, 'queues.title'), counts, mine, soon, canManage: can(req.ctx.actor, 'queues.manage') });
   });
 
