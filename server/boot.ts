@@ -61,7 +61,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   if (!mongoDb) throw new Error('database not connected');
   if (config.jobsEnabled) {
     agenda = createScheduler({ db: mongoDb, log: log.child({ component: 'jobs' }), name: `portal-${process.pid}` });
-    await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }));
+    await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }), config.embeddedCapacityTickets);
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
     await registerMonthlyReports(agenda, log.child({ component: 'reports' }));

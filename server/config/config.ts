@@ -9,6 +9,8 @@ export interface Config {
   publicUrl: string;
   mongodbUri: string | undefined;
   dataDir: string;
+  /** Tickets the embedded engine serves well; null with MONGODB_URI (no such limit). */
+  embeddedCapacityTickets: number | null;
   seedDemo: boolean;
   sessionSecret: string;
   trustProxy: string | undefined;
@@ -68,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/$/, ''),
     mongodbUri: raw.MONGODB_URI,
     dataDir: raw.DATA_DIR,
+    embeddedCapacityTickets: raw.MONGODB_URI ? null : raw.EMBEDDED_CAPACITY_TICKETS,
     seedDemo: raw.SEED_DEMO,
     // Outside production a per-process secret is fine: sessions then end with the process.
     sessionSecret: raw.SESSION_SECRET ?? randomBytes(32).toString('hex'),

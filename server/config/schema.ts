@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMBEDDED_CAPACITY_TICKETS } from '../domain/tickets/capacity.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -19,6 +20,12 @@ export const configSchema = z.object({
     .optional()
     .describe('MongoDB to use. Unset: start the embedded engine (H2 backend under DATA_DIR).'),
   DATA_DIR: z.string().default('data').describe('Where the embedded engine keeps its files.'),
+  EMBEDDED_CAPACITY_TICKETS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(EMBEDDED_CAPACITY_TICKETS)
+    .describe('Tickets the embedded engine serves well (README: Capacity of the embedded database); admins are warned from 80 %. Ignored with MONGODB_URI.'),
   SEED_DEMO: bool.default(true).describe('Seed the demo data when the embedded database is empty.'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret that signs session cookies. Required in production.'),
   TRUST_PROXY: z.string().optional().describe("Express 'trust proxy' setting when behind a TLS-terminating proxy (e.g. 1 or loopback)."),

@@ -85,7 +85,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(csrfProtection);
 
   app.use(authRoutes(config));
-  app.use(homeRoutes());
+  app.use(homeRoutes(config.embeddedCapacityTickets));
   app.use(teamRoutes());
   app.use(apiTokenRoutes());
   app.use(ticketImportRoutes());

@@ -8,6 +8,7 @@ export const permissions = {
   'staff.manage': ['admin'],
   'audit.read': ['admin'],
   'jobs.read': ['admin'],
+  'capacity.read': ['admin'],
   'team.manage': ['client_admin'],
   'tokens.manage': ['client_admin'],
   'tickets.open': ['client_user', 'client_admin'],
