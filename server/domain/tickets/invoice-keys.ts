@@ -68,19 +68,19 @@ const BACKFILL_MARKER = 'migration:invoice-keys';
  */
 export async function backfillInvoiceKeys(): Promise<number> {
   if (await Counter.exists({ _id: BACKFILL_MARKER })) return 0;
-  const tickets = await Ticket.find({ type: 'invoice' })
+  // By cursor: a database old enough to need this may hold many tickets.
+  const tickets = Ticket.find({ type: 'invoice' })
     .setOptions({ allTenants: true })
     .sort({ tenantId: 1, seq: 1 })
     .select({ tenantId: 1, number: 1, fields: 1 })
-    .lean();
-  const rows = tickets.flatMap((t) => {
-    const key = invoiceKeyOf(t.fields);
-    return key ? [{ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() }] : [];
-  });
+    .lean()
+    .cursor({ batchSize: 500 });
   let inserted = 0;
-  for (const row of rows) {
+  for await (const t of tickets) {
+    const key = invoiceKeyOf(t.fields);
+    if (!key) continue;
     try {
-      await InvoiceKey.collection.insertOne(row);
+      await InvoiceKey.collection.insertOne({ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() });
       inserted++;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { Tenant } from '../../../models/tenant.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { notFound } from '../../errors/app-error.js';
@@ -11,11 +12,37 @@ import { literalPattern } from './search-text.js';
 export const PAGE_SIZE = 50;
 const activeStatuses = ['new', 'open', 'pending'];
 
-/** Find one ticket the caller may see, by id or number (ACME-000123). A foreign one is "not found". */
+/** Whether a scope filter (scopeFilter) admits this tenant. */
+function scopeAdmits(scope: ReturnType<typeof scopeFilter>, tenantId: Types.ObjectId): boolean {
+  const t = scope.tenantId;
+  if (t instanceof Types.ObjectId) return t.equals(tenantId);
+  if ('$in' in t) return t.$in.some((id) => id.equals(tenantId));
+  return true;
+}
+
+/** The tenant a ticket number belongs to: its prefix is the tenant's code (never changed once given). */
+async function tenantOfNumber(number: string): Promise<Types.ObjectId | null> {
+  const code = number.slice(0, Math.max(0, number.lastIndexOf('-'))).toLowerCase();
+  return code ? ((await Tenant.findOne({ code }).select({ _id: 1 }).lean())?._id ?? null) : null;
+}
+
+/**
+ * Find one ticket the caller may see, by id or number (ACME-000123). A foreign one is "not found".
+ * Read by `{_id}` or by `{tenantId, number}` and checked against the caller's scope afterwards:
+ * the engine answers only exact unique keys from an index, and the scope's `$in` of tenants in
+ * the filter would make every ticket page a scan of all tickets.
+ */
 export async function getTicket(ctx: Ctx, ref: string) {
-  const key = /^[0-9a-f]{24}$/.test(ref) ? { _id: new Types.ObjectId(ref) } : { number: ref.toUpperCase() };
-  const ticket = await Ticket.findOne({ ...scopeFilter(ctx), ...key }).lean();
-  if (!ticket) throw notFound('ticket');
+  const scope = scopeFilter(ctx);
+  let ticket;
+  if (/^[0-9a-f]{24}$/.test(ref)) {
+    ticket = await Ticket.findOne({ _id: new Types.ObjectId(ref) }).setOptions({ allTenants: true }).lean();
+  } else {
+    const number = ref.toUpperCase();
+    const tenantId = await tenantOfNumber(number);
+    ticket = tenantId && scopeAdmits(scope, tenantId) ? await Ticket.findOne({ tenantId, number }).lean() : null;
+  }
+  if (!ticket || !scopeAdmits(scope, ticket.tenantId)) throw notFound('ticket');
   return ticket;
 }
 
