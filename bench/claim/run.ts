@@ -4,7 +4,7 @@
  *   npm run bench:claim                         # 2000 tickets, 50 operators
  *   BENCH_TICKETS=500 BENCH_OPERATORS=20 npm run bench:claim
  *
- * In this process: the embedded engine (memory backend) and the portal (PORT 0, loopback, no
+ * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts) and the portal (PORT 0, loopback, no
  * jobs). Two runs on the same database, each on its own 2000 unassigned tickets:
  * - portal: each operator calls the domain's takeNext(ctx, queueId) in a loop until it answers
  *   null (the path the "Get next" button and the `ticket:next` socket event take: the queue read,
@@ -24,14 +24,14 @@ import { TimelineEntry } from '../../models/timeline-entry.js';
 import { User } from '../../models/user.js';
 import { startPortal } from '../../server/boot.js';
 import { loadConfig } from '../../server/config/config.js';
-import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
+import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import type { Ctx } from '../../server/domain/context.js';
 import { takeNext } from '../../server/domain/queues/claims.js';
 import { sortOf } from '../../server/domain/queues/filter.js';
 import { createQueue, queueInputSchema } from '../../server/domain/queues/queues.js';
 import { createTicket } from '../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../server/domain/tickets/schemas.js';
-import { commandLine, commandProfile, out, percentile, runMain, startWatchdog } from '../support/harness.js';
+import { commandLine, commandProfile, out, percentile, startWatchdog } from '../support/harness.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 2000);
 const OPERATORS = Number(process.env.BENCH_OPERATORS ?? 50);
@@ -79,7 +79,7 @@ async function drain(claim: (operator: number) => Promise<string | null>): Promi
 async function main(): Promise<number> {
   const quiet = pino({ level: 'error' });
   out(`bench:claim  tickets=${TICKETS} operators=${OPERATORS}`);
-  const engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_claim' });
+  const engine = await startBenchEngine('bench_claim', quiet);
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: randomBytes(32).toString('hex'),
@@ -271,4 +271,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-runMain(main, 'bench:claim');
+runOnBackends(main, 'bench:claim');

@@ -6,7 +6,7 @@
  *   BENCH_CLIENT_PROCS=1 ...                      # client processes per server (default 2)
  *   BENCH_REDIS=1 ...                             # the portal with the Redis adapter (redis-server)
  *
- * In this process: the embedded engine (memory backend), the portal (PORT 0, loopback, no jobs)
+ * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts), the portal (PORT 0, loopback, no jobs)
  * and the baseline, a bare socket.io server (bare.ts: no auth, no rooms, `io.emit` to everyone
  * of a POSTed payload the size of a real ticket summary). The sockets of each server live in
  * client processes of the same kind (clients.ts), so the memory measured here is the servers'.
@@ -37,12 +37,12 @@ import { Ticket } from '../../models/ticket.js';
 import { User } from '../../models/user.js';
 import { startPortal } from '../../server/boot.js';
 import { loadConfig } from '../../server/config/config.js';
-import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
+import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { hashPassword } from '../../server/domain/auth/passwords.js';
 import { domainEvents } from '../../server/domain/events.js';
 import { ticketSummaryForEvent } from '../../server/domain/queues/views.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
-import { gcExposed, gcIfExposed, out, runMain, sleep, spread, startWatchdog } from '../support/harness.js';
+import { gcExposed, gcIfExposed, out, sleep, spread, startWatchdog } from '../support/harness.js';
 import { startBare } from './bare.js';
 import { startClientGroup, type ClientGroup } from './client-group.js';
 import { now, probeEmits } from './probes.js';
@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     `bench:fanout  sizes=${SIZES.join(',')} tickets=${TICKETS} (+${WARMUP} warm-up) operators=${OPERATORS} client processes=${CLIENT_PROCS} per server${REDIS ? '  portal with the Redis adapter' : ''}  node ${process.version}  ${load()}${gcExposed() ? '' : '  (run with --expose-gc for steadier memory figures)'}`,
   );
   const redis = REDIS ? await startRedis() : null;
-  const engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_fanout' });
+  const engine = await startBenchEngine('bench_fanout', quiet);
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: randomBytes(32).toString('hex'),
@@ -369,4 +369,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-runMain(main, 'bench:fanout');
+runOnBackends(main, 'bench:fanout');

@@ -2,7 +2,7 @@
  * Intake benchmark: tickets created per second through the REST API (POST /api/v1/tickets, 50
  * concurrent keep-alive clients) against a bare `insertOne` loop of equivalent documents on the
  * same database, in the same run. Everything runs on loopback, in three processes as in
- * production: the embedded engine (memory backend, a child of this process), the portal
+ * production: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts; a child of this process), the portal
  * (`node --import tsx server/main.ts`, its own process: LOG_LEVEL=warn, jobs on as in
  * production, no demo seed) and this process, which runs the baseline and the load generator.
  *
@@ -28,7 +28,7 @@ import { OutboxMail } from '../../models/outbox-mail.js';
 import { Tenant } from '../../models/tenant.js';
 import { Ticket } from '../../models/ticket.js';
 import { User } from '../../models/user.js';
-import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
+import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { fromRoot } from '../../server/paths.js';
 import {
@@ -37,7 +37,6 @@ import {
   mb,
   out,
   percentile,
-  runMain,
   sleep,
   startWatchdog,
   type CommandRow,
@@ -220,7 +219,7 @@ async function drainMail(limitMs: number): Promise<{ ms: number; left: number }>
 async function main(): Promise<number> {
   const quiet = pino({ level: 'error' });
   out(`bench:intake  requests=${REQUESTS} concurrency=${CONCURRENCY} warmup=${WARMUP} portal: own process, LOG_LEVEL=${LOG_LEVEL}, JOBS_ENABLED=${JOBS}`);
-  const engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_intake' });
+  const engine = await startBenchEngine('bench_intake', quiet);
   let portal: PortalProcess | undefined;
   try {
     // This process's own connection: the test data, the baseline and the checks.
@@ -345,4 +344,4 @@ async function main(): Promise<number> {
   }
 }
 
-runMain(main);
+runOnBackends(main, 'bench:intake');

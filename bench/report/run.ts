@@ -31,7 +31,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { activeStatuses, Ticket } from '../../models/ticket.js';
-import { startEmbeddedEngine, type EmbeddedEngine } from '../../server/db/embedded-engine.js';
+import type { EmbeddedEngine } from '../../server/db/embedded-engine.js';
+import { benchBackend, runOnBackends, startBenchEngine } from '../support/backend.js';
 import { systemCtx } from '../../server/domain/context.js';
 import {
   periodOf,
@@ -39,7 +40,7 @@ import {
   slaReport,
   type SlaReport,
 } from '../../server/domain/reports/sla-report.js';
-import { forcedGc, mb, out, runMain, secs, startWatchdog } from '../support/harness.js';
+import { forcedGc, mb, out, secs, startWatchdog } from '../support/harness.js';
 import { ownCpuMs, processCpuMs, processRss } from '../support/proc.js';
 import { createTenants, insertTickets, MONTH, plan, YEAR, type BenchTenant } from './seed.js';
 
@@ -179,18 +180,20 @@ async function main(): Promise<number> {
   if (!process.env.MONGODB_URI && !process.env.DEVDB_JAVA_OPTS)
     process.env.DEVDB_JAVA_OPTS = engineHeap(TOTAL);
   out(
-    `bench:report  total=${TOTAL} in period=${IN_PERIOD} reps=${REPS} batchSize=${BATCH_SIZE} engine: ${process.env.MONGODB_URI ? 'MONGODB_URI' : `embedded, memory backend, DEVDB_JAVA_OPTS=${process.env.DEVDB_JAVA_OPTS}`}`,
+    `bench:report  total=${TOTAL} in period=${IN_PERIOD} reps=${REPS} batchSize=${BATCH_SIZE} engine: ${process.env.MONGODB_URI ? 'MONGODB_URI' : `embedded, ${benchBackend()} backend, DEVDB_JAVA_OPTS=${process.env.DEVDB_JAVA_OPTS}`}`,
   );
   let engine: EmbeddedEngine | undefined;
   let uri = process.env.MONGODB_URI;
   if (!uri) {
-    engine = await startEmbeddedEngine({ backend: 'memory', log: quiet, dbName: 'bench_report' });
+    engine = await startBenchEngine('bench_report', quiet);
     uri = engine.uri;
   }
   let failed = false;
   try {
     await mongoose.connect(uri);
-    await mongoose.connection.dropDatabase();
+    // Only a database given by MONGODB_URI can hold an earlier run (ours is new; H2 could not
+    // reuse a dropped name anyway).
+    if (!engine) await mongoose.connection.dropDatabase();
     await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
     const db = mongoose.connection.db;
     if (!db) throw new Error('no database');
@@ -281,4 +284,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-runMain(main);
+runOnBackends(main, 'bench:report');

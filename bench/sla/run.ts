@@ -7,7 +7,8 @@
  *   BENCH_WINDOW_SECONDS=1 npm run bench:sla            # the 1 000 deadlines within one second instead
  *   BENCH_PROFILE=1 npm run bench:sla                   # also: the portal's database commands during the window
  *
- * In this process: the embedded engine (memory backend, a child process; its heap raised with
+ * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts;
+ * a child process; its heap raised with
  * DEVDB_JAVA_OPTS=-Xmx3g unless DEVDB_JAVA_OPTS is set) and, per scale, in a database of its own:
  * - the world: 20 client tenants (5 open 24x7, the others on weekly business hours in two time
  *   zones, with holidays), their calendars and SLA policies (two versions for some, escalation
@@ -36,6 +37,7 @@ import { MailKey } from '../../models/mail-key.js';
 import { OutboxMail } from '../../models/outbox-mail.js';
 import { SentMail } from '../../models/sent-mail.js';
 import { SlaCalendar } from '../../models/sla-calendar.js';
+import { SlaDue } from '../../models/sla-due.js';
 import { SlaEvent } from '../../models/sla-event.js';
 import { SlaPolicy } from '../../models/sla-policy.js';
 import { Tenant } from '../../models/tenant.js';
@@ -52,7 +54,7 @@ import { User } from '../../models/user.js';
 import { SLA_SWEEP_JOB } from '../../jobs/sla-sweep.js';
 import { startPortal } from '../../server/boot.js';
 import { loadConfig } from '../../server/config/config.js';
-import { startEmbeddedEngine } from '../../server/db/embedded-engine.js';
+import { benchBackend, runOnBackends, startBenchEngine } from '../support/backend.js';
 import type { BusinessCalendar } from '../../server/domain/sla/business-time.js';
 import {
   dueEvents,
@@ -64,13 +66,13 @@ import {
   type SlaClock,
 } from '../../server/domain/sla/clock.js';
 import { targetFor, toBusinessCalendar, type PolicyDoc } from '../../server/domain/sla/contracts.js';
+import { slaDueRowOf } from '../../server/domain/sla/due-list.js';
 import { NO_DEADLINE } from '../../server/domain/sla/ticket-clock.js';
 import {
   commandLine,
   commandProfile,
   out,
   rng,
-  runMain,
   secs,
   sleep,
   spread,
@@ -453,6 +455,14 @@ async function insertInBatches(
     await collection.insertMany(docs.slice(i, i + INSERT_BATCH), { ordered: false });
 }
 
+/** Tickets as the domain leaves them: each with its row in the SLA due list. */
+async function insertTickets(docs: TicketDoc[]): Promise<void> {
+  await insertInBatches(Ticket.collection, docs);
+  const rows = docs.flatMap((d) => slaDueRowOf(d as never) ?? []);
+  for (let i = 0; i < rows.length; i += INSERT_BATCH)
+    await SlaDue.collection.insertMany(rows.slice(i, i + INSERT_BATCH), { ordered: false });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The two sides.
 
@@ -603,7 +613,8 @@ interface ScaleResult {
 
 async function runScale(engineUri: string, n: number): Promise<ScaleResult> {
   const url = new URL(engineUri);
-  url.pathname = `/bench_sla_${n}`;
+  // H2 cannot create a database under a name dropped earlier in the same engine: a fresh name per run.
+  url.pathname = `/bench_sla_${n}_${randomBytes(3).toString('hex')}`;
   const uri = url.toString();
   out();
   out(
@@ -612,7 +623,6 @@ async function runScale(engineUri: string, n: number): Promise<ScaleResult> {
 
   // Set-up and baseline on this process's own connection.
   await mongoose.connect(uri);
-  await mongoose.connection.dropDatabase();
   await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
   let t = performance.now();
   const world = await buildWorld();
@@ -621,7 +631,7 @@ async function runScale(engineUri: string, n: number): Promise<ScaleResult> {
   const background = backgroundTickets(world, n - DUE, now, horizon, 1);
   const buildMs = performance.now() - t;
   t = performance.now();
-  await insertInBatches(Ticket.collection, background);
+  await insertTickets(background);
   const db = mongoose.connection.db;
   if (!db) throw new Error('no database');
   const baselineTickets = db.collection<TicketDoc>('bench_baseline_tickets');
@@ -672,7 +682,7 @@ async function runScale(engineUri: string, n: number): Promise<ScaleResult> {
   try {
     windowStart = Date.now() + LEAD_MS;
     const due = dueTickets(world, windowStart, 600_000);
-    await insertInBatches(Ticket.collection, due);
+    await insertTickets(due);
     if (PROFILE) commands.start();
     cpu = { own: ownCpuMs(), engine: engineCpuMs() };
     result = await portalRun(due, windowStart, runs, () => startedAt.size > 0);
@@ -709,13 +719,9 @@ function report(side: string, r: SideResult): void {
 async function main(): Promise<number> {
   if (!process.env.DEVDB_JAVA_OPTS) process.env.DEVDB_JAVA_OPTS = '-Xmx3g';
   out(
-    `bench:sla  scales=${SCALES.join(',')} due=${DUE} window=${WINDOW_S}s sweep interval (SLA_SWEEP_SECONDS)=${SWEEP_S}s lead=${LEAD_MS}ms engine: memory backend, DEVDB_JAVA_OPTS=${process.env.DEVDB_JAVA_OPTS}`,
+    `bench:sla  scales=${SCALES.join(',')} due=${DUE} window=${WINDOW_S}s sweep interval (SLA_SWEEP_SECONDS)=${SWEEP_S}s lead=${LEAD_MS}ms engine: ${benchBackend()} backend, DEVDB_JAVA_OPTS=${process.env.DEVDB_JAVA_OPTS}`,
   );
-  const engine = await startEmbeddedEngine({
-    backend: 'memory',
-    log: pino({ level: 'error' }),
-    dbName: 'bench_sla',
-  });
+  const engine = await startBenchEngine('bench_sla', pino({ level: 'error' }));
   const results: ScaleResult[] = [];
   try {
     for (const n of SCALES) {
@@ -742,4 +748,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-runMain(main);
+runOnBackends(main, 'bench:sla');
