@@ -24,7 +24,9 @@ interface SessionRef {
  * the maintenance job, never by an index.
  */
 export function createSessionStore(client: MongoClient, dbName: string): MongoStore {
-  return MongoStore.create({ client, dbName, collectionName: 'sessions', ttl: SESSION_TTL_SECONDS, autoRemove: 'disabled', stringify: false });
+  // touchAfter: a page view refreshes the stored expiry at most once a minute instead of writing
+  // the session on every request (on the embedded engine each write is a commit).
+  return MongoStore.create({ client, dbName, collectionName: 'sessions', ttl: SESSION_TTL_SECONDS, autoRemove: 'disabled', stringify: false, touchAfter: 60 });
 }
 
 export function sessionMiddleware(config: Config, store: MongoStore): RequestHandler {
