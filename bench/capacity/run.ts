@@ -65,7 +65,7 @@ async function startPortal(): Promise<Portal> {
     SEED_DEMO: 'true',
   };
   delete env.MONGODB_URI;
-  const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PORTAL_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), '--import', 'tsx', fromRoot('server', 'main.ts')], {
     cwd: fromRoot(),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

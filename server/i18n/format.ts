@@ -4,23 +4,32 @@ const intlLocale: Record<Locale, string> = { en: 'en-GB', it: 'it-IT', da: 'da-D
 
 export const intlLocaleOf = (locale: Locale): string => intlLocale[locale];
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per locale, zone and style: building one costs far more than formatting (a page formats many dates). */
+function formatterOf(locale: Locale, timeZone: string, style: 'date' | 'dateTime'): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${style}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(intlLocale[locale], { dateStyle: 'medium', ...(style === 'dateTime' ? { timeStyle: 'short' as const } : {}), timeZone });
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
 /** A date and time as the reader expects it: their locale, the tenant's time zone. */
 export function formatDateTime(value: Date | string | number | null | undefined, locale: Locale, timeZone: string): string {
   if (value === null || value === undefined || value === '') return '';
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(intlLocale[locale], {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone,
-  }).format(date);
+  return formatterOf(locale, timeZone, 'dateTime').format(date);
 }
 
 export function formatDate(value: Date | string | number | null | undefined, locale: Locale, timeZone: string): string {
   if (value === null || value === undefined || value === '') return '';
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(intlLocale[locale], { dateStyle: 'medium', timeZone }).format(date);
+  return formatterOf(locale, timeZone, 'date').format(date);
 }
 
 export function formatNumber(value: number, locale: Locale): string {
