@@ -4,8 +4,8 @@
  *   npm run bench:claim                         # 2000 tickets, 50 operators
  *   BENCH_TICKETS=500 BENCH_OPERATORS=20 npm run bench:claim
  *
- * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts) and the portal (PORT 0, loopback, no
- * jobs). Two runs on the same database, each on its own 2000 unassigned tickets:
+ * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, see
+ * bench/support/backend.ts) and the portal (PORT 0, loopback, no jobs). Two runs on the same database, each on its own 2000 unassigned tickets:
  * - portal: each operator calls the domain's takeNext(ctx, queueId) in a loop until it answers
  *   null (the path the "Get next" button and the `ticket:next` socket event take: the queue read,
  *   the claiming findOneAndUpdate with the queue's sort, opening the ticket, the timeline entry

@@ -6,8 +6,8 @@
  *   BENCH_CLIENT_PROCS=1 ...                      # client processes per server (default 2)
  *   BENCH_REDIS=1 ...                             # the portal with the Redis adapter (redis-server)
  *
- * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts), the portal (PORT 0, loopback, no jobs)
- * and the baseline, a bare socket.io server (bare.ts: no auth, no rooms, `io.emit` to everyone
+ * In this process: the embedded engine (BENCH_BACKEND: memory, h2 or both, see
+ * bench/support/backend.ts), the portal (PORT 0, loopback, no jobs) and the baseline, a bare socket.io server (bare.ts: no auth, no rooms, `io.emit` to everyone
  * of a POSTed payload the size of a real ticket summary). The sockets of each server live in
  * client processes of the same kind (clients.ts), so the memory measured here is the servers'.
  * For each size both sets of sockets are connected at once and the rounds alternate portal and

@@ -2,7 +2,8 @@
  * Intake benchmark: tickets created per second through the REST API (POST /api/v1/tickets, 50
  * concurrent keep-alive clients) against a bare `insertOne` loop of equivalent documents on the
  * same database, in the same run. Everything runs on loopback, in three processes as in
- * production: the embedded engine (BENCH_BACKEND: memory, h2 or both, bench/support/backend.ts; a child of this process), the portal
+ * production: the embedded engine (BENCH_BACKEND: memory, h2 or both, see
+ * bench/support/backend.ts; a child of this process), the portal
  * (`node --import tsx server/main.ts`, its own process: LOG_LEVEL=warn, jobs on as in
  * production, no demo seed) and this process, which runs the baseline and the load generator.
  *
