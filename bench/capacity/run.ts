@@ -6,6 +6,7 @@
  *   BENCH_QUICK=1 npm run bench:capacity                    # 20k and 40k, short phases
  *   BENCH_TICKETS=80000 BENCH_IDLE_SECONDS=60 npm run bench:capacity
  *   BENCH_OPEN_SHARE=1 npm run bench:capacity               # every copy stays open (default 0.25)
+ *   BENCH_LOAD_SECONDS=0 npm run bench:capacity             # idle CPU only
  *
  * Per scale, a fresh portal process (server/main.ts, as `npm start` runs it: JOBS_ENABLED=true,
  * SEED_DEMO=true, a temp DATA_DIR, so a fresh H2 file), then, through the driver, copies of the
@@ -230,6 +231,7 @@ async function main(): Promise<number> {
       await sleep(10_000);
       const idle = await idleCpu(portal, IDLE_S);
       out(`  idle ${IDLE_S} s: portal ${idle.portal.toFixed(1)} % of a core, engine ${idle.engine.toFixed(1)} %  ${load()}`);
+      if (!LOAD_S) continue;
       const engine = engineOf(portal).pid;
       const cpu0 = [processCpuMs(portal.child.pid), processCpuMs(engine)];
       const loadStarted = Date.now();
