@@ -46,10 +46,15 @@ const insertOutboxRow = coalescedInsert(() => OutboxMail.collection as unknown a
  * Sent rows are marked as soon as they are sent (a run that dies after sending must not send them
  * again), those sent while a mark is in flight together in the next one. By _id alone, the one
  * filter the engine answers from an index. It was sent: that holds even if a run took the row
- * over after our lock ran out (it then sends it again, as before).
+ * over after our lock ran out (it then sends it again, as before). A mark that matched fewer rows
+ * than it names fails for all of them: the sender stops rather than send on unrecorded.
  */
 const markSent = new GroupCommit<Types.ObjectId, void>(async (ids) => {
-  await OutboxMail.collection.updateMany({ _id: { $in: ids } }, { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } });
+  const result = await OutboxMail.collection.updateMany({ _id: { $in: ids } }, { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } });
+  if (result.matchedCount < ids.length) {
+    const error = new Error(`sent mark matched ${result.matchedCount} of ${ids.length} outbox rows`);
+    return ids.map(() => ({ ok: false as const, error }));
+  }
   return ids.map(() => ({ ok: true as const, value: undefined }));
 });
 
@@ -218,8 +223,16 @@ async function moveFinished(rows: OutboxRow[]): Promise<void> {
     )
     .catch(ignoreDuplicates);
   await Promise.all([keys, log]);
-  // By _id alone (an index hit on the engine): a finished row never changes again.
-  await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } });
+  // By _id alone (an index hit on the engine): a finished row never changes again. Rows the _id
+  // delete missed are removed by their unique key, so a finished row is never served again.
+  const removed = await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } });
+  if (removed.deletedCount < rows.length) await OutboxMail.collection.deleteMany({ key: { $in: rows.map((r) => r.key) } });
+}
+
+/** Give claimed rows back untouched (no attempt counted) when a run stops before sending them. */
+async function releaseClaims(run: string, ids: Types.ObjectId[]): Promise<void> {
+  if (!ids.length) return;
+  await OutboxMail.collection.updateMany({ _id: { $in: ids }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
 }
 
 /**
@@ -237,10 +250,17 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
     const want = Math.min(outboxPolicy.claimBatch, limit - sent);
     const { claimed, done } = await claimBatch(run, new Date(), want);
     const finished: OutboxRow[] = [...done];
-    // Each sent row is marked at once, without waiting for the mark before the next send.
-    const marks: Array<Promise<unknown>> = [];
     for (let i = 0; i < claimed.length; i++) {
       const row = claimed[i] as OutboxRow;
+      const rest = (): Types.ObjectId[] => claimed.slice(i + 1).map((r) => r._id);
+      if (row.attempts > outboxPolicy.maxAttempts) {
+        // Claimed more often than it may be tried, so its runs keep dying or failing to record it:
+        // set aside with its error instead of sending it again (one bad row never holds the rest).
+        const lastError = `claimed ${row.attempts} times without being finished (last error: ${row.lastError ?? 'none'}); set aside`;
+        ctx.log.error({ key: row.key, attempts: row.attempts }, 'outbox row set aside');
+        finished.push({ ...row, status: 'failed', lastError });
+        continue;
+      }
       try {
         await sendRendered({
           to: row.to,
@@ -251,12 +271,6 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
           replyTo: row.replyTo ?? undefined,
           messageId: row.messageId,
         });
-        const sentAt = new Date();
-        const mark = markSent.submit(row._id);
-        mark.catch(() => undefined); // observed below (Promise.all): not an unhandled rejection meanwhile
-        marks.push(mark);
-        finished.push({ ...row, status: 'sent', sentAt, lastError: null });
-        sent++;
       } catch (err) {
         const last = row.attempts >= outboxPolicy.maxAttempts;
         const backoff = outboxPolicy.baseBackoffMs * 2 ** Math.min(row.attempts - 1, 10);
@@ -267,16 +281,25 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         );
         // Given up, and still ours (not taken over after our lock ran out): it leaves the outbox.
         if (last && put.modifiedCount) finished.push({ ...row, status: 'failed', lastError });
-        const rest = claimed.slice(i + 1).map((r) => r._id);
-        if (rest.length) {
-          await OutboxMail.collection.updateMany({ _id: { $in: rest }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
-        }
+        await releaseClaims(run, rest());
         ctx.log.warn({ err, key: row.key, attempts: row.attempts, final: last }, 'mail delivery failed');
         failed++;
         break;
       }
+      sent++;
+      // Recorded before the next one is sent: when the database cannot record a sent mail, nothing
+      // more goes out. That one row stays `sending` and is sent again, under the same Message-ID,
+      // once its lock runs out: the only mail a crash can duplicate.
+      try {
+        await markSent.submit(row._id);
+      } catch (err) {
+        ctx.log.error({ err, key: row.key }, 'a sent mail could not be recorded; delivery stops');
+        await releaseClaims(run, rest()).catch(() => undefined);
+        failed++;
+        break;
+      }
+      finished.push({ ...row, status: 'sent', sentAt: new Date(), lastError: null });
     }
-    await Promise.all(marks);
     await moveFinished(finished);
     // Fewer candidates than asked for: nothing else is due.
     if (claimed.length + done.length < want) break;
