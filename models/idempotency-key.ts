@@ -15,6 +15,11 @@ const idempotencyKeySchema = new Schema({
   /** What the key was first used for: method, path and a hash of the body. */
   requestHash: { type: String, required: true },
   state: { type: String, required: true, enum: idempotencyStates, default: 'pending' },
+  /**
+   * The id of what the request creates, chosen before it runs: a retry finds it (the ticket was
+   * stored though the answer was lost) instead of creating a second one.
+   */
+  resourceId: { type: 'ObjectId', default: null },
   /** A pending row whose owner died is taken over after this moment. */
   lockedUntil: { type: Date, default: null },
   response: {

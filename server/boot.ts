@@ -16,6 +16,7 @@ import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { registerSlaSweep } from '../jobs/sla-sweep.js';
+import { registerTicketSetupsJob } from '../jobs/ticket-setups.js';
 import { registerMonthlyReports } from '../jobs/reports-monthly.js';
 import { registerWeeklyDigest } from '../jobs/reports-weekly.js';
 import { systemCtx } from './domain/context.js';
@@ -64,6 +65,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }), config.embeddedCapacityTickets);
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
+    await registerTicketSetupsJob(agenda, log.child({ component: 'jobs' }));
     await registerMonthlyReports(agenda, log.child({ component: 'reports' }));
     await registerWeeklyDigest(agenda, log.child({ component: 'reports' }), config.reportsWeeklyDigest);
     await agenda.start();

@@ -1,7 +1,9 @@
 import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { priorityRank, Ticket, type Channel } from '../../../models/ticket.js';
+import { TicketSetup } from '../../../models/ticket-setup.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -20,6 +22,25 @@ import { sniffType, storeAttachments, type IncomingFile } from './attachments.js
 
 /** New tickets written while another insert is in flight go with the next one (group commit). */
 const insertTicket = coalescedInsert(() => Ticket.collection as unknown as Collection);
+const insertSetup = coalescedInsert(() => TicketSetup.collection as unknown as Collection);
+/** A finished creation's setup row goes; those finished together go in one command. */
+const dropSetup = new GroupCommit<Types.ObjectId, void>(async (ids) => {
+  await TicketSetup.collection.deleteMany({ _id: { $in: ids } });
+  return ids.map(() => ({ ok: true as const, value: undefined }));
+});
+
+const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
+
+/** The key of a ticket's `created` entry: written once, by the request or by the repair. */
+export const createdEntryKey = (ticketId: unknown): string => `created:${String(ticketId)}`;
+
+export interface CreateOptions {
+  /**
+   * The ticket's id, chosen by the caller (the id an `Idempotency-Key` is bound to). When a
+   * ticket with this id exists already (an earlier attempt stored it), that ticket is returned.
+   */
+  id?: Types.ObjectId;
+}
 
 /** The tenant a client actor works for: the only tenant their new tickets can belong to. */
 export function clientTenantId(ctx: Ctx): string {
@@ -33,7 +54,7 @@ export function clientTenantId(ctx: Ctx): string {
  * Open a ticket for the caller's company: number it, flag duplicate invoices, write the first
  * timeline entry and queue the confirmation mail.
  */
-export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInput, channel: Channel, files: IncomingFile[] = []) {
+export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInput, channel: Channel, files: IncomingFile[] = [], opts: CreateOptions = {}) {
   requirePermission(ctx, 'tickets.open');
   for (const file of files) await sniffType(file);
   const tenantId = new Types.ObjectId(clientTenantId(ctx));
@@ -47,6 +68,7 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   // Built, defaulted and validated by the schema as Ticket.create would, then stored with one
   // plain insert: the save machinery costs more CPU than the insert itself and adds nothing here.
   const draft = new Ticket({
+    ...(opts.id ? { _id: opts.id } : {}),
     tenantId,
     number,
     seq,
@@ -68,7 +90,20 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   });
   await draft.validate();
   const ticket = draft.toObject();
-  await insertTicket(ticket);
+  // First the setup row: from here a crash leaves something the repair (complete-setups.ts)
+  // finishes, never a ticket without its history or confirmation mail.
+  await insertSetup({ _id: ticket._id, tenantId, notify: channel !== 'import', createdAt: now }).catch((err: unknown) => {
+    if (!isDuplicateKey(err)) throw err; // an earlier attempt under the same id wrote it
+  });
+  try {
+    await insertTicket(ticket);
+  } catch (err) {
+    if (!(opts.id && isDuplicateKey(err))) throw err;
+    // Stored by an earlier attempt under the same id (its number stays unused): that is the ticket.
+    const earlier = await Ticket.findOne({ _id: opts.id, tenantId }).lean();
+    if (!earlier) throw err;
+    return earlier;
+  }
   // Its SLA due-list row (none without a clock); a crash before it is repaired at the next start.
   await noteSlaDue(ticket);
   // Stored is what operators need to know: their queues show it while its history and mail are written.
@@ -91,11 +126,14 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
       body: input.description,
       data: { channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },
       at: ticket.createdAt,
+      key: createdEntryKey(ticket._id),
     });
   })();
   // Both settle before the answer (a failure of either is the request's), neither left unobserved.
   const [mailDone, historyDone] = await Promise.allSettled([mail, history]);
   for (const done of [historyDone, mailDone]) if (done.status === 'rejected') throw done.reason;
+  // Left behind, it only costs the repair a look: the ticket is complete either way.
+  await dropSetup.submit(ticket._id).catch((err: unknown) => ctx.log.warn({ err, ticket: number }, 'setup row of a created ticket not removed'));
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket;
 }

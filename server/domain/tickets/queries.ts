@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { Tenant } from '../../../models/tenant.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
-import { notFound } from '../../errors/app-error.js';
+import { AppError, notFound } from '../../errors/app-error.js';
 import { can } from '../auth/policy.js';
 import { isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
@@ -44,6 +44,16 @@ export async function getTicket(ctx: Ctx, ref: string) {
   }
   if (!ticket || !scopeAdmits(scope, ticket.tenantId)) throw notFound('ticket');
   return ticket;
+}
+
+/** Like getTicket, but a ticket the caller cannot see (or that does not exist) is null. */
+export async function findTicket(ctx: Ctx, ref: string) {
+  try {
+    return await getTicket(ctx, ref);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'not_found') return null;
+    throw err;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import type { Ctx } from '../context.js';
-import { authorOf } from './authors.js';
+import { authorOf, type Author } from './authors.js';
 
 /** Entries of concurrent changes go together (group commit), each acknowledged for itself. */
 const insertEntry = coalescedInsert(() => TimelineEntry.collection as unknown as Collection);
@@ -17,11 +17,13 @@ export interface TimelineInput {
   at?: Date;
   /** Makes the entry idempotent: a second append with the same key is ignored. */
   key?: string;
+  /** Who the entry is attributed to, when not the caller (a repair completing someone's request). */
+  author?: Author;
 }
 
 /** Append one entry to a ticket's history (a document of its own, never an array on the ticket). */
 export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, entry: TimelineInput) {
-  const author = authorOf(ctx);
+  const author = entry.author ?? authorOf(ctx);
   // Built, defaulted and validated by the schema, stored with one plain insert (no save machinery).
   const entryDoc = new TimelineEntry({
     ...(entry.key ? { key: entry.key } : {}),

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  releaseIdempotencyKey,
-  type StoredResponse,
-} from '../../domain/api/idempotency.js';
+import { Types } from 'mongoose';
+import { claimIdempotencyKey, completeIdempotencyKey, unlockIdempotencyKey, type StoredResponse } from '../../domain/api/idempotency.js';
+import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { apiErrorBody } from './errors.js';
 
@@ -34,13 +31,23 @@ export function sendStored(res: Response, response: StoredResponse): void {
 /**
  * Run a creating request at most once per `Idempotency-Key` (when the client sends one): the
  * first request runs and its answer is stored; a retry with the same key and body gets that
- * answer again with `Idempotent-Replayed: true`. A refusal (4xx) is stored like a success; on a
- * failure of ours (5xx) the key is released so that a retry can run.
+ * answer again with `Idempotent-Replayed: true`. A refusal (4xx) is stored like a success.
+ *
+ * The key is bound to the id of what the request creates (`run` receives it, the same for every
+ * attempt under the key). A retry whose earlier attempt stored no answer (it failed, or died with
+ * the database) asks `find` for that id: found, the retry answers with it; not found, it runs
+ * again under the same id, so the unique _id lets it exist once whatever happened before. Without
+ * a key, `run` gets a fresh id.
  */
-export async function idempotent(req: Request, res: Response, run: () => Promise<StoredResponse>): Promise<void> {
+export async function idempotent(
+  req: Request,
+  res: Response,
+  run: (resourceId: Types.ObjectId) => Promise<StoredResponse>,
+  find: (resourceId: Types.ObjectId) => Promise<StoredResponse | null>,
+): Promise<void> {
   const key = req.get('idempotency-key');
   if (key === undefined) {
-    sendStored(res, await run());
+    sendStored(res, await run(new Types.ObjectId()));
     return;
   }
   const claim = await claimIdempotencyKey(req.ctx, key, requestHashOf(req));
@@ -51,12 +58,21 @@ export async function idempotent(req: Request, res: Response, run: () => Promise
   }
   let response: StoredResponse;
   try {
-    response = await run();
+    const earlier = claim.kind === 'resume' ? await find(claim.resourceId) : null;
+    if (earlier) res.set('Idempotent-Replayed', 'true');
+    else if (claim.kind === 'resume' && claim.running) {
+      throw new AppError('conflict', 'a request with this idempotency key is still running', { messageKey: 'api.idempotency_in_progress', retryAfterSeconds: 1 });
+    }
+    response = earlier ?? (await run(claim.resourceId));
   } catch (err) {
     const appError = toAppError(err);
     const { status, body } = apiErrorBody(appError, req.locale);
-    if (status < 500) await completeIdempotencyKey(req.ctx, claim.id, { status, body, location: null });
-    else await releaseIdempotencyKey(req.ctx, claim.id).catch((e: unknown) => req.ctx.log.error({ err: e }, 'could not release an idempotency key'));
+    // A failure of ours (5xx) leaves the key pending and bound: a retry finds what this attempt
+    // may have created before it failed, or runs again under the same id.
+    if (status < 500) {
+      // The still-running answer is not this key's outcome: nothing is stored for it.
+      if (!(claim.kind === 'resume' && claim.running)) await completeIdempotencyKey(req.ctx, claim.id, { status, body, location: null });
+    } else await unlockIdempotencyKey(req.ctx, claim.id).catch((e: unknown) => req.ctx.log.warn({ err: e }, 'could not unlock an idempotency key'));
     throw appError;
   }
   await completeIdempotencyKey(req.ctx, claim.id, response);

@@ -4,7 +4,7 @@ import type { Config } from '../../config/config.js';
 import { addTicketAttachments } from '../../domain/api/tickets.js';
 import { attachmentRules, listAttachments, openAttachment, type IncomingFile } from '../../domain/tickets/attachments.js';
 import { createTicket } from '../../domain/tickets/create.js';
-import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
+import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
@@ -83,10 +83,16 @@ export function apiRoutes(config: Config): Router {
   });
 
   router.post('/tickets', ...secured, async (req, res) => {
-    await idempotent(req, res, async () => {
-      const ticket = await createTicket(req.ctx, parseInput(apiTicketInput, req.body ?? {}), 'api');
-      return { status: 201, body: serializeTicket(ticket), location: ticketUrl(ticket.number) };
-    });
+    const created = (ticket: Parameters<typeof serializeTicket>[0] & { number: string }) => ({ status: 201, body: serializeTicket(ticket), location: ticketUrl(ticket.number) });
+    await idempotent(
+      req,
+      res,
+      async (id) => created(await createTicket(req.ctx, parseInput(apiTicketInput, req.body ?? {}), 'api', [], { id })),
+      async (id) => {
+        const ticket = await findTicket(req.ctx, String(id));
+        return ticket ? created(ticket) : null;
+      },
+    );
   });
 
   router.get('/tickets', ...secured, async (req, res) => {

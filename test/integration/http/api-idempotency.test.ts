@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
 import { pino } from 'pino';
 import { IdempotencyKey } from '../../../models/idempotency-key.js';
 import { Ticket } from '../../../models/ticket.js';
@@ -115,5 +116,41 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
 
     const badKey = await acme.post('/tickets').set('Idempotency-Key', 'x'.repeat(300)).send(oldBody).expect(422);
     expect(badKey.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['Idempotency-Key']);
+  });
+
+  it('answers a retry with the ticket an earlier attempt stored though its answer was lost, and never makes a second one', async () => {
+    const key = randomUUID();
+    const body = bodies.complaint({ subject: 'Answer lost' });
+    const first = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
+    // As a database killed after the ticket's insert leaves the key: pending, its lock held, no answer.
+    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key }, { $set: { state: 'pending', response: null, lockedUntil: new Date(Date.now() + 60_000) } });
+    const retry = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
+    expect(retry.headers['idempotent-replayed']).to.equal('true');
+    expect(retry.body.id).to.equal(first.body.id);
+    expect(retry.headers.location).to.equal(first.headers.location);
+    expect(await ticketsWithSubject('Answer lost')).to.equal(1);
+    // The key now holds the answer.
+    const row = await IdempotencyKey.findOne({ tenantId: world.acme._id, key }).lean();
+    expect(row?.state).to.equal('done');
+  });
+
+  it('runs a retry at once under the bound id when the earlier attempt failed before storing the ticket', async () => {
+    const key = randomUUID();
+    const body = bodies.complaint({ subject: 'Failed before the insert' });
+    const hash = requestHashOf({ method: 'POST', baseUrl: '/api/v1', path: '/tickets', body } as never);
+    const bound = new Types.ObjectId();
+    // A failed attempt gives its lock up (unlockIdempotencyKey): the retry is not told to wait.
+    await IdempotencyKey.create({ tenantId: world.acme._id, key, requestHash: hash, resourceId: bound, lockedUntil: new Date(0), expiresAt: new Date(Date.now() + 60_000) });
+    const retry = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
+    expect(retry.body.id).to.equal(String(bound));
+    expect(retry.headers['idempotent-replayed']).to.equal(undefined);
+    // Two more attempts under the same key, one of them racing a "still running" first: one ticket.
+    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key }, { $set: { state: 'pending', response: null, lockedUntil: new Date(0) } });
+    const again = await Promise.all([1, 2].map(() => acme.post('/tickets').set('Idempotency-Key', key).send(body)));
+    for (const r of again) {
+      expect([201, 409]).to.include(r.status);
+      if (r.status === 201) expect(r.body.id).to.equal(String(bound));
+    }
+    expect(await ticketsWithSubject('Failed before the insert')).to.equal(1);
   });
 });

@@ -1,0 +1,22 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+/**
+ * A ticket being created: written before the ticket, deleted once its history (the `created`
+ * entry, the invoice key) and its confirmation mail are written. A row older than a few seconds
+ * is a creation a crash interrupted, which `completeTicketSetups` finishes. `_id` is the ticket's
+ * id. The collection holds only creations in flight, so the repair's scan stays small on an engine
+ * where every non-unique query is a scan. No tenant-scope plugin: only the system reads it.
+ */
+const ticketSetupSchema = new Schema(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    tenantId: { type: Schema.Types.ObjectId, ref: 'Tenant', required: true },
+    /** Whether the requester gets the confirmation mail (imports do not). */
+    notify: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export type TicketSetupAttrs = InferSchemaType<typeof ticketSetupSchema>;
+export const TicketSetup = mongoose.model('TicketSetup', ticketSetupSchema, 'ticketsetups');
