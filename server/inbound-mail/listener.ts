@@ -93,6 +93,18 @@ export function toInboundMail(parsed: ParsedMail, recipients: string[]): Inbound
   };
 }
 
+/**
+ * Why a parsed mail's structure cannot be trusted, or null. mailparser reads a multipart body
+ * without a boundary as having no parts at all: the body would be silently lost, so it is refused.
+ */
+export function mimeStructureProblem(parsed: ParsedMail): string | null {
+  const type = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | string | undefined;
+  const value = typeof type === 'string' ? type : (type?.value ?? '');
+  const boundary = typeof type === 'string' ? /boundary=/i.test(type) : Boolean(type?.params?.['boundary']);
+  if (/^multipart\//i.test(value) && !boundary) return 'multipart body without a boundary';
+  return null;
+}
+
 /** Read the DATA stream, keeping at most `maxBytes` (beyond that only count, so memory stays bounded). */
 function readLimited(stream: SMTPServerDataStream, maxBytes: number): Promise<{ buffer: Buffer; oversized: boolean }> {
   return new Promise((resolve, reject) => {
@@ -183,6 +195,11 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         } catch (err) {
           ctx.log.warn({ err, from, recipients }, 'inbound mail refused: malformed');
           return callback(smtpError(554, '5.6.0 Malformed message'));
+        }
+        const problem = mimeStructureProblem(parsed);
+        if (problem) {
+          ctx.log.warn({ from, recipients, problem }, 'inbound mail refused: malformed MIME structure');
+          return callback(smtpError(554, `5.6.0 Malformed message: ${problem}`));
         }
         const mail = toInboundMail(parsed, recipients);
         if (!mail.from) {

@@ -248,6 +248,17 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     expect(refused.response).to.include('5.6.0');
   });
 
+  it('refuses a multipart mail without a boundary with 554 instead of losing its body', async () => {
+    const subject = unique('Senza boundary');
+    const refused = await sendSmtpRefused(port, {
+      envelope: { from: world.users.acmeUser.email, to: [acmeAddress] },
+      raw: `From: ${world.users.acmeUser.email}\r\nTo: ${acmeAddress}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n--zzz\r\nContent-Type: text/plain\r\n\r\nIl corpo che andrebbe perso\r\n--zzz--\r\n`,
+    });
+    expect(refused.responseCode).to.equal(554);
+    expect(refused.response).to.include('boundary');
+    expect(await ticketBySubject(subject)).to.equal(null);
+  });
+
   it('takes the same Message-ID in once', async () => {
     const subject = unique('Consegna doppia');
     const message = { from: world.users.acmeUser.email, to: acmeAddress, subject, text: 'Una volta sola.', messageId: `<${subject.replace(/\W/g, '')}@client.example>` };
