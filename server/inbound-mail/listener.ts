@@ -73,7 +73,7 @@ function isAutoSubmitted(mail: ParsedMail): boolean {
 }
 
 /** What the domain needs from a parsed mail. Inline images of an HTML body are not files. */
-export function toInboundMail(parsed: ParsedMail, recipients: string[]): InboundMail {
+export function toInboundMail(parsed: ParsedMail, recipients: string[], raw?: Buffer): InboundMail {
   const from = parsed.from?.value.find((a) => a.address);
   const references = Array.isArray(parsed.references) ? parsed.references : parsed.references ? parsed.references.split(/\s+/) : [];
   return {
@@ -88,10 +88,24 @@ export function toInboundMail(parsed: ParsedMail, recipients: string[]): Inbound
     references: references.filter(Boolean),
     attachments: parsed.attachments
       .filter((a) => !a.related)
-      .map((a, i) => ({ filename: a.filename || `attachment-${i + 1}`, buffer: a.content as Buffer })),
+      .map((a, i) => ({ filename: a.filename || `attachment-${i + 1}`, buffer: a.content as Buffer, ...(raw && !base64Intact(a, raw) ? { undecodable: true } : {}) })),
     autoSubmitted: isAutoSubmitted(parsed),
   };
 }
+
+/**
+ * Whether a base64 attachment was decoded from valid base64. mailparser decodes a damaged part into
+ * bytes without a word, so the decoded bytes are encoded again and looked for in the raw mail
+ * (white space and padding aside): valid base64 decodes and encodes back to the same text.
+ */
+function base64Intact(attachment: ParsedMail['attachments'][number], raw: Buffer): boolean {
+  const encoding = attachment.headers.get('content-transfer-encoding');
+  if (typeof encoding !== 'string' || encoding.trim().toLowerCase() !== 'base64') return true;
+  const compact = (rawCompact ??= new WeakMap()).get(raw) ?? raw.toString('latin1').replace(/[\s=]/g, '');
+  rawCompact.set(raw, compact);
+  return compact.includes(attachment.content.toString('base64').replace(/=/g, ''));
+}
+let rawCompact: WeakMap<Buffer, string> | undefined;
 
 /**
  * Why a parsed mail's structure cannot be trusted, or null. mailparser reads a multipart body
@@ -201,7 +215,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
           ctx.log.warn({ from, recipients, problem }, 'inbound mail refused: malformed MIME structure');
           return callback(smtpError(554, `5.6.0 Malformed message: ${problem}`));
         }
-        const mail = toInboundMail(parsed, recipients);
+        const mail = toInboundMail(parsed, recipients, buffer);
         if (!mail.from) {
           ctx.log.warn({ from, recipients }, 'inbound mail refused: no From address');
           return callback(smtpError(554, '5.6.0 Malformed message: no From address'));

@@ -29,6 +29,8 @@ export const attachmentRules = {
 export interface IncomingFile {
   filename: string;
   buffer: Buffer;
+  /** Its transfer encoding could not be decoded (a damaged base64 part of a mail): never kept. */
+  undecodable?: boolean;
 }
 
 let store: BlobStore = gridFsStore;
@@ -55,6 +57,7 @@ function looksLikeText(buffer: Buffer): boolean {
 
 /** Decide a file's type from its content; refuse what is not on the list or is too large. */
 export async function sniffType(file: IncomingFile): Promise<{ contentType: string; ext: string }> {
+  if (file.undecodable) throw rejectFile(file.filename, 'attachments.undecodable');
   if (file.buffer.length === 0) throw rejectFile(file.filename, 'attachments.empty');
   if (file.buffer.length > attachmentRules.maxBytes) {
     throw rejectFile(file.filename, 'attachments.too_large', { max: Math.round(attachmentRules.maxBytes / 1024 / 1024) });

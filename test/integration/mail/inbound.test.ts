@@ -297,6 +297,23 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     expect(note!.body).to.include('tool.exe').and.include('Non conservati');
   });
 
+  it('names an attachment whose base64 is damaged on the timeline, with that reason, and keeps the intact one', async () => {
+    const subject = unique('Allegato rovinato');
+    const good = pdfBytes(2_000).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const raw =
+      `From: ${world.users.acmeUser.email}\r\nTo: ${acmeAddress}\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}-b64@client.example>\r\nMIME-Version: 1.0\r\n` +
+      `Content-Type: multipart/mixed; boundary="zzz"\r\n\r\n--zzz\r\nContent-Type: text/plain\r\n\r\nVedi allegati.\r\n` +
+      `--zzz\r\nContent-Type: application/pdf; name="ok.pdf"\r\nContent-Disposition: attachment; filename="ok.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${good}\r\n` +
+      `--zzz\r\nContent-Type: application/pdf; name="rotto.pdf"\r\nContent-Disposition: attachment; filename="rotto.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0x!!!*not~base64@@\r\n--zzz--\r\n`;
+    const { response } = await sendSmtp(port, { envelope: { from: world.users.acmeUser.email, to: [acmeAddress] }, raw });
+    expect(response).to.include('created');
+    const ticket = await ticketBySubject(subject);
+    const files = await listAttachments(ctxFor(world.users.acmeUser, 'it'), ticket!);
+    expect(files.map((f) => f.filename)).to.deep.equal(['ok.pdf']);
+    const note = (await timelineOf(ticket!._id)).find((e) => e.kind === 'attachment');
+    expect(note!.body).to.include('rotto.pdf').and.include('non può essere decodificato');
+  });
+
   it("ignores autoresponders' mail", async () => {
     const subject = unique('Fuori ufficio');
     const { response } = await sendSmtp(port, {
