@@ -27,7 +27,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     log.info({ uri, owned: engine.owned, dataDir: config.dataDir }, 'using the embedded database');
   }
   try {
-    await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000 });
+    // Bounded: while the database is down a request waits at most this long, then answers 503.
+    await mongoose.connect(uri, { serverSelectionTimeoutMS: 5_000 });
   } catch (err) {
     await engine?.stop();
     throw err;

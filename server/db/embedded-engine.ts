@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -35,6 +36,8 @@ export interface StartEmbeddedEngineOptions {
   port?: number;
   log: Logger;
   dbName?: string;
+  /** Restart an h2 engine that dies (default true); a test that kills and restarts it itself says false. */
+  supervise?: boolean;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -51,10 +54,20 @@ const DEFAULT_DB_NAME = 'backoffice_desk';
  * DEVDB_JAVA_OPTS (split on whitespace) is appended, e.g. to see the engine's own logging:
  * DEVDB_JAVA_OPTS=-Dorg.slf4j.simpleLogger.defaultLogLevel=info
  */
+/**
+ * The engine's heap, in MB: DEVDB_HEAP_MB, or a quarter of the machine's memory between 512 MB and
+ * 8 GB. H2 keeps its page cache and every open cursor's documents there; a fixed 512 MB ran out
+ * at 80 000 tickets (the JVM then exits with code 3 and is restarted, see supervise()).
+ */
+export function engineHeapMb(env: NodeJS.ProcessEnv = process.env, totalBytes = totalmem()): number {
+  const set = Number(env['DEVDB_HEAP_MB']);
+  if (Number.isInteger(set) && set >= 64) return set;
+  return Math.min(8192, Math.max(512, Math.floor(totalBytes / 4 / 1024 / 1024)));
+}
+
 export const ENGINE_JVM_FLAGS: readonly string[] = [
   '-XX:+UseSerialGC',
   '-Xms32m',
-  '-Xmx512m',
   '-Xss512k',
   '-XX:MaxDirectMemorySize=128m',
   '-XX:+ExitOnOutOfMemoryError',
@@ -351,7 +364,9 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
   const jar = await ensureEngineJar(log);
   const root = findProjectRoot();
   try {
-    return await launch({ jar, root, backend, dataDir, port, dbName, stateFile, log });
+    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log };
+    // Only a durable engine is worth restarting: a memory one would come back empty.
+    return backend === 'h2' && opts.supervise !== false ? await supervise(launchOptions) : await launch(launchOptions);
   } catch (error) {
     // Another process may have started an engine on this data dir at the same moment: H2 then
     // refuses to open the locked file. Use that engine once it has published its state.
@@ -368,6 +383,8 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
 }
 
 interface LaunchOptions {
+  /** Called when the engine exits without having been asked to stop. */
+  onCrash?: (exit: { code: number | null; signal: NodeJS.Signals | null }) => void;
   jar: string;
   root: string;
   backend: 'memory' | 'h2';
@@ -383,6 +400,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   const extraFlags = (process.env['DEVDB_JAVA_OPTS'] ?? '').split(/\s+/).filter(Boolean);
   const args = [
     ...ENGINE_JVM_FLAGS,
+    `-Xmx${engineHeapMb()}m`,
     ...extraFlags,
     '-jar',
     o.jar,
@@ -500,6 +518,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
         'embedded engine: exited unexpectedly',
       );
       removeStateIfOurs().catch(() => {});
+      o.onCrash?.({ code, signal });
     }
   });
 
@@ -536,4 +555,57 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   };
 
   return { uri: uriFor(actualPort, o.dbName), port: actualPort, owned: true, stop };
+}
+
+const RESTART_FIRST_DELAY_MS = 500;
+const RESTART_MAX_DELAY_MS = 10_000;
+/** An engine that stayed up this long counts as healthy again: the next crash restarts at once. */
+const RESTART_HEALTHY_MS = 60_000;
+
+/**
+ * Launch the engine and restart it whenever it exits without being asked to (kill -9, out of
+ * memory), on the same data dir and port so that the driver's own reconnection finds it, with a
+ * backoff (0.5 s doubling to 10 s) so that a crash loop is a slow, logged loop, never a hot one.
+ * Meanwhile the portal answers 503 (the driver's errors, errors/normalize.ts) and /readyz says so.
+ */
+async function supervise(o: LaunchOptions): Promise<EmbeddedEngine> {
+  const { log } = o;
+  let stopped = false;
+  let delay = RESTART_FIRST_DELAY_MS;
+  let startedAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let current: EmbeddedEngine;
+  const onCrash = ({ code }: { code: number | null }): void => {
+    if (stopped) return;
+    if (Date.now() - startedAt > RESTART_HEALTHY_MS) delay = RESTART_FIRST_DELAY_MS;
+    if (code === 3) {
+      log.error({ heapMb: engineHeapMb() }, `embedded engine: out of memory with a ${engineHeapMb()} MB heap; raise DEVDB_HEAP_MB, or use MongoDB (MONGODB_URI) for a database this size`);
+    }
+    log.warn({ inMs: delay }, 'embedded engine: restarting');
+    timer = setTimeout(() => void restart(), delay);
+    delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
+  };
+  const restart = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      current = await launch({ ...o, port: current.port, onCrash });
+      startedAt = Date.now();
+      log.warn({ port: current.port }, 'embedded engine: restarted after a crash');
+      if (stopped) await current.stop();
+    } catch (err) {
+      log.error({ err }, 'embedded engine: restart failed');
+      onCrash({ code: null });
+    }
+  };
+  current = await launch({ ...o, onCrash });
+  return {
+    uri: current.uri,
+    port: current.port,
+    owned: true,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current.stop();
+    },
+  };
 }

@@ -54,6 +54,32 @@ function duplicateKeys(err: MongoLikeError, message: string): string[] {
 }
 
 /**
+ * Errors that mean "the database cannot be reached now" (it died, restarts, or the network to it
+ * is down): the request is not wrong and nothing of ours broke, so the caller is told to retry.
+ */
+const DATABASE_UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+  'MongooseServerSelectionError',
+]);
+
+/** Seconds a client is asked to wait when the database is unreachable (a restart takes a few). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+function databaseUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (DATABASE_UNREACHABLE.has(e.name)) return true;
+    // mongoose with bufferCommands off, on a connection that is down.
+    if (/^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
  * Turn whatever was thrown into an AppError, so the mapping table is the only place that
  * knows about statuses. Unknown errors become `internal` and keep their cause for the log.
  */
@@ -77,5 +103,6 @@ export function toAppError(err: unknown): AppError {
       cause: err,
     });
   }
+  if (databaseUnreachable(err)) return new AppError('unavailable', 'database unreachable', { cause: err, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
   return new AppError('internal', 'internal error', { cause: err });
 }
