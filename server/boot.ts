@@ -103,6 +103,11 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   }
 
   let stopping: Promise<void> | undefined;
+  // Once stopping, every response tells its client to close the connection: a keep-alive
+  // connection then carries no new request, and server.close() can finish.
+  server.prependListener('request', (_req, res) => {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping');

@@ -34,6 +34,16 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Started by `npm start`, which may exit on SIGTERM without passing it on: a portal whose parent
+  // is gone (it is re-parented) stops as if it had been signalled.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watch);
+      shutdown('parent exited');
+    }
+  }, 500);
+  watch.unref();
 }
 
 main().catch((err: unknown) => {
