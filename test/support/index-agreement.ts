@@ -4,9 +4,9 @@ import type { Db, Document } from 'mongodb';
  * Whether the engine's indexes agree with its documents, seen from a client: every document a
  * scan returns must also be found through `{_id}` and through the exact keys of each of its
  * collection's unique indexes (the engine answers those filters from the index, anything else by
- * scanning: see engine-notes). A miss is confirmed by scanning for the same document again (a
- * filter the index cannot answer), so that a document deleted meanwhile by a running job is not
- * taken for a broken index.
+ * scanning: see engine-notes). A miss is confirmed by scanning for the same keys again (a filter
+ * the index cannot answer) and asking the index once more, so that a document a running job
+ * deleted or changed meanwhile is not taken for a broken index.
  */
 export interface IndexMismatch {
   collection: string;
@@ -36,8 +36,9 @@ export async function findIndexMismatches(db: Db): Promise<{ mismatches: IndexMi
       for (const probe of probes) {
         const viaIndex = await coll.findOne(probe.filter, { projection: { _id: 1 } });
         if (viaIndex && String(viaIndex._id) === String(doc._id)) continue;
-        const stillThere = await coll.findOne(scanning({ _id: doc._id }), { projection: { _id: 1 } });
-        if (!stillThere) continue; // deleted meanwhile
+        // The same keys found by a scan: the document still holds them (not deleted or changed meanwhile).
+        const stillThere = await coll.findOne(scanning(probe.filter), { projection: { _id: 1 } });
+        if (!stillThere) continue;
         const again = await coll.findOne(probe.filter, { projection: { _id: 1 } });
         if (again && String(again._id) === String(doc._id)) continue;
         mismatches.push({ collection: name, index: probe.index, id: String(doc._id) });
