@@ -2,6 +2,7 @@ import { TicketSetup } from '../../../models/ticket-setup.js';
 import { Ticket } from '../../../models/ticket.js';
 import type { Ctx } from '../context.js';
 import { createdEntryKey } from './create.js';
+import { settleChosenFiles } from './attachments.js';
 import { claimInvoiceKey } from './invoice-keys.js';
 import { notifyRequester } from './notify.js';
 import { appendTimeline } from './timeline.js';
@@ -16,8 +17,8 @@ const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | n
 
 /**
  * Finish the ticket creations a crash interrupted (a portal or its database killed between the
- * ticket's insert and its history or confirmation mail): the invoice key, the `created` entry and
- * the confirmation mail, each written at most once (a unique key decides: the entry's key, the
+ * ticket's insert and its history or confirmation mail): the invoice key, the `created` entry (with
+ * the attachments stored in full; bytes of an upload cut short are removed) and the confirmation mail, each written at most once (a unique key decides: the entry's key, the
  * invoice key, the mail's event key), then the setup row goes. A row whose ticket was never stored
  * just goes. Safe to run on several nodes at once and to repeat.
  */
@@ -33,9 +34,11 @@ export async function completeTicketSetups(ctx: Ctx, now = new Date()): Promise<
     const ticket = await Ticket.findOne({ _id: row._id }).setOptions({ allTenants: true }).lean();
     if (ticket && ticket.tenantId.equals(row.tenantId)) {
       const duplicateOf = await claimInvoiceKey(ticket);
+      const attachments = row.fileIds.length ? await settleChosenFiles(row.fileIds, true) : [];
       const requester = ticket.requester;
       await appendTimeline(ctx, ticket, {
         kind: 'created',
+        attachmentIds: attachments.map((a) => a._id),
         visibility: 'public',
         body: ticket.description ?? '',
         data: { channel: ticket.channel, ...(duplicateOf ? { duplicateOf: duplicateOf.number } : {}) },
@@ -49,6 +52,7 @@ export async function completeTicketSetups(ctx: Ctx, now = new Date()): Promise<
       completed++;
       ctx.log.warn({ ticket: ticket.number }, 'ticket creation completed after an interruption');
     } else {
+      if (row.fileIds.length) await settleChosenFiles(row.fileIds, false);
       dropped++;
     }
     await TicketSetup.deleteOne({ _id: row._id });

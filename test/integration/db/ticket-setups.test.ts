@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
+import { Attachment } from '../../../models/attachment.js';
 import { pino } from 'pino';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { TicketSetup } from '../../../models/ticket-setup.js';
@@ -10,6 +11,7 @@ import { completeTicketSetups } from '../../../server/domain/tickets/complete-se
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
+import { pdfBytes, pngBytes } from '../../support/api.js';
 import { complaintInput, ctxOf } from '../../support/tickets.js';
 
 const ctx = () => systemCtx(pino({ level: 'silent' }), 'test');
@@ -56,5 +58,47 @@ describe('ticket creations interrupted by a crash', function () {
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 0, dropped: 1 });
     expect(await Ticket.countDocuments({ tenantId: world.acme._id, _id: id })).to.equal(0);
     expect(await TicketSetup.countDocuments({ _id: id })).to.equal(0);
+  });
+
+  it('links the attachments a crash let through and removes the bytes of uploads it cut short', async () => {
+    const files = [
+      { filename: 'kept.png', buffer: pngBytes() },
+      { filename: 'cut.pdf', buffer: pdfBytes() },
+    ];
+    const ticket = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Attachments interrupted'), 'portal', files);
+    const stored = await Attachment.find({ tenantId: world.acme._id, ticketId: ticket._id }).sort({ filename: 1 }).lean();
+    expect(stored.map((a) => a.filename)).to.deep.equal(['cut.pdf', 'kept.png']);
+    const [cut, kept] = stored as [(typeof stored)[0], (typeof stored)[0]];
+    const db = mongoose.connection.db;
+    if (!db) throw new Error('not connected');
+    const filesOf = (id: Types.ObjectId) => db.collection('attachments.files').countDocuments({ _id: id });
+    const chunksOf = (id: Types.ObjectId) => db.collection('attachments.chunks').countDocuments({ files_id: id });
+    // As a crash leaves it: one file in full, one whose bytes are in but not its row, one whose
+    // upload had written a first chunk only, no `created` entry.
+    await Attachment.collection.deleteOne({ _id: cut._id });
+    const partial = new Types.ObjectId();
+    await db.collection('attachments.chunks').insertOne({ files_id: partial, n: 0, data: Buffer.from('partial') });
+    const never = new Types.ObjectId();
+    await TimelineEntry.deleteMany({ tenantId: world.acme._id, ticketId: ticket._id });
+    await TicketSetup.create({ _id: ticket._id, tenantId: world.acme._id, notify: false, fileIds: [kept.fileId, cut.fileId, partial, never], createdAt: new Date() });
+    expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 1, dropped: 0 });
+    const entry = await TimelineEntry.findOne({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'created' }).lean();
+    expect(entry?.attachmentIds?.map(String)).to.deep.equal([String(kept._id)]);
+    expect(await filesOf(kept.fileId)).to.equal(1);
+    expect(await chunksOf(kept.fileId)).to.be.greaterThan(0);
+    for (const gone of [cut.fileId, partial]) {
+      expect(await filesOf(gone)).to.equal(0);
+      expect(await chunksOf(gone)).to.equal(0);
+    }
+  });
+
+  it('removes what was stored for a ticket that was never stored', async () => {
+    const id = new Types.ObjectId();
+    const [row] = await Attachment.insertMany([
+      { tenantId: world.acme._id, ticketId: id, fileId: new Types.ObjectId(), filename: 'x.png', contentType: 'image/png', size: 1, sha256: 'x' },
+    ]);
+    await TicketSetup.create({ _id: id, tenantId: world.acme._id, notify: true, fileIds: row ? [row.fileId] : [], createdAt: new Date() });
+    expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 0, dropped: 1 });
+    expect(await Attachment.countDocuments({ tenantId: world.acme._id, ticketId: id })).to.equal(0);
   });
 });
