@@ -19,6 +19,11 @@ const ticketSetupSchema = new Schema(
      */
     fileIds: { type: [Schema.Types.ObjectId], default: [] },
     createdAt: { type: Date, required: true },
+    /** Repair runs that failed on it, and the last error: after a few it is set aside (`stuck`). */
+    attempts: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    /** Set aside: the repair failed on it too often; logged, left for an operator, never retried. */
+    stuck: { type: Boolean, default: false },
   },
   { versionKey: false },
 );
