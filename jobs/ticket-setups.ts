@@ -10,8 +10,8 @@ export async function registerTicketSetupsJob(agenda: Agenda, log: Logger): Prom
   agenda.define(
     TICKET_SETUPS_JOB,
     async () => {
-      const { completed, dropped } = await completeTicketSetups(systemCtx(log, TICKET_SETUPS_JOB));
-      if (completed || dropped) log.warn({ completed, dropped }, 'interrupted ticket creations finished');
+      const { completed, dropped, failed } = await completeTicketSetups(systemCtx(log, TICKET_SETUPS_JOB));
+      if (completed || dropped || failed) log.warn({ completed, dropped, failed }, 'interrupted ticket creations finished');
     },
     { concurrency: 1, lockLifetime: 5 * 60_000 },
   );

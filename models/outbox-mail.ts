@@ -1,7 +1,8 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { optionalTenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 
-export const outboxStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
+/** `stuck`: finished but not removable (seen with an index damaged by a crash): set aside, never claimed. */
+export const outboxStatuses = ['pending', 'sending', 'sent', 'failed', 'stuck'] as const;
 
 /**
  * The persistent outbox: mail still to send. `key` names the event a mail is about (e.g.

@@ -5,6 +5,7 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { Ctx } from '../domain/context.js';
 import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
 import { toAppError } from '../errors/normalize.js';
+import { mimeStructureProblem } from './mime-structure.js';
 
 /**
  * The inbound SMTP adapter: mail to `<tenant code>[+type]@INBOUND_MAIL_DOMAIN` becomes tickets
@@ -107,18 +108,6 @@ function base64Intact(attachment: ParsedMail['attachments'][number], raw: Buffer
 }
 let rawCompact: WeakMap<Buffer, string> | undefined;
 
-/**
- * Why a parsed mail's structure cannot be trusted, or null. mailparser reads a multipart body
- * without a boundary as having no parts at all: the body would be silently lost, so it is refused.
- */
-export function mimeStructureProblem(parsed: ParsedMail): string | null {
-  const type = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | string | undefined;
-  const value = typeof type === 'string' ? type : (type?.value ?? '');
-  const boundary = typeof type === 'string' ? /boundary=/i.test(type) : Boolean(type?.params?.['boundary']);
-  if (/^multipart\//i.test(value) && !boundary) return 'multipart body without a boundary';
-  return null;
-}
-
 /** Read the DATA stream, keeping at most `maxBytes` (beyond that only count, so memory stays bounded). */
 function readLimited(stream: SMTPServerDataStream, maxBytes: number): Promise<{ buffer: Buffer; oversized: boolean }> {
   return new Promise((resolve, reject) => {
@@ -210,7 +199,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
           ctx.log.warn({ err, from, recipients }, 'inbound mail refused: malformed');
           return callback(smtpError(554, '5.6.0 Malformed message'));
         }
-        const problem = mimeStructureProblem(parsed);
+        const problem = mimeStructureProblem(buffer);
         if (problem) {
           ctx.log.warn({ from, recipients, problem }, 'inbound mail refused: malformed MIME structure');
           return callback(smtpError(554, `5.6.0 Malformed message: ${problem}`));

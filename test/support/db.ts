@@ -10,10 +10,13 @@ export function testDbUri(label: string): string {
   return url.toString();
 }
 
-/** Connect mongoose (the default connection the models use) to a fresh test database. */
-export async function connectTestDb(label: string): Promise<string> {
+/**
+ * Connect mongoose (the default connection the models use) to a fresh test database; `via`
+ * routes the connection (a fault-injecting proxy, support/db-proxy.ts).
+ */
+export async function connectTestDb(label: string, via: (uri: string) => string = (uri) => uri): Promise<string> {
   const uri = testDbUri(label);
-  await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000 });
+  await mongoose.connect(via(uri), { serverSelectionTimeoutMS: 10_000 });
   await Promise.all(Object.values(mongoose.models).map((model) => model.createIndexes()));
   return uri;
 }

@@ -32,11 +32,17 @@ export interface OutboxInput {
 /**
  * maxAttempts: attempts before a mail is given up (`failed`); lockMs: how long a claimed row
  * belongs to its run (a run that dies leaves it to the next one after that); claimBatch: rows
- * one run claims at a time (each batch must be sent well within lockMs).
+ * one run claims at a time (each batch must be sent well within lockMs); maxMissedClaims: claims
+ * in a row that may miss a due row before it is set aside (`stuck`: not reachable by its _id).
  */
-export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 50 } as const;
+export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 50, maxMissedClaims: 5 } as const;
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
+
+/** Keys of rows this process could neither finish nor mark `stuck`: left out of its claims. */
+const unmovable = new Set<string>();
+/** Due rows the claims of this process missed, by key, with how many times in a row. */
+const missedClaims = new Map<string, number>();
 
 /** Mail queued by concurrent requests goes in one insert per collection (group commit). */
 const insertMailKey = coalescedInsert(() => MailKey.collection as unknown as Collection);
@@ -49,13 +55,17 @@ const insertOutboxRow = coalescedInsert(() => OutboxMail.collection as unknown a
  * over after our lock ran out (it then sends it again, as before). A mark that matched fewer rows
  * than it names fails for all of them: the sender stops rather than send on unrecorded.
  */
-const markSent = new GroupCommit<Types.ObjectId, void>(async (ids) => {
-  const result = await OutboxMail.collection.updateMany({ _id: { $in: ids } }, { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } });
-  if (result.matchedCount < ids.length) {
-    const error = new Error(`sent mark matched ${result.matchedCount} of ${ids.length} outbox rows`);
-    return ids.map(() => ({ ok: false as const, error }));
-  }
-  return ids.map(() => ({ ok: true as const, value: undefined }));
+const markSent = new GroupCommit<{ _id: Types.ObjectId; key: string }, void>(async (rows) => {
+  const sentMark = { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } };
+  const result = await OutboxMail.collection.updateMany({ _id: { $in: rows.map((r) => r._id) } }, sentMark);
+  if (result.matchedCount === rows.length) return rows.map(() => ({ ok: true as const, value: undefined }));
+  // A row not found by _id may still be there (an _id index a crash damaged): by its unique key.
+  return Promise.all(
+    rows.map(async (r) => {
+      const again = await OutboxMail.collection.updateOne({ key: r.key }, sentMark);
+      return again.matchedCount ? { ok: true as const, value: undefined } : { ok: false as const, error: new Error(`sent mark of ${r.key} matched no outbox row`) };
+    }),
+  );
 });
 
 /**
@@ -158,8 +168,8 @@ const dueNow = (now: Date): Array<Record<string, unknown>> => [
  * run died between sending and moving them). One scan of the (small) outbox finds the
  * candidates; a conditional update per row takes each for exactly one run.
  */
-async function claimBatch(run: string, now: Date, max: number): Promise<{ claimed: OutboxRow[]; done: OutboxRow[] }> {
-  const candidates = await OutboxMail.find({ $or: [...dueNow(now), { status: { $in: ['sent', 'failed'] } }] })
+async function claimBatch(ctx: Ctx, run: string, now: Date, max: number): Promise<{ claimed: OutboxRow[]; done: OutboxRow[] }> {
+  const candidates = await OutboxMail.find({ $or: [...dueNow(now), { status: { $in: ['sent', 'failed'] } }], ...(unmovable.size ? { key: { $nin: [...unmovable] } } : {}) })
     .setOptions({ allTenants: true })
     .sort({ nextAttemptAt: 1, _id: 1 })
     .limit(max)
@@ -172,13 +182,14 @@ async function claimBatch(run: string, now: Date, max: number): Promise<{ claime
     { _id: { $in: due.map((r) => r._id) }, $or: dueNow(now) },
     { $set: { status: 'sending', lockedUntil, claimedBy: run }, $inc: { attempts: 1 } },
   );
-  if (result.modifiedCount === due.length) {
-    return { claimed: due.map((r) => ({ ...r, status: 'sending', attempts: r.attempts + 1 })), done };
-  }
-  // Another run took some of them meanwhile: ours are the ones carrying our mark.
-  const claimed = result.modifiedCount
-    ? await OutboxMail.find({ claimedBy: run, status: 'sending' }).setOptions({ allTenants: true }).sort({ nextAttemptAt: 1, _id: 1 }).lean<OutboxRow[]>()
-    : [];
+  // All of them, or (another run took some meanwhile) ours are the ones carrying our mark.
+  const claimed =
+    result.modifiedCount === due.length
+      ? due.map((r) => ({ ...r, status: 'sending', attempts: r.attempts + 1 }))
+      : result.modifiedCount
+        ? await OutboxMail.find({ claimedBy: run, status: 'sending' }).setOptions({ allTenants: true }).sort({ nextAttemptAt: 1, _id: 1 }).lean<OutboxRow[]>()
+        : [];
+  await noteMissedClaims(ctx, due, claimed);
   return { claimed, done };
 }
 
@@ -187,7 +198,7 @@ async function claimBatch(run: string, now: Date, max: number): Promise<{ claime
  * first (rows queued before mail keys existed have none), so a key never leaves the outbox
  * without staying taken. Every step tolerates a repeat: two runs may move the same row.
  */
-async function moveFinished(rows: OutboxRow[]): Promise<void> {
+async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
   if (!rows.length) return;
   const now = new Date();
   const ignoreDuplicates = (err: unknown): void => {
@@ -223,10 +234,59 @@ async function moveFinished(rows: OutboxRow[]): Promise<void> {
     )
     .catch(ignoreDuplicates);
   await Promise.all([keys, log]);
-  // By _id alone (an index hit on the engine): a finished row never changes again. Rows the _id
-  // delete missed are removed by their unique key, so a finished row is never served again.
-  const removed = await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } });
-  if (removed.deletedCount < rows.length) await OutboxMail.collection.deleteMany({ key: { $in: rows.map((r) => r.key) } });
+  // By _id alone (an index hit on the engine): a finished row never changes again.
+  const removed = await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } }).catch(() => null);
+  if (removed?.deletedCount !== rows.length) await removeOneByOne(ctx, rows);
+}
+
+/**
+ * Finished rows the _id delete missed: each by its unique key; a row even that cannot remove
+ * (after a crash of the engine, a row was seen that scans return and every delete fails on) is
+ * set aside as `stuck` with the error, never claimed again, instead of being served to every run.
+ * A row the database cannot even mark is left out of this process's claims (`unmovable`).
+ */
+async function removeOneByOne(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
+  // A scan of the (small) outbox: it finds rows an index may have lost.
+  const left = await OutboxMail.collection.find({ key: { $in: rows.map((r) => r.key) } }, { projection: { key: 1 } }).toArray();
+  for (const { key } of left as unknown as Array<{ key: string }>) {
+    const error = await OutboxMail.collection.deleteOne({ key }).then(
+      (r) => (r.deletedCount ? null : 'delete by key removed nothing'),
+      (err: unknown) => (err as Error).message,
+    );
+    if (!error) continue;
+    await setAside(ctx, key, `finished, but cannot be removed from the outbox: ${error}`);
+  }
+}
+
+/**
+ * Set a row aside as `stuck` (by its unique key: its _id may be what fails), with the error, for
+ * good: no claim takes it again. Logged, for an operator to look at. A row the database cannot
+ * even mark is left out of this process's claims.
+ */
+async function setAside(ctx: Ctx, key: string, why: string): Promise<void> {
+  const lastError = why.slice(0, 500);
+  const marked = await OutboxMail.collection.updateOne({ key }, { $set: { status: 'stuck', lastError, lockedUntil: null, claimedBy: null } }).catch(() => null);
+  if (!marked?.modifiedCount) unmovable.add(key);
+  ctx.log.error({ key, lastError, marked: Boolean(marked?.modifiedCount) }, 'outbox row set aside');
+}
+
+/**
+ * Due rows the claim's update missed, by key, run after run. A row another run claimed stops
+ * being due (its lock holds); one missed again and again is a row its _id does not reach.
+ */
+async function noteMissedClaims(ctx: Ctx, due: OutboxRow[], claimed: OutboxRow[]): Promise<void> {
+  if (claimed.length === due.length && !missedClaims.size) return;
+  const mine = new Set(claimed.map((r) => String(r._id)));
+  if (missedClaims.size > 10_000) missedClaims.clear(); // keys of rows long gone: only a bound
+  for (const r of due) {
+    const n = mine.has(String(r._id)) ? 0 : (missedClaims.get(r.key) ?? 0) + 1;
+    if (n === 0) missedClaims.delete(r.key);
+    else if (n < outboxPolicy.maxMissedClaims) missedClaims.set(r.key, n);
+    else {
+      missedClaims.delete(r.key);
+      await setAside(ctx, r.key, `due, but missed by ${n} claims in a row (not reachable by its _id)`);
+    }
+  }
 }
 
 /** Give claimed rows back untouched (no attempt counted) when a run stops before sending them. */
@@ -248,7 +308,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
   let failed = 0;
   while (sent < limit && !failed) {
     const want = Math.min(outboxPolicy.claimBatch, limit - sent);
-    const { claimed, done } = await claimBatch(run, new Date(), want);
+    const { claimed, done } = await claimBatch(ctx, run, new Date(), want);
     const finished: OutboxRow[] = [...done];
     for (let i = 0; i < claimed.length; i++) {
       const row = claimed[i] as OutboxRow;
@@ -291,7 +351,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
       // more goes out. That one row stays `sending` and is sent again, under the same Message-ID,
       // once its lock runs out: the only mail a crash can duplicate.
       try {
-        await markSent.submit(row._id);
+        await markSent.submit({ _id: row._id, key: row.key });
       } catch (err) {
         ctx.log.error({ err, key: row.key }, 'a sent mail could not be recorded; delivery stops');
         await releaseClaims(run, rest()).catch(() => undefined);
@@ -300,7 +360,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
       }
       finished.push({ ...row, status: 'sent', sentAt: new Date(), lastError: null });
     }
-    await moveFinished(finished);
+    await moveFinished(ctx, finished);
     // Fewer candidates than asked for: nothing else is due.
     if (claimed.length + done.length < want) break;
   }

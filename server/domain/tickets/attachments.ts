@@ -82,21 +82,24 @@ export function safeFilename(name: string, ext: string): string {
 
 /**
  * Check and store files for a ticket the caller may see. All files are checked before any is
- * stored, so a refused file leaves nothing half-uploaded.
+ * stored, so a refused file leaves nothing half-uploaded. `fileIds` (one per file) are the ids
+ * chosen and recorded before (a new ticket's setup row): a crash mid-way leaves known ids that
+ * `settleChosenFiles` cleans up. The bytes go first, the row after: a row means complete bytes.
  */
 export async function storeAttachments(
   ctx: Ctx,
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
   files: IncomingFile[],
   visibility: 'public' | 'internal' = 'public',
+  fileIds: Types.ObjectId[] = [],
 ) {
   if (files.length > attachmentRules.maxFiles) throw rejectFile(`${files.length}`, 'attachments.too_many', { max: attachmentRules.maxFiles });
   const checked = await Promise.all(files.map(async (f) => ({ ...f, ...(await sniffType(f)) })));
   const author = authorOf(ctx);
   const saved = [];
-  for (const f of checked) {
+  for (const [i, f] of checked.entries()) {
     const filename = safeFilename(f.filename, f.ext);
-    const fileId = await store.put(f.buffer, filename, { tenantId: ticket.tenantId, ticketId: ticket._id, contentType: f.contentType });
+    const fileId = await store.put(f.buffer, filename, { tenantId: ticket.tenantId, ticketId: ticket._id, contentType: f.contentType }, fileIds[i]);
     saved.push(
       await Attachment.create({
         tenantId: ticket.tenantId,
@@ -112,6 +115,26 @@ export async function storeAttachments(
     );
   }
   return saved.map((a) => a.toObject());
+}
+
+/**
+ * After a crash, the files chosen for a new ticket (`storeAttachments`' fileIds): returns the
+ * attachments stored in full (a row exists: the ticket's own, kept when `ticketStored`) and
+ * removes the bytes of every other id (an upload cut short, or none started). Without a stored
+ * ticket nothing is kept. Lookups by the unique `fileId` and the files' _id only: no scan.
+ */
+export async function settleChosenFiles(fileIds: Types.ObjectId[], ticketStored: boolean) {
+  const kept = [];
+  for (const fileId of fileIds) {
+    const row = await Attachment.collection.findOne({ fileId });
+    if (row && ticketStored) {
+      kept.push(row);
+      continue;
+    }
+    if (row) await Attachment.collection.deleteOne({ _id: row._id });
+    await store.remove(fileId);
+  }
+  return kept;
 }
 
 /** An attachment the caller may download (clients: their tenant's, and not from internal notes). */

@@ -8,8 +8,10 @@ import { GridFSBucket } from 'mongodb';
  * database is a backup of the files; another store only needs these three operations.
  */
 export interface BlobStore {
-  put(buffer: Buffer, filename: string, metadata: Record<string, unknown>): Promise<Types.ObjectId>;
+  /** Store under `id` when given (chosen before, so a crash mid-upload leaves a known id to clean up). */
+  put(buffer: Buffer, filename: string, metadata: Record<string, unknown>, id?: Types.ObjectId): Promise<Types.ObjectId>;
   open(fileId: Types.ObjectId): Readable;
+  /** Remove whatever of the file is stored (all, part of an upload cut short, or nothing). */
   remove(fileId: Types.ObjectId): Promise<void>;
 }
 
@@ -20,9 +22,9 @@ function bucket(): GridFSBucket {
 }
 
 export const gridFsStore: BlobStore = {
-  put(buffer, filename, metadata) {
+  put(buffer, filename, metadata, id) {
     return new Promise((resolve, reject) => {
-      const upload = bucket().openUploadStream(filename, { metadata });
+      const upload = id ? bucket().openUploadStreamWithId(id, filename, { metadata }) : bucket().openUploadStream(filename, { metadata });
       upload.once('error', reject);
       upload.once('finish', () => resolve(upload.id as Types.ObjectId));
       Readable.from([buffer]).pipe(upload);
@@ -32,6 +34,20 @@ export const gridFsStore: BlobStore = {
     return bucket().openDownloadStream(fileId);
   },
   async remove(fileId) {
-    await bucket().delete(fileId);
+    const db = mongoose.connection.db;
+    if (!db) throw new Error('database not connected');
+    // Two lookups by exact unique keys first: the driver's delete scans the chunks, which on the
+    // engine means reading every stored file; most ids asked about here were never uploaded.
+    const [file, firstChunk] = await Promise.all([
+      db.collection('attachments.files').findOne({ _id: fileId }, { projection: { _id: 1 } }),
+      db.collection('attachments.chunks').findOne({ files_id: fileId, n: 0 }, { projection: { _id: 1 } }),
+    ]);
+    if (!file && !firstChunk) return;
+    // Chunks without their file document (an upload cut short) are removed, then "not found" thrown.
+    await bucket()
+      .delete(fileId)
+      .catch((err: unknown) => {
+        if (file) throw err;
+      });
   },
 };

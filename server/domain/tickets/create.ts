@@ -92,7 +92,8 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   const ticket = draft.toObject();
   // First the setup row: from here a crash leaves something the repair (complete-setups.ts)
   // finishes, never a ticket without its history or confirmation mail.
-  await insertSetup({ _id: ticket._id, tenantId, notify: channel !== 'import', createdAt: now }).catch((err: unknown) => {
+  const fileIds = files.map(() => new Types.ObjectId());
+  await insertSetup({ _id: ticket._id, tenantId, notify: channel !== 'import', fileIds, createdAt: now }).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err; // an earlier attempt under the same id wrote it
   });
   try {
@@ -118,7 +119,9 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.
     const duplicateOf = await claimInvoiceKey(ticket);
     if (duplicateOf) ticket.duplicateOf = duplicateOf;
-    const stored = files.length ? await storeAttachments(ctx, ticket, files) : [];
+    // After the ticket: bytes never wait for a ticket that may not come. Under the ids the setup
+    // row holds, so the repair links what a crash let through and removes what it cut short.
+    const stored = files.length ? await storeAttachments(ctx, ticket, files, 'public', fileIds) : [];
     await appendTimeline(ctx, ticket, {
       kind: 'created',
       attachmentIds: stored.map((a) => a._id),

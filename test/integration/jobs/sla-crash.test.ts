@@ -12,10 +12,8 @@ import { Ticket, priorities, priorityRank, ticketTypes } from '../../../models/t
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { startClock, nextDeadline } from '../../../server/domain/sla/clock.js';
 import { forgetContract, targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
-import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
-import { makeWorld, type World } from '../../support/factories.js';
-import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
-import { spawnPortal, type SpawnedPortal } from '../../support/spawned-portal.js';
+import { crashRig } from '../../support/crash-rig.js';
+import { spawnPortal } from '../../support/spawned-portal.js';
 
 /**
  * Issue 9: a worker killed with `kill -9` in the middle of an SLA sweep, and a fresh one started
@@ -79,25 +77,10 @@ async function until<T>(
 
 describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', function () {
   this.timeout(300_000);
-  let smtp: SmtpSink;
-  let world: World;
-  let uri: string;
-  const portals: SpawnedPortal[] = [];
-
-  before(async () => {
-    smtp = await startSmtpSink();
-    uri = await connectTestDb('sla-crash');
-    world = await makeWorld();
-  });
-  after(async () => {
-    for (const p of portals)
-      if (p.child.exitCode === null && p.child.signalCode === null)
-        await p.signal('SIGTERM').catch(() => undefined);
-    await dropAndDisconnect();
-    await smtp.close();
-  });
+  const rig = crashRig('sla-crash');
 
   it('loses no breach, repeats no SLA effect, and sends each mail key exactly once by the end', async () => {
+    const { smtp, world, uri, portals } = rig;
     const tenantId = world.acme._id;
     const calendarDoc = await SlaCalendar.create({
       tenantId,

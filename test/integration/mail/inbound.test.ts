@@ -259,6 +259,19 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     expect(await ticketBySubject(subject)).to.equal(null);
   });
 
+  it('refuses with 554 a multipart mail whose boundary never appears, or with a nested part it cannot split', async () => {
+    const outer = `From: ${world.users.acmeUser.email}\r\nTo: ${acmeAddress}\r\nMIME-Version: 1.0\r\n`;
+    for (const [subject, rest] of [
+      [unique('Boundary assente'), 'Content-Type: multipart/mixed; boundary="abc"\r\n\r\nIl corpo che andrebbe perso\r\n'],
+      [unique('Parte annidata'), 'Content-Type: multipart/mixed; boundary="out"\r\n\r\n--out\r\nContent-Type: multipart/alternative\r\n\r\nIl testo che andrebbe perso\r\n--out--\r\n'],
+    ] as const) {
+      const refused = await sendSmtpRefused(port, { envelope: { from: world.users.acmeUser.email, to: [acmeAddress] }, raw: `${outer}Subject: ${subject}\r\n${rest}` });
+      expect(refused.responseCode, subject).to.equal(554);
+      expect(refused.response).to.include('boundary');
+      expect(await ticketBySubject(subject)).to.equal(null);
+    }
+  });
+
   it('takes the same Message-ID in once', async () => {
     const subject = unique('Consegna doppia');
     const message = { from: world.users.acmeUser.email, to: acmeAddress, subject, text: 'Una volta sola.', messageId: `<${subject.replace(/\W/g, '')}@client.example>` };
