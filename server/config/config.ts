@@ -11,6 +11,8 @@ export interface Config {
   dataDir: string;
   /** Tickets the embedded engine serves well; null with MONGODB_URI (no such limit). */
   embeddedCapacityTickets: number | null;
+  /** DEVDB_HEAP_MB: the embedded engine's heap; undefined: sized from the machine's memory. */
+  devdbHeapMb: number | undefined;
   seedDemo: boolean;
   sessionSecret: string;
   trustProxy: string | undefined;
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: raw.MONGODB_URI,
     dataDir: raw.DATA_DIR,
     embeddedCapacityTickets: raw.MONGODB_URI ? null : raw.EMBEDDED_CAPACITY_TICKETS,
+    devdbHeapMb: raw.DEVDB_HEAP_MB,
     seedDemo: raw.SEED_DEMO,
     // Outside production a per-process secret is fine: sessions then end with the process.
     sessionSecret: raw.SESSION_SECRET ?? randomBytes(32).toString('hex'),

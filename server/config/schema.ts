@@ -26,6 +26,12 @@ export const configSchema = z.object({
     .positive()
     .default(EMBEDDED_CAPACITY_TICKETS)
     .describe('Tickets the embedded engine serves well (README: Capacity of the embedded database); admins are warned from 80 %. Ignored with MONGODB_URI.'),
+  DEVDB_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .optional()
+    .describe('Heap of the embedded engine, in MB. Unset: a quarter of the machine\'s memory, at least 512, at most 8192. Ignored with MONGODB_URI.'),
   SEED_DEMO: bool.default(true).describe('Seed the demo data when the embedded database is empty.'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret that signs session cookies. Required in production.'),
   TRUST_PROXY: z.string().optional().describe("Express 'trust proxy' setting when behind a TLS-terminating proxy (e.g. 1 or loopback)."),

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ export interface StartEmbeddedEngineOptions {
   dbName?: string;
   /** Restart an h2 engine that dies (default true); a test that kills and restarts it itself says false. */
   supervise?: boolean;
+  /** The JVM heap in MB (config DEVDB_HEAP_MB); absent: engineHeapMb() sizes it from the machine. */
+  heapMb?: number;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -59,8 +61,8 @@ const DEFAULT_DB_NAME = 'backoffice_desk';
  * 8 GB. H2 keeps its page cache and every open cursor's documents there; a fixed 512 MB ran out
  * at 80 000 tickets (the JVM then exits with code 3 and is restarted, see supervise()).
  */
-export function engineHeapMb(env: NodeJS.ProcessEnv = process.env, totalBytes = totalmem()): number {
-  const set = Number(env['DEVDB_HEAP_MB']);
+export function engineHeapMb(setMb?: number, totalBytes = totalmem()): number {
+  const set = setMb ?? Number(process.env['DEVDB_HEAP_MB']);
   if (Number.isInteger(set) && set >= 64) return set;
   return Math.min(8192, Math.max(512, Math.floor(totalBytes / 4 / 1024 / 1024)));
 }
@@ -364,7 +366,7 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
   const jar = await ensureEngineJar(log);
   const root = findProjectRoot();
   try {
-    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log };
+    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log, heapMb: engineHeapMb(opts.heapMb) };
     // Only a durable engine is worth restarting: a memory one would come back empty.
     return backend === 'h2' && opts.supervise !== false ? await supervise(launchOptions) : await launch(launchOptions);
   } catch (error) {
@@ -382,9 +384,24 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
   }
 }
 
+interface EngineExit {
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The end of the engine's stderr. */
+  stderr: string;
+}
+
+/** The JVM's exit code with -XX:+ExitOnOutOfMemoryError. */
+const JVM_OUT_OF_MEMORY_EXIT = 3;
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `signal ${signal}` : `exit code ${code}`;
+}
+
 interface LaunchOptions {
   /** Called when the engine exits without having been asked to stop. */
-  onCrash?: (exit: { code: number | null; signal: NodeJS.Signals | null }) => void;
+  onCrash?: (exit: EngineExit) => void;
   jar: string;
   root: string;
   backend: 'memory' | 'h2';
@@ -393,6 +410,7 @@ interface LaunchOptions {
   dbName: string;
   stateFile: string | undefined;
   log: Logger;
+  heapMb: number;
 }
 
 async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
@@ -400,7 +418,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   const extraFlags = (process.env['DEVDB_JAVA_OPTS'] ?? '').split(/\s+/).filter(Boolean);
   const args = [
     ...ENGINE_JVM_FLAGS,
-    `-Xmx${engineHeapMb()}m`,
+    `-Xmx${o.heapMb}m`,
     ...extraFlags,
     '-jar',
     o.jar,
@@ -450,6 +468,16 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
           ),
         );
       }, READY_TIMEOUT_MS);
+      // The engine's main thread can die before it is ready while netty's threads keep the JVM
+      // alive (a BindException on a port still held is thrown past its handler): that is a failed
+      // start, now rather than after READY_TIMEOUT_MS.
+      child.stderr.on('data', () => {
+        if (!/^Exception in thread "main" /m.test(stderrTail)) return;
+        clearTimeout(timer);
+        setTimeout(() => {
+          reject(new Error(`embedded engine: failed to start; stderr:\n${tail(stderrTail, STDERR_TAIL_CHARS)}`));
+        }, 50);
+      });
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
         stdoutBuffer += chunk;
@@ -513,12 +541,10 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   };
   exited.then(({ code, signal }) => {
     if (!stopping) {
-      log.error(
-        { enginePid: pid, code, signal, stderr: tail(stderrTail, 1000) },
-        'embedded engine: exited unexpectedly',
-      );
       removeStateIfOurs().catch(() => {});
-      o.onCrash?.({ code, signal });
+      const exit = { pid, code, signal, stderr: tail(stderrTail, 1000) };
+      if (o.onCrash) o.onCrash(exit);
+      else log.error({ enginePid: pid, code, signal, stderr: exit.stderr }, `embedded engine: exited unexpectedly (${describeExit(code, signal)})`);
     }
   });
 
@@ -562,6 +588,26 @@ const RESTART_MAX_DELAY_MS = 10_000;
 /** An engine that stayed up this long counts as healthy again: the next crash restarts at once. */
 const RESTART_HEALTHY_MS = 60_000;
 
+/** How long a restart waits for the dead engine's port to be free before it counts as failed. */
+const PORT_FREE_WAIT_MS = 5_000;
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePromise(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise(true)));
+  });
+}
+
+/** Resolves once the port can be bound on 127.0.0.1; rejects after timeoutMs. */
+async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portIsFree(port))) {
+    if (Date.now() > deadline) throw new Error(`embedded engine: port ${port} still in use after ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
 /**
  * Launch the engine and restart it whenever it exits without being asked to (kill -9, out of
  * memory), on the same data dir and port so that the driver's own reconnection finds it, with a
@@ -574,27 +620,41 @@ async function supervise(o: LaunchOptions): Promise<EmbeddedEngine> {
   let delay = RESTART_FIRST_DELAY_MS;
   let startedAt = Date.now();
   let timer: NodeJS.Timeout | undefined;
+  let restarting: Promise<void> | undefined;
   let current: EmbeddedEngine;
-  const onCrash = ({ code }: { code: number | null }): void => {
-    if (stopped) return;
-    if (Date.now() - startedAt > RESTART_HEALTHY_MS) delay = RESTART_FIRST_DELAY_MS;
-    if (code === 3) {
-      log.error({ heapMb: engineHeapMb() }, `embedded engine: out of memory with a ${engineHeapMb()} MB heap; raise DEVDB_HEAP_MB, or use MongoDB (MONGODB_URI) for a database this size`);
-    }
-    log.warn({ inMs: delay }, 'embedded engine: restarting');
-    timer = setTimeout(() => void restart(), delay);
+  const scheduleRestart = (): void => {
+    timer = setTimeout(() => {
+      restarting = restart().finally(() => {
+        restarting = undefined;
+      });
+    }, delay);
     delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
+  };
+  const onCrash = ({ pid, code, signal, stderr }: EngineExit): void => {
+    if (stopped) return;
+    if (Date.now() - startedAt >= RESTART_HEALTHY_MS) delay = RESTART_FIRST_DELAY_MS;
+    const why =
+      code === JVM_OUT_OF_MEMORY_EXIT
+        ? `exit code 3: out of memory with a ${o.heapMb} MB heap (-Xmx${o.heapMb}m); raise DEVDB_HEAP_MB, or use MongoDB (MONGODB_URI) for a database this size`
+        : describeExit(code, signal);
+    log.error(
+      { enginePid: pid, code, signal, heapMb: o.heapMb, restartInMs: delay, stderr },
+      `embedded engine: died (${why}); restarting in ${delay} ms`,
+    );
+    scheduleRestart();
   };
   const restart = async (): Promise<void> => {
     if (stopped) return;
     try {
+      // The same port: the driver keeps reconnecting to it, and finds the new engine there.
+      await waitForFreePort(current.port, PORT_FREE_WAIT_MS);
       current = await launch({ ...o, port: current.port, onCrash });
       startedAt = Date.now();
-      log.warn({ port: current.port }, 'embedded engine: restarted after a crash');
-      if (stopped) await current.stop();
+      log.warn({ port: current.port, dataDir: o.dataDir }, `embedded engine: restarted on port ${current.port}`);
     } catch (err) {
-      log.error({ err }, 'embedded engine: restart failed');
-      onCrash({ code: null });
+      // Typically the port still held for a moment, or the crash repeating at start: back off.
+      log.error({ err, restartInMs: delay }, `embedded engine: restart failed; trying again in ${delay} ms`);
+      if (!stopped) scheduleRestart();
     }
   };
   current = await launch({ ...o, onCrash });
@@ -605,6 +665,8 @@ async function supervise(o: LaunchOptions): Promise<EmbeddedEngine> {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      // A restart under way finishes first, so that the engine it starts is the one stopped.
+      await restarting;
       await current.stop();
     },
   };
