@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { configureDomainSettings } from './domain/settings.js';
 import { closeMailer, configureMailer } from './domain/mail/mailer.js';
 import { createApp } from './http/app.js';
+import { trackConnections } from './http/graceful-close.js';
 import { createSessionStore, sessionMiddleware } from './http/auth/sessions.js';
 import { attachRealtime, type Realtime } from './realtime/server.js';
 import { isEmpty, seedDemo } from './seed/demo.js';
@@ -82,6 +83,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   // socket.io wraps the server's request listener; whoever needs the express app finds it here.
   Object.defineProperty(server, 'expressApp', { value: app });
   const realtime = await attachRealtime({ httpServer: server, sessionMiddleware: sessions, config, log });
+  const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -103,21 +105,13 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   }
 
   let stopping: Promise<void> | undefined;
-  // Once stopping, every response tells its client to close the connection: a keep-alive
-  // connection then carries no new request, and server.close() can finish.
-  server.prependListener('request', (_req, res) => {
-    if (stopping) res.setHeader('Connection', 'close');
-  });
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Upgraded sockets keep server.close waiting: drop this node's sockets first.
+      const drained = connections.drain({ idleWindowMs: 300, graceMs: config.shutdownTimeoutMs });
+      // Upgraded sockets keep the server from closing: drop this node's sockets first.
       await realtime.close();
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-      await Promise.all([closed, inbound?.close()]);
-      clearTimeout(grace);
+      await Promise.all([drained, inbound?.close()]);
       await pdf.close();
       if (agenda) await agenda.stop();
       await stopOutbox();

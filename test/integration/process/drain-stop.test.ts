@@ -29,6 +29,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const url = new URL(portal.url);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
       const counts = { ok: 0, refused: 0, cut: 0, reusedReset: 0, after: 0 };
+      const cutWhy: string[] = [];
       let signalled = false;
       let running = true;
       const one = (): Promise<void> =>
@@ -39,18 +40,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
               if (res.complete) {
                 counts.ok++;
                 if (signalled) counts.after++;
-              } else counts.cut++;
+              } else {
+                counts.cut++;
+                cutWhy.push(`incomplete ${res.statusCode}`);
+              }
               resolve();
             });
-            res.on('error', () => {
+            res.on('error', (err: NodeJS.ErrnoException) => {
               counts.cut++;
+              cutWhy.push(`response ${err.code ?? err.message}`);
               resolve();
             });
           });
           req.on('error', (err: NodeJS.ErrnoException) => {
             if (err.code === 'ECONNREFUSED') counts.refused++;
             else if (req.reusedSocket && err.code === 'ECONNRESET') counts.reusedReset++;
-            else counts.cut++;
+            else {
+              counts.cut++;
+              cutWhy.push(`request ${err.code ?? err.message}${req.reusedSocket ? ' (reused)' : ''}`);
+            }
             resolve();
           });
         });
@@ -67,13 +75,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       running = false;
       await Promise.all(clients);
       agent.destroy();
-      process.stdout.write(`      [drain] ${signal}: exit ${code} after ${ms} ms; ${counts.ok} answered (${counts.after} after the signal), ${counts.refused} refused, ${counts.reusedReset} keep-alive races, ${counts.cut} cut\n`);
+      process.stdout.write(`      [drain] ${signal}: exit ${code} after ${ms} ms; ${counts.ok} answered (${counts.after} after the signal), ${counts.refused} refused, ${counts.reusedReset} keep-alive races, ${counts.cut} cut${cutWhy.length ? ` (${cutWhy.join(', ')})` : ''}\n`);
       expect(code).to.equal(0);
       expect(ms).to.be.below(10_000);
-      // Issue 13 asks for none. Runs on a quiet machine cut none; a CI run under load cut one per
-      // stop (a connection reset, cause not yet found: likely a connection still in the listen
-      // backlog when the server closed). Printed above; at most that one until it is understood.
-      expect(counts.cut, 'requests cut').to.be.at.most(1);
+      // Node's own server.close() destroyed idle connections whose request was already on the wire:
+      // up to 9 fresh-connection resets per stop under load. server/http/graceful-close.ts reads them.
+      expect(counts.cut, "requests cut").to.equal(0);
       expect(counts.ok).to.be.above(0);
       await new Promise((r) => setTimeout(r, 500));
       expect(isAlive(enginePid), 'the engine still runs').to.equal(false);
