@@ -444,7 +444,9 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
     stderrPartial = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.trim()) continue;
-      if (line.startsWith('devdb: ')) log.info({ enginePid: child.pid }, line);
+      // An index rebuilt after a crash, or a start refused over broken data, is for the operator.
+      if (/^devdb: (repaired|refusing)/.test(line)) log.warn({ enginePid: child.pid }, line);
+      else if (line.startsWith('devdb: ')) log.info({ enginePid: child.pid }, line);
       // The engine accepts and ignores secondary indexes (see README): expected, so not a warning.
       else if (line.includes('is not yet implemented. ignoring')) log.debug({ enginePid: child.pid }, `engine: ${line}`);
       else log.warn({ enginePid: child.pid }, `engine: ${line}`);

@@ -41,7 +41,10 @@ import io.netty.channel.Channel;
  * <li>SIGTERM / SIGINT close the server and the store and exit 0. So does end of file on stdin
  * (the parent died), unless {@code --detached} is given.</li>
  * </ul>
- * Exit codes: 0 clean shutdown, 1 failed to start (or to shut down), 2 bad command line.
+ * <li>After an unclean stop (no {@code devdb.clean} marker), every index is checked against the
+ * documents before the engine listens; one that disagrees is rebuilt (a line on stderr says so).</li>
+ * Exit codes: 0 clean shutdown, 1 failed to start (or to shut down), 2 bad command line,
+ * 4 refused to start: the documents break a unique index (restarting cannot help).
  */
 public final class DevDb {
 
@@ -85,6 +88,10 @@ public final class DevDb {
         DurableH2Backend(MVStore store) {
             super(store);
             this.store = store;
+        }
+
+        Set<String> databaseNames() {
+            return listDatabaseNames();
         }
 
         @Override
@@ -174,7 +181,35 @@ public final class DevDb {
     /** stdin as an interruptible channel: see the stdin watcher and the shutdown hook. */
     private static final FileChannel STDIN = new FileInputStream(FileDescriptor.in).getChannel();
 
+    /** Written after a clean stop, removed at start: its absence means the last run did not stop cleanly. */
+    static final String CLEAN_MARKER = "devdb.clean";
+    /** DEVDB_VERIFY_INDEXES=always checks at every start, not only after an unclean stop. */
+    private static final boolean ALWAYS_VERIFY = "always".equals(System.getenv("DEVDB_VERIFY_INDEXES"));
+    /** Exit code of a start refused because the documents break a unique index: restarting cannot help. */
+    static final int EXIT_DATA_BROKEN = 4;
+    private static volatile Path cleanMarker;
+
     private DevDb() {
+    }
+
+    /**
+     * Every index against the documents; an index that disagrees is rebuilt from them, and a
+     * database whose documents break a unique index is refused (exit 4) rather than served.
+     */
+    private static void verifyIndexes(DurableH2Backend backend) {
+        try {
+            IndexCheck.Result r = IndexCheck.verifyAndRepair(backend, backend.databaseNames());
+            backend.commit();
+            for (String name : r.rebuilt()) {
+                System.err.println("devdb: repaired after an unclean stop: " + name + " disagreed with its documents; rebuilt");
+            }
+            System.err.println("devdb: checked " + r.indexes() + " indexes of " + r.collections() + " collections ("
+                + r.documents() + " documents) after an unclean stop in " + r.millis() + " ms; " + r.rebuilt().size() + " rebuilt");
+        } catch (IndexCheck.Unrepairable e) {
+            System.err.println("devdb: refusing to start: " + e.getMessage()
+                + ". Remove or fix the duplicate document with a copy of the engine, or restore a backup.");
+            System.exit(EXIT_DATA_BROKEN);
+        }
     }
 
     public static void main(String[] args) {
@@ -251,6 +286,14 @@ public final class DevDb {
                 Path file = dir.resolve("devdb.mv");
                 MVStore store = openStore(file);
                 DurableH2Backend durable = new DurableH2Backend(store);
+                // After a clean stop the marker is there and every index is known whole. Otherwise
+                // (kill -9, power cut, a crash) every index is checked against the documents first.
+                Path marker = dir.resolve(CLEAN_MARKER);
+                boolean cleanStop = Files.deleteIfExists(marker);
+                if (!cleanStop || ALWAYS_VERIFY) {
+                    verifyIndexes(durable);
+                }
+                cleanMarker = marker;
                 Thread keeper = new Thread(() -> {
                     while (!store.isClosed()) {
                         try {
@@ -287,7 +330,9 @@ public final class DevDb {
             // One acceptor thread; netty's default worker count (2 per core).
             server.bind(new InetSocketAddress(host, port), 1, 0);
             address = server.getLocalAddress();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // netty throws java.net.BindException (checked) without declaring it: catch it here,
+            // or a held port leaves a JVM that never listens and never exits.
             System.err.println("devdb: cannot listen on " + host + ":" + port + ": " + e);
             try {
                 backend.close();
@@ -302,6 +347,9 @@ public final class DevDb {
             int code = 0;
             try {
                 server.shutdownNow(); // closes the clients, the event loops, then the backend (and the H2 store)
+                if (cleanMarker != null) {
+                    Files.writeString(cleanMarker, "stopped cleanly\n");
+                }
             } catch (Throwable t) {
                 System.err.println("devdb: shutdown failed: " + t);
                 code = 1;
