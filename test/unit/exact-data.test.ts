@@ -71,7 +71,8 @@ describe('exact numbers', () => {
   });
 
   it('shows numbers back in the same format, so that they read back to the same value', () => {
-    expect(formatInputNumber(1250.4, 'it')).to.equal('1.250,4');
+    expect(formatInputNumber(1250.4, 'it')).to.equal('1250,4');
+    expect(formatInputNumber(12500, 'it')).to.equal('12.500');
     expect(formatInputNumber(1250.4, 'da', 2)).to.equal('1.250,40');
     expect(formatInputNumber(1250.4, 'en', 2)).to.equal('1,250.40');
     expect(formatInputNumber(1234567, 'en')).to.equal('1,234,567');

@@ -44,16 +44,22 @@ export function parseLocaleNumber(text: string, locale: Locale): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** A number shown in a form field, so that `parseLocaleNumber` reads it back to the same value. */
+const intlLocale: Record<Locale, string> = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
+const inputFormats = new Map<string, Intl.NumberFormat>();
+
+/**
+ * A number shown in a form field as the rest of the page shows it (Italian groups from five
+ * digits: 1250,4 but 12.500), so that `parseLocaleNumber` reads it back to the same value.
+ */
 export function formatInputNumber(value: unknown, locale: Locale, minFractionDigits = 0): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) return typeof value === 'string' ? value : '';
-  const { group, decimal } = separators[locale];
-  const plain = Math.abs(value).toString();
-  // Beyond 1e21 JavaScript writes exponents: whole numbers there (the schemas stop far below).
-  const [whole = '0', digits = ''] = plain.includes('e') ? [Math.abs(value).toLocaleString('en-US', { useGrouping: false })] : plain.split('.');
-  const fraction = digits.padEnd(minFractionDigits, '0');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group);
-  return `${value < 0 ? '-' : ''}${grouped}${fraction ? `${decimal}${fraction}` : ''}`;
+  const key = `${locale}|${minFractionDigits}`;
+  let format = inputFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(intlLocale[locale], { minimumFractionDigits: minFractionDigits, maximumFractionDigits: 20 });
+    inputFormats.set(key, format);
+  }
+  return format.format(value);
 }
 
 /** A whole number in a CSV cell (`1200`, `1.200`, `1,200`, `1 200`, `1'200`); `null` when it is not one. */
