@@ -17,7 +17,14 @@ const text = (min: number, max: number) => z.string().trim().min(min).max(max);
  * Numbers are JSON numbers, never coerced: `null`, `""`, `true`, `[7]` or `"0x10"` are refused
  * (forms read their text in the reader's locale first: numbers.ts).
  */
-const number = () => z.number({ error: (issue) => (issue.input === undefined ? 'validation.required' : 'exact.number') });
+const number = () =>
+  z.number({
+    error: (issue) => {
+      if (issue.code !== 'invalid_type') return undefined; // bounds: the generic too_small / too_big
+      if (issue.input === undefined) return 'validation.required';
+      return issue.expected === 'int' ? 'exact.whole_number' : 'exact.number';
+    },
+  });
 const count = number().int().min(0).max(100_000_000);
 const isoDate = z.iso.date();
 

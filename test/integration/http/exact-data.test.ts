@@ -162,6 +162,7 @@ describe('exact data: numbers, VAT numbers, currencies and staff corrections', f
       const count = await postNew(danish, 'data_entry', dataEntryForm({ 'fields.expectedRecordCount': '12,5' }));
       expect(count.status).to.equal(422);
       expect(inputValue(count.text, 'fields.expectedRecordCount')).to.equal('12,5');
+      expect(fieldError(count.text, 'fields.expectedRecordCount')).to.equal('Angiv et helt tal.');
       expect(await Ticket.countDocuments({ tenantId: { $in: [world.acme._id, world.nord._id] } })).to.equal(before);
     });
 
