@@ -74,7 +74,7 @@ function bodyFor(i: number): string {
       return JSON.stringify({
         ...common,
         type: 'invoice',
-        fields: { supplierName: 'Nordic Paper A/S', supplierVat: 'DK12345678', invoiceNumber: `B-${i}`, issueDate: '2026-03-02', dueDate: '2026-04-01', amount: 1250.5, currency: 'EUR' },
+        fields: { supplierName: 'Nordic Paper A/S', supplierVat: 'DK12345674', invoiceNumber: `B-${i}`, issueDate: '2026-03-02', dueDate: '2026-04-01', amount: 1250.5, currency: 'EUR' },
       });
   }
 }

@@ -261,7 +261,7 @@ function ticketDoc(
       type === 'invoice'
         ? {
             supplierName: 'Nordic Paper A/S',
-            supplierVat: 'DK12345678',
+            supplierVat: 'DK12345674',
             invoiceNumber: `B-${seq}`,
             issueDate: '2025-03-02',
             dueDate: '2025-04-01',

@@ -295,7 +295,7 @@ function ticketDoc(
     spec.type === 'invoice'
       ? {
           supplierName: 'Nordic Paper A/S',
-          supplierVat: 'DK12345678',
+          supplierVat: 'DK12345674',
           invoiceNumber: `B-${seq}`,
           issueDate: '2026-03-02',
           dueDate: '2026-04-01',

@@ -11,7 +11,8 @@ interface MongoLikeError {
 /** Translation key for a zod issue, so catalogues stay small and generic. */
 function zodFieldKey(issue: ZodError['issues'][number]): string {
   const custom = (issue as { params?: { key?: string } }).params?.key;
-  if (custom) return `validation.${custom}`;
+  // A key of its own catalogue (`area.key`), or one of the generic `validation.*` ones.
+  if (custom) return custom.includes('.') ? custom : `validation.${custom}`;
   const origin = (issue as { origin?: string }).origin;
   switch (issue.code) {
     case 'too_small':
@@ -23,6 +24,8 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
     case 'invalid_value':
       return 'validation.invalid_choice';
     case 'invalid_type':
+      // A schema may name the message itself (e.g. a number given text, null, a boolean or a list).
+      if (/^[a-z_]+\.[a-z_.]+$/.test(issue.message)) return issue.message;
       return (issue as { input?: unknown }).input === undefined ? 'validation.required' : 'validation.invalid_type';
     default:
       return 'validation.invalid';
@@ -36,6 +39,10 @@ export function fieldsFromZod(err: ZodError): FieldError[] {
       params.min = Number(issue.minimum);
     if ('maximum' in issue && (typeof issue.maximum === 'number' || typeof issue.maximum === 'bigint'))
       params.max = Number(issue.maximum);
+    // What a custom check tells about the refusal (e.g. a VAT number's country and shape).
+    const custom = (issue as { params?: Record<string, unknown> }).params;
+    if (issue.code === 'custom' && custom)
+      for (const [k, v] of Object.entries(custom)) if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
     return { path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params };
   });
 }

@@ -3,6 +3,7 @@ import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
 import { formatBytes, formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
+import { formatInputNumber } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
 
 interface RootData {
@@ -17,6 +18,16 @@ function rootOf(options: HelperOptions): RootData {
 function localeOf(options: HelperOptions): Locale {
   const locale = rootOf(options).locale;
   return isLocale(locale) ? locale : 'en';
+}
+
+const currencyNames = new Map<Locale, Intl.DisplayNames>();
+function currencyName(code: string, locale: Locale): string {
+  let names = currencyNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([intlLocaleOf(locale)], { type: 'currency', fallback: 'code' });
+    currencyNames.set(locale, names);
+  }
+  return names.of(code) ?? code;
 }
 
 /** Handlebars helpers: every string a person reads goes through `t`. */
@@ -49,6 +60,17 @@ const helpers = {
       return `${amount} ${currency}`;
     }
   },
+  /** A number as a form field shows it (the reader's separators, read back by the same rule). */
+  inputNumber(value: number, ...rest: unknown[]): string {
+    const options = rest[rest.length - 1] as HelperOptions;
+    const minFraction = typeof rest[0] === 'number' ? rest[0] : 0;
+    return formatInputNumber(value, localeOf(options), minFraction);
+  },
+  /** A currency's name in the reader's language (ISO 4217 code when unknown to the runtime). */
+  currencyName(code: string, options: HelperOptions): string {
+    return currencyName(code, localeOf(options));
+  },
+  upper: (value: unknown): string => (typeof value === 'string' ? value.trim().toUpperCase() : ''),
   bytes: (size: number, options: HelperOptions): string => formatBytes(size, localeOf(options)),
   isoDate: (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : ''),
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */

@@ -54,7 +54,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Rossi Trasporti S.r.l.',
         short: 'Rossi Trasporti',
-        vat: 'IT01234567890',
+        vat: 'IT01234567897',
         currency: 'EUR',
         min: 400,
         max: 6_000,
@@ -62,7 +62,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Ferri Imballaggi S.p.A.',
         short: 'Ferri Imballaggi',
-        vat: 'IT02345678901',
+        vat: 'IT02345678904',
         currency: 'EUR',
         min: 150,
         max: 3_500,
@@ -70,7 +70,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Carburanti Lombardi S.r.l.',
         short: 'Carburanti Lombardi',
-        vat: 'IT03456789012',
+        vat: 'IT03456789019',
         currency: 'EUR',
         min: 2_000,
         max: 25_000,
@@ -78,7 +78,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Officina Brambilla S.n.c.',
         short: 'Officina Brambilla',
-        vat: 'IT04567890123',
+        vat: 'IT04567890126',
         currency: 'EUR',
         min: 200,
         max: 4_800,
@@ -86,7 +86,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Telecom Servizi Nord S.r.l.',
         short: 'Telecom Servizi Nord',
-        vat: 'IT05678901234',
+        vat: 'IT05678901231',
         currency: 'EUR',
         min: 90,
         max: 1_800,
@@ -94,7 +94,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Magazzini Generali Padani S.p.A.',
         short: 'Magazzini Padani',
-        vat: 'IT06789012345',
+        vat: 'IT06789012348',
         currency: 'EUR',
         min: 1_500,
         max: 12_000,
@@ -217,7 +217,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Maersk Container Service A/S',
         short: 'Maersk Container',
-        vat: 'DK23456789',
+        vat: 'DK23456788',
         currency: 'DKK',
         min: 5_000,
         max: 90_000,
@@ -225,7 +225,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Aarhus Havneservice A/S',
         short: 'Aarhus Havneservice',
-        vat: 'DK34567890',
+        vat: 'DK34567891',
         currency: 'DKK',
         min: 3_000,
         max: 45_000,
@@ -233,7 +233,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Nordic Lashing ApS',
         short: 'Nordic Lashing',
-        vat: 'DK45678901',
+        vat: 'DK45678903',
         currency: 'DKK',
         min: 1_200,
         max: 18_000,
@@ -241,7 +241,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Esbjerg Værft A/S',
         short: 'Esbjerg Værft',
-        vat: 'DK56789012',
+        vat: 'DK56789014',
         currency: 'DKK',
         min: 20_000,
         max: 250_000,
@@ -249,7 +249,7 @@ export const historyTexts: Record<string, HistoryTexts> = {
       {
         name: 'Øresund Bunker ApS',
         short: 'Øresund Bunker',
-        vat: 'DK12345678',
+        vat: 'DK12345674',
         currency: 'DKK',
         min: 15_000,
         max: 120_000,

@@ -16,7 +16,7 @@ export const demoTickets: Record<string, Array<{ by: string; input: TicketInput;
         tags: ['trasporti'],
         fields: {
           supplierName: 'Rossi Trasporti S.r.l.',
-          supplierVat: 'IT01234567890',
+          supplierVat: 'IT01234567897',
           invoiceNumber: '2026/118',
           issueDate: '2026-11-02',
           dueDate: '2026-12-02',
@@ -62,7 +62,7 @@ export const demoTickets: Record<string, Array<{ by: string; input: TicketInput;
         tags: [],
         fields: {
           supplierName: 'Øresund Bunker ApS',
-          supplierVat: 'DK12345678',
+          supplierVat: 'DK12345674',
           invoiceNumber: '88213',
           issueDate: '2026-11-10',
           dueDate: '2026-12-10',

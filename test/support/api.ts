@@ -77,7 +77,7 @@ export const bodies = {
     subject: 'Invoice from Nordic Paper',
     fields: {
       supplierName: 'Nordic Paper A/S',
-      supplierVat: 'DK 1234 5678',
+      supplierVat: 'DK 1234 5674',
       invoiceNumber: '2026/118',
       issueDate: '2026-03-02',
       dueDate: '2026-04-01',

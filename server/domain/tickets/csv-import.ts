@@ -8,6 +8,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { clientTenantId, createTicket } from './create.js';
+import { parseCsvCount } from './numbers.js';
 import { ticketInputSchema, type TicketInput } from './schemas.js';
 
 /**
@@ -175,12 +176,6 @@ export function detectDelimiter(text: string): { delimiter: Delimiter; skipFirst
   return { delimiter: best && best[1] > 0 ? best[0] : ',', skipFirstLine: false };
 }
 
-function normaliseCount(cell: string): string {
-  const compact = cell.replace(/[\s\u00a0']/g, '');
-  // 1.200 (Italian, Danish) or 1,200 (English): thousands separators, not decimals.
-  return /^\d{1,3}([.,]\d{3})+$/.test(compact) ? compact.replace(/[.,]/g, '') : compact;
-}
-
 /** Validate one row with the portal's ticket schema; messages are translation keys. */
 export function validateRow(
   row: number,
@@ -202,7 +197,9 @@ export function validateRow(
     fields: {
       batchDescription: cell('batchDescription') ?? '',
       targetSystem: cell('targetSystem') ?? '',
-      expectedRecordCount: count === undefined ? undefined : normaliseCount(count),
+      // 1.200 (Italian, Danish) or 1,200 (English): thousands separators, a count has no decimals.
+      // Anything else stays text and is refused (never read as 0 or as hex).
+      expectedRecordCount: count === undefined ? undefined : (parseCsvCount(count) ?? count),
     },
   };
   const parsed = ticketInputSchema.safeParse(candidate);
@@ -219,7 +216,7 @@ export function validateRow(
     let key = f.key;
     if (column === 'priority' && key === 'validation.invalid_choice') key = 'import.errors.priority';
     // A non-empty cell that is not a whole number (zod reports it as a type error).
-    if (column === 'expectedRecordCount' && count !== undefined && key === 'validation.required')
+    if (column === 'expectedRecordCount' && count !== undefined && (key === 'validation.required' || key === 'exact.number' || key === 'validation.invalid_type'))
       key = 'import.errors.whole_number';
     errors.push({ row, column, key, params: f.params ?? {} });
   }

@@ -89,3 +89,21 @@ export async function backfillInvoiceKeys(): Promise<number> {
   await Counter.updateOne({ _id: BACKFILL_MARKER }, { $set: { seq: 1 } }, { upsert: true });
   return inserted;
 }
+
+/**
+ * After staff corrected an invoice's supplier VAT or number, or changed a ticket's type to or from
+ * invoice: its old key is released (a later ticket for that invoice is not its duplicate any more)
+ * and the new one claimed, setting or clearing `duplicateOf`.
+ */
+export async function reclaimInvoiceKey(
+  before: { type: string; fields?: unknown },
+  after: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; type: string; fields?: unknown; duplicateOf?: unknown },
+): Promise<DuplicateOf | null | undefined> {
+  const oldKey = before.type === 'invoice' ? invoiceKeyOf(before.fields) : null;
+  const newKey = after.type === 'invoice' ? invoiceKeyOf(after.fields) : null;
+  if (oldKey === newKey) return undefined;
+  if (oldKey) await InvoiceKey.deleteOne({ tenantId: after.tenantId, key: oldKey, ticketId: after._id });
+  const duplicateOf = await claimInvoiceKey(after);
+  if (!duplicateOf && after.duplicateOf) await Ticket.collection.updateOne({ _id: after._id }, { $set: { duplicateOf: null } });
+  return duplicateOf;
+}

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { priorities, ticketStatuses } from '../../../models/ticket.js';
+import { currencyCodes } from './currencies.js';
+import { checkVat } from './vat.js';
+
 
 /** Optional text from a form: empty means absent. */
 const optText = (max: number) =>
@@ -10,7 +13,19 @@ const optText = (max: number) =>
     .optional()
     .transform((v) => (v ? v : undefined));
 const text = (min: number, max: number) => z.string().trim().min(min).max(max);
-const count = z.coerce.number().int().min(0).max(100_000_000);
+/**
+ * Numbers are JSON numbers, never coerced: `null`, `""`, `true`, `[7]` or `"0x10"` are refused
+ * (forms read their text in the reader's locale first: numbers.ts).
+ */
+const number = () =>
+  z.number({
+    error: (issue) => {
+      if (issue.code !== 'invalid_type') return undefined; // bounds: the generic too_small / too_big
+      if (issue.input === undefined) return 'validation.required';
+      return issue.expected === 'int' ? 'exact.whole_number' : 'exact.number';
+    },
+  });
+const count = number().int().min(0).max(100_000_000);
 const isoDate = z.iso.date();
 
 export const dataEntryFields = z.object({
@@ -34,27 +49,36 @@ export const complaintFields = z.object({
 });
 
 export const approvalOutcomes = ['approved', 'rejected', 'on_hold'] as const;
-/** VAT numbers are compared without spaces, dots and dashes, upper case. */
-export const normalizeVat = (vat: string): string => vat.replace(/[\s.-]/g, '').toUpperCase();
+/** A VAT number, normalised (upper case, no spaces, dots or dashes) and checked per country (vat.ts). */
+const vatNumber = z
+  .string()
+  .trim()
+  .min(1)
+  .max(30)
+  .transform((v, ctx) => {
+    const checked = checkVat(v);
+    if (!checked.ok) ctx.issues.push({ code: 'custom', input: v, message: checked.key, params: { key: checked.key, ...checked.params } });
+    return checked.vat;
+  });
+/** An ISO 4217 code (currencies.ts), in any case and with spaces around. */
+const currency = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(currencyCodes));
 const invoiceFieldObject = z.object({
   supplierName: text(1, 200),
-  supplierVat: text(4, 30).transform(normalizeVat).refine((v) => /^[A-Z0-9]{4,20}$/.test(v), { params: { key: 'vat' } }),
+  supplierVat: vatNumber,
   invoiceNumber: text(1, 60),
   issueDate: isoDate,
   dueDate: isoDate,
-  amount: z.coerce.number().min(0).max(1e12),
-  currency: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .refine((v) => /^[A-Z]{3}$/.test(v), { params: { key: 'currency' } }),
+  amount: number().min(0).max(1e12),
+  currency,
   poNumber: optText(60),
   approvalOutcome: z.enum(approvalOutcomes).optional().or(z.literal('').transform(() => undefined)),
   approvalReason: optText(2000),
 });
-export const invoiceFields = invoiceFieldObject.refine((v) => v.dueDate >= v.issueDate, {
+export const invoiceFields = invoiceFieldObject.refine((v) => typeof v.dueDate !== 'string' || typeof v.issueDate !== 'string' || v.dueDate >= v.issueDate, {
   path: ['dueDate'],
   params: { key: 'due_before_issue' },
+  // Also when another field is refused (e.g. the currency): every mistake is shown at once.
+  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'issueDate' || issue.path?.[0] === 'dueDate'),
 });
 
 export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;

@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import { priorities, priorityRank, Ticket, type Priority, type TicketType } from '../../../models/ticket.js';
+import { z, ZodError } from 'zod';
+import { priorities, priorityRank, Ticket, ticketTypes, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
+import { reclaimInvoiceKey } from './invoice-keys.js';
 import { getTicket } from './queries.js';
 import { fieldSchemas } from './schemas.js';
 import { searchTextOf } from './search-text.js';
@@ -12,26 +13,49 @@ import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter } from '../sla/ticket-clock.js';
 
 export const ticketUpdateSchema = z.object({
+  /** A corrected type: the new type's fields must then be complete and valid. */
+  type: z.enum(ticketTypes).optional(),
+  subject: z.string().trim().min(3).max(200).optional(),
+  description: z.string().trim().max(20_000).optional(),
   priority: z.enum(priorities).optional(),
   tags: z
     .union([z.string(), z.array(z.string())])
     .optional()
     .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean).slice(0, 20))),
   fields: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * `fields` is the whole set of the type's fields (a full edit form: a field left out is
+   * cleared, a required one then refused) rather than the changed ones merged over the stored.
+   */
+  replaceFields: z.boolean().optional(),
 });
 export type TicketUpdate = Partial<z.infer<typeof ticketUpdateSchema>>;
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /**
- * Staff edit priority, tags and the type's fields (e.g. records keyed so far, approval outcome).
- * The merged fields are validated with the type's full schema; the timeline records each change.
+ * Staff correct a ticket: subject, description, priority, tags, its type and the type's fields
+ * (e.g. records keyed so far, an invoice's amount or VAT number). The fields are validated with
+ * the (new) type's full schema, as at creation; the timeline records each change.
  */
 export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   requirePermission(ctx, 'queues.work');
   const ticket = await getTicket(ctx, ref);
   const $set: Record<string, unknown> = {};
   const changes: Array<{ field: string; from: unknown; to: unknown }> = [];
+  const type = (input.type ?? ticket.type) as TicketType;
+  if (type !== ticket.type) {
+    $set.type = type;
+    changes.push({ field: 'type', from: ticket.type, to: type });
+  }
+  if (input.subject !== undefined && input.subject !== ticket.subject) {
+    $set.subject = input.subject;
+    changes.push({ field: 'subject', from: ticket.subject, to: input.subject });
+  }
+  if (input.description !== undefined && input.description !== (ticket.description ?? '')) {
+    $set.description = input.description;
+    changes.push({ field: 'description', from: ticket.description ?? '', to: input.description });
+  }
   if (input.priority && input.priority !== ticket.priority) {
     $set.priority = input.priority;
     $set.priorityRank = priorityRank[input.priority];
@@ -41,20 +65,36 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     $set.tags = [...new Set(input.tags)];
     changes.push({ field: 'tags', from: ticket.tags, to: $set.tags });
   }
-  if (input.fields) {
-    const current = (ticket.fields ?? {}) as Record<string, unknown>;
-    const merged = fieldSchemas[ticket.type as TicketType].parse({ ...current, ...input.fields }) as Record<string, unknown>;
-    for (const key of Object.keys(merged)) {
-      if (!same(current[key], merged[key])) changes.push({ field: `fields.${key}`, from: current[key] ?? null, to: merged[key] ?? null });
+  const current = (ticket.fields ?? {}) as Record<string, unknown>;
+  let fields = current;
+  if (input.fields || $set.type) {
+    // A new type keeps what the fields share by name; the rest of the old type's fields go.
+    const candidate = input.replaceFields ? { ...(input.fields ?? {}) } : { ...current, ...(input.fields ?? {}) };
+    const parsed = fieldSchemas[type].safeParse(candidate);
+    if (!parsed.success) {
+      // Paths as the forms and the API name them (fields.<name>).
+      throw new ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: ['fields', ...issue.path] })));
     }
-    $set.fields = merged;
-    $set.searchText = searchTextOf({ number: ticket.number, subject: ticket.subject, requester: ticket.requester ?? null, type: ticket.type, fields: merged });
+    fields = parsed.data as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(current), ...Object.keys(fields)])) {
+      if (!same(current[key], fields[key])) changes.push({ field: `fields.${key}`, from: current[key] ?? null, to: fields[key] ?? null });
+    }
+    $set.fields = fields;
+  }
+  if ($set.fields || $set.subject || $set.type) {
+    $set.searchText = searchTextOf({
+      number: ticket.number,
+      subject: ($set.subject as string | undefined) ?? ticket.subject,
+      requester: ticket.requester ?? null,
+      type,
+      fields,
+    });
   }
   if (!changes.length) return ticket;
   $set.lastActivityAt = new Date();
-  if ($set.priority) {
-    // A priority change recomputes the due times from the original start.
-    const clock = await slaAfter(ticket, { kind: 'retarget', at: $set.lastActivityAt as Date, type: ticket.type as TicketType, priority: input.priority as Priority });
+  if ($set.priority || $set.type) {
+    // A priority or type change recomputes the due times from the original start.
+    const clock = await slaAfter(ticket, { kind: 'retarget', at: $set.lastActivityAt as Date, type, priority: (input.priority ?? ticket.priority) as Priority });
     if (clock) Object.assign($set, clock);
   }
   // Conditional on the version read, so a concurrent edit is reported instead of overwritten.
@@ -65,6 +105,9 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if ($set.sla) await noteSlaDue(updated, ticket);
+  // A corrected supplier VAT or invoice number, or a type change, is a different invoice key.
+  const duplicateOf = await reclaimInvoiceKey(ticket, updated);
+  if (duplicateOf !== undefined) updated.duplicateOf = duplicateOf;
   await appendTimeline(ctx, updated, { kind: 'fields', visibility: 'public', data: { changes } });
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),

@@ -105,7 +105,7 @@ export const ticketExamples = {
     priority: 'normal',
     fields: {
       supplierName: 'Nordic Paper A/S',
-      supplierVat: 'DK 12 34 56 78',
+      supplierVat: 'DK 12 34 56 74',
       invoiceNumber: '2026/118',
       issueDate: '2026-03-02',
       dueDate: '2026-04-01',
@@ -128,7 +128,7 @@ const sampleTicket = serializeTicket({
   status: 'new',
   channel: 'api',
   tags: [],
-  fields: { ...ticketExamples.invoice.fields, supplierVat: 'DK12345678' },
+  fields: { ...ticketExamples.invoice.fields, supplierVat: 'DK12345674' },
   duplicateOf: { number: 'ACME-000097' },
   requester: { name: 'Chiara Bianchi', email: 'admin@acme.example' },
   assignee: null,

@@ -20,22 +20,43 @@ import {
 } from '../../domain/tickets/schemas.js';
 import { allowedMoves } from '../../domain/tickets/transitions.js';
 import { ticketUpdateSchema, updateTicket } from '../../domain/tickets/update.js';
+import { commonCurrencies, currencyCodes } from '../../domain/tickets/currencies.js';
+import { fieldsForForm, readFormFields } from '../../domain/tickets/numbers.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
-import { t } from '../../i18n/i18n.js';
+import { t, type Locale } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { requirePermission, requireSignIn } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
 
-/** Form posts name type fields `fields.<name>`; gather them into the shape the domain takes. */
-function formToTicketInput(type: string, body: Record<string, unknown>) {
+/** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
+function formFields(type: TicketType, body: Record<string, unknown>, locale: Locale): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) if (key.startsWith('fields.')) fields[key.slice(7)] = value;
-  return { type, subject: body.subject, description: body.description, priority: body.priority, tags: body.tags, fields };
+  return readFormFields(type, fields, locale);
 }
 
-const choices = { priorities, complaintChannels, complaintSeverities, approvalOutcomes };
+/** A new ticket's form in the shape the domain takes. */
+function formToTicketInput(type: TicketType, body: Record<string, unknown>, locale: Locale) {
+  return { type, subject: body.subject, description: body.description, priority: body.priority, tags: body.tags, fields: formFields(type, body, locale) };
+}
+
+/** A ticket's values as its edit forms show them (`fields.<name>`, numbers in the reader's format). */
+function editValuesOf(ticket: { type: string; subject: string; description?: string | null; priority: string; tags?: string[]; fields?: unknown }, type: TicketType, locale: Locale) {
+  const shown = fieldsForForm(type, (ticket.fields ?? {}) as Record<string, unknown>, locale);
+  return {
+    type,
+    subject: ticket.subject,
+    description: ticket.description ?? '',
+    priority: ticket.priority,
+    tags: (ticket.tags ?? []).join(', '),
+    ...Object.fromEntries(Object.entries(shown).map(([k, v]) => [`fields.${k}`, v])),
+  };
+}
+
+const otherCurrencies = currencyCodes.filter((c) => !commonCurrencies.includes(c));
+const choices = { priorities, complaintChannels, complaintSeverities, approvalOutcomes, ticketTypes, commonCurrencies, otherCurrencies };
 
 function parseType(raw: string): TicketType {
   if (!(ticketTypes as readonly string[]).includes(raw)) throw new AppError('not_found', 'unknown ticket type');
@@ -54,6 +75,7 @@ async function ticketPage(req: Request, ref: string) {
     sla: await slaView(ticket),
     ticket,
     fieldsView: ticket.fields,
+    editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
     timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),
     attachments,
     staff,
@@ -116,7 +138,7 @@ export function ticketRoutes(): Router {
   router.post('/tickets/new/:type', requirePermission('tickets.open'), async (req, res) => {
     const type = parseType(String(req.params.type));
     await handleForm(req, res, 'tickets/new', newFormLocals(req, type), async () => {
-      const input = parseInput(ticketInputSchema, formToTicketInput(type, req.body as Record<string, unknown>));
+      const input = parseInput(ticketInputSchema, formToTicketInput(type, req.body as Record<string, unknown>, req.locale));
       const ticket = await createTicket(req.ctx, input, 'portal', uploadedFiles(req, 'attachments'));
       req.session.flash = { kind: 'ok', key: 'tickets.created', params: { number: ticket.number } };
       res.redirect(`/tickets/${ticket.number}`);
@@ -155,14 +177,46 @@ export function ticketRoutes(): Router {
     }
   });
 
+  /** Staff correct every field of a ticket, its type included (the new type's fields then). */
+  const editLocals = async (req: Request, ref: string, type?: TicketType) => {
+    const ticket = await getTicket(req.ctx, ref);
+    const editType = type ?? (ticket.type as TicketType);
+    return {
+      title: t(req.locale, 'ticket_edit.title', { number: ticket.number }),
+      ticket,
+      type: editType,
+      typeChanged: editType !== ticket.type,
+      choices,
+      fieldsPartial: `ticket-fields/${editType}`,
+      editing: true,
+      values: editValuesOf(ticket, editType, req.locale),
+    };
+  };
+
+  router.get('/tickets/:ref/edit', requirePermission('queues.work'), async (req, res) => {
+    const raw = typeof req.query.type === 'string' && req.query.type ? req.query.type : undefined;
+    res.render('tickets/edit', await editLocals(req, String(req.params.ref), raw ? parseType(raw) : undefined));
+  });
+
   router.post('/tickets/:ref/fields', requirePermission('queues.work'), async (req, res) => {
     const ref = String(req.params.ref);
-    await handleForm(req, res, 'tickets/show', await ticketPage(req, ref), async () => {
-      const body = req.body as Record<string, unknown>;
-      const fields: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(body)) if (key.startsWith('fields.') && value !== '') fields[key.slice(7)] = value;
+    const body = req.body as Record<string, unknown>;
+    // The full edit page sends every field and the type; the ticket page's card only some.
+    const full = body.form === 'edit';
+    const page = full ? await editLocals(req, ref, parseType(String(body.type ?? ''))) : await ticketPage(req, ref);
+    const type = full ? (page as { type: TicketType }).type : (page.ticket.type as TicketType);
+    await handleForm(req, res, full ? 'tickets/edit' : 'tickets/show', { ...page, editValues: { ...body } }, async () => {
+      const posted = formFields(type, body, req.locale);
+      // The card: an empty box leaves the field as it is. The full page: an empty box clears it.
+      const fields = full ? posted : Object.fromEntries(Object.entries(posted).filter(([, v]) => v !== ''));
+      const update = {
+        ...(full ? { type, subject: body.subject, description: body.description, replaceFields: true } : {}),
+        priority: body.priority,
+        tags: body.tags,
+        ...(full || Object.keys(fields).length ? { fields } : {}),
+      };
       try {
-        await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, { priority: body.priority, tags: body.tags, fields }));
+        await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, update));
       } catch (err) {
         if (toAppError(err).code === 'conflict') return redirectWithConflict(req, res, ref, err);
         throw err;

@@ -444,6 +444,15 @@ const table: Row[] = [
     variants: ticketVariants('action', 302, 302),
   },
   {
+    method: 'GET',
+    path: '/tickets/:ref/edit',
+    variants: {
+      'Acme ticket': { param: acmeTicket, expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 200 }) },
+      'Nordhavn ticket': { param: nordTicket, expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 404 }) },
+      'no such ticket': { param: () => 'ACME-999999', expect: page({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }) },
+    },
+  },
+  {
     method: 'POST',
     path: '/tickets/:ref/fields',
     body: () => ({ priority: 'high' }),

@@ -17,11 +17,11 @@ const invoiceFields = {
   description: 'Da registrare entro fine mese',
   priority: 'high',
   'fields.supplierName': 'Rossi Trasporti S.r.l.',
-  'fields.supplierVat': 'IT 0123 4567 890',
+  'fields.supplierVat': 'IT 0123 4567 897',
   'fields.invoiceNumber': '2026/118',
   'fields.issueDate': '2026-11-02',
   'fields.dueDate': '2026-12-02',
-  'fields.amount': '1250.40',
+  'fields.amount': '1.250,40',
   'fields.currency': 'eur',
 };
 
@@ -54,7 +54,7 @@ describe('tickets in the portal', function () {
     const number = res.headers.location?.split('/').pop() ?? '';
     expect(number).to.match(new RegExp(`^${world.acme.code.toUpperCase()}-000001$`));
     const page = await client.get(`/tickets/${number}`).expect(200);
-    expect(page.text).to.include('Rossi Trasporti S.r.l.').and.include('IT01234567890').and.include('fattura.pdf');
+    expect(page.text).to.include('Rossi Trasporti S.r.l.').and.include('IT01234567897').and.include('fattura.pdf');
     const link = /href="\/attachments\/([0-9a-f]{24})"/.exec(page.text)?.[1];
     const download = await client.get(`/attachments/${link}`).buffer(true).parse((r, cb) => {
       const chunks: Buffer[] = [];
@@ -66,7 +66,7 @@ describe('tickets in the portal', function () {
     expect(download.headers['x-content-type-options']).to.equal('nosniff');
     expect(sha(download.body as Buffer)).to.equal(sha(pdf));
 
-    const again = await postInvoice(client, { ...invoiceFields, 'fields.supplierVat': 'it01234567890' });
+    const again = await postInvoice(client, { ...invoiceFields, 'fields.supplierVat': 'it01234567897' });
     expect(again.status).to.equal(302);
     const second = again.headers.location?.split('/').pop() ?? '';
     const secondPage = await client.get(`/tickets/${second}`).expect(200);
