@@ -63,7 +63,7 @@
           );
         } else {
           parts.push(
-            el('p', e.summary.style === 'muted' ? { class: 'muted' } : {}, [e.summary.lines.join(' ')]),
+            el('p', e.summary.style === 'muted' ? { class: 'muted' } : {}, [e.summary.lines.join(', ')]),
           );
         }
       }

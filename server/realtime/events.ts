@@ -24,21 +24,9 @@ export interface QueueSyncView {
   counts: QueueCountsView;
 }
 
-/** A timeline entry as the ticket page draws it, texts already translated for the reader. */
-export interface TimelineEntryView {
-  id: string;
-  kind: string;
-  visibility: 'public' | 'internal';
-  /** ISO 8601; the page asks for entries since the latest one it shows. */
-  at: string;
-  atText: string;
-  author: string;
-  internalLabel: string | null;
-  /** The line(s) the server page prints for status, field, assignment and creation entries. */
-  summary: { style: 'muted' | 'plain' | 'list'; lines: string[] } | null;
-  body: string;
-  files: Array<{ id: string; filename: string; sizeText: string }>;
-}
+/** A timeline entry as the ticket page draws it: the one presenter's view model. */
+export type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
+import type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
 
 export interface TicketWatchView {
   ticketId: string;

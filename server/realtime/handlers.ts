@@ -6,6 +6,7 @@ import { releaseTicket, takeNext, takeTicket } from '../domain/queues/claims.js'
 import { queueCounts, queueTickets, toSummaries } from '../domain/queues/views.js';
 import { listAttachments } from '../domain/tickets/attachments.js';
 import { getTicket, listTimeline } from '../domain/tickets/queries.js';
+import { timelineView } from '../domain/tickets/timeline-view.js';
 import { AppError } from '../errors/app-error.js';
 import { errorTable, type SocketAck } from '../errors/error-table.js';
 import { toAppError } from '../errors/normalize.js';
@@ -17,7 +18,6 @@ import { publishPresence, TYPING_TTL_MS } from './presence.js';
 import { TokenBucket, type RateLimit } from './rate-limit.js';
 import { rooms, ticketOfRoom } from './rooms.js';
 import { uiStrings } from './strings.js';
-import { timelineView } from './timeline-view.js';
 
 type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type DeskSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -163,7 +163,7 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       status: ticket.status,
       statusText: t(locale, `ticket_status.${ticket.status}`),
       version: ticket.version,
-      entries: timelineView(entries, files, locale, user.timeZone),
+      entries: timelineView(entries, files, locale, user.timeZone, ticket),
     };
   });
 

@@ -9,6 +9,7 @@ import { createTicket } from '../../domain/tickets/create.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
+import { timelineView } from '../../domain/tickets/timeline-view.js';
 import {
   approvalOutcomes,
   complaintChannels,
@@ -46,7 +47,6 @@ function parseType(raw: string): TicketType {
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
   const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
-  const files = new Map(attachments.map((a) => [String(a._id), a]));
   const staff = isStaff(req.ctx.actor);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
@@ -54,7 +54,7 @@ async function ticketPage(req: Request, ref: string) {
     sla: await slaView(ticket),
     ticket,
     fieldsView: ticket.fields,
-    timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),
+    timeline: timelineView(timeline, attachments, req.locale, String(req.res?.locals.timeZone ?? 'UTC'), ticket),
     attachments,
     staff,
     moves: allowedMoves(ticket.status as TicketStatus, staff).map((to) => ({
