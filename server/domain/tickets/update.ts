@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { priorities, priorityRank, Ticket, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
+import { recordTicketAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -66,6 +67,7 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if ($set.sla) await noteSlaDue(updated, ticket);
   await appendTimeline(ctx, updated, { kind: 'fields', visibility: 'public', data: { changes } });
+  await recordTicketAudit(ctx, updated, 'ticket.fields_changed', { fields: changes.map((c) => c.field) });
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { priorities, ticketTypes, type TicketStatus, type TicketType } from '../../../models/ticket.js';
+import { priorities, ticketTypes, type TicketType } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
 import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
@@ -19,7 +19,7 @@ import {
   ticketInputSchema,
   ticketListQuerySchema,
 } from '../../domain/tickets/schemas.js';
-import { allowedMoves } from '../../domain/tickets/transitions.js';
+import { movesFor } from '../../domain/tickets/transitions.js';
 import { ticketUpdateSchema, updateTicket } from '../../domain/tickets/update.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { AppError } from '../../errors/app-error.js';
@@ -57,9 +57,9 @@ async function ticketPage(req: Request, ref: string) {
     timeline: timelineView(timeline, attachments, req.locale, String(req.res?.locals.timeZone ?? 'UTC'), ticket),
     attachments,
     staff,
-    moves: allowedMoves(ticket.status as TicketStatus, staff).map((to) => ({
+    moves: movesFor(req.ctx.actor, ticket).map((to) => ({
       to,
-      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : `moves.${to}`,
+      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : staff ? `moves.${to}` : `settle.${to}`,
     })),
     canEdit: can(req.ctx.actor, 'queues.work'),
     mine: req.ctx.actor.kind === 'user' && String(ticket.assignee?.id ?? '') === req.ctx.actor.userId,
