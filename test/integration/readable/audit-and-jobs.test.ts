@@ -55,7 +55,7 @@ describe('readable history: the audit log records ticket actions; jobs say how o
       expect(rows).to.have.length(5);
       // The area filter keeps its own: no sign-ins among ticket actions, and back.
       const all = tableRows(html, 'audit');
-      expect(all.every((r) => Object.values(t('it', 'audit_labels.actions.ticket', { returnObjects: true }) as Record<string, string>).includes(r[2] ?? ''))).to.equal(true);
+      expect(all.every((r) => Object.values(t('it', 'audit_labels.actions.ticket', { returnObjects: true }) as unknown as Record<string, string>).includes(r[2] ?? ''))).to.equal(true);
       const auth = tableRows((await admin.get('/admin/audit?area=auth').expect(200)).text, 'audit');
       expect(auth.length).to.be.greaterThan(0);
       expect(auth.map((r) => r[2])).to.include(label('auth.sign_in')).and.not.include(label('ticket.taken'));
