@@ -28,12 +28,20 @@ export interface QueueSyncView {
 export type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
 import type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
 
+/** The ticket page's SLA panel, as the server computed it (business time) for the reader. */
+export interface SlaPanelView {
+  state: string;
+  stateText: string;
+  targets: Array<{ target: string; leftText: string | null; overdueText: string | null }>;
+}
+
 export interface TicketWatchView {
   ticketId: string;
   number: string;
   status: string;
   statusText: string;
   version: number;
+  sla: SlaPanelView | null;
   entries: TimelineEntryView[];
 }
 
@@ -61,8 +69,16 @@ export interface ClaimResult {
   ticket: TicketSummary;
 }
 
+/** What the queues overview page redraws: counts, my tickets and unassigned breaching soon. */
+export interface QueueOverviewView {
+  counts: QueueCountsView;
+  mine: TicketSummary[];
+  soon: TicketSummary[];
+}
+
 export interface ClientToServerEvents {
   hello: (ack: Ack<HelloView>) => void;
+  'queues:overview': (ack: Ack<QueueOverviewView>) => void;
   'queue:sync': (payload: { queueId: string }, ack: Ack<QueueSyncView>) => void;
   'queues:counts': (ack: Ack<QueueCountsView>) => void;
   'ticket:watch': (payload: { ref: string; since?: string }, ack: Ack<TicketWatchView>) => void;
