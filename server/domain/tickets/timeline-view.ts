@@ -54,6 +54,7 @@ const choiceLists: Record<string, string> = {
   channel: 'complaint_channels',
   severity: 'severities',
   status: 'ticket_status',
+  type: 'ticket_types',
 };
 const numberFields = new Set(['expectedRecordCount', 'recordsCompleted', 'errorCount']);
 const dateFields = new Set(['issueDate', 'dueDate']);
@@ -122,6 +123,11 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
       const changes = Array.isArray(data.changes)
         ? (data.changes as Array<{ field?: unknown; from?: unknown; to?: unknown }>)
         : [];
+      // An amount changed together with its currency reads each side in its own currency.
+      const currency = changes.find((c) => c.field === 'fields.currency');
+      const fieldsNow = (ticket.fields ?? {}) as Record<string, unknown>;
+      const before: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.from } } : ticket;
+      const after: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.to } } : ticket;
       return {
         style: 'list',
         lines: changes.map((c) => {
@@ -129,8 +135,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
           const name = field.startsWith('fields.') ? field.slice(7) : field;
           return t(locale, 'history.field_change', {
             field: fieldLabel(field, locale),
-            from: fieldValueText(name, c.from, locale, ticket),
-            to: fieldValueText(name, c.to, locale, ticket),
+            from: fieldValueText(name, c.from, locale, before),
+            to: fieldValueText(name, c.to, locale, after),
           });
         }),
       };
