@@ -44,9 +44,12 @@
 
     /** One entry as views/tickets/show.hbs draws it; texts come translated from the server. */
     function renderEntry(e) {
+      // Spaced like the template (views/partials/timeline-entry.hbs), so it reads the same.
       var head = el('div', { class: 'entry-head' }, [
         el('strong', {}, [e.author]),
+        ' ',
         e.internalLabel ? el('span', { class: 'badge badge-internal' }, [e.internalLabel]) : null,
+        e.internalLabel ? ' ' : null,
         el('span', { class: 'muted small' }, [e.atText]),
       ]);
       var parts = [head];
@@ -83,6 +86,10 @@
           ),
         );
       }
+      var spaced = [];
+      parts.forEach(function (part) {
+        spaced.push(part, '\n');
+      });
       return el(
         'li',
         {
@@ -90,7 +97,7 @@
           id: 'e-' + e.id,
           'data-at': e.at,
         },
-        parts,
+        spaced,
       );
     }
 

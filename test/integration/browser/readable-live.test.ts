@@ -1,15 +1,20 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { pino } from 'pino';
+import { SLA_SWEEP_JOB } from '../../../jobs/sla-sweep.js';
+import { systemCtx } from '../../../server/domain/context.js';
 import { assignTicket } from '../../../server/domain/queues/claims.js';
+import { sweepSla } from '../../../server/domain/sla/sweep.js';
+import { updateTicket } from '../../../server/domain/tickets/update.js';
 import { createQueue, queueInputSchema } from '../../../server/domain/queues/queues.js';
 import { launchBrowser } from '../../support/browser.js';
 import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
-import { frozenContract } from '../../support/frozen-contract.js';
+import { frozenContract, quickContract } from '../../support/frozen-contract.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 
 /** Items 10 and 11 of #14 in a real browser: live rows draw the server's SLA display; my tickets follow. */
-describe('readable history in a browser: one SLA display, my tickets live', function () {
+describe('readable history in a browser: one timeline presenter, one SLA display, my tickets live', function () {
   this.timeout(90_000);
   let tp: TestPortal;
   let world: World;
@@ -36,6 +41,7 @@ describe('readable history in a browser: one SLA display, my tickets live', func
     tp = await startTestPortal('browser-readable');
     world = await makeWorld();
     await frozenContract(world.acme._id, 120, 600, 6);
+    await quickContract(world.nord._id, 60, 600);
     const queue = await createQueue(ctxOf(world.users.admin, null), queueInputSchema.parse({ name: 'Acme', tenantIds: [world.acme.id] }));
     queueId = String(queue._id);
     browser = await launchBrowser();
@@ -78,5 +84,27 @@ describe('readable history in a browser: one SLA display, my tickets live', func
     const liveSla = (await page.textContent(`${row} [data-sla]`))?.replace(/\s+/g, ' ').trim();
     await page.reload();
     expect((await page.textContent(`${row} [data-sla]`))?.replace(/\s+/g, ' ').trim()).to.equal(liveSla);
+  });
+
+  it('SLA and field entries that arrive live read exactly as after a reload', async () => {
+    const ticket = await makeTicket(world.users.nordUser, world.nord, 'Watched live');
+    const page = await signedInPage(world.users.operatorBoth.email);
+    await page.goto(`${tp.url}/tickets/${ticket.number}`);
+    await page.waitForSelector('article[data-live="watching"]', { timeout: 10_000 });
+
+    await updateTicket(ctxOf(world.users.operatorBoth, null), ticket.number, { priority: 'high' });
+    // Half the first-response time gone: the sweep records a warning, an internal SLA entry.
+    await sweepSla(systemCtx(pino({ level: 'silent' }), SLA_SWEEP_JOB), new Date(Date.now() + 40_000));
+    await page.waitForSelector('li.entry-sla', { timeout: 10_000 });
+    await page.waitForSelector('li.entry-fields', { timeout: 10_000 });
+    const entries = async () =>
+      page.$$eval('ol.timeline > li', (items) => items.map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    const live = await entries();
+    const sla = live.find((e) => e.startsWith('SLA '));
+    expect(sla).to.be.a('string').and.include('50%');
+    expect(live.join(' ')).to.include('Priority: Normal → High').and.not.include('fields.').and.not.include('sla.sweep');
+    await page.reload();
+    await page.waitForSelector('li.entry-sla');
+    expect(await entries()).to.deep.equal(live);
   });
 });
