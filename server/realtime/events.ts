@@ -1,4 +1,5 @@
 import type { TicketSummary } from '../domain/queues/views.js';
+import type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
 import type { SocketAck } from '../errors/error-table.js';
 
 /**
@@ -25,8 +26,7 @@ export interface QueueSyncView {
 }
 
 /** A timeline entry as the ticket page draws it: the one presenter's view model. */
-export type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
-import type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
+export type { TimelineEntryView };
 
 /** The ticket page's SLA panel, as the server computed it (business time) for the reader. */
 export interface SlaPanelView {
