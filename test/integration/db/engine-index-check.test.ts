@@ -39,6 +39,8 @@ describe('embedded engine: index check at start', function () {
     engine = await start();
     let client = await MongoClient.connect(engine.uri);
     await client.db().collection('items').createIndex({ k: 1 }, { unique: true });
+    // A non-unique index too: the engine accepts and ignores it (an empty index the check must skip).
+    await client.db().collection('items').createIndex({ name: 1 });
     await client.db().collection('items').insertMany(Array.from({ length: 200 }, (_, k) => ({ k, name: `item ${k}` })));
     await client.close();
     await engine.stop();

@@ -209,6 +209,10 @@ public final class DevDb {
             System.err.println("devdb: refusing to start: " + e.getMessage()
                 + ". Remove or fix the duplicate document with a copy of the engine, or restore a backup.");
             System.exit(EXIT_DATA_BROKEN);
+        } catch (RuntimeException e) {
+            // A fault of the check itself says nothing about the data: it must not keep the database
+            // from starting (a restart would fail the same way, for ever).
+            System.err.println("devdb: repaired nothing: the index check itself failed (" + e + "); serving unchecked");
         }
     }
 
