@@ -49,6 +49,10 @@ describe('embedded engine: index check at start', function () {
     engine = await start();
     expect(lines().filter((l) => l.includes('checked')), 'a check after a clean stop').to.deep.equal([]);
     await engine.stop();
+    clear();
+    engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'check', supervise: false, verifyIndexes: 'always' });
+    expect(lines().join('\n'), 'DEVDB_VERIFY_INDEXES=always').to.match(/checked \d+ indexes of \d+ collections \(\d+ documents\).* 0 rebuilt/);
+    await engine.stop();
 
     await breakIndex('drop-entry');
     clear();
