@@ -33,7 +33,7 @@ describe('readable history: one timeline presenter for page and socket', functio
         priority: 'normal',
         fields: {
           supplierName: 'Rossi S.r.l.',
-          supplierVat: 'IT01234567890',
+          supplierVat: 'IT01234567897',
           invoiceNumber: '2026/7',
           issueDate: '2026-11-02',
           dueDate: '2026-12-02',
