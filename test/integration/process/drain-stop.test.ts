@@ -1,9 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isAlive, spawnPortal } from '../../support/spawned-portal.js';
+import { fromRoot } from '../../../server/paths.js';
+import { freePort, isAlive, spawnPortal } from '../../support/spawned-portal.js';
 
 /**
  * Issue 13, item 6: SIGTERM (and SIGINT) under 20 keep-alive clients: requests in flight finish,
@@ -87,3 +89,44 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     });
   });
 }
+
+describe('npm start stopped with SIGTERM', function () {
+  this.timeout(300_000);
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'desk-npm-start-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('stops the portal and its database too, within 10 s', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, SEED_DEMO: 'false', HOST: '127.0.0.1', PORT: String(port) };
+    delete env.MONGODB_URI;
+    // What the README's run command starts: npm, which builds (prestart) and then runs node.
+    const npm = spawn('npm', ['start', '--silent'], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      if (npm.exitCode !== null) throw new Error(`npm start exited early (${npm.exitCode}):\n${out}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`npm start not ready:\n${out}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { pid: enginePid } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as { pid: number };
+    const portalPid = Number(execFileSync('pgrep', ['-P', String(npm.pid)]).toString().trim().split('\n').pop());
+    const started = Date.now();
+    npm.kill('SIGTERM');
+    await exited;
+    // npm may answer the signal before its child has finished: wait for the portal and the engine.
+    while ((isAlive(portalPid) || isAlive(enginePid)) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const ms = Date.now() - started;
+    process.stdout.write(`      [drain] npm start, SIGTERM: portal and engine gone after ${ms} ms\n`);
+    expect(isAlive(portalPid), 'the portal still runs').to.equal(false);
+    expect(isAlive(enginePid), 'the engine still runs').to.equal(false);
+    expect(ms).to.be.below(10_000);
+  });
+});

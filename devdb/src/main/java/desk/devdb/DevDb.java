@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.h2.mvstore.MVStore;
@@ -99,11 +100,13 @@ public final class DevDb {
             if (READ_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
                 return super.handleCommand(channel, database, command, query);
             }
-            lock.readLock().lock();
+            // Commands that change the catalogue run alone (see DDL_COMMANDS), other writes together.
+            Lock held = DDL_COMMANDS.contains(command.toLowerCase(Locale.ROOT)) ? lock.writeLock() : lock.readLock();
+            held.lock();
             try {
                 return super.handleCommand(channel, database, command, query);
             } finally {
-                lock.readLock().unlock();
+                held.unlock();
                 // Also when the command failed half-way (insertMany stopped by a duplicate key):
                 // its earlier writes stand, and each of them is whole.
                 commit();
@@ -142,6 +145,37 @@ public final class DevDb {
             }
         }
     }
+
+    /** The memory backend, with catalogue changes run alone like in the H2 one (see DDL_COMMANDS). */
+    private static final class SerializedMemoryBackend extends MemoryBackend {
+        private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            String name = command.toLowerCase(Locale.ROOT);
+            if (READ_COMMANDS.contains(name)) {
+                return super.handleCommand(channel, database, command, query);
+            }
+            Lock held = DDL_COMMANDS.contains(name) ? lock.writeLock() : lock.readLock();
+            held.lock();
+            try {
+                return super.handleCommand(channel, database, command, query);
+            } finally {
+                held.unlock();
+            }
+        }
+    }
+
+    /**
+     * Commands that change the catalogue (collections, indexes) run with no other write in
+     * flight. mongo-java-server does not guard them against concurrent writes: an explicit
+     * `create` racing an insert that creates the same collection failed with "Document with key
+     * 'db.tickets' already existed in system.namespaces" (seen failing a portal's first start under
+     * load), and on the memory backend an insert racing a createIndexes failed with "Unknown
+     * error: null" (test/integration/db/engine-create-race.test.ts). They are rare: the cost is nil.
+     */
+    private static final Set<String> DDL_COMMANDS = Set.of("create", "createindexes", "drop", "dropindexes",
+        "dropdatabase", "renamecollection", "collmod");
 
     /** Commands that never write: they run without the lock (long scans must not hold up writes). */
     private static final Set<String> READ_COMMANDS = Set.of("find", "getmore", "count", "aggregate", "distinct",
@@ -319,7 +353,7 @@ public final class DevDb {
                 backend = durable;
                 description = "h2 " + file;
             } else {
-                backend = new MemoryBackend();
+                backend = new SerializedMemoryBackend();
                 description = "memory";
             }
         } catch (IOException | RuntimeException e) {
