@@ -30,6 +30,8 @@ function currencyName(code: string, locale: Locale): string {
   return names.of(code) ?? code;
 }
 
+const inputTypes = new Set(['text', 'email', 'password', 'date', 'datetime-local', 'time', 'month', 'number', 'tel', 'url', 'search', 'hidden']);
+
 /** Handlebars helpers: every string a person reads goes through `t`. */
 const helpers = {
   t(key: string, options: HelperOptions): string {
@@ -83,6 +85,11 @@ const helpers = {
     if (h) return `${h} h ${String(m).padStart(2, '0')} min`;
     return `${m} min`;
   },
+  /**
+   * The `type` of a form field's input. Partials see their caller's context, so a field given no
+   * type would take the page's (a ticket type, "invoice"): only real input types pass, else text.
+   */
+  inputType: (type: unknown): string => (typeof type === 'string' && inputTypes.has(type) ? type : 'text'),
   join: (list: unknown): string => (Array.isArray(list) ? list.join(', ') : ''),
   eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
   includes: (list: unknown, item: unknown): boolean => Array.isArray(list) && list.map(String).includes(String(item)),

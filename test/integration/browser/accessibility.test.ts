@@ -85,6 +85,20 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
     },
   };
 
+  it('keeps ticket numbers on one line, even in a narrow window', async () => {
+    const { context, page } = await signIn('teamLead');
+    await page.setViewportSize({ width: 380, height: 800 });
+    for (const path of ['/tickets', `/tickets/${ticketNumber}`, '/queues']) {
+      await page.goto(`${tp.url}${path}`);
+      const numbers = await page.locator('main code').evaluateAll((els) =>
+        els.filter((el) => /^[A-Z0-9]+-\d{6}$/.test(el.textContent ?? '')).map((el) => ({ text: el.textContent, lines: el.getClientRects().length })),
+      );
+      if (path !== '/queues') expect(numbers.length, path).to.be.greaterThan(0);
+      for (const n of numbers) expect(n.lines, `${path}: ${n.text}`).to.equal(1);
+    }
+    await context.close();
+  });
+
   const roles: Array<{ user: UserKey; client: boolean }> = [
     { user: 'acmeUser', client: true },
     { user: 'acmeAdmin', client: true },
