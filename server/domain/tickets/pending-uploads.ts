@@ -4,10 +4,9 @@ import { Types } from 'mongoose';
 import { PendingUpload } from '../../../models/pending-upload.js';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
-import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
+import { mayAccessTenant } from '../tenants/scope.js';
 import { attachmentRules, blobStore, safeFilename, sniffType, type IncomingFile } from './attachments.js';
-import { clientTenantId } from './create.js';
 
 /** Unclaimed pending uploads older than this are removed by the maintenance job. */
 export const pendingUploadTtlMs = 24 * 3600_000;
@@ -33,14 +32,20 @@ export type CarryOutcome<T> = { ok: true; value: T } | { ok: false; error: AppEr
 /** Errors after which a form comes back to its author (handleForm's codes): its files stay. */
 const formErrors = new Set(['validation', 'duplicate', 'conflict']);
 
+/** Where a pending upload may be used: the browser session and the tenant of the form's ticket. */
+export interface UploadScope {
+  sessionId: string;
+  tenantId: string;
+}
+
 /** The owner of a pending upload: tenant, person and browser session. The session id is stored hashed. */
-function ownerOf(ctx: Ctx, sessionId: string) {
-  requirePermission(ctx, 'tickets.open');
-  if (ctx.actor.kind !== 'user' || !sessionId) throw new AppError('forbidden', 'pending uploads belong to a signed-in session');
+function ownerOf(ctx: Ctx, scope: UploadScope) {
+  if (ctx.actor.kind !== 'user' || !scope.sessionId) throw new AppError('forbidden', 'pending uploads belong to a signed-in session');
+  if (!Types.ObjectId.isValid(scope.tenantId) || !mayAccessTenant(ctx, scope.tenantId)) throw new AppError('not_found', 'not found');
   return {
-    tenantId: new Types.ObjectId(clientTenantId(ctx)),
+    tenantId: new Types.ObjectId(scope.tenantId),
     userId: new Types.ObjectId(ctx.actor.userId),
-    sessionKey: createHash('sha256').update(`pending-upload:${sessionId}`).digest('hex'),
+    sessionKey: createHash('sha256').update(`pending-upload:${scope.sessionId}`).digest('hex'),
   };
 }
 
@@ -78,16 +83,17 @@ async function discard(rows: Array<{ _id: Types.ObjectId; tenantId: Types.Object
 }
 
 /**
- * Submit a form with files so that a refused submission loses none of them. The uploads kept
- * from an earlier refusal (`keptIds`, only those of this tenant, person and session count) are
+ * Submit a form with files (a new ticket, a reply) so that a refused submission loses none of
+ * them. The uploads kept from an earlier refusal (`keptIds`: only those of this tenant, person and
+ * session count; the caller names the tenant its form writes to, one the caller may access) are
  * claimed, those ticked for removal dropped; `submit` gets the kept files and the new ones. When
  * it fails with a form error, the claimed uploads are released and the acceptable new files kept:
  * the outcome lists them for the re-rendered form. When it succeeds, the kept uploads are gone
  * (their bytes now belong to what `submit` stored). An id that is not the caller's, or no longer
  * kept, refuses the submission naming the attachments field: nothing is dropped silently.
  */
-export async function carryUploads<T>(ctx: Ctx, sessionId: string, uploads: FormUploads, submit: (files: IncomingFile[]) => Promise<T>): Promise<CarryOutcome<T>> {
-  const owner = ownerOf(ctx, sessionId);
+export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: FormUploads, submit: (files: IncomingFile[]) => Promise<T>): Promise<CarryOutcome<T>> {
+  const owner = ownerOf(ctx, scope);
   const removed = validIds(uploads.removedIds);
   if (removed.length) await discard(await PendingUpload.find({ ...owner, _id: { $in: removed } }).lean());
   const wanted = validIds(uploads.keptIds).filter((id) => !removed.some((r) => r.equals(id)));

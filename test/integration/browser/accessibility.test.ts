@@ -121,8 +121,11 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
       if (client) {
         // A refused form: field errors and kept values must be as readable as the blank form.
         await page.goto(`${tp.url}/tickets/new/invoice`);
+        await page.setInputFiles('#f-attachments', { name: 'fattura.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n') });
         await page.click('form[action="/tickets/new/invoice"] button[type=submit]');
         await page.waitForSelector('.has-error');
+        // The file came back attached, as a chip with its remove box.
+        expect(await page.textContent('[data-testid=pending-uploads]')).to.include('fattura.pdf');
         for (const v of await seriousViolations(page)) problems.push(`refused invoice form [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`);
       }
       await context.close();

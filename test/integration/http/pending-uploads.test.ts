@@ -9,6 +9,7 @@ import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-sessi
 import { makeWorld, type World } from '../../support/factories.js';
 import { decodeHtml } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
+import { makeTicket } from '../../support/tickets.js';
 
 const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\n'), Buffer.alloc(4096, 9), Buffer.from('\n%%EOF\n')]);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -114,6 +115,24 @@ describe('files of a refused form are kept', function () {
     expect(res.status).to.equal(302);
     const ticket = await Ticket.findOne({ tenantId: world.acme._id, 'fields.invoiceNumber': '2026/79' }).lean();
     expect(await Attachment.countDocuments({ tenantId: world.acme._id, ticketId: ticket!._id })).to.equal(1);
+  });
+
+  it('keeps the file of a refused reply and sends it with the corrected one', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Reply with a file');
+    const page = `/tickets/${ticket.number}`;
+    const token = csrfFrom((await client.get(page).expect(200)).text);
+    // No text: refused, the file kept.
+    const refused = await client.post(`${page}/replies`).field('_csrf', token).field('body', '').attach('attachments', pdf, 'bolla.pdf');
+    expect(refused.status).to.equal(422);
+    const [id] = keptIdsIn(refused.text);
+    expect(id).to.be.a('string');
+    expect(decodeHtml(refused.text)).to.include('bolla.pdf');
+    const sent = await client.post(`${page}/replies`).field('_csrf', csrfFrom(refused.text)).field('body', 'Here is the delivery note.').field('pendingUploads', id!);
+    expect(sent.status).to.equal(302);
+    const files = await Attachment.find({ tenantId: world.acme._id, ticketId: ticket._id }).lean();
+    expect(files.map((f) => f.filename)).to.deep.equal(['bolla.pdf']);
+    const shown = (await client.get(page).expect(200)).text;
+    expect(shown).to.include('Here is the delivery note.').and.include('bolla.pdf');
   });
 
   it('removes uploads left unclaimed for a day, bytes included', async () => {
