@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import { PendingUpload } from '../../../models/pending-upload.js';
-import { AppError } from '../../errors/app-error.js';
+import { AppError, type FieldError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import type { Ctx } from '../context.js';
 import { mayAccessTenant } from '../tenants/scope.js';
@@ -59,19 +59,26 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Keep the acceptable files of a refused submission for the caller's session; refused ones are not kept. */
-async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: IncomingFile[], room: number): Promise<PendingUploadView[]> {
+/**
+ * Keep the acceptable files of a refused submission for the caller's session. A file that is
+ * itself refused is never stored: its error is returned, for the form to say so.
+ */
+async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: IncomingFile[], room: number): Promise<{ kept: PendingUploadView[]; refused: FieldError[] }> {
   const kept: PendingUploadView[] = [];
+  const refused: FieldError[] = [];
   for (const file of files.slice(0, Math.max(0, room))) {
-    const type = await sniffType(file).catch(() => null);
-    if (!type) continue; // its own error is on the form; a refused file is never stored
+    const type = await sniffType(file).catch((err: unknown) => {
+      refused.push(...toAppError(err).fields);
+      return null;
+    });
+    if (!type) continue;
     const filename = safeFilename(file.filename, type.ext);
     const fileId = await blobStore().put(file.buffer, filename, { tenantId: owner.tenantId, pending: true, contentType: type.contentType });
     const row = await PendingUpload.create({ ...owner, fileId, filename, contentType: type.contentType, size: file.buffer.length });
     kept.push(viewOf(row));
   }
   if (kept.length) ctx.log.info({ files: kept.length }, 'uploads of a refused form kept');
-  return kept;
+  return { kept, refused };
 }
 
 /** Remove pending uploads (rows first: a row always means complete bytes). */
@@ -132,7 +139,10 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
     if (!formErrors.has(error.code)) throw err;
     const stillKept = claimed.map(viewOf);
     const fresh = await keep(ctx, owner, uploads.fresh, attachmentRules.maxFiles - stillKept.length);
-    return { ok: false, error, pending: [...stillKept, ...fresh] };
+    // A refused file is named on the form even when another field's error came first.
+    const named = error.fields.some((f) => f.path === 'attachments');
+    const shown = named || !fresh.refused.length ? error : new AppError(error.code, error.message, { messageKey: error.messageKey, params: error.params, fields: [...error.fields, fresh.refused[0]!], cause: error });
+    return { ok: false, error: shown, pending: [...stillKept, ...fresh.kept] };
   }
 }
 

@@ -114,7 +114,7 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
       const problems: string[] = [];
       const menu = await page.locator('nav.nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
       const paths = new Set<string>(['/', ...menu, '/tickets', `/tickets/${ticketNumber}`]);
-      if (client) for (const p of ['/tickets/new', '/tickets/new/invoice', '/tickets/new/complaint', '/tickets/new/data_entry']) paths.add(p);
+      if (client) for (const p of ['/tickets/new', '/tickets/import', '/tickets/new/invoice', '/tickets/new/complaint', '/tickets/new/data_entry']) paths.add(p);
       else if (user !== 'admin' && user !== 'accountManager') paths.add(`/tickets/${ticketNumber}/edit`);
       for (const p of await extras.details!(page)) paths.add(p);
       for (const path of paths) await check(page, path, problems);

@@ -135,6 +135,15 @@ describe('files of a refused form are kept', function () {
     expect(shown).to.include('Here is the delivery note.').and.include('bolla.pdf');
   });
 
+  it('names a refused file on a form refused for another field, and keeps none of its bytes', async () => {
+    const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(512, 1)]);
+    const res = await post(client, { ...invoiceFields, 'fields.invoiceNumber': '' }, exe);
+    expect(res.status).to.equal(422);
+    expect(res.text).to.include('e-fields.invoiceNumber');
+    expect(keptIdsIn(res.text)).to.deep.equal([]);
+    expect(decodeHtml(res.text)).to.include('fattura-77.pdf').and.include('sono accettati solo file PDF');
+  });
+
   it('removes uploads left unclaimed for a day, bytes included', async () => {
     const id = await refusedWithFile('2026/80');
     const row = await PendingUpload.findOne({ tenantId: world.acme._id, _id: id }).lean();
