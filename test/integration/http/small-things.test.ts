@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { Ticket } from '../../../models/ticket.js';
-import { loadCatalogue, locales } from '../../../server/i18n/i18n.js';
+import { loadCatalogue, locales, t } from '../../../server/i18n/i18n.js';
 import { fromRoot } from '../../../server/paths.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { uploadCsv } from '../../support/csv-import.js';
@@ -100,6 +100,10 @@ describe('small things in the pages', function () {
       expect(counted, `${locale}: keys with a count but no plural forms`).to.deep.equal([]);
       for (const k of keys.filter((k) => k.endsWith('_one') && !k.startsWith('live.'))) expect(keys, `${locale}: ${k}`).to.include(k.replace(/_one$/, '_other'));
     }
+    // The sign-in throttle says how many minutes are left (the page passes the count).
+    expect(t('en', 'auth.throttled', { count: 1, minutes: 1 })).to.equal('Too many failed attempts. Try again in 1 minute.');
+    expect(t('it', 'auth.throttled', { count: 1, minutes: 1 })).to.equal('Troppi tentativi falliti. Riprova tra 1 minuto.');
+    expect(t('da', 'auth.throttled', { count: 12, minutes: 12 })).to.equal('For mange mislykkede forsøg. Prøv igen om 12 minutter.');
     // An Italian file with one good row and one bad one.
     const csv = 'subject;description;priority;batchDescription;targetSystem;expectedRecordCount;tags\nBolle 14;;normale;Inserire le bolle;SAP;1.200;\nBolle 15;;normale;Inserire le bolle;SAP;molti;\n';
     const res = await uploadCsv(client, csv, 'lotto.csv').expect(303);
