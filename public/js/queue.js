@@ -1,9 +1,9 @@
 // Queue pages, live: new tickets appear, claimed ones go, Take / Get next answer in place,
-// SLA countdowns tick, counts follow. Without JavaScript the same page works by forms and reloads.
+// the SLA state and business time left come from the server (asked again every minute), counts
+// and the overview lists follow. Without JavaScript the same page works by forms and reloads.
 (function () {
   'use strict';
 
-  var BREACHING_SOON_MS = 4 * 3600 * 1000;
   var QUEUE_PAGE = 200;
   var PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
   var intlLocales = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
@@ -12,42 +12,49 @@
   var countsBox = document.querySelector('[data-live-counts]');
   var statusBox = document.querySelector('[data-live-status]');
 
-  // --- SLA countdowns (work without a connection: they only read data-due) -------------------
+  // --- SLA: drawn from what the server computed (business time, sla/view.ts SlaBrief) ---------
+  // No wall-clock countdown here: business time stops outside the client's hours, and only the
+  // server knows them. The page asks the server again every minute instead.
 
-  function two(n) {
-    return n < 10 ? '0' + n : String(n);
-  }
+  var REFRESH_MS = 60 * 1000;
 
-  function remaining(ms, live) {
-    var s = Math.floor(ms / 1000);
+  /** The server's `duration` helper (views.ts): "3 d 4 h", "2 h 05 min", "12 min". */
+  function duration(seconds) {
+    var s = Math.max(0, Math.round(seconds));
     var d = Math.floor(s / 86400);
     var h = Math.floor((s % 86400) / 3600);
     var m = Math.floor((s % 3600) / 60);
-    var clock = two(h) + ':' + two(m) + ':' + two(s % 60);
-    return d > 0 ? (live.t('live.days', { count: d }) || d + 'd') + ' ' + clock : clock;
+    if (d) return d + ' d ' + h + ' h';
+    if (h) return h + ' h ' + (m < 10 ? '0' + m : String(m)) + ' min';
+    return m + ' min';
   }
 
-  function tick() {
-    var live = window.DeskLive;
-    if (!live || !live.hasStrings()) return;
-    var now = Date.now();
-    var rows = document.querySelectorAll('tr[data-due]');
-    for (var i = 0; i < rows.length; i++) {
-      var row = rows[i];
-      var due = row.getAttribute('data-due');
-      var cell = row.querySelector('[data-countdown]');
-      if (!cell || !due) continue;
-      var at = Date.parse(due);
-      if (isNaN(at)) continue;
-      if (!cell.hasAttribute('title')) cell.setAttribute('title', cell.textContent.trim());
-      var left = at - now;
-      cell.classList.toggle('overdue', left <= 0);
-      cell.classList.toggle('soon', left > 0 && left <= BREACHING_SOON_MS);
-      cell.textContent =
-        left <= 0 ? live.t('live.overdue') : live.t('live.due_in', { time: remaining(left, live) });
+  /** The cell content views/partials/sla-brief.hbs draws for a ticket summary. */
+  function slaNodes(t, live, el) {
+    var sla = t.sla;
+    if (!sla) {
+      if (!t.dueAt) return [el('span', { class: 'muted' }, ['—'])];
+      var locale = intlLocales[document.documentElement.lang] || undefined;
+      try {
+        return [
+          new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(t.dueAt)),
+        ];
+      } catch {
+        return [t.dueAt];
+      }
     }
+    var nodes = [el('span', { class: 'badge sla-badge-' + sla.state }, [live.t('sla_states.' + sla.state)])];
+    var left = null;
+    if (sla.paused) left = el('span', { class: 'sla-left' }, [live.t('sla_brief.paused')]);
+    else if (sla.remainingSeconds)
+      left = el('span', { class: 'sla-left' }, [live.t('sla_brief.left', { time: duration(sla.remainingSeconds) })]);
+    else if (sla.overdueSeconds)
+      left = el('span', { class: 'sla-left overdue' }, [
+        live.t('sla_brief.overdue', { time: duration(sla.overdueSeconds) }),
+      ]);
+    if (left) nodes.push(' ', left);
+    return nodes;
   }
-  setInterval(tick, 1000);
 
   function say(text) {
     if (statusBox) statusBox.textContent = text || '';
@@ -143,24 +150,14 @@
         node.setAttribute(k, attrs[k]);
       });
       (children || []).forEach(function (c) {
-        node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+        if (c !== null && c !== undefined)
+          node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
       });
       return node;
     }
 
     /** A row exactly like views/partials/ticket-rows.hbs draws it. */
     function renderRow(t) {
-      var locale = intlLocales[document.documentElement.lang] || undefined;
-      var dueText = '—';
-      if (t.dueAt) {
-        try {
-          dueText = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(
-            new Date(t.dueAt),
-          );
-        } catch {
-          dueText = t.dueAt;
-        }
-      }
       var ticketUrl = '/tickets/' + encodeURIComponent(t.number);
       var assigneeCell;
       if (t.assignee) {
@@ -172,12 +169,7 @@
         ]);
         assigneeCell = el('td', {}, [form]);
       }
-      var dueCell = el(
-        'td',
-        { class: 'due', 'data-countdown': '' },
-        t.dueAt ? [dueText] : [el('span', { class: 'muted' }, ['—'])],
-      );
-      if (t.dueAt) dueCell.setAttribute('title', dueText);
+      var dueCell = el('td', { class: 'due', 'data-sla': '' }, slaNodes(t, live, el));
       return el(
         'tr',
         {
@@ -247,7 +239,6 @@
         place(row);
       }
       syncEmpty();
-      tick();
     }
 
     function replaceAll(view, meanwhile) {
@@ -263,12 +254,55 @@
         apply(t, false);
       });
       syncEmpty();
-      tick();
       table.setAttribute('data-live', 'synced');
     }
 
+    // --- the overview's lists (my tickets, breaching soon), redrawn from the server ------------
+
+    var lists = {};
+    Array.prototype.forEach.call(document.querySelectorAll('table[data-live-list]'), function (t) {
+      lists[t.getAttribute('data-live-list')] = t.tBodies[0] || t.appendChild(document.createElement('tbody'));
+    });
+    var hasLists = Object.keys(lists).length > 0;
+
+    function emptyRow() {
+      return el('tr', { class: 'empty-row', 'data-empty-row': '' }, [
+        el('td', { colspan: '8', class: 'muted' }, [live.t('tables.nothing_here')]),
+      ]);
+    }
+
+    function drawList(body, tickets) {
+      var fresh = document.createDocumentFragment();
+      tickets.forEach(function (t) {
+        var known = body.querySelector('tr[data-ticket-id="' + t.id + '"]');
+        var row = renderRow(t);
+        if (!known) row.classList.add('live-new');
+        fresh.appendChild(row);
+      });
+      if (!tickets.length) fresh.appendChild(emptyRow());
+      body.textContent = '';
+      body.appendChild(fresh);
+    }
+
+    var overviewTimer = null;
+    function refreshOverview() {
+      if (overviewTimer) return;
+      overviewTimer = setTimeout(function () {
+        overviewTimer = null;
+        live.ask('queues:overview').then(function (res) {
+          if (!res.data) return;
+          applyCounts(res.data.counts);
+          if (lists.mine) drawList(lists.mine, res.data.mine);
+          if (lists.soon) drawList(lists.soon, res.data.soon);
+          document.body.setAttribute('data-live-overview', 'synced');
+        });
+      }, 400);
+    }
+
     function resync() {
-      if (queueId) {
+      if (hasLists) {
+        refreshOverview();
+      } else if (queueId) {
         if (table) table.setAttribute('data-live', 'syncing');
         syncing = [];
         live.ask('queue:sync', { queueId: queueId }).then(function (res) {
@@ -286,7 +320,6 @@
 
     live.onReady(function (info) {
       if (info.reconnect) say(live.t('live.back_online'));
-      tick();
       resync();
     });
     live.onOffline(function () {
@@ -296,22 +329,30 @@
       say(live.t('live.signed_out') || message);
     });
 
+    function refreshAll() {
+      if (hasLists) refreshOverview();
+      else refreshCounts();
+    }
     live.on('ticket:created', function (t) {
       apply(t, true);
-      refreshCounts();
+      refreshAll();
     });
     live.on('ticket:changed', function (t) {
       apply(t, false);
-      refreshCounts();
+      refreshAll();
     });
     live.on('ticket:claimed', function (payload) {
       apply(payload.ticket, false);
-      refreshCounts();
+      refreshAll();
     });
     live.on('ticket:released', function (payload) {
       apply(payload.ticket, true);
-      refreshCounts();
+      refreshAll();
     });
+    // Business time left moves on: the server says again how much, every minute.
+    setInterval(function () {
+      if (live.socket.connected) resync();
+    }, REFRESH_MS);
 
     // --- Take and Get next through the socket, the form as the fallback -----------------------
 
@@ -348,7 +389,7 @@
     });
   }
 
-  if (!table && !countsBox && !document.querySelector('tr[data-due]')) return;
+  if (!table && !countsBox && !document.querySelector('table[data-live-list]')) return;
   if (window.DeskLive) start();
   else document.addEventListener('desk:live', start, { once: true });
 })();

@@ -44,9 +44,12 @@
 
     /** One entry as views/tickets/show.hbs draws it; texts come translated from the server. */
     function renderEntry(e) {
+      // Spaced like the template (views/partials/timeline-entry.hbs), so it reads the same.
       var head = el('div', { class: 'entry-head' }, [
         el('strong', {}, [e.author]),
+        ' ',
         e.internalLabel ? el('span', { class: 'badge badge-internal' }, [e.internalLabel]) : null,
+        e.internalLabel ? ' ' : null,
         el('span', { class: 'muted small' }, [e.atText]),
       ]);
       var parts = [head];
@@ -63,7 +66,7 @@
           );
         } else {
           parts.push(
-            el('p', e.summary.style === 'muted' ? { class: 'muted' } : {}, [e.summary.lines.join(' ')]),
+            el('p', e.summary.style === 'muted' ? { class: 'muted' } : {}, [e.summary.lines.join(', ')]),
           );
         }
       }
@@ -83,6 +86,10 @@
           ),
         );
       }
+      var spaced = [];
+      parts.forEach(function (part) {
+        spaced.push(part, '\n');
+      });
       return el(
         'li',
         {
@@ -90,8 +97,35 @@
           id: 'e-' + e.id,
           'data-at': e.at,
         },
-        parts,
+        spaced,
       );
+    }
+
+    /** The SLA panel as the server computed it (business time); never counted down here. */
+    function applySla(sla) {
+      var panel = article.querySelector('[data-testid="sla"]');
+      if (!panel || !sla) return;
+      panel.setAttribute('data-sla-state', sla.state);
+      panel.className = 'card sla-panel sla-' + sla.state;
+      var badge = panel.querySelector('[data-sla-badge]');
+      if (badge) {
+        badge.className = 'badge sla-badge-' + sla.state;
+        badge.textContent = sla.stateText;
+      }
+      sla.targets.forEach(function (g) {
+        var dd = panel.querySelector('[data-sla-target="' + g.target + '"]');
+        if (!dd) return;
+        [
+          ['[data-sla-left-line]', '[data-sla-left]', g.leftText],
+          ['[data-sla-overdue-line]', '[data-sla-overdue]', g.overdueText],
+        ].forEach(function (part) {
+          var line = dd.querySelector(part[0]);
+          var value = dd.querySelector(part[1]);
+          if (!line || !value) return;
+          line.hidden = !part[2];
+          value.textContent = part[2] || '';
+        });
+      });
     }
 
     function applyWatch(view) {
@@ -106,6 +140,7 @@
         version = view.version;
         article.setAttribute('data-version', String(version));
       }
+      applySla(view.sla);
       var badge = article.querySelector('[data-testid="status"]');
       if (badge && view.statusText) {
         badge.className = 'badge status-' + view.status;
@@ -246,6 +281,10 @@
       statusLine.textContent = info.reconnect ? live.t('live.back_online') : '';
       watch();
     });
+    // Business time left moves on (and stops outside the client's hours): ask again each minute.
+    setInterval(function () {
+      if (live.socket.connected) watch();
+    }, 60 * 1000);
     live.onOffline(function () {
       statusLine.textContent = live.t('live.offline');
     });

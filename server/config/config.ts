@@ -13,6 +13,7 @@ export interface Config {
   embeddedCapacityTickets: number | null;
   /** DEVDB_HEAP_MB: the embedded engine's heap; undefined: sized from the machine's memory. */
   devdbHeapMb: number | undefined;
+  devdbVerifyIndexes: 'after-crash' | 'always';
   seedDemo: boolean;
   sessionSecret: string;
   trustProxy: string | undefined;
@@ -74,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: raw.DATA_DIR,
     embeddedCapacityTickets: raw.MONGODB_URI ? null : raw.EMBEDDED_CAPACITY_TICKETS,
     devdbHeapMb: raw.DEVDB_HEAP_MB,
+    devdbVerifyIndexes: raw.DEVDB_VERIFY_INDEXES,
     seedDemo: raw.SEED_DEMO,
     // Outside production a per-process secret is fine: sessions then end with the process.
     sessionSecret: raw.SESSION_SECRET ?? randomBytes(32).toString('hex'),

@@ -32,6 +32,10 @@ export const configSchema = z.object({
     .min(64)
     .optional()
     .describe('Heap of the embedded engine, in MB. Unset: a quarter of the machine\'s memory, at least 512, at most 8192. Ignored with MONGODB_URI.'),
+  DEVDB_VERIFY_INDEXES: z
+    .enum(['after-crash', 'always'])
+    .default('after-crash')
+    .describe('When the embedded engine checks every index against its documents before serving: after an unclean stop, or at every start. Ignored with MONGODB_URI.'),
   SEED_DEMO: bool.default(true).describe('Seed the demo data when the embedded database is empty.'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret that signs session cookies. Required in production.'),
   TRUST_PROXY: z.string().optional().describe("Express 'trust proxy' setting when behind a TLS-terminating proxy (e.g. 1 or loopback)."),

@@ -40,6 +40,8 @@ export interface StartEmbeddedEngineOptions {
   supervise?: boolean;
   /** The JVM heap in MB (config DEVDB_HEAP_MB); absent: engineHeapMb() sizes it from the machine. */
   heapMb?: number;
+  /** DEVDB_VERIFY_INDEXES: check every index against the documents at every start, not only after a crash. */
+  verifyIndexes?: 'after-crash' | 'always';
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -366,7 +368,7 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
   const jar = await ensureEngineJar(log);
   const root = findProjectRoot();
   try {
-    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log, heapMb: engineHeapMb(opts.heapMb) };
+    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log, heapMb: engineHeapMb(opts.heapMb), verifyAlways: opts.verifyIndexes === 'always' };
     // Only a durable engine is worth restarting: a memory one would come back empty.
     return backend === 'h2' && opts.supervise !== false ? await supervise(launchOptions) : await launch(launchOptions);
   } catch (error) {
@@ -411,6 +413,7 @@ interface LaunchOptions {
   stateFile: string | undefined;
   log: Logger;
   heapMb: number;
+  verifyAlways: boolean;
 }
 
 async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
@@ -430,6 +433,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
     String(o.port),
   ];
   if (o.dataDir) args.push('--data-dir', o.dataDir);
+  if (o.verifyAlways && o.backend === 'h2') args.push('--verify-indexes-always');
   const started = Date.now();
   // detached: a process group of its own, so that a Ctrl-C in the terminal reaches this process
   // only, which then stops the engine after its own shutdown (the engine must outlive it that long).

@@ -78,7 +78,13 @@ const DATABASE_UNREACHABLE = new Set([
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 function databaseUnreachable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  // The driver wraps a connection error met inside insertMany/bulkWrite in a MongoBulkWriteError
+  // that keeps the original only as `errorResponse` (not as `cause`): follow both.
+  const inner = (e: Error): unknown => {
+    const response = (e as { errorResponse?: unknown }).errorResponse;
+    return response instanceof Error ? response : (e as { cause?: unknown }).cause;
+  };
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = inner(e), depth++) {
     if (DATABASE_UNREACHABLE.has(e.name)) return true;
     // mongoose with bufferCommands off, on a connection that is down.
     if (/^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(e.message)) return true;

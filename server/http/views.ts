@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { formatBytes, formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
+import { formatBytes, formatDate, formatDateTime, formatDuration, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
 import { formatInputNumber } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
@@ -76,15 +76,7 @@ const helpers = {
   bytes: (size: number, options: HelperOptions): string => formatBytes(size, localeOf(options)),
   isoDate: (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : ''),
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */
-  duration(seconds: number): string {
-    const s = Math.max(0, Math.round(seconds));
-    const d = Math.floor(s / 86400);
-    const h = Math.floor((s % 86400) / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    if (d) return `${d} d ${h} h`;
-    if (h) return `${h} h ${String(m).padStart(2, '0')} min`;
-    return `${m} min`;
-  },
+  duration: (seconds: number): string => formatDuration(seconds),
   /**
    * The `type` of a form field's input. Partials see their caller's context, so a field given no
    * type would take the page's (a ticket type, "invoice"): only real input types pass, else text.

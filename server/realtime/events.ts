@@ -1,4 +1,5 @@
 import type { TicketSummary } from '../domain/queues/views.js';
+import type { TimelineEntryView } from '../domain/tickets/timeline-view.js';
 import type { SocketAck } from '../errors/error-table.js';
 
 /**
@@ -24,20 +25,14 @@ export interface QueueSyncView {
   counts: QueueCountsView;
 }
 
-/** A timeline entry as the ticket page draws it, texts already translated for the reader. */
-export interface TimelineEntryView {
-  id: string;
-  kind: string;
-  visibility: 'public' | 'internal';
-  /** ISO 8601; the page asks for entries since the latest one it shows. */
-  at: string;
-  atText: string;
-  author: string;
-  internalLabel: string | null;
-  /** The line(s) the server page prints for status, field, assignment and creation entries. */
-  summary: { style: 'muted' | 'plain' | 'list'; lines: string[] } | null;
-  body: string;
-  files: Array<{ id: string; filename: string; sizeText: string }>;
+/** A timeline entry as the ticket page draws it: the one presenter's view model. */
+export type { TimelineEntryView };
+
+/** The ticket page's SLA panel, as the server computed it (business time) for the reader. */
+export interface SlaPanelView {
+  state: string;
+  stateText: string;
+  targets: Array<{ target: string; leftText: string | null; overdueText: string | null }>;
 }
 
 export interface TicketWatchView {
@@ -46,6 +41,7 @@ export interface TicketWatchView {
   status: string;
   statusText: string;
   version: number;
+  sla: SlaPanelView | null;
   entries: TimelineEntryView[];
 }
 
@@ -73,8 +69,16 @@ export interface ClaimResult {
   ticket: TicketSummary;
 }
 
+/** What the queues overview page redraws: counts, my tickets and unassigned breaching soon. */
+export interface QueueOverviewView {
+  counts: QueueCountsView;
+  mine: TicketSummary[];
+  soon: TicketSummary[];
+}
+
 export interface ClientToServerEvents {
   hello: (ack: Ack<HelloView>) => void;
+  'queues:overview': (ack: Ack<QueueOverviewView>) => void;
   'queue:sync': (payload: { queueId: string }, ack: Ack<QueueSyncView>) => void;
   'queues:counts': (ack: Ack<QueueCountsView>) => void;
   'ticket:watch': (payload: { ref: string; since?: string }, ack: Ack<TicketWatchView>) => void;

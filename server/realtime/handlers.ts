@@ -3,9 +3,12 @@ import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { isStaff, type Ctx } from '../domain/context.js';
 import { releaseTicket, takeNext, takeTicket } from '../domain/queues/claims.js';
-import { queueCounts, queueTickets, toSummaries } from '../domain/queues/views.js';
+import { queueCounts, queueOverview, queueTickets, toSummaries } from '../domain/queues/views.js';
 import { listAttachments } from '../domain/tickets/attachments.js';
 import { getTicket, listTimeline } from '../domain/tickets/queries.js';
+import { timelineView } from '../domain/tickets/timeline-view.js';
+import { slaView } from '../domain/sla/view.js';
+import { formatDuration } from '../i18n/format.js';
 import { AppError } from '../errors/app-error.js';
 import { errorTable, type SocketAck } from '../errors/error-table.js';
 import { toAppError } from '../errors/normalize.js';
@@ -17,7 +20,6 @@ import { publishPresence, TYPING_TTL_MS } from './presence.js';
 import { TokenBucket, type RateLimit } from './rate-limit.js';
 import { rooms, ticketOfRoom } from './rooms.js';
 import { uiStrings } from './strings.js';
-import { timelineView } from './timeline-view.js';
 
 type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type DeskSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -140,6 +142,8 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
 
   handle('queues:counts', schemas.none, (ctx) => queueCounts(ctx));
 
+  handle('queues:overview', schemas.none, (ctx) => queueOverview(ctx));
+
   handle('ticket:watch', schemas.watch, async (ctx, input) => {
     const ticket = await getTicket(ctx, input.ref);
     const ticketId = String(ticket._id);
@@ -153,6 +157,7 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
     const since = input.since ? new Date(Date.parse(input.since) - 1) : undefined;
     const entries = await listTimeline(ctx, ticket, since);
     const files = entries.some((e) => e.attachmentIds?.length) ? await listAttachments(ctx, ticket) : [];
+    const sla = await slaView(ticket);
     if (fresh) {
       await socket.join(room);
       presenceLater(ticketId);
@@ -163,7 +168,16 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       status: ticket.status,
       statusText: t(locale, `ticket_status.${ticket.status}`),
       version: ticket.version,
-      entries: timelineView(entries, files, locale, user.timeZone),
+      sla: sla && {
+        state: sla.state,
+        stateText: t(locale, `sla_states.${sla.state}`),
+        targets: sla.targets.map((g) => ({
+          target: g.target,
+          leftText: g.remainingSeconds ? formatDuration(g.remainingSeconds) : null,
+          overdueText: g.overdueSeconds ? formatDuration(g.overdueSeconds) : null,
+        })),
+      },
+      entries: timelineView(entries, files, locale, user.timeZone, ticket),
     };
   });
 

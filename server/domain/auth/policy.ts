@@ -12,6 +12,8 @@ export const permissions = {
   'team.manage': ['client_admin'],
   'tokens.manage': ['client_admin'],
   'tickets.open': ['client_user', 'client_admin'],
+  /** Mark a ticket solved or closed before staff do: a client admin any of the company's, a user their own. */
+  'tickets.settle': ['client_user', 'client_admin'],
   'queues.work': ['operator', 'team_lead', 'admin'],
   'queues.manage': ['team_lead', 'admin'],
   'reports.read': ['account_manager', 'team_lead', 'admin', 'client_admin'],
@@ -36,6 +38,16 @@ export function can(actor: Actor, permission: Permission): boolean {
 export function requirePermission(ctx: Ctx, permission: Permission): void {
   if (ctx.actor.kind === 'anonymous') throw new AppError('unauthenticated', 'sign in first');
   if (!can(ctx.actor, permission)) throw new AppError('forbidden', `missing permission ${permission}`);
+}
+
+/**
+ * Whether a client may settle (mark solved or close) this ticket: the permission, and the ticket
+ * is theirs (they asked for it) unless they administer the company's account.
+ */
+export function canSettleTicket(actor: Actor, ticket: { tenantId: unknown; requester?: { id?: unknown } | null }): boolean {
+  if (actor.kind !== 'user' || actor.tenantId === null || !can(actor, 'tickets.settle')) return false;
+  if (String(actor.tenantId) !== String(ticket.tenantId)) return false;
+  return actor.role === 'client_admin' || String(ticket.requester?.id ?? '') === actor.userId;
 }
 
 export function permissionsOf(actor: Actor): Permission[] {

@@ -5,6 +5,8 @@ import type { Ctx } from '../context.js';
 export interface ScheduledJobView {
   name: string;
   repeatInterval: string | number | null;
+  /** The interval in the largest whole unit ("15 seconds", "1 day"), for a person to read; null if not a plain interval. */
+  every: { unit: IntervalUnit; count: number } | null;
   nextRunAt: Date | null;
   lastRunAt: Date | null;
   lastFinishedAt: Date | null;
@@ -13,6 +15,42 @@ export interface ScheduledJobView {
   failReason: string | null;
   failedAt: Date | null;
   state: 'running' | 'failed' | 'scheduled' | 'done';
+}
+
+export type IntervalUnit = 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks';
+const unitMs: Array<[IntervalUnit, number]> = [
+  ['weeks', 604_800_000],
+  ['days', 86_400_000],
+  ['hours', 3_600_000],
+  ['minutes', 60_000],
+  ['seconds', 1000],
+];
+const unitWords: Record<string, IntervalUnit> = {
+  s: 'seconds', sec: 'seconds', secs: 'seconds', second: 'seconds', seconds: 'seconds',
+  m: 'minutes', min: 'minutes', mins: 'minutes', minute: 'minutes', minutes: 'minutes',
+  h: 'hours', hour: 'hours', hours: 'hours',
+  d: 'days', day: 'days', days: 'days',
+  w: 'weeks', week: 'weeks', weeks: 'weeks',
+};
+
+/** Agenda's repeat interval (milliseconds, or "15 seconds", "1 hour"...) in milliseconds; null for anything else (cron). */
+export function intervalMs(repeat: string | number | null | undefined): number | null {
+  if (typeof repeat === 'number') return Number.isFinite(repeat) && repeat > 0 ? repeat : null;
+  if (typeof repeat !== 'string') return null;
+  const trimmed = repeat.trim().toLowerCase();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) || null;
+  const match = /^(\d+(?:\.\d+)?|an?|one)\s*([a-z]+)$/.exec(trimmed);
+  const unit = match ? unitWords[match[2] ?? ''] : undefined;
+  if (!match || !unit) return null;
+  const count = /^\d/.test(match[1] ?? '') ? Number(match[1]) : 1;
+  return count * (unitMs.find(([u]) => u === unit)?.[1] ?? 0) || null;
+}
+
+/** An interval in the largest unit that divides it (90 s reads "90 seconds", 86 400 000 ms "1 day"). */
+export function intervalInUnits(ms: number | null): { unit: IntervalUnit; count: number } | null {
+  if (ms === null || ms < 1000) return null;
+  for (const [unit, size] of unitMs) if (ms % size === 0) return { unit, count: ms / size };
+  return { unit: 'seconds', count: Math.round(ms / 1000) };
 }
 
 /**
@@ -32,6 +70,7 @@ export async function listScheduledJobs(ctx: Ctx): Promise<ScheduledJobView[]> {
     return {
       name: String(r.name),
       repeatInterval: (r.repeatInterval as string | number | undefined) ?? null,
+      every: intervalInUnits(intervalMs(r.repeatInterval as string | number | undefined)),
       nextRunAt: (r.nextRunAt as Date | undefined) ?? null,
       lastRunAt: (r.lastRunAt as Date | undefined) ?? null,
       lastFinishedAt,

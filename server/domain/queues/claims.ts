@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
+import { recordTicketAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -25,6 +26,10 @@ async function recordAssignment(
   from: { name?: string | null } | null,
 ) {
   await appendTimeline(ctx, ticket, { kind: 'assignment', visibility: 'internal', data: { action: kind, to: to?.name ?? null, from: from?.name ?? null } });
+  await recordTicketAudit(ctx, ticket, kind === 'claimed' ? 'ticket.taken' : kind === 'assigned' ? 'ticket.assigned' : 'ticket.released', {
+    to: to?.name ?? null,
+    from: from?.name ?? null,
+  });
   domainEvents.emit(kind === 'released' ? 'ticket.released' : 'ticket.claimed', {
     tenantId: String(ticket.tenantId),
     ticketId: String(ticket._id),

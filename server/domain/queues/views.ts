@@ -3,6 +3,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
 import { requirePermission } from '../auth/policy.js';
 import { stateOf, type SlaClock } from '../sla/clock.js';
+import { slaBrief, type SlaBrief } from '../sla/view.js';
 import type { Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { queueFilter, sortOf, workableStatuses } from './filter.js';
@@ -45,6 +46,9 @@ export interface TicketSummary {
   dueAt: string | null;
   /** ok, warning, breached, paused, met; null without an SLA contract. */
   slaState: string | null;
+  /** State and business time left on the next deadline, as of `slaAt` (sla/view.ts SlaBrief). */
+  sla: SlaBrief | null;
+  slaAt: string;
   version: number;
 }
 
@@ -86,9 +90,10 @@ type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority
 };
 
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
-export async function toSummaries(rows: SummarySource[]): Promise<TicketSummary[]> {
+export async function toSummaries(rows: SummarySource[], now = new Date()): Promise<TicketSummary[]> {
   const map = await tenantCodes(rows.map((r) => String(r.tenantId)));
-  return rows.map((t) => ({
+  const briefs = await Promise.all(rows.map((r) => slaBrief(r, now)));
+  return rows.map((t, i) => ({
     id: String(t._id),
     number: t.number,
     tenantId: String(t.tenantId),
@@ -102,7 +107,9 @@ export async function toSummaries(rows: SummarySource[]): Promise<TicketSummary[
     requester: t.requester?.name ?? '',
     createdAt: (t.createdAt ?? new Date()).toISOString(),
     dueAt: t.dueSortAt && t.dueSortAt.getTime() < FAR_FUTURE ? t.dueSortAt.toISOString() : null,
-    slaState: stateOf(t.sla as SlaClock | null | undefined),
+    slaState: briefs[i]?.state ?? stateOf(t.sla as SlaClock | null | undefined),
+    sla: briefs[i] ?? null,
+    slaAt: now.toISOString(),
     version: t.version,
   }));
 }

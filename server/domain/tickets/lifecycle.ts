@@ -1,18 +1,20 @@
 import type { TicketStatus } from '../../../models/ticket.js';
 import { Ticket } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
-import { isStaff, type Ctx } from '../context.js';
+import { recordTicketAudit } from '../auth/audit.js';
+import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
-import { allowedMoves, stampFor } from './transitions.js';
+import { movesFor, stampFor } from './transitions.js';
 import { appendTimeline } from './timeline.js';
 import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 
 /** How a status change moves the SLA clock (see server/domain/sla/clock.ts). */
 function slaChangeFor(from: TicketStatus, to: TicketStatus, at: Date): SlaChange | null {
-  if (to === 'resolved') return { kind: 'resolved', at };
+  // A ticket closed before anyone resolved it (a client settling it) ends its clocks too.
+  if (to === 'resolved' || (to === 'closed' && from !== 'resolved')) return { kind: 'resolved', at };
   if (to === 'pending') return { kind: 'pause', at };
   if (to === 'open' && (from === 'pending' || from === 'resolved')) return { kind: 'resume', at };
   // new -> open, resolved -> closed: the clocks are unaffected.
@@ -27,23 +29,28 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
   const ticket = await getTicket(ctx, ref);
   const from = ticket.status as TicketStatus;
   if (from === to) return ticket;
-  if (!allowedMoves(from, isStaff(ctx.actor)).includes(to)) {
+  if (!movesFor(ctx.actor, ticket).includes(to)) {
     throw new AppError('conflict', `cannot move from ${from} to ${to}`, { messageKey: 'tickets.bad_transition', params: { from, to } });
   }
   const now = new Date();
   const stamp = stampFor(from, to);
+  // Closed straight from work: it was resolved at that moment too (reports count it solved).
+  const alsoResolved = to === 'closed' && from !== 'resolved' ? { resolvedAt: now } : {};
+  const byRequester = ctx.actor.kind === 'user' && String(ticket.requester?.id ?? '') === ctx.actor.userId;
   const change = slaChangeFor(from, to, now);
   const clock = change ? await slaAfter(ticket, change) : null;
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, status: from },
-    { $set: { status: to, lastActivityAt: now, ...(stamp ? { [stamp]: now } : {}), ...(clock ?? {}) }, $inc: { version: 1 } },
+    { $set: { status: to, lastActivityAt: now, ...alsoResolved, ...(stamp ? { [stamp]: now } : {}), ...(clock ?? {}) }, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if (clock) await noteSlaDue(updated, ticket);
   await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
+  await recordTicketAudit(ctx, updated, 'ticket.status_changed', { from, to });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
-  if (to === 'resolved') await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
+  // The requester who solved it themselves needs no mail telling them so.
+  if (to === 'resolved' && !byRequester) await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),

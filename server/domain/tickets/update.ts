@@ -1,6 +1,7 @@
 import { z, ZodError } from 'zod';
 import { priorities, priorityRank, Ticket, ticketTypes, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
+import { recordTicketAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -109,6 +110,7 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   const duplicateOf = await reclaimInvoiceKey(ticket, updated);
   if (duplicateOf !== undefined) updated.duplicateOf = duplicateOf;
   await appendTimeline(ctx, updated, { kind: 'fields', visibility: 'public', data: { changes } });
+  await recordTicketAudit(ctx, updated, 'ticket.fields_changed', { fields: changes.map((c) => c.field) });
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { listAudit } from '../../domain/auth/audit.js';
+import { auditAreas, listAudit } from '../../domain/auth/audit.js';
+import { auditFilterChoices, auditRowView } from '../../domain/auth/audit-view.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
@@ -8,6 +9,7 @@ import { requirePermission } from '../middleware/guards.js';
 
 const auditQuerySchema = z.object({
   action: z.string().regex(/^[a-z_.]{1,60}$/).optional().or(z.literal('').transform(() => undefined)),
+  area: z.enum(auditAreas).optional().or(z.literal('').transform(() => undefined)),
   tenant: z.string().regex(/^[0-9a-f]{24}$/).optional().or(z.literal('').transform(() => undefined)),
 });
 
@@ -15,11 +17,15 @@ export function adminAuditRoutes(): Router {
   const router = Router();
   router.get('/admin/audit', requirePermission('audit.read'), async (req, res) => {
     const query = parseInput(auditQuerySchema, req.query);
-    const [events, tenants] = await Promise.all([listAudit(req.ctx, { action: query.action, tenantId: query.tenant }), listTenants(req.ctx)]);
+    const [events, tenants] = await Promise.all([
+      listAudit(req.ctx, { action: query.action, area: query.area, tenantId: query.tenant }),
+      listTenants(req.ctx),
+    ]);
     const codes = new Map(tenants.map((tn) => [String(tn._id), tn.code]));
     res.render('admin/audit', {
       title: t(req.locale, 'audit.title'),
-      events: events.map((e) => ({ ...e, tenantCode: e.tenantId ? codes.get(String(e.tenantId)) : null })),
+      events: events.map((e) => ({ ...auditRowView(e, req.locale), tenantCode: e.tenantId ? codes.get(String(e.tenantId)) : null })),
+      choices: auditFilterChoices(req.locale),
       tenants,
       query,
     });

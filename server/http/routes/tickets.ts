@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { priorities, ticketTypes, type TicketStatus, type TicketType } from '../../../models/ticket.js';
+import { priorities, ticketTypes, type TicketType } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
 import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
@@ -10,6 +10,7 @@ import { carryUploads, type PendingUploadView } from '../../domain/tickets/pendi
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
+import { timelineView } from '../../domain/tickets/timeline-view.js';
 import {
   approvalOutcomes,
   complaintChannels,
@@ -19,7 +20,7 @@ import {
   ticketInputSchema,
   ticketListQuerySchema,
 } from '../../domain/tickets/schemas.js';
-import { allowedMoves } from '../../domain/tickets/transitions.js';
+import { movesFor } from '../../domain/tickets/transitions.js';
 import { ticketUpdateSchema, updateTicket } from '../../domain/tickets/update.js';
 import { commonCurrencies, currencyCodes } from '../../domain/tickets/currencies.js';
 import { fieldsForForm, readFormFields } from '../../domain/tickets/numbers.js';
@@ -71,7 +72,6 @@ function parseType(raw: string): TicketType {
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
   const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
-  const files = new Map(attachments.map((a) => [String(a._id), a]));
   const staff = isStaff(req.ctx.actor);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
@@ -80,12 +80,12 @@ async function ticketPage(req: Request, ref: string) {
     ticket,
     fieldsView: ticket.fields,
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
-    timeline: timeline.map((e) => ({ ...e, files: e.attachmentIds.map((id) => files.get(String(id))).filter(Boolean) })),
+    timeline: timelineView(timeline, attachments, req.locale, String(req.res?.locals.timeZone ?? 'UTC'), ticket),
     attachments,
     staff,
-    moves: allowedMoves(ticket.status as TicketStatus, staff).map((to) => ({
+    moves: movesFor(req.ctx.actor, ticket).map((to) => ({
       to,
-      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : `moves.${to}`,
+      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : staff ? `moves.${to}` : `settle.${to}`,
     })),
     canEdit: can(req.ctx.actor, 'queues.work'),
     mine: req.ctx.actor.kind === 'user' && String(ticket.assignee?.id ?? '') === req.ctx.actor.userId,

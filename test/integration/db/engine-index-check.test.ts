@@ -39,6 +39,8 @@ describe('embedded engine: index check at start', function () {
     engine = await start();
     let client = await MongoClient.connect(engine.uri);
     await client.db().collection('items').createIndex({ k: 1 }, { unique: true });
+    // A non-unique index too: the engine accepts and ignores it (an empty index the check must skip).
+    await client.db().collection('items').createIndex({ name: 1 });
     await client.db().collection('items').insertMany(Array.from({ length: 200 }, (_, k) => ({ k, name: `item ${k}` })));
     await client.close();
     await engine.stop();
@@ -46,6 +48,10 @@ describe('embedded engine: index check at start', function () {
     clear();
     engine = await start();
     expect(lines().filter((l) => l.includes('checked')), 'a check after a clean stop').to.deep.equal([]);
+    await engine.stop();
+    clear();
+    engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'check', supervise: false, verifyIndexes: 'always' });
+    expect(lines().join('\n'), 'DEVDB_VERIFY_INDEXES=always').to.match(/checked \d+ indexes of \d+ collections \(\d+ documents\).* 0 rebuilt/);
     await engine.stop();
 
     await breakIndex('drop-entry');

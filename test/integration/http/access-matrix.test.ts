@@ -440,7 +440,7 @@ const table: Row[] = [
     method: 'POST',
     path: '/tickets/:ref/status',
     body: () => ({ status: 'resolved' }),
-    // Staff may resolve a new ticket; its client may not (302 back with an error), a foreign client gets 404.
+    // Staff may resolve a new ticket, and so may its client (the requester, their admin); a foreign client gets 404.
     variants: ticketVariants('action', 302, 302),
   },
   {

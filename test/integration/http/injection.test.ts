@@ -4,6 +4,7 @@ import { MailKey } from '../../../models/mail-key.js';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
+import { auditActionLabel } from '../../../server/domain/auth/audit-view.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
 import { tableRows } from '../../support/pages.js';
@@ -160,8 +161,8 @@ describe('operator injection', function () {
     it('ignores operators on the action filter: the list is the unfiltered one, never its inverse', async () => {
       const all = await auditRows('');
       expect(all.rows.map((r) => r[2]))
-        .to.include('auth.sign_in')
-        .and.include('auth.sign_in_failed');
+        .to.include(auditActionLabel('auth.sign_in', 'en'))
+        .and.include(auditActionLabel('auth.sign_in_failed', 'en'));
       for (const b of bracketed) {
         const injected = await auditRows(`?action${b}`);
         if (injected.status === 200) expect(injected.rows, `?action${b}`).to.deep.equal(all.rows);
@@ -169,7 +170,7 @@ describe('operator injection', function () {
       }
       const signIns = await auditRows('?action=auth.sign_in');
       expect(signIns.rows.length).to.be.greaterThan(0);
-      expect(signIns.rows.every((r) => r[2] === 'auth.sign_in')).to.equal(true);
+      expect(signIns.rows.every((r) => r[2] === auditActionLabel('auth.sign_in', 'en'))).to.equal(true);
       for (const b of bracketed) {
         const injected = await auditRows(`?action=auth.sign_in&action${b}`);
         if (injected.status === 200)

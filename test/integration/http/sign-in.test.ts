@@ -218,8 +218,10 @@ describe('signing in and out', function () {
     const page = await admin.get('/admin/audit').expect(200);
     // Columns: when, who, action, tenant, target, ip.
     const rows = tableRows(page.text, 'audit');
+    // The action column shows the action's label in the reader's language, never its code.
+    const label = (action: string) => t('en', `audit_labels.actions.${action}`);
     const about = (action: string) =>
-      rows.filter((r) => r[2] === action && (r[1] === operator.email || r[4] === operator.email));
+      rows.filter((r) => r[2] === label(action) && (r[1] === operator.email || r[4] === operator.email));
     expect(about('auth.sign_in'), 'sign-in').to.have.length(1);
     expect(about('auth.sign_in_failed'), 'failed sign-in').to.have.length(1);
     expect(about('user.role_changed'), 'role change').to.have.length(1);
@@ -232,6 +234,6 @@ describe('signing in and out', function () {
       'audit',
     );
     expect(filtered.length).to.be.greaterThan(0);
-    expect(filtered.every((r) => r[2] === 'user.role_changed')).to.equal(true);
+    expect(filtered.every((r) => r[2] === label('user.role_changed'))).to.equal(true);
   });
 });

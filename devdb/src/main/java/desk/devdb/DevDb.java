@@ -176,15 +176,16 @@ public final class DevDb {
     private static final long COMPACT_MIN_BYTES = 64L * 1024 * 1024;
 
     private static final String USAGE =
-        "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]";
+        "usage: java -jar devdb.jar --backend memory|h2 [--data-dir DIR] [--port N] [--host HOST] [--detached]"
+            + " [--verify-indexes-always]";
 
     /** stdin as an interruptible channel: see the stdin watcher and the shutdown hook. */
     private static final FileChannel STDIN = new FileInputStream(FileDescriptor.in).getChannel();
 
     /** Written after a clean stop, removed at start: its absence means the last run did not stop cleanly. */
     static final String CLEAN_MARKER = "devdb.clean";
-    /** DEVDB_VERIFY_INDEXES=always checks at every start, not only after an unclean stop. */
-    private static final boolean ALWAYS_VERIFY = "always".equals(System.getenv("DEVDB_VERIFY_INDEXES"));
+    /** --verify-indexes-always: check at every start, not only after an unclean stop. */
+    private static boolean alwaysVerify;
     /** Exit code of a start refused because the documents break a unique index: restarting cannot help. */
     static final int EXIT_DATA_BROKEN = 4;
     private static volatile Path cleanMarker;
@@ -209,6 +210,10 @@ public final class DevDb {
             System.err.println("devdb: refusing to start: " + e.getMessage()
                 + ". Remove or fix the duplicate document with a copy of the engine, or restore a backup.");
             System.exit(EXIT_DATA_BROKEN);
+        } catch (RuntimeException e) {
+            // A fault of the check itself says nothing about the data: it must not keep the database
+            // from starting (a restart would fail the same way, for ever).
+            System.err.println("devdb: repaired nothing: the index check itself failed (" + e + "); serving unchecked");
         }
     }
 
@@ -231,6 +236,7 @@ public final class DevDb {
                 }
                 switch (arg) {
                     case "--detached" -> detached = true;
+                    case "--verify-indexes-always" -> alwaysVerify = true;
                     case "--help", "-h" -> {
                         System.err.println(USAGE);
                         System.exit(0);
@@ -290,7 +296,7 @@ public final class DevDb {
                 // (kill -9, power cut, a crash) every index is checked against the documents first.
                 Path marker = dir.resolve(CLEAN_MARKER);
                 boolean cleanStop = Files.deleteIfExists(marker);
-                if (!cleanStop || ALWAYS_VERIFY) {
+                if (!cleanStop || alwaysVerify) {
                     verifyIndexes(durable);
                 }
                 cleanMarker = marker;

@@ -1,0 +1,53 @@
+import { t, type Locale } from '../../i18n/i18n.js';
+import { fieldLabel } from '../tickets/timeline-view.js';
+import { areaOfAction, auditActions, auditAreas } from './audit.js';
+
+/** An action's label in the reader's language (`auth.sign_in` reads "Signed in"). */
+export const auditActionLabel = (action: string, locale: Locale): string =>
+  t(locale, `audit_labels.actions.${action}`, { defaultValue: action });
+
+export const auditAreaLabel = (area: string, locale: Locale): string =>
+  t(locale, `audit_labels.areas.${area}`, { defaultValue: area });
+
+/** The choices of the audit page's filters, labelled. */
+export function auditFilterChoices(locale: Locale) {
+  return {
+    areas: auditAreas.map((area) => ({ value: area, label: auditAreaLabel(area, locale) })),
+    actions: auditActions.map((action) => ({ value: action, label: auditActionLabel(action, locale) })),
+  };
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** What changed, in words, for the actions whose details a person reads (ticket actions). */
+function detailsText(action: string, details: Record<string, unknown>, locale: Locale): string {
+  switch (action) {
+    case 'ticket.status_changed':
+      return t(locale, 'timeline.status', {
+        from: t(locale, `ticket_status.${str(details.from)}`),
+        to: t(locale, `ticket_status.${str(details.to)}`),
+      });
+    case 'ticket.fields_changed':
+      return (Array.isArray(details.fields) ? details.fields : []).map((f) => fieldLabel(str(f), locale)).join(', ');
+    case 'ticket.taken':
+    case 'ticket.assigned':
+      return str(details.to);
+    case 'ticket.released':
+      return str(details.from);
+    case 'user.role_changed':
+      return `${t(locale, `roles.${str(details.from)}`, { defaultValue: str(details.from) })} → ${t(locale, `roles.${str(details.to)}`, { defaultValue: str(details.to) })}`;
+    default:
+      return '';
+  }
+}
+
+/** One row of the audit page, labels translated. */
+export function auditRowView<E extends { action: string; details?: unknown }>(event: E, locale: Locale) {
+  return {
+    ...event,
+    area: areaOfAction(event.action),
+    areaLabel: auditAreaLabel(areaOfAction(event.action), locale),
+    actionLabel: auditActionLabel(event.action, locale),
+    detailsText: detailsText(event.action, (event.details ?? {}) as Record<string, unknown>, locale),
+  };
+}

@@ -1,0 +1,192 @@
+import type { Types } from 'mongoose';
+import { formatBytes, formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../../i18n/format.js';
+import { t, type Locale } from '../../i18n/i18n.js';
+
+/**
+ * The one presenter of a ticket's history: what the ticket page prints for each entry (through
+ * views/partials/timeline-entry.hbs) and what a live update hands the page script
+ * (public/js/ticket.js draws the same view model the same way). Texts are translated for the
+ * reader, values formatted in their locale and the tenant's time zone.
+ */
+export interface TimelineEntryView {
+  id: string;
+  kind: string;
+  visibility: 'public' | 'internal';
+  /** ISO 8601; the page asks for entries since the latest one it shows. */
+  at: string;
+  atText: string;
+  author: string;
+  internalLabel: string | null;
+  /** The line(s) printed for status, field, assignment, SLA and creation entries. */
+  summary: { style: 'muted' | 'plain' | 'list'; lines: string[] } | null;
+  body: string;
+  files: Array<{ id: string; filename: string; sizeText: string }>;
+}
+
+export interface EntrySource {
+  _id: Types.ObjectId;
+  kind: string;
+  visibility: string;
+  at: Date;
+  author?: { name?: string | null; kind?: string | null } | null;
+  body?: string | null;
+  data?: unknown;
+  attachmentIds?: Types.ObjectId[] | null;
+}
+
+export interface FileSource {
+  _id: Types.ObjectId;
+  filename: string;
+  size: number;
+}
+
+/** What of the ticket the presenter needs to format values (an amount's currency). */
+export interface TicketSource {
+  fields?: unknown;
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Fields whose values are codes of a list, and the catalogue part that names them. */
+const choiceLists: Record<string, string> = {
+  priority: 'priorities',
+  approvalOutcome: 'approval',
+  channel: 'complaint_channels',
+  severity: 'severities',
+  status: 'ticket_status',
+  type: 'ticket_types',
+};
+const numberFields = new Set(['expectedRecordCount', 'recordsCompleted', 'errorCount']);
+const dateFields = new Set(['issueDate', 'dueDate']);
+
+function money(amount: number, currency: string, locale: Locale): string {
+  try {
+    return new Intl.NumberFormat(intlLocaleOf(locale), { style: 'currency', currency }).format(amount);
+  } catch {
+    return `${formatNumber(amount, locale)} ${currency}`;
+  }
+}
+
+/** One value of a field, as a person reads it. */
+export function fieldValueText(name: string, value: unknown, locale: Locale, ticket: TicketSource = {}): string {
+  const empty = t(locale, 'history.empty_value');
+  if (value === null || value === undefined || value === '') return empty;
+  if (Array.isArray(value)) return value.length ? value.map(String).join(', ') : empty;
+  if (choiceLists[name]) return t(locale, `${choiceLists[name]}.${String(value)}`, { defaultValue: String(value) });
+  if (name === 'amount' && typeof value === 'number') {
+    const currency = text((ticket.fields as Record<string, unknown> | undefined)?.currency);
+    return currency ? money(value, currency, locale) : formatNumber(value, locale);
+  }
+  if (numberFields.has(name) && typeof value === 'number') return formatNumber(value, locale);
+  if (dateFields.has(name) && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+    return formatDate(`${value}T12:00:00Z`, locale, 'UTC');
+  if (typeof value === 'number') return formatNumber(value, locale);
+  if (typeof value === 'boolean') return t(locale, value ? 'history.yes' : 'history.no');
+  return String(value);
+}
+
+/** A field's label: `fields.approvalOutcome` and `priority` both read as the catalogue names them. */
+export function fieldLabel(field: string, locale: Locale): string {
+  const name = field.startsWith('fields.') ? field.slice(7) : field;
+  return t(locale, `ticket_fields.${name}`, { defaultValue: name });
+}
+
+/** Who an entry is attributed to: a person's name, or the system part in the reader's language. */
+function authorText(entry: EntrySource, locale: Locale): string {
+  const name = entry.author?.name ?? '';
+  if (entry.kind === 'sla') return t(locale, 'history.authors.sla');
+  if (entry.author?.kind !== 'system') return name;
+  if (/^sla[.\s-]/i.test(name)) return t(locale, 'history.authors.sla');
+  if (/^mail[.\s-]/i.test(name)) return t(locale, 'history.authors.mail');
+  return t(locale, 'history.authors.system');
+}
+
+function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
+  const data = (entry.data ?? {}) as Record<string, unknown>;
+  switch (entry.kind) {
+    case 'created':
+      return {
+        style: 'muted',
+        lines: [t(locale, 'timeline.created', { channel: t(locale, `channels.${text(data.channel)}`) })],
+      };
+    case 'status':
+      return {
+        style: 'plain',
+        lines: [
+          t(locale, 'timeline.status', {
+            from: t(locale, `ticket_status.${text(data.from)}`),
+            to: t(locale, `ticket_status.${text(data.to)}`),
+          }),
+        ],
+      };
+    case 'fields': {
+      const changes = Array.isArray(data.changes)
+        ? (data.changes as Array<{ field?: unknown; from?: unknown; to?: unknown }>)
+        : [];
+      // An amount changed together with its currency reads each side in its own currency.
+      const currency = changes.find((c) => c.field === 'fields.currency');
+      const fieldsNow = (ticket.fields ?? {}) as Record<string, unknown>;
+      const before: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.from } } : ticket;
+      const after: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.to } } : ticket;
+      return {
+        style: 'list',
+        lines: changes.map((c) => {
+          const field = text(c.field);
+          const name = field.startsWith('fields.') ? field.slice(7) : field;
+          return t(locale, 'history.field_change', {
+            field: fieldLabel(field, locale),
+            from: fieldValueText(name, c.from, locale, before),
+            to: fieldValueText(name, c.to, locale, after),
+          });
+        }),
+      };
+    }
+    case 'assignment':
+      return {
+        style: 'plain',
+        lines: [
+          t(locale, `timeline.assignment_${text(data.action)}`, {
+            name: text(data.to),
+            from: text(data.from),
+          }),
+        ],
+      };
+    case 'sla':
+      return {
+        style: 'plain',
+        lines: [
+          t(locale, `timeline.sla_${text(data.kind)}`, {
+            threshold: typeof data.threshold === 'number' ? formatNumber(data.threshold, locale) : '',
+            target: t(locale, `sla_targets.${text(data.target)}`),
+          }),
+        ],
+      };
+    default:
+      return null;
+  }
+}
+
+export function timelineView(
+  entries: EntrySource[],
+  files: FileSource[],
+  locale: Locale,
+  timeZone: string,
+  ticket: TicketSource = {},
+): TimelineEntryView[] {
+  const byId = new Map(files.map((f) => [String(f._id), f]));
+  return entries.map((e) => ({
+    id: String(e._id),
+    kind: e.kind,
+    visibility: e.visibility === 'internal' ? 'internal' : 'public',
+    at: e.at.toISOString(),
+    atText: formatDateTime(e.at, locale, timeZone),
+    author: authorText(e, locale),
+    internalLabel: e.visibility === 'internal' ? t(locale, 'tickets.internal') : null,
+    summary: summaryOf(e, locale, ticket),
+    body: e.body ?? '',
+    files: (e.attachmentIds ?? [])
+      .map((id) => byId.get(String(id)))
+      .filter((f): f is FileSource => Boolean(f))
+      .map((f) => ({ id: String(f._id), filename: f.filename, sizeText: formatBytes(f.size, locale) })),
+  }));
+}
