@@ -73,19 +73,27 @@ async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: Incoming
     });
     if (!type) continue;
     const filename = safeFilename(file.filename, type.ext);
-    const fileId = await blobStore().put(file.buffer, filename, { tenantId: owner.tenantId, pending: true, contentType: type.contentType });
+    // The row first, naming the id the bytes go under: whatever a crash leaves, the row leads the
+    // sweep to it (bytes without a row would never be found).
+    const fileId = new Types.ObjectId();
     const row = await PendingUpload.create({ ...owner, fileId, filename, contentType: type.contentType, size: file.buffer.length });
+    try {
+      await blobStore().put(file.buffer, filename, { tenantId: owner.tenantId, pending: true, contentType: type.contentType }, fileId);
+    } catch (err) {
+      await discard([row]).catch(() => undefined);
+      throw err;
+    }
     kept.push(viewOf(row));
   }
   if (kept.length) ctx.log.info({ files: kept.length }, 'uploads of a refused form kept');
   return { kept, refused };
 }
 
-/** Remove pending uploads (rows first: a row always means complete bytes). */
+/** Remove pending uploads: the bytes first, the row last (a row left behind still leads the sweep to them). */
 async function discard(rows: Array<{ _id: Types.ObjectId; tenantId: Types.ObjectId; fileId: Types.ObjectId }>): Promise<void> {
   for (const row of rows) {
-    await PendingUpload.deleteOne({ _id: row._id, tenantId: row.tenantId });
     await blobStore().remove(row.fileId);
+    await PendingUpload.deleteOne({ _id: row._id, tenantId: row.tenantId });
   }
 }
 
@@ -111,6 +119,7 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
   try {
     const now = new Date();
     let missing = 0;
+    const files: IncomingFile[] = [];
     for (const id of wanted) {
       // Atomic: of two submissions carrying the same upload, one gets it.
       const row = await PendingUpload.findOneAndUpdate(
@@ -118,8 +127,19 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
         { $set: { claimedAt: now } },
         { returnDocument: 'after' },
       ).lean();
-      if (row) claimed.push(row);
-      else missing++;
+      if (!row) {
+        missing++;
+        continue;
+      }
+      // Bytes a crash cut short (the row is written first): gone, like an expired upload.
+      const buffer = await readAll(blobStore().open(row.fileId)).catch(() => null);
+      if (!buffer || buffer.length !== row.size) {
+        await discard([row]);
+        missing++;
+        continue;
+      }
+      claimed.push(row);
+      files.push({ filename: row.filename, buffer });
     }
     if (missing) {
       throw new AppError('validation', 'a kept upload is not available', {
@@ -127,8 +147,6 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
         fields: [{ path: 'attachments', key: 'pending_uploads.gone' }],
       });
     }
-    const files: IncomingFile[] = [];
-    for (const row of claimed) files.push({ filename: row.filename, buffer: await readAll(blobStore().open(row.fileId)) });
     const value = await submit([...files, ...uploads.fresh]);
     // Used: the bytes were copied by `submit`. Left behind, the maintenance job removes them.
     await discard(claimed).catch((err: unknown) => ctx.log.warn({ err }, 'used pending uploads not removed'));
@@ -150,9 +168,6 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
 export async function purgeStalePendingUploads(now = new Date()): Promise<number> {
   const floor = new Date(now.getTime() - pendingUploadTtlMs);
   const stale = await PendingUpload.find({ createdAt: { $lt: floor } }).setOptions({ allTenants: true }).limit(500).lean();
-  for (const row of stale) {
-    await PendingUpload.deleteOne({ _id: row._id, tenantId: row.tenantId });
-    await blobStore().remove(row.fileId);
-  }
+  await discard(stale);
   return stale.length;
 }

@@ -144,6 +144,17 @@ describe('files of a refused form are kept', function () {
     expect(decodeHtml(res.text)).to.include('fattura-77.pdf').and.include('sono accettati solo file PDF');
   });
 
+  it('says so, and attaches nothing, when the kept bytes are gone (a crash cut them short)', async () => {
+    const id = await refusedWithFile('2026/81');
+    const row = await PendingUpload.findOne({ tenantId: world.acme._id, _id: id }).lean();
+    await mongoose.connection.db!.collection('attachments.files').deleteOne({ _id: row!.fileId });
+    const res = await post(client, { ...invoiceFields, 'fields.invoiceNumber': '2026/81', pendingUploads: id });
+    expect(res.status).to.equal(422);
+    expect(decodeHtml(res.text)).to.include('non è più disponibile');
+    expect(await PendingUpload.countDocuments({ tenantId: world.acme._id, _id: id })).to.equal(0);
+    expect(await Ticket.countDocuments({ tenantId: world.acme._id, 'fields.invoiceNumber': '2026/81' })).to.equal(0);
+  });
+
   it('removes uploads left unclaimed for a day, bytes included', async () => {
     const id = await refusedWithFile('2026/80');
     const row = await PendingUpload.findOne({ tenantId: world.acme._id, _id: id }).lean();
