@@ -49,6 +49,9 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   await backfillInvoiceKeys();
   configureMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ component: 'mail' }) });
 
+  // Mails queued before the server listens (the demo data's) link to the configured address. A
+  // free port (PORT=0) is only known after listen: set again then.
+  configureDomainSettings({ publicUrl: config.publicUrl, inboundDomain: config.inboundMailDomain });
   if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {
     await seedDemo(systemCtx(log, 'seed'));
     log.info(

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { createStaff, staffInputSchema } from '../domain/auth/staff.js';
 import { systemCtx } from '../domain/context.js';
+import { configureDomainSettings } from '../domain/settings.js';
 import { apiTokenInputSchema, createApiToken, tenantAdminCtx } from '../domain/tenants/api-tokens.js';
 import { toAppError } from '../errors/normalize.js';
 import { createLogger } from '../log.js';
@@ -47,6 +48,8 @@ async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ ...config, logLevel: process.env.LOG_LEVEL ?? 'warn' });
   const db = await openDatabase(config, log);
+  // Links in the mails a command queues (the demo tickets' confirmations) point at the portal as configured.
+  configureDomainSettings({ publicUrl: config.publicUrl, inboundDomain: config.inboundMailDomain });
   const ctx = systemCtx(log, `cli:${command}`);
   try {
     if (command === 'seed') {

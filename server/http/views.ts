@@ -30,6 +30,8 @@ function currencyName(code: string, locale: Locale): string {
   return names.of(code) ?? code;
 }
 
+const inputTypes = new Set(['text', 'email', 'password', 'date', 'datetime-local', 'time', 'month', 'number', 'tel', 'url', 'search', 'hidden']);
+
 /** Handlebars helpers: every string a person reads goes through `t`. */
 const helpers = {
   t(key: string, options: HelperOptions): string {
@@ -75,6 +77,11 @@ const helpers = {
   isoDate: (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : ''),
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */
   duration: (seconds: number): string => formatDuration(seconds),
+  /**
+   * The `type` of a form field's input. Partials see their caller's context, so a field given no
+   * type would take the page's (a ticket type, "invoice"): only real input types pass, else text.
+   */
+  inputType: (type: unknown): string => (typeof type === 'string' && inputTypes.has(type) ? type : 'text'),
   join: (list: unknown): string => (Array.isArray(list) ? list.join(', ') : ''),
   eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
   includes: (list: unknown, item: unknown): boolean => Array.isArray(list) && list.map(String).includes(String(item)),

@@ -5,6 +5,7 @@ import { InboundMessage } from '../../../models/inbound-message.js';
 import { LoginThrottle } from '../../../models/login-throttle.js';
 import type { Ctx } from '../context.js';
 import { purgeExpiredImportBatches } from '../tickets/csv-import.js';
+import { purgeStalePendingUploads } from '../tickets/pending-uploads.js';
 
 /** How long an inbound mail's Message-ID is remembered to ignore a second delivery of it. */
 export const inboundDedupeDays = 90;
@@ -13,15 +14,16 @@ export const inboundDedupeDays = 90;
 export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<string, number>> {
   const sessions = mongoose.connection.db?.collection('sessions');
   const inboundFloor = new Date(now.getTime() - inboundDedupeDays * 24 * 3600_000);
-  const [s, t, l, i, k, m] = await Promise.all([
+  const [s, t, l, i, k, m, p] = await Promise.all([
     sessions ? sessions.deleteMany({ expires: { $lt: now } }) : Promise.resolve({ deletedCount: 0 }),
     AuthToken.deleteMany({ $or: [{ expiresAt: { $lt: now } }, { usedAt: { $ne: null } }] }),
     LoginThrottle.deleteMany({ expiresAt: { $lt: now } }),
     purgeExpiredImportBatches(now),
     IdempotencyKey.deleteMany({ expiresAt: { $lt: now } }).setOptions({ allTenants: true }),
     InboundMessage.deleteMany({ status: 'done', doneAt: { $lt: inboundFloor } }).setOptions({ allTenants: true }),
+    purgeStalePendingUploads(now),
   ]);
-  const removed = { sessions: s.deletedCount, linkTokens: t.deletedCount, throttles: l.deletedCount, importBatches: i, idempotencyKeys: k.deletedCount, inboundMessages: m.deletedCount };
+  const removed = { sessions: s.deletedCount, linkTokens: t.deletedCount, throttles: l.deletedCount, importBatches: i, idempotencyKeys: k.deletedCount, inboundMessages: m.deletedCount, pendingUploads: p };
   ctx.log.debug(removed, 'expired rows purged');
   return removed;
 }

@@ -37,6 +37,8 @@ let store: BlobStore = gridFsStore;
 export function useBlobStore(next: BlobStore): void {
   store = next;
 }
+/** The store attachment bytes go to (pending uploads keep theirs there too). */
+export const blobStore = (): BlobStore => store;
 
 const rejectFile = (filename: string, key: string, params: Record<string, string | number> = {}): AppError =>
   new AppError('validation', `attachment ${filename} refused`, {

@@ -65,7 +65,7 @@ export function authRoutes(config: Config): Router {
       res.status(appError.code === 'rate_limited' ? 429 : 401).render('auth/login', {
         title: t(req.locale, 'auth.sign_in'),
         values,
-        formError: t(req.locale, appError.messageKey, { minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60) }),
+        formError: t(req.locale, appError.messageKey, { minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60), count: Math.ceil((appError.retryAfterSeconds ?? 60) / 60) }),
         bare: true,
       });
     }

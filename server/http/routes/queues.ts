@@ -124,6 +124,11 @@ export function queueRoutes(): Router {
 
   router.post('/tickets/:ref/assign', requirePermission('queues.manage'), async (req, res) => {
     const ref = String(req.params.ref);
+    // The list starts on an empty choice: sent as it is, nobody is assigned and the page says why.
+    if (!(req.body as { userId?: unknown }).userId) {
+      req.session.flash = { kind: 'error', key: 'pages.choose_person' };
+      return res.redirect(`/tickets/${ref}`);
+    }
     const { userId } = parseInput(assignSchema, req.body);
     try {
       await assignTicket(req.ctx, ref, userId);

@@ -55,9 +55,11 @@ function previewLocals(locale: Locale, batch: Batch) {
   const columns = (batch.columns.length ? batch.columns : csvColumns) as CsvColumn[];
   const problemsByRow = new Map<number, Array<{ column: string; message: string }>>();
   const errorColumnsByRow = new Map<number, Set<string>>();
+  // Errors name a column by its label in the reader's language, never by its code.
+  const labelOf = (column: string): string => (column ? t(locale, `ticket_fields.${column}`) : t(locale, 'import.whole_row'));
   for (const e of batch.rowErrors) {
     const message = t(locale, e.key, (e.params ?? {}) as Record<string, unknown>);
-    const column = e.column || t(locale, 'import.whole_row');
+    const column = labelOf(e.column ?? '');
     problemsByRow.set(e.row, [...(problemsByRow.get(e.row) ?? []), { column, message }]);
     errorColumnsByRow.set(e.row, (errorColumnsByRow.get(e.row) ?? new Set()).add(e.column ?? ''));
   }
@@ -74,7 +76,7 @@ function previewLocals(locale: Locale, batch: Batch) {
   const summary = batch.rowErrors.map((e) =>
     t(locale, 'import.error_at', {
       row: e.row,
-      column: e.column || t(locale, 'import.whole_row'),
+      column: labelOf(e.column ?? ''),
       message: t(locale, e.key, (e.params ?? {}) as Record<string, unknown>),
     }),
   );
@@ -90,7 +92,7 @@ function previewLocals(locale: Locale, batch: Batch) {
       separator: t(locale, `import.separators.${delimiterNames[batch.delimiter] ?? 'comma'}`),
       ignoredColumns: batch.ignoredColumns.join(', '),
     },
-    columns,
+    columns: columns.map((c) => ({ name: c, label: labelOf(c) })),
     rows,
     summary,
   };

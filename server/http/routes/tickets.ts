@@ -5,7 +5,8 @@ import { isStaff } from '../../domain/context.js';
 import { listAttachments, openAttachment } from '../../domain/tickets/attachments.js';
 import { assignableStaff } from '../../domain/queues/claims.js';
 import { slaView } from '../../domain/sla/view.js';
-import { createTicket } from '../../domain/tickets/create.js';
+import { clientTenantId, createTicket } from '../../domain/tickets/create.js';
+import { carryUploads, type PendingUploadView } from '../../domain/tickets/pending-uploads.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
@@ -55,6 +56,9 @@ function editValuesOf(ticket: { type: string; subject: string; description?: str
     ...Object.fromEntries(Object.entries(shown).map(([k, v]) => [`fields.${k}`, v])),
   };
 }
+
+/** A form value sent once or several times, as a list of strings. */
+const listOf = (value: unknown): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
 
 const otherCurrencies = currencyCodes.filter((c) => !commonCurrencies.includes(c));
 const choices = { priorities, complaintChannels, complaintSeverities, approvalOutcomes, ticketTypes, commonCurrencies, otherCurrencies };
@@ -137,11 +141,21 @@ export function ticketRoutes(): Router {
 
   router.post('/tickets/new/:type', requirePermission('tickets.open'), async (req, res) => {
     const type = parseType(String(req.params.type));
-    await handleForm(req, res, 'tickets/new', newFormLocals(req, type), async () => {
-      const input = parseInput(ticketInputSchema, formToTicketInput(type, req.body as Record<string, unknown>, req.locale));
-      const ticket = await createTicket(req.ctx, input, 'portal', uploadedFiles(req, 'attachments'));
-      req.session.flash = { kind: 'ok', key: 'tickets.created', params: { number: ticket.number } };
-      res.redirect(`/tickets/${ticket.number}`);
+    const body = req.body as Record<string, unknown>;
+    // A refused form comes back with its files still attached (kept for this session).
+    const locals: Record<string, unknown> & { pendingUploads?: PendingUploadView[] } = newFormLocals(req, type);
+    await handleForm(req, res, 'tickets/new', locals, async () => {
+      const uploads = { keptIds: listOf(body.pendingUploads), removedIds: listOf(body.removeUploads), fresh: uploadedFiles(req, 'attachments') };
+      const outcome = await carryUploads(req.ctx, { sessionId: req.sessionID, tenantId: clientTenantId(req.ctx) }, uploads, async (files) => {
+        const input = parseInput(ticketInputSchema, formToTicketInput(type, body, req.locale));
+        return createTicket(req.ctx, input, 'portal', files);
+      });
+      if (!outcome.ok) {
+        locals.pendingUploads = outcome.pending;
+        throw outcome.error;
+      }
+      req.session.flash = { kind: 'ok', key: 'tickets.created', params: { number: outcome.value.number } };
+      res.redirect(`/tickets/${outcome.value.number}`);
     });
   });
 
@@ -151,10 +165,21 @@ export function ticketRoutes(): Router {
 
   router.post('/tickets/:ref/replies', async (req, res) => {
     const ref = req.params.ref;
-    await handleForm(req, res, 'tickets/show', await ticketPage(req, ref), async () => {
-      const input = parseInput(replySchema, req.body);
-      await addReply(req.ctx, ref, input, uploadedFiles(req, 'attachments'));
-      req.session.flash = { kind: 'ok', key: input.internal ? 'tickets.note_added' : 'tickets.reply_sent' };
+    const body = req.body as Record<string, unknown>;
+    const page: Awaited<ReturnType<typeof ticketPage>> & { pendingUploads?: PendingUploadView[] } = await ticketPage(req, ref);
+    await handleForm(req, res, 'tickets/show', page, async () => {
+      // A refused reply (empty, or someone answered meanwhile) comes back with its files attached.
+      const uploads = { keptIds: listOf(body.pendingUploads), removedIds: listOf(body.removeUploads), fresh: uploadedFiles(req, 'attachments') };
+      const outcome = await carryUploads(req.ctx, { sessionId: req.sessionID, tenantId: String(page.ticket.tenantId) }, uploads, async (files) => {
+        const input = parseInput(replySchema, body);
+        await addReply(req.ctx, ref, input, files);
+        return input;
+      });
+      if (!outcome.ok) {
+        page.pendingUploads = outcome.pending;
+        throw outcome.error;
+      }
+      req.session.flash = { kind: 'ok', key: outcome.value.internal ? 'tickets.note_added' : 'tickets.reply_sent' };
       res.redirect(`/tickets/${ref}#latest`);
     });
   });

@@ -60,7 +60,7 @@ describe('CSV import in a browser', function () {
     expect(await page.getAttribute('tr.row-error', 'data-row')).to.equal('3');
     expect(await page.textContent('tr.row-error td.cell-error')).to.equal('lots');
     expect(await page.textContent('[data-testid=import-errors]')).to.include(
-      'Row 3, expectedRecordCount: Enter a whole number, e.g. 1200.',
+      'Row 3, Expected records: Enter a whole number, e.g. 1200.',
     );
     expect(await page.textContent('[data-testid=import-only-valid]')).to.include(
       'Rows with errors are not created.',

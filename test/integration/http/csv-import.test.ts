@@ -96,7 +96,7 @@ describe('CSV import of data-entry tickets over HTTP', function () {
       'Rows with errors are not created',
     );
     expect(textOfElementWith(preview.text, 'data-testid="import-errors"')).to.equal(
-      'Row 3, expectedRecordCount: Enter a whole number, e.g. 1200.',
+      'Row 3, Expected records: Enter a whole number, e.g. 1200.',
     );
     const rows = tableRows(preview.text, 'import-rows');
     expect(rows.map((r) => r[0])).to.deep.equal(['2', '3', '4']);
@@ -161,7 +161,7 @@ describe('CSV import of data-entry tickets over HTTP', function () {
     expect(textOfElementWith(result.text, 'data-testid="import-result-count"')).to.equal(
       '2 tickets were created:',
     );
-    for (const t of created) expect(result.text).to.include(`<a href="/tickets/${t.number}">${t.number}</a>`);
+    for (const t of created) expect(result.text).to.include(`<a href="/tickets/${t.number}" class="ticket-number">${t.number}</a>`);
     const batch = await ImportBatch.findOne({ tenantId: world.acme._id as Types.ObjectId, _id: id }).lean();
     expect(batch?.status).to.equal('committed');
     expect(batch?.createdNumbers).to.deep.equal(created.map((t) => t.number));
@@ -310,10 +310,10 @@ describe('CSV import of data-entry tickets over HTTP', function () {
     expect(preview.text).to.not.include('/commit');
     expect(textOfElementWith(preview.text, 'data-testid="import-errors"')).to.equal(
       [
-        'Row 2, subject: Must be at least 3 characters.',
-        'Row 2, priority: Use low, normal, high or urgent.',
-        'Row 2, batchDescription: Must be at least 2 characters.',
-        'Row 2, expectedRecordCount: Enter a whole number, e.g. 1200.',
+        'Row 2, Subject: Must be at least 3 characters.',
+        'Row 2, Priority: Use low, normal, high or urgent.',
+        'Row 2, Batch description: Must be at least 2 characters.',
+        'Row 2, Expected records: Enter a whole number, e.g. 1200.',
       ].join(' '),
     );
     const token = csrfFrom(preview.text);
