@@ -12,7 +12,7 @@ import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
 import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
-import { API_BASE, docsModel, openApiDocument } from './openapi.js';
+import { API_BASE, docsModel, openApiDocument, operations } from './openapi.js';
 import { apiRateLimit } from './rate-limit.js';
 import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
 import {
@@ -145,6 +145,19 @@ export function apiRoutes(config: Config): Router {
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     res.setHeader('Digest', `sha-256=${Buffer.from(attachment.sha256, 'hex').toString('base64')}`);
     stream.pipe(res);
+  });
+
+  // A known path with a method it does not serve: 405 naming the ones it does (a plain
+  // middleware, not routes: the route table stays the list of operations).
+  const known = [...new Set(operations.map((op) => op.path))].map((path) => ({
+    pattern: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}/?$`),
+    allow: [...new Set(operations.filter((op) => op.path === path).flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : ['POST'])))].sort().join(', '),
+  }));
+  router.use((req, res, next) => {
+    const match = known.find((k) => k.pattern.test(req.path));
+    if (!match) return next();
+    res.set('Allow', match.allow);
+    next(new AppError('method_not_allowed', 'method not allowed', { messageKey: 'limits.method_not_allowed', params: { allowed: match.allow } }));
   });
 
   return router;
