@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyPattern } from '../../domain/api/idempotency.js';
 import { attachmentRules } from '../../domain/tickets/attachments.js';
 import { jsonLimits } from '../middleware/bodies.js';
 import { t, type Locale } from '../../i18n/i18n.js';
@@ -143,7 +144,7 @@ const ref: ParamSpec = { name: 'ref', in: 'path', required: true, schema: { type
 const listQueryParams: ParamSpec[] = Object.entries((jsonSchema(apiTicketListQuery, 'input').properties ?? {}) as Record<string, JsonSchema>).map(
   ([name, schema]) => ({ name, in: 'query', required: false, schema }),
 );
-const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } };
+const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255, pattern: idempotencyKeyPattern.source } };
 
 const refusals = {
   '401': { text: 'unauthenticated', schema: 'Error', headers: ['WWW-Authenticate'] },
