@@ -31,46 +31,66 @@ type UploadRequest = Request & { [refuseNow]?: (err: AppError) => void };
 
 /**
  * Files into memory, each within the size cap (busboy stops a file at the cap while reading it:
- * nothing beyond it is held), and only once the form's CSRF token has been read and is valid: the
- * token is the form's first field (views/partials/csrf.hbs), so a file part that comes before a
- * valid token is refused without reading it.
+ * nothing beyond it is held, and the refusal is answered at once). `gate` may refuse a file
+ * before any of its bytes are read.
  */
-const gatedMemory: multer.StorageEngine = {
-  _handleFile(req, file, cb) {
-    const refuse = (req as UploadRequest)[refuseNow];
-    if (!csrfTokenValid(req)) {
-      refuse?.(csrfRefused());
-      file.stream.resume();
-      cb(csrfRefused());
-      return;
-    }
-    file.stream.once('limit', () => refuse?.(tooLarge(file.originalname)));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    file.stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-    });
-    file.stream.once('error', (err) => cb(err));
-    file.stream.once('end', () => cb(null, { buffer: Buffer.concat(chunks, size), size }));
-  },
-  _removeFile(_req, file, cb) {
-    delete (file as Partial<Express.Multer.File>).buffer;
-    cb(null);
-  },
-};
-
-const parser = multer({
-  storage: gatedMemory,
-  limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 100, fieldSize: 100 * 1024, parts: attachmentRules.maxFiles + 100 },
-  defParamCharset: 'utf8',
-}).any();
+export function cappedMemoryStorage(tooLarge: (filename: string) => AppError, gate: (req: Request) => AppError | null = () => null): multer.StorageEngine {
+  return {
+    _handleFile(req, file, cb) {
+      const refuseAtOnce = (req as UploadRequest)[refuseNow];
+      const refused = gate(req);
+      if (refused) {
+        refuseAtOnce?.(refused);
+        file.stream.resume();
+        cb(refused);
+        return;
+      }
+      file.stream.once('limit', () => refuseAtOnce?.(tooLarge(file.originalname)));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      file.stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      file.stream.once('error', (err) => cb(err));
+      file.stream.once('end', () => cb(null, { buffer: Buffer.concat(chunks, size), size }));
+    },
+    _removeFile(_req, file, cb) {
+      delete (file as Partial<Express.Multer.File>).buffer;
+      cb(null);
+    },
+  };
+}
 
 /** Refuse the request; the connection closes after the answer, so the rest of the body is never read. */
 function refuse(res: Response, next: (err: unknown) => void, err: AppError): void {
   res.set('Connection', 'close');
   next(err);
 }
+
+/**
+ * Run a multer parser over the request: its own errors become `mapError`'s AppErrors, and a
+ * refusal found while reading (cappedMemoryStorage) is answered without waiting for the body.
+ */
+export function runUploadParser(parser: RequestHandler, req: Request, res: Response, next: (err?: unknown) => void, mapError: (err: unknown) => AppError): void {
+  let settled = false;
+  const settle = (err?: unknown): void => {
+    if (settled) return;
+    settled = true;
+    delete (req as UploadRequest)[refuseNow];
+    if (!err) return next();
+    refuse(res, next, err instanceof AppError ? err : mapError(err));
+  };
+  (req as UploadRequest)[refuseNow] = settle;
+  parser(req, res, settle);
+}
+
+/** The form's CSRF token is its first field (views/partials/csrf.hbs): a file before a valid one is refused unread. */
+const parser = multer({
+  storage: cappedMemoryStorage(tooLarge, (req) => (csrfTokenValid(req) ? null : csrfRefused())),
+  limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 100, fieldSize: 100 * 1024, parts: attachmentRules.maxFiles + 100 },
+  defParamCharset: 'utf8',
+}).any();
 
 function mayUpload(req: Request): AppError | null {
   const route = uploadRoutes.find((r) => r.path.test(req.path));
@@ -91,22 +111,12 @@ export const multipartForms: RequestHandler = (req, res, next) => {
   if (req.path.startsWith('/api/') || !req.is('multipart/form-data')) return next();
   const refused = mayUpload(req);
   if (refused) return refuse(res, next, refused);
-  let settled = false;
-  const settle = (err?: unknown): void => {
-    if (settled) return;
-    settled = true;
-    delete (req as UploadRequest)[refuseNow];
-    if (!err) return next();
-    if (err instanceof AppError) return refuse(res, next, err);
+  runUploadParser(parser, req, res, next, (err) => {
     const code = (err as { code?: string }).code;
-    if (code === 'LIMIT_FILE_SIZE') return refuse(res, next, tooLarge((err as { field?: string }).field ?? ''));
-    if (code === 'LIMIT_FILE_COUNT') {
-      return refuse(res, next, new AppError('validation', 'too many files', { messageKey: 'attachments.too_many', params: { max: attachmentRules.maxFiles } }));
-    }
-    refuse(res, next, new AppError('bad_request', 'malformed upload', { messageKey: 'limits.malformed_body', cause: err }));
-  };
-  (req as UploadRequest)[refuseNow] = settle;
-  parser(req, res, settle);
+    if (code === 'LIMIT_FILE_SIZE') return tooLarge((err as { field?: string }).field ?? '');
+    if (code === 'LIMIT_FILE_COUNT') return new AppError('validation', 'too many files', { messageKey: 'attachments.too_many', params: { max: attachmentRules.maxFiles } });
+    return new AppError('bad_request', 'malformed upload', { messageKey: 'limits.malformed_body', cause: err });
+  });
 };
 
 export function uploadedFiles(req: Request, field: string): IncomingFile[] {

@@ -10,6 +10,7 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
+import { cappedMemoryStorage, runUploadParser } from '../uploads.js';
 import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
 import { API_BASE, docsModel, openApiDocument, operations } from './openapi.js';
@@ -29,23 +30,24 @@ const param = (req: Request, name: string): string => String(req.params[name] ??
 const fileFieldError = (key: string, params: Record<string, string | number> = {}): AppError =>
   new AppError('validation', 'upload refused', { messageKey: key, params, fields: [{ path: 'file', key, params }] });
 
-/** Multipart `file` fields into memory, within the attachment rules; limits become 422s. */
+/**
+ * Multipart `file` fields into memory, within the attachment rules, each file stopped at the cap
+ * while it is read (the refusal answered at once); limits become 422s.
+ */
 function receiveFiles(): RequestHandler {
+  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
   const parse = multer({
-    storage: multer.memoryStorage(),
+    storage: cappedMemoryStorage((name) => fileFieldError('attachments.too_large', { name, max: mb })),
     limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 20, fieldSize: 10 * 1024, parts: attachmentRules.maxFiles + 20 },
     defParamCharset: 'utf8',
   }).array('file', attachmentRules.maxFiles);
-  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
-  return (req, res, next) => {
-    parse(req, res, (err: unknown) => {
-      if (!err) return next();
+  return (req, res, next) =>
+    runUploadParser(parse, req, res, next, (err) => {
       const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return next(fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb }));
-      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return next(fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles }));
-      next(new AppError('bad_request', 'malformed multipart body', { cause: err }));
+      if (code === 'LIMIT_FILE_SIZE') return fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb });
+      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles });
+      return new AppError('bad_request', 'malformed multipart body', { messageKey: 'limits.malformed_body', cause: err });
     });
-  };
 }
 
 /** The domain names refused files `attachments`; in the API the field is `file`. */

@@ -4,6 +4,7 @@ import { jsonLimits } from '../../../server/http/middleware/bodies.js';
 import { apiClient, bodies, tokenOf } from '../../support/api.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
+import { streamUpload } from '../../support/uploads.js';
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
 
@@ -12,11 +13,13 @@ describe('REST API: bounded bodies and the statuses it answers', function () {
   let tp: TestPortal;
   let world: World;
   let api: ReturnType<typeof apiClient>;
+  let token: string;
 
   before(async () => {
     tp = await startTestPortal('api-bounds');
     world = await makeWorld();
-    api = apiClient(tp.url, (await tokenOf(world.users.acmeAdmin)).token);
+    token = (await tokenOf(world.users.acmeAdmin)).token;
+    api = apiClient(tp.url, token);
   });
   after(() => tp?.stop());
 
@@ -71,5 +74,14 @@ describe('REST API: bounded bodies and the statuses it answers', function () {
     }
     // An unknown path is still 404.
     await supertest(tp.url).delete('/api/v1/nothing-here').expect(404);
+  });
+
+  it('refuses an upload over the 10 MB cap while reading it, not after the whole body', async () => {
+    const ticket = await api.post('/tickets').send(bodies.dataEntry()).expect(201);
+    const res = await streamUpload(tp.url, `/api/v1/tickets/${ticket.body.number}/attachments`, { headers: { Authorization: `Bearer ${token}` }, field: 'file', fileBytes: 100 * 1024 * 1024 });
+    expect(res.status).to.equal(422);
+    expect(JSON.parse(res.body).error.fields[0].path).to.equal('file');
+    // Refused at the cap (what was in flight on the wire aside), not after 100 MB.
+    expect(res.sentAtAnswer).to.be.below(40 * 1024 * 1024);
   });
 });
