@@ -59,7 +59,30 @@ export interface OperationSpec {
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  if (io === 'input') statesTrimming(rest);
   return rest;
+}
+
+/**
+ * Required texts are trimmed before their minimum length is checked (`"   "` is empty): a
+ * pattern says so, so that a client never sends a text only the trimming refuses.
+ */
+function statesTrimming(node: unknown): void {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      stack.push(...(n as unknown[]));
+      continue;
+    }
+    const s = n as JsonSchema;
+    const min = s.minLength;
+    if (s.type === 'string' && typeof min === 'number' && min >= 1 && !s.pattern && !s.format && !s.enum && !('const' in s)) {
+      s.pattern = min === 1 ? '\\S' : `^\\s*\\S[\\s\\S]{${min - 2},}\\S\\s*$`;
+    }
+    stack.push(...Object.values(s));
+  }
 }
 
 /** Named schemas of the document (components.schemas). */
