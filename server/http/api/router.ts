@@ -161,6 +161,10 @@ export function apiRoutes(config: Config): Router {
     res.set('Allow', match.allow);
     next(new AppError('method_not_allowed', 'method not allowed', { messageKey: 'limits.method_not_allowed', params: { allowed: match.allow } }));
   });
+  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id.
+  router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    next(err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err);
+  });
 
   return router;
 }

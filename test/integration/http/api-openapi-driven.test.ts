@@ -142,6 +142,10 @@ describe('REST API driven by its OpenAPI document', function () {
       }
 
       // Invalid: no token, each broken body, each broken query value and header, raw JSON abuse.
+      if (pathParams.length) {
+        const undecodable = `/api/v1${path.replace(/\{(\w+)\}/g, '%E0%A4%A')}`;
+        record(op, 'undecodable id', await send(method, undecodable, op, { ...(bodies[0] ?? {}), headers: headersFor() }), { valid: false });
+      }
       if (op.security.length) record(op, 'no token', await send(method, realUrl, op, { auth: false }), { valid: false });
       if (json) {
         for (const [i, body] of invalid(json.schema, gen).entries()) record(op, `invalid body #${i} ${JSON.stringify(body).slice(0, 80)}`, await send(method, realUrl, op, { json: body, headers: headersFor() }), { valid: false });
