@@ -31,6 +31,7 @@ export interface Config {
   jobsEnabled: boolean;
   reportsWeeklyDigest: boolean;
   apiRateLimit: number;
+  signInAddressFailures: number;
   redisUrl: string | undefined;
   chromiumPath: string;
   pdfConcurrency: number;
@@ -94,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobsEnabled: raw.JOBS_ENABLED,
     reportsWeeklyDigest: raw.REPORTS_WEEKLY_DIGEST,
     apiRateLimit: raw.API_RATE_LIMIT,
+    signInAddressFailures: raw.SIGN_IN_ADDRESS_FAILURES,
     redisUrl: raw.REDIS_URL,
     chromiumPath: raw.CHROMIUM_PATH,
     pdfConcurrency: raw.PDF_CONCURRENCY,

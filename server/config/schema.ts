@@ -58,6 +58,12 @@ export const configSchema = z.object({
     .optional()
     .describe('Redis for real-time pushes across several portal nodes (socket.io adapter). Unset: each process pushes to its own sockets only.'),
   API_RATE_LIMIT: z.coerce.number().int().positive().default(120).describe('Requests per minute one API token may make (counted per portal process).'),
+  SIGN_IN_ADDRESS_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(50)
+    .describe('Failed sign-ins one network address may make in 15 minutes before it gets 429 (successful ones are not counted).'),
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('Chromium (or Chrome) that renders the PDF reports, started on the first one. Missing: PDF exports answer 503.'),
   PDF_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2).describe('PDF reports rendered at once per portal process; further ones wait.'),
   PDF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000).describe('Longest a PDF report may wait for its turn and render before the request fails (503).'),

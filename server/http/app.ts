@@ -9,6 +9,7 @@ import type { ProviderDefaults } from '../domain/auth/profile.js';
 import { configurePassport, sessionMiddleware } from './auth/sessions.js';
 import { contextMiddleware } from './middleware/context.js';
 import { csrfProtection } from './middleware/csrf.js';
+import { boundedBodies } from './middleware/bodies.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { apiRoutes } from './api/router.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
@@ -74,8 +75,8 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   for (const root of staticRoots) app.use(root.prefix, express.static(root.dir, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes());
 
-  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
-  app.use(express.json({ limit: '1mb' }));
+  // Bounded before anything walks them (size, JSON depth): refusals are 4xx, never 5xx.
+  app.use(boundedBodies);
   // The REST API: bearer tokens only, so it sits before sessions, passport and CSRF.
   app.use('/api/v1', apiRoutes(config));
   app.use(sessions ?? sessionMiddleware(config, sessionStore));

@@ -83,11 +83,16 @@ export const invoiceFields = invoiceFieldObject.refine((v) => typeof v.dueDate !
 
 export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;
 
+/** A tag is at most 40 characters (checked after trimming; the document states it plainly). */
+const TAG_MAX = 40;
 const tagList = z
-  .union([z.string(), z.array(z.string())])
+  .union([
+    z.string().meta({ pattern: `^[^,]{0,${TAG_MAX}}(,[^,]{0,${TAG_MAX}})*$` }),
+    z.array(z.string().meta({ maxLength: TAG_MAX })),
+  ])
   .optional()
   .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')))
-  .pipe(z.array(z.string().trim().toLowerCase().max(40)).transform((tags) => [...new Set(tags.filter(Boolean))].slice(0, 20)));
+  .pipe(z.array(z.string().trim().toLowerCase().max(TAG_MAX)).transform((tags) => [...new Set(tags.filter(Boolean))].slice(0, 20)));
 
 const common = {
   subject: text(3, 200),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { idempotencyKeyPattern } from '../../domain/api/idempotency.js';
 import { attachmentRules } from '../../domain/tickets/attachments.js';
+import { jsonLimits } from '../middleware/bodies.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import {
   apiReplyInput,
@@ -51,13 +53,36 @@ export interface OperationSpec {
   path: string;
   secured: boolean;
   params: ParamSpec[];
-  body?: { contentType: string; schema: string | JsonSchema; examples?: Record<string, unknown> };
+  body?: { contentType: string; schema: string | JsonSchema; examples?: Record<string, unknown>; encoding?: Record<string, { contentType: string }> };
   responses: Record<string, ResponseSpec>;
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  if (io === 'input') statesTrimming(rest);
   return rest;
+}
+
+/**
+ * Required texts are trimmed before their minimum length is checked (`"   "` is empty): a
+ * pattern says so, so that a client never sends a text only the trimming refuses.
+ */
+function statesTrimming(node: unknown): void {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      stack.push(...(n as unknown[]));
+      continue;
+    }
+    const s = n as JsonSchema;
+    const min = s.minLength;
+    if (s.type === 'string' && typeof min === 'number' && min >= 1 && !s.pattern && !s.format && !s.enum && !('const' in s)) {
+      s.pattern = min === 1 ? '\\S' : `^\\s*\\S[\\s\\S]{${min - 2},}\\S\\s*$`;
+    }
+    stack.push(...Object.values(s));
+  }
 }
 
 /** Named schemas of the document (components.schemas). */
@@ -142,7 +167,7 @@ const ref: ParamSpec = { name: 'ref', in: 'path', required: true, schema: { type
 const listQueryParams: ParamSpec[] = Object.entries((jsonSchema(apiTicketListQuery, 'input').properties ?? {}) as Record<string, JsonSchema>).map(
   ([name, schema]) => ({ name, in: 'query', required: false, schema }),
 );
-const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } };
+const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255, pattern: idempotencyKeyPattern.source } };
 
 const refusals = {
   '401': { text: 'unauthenticated', schema: 'Error', headers: ['WWW-Authenticate'] },
@@ -150,6 +175,17 @@ const refusals = {
 } satisfies Record<string, ResponseSpec>;
 const notFound: ResponseSpec = { text: 'not_found', schema: 'Error' };
 const invalid: ResponseSpec = { text: 'validation', schema: 'Error' };
+/** The database cannot be reached: any operation that reads or writes may answer this. */
+const unavailable = { '503': { text: 'limits.responses.unavailable', schema: 'Error', headers: ['Retry-After'] } } satisfies Record<string, ResponseSpec>;
+/** A JSON body is refused before validation when it does not parse, nests too deep or is too large (middleware/bodies.ts). */
+const jsonBodyRefusals = {
+  '400': { text: 'limits.responses.bad_request', schema: 'Error' },
+  '413': { text: 'limits.responses.payload_too_large', schema: 'Error' },
+  '415': { text: 'limits.responses.unsupported_encoding', schema: 'Error' },
+} satisfies Record<string, ResponseSpec>;
+/** Response texts: a key under api.responses, or a full key (with a dot) of another catalogue. */
+const responseText = (locale: Locale, text: string): string =>
+  t(locale, text.includes('.') ? text : `api.responses.${text}`, { depth: jsonLimits.depth, kb: Math.round(jsonLimits.bytes / 1024) });
 
 export const operations: OperationSpec[] = [
   {
@@ -161,9 +197,11 @@ export const operations: OperationSpec[] = [
     body: { contentType: 'application/json', schema: 'TicketInput', examples: ticketExamples },
     responses: {
       '201': { text: 'ticket_created', schema: 'Ticket', headers: ['Location', 'Idempotent-Replayed'] },
+      ...jsonBodyRefusals,
       ...refusals,
       '409': { text: 'idempotency_conflict', schema: 'Error', headers: ['Retry-After'] },
       '422': invalid,
+      ...unavailable,
     },
   },
   {
@@ -172,7 +210,7 @@ export const operations: OperationSpec[] = [
     path: '/tickets',
     secured: true,
     params: listQueryParams,
-    responses: { '200': { text: 'ticket_list', schema: 'TicketList' }, ...refusals, '422': invalid },
+    responses: { '200': { text: 'ticket_list', schema: 'TicketList' }, ...refusals, '422': invalid, ...unavailable },
   },
   {
     id: 'getTicket',
@@ -180,7 +218,7 @@ export const operations: OperationSpec[] = [
     path: '/tickets/:ref',
     secured: true,
     params: [ref],
-    responses: { '200': { text: 'ticket_detail', schema: 'TicketDetail' }, ...refusals, '404': notFound },
+    responses: { '200': { text: 'ticket_detail', schema: 'TicketDetail' }, ...refusals, '404': notFound, ...unavailable },
   },
   {
     id: 'addReply',
@@ -189,7 +227,15 @@ export const operations: OperationSpec[] = [
     secured: true,
     params: [ref],
     body: { contentType: 'application/json', schema: 'ReplyInput', examples: { reply: replyExample } },
-    responses: { '201': { text: 'reply_created', schema: 'Reply' }, ...refusals, '404': notFound, '409': { text: 'ticket_closed', schema: 'Error' }, '422': invalid },
+    responses: {
+      '201': { text: 'reply_created', schema: 'Reply' },
+      ...jsonBodyRefusals,
+      ...refusals,
+      '404': notFound,
+      '409': { text: 'ticket_closed', schema: 'Error' },
+      '422': invalid,
+      ...unavailable,
+    },
   },
   {
     id: 'uploadAttachments',
@@ -203,11 +249,26 @@ export const operations: OperationSpec[] = [
         type: 'object',
         required: ['file'],
         properties: {
-          file: { type: 'array', minItems: 1, maxItems: attachmentRules.maxFiles, items: { type: 'string', contentMediaType: 'application/octet-stream' } },
+          // Each file: not empty, at most the size cap, one of the accepted types (by content).
+          file: {
+            type: 'array',
+            minItems: 1,
+            maxItems: attachmentRules.maxFiles,
+            items: { type: 'string', contentMediaType: 'application/octet-stream', minLength: 1, maxLength: attachmentRules.maxBytes },
+          },
         },
       },
+      encoding: { file: { contentType: [...attachmentRules.binaryTypes.keys(), ...attachmentRules.textTypes.values()].join(', ') } },
     },
-    responses: { '201': { text: 'attachments_stored', schema: 'AttachmentList' }, ...refusals, '404': notFound, '409': { text: 'ticket_closed', schema: 'Error' }, '422': invalid },
+    responses: {
+      '201': { text: 'attachments_stored', schema: 'AttachmentList' },
+      '400': { text: 'limits.responses.bad_multipart', schema: 'Error' },
+      ...refusals,
+      '404': notFound,
+      '409': { text: 'ticket_closed', schema: 'Error' },
+      '422': invalid,
+      ...unavailable,
+    },
   },
   {
     id: 'downloadAttachment',
@@ -219,6 +280,7 @@ export const operations: OperationSpec[] = [
       '200': { text: 'attachment_bytes', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' }, headers: ['Content-Disposition'] },
       ...refusals,
       '404': notFound,
+      ...unavailable,
     },
   },
   {
@@ -276,6 +338,7 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
               content: {
                 [op.body.contentType]: {
                   schema: schemaRef(op.body.schema),
+                  ...(op.body.encoding ? { encoding: op.body.encoding } : {}),
                   ...(op.body.examples ? { examples: Object.fromEntries(Object.entries(op.body.examples).map(([name, value]) => [name, { value }])) } : {}),
                 },
               },
@@ -286,7 +349,7 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
         Object.entries(op.responses).map(([status, r]) => [
           status,
           {
-            description: t(locale, `api.responses.${r.text}`),
+            description: responseText(locale, r.text),
             ...(r.headers ? { headers: Object.fromEntries(r.headers.map((h) => [h, { schema: headerSchemas[h] ?? { type: 'string' } }])) } : {}),
             ...(r.schema
               ? {
@@ -347,7 +410,7 @@ export function docsModel(locale: Locale) {
       : null,
     responses: Object.entries(op.responses).map(([status, r]) => ({
       status,
-      description: t(locale, `api.responses.${r.text}`),
+      description: responseText(locale, r.text),
       schemaName: typeof r.schema === 'string' ? r.schema : null,
     })),
     responseExample: op.id === 'createTicket' ? JSON.stringify(sampleTicket, null, 2) : null,

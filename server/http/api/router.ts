@@ -10,9 +10,10 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
+import { cappedMemoryStorage, runUploadParser } from '../uploads.js';
 import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
-import { API_BASE, docsModel, openApiDocument } from './openapi.js';
+import { API_BASE, docsModel, openApiDocument, operations } from './openapi.js';
 import { apiRateLimit } from './rate-limit.js';
 import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
 import {
@@ -29,23 +30,24 @@ const param = (req: Request, name: string): string => String(req.params[name] ??
 const fileFieldError = (key: string, params: Record<string, string | number> = {}): AppError =>
   new AppError('validation', 'upload refused', { messageKey: key, params, fields: [{ path: 'file', key, params }] });
 
-/** Multipart `file` fields into memory, within the attachment rules; limits become 422s. */
+/**
+ * Multipart `file` fields into memory, within the attachment rules, each file stopped at the cap
+ * while it is read (the refusal answered at once); limits become 422s.
+ */
 function receiveFiles(): RequestHandler {
+  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
   const parse = multer({
-    storage: multer.memoryStorage(),
+    storage: cappedMemoryStorage((name) => fileFieldError('attachments.too_large', { name, max: mb })),
     limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 20, fieldSize: 10 * 1024, parts: attachmentRules.maxFiles + 20 },
     defParamCharset: 'utf8',
   }).array('file', attachmentRules.maxFiles);
-  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
-  return (req, res, next) => {
-    parse(req, res, (err: unknown) => {
-      if (!err) return next();
+  return (req, res, next) =>
+    runUploadParser(parse, req, res, next, (err) => {
       const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return next(fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb }));
-      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return next(fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles }));
-      next(new AppError('bad_request', 'malformed multipart body', { cause: err }));
+      if (code === 'LIMIT_FILE_SIZE') return fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb });
+      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles });
+      return new AppError('bad_request', 'malformed multipart body', { messageKey: 'limits.malformed_body', cause: err });
     });
-  };
 }
 
 /** The domain names refused files `attachments`; in the API the field is `file`. */
@@ -145,6 +147,23 @@ export function apiRoutes(config: Config): Router {
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     res.setHeader('Digest', `sha-256=${Buffer.from(attachment.sha256, 'hex').toString('base64')}`);
     stream.pipe(res);
+  });
+
+  // A known path with a method it does not serve: 405 naming the ones it does (a plain
+  // middleware, not routes: the route table stays the list of operations).
+  const known = [...new Set(operations.map((op) => op.path))].map((path) => ({
+    pattern: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}/?$`),
+    allow: [...new Set(operations.filter((op) => op.path === path).flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : ['POST'])))].sort().join(', '),
+  }));
+  router.use((req, res, next) => {
+    const match = known.find((k) => k.pattern.test(req.path));
+    if (!match) return next();
+    res.set('Allow', match.allow);
+    next(new AppError('method_not_allowed', 'method not allowed', { messageKey: 'limits.method_not_allowed', params: { allowed: match.allow } }));
+  });
+  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id.
+  router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    next(err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err);
   });
 
   return router;

@@ -10,6 +10,9 @@ const { generateToken, isRequestValid } = csrfSync({
   },
 });
 
+/** Whether the request carries this session's token (in the parsed form so far, or the header). */
+export const csrfTokenValid = (req: Parameters<typeof isRequestValid>[0]): boolean => isRequestValid(req);
+
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**

@@ -1,5 +1,4 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import passport from 'passport';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/auth/audit.js';
@@ -9,6 +8,7 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { t } from '../../i18n/i18n.js';
 import type { Config } from '../../config/config.js';
+import { failureLimiter } from '../failure-limiter.js';
 import { handleForm, parseInput } from '../forms.js';
 import type { SessionUser } from '../auth/session-user.js';
 
@@ -35,25 +35,22 @@ const logIn = (req: Request, user: SessionUser): Promise<void> =>
 
 export function authRoutes(config: Config): Router {
   const router = Router();
-  // Per-address ceiling on sign-in attempts across accounts; per-account throttling lives in the domain.
-  const loginLimiter = rateLimit({
-    windowMs: 15 * 60_000,
-    limit: config.env === 'test' ? 1000 : 50,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: (_req, _res, next, options) =>
-      next(new AppError('rate_limited', 'too many requests', { messageKey: 'auth.throttled', retryAfterSeconds: Math.ceil(options.windowMs / 1000) })),
-  });
+  // Per-address ceiling on failed sign-ins across accounts (successes are not counted: a whole
+  // office behind one address signs in); per-account throttling lives in the domain.
+  const addressFailures = failureLimiter({ windowMs: 15 * 60_000, limit: config.signInAddressFailures });
+  const addressOf = (req: Request) => req.ip ?? '-';
 
   router.get('/login', (req, res) => {
     if (req.user) return res.redirect('/');
     res.render('auth/login', { title: t(req.locale, 'auth.sign_in'), values: { next: safeNext(req.query.next) }, bare: true });
   });
 
-  router.post('/login', loginLimiter, async (req, res, next) => {
+  router.post('/login', async (req, res, next) => {
     const input = signInSchema.safeParse(req.body);
     const values = { email: input.success ? input.data.email : '', next: safeNext(input.success ? input.data.next : '/') };
+    const wait = addressFailures.retryAfterSeconds(addressOf(req));
     try {
+      if (wait !== null) throw new AppError('rate_limited', 'too many failed sign-ins from this address', { messageKey: 'auth.throttled', retryAfterSeconds: wait });
       if (!input.success) throw new AppError('unauthenticated', 'bad input', { messageKey: 'auth.invalid_credentials' });
       const user = await authenticate(req, res, next);
       await logIn(req, user);
@@ -61,6 +58,7 @@ export function authRoutes(config: Config): Router {
     } catch (err) {
       const appError = toAppError(err);
       if (appError.code !== 'unauthenticated' && appError.code !== 'rate_limited') throw appError;
+      if (wait === null) addressFailures.recordFailure(addressOf(req));
       if (appError.retryAfterSeconds !== undefined) res.set('Retry-After', String(appError.retryAfterSeconds));
       res.status(appError.code === 'rate_limited' ? 429 : 401).render('auth/login', {
         title: t(req.locale, 'auth.sign_in'),
