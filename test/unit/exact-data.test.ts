@@ -27,6 +27,14 @@ function refusal(schema: keyof typeof fieldSchemas, fields: Record<string, unkno
 }
 
 describe('exact numbers', () => {
+  it('refuses an invoice without fields (absent or null) as a validation error, never a crash (found by the OpenAPI-driven test)', () => {
+    for (const fields of [undefined, null]) {
+      const result = ticketInputSchema.safeParse({ type: 'invoice', subject: 'Fattura 7', priority: 'low', fields });
+      expect(result.success).to.equal(false);
+      expect(result.error?.issues.map((i) => i.path.join('.'))).to.deep.equal(['fields']);
+    }
+  });
+
   it('never coerces a required number: null, "", blanks, booleans, lists and hex are refused naming the field', () => {
     for (const bad of [null, '', '   ', true, false, [7], '0x10', '12', {}, 'lots']) {
       const amount = refusal('invoice', invoice({ amount: bad }));

@@ -78,7 +78,8 @@ export const invoiceFields = invoiceFieldObject.refine((v) => typeof v.dueDate !
   path: ['dueDate'],
   params: { key: 'due_before_issue' },
   // Also when another field is refused (e.g. the currency): every mistake is shown at once.
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'issueDate' || issue.path?.[0] === 'dueDate'),
+  // Never on what is not an object at all (fields missing or null): nothing to compare there.
+  when: (payload) => typeof payload.value === 'object' && payload.value !== null && !payload.issues.some((issue) => issue.path?.[0] === 'issueDate' || issue.path?.[0] === 'dueDate'),
 });
 
 export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;
