@@ -33,6 +33,25 @@ export default tseslint.config(
     },
   },
   {
+    // Tenant scope has no back door: the domain reaches the driver only through server/db/scoped-collection.ts.
+    files: ['server/domain/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "MemberExpression[property.name='collection']",
+          "MemberExpression[property.name='db'][object.property.name=/^(connection|db)$/]",
+          "MemberExpression[property.name='db'][object.name=/^(connection|db)$/]",
+          "MemberExpression[object.name='mongoose'][property.name=/^(connection|connections)$/]",
+          "ImportSpecifier[parent.source.value='mongoose'][imported.name=/^(connection|connections)$/]",
+        ].map((selector) => ({
+          selector,
+          message: 'The domain does not touch raw collections: use scopedCollection / crossTenant / unscopedCollection from server/db/scoped-collection.ts.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['public/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setTimeout: 'readonly', console: 'readonly', Intl: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', navigator: 'readonly', location: 'readonly', CustomEvent: 'readonly', HTMLElement: 'readonly' } },
     rules: { 'no-console': 'error' },

@@ -34,7 +34,8 @@ export interface TenantOwned {
   tenantId: Types.ObjectId | null;
 }
 
-function hasTenantKey(filter: Record<string, unknown>): boolean {
+/** Whether a filter names `tenantId`, at its top level or inside `$and` (also used by server/db/scoped-collection.ts). */
+export function hasTenantKey(filter: Record<string, unknown>): boolean {
   if (Object.prototype.hasOwnProperty.call(filter, 'tenantId')) return filter.tenantId !== undefined;
   const and = filter.$and;
   return Array.isArray(and) && and.some((part) => part && typeof part === 'object' && hasTenantKey(part as Record<string, unknown>));

@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Document } from 'mongodb';
 import { GroupCommit, type BatchOutcome } from './group-commit.js';
 
 const stored: BatchOutcome<void> = { ok: true, value: undefined };
@@ -26,7 +26,13 @@ function outcomesOf(err: MongoBulkWriteError, count: number): Array<BatchOutcome
  * insertMany, each caller acknowledged (or failed) for its own document. The documents must carry
  * their `_id` (the driver would otherwise add one to the caller's object during the batch).
  */
-export function coalescedInsert(collection: () => Collection<Document>, maxBatch?: number): (doc: Document) => Promise<void> {
+/** What the inserts go to: a driver collection, or the scoped one of server/db/scoped-collection.ts. */
+export interface InsertTarget {
+  insertOne(doc: Document): Promise<unknown>;
+  insertMany(docs: Document[], options: { ordered: false }): Promise<unknown>;
+}
+
+export function coalescedInsert(collection: () => InsertTarget, maxBatch?: number): (doc: Document) => Promise<void> {
   const group = new GroupCommit<Document, void>(async (docs) => {
     if (docs.length === 1) {
       await collection().insertOne(docs[0] as Document);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
-import { listTenants } from '../domain/tenants/tenants.js';
+import { servedTenantIds } from '../domain/tenants/tenants.js';
 import { isLocale, t } from '../i18n/i18n.js';
 import { subscribeBroadcasts } from './broadcast.js';
 import { handshakeUser, socketCtx } from './context.js';
@@ -156,15 +156,13 @@ export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
     const join = async () => {
       await socket.join(rooms.user(user.userId));
       if (!staff) return;
-      // Re-read on every connect: admins serve every tenant, others those on their profile.
+      // Re-read on every connect: the tenant scope decides (admins serve every tenant, others those on their profile).
       const ctx = socketCtx(user, {
         requestId: `ws-${socket.id}-connect`,
         log,
         ip: socket.handshake.address ?? null,
       });
-      const tenantIds =
-        user.role === 'admin' ? (await listTenants(ctx)).map((x) => String(x._id)) : user.tenantIds;
-      await socket.join(tenantIds.map(rooms.staffOfTenant));
+      await socket.join((await servedTenantIds(ctx)).map(rooms.staffOfTenant));
     };
     join().then(
       () => next(),

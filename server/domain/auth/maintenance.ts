@@ -1,8 +1,8 @@
-import mongoose from 'mongoose';
 import { AuthToken } from '../../../models/auth-token.js';
 import { IdempotencyKey } from '../../../models/idempotency-key.js';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { LoginThrottle } from '../../../models/login-throttle.js';
+import { unscopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { purgeExpiredImportBatches } from '../tickets/csv-import.js';
 import { purgeStalePendingUploads } from '../tickets/pending-uploads.js';
@@ -12,7 +12,7 @@ export const inboundDedupeDays = 90;
 
 /** Delete what has expired; each row also carries its expiry, checked on every read. */
 export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<string, number>> {
-  const sessions = mongoose.connection.db?.collection('sessions');
+  const sessions = unscopedCollection('sessions', 'login sessions (connect-mongo): not tenant data');
   const inboundFloor = new Date(now.getTime() - inboundDedupeDays * 24 * 3600_000);
   const [s, t, l, i, k, m, p] = await Promise.all([
     sessions ? sessions.deleteMany({ expires: { $lt: now } }) : Promise.resolve({ deletedCount: 0 }),

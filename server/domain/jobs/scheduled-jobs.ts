@@ -1,4 +1,4 @@
-import mongoose from 'mongoose';
+import { unscopedCollection } from '../../db/scoped-collection.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 
@@ -59,9 +59,9 @@ export function intervalInUnits(ms: number | null): { unit: IntervalUnit; count:
  */
 export async function listScheduledJobs(ctx: Ctx): Promise<ScheduledJobView[]> {
   requirePermission(ctx, 'jobs.read');
-  const db = mongoose.connection.db;
-  if (!db) return [];
-  const rows = await db.collection('agendaJobs').find({}).sort({ name: 1, nextRunAt: 1 }).limit(500).toArray();
+  const jobs = unscopedCollection('agendaJobs', "agenda's own job state: the scheduler's collection, not tenant data");
+  if (!jobs) return [];
+  const rows = await jobs.find({}).sort({ name: 1, nextRunAt: 1 }).limit(500).toArray();
   return rows.map((r) => {
     const failedAt = (r.failedAt as Date | undefined) ?? null;
     const lastFinishedAt = (r.lastFinishedAt as Date | undefined) ?? null;

@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import { MailKey } from '../../../models/mail-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { SentMail } from '../../../models/sent-mail.js';
+import { crossTenant, unscopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { enqueueMail, type OutboxInput } from './outbox.js';
 
@@ -19,6 +20,10 @@ export const ORPHAN_AFTER_MS = 10_000;
 export type QueueState = 'queued' | 'undecided';
 
 const asId = (key: string): Types.ObjectId => key as unknown as Types.ObjectId;
+const mailKeys = unscopedCollection(MailKey, 'event keys are global (the key names its ticket): the collection holds no tenantId');
+const why = 'a mail key is global: its outbox and sent rows are found by the unique key or _id, whatever their tenant';
+const outbox = crossTenant(OutboxMail, why);
+const sent = crossTenant(SentMail, why);
 
 /**
  * `enqueueMail` for callers that retry an event until all its effects exist (the SLA sweep marks
@@ -39,17 +44,17 @@ export async function ensureMailQueued(
   orphanAfterMs = ORPHAN_AFTER_MS,
 ): Promise<QueueState> {
   if (await enqueueMail(ctx, input)) return 'queued';
-  const taken = await MailKey.collection.findOne({ _id: asId(input.key) });
+  const taken = await mailKeys.findOne({ _id: asId(input.key) });
   // Given back meanwhile (a failed enqueue): ask again later, when it is queued or free.
   if (!taken) return 'undecided';
-  if (await OutboxMail.collection.findOne({ key: input.key }, { projection: { _id: 1 } })) return 'queued';
-  if (await SentMail.collection.findOne({ _id: taken.mailId as Types.ObjectId }, { projection: { _id: 1 } }))
+  if (await outbox.findOne({ key: input.key }, { projection: { _id: 1 } })) return 'queued';
+  if (await sent.findOne({ _id: taken.mailId as Types.ObjectId }, { projection: { _id: 1 } }))
     return 'queued';
   const age = Date.now() - new Date(taken.createdAt as Date).getTime();
   if (!(age >= orphanAfterMs)) return 'undecided';
   // Rows queued before mail keys existed carry another _id: a last look by key.
-  if (await SentMail.collection.findOne({ key: input.key }, { projection: { _id: 1 } })) return 'queued';
-  const freed = await MailKey.collection.deleteOne({ _id: asId(input.key), mailId: taken.mailId });
+  if (await sent.findOne({ key: input.key }, { projection: { _id: 1 } })) return 'queued';
+  const freed = await mailKeys.deleteOne({ _id: asId(input.key), mailId: taken.mailId });
   ctx.log.warn(
     { key: input.key, ageMs: age, freed: freed.deletedCount },
     'mail key without its mail (a worker died while queueing it): queueing it again',

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { MailKey } from '../../../models/mail-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { SentMail } from '../../../models/sent-mail.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { GroupCommit } from '../../db/group-commit.js';
+import { crossTenant, scopedCollection, unscopedCollection } from '../../db/scoped-collection.js';
 import type { Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
@@ -45,8 +45,13 @@ const unmovable = new Set<string>();
 const missedClaims = new Map<string, number>();
 
 /** Mail queued by concurrent requests goes in one insert per collection (group commit). */
-const insertMailKey = coalescedInsert(() => MailKey.collection as unknown as Collection);
-const insertOutboxRow = coalescedInsert(() => OutboxMail.collection as unknown as Collection);
+const mailKeys = unscopedCollection(MailKey, 'event keys are global (the key names its ticket): the collection holds no tenantId');
+/** Queued rows carry their tenant (null: provider mail); the worker drains every tenant's. */
+const outboxRows = scopedCollection(OutboxMail);
+const outbox = crossTenant(OutboxMail, "the mail worker drains one outbox for every tenant, by each row's unique _id or key");
+const sentLog = scopedCollection(SentMail);
+const insertMailKey = coalescedInsert(() => mailKeys);
+const insertOutboxRow = coalescedInsert(() => outboxRows);
 
 /**
  * Sent rows are marked as soon as they are sent (a run that dies after sending must not send them
@@ -57,12 +62,12 @@ const insertOutboxRow = coalescedInsert(() => OutboxMail.collection as unknown a
  */
 const markSent = new GroupCommit<{ _id: Types.ObjectId; key: string }, void>(async (rows) => {
   const sentMark = { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } };
-  const result = await OutboxMail.collection.updateMany({ _id: { $in: rows.map((r) => r._id) } }, sentMark);
+  const result = await outbox.updateMany({ _id: { $in: rows.map((r) => r._id) } }, sentMark);
   if (result.matchedCount === rows.length) return rows.map(() => ({ ok: true as const, value: undefined }));
   // A row not found by _id may still be there (an _id index a crash damaged): by its unique key.
   return Promise.all(
     rows.map(async (r) => {
-      const again = await OutboxMail.collection.updateOne({ key: r.key }, sentMark);
+      const again = await outbox.updateOne({ key: r.key }, sentMark);
       return again.matchedCount ? { ok: true as const, value: undefined } : { ok: false as const, error: new Error(`sent mark of ${r.key} matched no outbox row`) };
     }),
   );
@@ -117,7 +122,7 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   } catch (err) {
     // A row with this key already waits (queued before mail keys existed): it is queued.
     if (isDuplicateKey(err)) return false;
-    if (!input.newKey) await MailKey.collection.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
+    if (!input.newKey) await mailKeys.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
     throw err;
   }
   ctx.log.debug({ key: input.key, template: input.template }, 'mail queued');
@@ -132,8 +137,8 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
  */
 export async function isMailQueued(key: string): Promise<boolean> {
   const [kept, waiting] = await Promise.all([
-    MailKey.collection.findOne({ _id: key as unknown as Types.ObjectId }, { projection: { _id: 1 } }),
-    OutboxMail.collection.findOne({ key }, { projection: { _id: 1 } }),
+    mailKeys.findOne({ _id: key as unknown as Types.ObjectId }, { projection: { _id: 1 } }),
+    outbox.findOne({ key }, { projection: { _id: 1 } }),
   ]);
   return kept !== null || waiting !== null;
 }
@@ -178,7 +183,7 @@ async function claimBatch(ctx: Ctx, run: string, now: Date, max: number): Promis
   const due = candidates.filter((r) => r.status === 'pending' || r.status === 'sending');
   if (!due.length) return { claimed: [], done };
   const lockedUntil = new Date(now.getTime() + outboxPolicy.lockMs);
-  const result = await OutboxMail.collection.updateMany(
+  const result = await outbox.updateMany(
     { _id: { $in: due.map((r) => r._id) }, $or: dueNow(now) },
     { $set: { status: 'sending', lockedUntil, claimedBy: run }, $inc: { attempts: 1 } },
   );
@@ -207,14 +212,14 @@ async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
     if (isDuplicateKey(err) || (all && all.every((e) => e.code === 11000))) return;
     throw err;
   };
-  const keys = MailKey.collection
+  const keys = mailKeys
     .insertMany(rows.map((r) => ({ _id: r.key as unknown as Types.ObjectId, mailId: r._id, createdAt: r.createdAt })), { ordered: false })
     .catch(ignoreDuplicates);
-  const log = SentMail.collection
+  const log = sentLog
     .insertMany(
       rows.map((r) => ({
         _id: r._id,
-        tenantId: r.tenantId,
+        tenantId: r.tenantId ?? null,
         key: r.key,
         to: r.to,
         locale: r.locale,
@@ -235,7 +240,7 @@ async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
     .catch(ignoreDuplicates);
   await Promise.all([keys, log]);
   // By _id alone (an index hit on the engine): a finished row never changes again.
-  const removed = await OutboxMail.collection.deleteMany({ _id: { $in: rows.map((r) => r._id) } }).catch(() => null);
+  const removed = await outbox.deleteMany({ _id: { $in: rows.map((r) => r._id) } }).catch(() => null);
   if (removed?.deletedCount !== rows.length) await removeOneByOne(ctx, rows);
 }
 
@@ -247,9 +252,9 @@ async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
  */
 async function removeOneByOne(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
   // A scan of the (small) outbox: it finds rows an index may have lost.
-  const left = await OutboxMail.collection.find({ key: { $in: rows.map((r) => r.key) } }, { projection: { key: 1 } }).toArray();
+  const left = await outbox.find({ key: { $in: rows.map((r) => r.key) } }, { projection: { key: 1 } }).toArray();
   for (const { key } of left as unknown as Array<{ key: string }>) {
-    const error = await OutboxMail.collection.deleteOne({ key }).then(
+    const error = await outbox.deleteOne({ key }).then(
       (r) => (r.deletedCount ? null : 'delete by key removed nothing'),
       (err: unknown) => (err as Error).message,
     );
@@ -265,7 +270,7 @@ async function removeOneByOne(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
  */
 async function setAside(ctx: Ctx, key: string, why: string): Promise<void> {
   const lastError = why.slice(0, 500);
-  const marked = await OutboxMail.collection.updateOne({ key }, { $set: { status: 'stuck', lastError, lockedUntil: null, claimedBy: null } }).catch(() => null);
+  const marked = await outbox.updateOne({ key }, { $set: { status: 'stuck', lastError, lockedUntil: null, claimedBy: null } }).catch(() => null);
   if (!marked?.modifiedCount) unmovable.add(key);
   ctx.log.error({ key, lastError, marked: Boolean(marked?.modifiedCount) }, 'outbox row set aside');
 }
@@ -292,7 +297,7 @@ async function noteMissedClaims(ctx: Ctx, due: OutboxRow[], claimed: OutboxRow[]
 /** Give claimed rows back untouched (no attempt counted) when a run stops before sending them. */
 async function releaseClaims(run: string, ids: Types.ObjectId[]): Promise<void> {
   if (!ids.length) return;
-  await OutboxMail.collection.updateMany({ _id: { $in: ids }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
+  await outbox.updateMany({ _id: { $in: ids }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
 }
 
 /**
@@ -335,7 +340,7 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         const last = row.attempts >= outboxPolicy.maxAttempts;
         const backoff = outboxPolicy.baseBackoffMs * 2 ** Math.min(row.attempts - 1, 10);
         const lastError = (err as Error).message.slice(0, 500);
-        const put = await OutboxMail.collection.updateOne(
+        const put = await outbox.updateOne(
           { _id: row._id, claimedBy: run },
           { $set: { status: last ? 'failed' : 'pending', lockedUntil: null, claimedBy: null, lastError, nextAttemptAt: new Date(Date.now() + backoff) } },
         );

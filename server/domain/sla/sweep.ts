@@ -5,6 +5,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { User } from '../../../models/user.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { ensureMailQueued } from '../mail/ensure-queued.js';
@@ -247,7 +248,7 @@ export async function sweepSla(
   );
   await Promise.all(events.map((doc) => doc.validate()));
   const freshEvents = await insertFresh(
-    SlaEvent.collection,
+    scopedCollection(SlaEvent),
     events.map((doc) => doc.toObject()),
   );
 
@@ -270,7 +271,7 @@ export async function sweepSla(
   );
   await Promise.all(entries.map((doc) => doc.validate()));
   await insertFresh(
-    TimelineEntry.collection,
+    scopedCollection(TimelineEntry),
     entries.map((doc) => doc.toObject()),
   );
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiToken } from '../../../models/api-token.js';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
+import { collectionNameOf } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { recordAudit } from '../auth/audit.js';
@@ -148,8 +149,8 @@ async function lookUpApiToken(tokenHash: string, now: Date): Promise<ApiActor> {
   const [token] = await ApiToken.aggregate<TokenWithOwners>([
     { $match: { tokenHash } },
     { $limit: 1 },
-    { $lookup: { from: Tenant.collection.name, localField: 'tenantId', foreignField: '_id', as: 'tenants' } },
-    { $lookup: { from: User.collection.name, localField: 'createdBy.id', foreignField: '_id', as: 'users' } },
+    { $lookup: { from: collectionNameOf(Tenant), localField: 'tenantId', foreignField: '_id', as: 'tenants' } },
+    { $lookup: { from: collectionNameOf(User), localField: 'createdBy.id', foreignField: '_id', as: 'users' } },
     // Whole documents: the engine projects dotted paths into arrays differently from MongoDB.
     { $project: { tenantId: 1, lastUsedAt: 1, revokedAt: 1, tenants: 1, users: 1 } },
   ]).option({ allTenants: true });

@@ -41,6 +41,16 @@ export async function listTenants(ctx: Ctx) {
   return Tenant.find(filter).sort({ code: 1 }).lean();
 }
 
+/**
+ * The ids of the tenants the caller serves, as `tenantAccess` (scope.ts) decides: every tenant
+ * for those who may touch all, else their own list (e.g. the staff rooms a socket joins).
+ */
+export async function servedTenantIds(ctx: Ctx): Promise<string[]> {
+  const access = tenantAccess(ctx);
+  if (!access.all) return access.tenantIds;
+  return (await listTenants(ctx)).map((x) => String(x._id));
+}
+
 export async function getTenant(ctx: Ctx, id: string) {
   if (!mayAccessTenant(ctx, id)) throw notFound('tenant');
   const tenant = await Tenant.findById(id).lean();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import { Types } from 'mongoose';
 import { Attachment } from '../../../models/attachment.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
@@ -123,17 +124,18 @@ export async function storeAttachments(
  * After a crash, the files chosen for a new ticket (`storeAttachments`' fileIds): returns the
  * attachments stored in full (a row exists: the ticket's own, kept when `ticketStored`) and
  * removes the bytes of every other id (an upload cut short, or none started). Without a stored
- * ticket nothing is kept. Lookups by the unique `fileId` and the files' _id only: no scan.
+ * ticket nothing is kept. Lookups by the unique `fileId` (with its tenant) and the files' _id only: no scan.
  */
-export async function settleChosenFiles(fileIds: Types.ObjectId[], ticketStored: boolean) {
+export async function settleChosenFiles(tenantId: Types.ObjectId, fileIds: Types.ObjectId[], ticketStored: boolean) {
+  const attachments = scopedCollection(Attachment);
   const kept = [];
   for (const fileId of fileIds) {
-    const row = await Attachment.collection.findOne({ fileId });
+    const row = await attachments.findOne({ fileId, tenantId });
     if (row && ticketStored) {
       kept.push(row);
       continue;
     }
-    if (row) await Attachment.collection.deleteOne({ _id: row._id });
+    if (row) await attachments.deleteOne({ _id: row._id, tenantId: row.tenantId });
     await store.remove(fileId);
   }
   return kept;

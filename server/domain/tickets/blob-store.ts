@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Types } from 'mongoose';
-import mongoose from 'mongoose';
 import { GridFSBucket } from 'mongodb';
+import { unscopedCollection, unscopedDb } from '../../db/scoped-collection.js';
 
 /**
  * Where attachment bytes live. GridFS in the same database by default, so a backup of the
@@ -15,8 +15,10 @@ export interface BlobStore {
   remove(fileId: Types.ObjectId): Promise<void>;
 }
 
+const bytesReason = 'attachment bytes (GridFS): reached only by file ids that tenant-scoped attachment rows hold';
+
 function bucket(): GridFSBucket {
-  const db = mongoose.connection.db;
+  const db = unscopedDb(bytesReason);
   if (!db) throw new Error('database not connected');
   return new GridFSBucket(db, { bucketName: 'attachments' });
 }
@@ -34,13 +36,14 @@ export const gridFsStore: BlobStore = {
     return bucket().openDownloadStream(fileId);
   },
   async remove(fileId) {
-    const db = mongoose.connection.db;
-    if (!db) throw new Error('database not connected');
+    const files = unscopedCollection('attachments.files', bytesReason);
+    const chunks = unscopedCollection('attachments.chunks', bytesReason);
+    if (!files || !chunks) throw new Error('database not connected');
     // Two lookups by exact unique keys first: the driver's delete scans the chunks, which on the
     // engine means reading every stored file; most ids asked about here were never uploaded.
     const [file, firstChunk] = await Promise.all([
-      db.collection('attachments.files').findOne({ _id: fileId }, { projection: { _id: 1 } }),
-      db.collection('attachments.chunks').findOne({ files_id: fileId, n: 0 }, { projection: { _id: 1 } }),
+      files.findOne({ _id: fileId }, { projection: { _id: 1 } }),
+      chunks.findOne({ files_id: fileId, n: 0 }, { projection: { _id: 1 } }),
     ]);
     if (!file && !firstChunk) return;
     // Chunks without their file document (an upload cut short) are removed, then "not found" thrown.

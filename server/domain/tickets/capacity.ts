@@ -1,4 +1,5 @@
 import { Ticket } from '../../../models/ticket.js';
+import { crossTenant } from '../../db/scoped-collection.js';
 import { can } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 
@@ -29,7 +30,7 @@ export interface CapacityNotice {
 export async function capacityNotice(ctx: Ctx, capacity: number | null): Promise<CapacityNotice | null> {
   if (capacity === null || !can(ctx.actor, 'capacity.read')) return null;
   // Every tenant's tickets, by design: the database's size, not a tenant's data.
-  const tickets = await Ticket.collection.estimatedDocumentCount();
+  const tickets = await crossTenant(Ticket, "the database's size, not a tenant's data").estimatedDocumentCount();
   if (tickets < capacity * CAPACITY_WARN_SHARE) return null;
   return { tickets, capacity, percent: Math.round((tickets / capacity) * 100) };
 }

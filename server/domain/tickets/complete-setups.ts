@@ -59,11 +59,11 @@ async function completeOne(ctx: Ctx, row: TicketSetupAttrs & { _id: Types.Object
   // By _id alone: the engine answers it from the index.
   const ticket = await Ticket.findOne({ _id: row._id }).setOptions({ allTenants: true }).lean();
   if (!ticket || !ticket.tenantId.equals(row.tenantId)) {
-    if (row.fileIds.length) await settleChosenFiles(row.fileIds, false);
+    if (row.fileIds.length) await settleChosenFiles(row.tenantId, row.fileIds, false);
     return false;
   }
   const duplicateOf = await claimInvoiceKey(ticket);
-  const attachments = row.fileIds.length ? await settleChosenFiles(row.fileIds, true) : [];
+  const attachments = row.fileIds.length ? await settleChosenFiles(row.tenantId, row.fileIds, true) : [];
   const requester = ticket.requester;
   await appendTimeline(ctx, ticket, {
     kind: 'created',

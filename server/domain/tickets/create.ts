@@ -1,9 +1,9 @@
-import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { priorityRank, Ticket, type Channel } from '../../../models/ticket.js';
 import { TicketSetup } from '../../../models/ticket-setup.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { GroupCommit } from '../../db/group-commit.js';
+import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -21,11 +21,14 @@ import { noteSlaDue } from '../sla/due-list.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
 
 /** New tickets written while another insert is in flight go with the next one (group commit). */
-const insertTicket = coalescedInsert(() => Ticket.collection as unknown as Collection);
-const insertSetup = coalescedInsert(() => TicketSetup.collection as unknown as Collection);
+const tickets = scopedCollection(Ticket);
+const setups = scopedCollection(TicketSetup);
+const insertTicket = coalescedInsert(() => tickets);
+const insertSetup = coalescedInsert(() => setups);
+const finishedSetups = crossTenant(TicketSetup, 'finished creations of every tenant leave in one command (group commit), by their unique _id');
 /** A finished creation's setup row goes; those finished together go in one command. */
 const dropSetup = new GroupCommit<Types.ObjectId, void>(async (ids) => {
-  await TicketSetup.collection.deleteMany({ _id: { $in: ids } });
+  await finishedSetups.deleteMany({ _id: { $in: ids } });
   return ids.map(() => ({ ok: true as const, value: undefined }));
 });
 

@@ -1,9 +1,9 @@
-import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import { Counter } from '../../../models/counter.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { Ticket } from '../../../models/ticket.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
 
 /**
  * Duplicate supplier invoices, decided by a unique index instead of a scan of the tickets: each
@@ -26,7 +26,9 @@ interface InvoiceFields {
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
 /** Claims of concurrent invoice tickets go in one unordered insert, each failing on its own duplicate. */
-const insertKey = coalescedInsert(() => InvoiceKey.collection as unknown as Collection);
+const invoiceKeys = scopedCollection(InvoiceKey);
+const tickets = scopedCollection(Ticket);
+const insertKey = coalescedInsert(() => invoiceKeys);
 
 /** `VAT|invoice number` (the VAT comes normalized from the ticket schemas), or null without both. */
 export function invoiceKeyOf(fields: unknown): string | null {
@@ -54,8 +56,8 @@ export async function claimInvoiceKey(ticket: { _id: Types.ObjectId; tenantId: T
   const first = await InvoiceKey.findOne({ tenantId: ticket.tenantId, key }).lean();
   if (!first || first.ticketId.equals(ticket._id)) return null;
   const duplicateOf: DuplicateOf = { id: first.ticketId, number: first.number };
-  // By _id alone (the ticket was just stored under it): the engine then uses the _id index.
-  await Ticket.collection.updateOne({ _id: ticket._id }, { $set: { duplicateOf } });
+  // By _id and its tenant (the ticket was just stored under it): the engine uses the _id index.
+  await tickets.updateOne({ _id: ticket._id, tenantId: ticket.tenantId }, { $set: { duplicateOf } });
   return duplicateOf;
 }
 
@@ -80,7 +82,7 @@ export async function backfillInvoiceKeys(): Promise<number> {
     const key = invoiceKeyOf(t.fields);
     if (!key) continue;
     try {
-      await InvoiceKey.collection.insertOne({ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() });
+      await invoiceKeys.insertOne({ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() });
       inserted++;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -104,6 +106,6 @@ export async function reclaimInvoiceKey(
   if (oldKey === newKey) return undefined;
   if (oldKey) await InvoiceKey.deleteOne({ tenantId: after.tenantId, key: oldKey, ticketId: after._id });
   const duplicateOf = await claimInvoiceKey(after);
-  if (!duplicateOf && after.duplicateOf) await Ticket.collection.updateOne({ _id: after._id }, { $set: { duplicateOf: null } });
+  if (!duplicateOf && after.duplicateOf) await tickets.updateOne({ _id: after._id, tenantId: after.tenantId }, { $set: { duplicateOf: null } });
   return duplicateOf;
 }

@@ -1,12 +1,13 @@
-import type { Collection } from 'mongodb';
 import type { Types } from 'mongoose';
 import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { authorOf, type Author } from './authors.js';
 
 /** Entries of concurrent changes go together (group commit), each acknowledged for itself. */
-const insertEntry = coalescedInsert(() => TimelineEntry.collection as unknown as Collection);
+const entries = scopedCollection(TimelineEntry);
+const insertEntry = coalescedInsert(() => entries);
 
 export interface TimelineInput {
   kind: TimelineKind;
