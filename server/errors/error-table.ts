@@ -27,7 +27,9 @@ export interface ErrorMapping {
   form: 're-render' | 'flash' | 'error-page';
 }
 
-const refused = (enhanced: string): SmtpReply => ({ code: 550, enhanced });
+const denied: SmtpReply = { code: 550, enhanced: '5.7.1' };
+const noSuchAddress: SmtpReply = { code: 550, enhanced: '5.1.1' };
+const tooLarge: SmtpReply = { code: 552, enhanced: '5.3.4' };
 const malformed: SmtpReply = { code: 554, enhanced: '5.6.0' };
 const tryLater: SmtpReply = { code: 451, enhanced: '4.3.0' };
 
@@ -35,15 +37,15 @@ const tryLater: SmtpReply = { code: 451, enhanced: '4.3.0' };
 export const errorTable: Record<ErrorCode, ErrorMapping> = {
   bad_request: { status: 400, view: 'error', expose: true, smtp: malformed, form: 'error-page' },
   validation: { status: 422, view: 'error', expose: true, smtp: malformed, form: 're-render' },
-  unauthenticated: { status: 401, view: 'forbidden', expose: true, smtp: refused('5.7.1'), form: 'error-page' },
-  forbidden: { status: 403, view: 'forbidden', expose: true, smtp: refused('5.7.1'), form: 'error-page' },
+  unauthenticated: { status: 401, view: 'forbidden', expose: true, smtp: denied, form: 'error-page' },
+  forbidden: { status: 403, view: 'forbidden', expose: true, smtp: denied, form: 'error-page' },
   // Foreign tenants' ids land here too: 404 and nothing more.
-  not_found: { status: 404, view: 'not-found', expose: true, smtp: refused('5.1.1'), form: 'error-page' },
+  not_found: { status: 404, view: 'not-found', expose: true, smtp: noSuchAddress, form: 'error-page' },
   conflict: { status: 409, view: 'error', expose: true, smtp: tryLater, form: 'flash' },
   duplicate: { status: 409, view: 'error', expose: true, smtp: tryLater, form: 're-render' },
   csrf: { status: 403, view: 'forbidden', expose: true, smtp: tryLater, form: 'error-page' },
   method_not_allowed: { status: 405, view: 'error', expose: true, smtp: tryLater, form: 'error-page' },
-  payload_too_large: { status: 413, view: 'error', expose: true, smtp: { code: 552, enhanced: '5.3.4' }, form: 'error-page' },
+  payload_too_large: { status: 413, view: 'error', expose: true, smtp: tooLarge, form: 'error-page' },
   unsupported_media_type: { status: 415, view: 'error', expose: true, smtp: tryLater, form: 'error-page' },
   rate_limited: { status: 429, view: 'rate-limited', expose: true, smtp: tryLater, form: 'error-page' },
   unavailable: { status: 503, view: 'unavailable', expose: true, smtp: tryLater, form: 'error-page' },

@@ -67,25 +67,48 @@ export const SMTP_TRY_LATER = 'Temporary failure, please try again later';
  * error table. SMTP replies are protocol text for the sending server, in English: a permanent
  * refusal names the reason, a transient one says only to try again.
  */
-export function presentError<C extends ErrorChannel>(err: unknown, locale: Locale, channel: C): PresentedByChannel[C];
-export function presentError(err: unknown, locale: Locale, channel: ErrorChannel): PresentedByChannel[ErrorChannel] {
+export function presentError<C extends ErrorChannel>(
+  err: unknown,
+  locale: Locale,
+  channel: C,
+): PresentedByChannel[C];
+export function presentError(
+  err: unknown,
+  locale: Locale,
+  channel: ErrorChannel,
+): PresentedByChannel[ErrorChannel] {
   const appError = toAppError(err);
   const mapping = errorTable[appError.code];
-  const message = mapping.expose ? t(locale, appError.messageKey, appError.params) : t(locale, 'errors.internal');
-  const fields = mapping.expose ? appError.fields.map((f) => ({ path: f.path, message: t(locale, f.key, f.params) })) : [];
-  const headers: Record<string, string> = appError.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(appError.retryAfterSeconds) };
+  const message = mapping.expose
+    ? t(locale, appError.messageKey, appError.params)
+    : t(locale, 'errors.internal');
+  const fields = mapping.expose
+    ? appError.fields.map((f) => ({ path: f.path, message: t(locale, f.key, f.params) }))
+    : [];
+  const headers: Record<string, string> =
+    appError.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(appError.retryAfterSeconds) };
   const base: PresentedBase = { appError, mapping, status: mapping.status, headers, message, fields };
   const body: ErrorBody = { error: { code: appError.code, message, ...(fields.length ? { fields } : {}) } };
   switch (channel) {
     case 'page':
-      return { ...base, channel, view: `errors/${mapping.view}`, model: { title: message, message, fields, status: mapping.status }, form: mapping.form };
+      return {
+        ...base,
+        channel,
+        view: `errors/${mapping.view}`,
+        model: { title: message, message, fields, status: mapping.status },
+        form: mapping.form,
+      };
     case 'api':
       return { ...base, channel, body };
     case 'socket':
       return { ...base, channel, ack: body };
     case 'smtp': {
       const { code, enhanced } = mapping.smtp;
-      return { ...base, channel, smtp: { code, message: `${enhanced} ${code >= 500 ? appError.message : SMTP_TRY_LATER}` } };
+      return {
+        ...base,
+        channel,
+        smtp: { code, message: `${enhanced} ${code >= 500 ? appError.message : SMTP_TRY_LATER}` },
+      };
     }
   }
 }
@@ -104,5 +127,9 @@ export interface FlashMessage {
 export function conflictFlash(err: unknown): FlashMessage | null {
   const appError = toAppError(err);
   if (errorTable[appError.code].form !== 'flash') return null;
-  return { kind: 'error', key: appError.messageKey, params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])) };
+  return {
+    kind: 'error',
+    key: appError.messageKey,
+    params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])),
+  };
 }

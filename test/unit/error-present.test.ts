@@ -40,7 +40,9 @@ describe('presentError: one presenter over the error table', () => {
       for (const code of codes) {
         const mapping = errorTable[code];
         const err = sample(code);
-        const message = mapping.expose ? t(locale, `errors.${code}`, { number: 7 }) : t(locale, 'errors.internal');
+        const message = mapping.expose
+          ? t(locale, `errors.${code}`, { number: 7 })
+          : t(locale, 'errors.internal');
         const fields = mapping.expose ? [{ path: 'subject', message: t(locale, 'validation.required') }] : [];
         const body = { error: { code, message, ...(fields.length ? { fields } : {}) } };
 
@@ -76,7 +78,9 @@ describe('presentError: one presenter over the error table', () => {
       expect(status, code).to.equal(errorTable[code].status);
       expect(smtp.code, code).to.equal(replyCode);
       // Protocol text for the sending server: English, whatever the locale.
-      expect(smtp.message, code).to.equal(replyCode >= 500 ? `${enhanced} developer text of ${code}` : `${enhanced} ${SMTP_TRY_LATER}`);
+      expect(smtp.message, code).to.equal(
+        replyCode >= 500 ? `${enhanced} developer text of ${code}` : `${enhanced} ${SMTP_TRY_LATER}`,
+      );
     }
   });
 
@@ -85,10 +89,15 @@ describe('presentError: one presenter over the error table', () => {
     expect(shown.sort()).to.deep.equal(['conflict', 'duplicate', 'validation']);
     for (const code of codes) {
       const flash = conflictFlash(sample(code));
-      if (errorTable[code].form === 'flash') expect(flash, code).to.deep.equal({ kind: 'error', key: `errors.${code}`, params: { number: '7' } });
+      if (errorTable[code].form === 'flash')
+        expect(flash, code).to.deep.equal({ kind: 'error', key: `errors.${code}`, params: { number: '7' } });
       else expect(flash, code).to.equal(null);
     }
-    expect(conflictFlash(new AppError('conflict', 'taken', { messageKey: 'queues.already_taken', params: { name: 'Ann' } }))).to.deep.equal({
+    expect(
+      conflictFlash(
+        new AppError('conflict', 'taken', { messageKey: 'queues.already_taken', params: { name: 'Ann' } }),
+      ),
+    ).to.deep.equal({
       kind: 'error',
       key: 'queues.already_taken',
       params: { name: 'Ann' },
