@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../errors/normalize.js';
-import { t } from '../i18n/i18n.js';
+import { conflictFlash, presentError } from '../errors/present.js';
 
 /** Parse input with a domain schema; a failure becomes a `validation` AppError with field keys. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -12,8 +12,9 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 }
 
 /**
- * Run a form action; on a validation or duplicate error re-render the form with the submitted
- * values and a message per field (status 422/409) so nothing typed is lost.
+ * Run a form action; on an error the table says a form shows itself (`form` other than
+ * `error-page`: validation, duplicate, conflict) re-render the form with the submitted values and
+ * a message per field, with the table's status (422/409), so nothing typed is lost.
  */
 export async function handleForm(
   req: Request,
@@ -25,21 +26,32 @@ export async function handleForm(
   try {
     await action();
   } catch (err) {
-    const appError = toAppError(err);
-    if (appError.code !== 'validation' && appError.code !== 'duplicate' && appError.code !== 'conflict') throw appError;
+    const shown = presentError(err, req.locale, 'page');
+    if (shown.form === 'error-page') throw shown.appError;
     const errors: Record<string, string> = {};
-    for (const f of appError.fields) errors[f.path] = t(req.locale, f.key, f.params);
+    for (const f of shown.fields) errors[f.path] = f.message;
     const values = { ...(req.body as Record<string, unknown>) };
     delete values.password;
     delete values.confirm;
     delete values._csrf;
-    res.status(appError.code === 'validation' ? 422 : 409).render(view, {
+    res.status(shown.status).render(view, {
       ...locals,
       values,
       errors,
-      formError: t(req.locale, appError.messageKey, appError.params),
+      formError: shown.message,
     });
   }
+}
+
+/**
+ * The one way a page action without a form of its own tells a conflict (a claim or a change that
+ * lost a race): back to `to` with the message as a flash. Any other error is thrown on.
+ */
+export function backWithConflict(req: Request, res: Response, to: string, err: unknown): void {
+  const flash = conflictFlash(err);
+  if (!flash) throw toAppError(err);
+  req.session.flash = flash;
+  res.redirect(to);
 }
 
 export { AppError };

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Ctx } from '../domain/context.js';
 import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
-import { toAppError } from '../errors/normalize.js';
+import { AppError } from '../errors/app-error.js';
+import { presentError } from '../errors/present.js';
 import { mimeStructureProblem } from './mime-structure.js';
 
 /**
@@ -39,26 +40,17 @@ export interface InboundListener {
   close(): Promise<void>;
 }
 
-const smtpError = (responseCode: number, message: string): Error => Object.assign(new Error(message), { responseCode });
-
-const temporary = (): Error => smtpError(451, '4.3.0 Temporary failure, please try again later');
-
-/** The SMTP reply for an error from the domain. */
-function replyFor(err: unknown): Error {
-  const appError = toAppError(err);
-  switch (appError.code) {
-    case 'forbidden':
-    case 'unauthenticated':
-      return smtpError(550, `5.7.1 ${appError.message}`);
-    case 'not_found':
-      return smtpError(550, `5.1.1 ${appError.message}`);
-    case 'validation':
-    case 'bad_request':
-      return smtpError(554, `5.6.0 ${appError.message}`);
-    default:
-      return temporary();
-  }
+/**
+ * The SMTP reply for an error, from the error table (errors/present.ts): what the domain throws,
+ * and the refusals this adapter makes itself before DATA, alike.
+ */
+function replyFor(err: unknown): Error & { responseCode: number } {
+  const { code, message } = presentError(err, 'en', 'smtp').smtp;
+  return Object.assign(new Error(message), { responseCode: code });
 }
+
+/** Our failure while checking (the database is down…): the sender tries again later. */
+const temporary = (err: unknown): Error => replyFor(new AppError('internal', 'inbound mail check failed', { cause: err }));
 
 const firstId = (value: string | undefined): string | null => /<[^<>\s]+>/.exec(value ?? '')?.[0] ?? value?.trim() ?? null;
 
@@ -151,11 +143,11 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         (sender) => {
           if (sender) return callback();
           log.warn({ from, ip: session.remoteAddress }, 'inbound mail refused: unknown or inactive sender');
-          callback(smtpError(550, `5.7.1 <${from}>: not an active account of this desk`));
+          callback(replyFor(new AppError('forbidden', `<${from}>: not an active account of this desk`)));
         },
         (err: unknown) => {
           log.error({ err, from }, 'inbound mail: sender lookup failed');
-          callback(temporary());
+          callback(temporary(err));
         },
       );
     },
@@ -168,17 +160,17 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         if (!target) {
           const ours = to.toLowerCase().endsWith(`@${options.domain}`);
           log.warn({ from, to, ip: session.remoteAddress }, ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain');
-          return callback(ours || parseIntakeAddress(to) ? smtpError(550, `5.1.1 <${to}>: no such intake address`) : smtpError(550, `5.7.1 <${to}>: relaying denied`));
+          return callback(replyFor(ours || parseIntakeAddress(to) ? new AppError('not_found', `<${to}>: no such intake address`) : new AppError('forbidden', `<${to}>: relaying denied`)));
         }
         const sender = await findMailSender(from);
         if (!sender || !mayWriteTo(sender, target.tenant)) {
           log.warn({ from, to, tenant: target.tenant.code, ip: session.remoteAddress }, 'inbound mail refused: sender may not write to this tenant');
-          return callback(smtpError(550, `5.7.1 <${from}> may not write to <${to}>`));
+          return callback(replyFor(new AppError('forbidden', `<${from}> may not write to <${to}>`)));
         }
         callback();
       })().catch((err: unknown) => {
         log.error({ err, from, to }, 'inbound mail: recipient check failed');
-        callback(temporary());
+        callback(temporary(err));
       });
     },
 
@@ -190,32 +182,31 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         const { buffer, oversized } = await readLimited(stream, maxBytes);
         if (oversized) {
           ctx.log.warn({ from, recipients, bytes: stream.byteLength, max: maxBytes }, 'inbound mail refused: too large');
-          return callback(smtpError(552, `5.3.4 Message larger than ${maxBytes} bytes`));
+          return callback(replyFor(new AppError('payload_too_large', `Message larger than ${maxBytes} bytes`)));
         }
         let parsed: ParsedMail;
         try {
           parsed = await simpleParser(buffer);
         } catch (err) {
           ctx.log.warn({ err, from, recipients }, 'inbound mail refused: malformed');
-          return callback(smtpError(554, '5.6.0 Malformed message'));
+          return callback(replyFor(new AppError('bad_request', 'Malformed message', { cause: err })));
         }
         const problem = mimeStructureProblem(buffer);
         if (problem) {
           ctx.log.warn({ from, recipients, problem }, 'inbound mail refused: malformed MIME structure');
-          return callback(smtpError(554, `5.6.0 Malformed message: ${problem}`));
+          return callback(replyFor(new AppError('bad_request', `Malformed message: ${problem}`)));
         }
         const mail = toInboundMail(parsed, recipients, buffer);
         if (!mail.from) {
           ctx.log.warn({ from, recipients }, 'inbound mail refused: no From address');
-          return callback(smtpError(554, '5.6.0 Malformed message: no From address'));
+          return callback(replyFor(new AppError('bad_request', 'Malformed message: no From address')));
         }
         const outcomes = await receiveMail(ctx, mail);
         ctx.log.debug({ from: mail.from, messageId: mail.messageId, outcomes }, 'inbound mail accepted');
         callback(null, `OK ${outcomes.map((o) => `${o.tenant}:${o.outcome}${o.ticket ? `:${o.ticket}` : ''}`).join(' ')}`);
       })().catch((err: unknown) => {
         const reply = replyFor(err);
-        const code = (reply as Error & { responseCode: number }).responseCode;
-        if (code >= 500) ctx.log.warn({ err, from, recipients, reply: reply.message }, 'inbound mail refused');
+        if (reply.responseCode >= 500) ctx.log.warn({ err, from, recipients, reply: reply.message }, 'inbound mail refused');
         else ctx.log.error({ err, from, recipients }, 'inbound mail failed, the sender will retry');
         callback(reply);
       });

@@ -10,9 +10,9 @@ import { timelineView } from '../domain/tickets/timeline-view.js';
 import { slaView } from '../domain/sla/view.js';
 import { formatDuration } from '../i18n/format.js';
 import { AppError } from '../errors/app-error.js';
-import { errorTable, type SocketAck } from '../errors/error-table.js';
-import { toAppError } from '../errors/normalize.js';
-import { t, type Locale } from '../i18n/i18n.js';
+import type { SocketAck } from '../errors/error-table.js';
+import { presentError } from '../errors/present.js';
+import { t } from '../i18n/i18n.js';
 import type { SessionUser } from '../http/auth/session-user.js';
 import { socketCtx } from './context.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
@@ -43,18 +43,6 @@ const schemas = {
   next: z.object({ queueId: objectId.optional() }).default({}),
   typing: z.object({ ref: objectId, typing: z.boolean() }),
 };
-
-/** An error as the socket caller reads it: code and translated message from the one table. */
-export function errorAck(appError: AppError, locale: Locale): SocketAck<never> {
-  const mapping = errorTable[appError.code];
-  const message = mapping.expose
-    ? t(locale, appError.messageKey, appError.params)
-    : t(locale, 'errors.internal');
-  const fields = mapping.expose
-    ? appError.fields.map((f) => ({ path: f.path, message: t(locale, f.key, f.params) }))
-    : [];
-  return { error: { code: appError.code, message, ...(fields.length ? { fields } : {}) } };
-}
 
 export interface HandlerDeps {
   io: Io;
@@ -99,11 +87,11 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       work().then(
         (data) => ack?.({ data }),
         (err: unknown) => {
-          const appError = toAppError(err);
-          if (errorTable[appError.code].status >= 500)
+          const { appError, status, ack: refusal } = presentError(err, locale, 'socket');
+          if (status >= 500)
             ctx.log.error({ err: appError.cause ?? appError, event }, 'socket event failed');
           else ctx.log.debug({ code: appError.code, event }, 'socket event refused');
-          ack?.(errorAck(appError, locale));
+          ack?.(refusal);
         },
       );
     });

@@ -7,7 +7,9 @@ import { createClient } from 'redis';
 import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
 import { servedTenantIds } from '../domain/tenants/tenants.js';
-import { isLocale, t } from '../i18n/i18n.js';
+import { AppError } from '../errors/app-error.js';
+import { presentError } from '../errors/present.js';
+import { isLocale } from '../i18n/i18n.js';
 import { subscribeBroadcasts } from './broadcast.js';
 import { handshakeUser, socketCtx } from './context.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
@@ -139,9 +141,8 @@ export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
   io.use((socket, next) => {
     const user = handshakeUser(socket.request);
     if (!user) {
-      const locale = deps.config.defaultLocale;
       const err = new Error('unauthenticated') as Error & { data?: unknown };
-      err.data = { code: 'unauthenticated', message: t(locale, 'errors.unauthenticated') };
+      err.data = presentError(new AppError('unauthenticated', 'no valid session'), deps.config.defaultLocale, 'socket').ack.error;
       return next(err);
     }
     next();
@@ -169,10 +170,8 @@ export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
       (err: unknown) => {
         log.error({ err }, 'socket set-up failed');
         const refused = new Error('unavailable') as Error & { data?: unknown };
-        refused.data = {
-          code: 'unavailable',
-          message: t(isLocale(user.locale) ? user.locale : 'en', 'errors.unavailable'),
-        };
+        const locale = isLocale(user.locale) ? user.locale : 'en';
+        refused.data = presentError(new AppError('unavailable', 'socket set-up failed', { cause: err }), locale, 'socket').ack.error;
         next(refused);
       },
     );

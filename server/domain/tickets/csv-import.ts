@@ -136,8 +136,8 @@ export interface UploadedCsv {
 }
 
 /** A refusal of the whole file: shown next to the upload field. */
-export function fileError(key: string, params: Record<string, string | number> = {}): AppError {
-  return new AppError('validation', `csv import refused: ${key}`, {
+export function fileError(key: string, params: Record<string, string | number> = {}, code: 'validation' | 'payload_too_large' = 'validation'): AppError {
+  return new AppError(code, `csv import refused: ${key}`, {
     messageKey: key,
     params,
     fields: [{ path: 'file', key, params }],
@@ -148,7 +148,7 @@ export function fileError(key: string, params: Record<string, string | number> =
 export async function decodeCsv(buffer: Buffer): Promise<string> {
   if (buffer.length === 0) throw fileError('import.errors.empty');
   if (buffer.length > csvImportLimits.maxBytes)
-    throw fileError('import.errors.too_large', { max: csvImportLimits.maxBytes / 1024 / 1024 });
+    throw fileError('import.errors.too_large', { max: csvImportLimits.maxBytes / 1024 / 1024 }, 'payload_too_large');
   if (buffer.includes(0) || (await fileTypeFromBuffer(buffer))) throw fileError('import.errors.not_csv');
   let text: string;
   try {

@@ -3,8 +3,7 @@ import type { Request, Response } from 'express';
 import { Types } from 'mongoose';
 import { claimIdempotencyKey, completeIdempotencyKey, unlockIdempotencyKey, type StoredResponse } from '../../domain/api/idempotency.js';
 import { AppError } from '../../errors/app-error.js';
-import { toAppError } from '../../errors/normalize.js';
-import { apiErrorBody } from './errors.js';
+import { presentError } from '../../errors/present.js';
 
 /** JSON with object keys sorted, so the same body always hashes the same. */
 function canonical(value: unknown): string {
@@ -65,8 +64,8 @@ export async function idempotent(
     }
     response = earlier ?? (await run(claim.resourceId));
   } catch (err) {
-    const appError = toAppError(err);
-    const { status, body } = apiErrorBody(appError, req.locale);
+    // Stored exactly as the error middleware sends it, so that a retry replays it byte for byte.
+    const { appError, status, body } = presentError(err, req.locale, 'api');
     // A failure of ours (5xx) leaves the key pending and bound: a retry finds what this attempt
     // may have created before it failed, or runs again under the same id.
     if (status < 500) {

@@ -5,7 +5,7 @@ import { recordAudit } from '../../domain/auth/audit.js';
 import { domainEvents } from '../../domain/events.js';
 import { checkLink, completeLink, forgotPasswordSchema, requestPasswordReset, setPasswordSchema } from '../../domain/auth/password-reset.js';
 import { AppError } from '../../errors/app-error.js';
-import { toAppError } from '../../errors/normalize.js';
+import { presentError } from '../../errors/present.js';
 import { t } from '../../i18n/i18n.js';
 import type { Config } from '../../config/config.js';
 import { failureLimiter } from '../failure-limiter.js';
@@ -56,11 +56,12 @@ export function authRoutes(config: Config): Router {
       await logIn(req, user);
       res.redirect(values.next);
     } catch (err) {
-      const appError = toAppError(err);
+      const shown = presentError(err, req.locale, 'page');
+      const { appError } = shown;
       if (appError.code !== 'unauthenticated' && appError.code !== 'rate_limited') throw appError;
       if (wait === null) addressFailures.recordFailure(addressOf(req));
-      if (appError.retryAfterSeconds !== undefined) res.set('Retry-After', String(appError.retryAfterSeconds));
-      res.status(appError.code === 'rate_limited' ? 429 : 401).render('auth/login', {
+      res.set(shown.headers);
+      res.status(shown.status).render('auth/login', {
         title: t(req.locale, 'auth.sign_in'),
         values,
         formError: t(req.locale, appError.messageKey, { minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60), count: Math.ceil((appError.retryAfterSeconds ?? 60) / 60) }),

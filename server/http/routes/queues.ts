@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { queueOrders } from '../../../models/queue.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
@@ -7,20 +7,11 @@ import { assignTicket, releaseTicket, takeNext, takeTicket } from '../../domain/
 import { createQueue, getQueue, listQueues, queueInputSchema, updateQueue } from '../../domain/queues/queues.js';
 import { queueOverview, queueTickets } from '../../domain/queues/views.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
-import { toAppError } from '../../errors/normalize.js';
 import { t } from '../../i18n/i18n.js';
-import { handleForm, parseInput } from '../forms.js';
+import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { requirePermission } from '../middleware/guards.js';
 
 const assignSchema = z.object({ userId: z.string().regex(/^[0-9a-f]{24}$/) });
-
-/** A claim that lost a race comes back to the page as a message, not an error page. */
-function backWithConflict(req: Request, res: Response, to: string, err: unknown): void {
-  const appError = toAppError(err);
-  if (appError.code !== 'conflict') throw appError;
-  req.session.flash = { kind: 'error', key: appError.messageKey, params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])) };
-  res.redirect(to);
-}
 
 const back = (req: Request, fallback: string): string => {
   const referer = req.get('referer');

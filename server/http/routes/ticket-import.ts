@@ -6,12 +6,15 @@ import {
   csvColumns,
   csvImportLimits,
   csvTemplate,
+  fileError,
   getImportBatch,
   requiredCsvColumns,
   type CsvColumn,
   type Delimiter,
 } from '../../domain/tickets/csv-import.js';
+import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
+import { presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { requirePermission } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
@@ -36,17 +39,10 @@ function formLocals(req: Request) {
   };
 }
 
-/** Re-render the upload form with the reason the file was refused. */
-function refuse(
-  req: Request,
-  res: Response,
-  status: number,
-  key: string,
-  params: Record<string, string | number> = {},
-): void {
-  res
-    .status(status)
-    .render('tickets/import', { ...formLocals(req), formError: t(req.locale, key, params), fileError: true });
+/** Re-render the upload form with the reason the file was refused (status from the error table). */
+function refuse(req: Request, res: Response, err: AppError): void {
+  const shown = presentError(err, req.locale, 'page');
+  res.status(shown.status).render('tickets/import', { ...formLocals(req), formError: shown.message, fileError: true });
 }
 
 type Batch = Awaited<ReturnType<typeof getImportBatch>>;
@@ -146,27 +142,22 @@ export function ticketImportRoutes(): Router {
   router.post(IMPORT_PATH, async (req, res) => {
     // The multipart body was parsed before the CSRF check (http/uploads.ts, shared by all pages).
     const files = uploadedFiles(req, 'file');
-    if (files.length > 1) return refuse(req, res, 400, 'import.errors.one_file');
+    if (files.length > 1) return refuse(req, res, new AppError('bad_request', 'more than one file', { messageKey: 'import.errors.one_file' }));
     const file = files[0];
     if (!file) {
       const emptyPart = ((req.files ?? []) as Express.Multer.File[]).some(
         (f) => f.fieldname === 'file' && f.originalname,
       );
-      return refuse(req, res, 422, emptyPart ? 'import.errors.empty' : 'import.errors.choose_file');
+      return refuse(req, res, fileError(emptyPart ? 'import.errors.empty' : 'import.errors.choose_file'));
     }
     try {
       const batch = await createImportPreview(req.ctx, file);
       res.redirect(303, `${IMPORT_PATH}/${String(batch._id)}`);
     } catch (err) {
       const appError = toAppError(err);
-      if (appError.code !== 'validation') throw appError;
-      refuse(
-        req,
-        res,
-        appError.messageKey === 'import.errors.too_large' ? 413 : 422,
-        appError.messageKey,
-        appError.params,
-      );
+      // A refusal of the file (csv-import.ts fileError) is shown at the upload field.
+      if (appError.code !== 'validation' && appError.code !== 'payload_too_large') throw appError;
+      refuse(req, res, appError);
     }
   });
   router.get(`${IMPORT_PATH}/:id`, async (req, res) => {

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { priorities, ticketTypes, type TicketType } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
@@ -26,9 +26,9 @@ import { commonCurrencies, currencyCodes } from '../../domain/tickets/currencies
 import { fieldsForForm, readFormFields } from '../../domain/tickets/numbers.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { AppError } from '../../errors/app-error.js';
-import { toAppError } from '../../errors/normalize.js';
+import { conflictFlash } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
-import { handleForm, parseInput } from '../forms.js';
+import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { requirePermission, requireSignIn } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
 
@@ -184,13 +184,6 @@ export function ticketRoutes(): Router {
     });
   });
 
-  const redirectWithConflict = (req: Request, res: Response, ref: string, err: unknown): void => {
-    const appError = toAppError(err);
-    if (appError.code !== 'conflict') throw appError;
-    req.session.flash = { kind: 'error', key: appError.messageKey, params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])) };
-    res.redirect(`/tickets/${ref}`);
-  };
-
   router.post('/tickets/:ref/status', async (req, res) => {
     const { status } = parseInput(statusChangeSchema, req.body);
     try {
@@ -198,7 +191,7 @@ export function ticketRoutes(): Router {
       req.session.flash = { kind: 'ok', key: 'tickets.status_changed', params: { status } };
       res.redirect(`/tickets/${req.params.ref}`);
     } catch (err) {
-      redirectWithConflict(req, res, req.params.ref, err);
+      backWithConflict(req, res, `/tickets/${req.params.ref}`, err);
     }
   });
 
@@ -243,7 +236,8 @@ export function ticketRoutes(): Router {
       try {
         await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, update));
       } catch (err) {
-        if (toAppError(err).code === 'conflict') return redirectWithConflict(req, res, ref, err);
+        // A change that lost a race goes back to the ticket with a message, not into the form.
+        if (conflictFlash(err)) return backWithConflict(req, res, `/tickets/${ref}`, err);
         throw err;
       }
       req.session.flash = { kind: 'ok', key: 'tickets.saved' };
