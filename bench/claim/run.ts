@@ -25,7 +25,7 @@ import { User } from '../../models/user.js';
 import { startPortal } from '../../server/boot.js';
 import { loadConfig } from '../../server/config/config.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
-import type { Ctx } from '../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../server/domain/context.js';
 import { takeNext } from '../../server/domain/queues/claims.js';
 import { sortOf } from '../../server/domain/queues/filter.js';
 import { createQueue, queueInputSchema } from '../../server/domain/queues/queues.js';
@@ -113,7 +113,8 @@ async function main(): Promise<number> {
       role: 'admin',
       status: 'active',
     });
-    const ctxOf = (u: InstanceType<typeof User>, tenant: string | null): Ctx => ({
+    const ctxOf = (u: InstanceType<typeof User>, tenant: string | null): Ctx =>
+      makeCtx({
       tenantId: tenant,
       actor: {
         kind: 'user',
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
       },
       requestId: 'bench',
       log: quiet,
-    });
+      });
     const operators: Array<InstanceType<typeof User>> = [];
     for (let i = 0; i < OPERATORS; i++) {
       operators.push(

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Ctx } from '../domain/context.js';
+import { makeCtx, type Ctx } from '../domain/context.js';
 import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
 import { toAppError } from '../errors/normalize.js';
 import { mimeStructureProblem } from './mime-structure.js';
@@ -126,13 +126,14 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
   const { log, maxBytes } = options;
   const ctxFor = (session: SMTPServerSession): Ctx => {
     const requestId = `smtp-${session.id}`;
-    return {
+    return makeCtx({
       tenantId: null,
       actor: { kind: 'system', name: 'mail.intake' },
       requestId,
-      log: log.child({ requestId, ip: session.remoteAddress }),
+      log,
+      logFields: { requestId, ip: session.remoteAddress },
       ip: session.remoteAddress,
-    };
+    });
   };
   const envelopeFrom = (session: SMTPServerSession): string => (session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
 

@@ -9,7 +9,7 @@ import { User, isClientRole, type Role, type UserAttrs } from '../../../models/u
 import { AppError } from '../../errors/app-error.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { can } from '../auth/policy.js';
-import { isStaff, type Ctx, type PersonActor } from '../context.js';
+import { deriveCtx, isStaff, makeCtx, type Ctx, type PersonActor } from '../context.js';
 import { inboundDomain } from '../settings.js';
 import { attachmentRules, sniffType, type IncomingFile } from './attachments.js';
 import { createTicket } from './create.js';
@@ -127,13 +127,14 @@ export function mayWriteTo(user: LeanUser, tenant: LeanTenant): boolean {
 function senderCtx(base: Ctx, user: LeanUser, tenant: LeanTenant): Ctx {
   const actor = actorOf(user, tenant);
   const tenantId = String(tenant._id);
-  return {
+  return makeCtx({
     tenantId,
     actor,
     requestId: base.requestId,
-    log: base.log.child({ tenantId, tenant: tenant.code, userId: actor.userId }),
+    log: base.log,
+    logFields: { tenantId, tenant: tenant.code, userId: actor.userId },
     ip: base.ip ?? null,
-  };
+  });
 }
 
 const angle = (id: string): string => {
@@ -212,7 +213,7 @@ async function screenFiles(files: IncomingFile[], locale: Locale): Promise<{ kep
 async function noteDropped(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, dropped: string[], locale: Locale) {
   if (!dropped.length) return;
   // Written by the system, not in the sender's name: it is the portal that did not keep them.
-  const system: Ctx = { ...ctx, actor: { kind: 'system', name: 'mail intake' } };
+  const system = deriveCtx(ctx, { actor: { kind: 'system', name: 'mail intake' } });
   await appendTimeline(system, ticket, {
     kind: 'attachment',
     visibility: 'public',
@@ -310,7 +311,7 @@ export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOu
       continue;
     }
     try {
-      const { ticketId, ...outcome } = await takeIn({ ...sctx, log }, mail, type, tenant, locale);
+      const { ticketId, ...outcome } = await takeIn(deriveCtx(sctx, { log }), mail, type, tenant, locale);
       await InboundMessage.updateOne(
         { _id: claim, tenantId: tenant._id },
         { $set: { status: 'done', outcome: outcome.outcome, ticketId, ticketNumber: outcome.ticket, doneAt: new Date() } },
