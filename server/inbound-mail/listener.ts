@@ -148,7 +148,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
 
     onMailFrom(address, session, callback) {
       const from = address.address;
-      findMailSender(from).then(
+      findMailSender(ctxFor(session), from).then(
         (sender) => {
           if (sender) return callback();
           log.warn({ from, ip: session.remoteAddress }, 'inbound mail refused: unknown or inactive sender');
@@ -165,13 +165,13 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
       const to = address.address;
       const from = envelopeFrom(session);
       (async () => {
-        const target = await findIntakeTenant(to);
+        const target = await findIntakeTenant(ctxFor(session), to);
         if (!target) {
           const ours = to.toLowerCase().endsWith(`@${options.domain}`);
           log.warn({ from, to, ip: session.remoteAddress }, ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain');
           return callback(ours || parseIntakeAddress(to) ? smtpError(550, `5.1.1 <${to}>: no such intake address`) : smtpError(550, `5.7.1 <${to}>: relaying denied`));
         }
-        const sender = await findMailSender(from);
+        const sender = await findMailSender(ctxFor(session), from);
         if (!sender || !mayWriteTo(sender, target.tenant)) {
           log.warn({ from, to, tenant: target.tenant.code, ip: session.remoteAddress }, 'inbound mail refused: sender may not write to this tenant');
           return callback(smtpError(550, `5.7.1 <${from}> may not write to <${to}>`));

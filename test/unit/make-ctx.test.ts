@@ -21,28 +21,42 @@ interface Found {
   text: string;
 }
 
+let programOnce: ts.Program | undefined;
+function project(): { program: ts.Program; checker: ts.TypeChecker } {
+  if (!programOnce) {
+    const config = ts.readConfigFile(path.join(root, 'tsconfig.json'), (f) => ts.sys.readFile(f));
+    const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
+    programOnce = ts.createProgram(parsed.fileNames, { ...parsed.options, noEmit: true });
+  }
+  return { program: programOnce, checker: programOnce.getTypeChecker() };
+}
+
+const ownFiles = (program: ts.Program): ts.SourceFile[] =>
+  program.getSourceFiles().filter((s) => {
+    const file = path.resolve(s.fileName);
+    return file.startsWith(root + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
+  });
+
+const declaredIn = (symbol: ts.Symbol | undefined, file: string): boolean =>
+  (symbol?.declarations ?? []).some((d) => path.resolve(d.getSourceFile().fileName) === file);
+
 function ctxLiterals(): Found[] {
-  const configPath = path.join(root, 'tsconfig.json');
-  const config = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-  const program = ts.createProgram(parsed.fileNames, { ...parsed.options, noEmit: true });
-  const checker = program.getTypeChecker();
+  const { program, checker } = project();
   const isCtxType = (type: ts.Type | undefined): boolean => {
     if (!type) return false;
     if (type.isUnion()) return type.types.some(isCtxType);
     const symbol = type.getSymbol() ?? type.aliasSymbol;
-    return symbol?.getName() === 'Ctx' && (symbol.declarations ?? []).some((d) => path.resolve(d.getSourceFile().fileName) === contextFile);
+    return symbol?.getName() === 'Ctx' && declaredIn(symbol, contextFile);
   };
   const isCtxInit = (type: ts.Type | undefined): boolean =>
-    type?.getSymbol()?.getName() === 'CtxInit' && (type.getSymbol()?.declarations ?? []).some((d) => path.resolve(d.getSourceFile().fileName) === contextFile);
+    type?.getSymbol()?.getName() === 'CtxInit' && declaredIn(type.getSymbol(), contextFile);
   // The shape of a context built by hand without naming its type (what makeCtx is given is not one).
   const ctxShape = ['tenantId', 'actor', 'requestId', 'log'];
   const hasCtxShape = (node: ts.ObjectLiteralExpression): boolean =>
     !isCtxInit(checker.getContextualType(node)) && ctxShape.every((name) => checker.getTypeAtLocation(node).getProperty(name) !== undefined);
   const found: Found[] = [];
-  for (const source of program.getSourceFiles()) {
+  for (const source of ownFiles(program)) {
     const file = path.resolve(source.fileName);
-    if (!file.startsWith(root + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
     const visit = (node: ts.Node): void => {
       if (ts.isObjectLiteralExpression(node) && (isCtxType(checker.getContextualType(node)) || hasCtxShape(node))) {
         const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
@@ -55,6 +69,48 @@ function ctxLiterals(): Found[] {
   return found;
 }
 
+/**
+ * Domain functions that adapters may call without a context, each for a reason: they establish
+ * who is acting (no actor exists yet), or they present a row the caller already may see.
+ */
+const withoutCtx = new Set([
+  'authenticateApiToken', // turns a bearer token into the API actor
+  'profileForSession', // rebuilds the signed-in person from the session, before any context
+  'slaView', // presents the SLA state of a ticket the caller already holds
+  'toSummaries', // presents queue rows the caller already holds
+  'ticketSummaryForEvent', // presents a changed ticket to the rooms allowed to see it
+]);
+const adapterDirs = ['server/http/', 'server/realtime/', 'server/inbound-mail/', 'server/cli/', 'jobs/'];
+
+/** Calls from adapters to asynchronous domain functions whose first parameter is not a Ctx. */
+function ctxlessDomainCalls(): string[] {
+  const { program, checker } = project();
+  const domainDir = path.join(root, 'server/domain') + path.sep;
+  const out: string[] = [];
+  for (const source of ownFiles(program)) {
+    const rel = path.relative(root, path.resolve(source.fileName));
+    if (!adapterDirs.some((dir) => rel.startsWith(dir))) continue;
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node)) {
+        const signature = checker.getResolvedSignature(node);
+        const declaration = signature?.getDeclaration();
+        const file = declaration ? path.resolve(declaration.getSourceFile().fileName) : '';
+        const name = declaration && 'name' in declaration && declaration.name ? declaration.name.getText() : '';
+        const returnsPromise = signature ? checker.getReturnTypeOfSignature(signature).getSymbol()?.getName() === 'Promise' : false;
+        if (file.startsWith(domainDir) && returnsPromise && !withoutCtx.has(name)) {
+          const first = signature?.getParameters()[0];
+          const firstType = first ? checker.getTypeOfSymbolAtLocation(first, node) : undefined;
+          const isCtx = firstType?.getSymbol()?.getName() === 'Ctx' && declaredIn(firstType.getSymbol(), contextFile);
+          if (!isCtx) out.push(`${rel}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1} ${name}`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return out;
+}
+
 describe('one context factory (makeCtx)', function () {
   this.timeout(180_000);
 
@@ -65,6 +121,10 @@ describe('one context factory (makeCtx)', function () {
     // The check sees the one literal it allows (makeCtx's own), so it would see any other.
     expect(inContext).to.have.length.greaterThan(0);
     expect(elsewhere).to.deep.equal([]);
+  });
+
+  it('every asynchronous domain function an adapter calls takes ctx first', () => {
+    expect(ctxlessDomainCalls()).to.deep.equal([]);
   });
 
   const log = pino({ level: 'silent' });

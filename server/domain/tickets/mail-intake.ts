@@ -85,7 +85,7 @@ export function parseIntakeAddress(address: string): { code: string; type: Ticke
 }
 
 /** The active tenant an intake address belongs to, with the ticket type it opens; null for anything else. */
-export async function findIntakeTenant(address: string): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
+export async function findIntakeTenant(_ctx: Ctx, address: string): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
   const parsed = parseIntakeAddress(address);
   if (!parsed) return null;
   const tenant = await Tenant.findOne({ code: parsed.code, status: 'active' }).lean<LeanTenant>();
@@ -93,7 +93,7 @@ export async function findIntakeTenant(address: string): Promise<{ tenant: LeanT
 }
 
 /** The active account an address belongs to (client or staff), or null. */
-export async function findMailSender(address: string): Promise<LeanUser | null> {
+export async function findMailSender(_ctx: Ctx, address: string): Promise<LeanUser | null> {
   if (!address) return null;
   // Sign-in by e-mail crosses tenants the same way: the address is unique over all of them.
   const user = await User.findOne({ email: normalizeAddress(address) })
@@ -283,11 +283,11 @@ async function takeIn(ctx: Ctx, mail: InboundMail, type: TicketType, tenant: Lea
 export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOutcome[]> {
   const targets: Array<{ tenant: LeanTenant; type: TicketType }> = [];
   for (const address of mail.recipients) {
-    const target = await findIntakeTenant(address);
+    const target = await findIntakeTenant(ctx, address);
     if (target && !targets.some((x) => String(x.tenant._id) === String(target.tenant._id))) targets.push(target);
   }
   if (!targets.length) throw new AppError('not_found', 'no intake address among the recipients');
-  const sender = await findMailSender(mail.from);
+  const sender = await findMailSender(ctx, mail.from);
   if (!sender) throw new AppError('forbidden', `unknown or inactive sender ${mail.from}`);
   for (const { tenant } of targets) {
     if (!mayWriteTo(sender, tenant)) throw new AppError('forbidden', `${sender.email} may not write to ${tenant.code}`);

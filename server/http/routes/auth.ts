@@ -96,7 +96,7 @@ export function authRoutes(config: Config): Router {
     const view = 'auth/set-password';
     const locals = (req: Request) => ({ title: t(req.locale, `auth.${purpose}_title`), purpose, bare: true });
     router.get(`${prefix}/:token`, async (req, res) => {
-      await checkLink(req.params.token, purpose);
+      await checkLink(req.ctx, req.params.token, purpose);
       res.render(view, { ...locals(req), values: {} });
     });
     router.post(`${prefix}/:token`, async (req, res) => {
