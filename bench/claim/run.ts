@@ -115,19 +115,19 @@ async function main(): Promise<number> {
     });
     const ctxOf = (u: InstanceType<typeof User>, tenant: string | null): Ctx =>
       makeCtx({
-      tenantId: tenant,
-      actor: {
-        kind: 'user',
-        userId: String(u._id),
-        email: u.email,
-        name: u.name,
-        role: u.role,
         tenantId: tenant,
-        tenantIds: tenant ? [tenant] : u.tenantIds.map(String),
-        locale: 'en',
-      },
-      requestId: 'bench',
-      log: quiet,
+        actor: {
+          kind: 'user',
+          userId: String(u._id),
+          email: u.email,
+          name: u.name,
+          role: u.role,
+          tenantId: tenant,
+          tenantIds: tenant ? [tenant] : u.tenantIds.map(String),
+          locale: 'en',
+        },
+        requestId: 'bench',
+        log: quiet,
       });
     const operators: Array<InstanceType<typeof User>> = [];
     for (let i = 0; i < OPERATORS; i++) {

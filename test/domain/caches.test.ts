@@ -29,7 +29,15 @@ describe('resetCaches()', () => {
 
     await Tenant.updateOne({ _id: world.acme._id }, { $set: { legalName: 'Acme Renamed S.p.A.' } });
     await Provider.updateOne({ key: 'provider' }, { $set: { timeZone: 'Asia/Tokyo' } });
-    await SlaCalendar.create({ tenantId: world.acme._id, name: 'Always', timeZone: 'Europe/Rome', alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+    await SlaCalendar.create({
+      tenantId: world.acme._id,
+      name: 'Always',
+      timeZone: 'Europe/Rome',
+      alwaysOpen: true,
+      weekly: [],
+      holidays: [],
+      closures: [],
+    });
     // Still what was read before: these are the caches the reset is for.
     expect((await cachedTenant(acmeId))?.legalName).to.equal(name);
     expect((await cachedProvider())?.timeZone).to.equal(zone);

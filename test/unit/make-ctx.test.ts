@@ -53,14 +53,22 @@ function ctxLiterals(): Found[] {
   // The shape of a context built by hand without naming its type (what makeCtx is given is not one).
   const ctxShape = ['tenantId', 'actor', 'requestId', 'log'];
   const hasCtxShape = (node: ts.ObjectLiteralExpression): boolean =>
-    !isCtxInit(checker.getContextualType(node)) && ctxShape.every((name) => checker.getTypeAtLocation(node).getProperty(name) !== undefined);
+    !isCtxInit(checker.getContextualType(node)) &&
+    ctxShape.every((name) => checker.getTypeAtLocation(node).getProperty(name) !== undefined);
   const found: Found[] = [];
   for (const source of ownFiles(program)) {
     const file = path.resolve(source.fileName);
     const visit = (node: ts.Node): void => {
-      if (ts.isObjectLiteralExpression(node) && (isCtxType(checker.getContextualType(node)) || hasCtxShape(node))) {
+      if (
+        ts.isObjectLiteralExpression(node) &&
+        (isCtxType(checker.getContextualType(node)) || hasCtxShape(node))
+      ) {
         const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
-        found.push({ file: path.relative(root, file), line: line + 1, text: node.getText(source).slice(0, 80) });
+        found.push({
+          file: path.relative(root, file),
+          line: line + 1,
+          text: node.getText(source).slice(0, 80),
+        });
       }
       ts.forEachChild(node, visit);
     };
@@ -95,13 +103,20 @@ function ctxlessDomainCalls(): string[] {
         const signature = checker.getResolvedSignature(node);
         const declaration = signature?.getDeclaration();
         const file = declaration ? path.resolve(declaration.getSourceFile().fileName) : '';
-        const name = declaration && 'name' in declaration && declaration.name ? declaration.name.getText() : '';
-        const returnsPromise = signature ? checker.getReturnTypeOfSignature(signature).getSymbol()?.getName() === 'Promise' : false;
+        const name =
+          declaration && 'name' in declaration && declaration.name ? declaration.name.getText() : '';
+        const returnsPromise = signature
+          ? checker.getReturnTypeOfSignature(signature).getSymbol()?.getName() === 'Promise'
+          : false;
         if (file.startsWith(domainDir) && returnsPromise && !withoutCtx.has(name)) {
           const first = signature?.getParameters()[0];
           const firstType = first ? checker.getTypeOfSymbolAtLocation(first, node) : undefined;
-          const isCtx = firstType?.getSymbol()?.getName() === 'Ctx' && declaredIn(firstType.getSymbol(), contextFile);
-          if (!isCtx) out.push(`${rel}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1} ${name}`);
+          const isCtx =
+            firstType?.getSymbol()?.getName() === 'Ctx' && declaredIn(firstType.getSymbol(), contextFile);
+          if (!isCtx)
+            out.push(
+              `${rel}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1} ${name}`,
+            );
         }
       }
       ts.forEachChild(node, visit);
@@ -117,7 +132,9 @@ describe('one context factory (makeCtx)', function () {
   it('no file but server/domain/context.ts writes a Ctx object literal', () => {
     const found = ctxLiterals();
     const inContext = found.filter((f) => f.file === 'server/domain/context.ts');
-    const elsewhere = found.filter((f) => f.file !== 'server/domain/context.ts').map((f) => `${f.file}:${f.line} ${f.text}`);
+    const elsewhere = found
+      .filter((f) => f.file !== 'server/domain/context.ts')
+      .map((f) => `${f.file}:${f.line} ${f.text}`);
     // The check sees the one literal it allows (makeCtx's own), so it would see any other.
     expect(inContext).to.have.length.greaterThan(0);
     expect(elsewhere).to.deep.equal([]);
@@ -141,18 +158,49 @@ describe('one context factory (makeCtx)', function () {
 
   it('makeCtx keeps what the adapter knows, and an address only when there is one', () => {
     const ctx = makeCtx({ tenantId: 't1', actor: person, requestId: 'r1', log, ip: '10.0.0.1' });
-    expect([ctx.tenantId, ctx.actor, ctx.requestId, ctx.ip, ctx.log]).to.deep.equal(['t1', person, 'r1', '10.0.0.1', log]);
-    expect(makeCtx({ tenantId: null, actor: { kind: 'anonymous' }, requestId: 'r2', log })).to.not.have.property('ip');
-    expect(makeCtx({ tenantId: null, actor: { kind: 'anonymous' }, requestId: 'r3', log, logFields: { x: 1 } }).log).to.not.equal(log);
+    expect([ctx.tenantId, ctx.actor, ctx.requestId, ctx.ip, ctx.log]).to.deep.equal([
+      't1',
+      person,
+      'r1',
+      '10.0.0.1',
+      log,
+    ]);
+    expect(
+      makeCtx({ tenantId: null, actor: { kind: 'anonymous' }, requestId: 'r2', log }),
+    ).to.not.have.property('ip');
+    expect(
+      makeCtx({ tenantId: null, actor: { kind: 'anonymous' }, requestId: 'r3', log, logFields: { x: 1 } })
+        .log,
+    ).to.not.equal(log);
   });
 
   it('systemCtx and deriveCtx are built on it: same request id and address, new actor or tenant', () => {
     const system = systemCtx(log, 'cli:test', 'sys-1');
-    expect([system.tenantId, system.requestId, system.actor]).to.deep.equal([null, 'sys-1', { kind: 'system', name: 'cli:test' }]);
-    const base = makeCtx({ tenantId: null, actor: { kind: 'system', name: 'mail.intake' }, requestId: 'smtp-1', log, ip: '10.0.0.2' });
+    expect([system.tenantId, system.requestId, system.actor]).to.deep.equal([
+      null,
+      'sys-1',
+      { kind: 'system', name: 'cli:test' },
+    ]);
+    const base = makeCtx({
+      tenantId: null,
+      actor: { kind: 'system', name: 'mail.intake' },
+      requestId: 'smtp-1',
+      log,
+      ip: '10.0.0.2',
+    });
     const sender = deriveCtx(base, { actor: person, tenantId: 't1' });
-    expect([sender.tenantId, sender.actor, sender.requestId, sender.ip, sender.log]).to.deep.equal(['t1', person, 'smtp-1', '10.0.0.2', log]);
+    expect([sender.tenantId, sender.actor, sender.requestId, sender.ip, sender.log]).to.deep.equal([
+      't1',
+      person,
+      'smtp-1',
+      '10.0.0.2',
+      log,
+    ]);
     const system2 = deriveCtx(sender, { actor: { kind: 'system', name: 'mail intake' } });
-    expect([system2.tenantId, system2.requestId, system2.actor.kind]).to.deep.equal(['t1', 'smtp-1', 'system']);
+    expect([system2.tenantId, system2.requestId, system2.actor.kind]).to.deep.equal([
+      't1',
+      'smtp-1',
+      'system',
+    ]);
   });
 });

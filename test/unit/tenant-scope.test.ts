@@ -147,7 +147,8 @@ describe('tenant scoping', () => {
   });
 
   describe('scopeFilter()', () => {
-    const ctx = (actor: Actor, tenantId: string | null = null): Ctx => makeCtx({ actor, tenantId, requestId: 'test', log });
+    const ctx = (actor: Actor, tenantId: string | null = null): Ctx =>
+      makeCtx({ actor, tenantId, requestId: 'test', log });
     const person = (role: PersonActor['role'], tenantId: string | null, tenantIds: string[]): Actor => ({
       kind: 'user',
       userId: new Types.ObjectId().toHexString(),

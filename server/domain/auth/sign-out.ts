@@ -10,7 +10,8 @@ import { recordAudit } from './audit.js';
  */
 export async function signOut(ctx: Ctx, endSession: () => Promise<void>): Promise<void> {
   const person = ctx.actor.kind === 'user' ? ctx.actor : null;
-  if (person) await recordAudit(ctx, { action: 'auth.sign_out', tenantId: person.tenantId, targetId: person.userId });
+  if (person)
+    await recordAudit(ctx, { action: 'auth.sign_out', tenantId: person.tenantId, targetId: person.userId });
   await endSession();
   if (person) domainEvents.emit('user.sessions_revoked', { userId: person.userId });
 }

@@ -30,7 +30,8 @@ describe('signOut (domain operation)', () => {
   const endSession = async () => {
     steps.push('session ended');
   };
-  const signOutsOf = (userId: Types.ObjectId) => AuditEvent.find({ action: 'auth.sign_out', targetId: userId }).setOptions({ allTenants: true }).lean();
+  const signOutsOf = (userId: Types.ObjectId) =>
+    AuditEvent.find({ action: 'auth.sign_out', targetId: userId }).setOptions({ allTenants: true }).lean();
 
   it('audits a client user in their tenant, ends the session, then drops their sockets', async () => {
     const user = world.users.acmeUser;
@@ -53,15 +54,29 @@ describe('signOut (domain operation)', () => {
   });
 
   it('without a signed-in person only ends the session: nothing audited, nobody revoked', async () => {
-    const before = await AuditEvent.countDocuments({ action: 'auth.sign_out' }).setOptions({ allTenants: true });
-    await signOut(makeCtx({ tenantId: null, actor: { kind: 'anonymous' }, requestId: 'anon', log: pino({ level: 'silent' }) }), endSession);
+    const before = await AuditEvent.countDocuments({ action: 'auth.sign_out' }).setOptions({
+      allTenants: true,
+    });
+    await signOut(
+      makeCtx({
+        tenantId: null,
+        actor: { kind: 'anonymous' },
+        requestId: 'anon',
+        log: pino({ level: 'silent' }),
+      }),
+      endSession,
+    );
     expect(steps).to.deep.equal(['session ended']);
-    expect(await AuditEvent.countDocuments({ action: 'auth.sign_out' }).setOptions({ allTenants: true })).to.equal(before);
+    expect(
+      await AuditEvent.countDocuments({ action: 'auth.sign_out' }).setOptions({ allTenants: true }),
+    ).to.equal(before);
   });
 
   it('when the session cannot be ended, the sockets are not told to go', async () => {
     const user = world.users.nordUser;
-    const failure = await signOut(ctxOf(user, world.nord), () => Promise.reject(new Error('store down'))).catch((e: unknown) => e as Error);
+    const failure = await signOut(ctxOf(user, world.nord), () =>
+      Promise.reject(new Error('store down')),
+    ).catch((e: unknown) => e as Error);
     expect(failure).to.be.instanceOf(Error);
     expect(steps).to.deep.equal([]);
   });
