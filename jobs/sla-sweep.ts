@@ -30,7 +30,7 @@ export async function registerSlaSweep(agenda: Agenda, log: Logger, intervalMs: 
   agenda.define(
     SLA_REPAIR_JOB,
     async () => {
-      const written = await repairSlaDueList();
+      const written = await repairSlaDueList(systemCtx(log, SLA_REPAIR_JOB));
       if (written) log.warn({ written }, 'SLA due list: rows put back for tickets that had none or a late one');
     },
     { concurrency: 1, lockLifetime: 10 * 60_000 },

@@ -25,7 +25,7 @@ import { User } from '../../models/user.js';
 import { startPortal } from '../../server/boot.js';
 import { loadConfig } from '../../server/config/config.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
-import type { Ctx } from '../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../server/domain/context.js';
 import { takeNext } from '../../server/domain/queues/claims.js';
 import { sortOf } from '../../server/domain/queues/filter.js';
 import { createQueue, queueInputSchema } from '../../server/domain/queues/queues.js';
@@ -113,21 +113,22 @@ async function main(): Promise<number> {
       role: 'admin',
       status: 'active',
     });
-    const ctxOf = (u: InstanceType<typeof User>, tenant: string | null): Ctx => ({
-      tenantId: tenant,
-      actor: {
-        kind: 'user',
-        userId: String(u._id),
-        email: u.email,
-        name: u.name,
-        role: u.role,
+    const ctxOf = (u: InstanceType<typeof User>, tenant: string | null): Ctx =>
+      makeCtx({
         tenantId: tenant,
-        tenantIds: tenant ? [tenant] : u.tenantIds.map(String),
-        locale: 'en',
-      },
-      requestId: 'bench',
-      log: quiet,
-    });
+        actor: {
+          kind: 'user',
+          userId: String(u._id),
+          email: u.email,
+          name: u.name,
+          role: u.role,
+          tenantId: tenant,
+          tenantIds: tenant ? [tenant] : u.tenantIds.map(String),
+          locale: 'en',
+        },
+        requestId: 'bench',
+        log: quiet,
+      });
     const operators: Array<InstanceType<typeof User>> = [];
     for (let i = 0; i < OPERATORS; i++) {
       operators.push(

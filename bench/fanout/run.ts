@@ -41,6 +41,7 @@ import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { hashPassword } from '../../server/domain/auth/passwords.js';
 import { domainEvents } from '../../server/domain/events.js';
 import { ticketSummaryForEvent } from '../../server/domain/queues/views.js';
+import { makeCtx } from '../../server/domain/context.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { gcExposed, gcIfExposed, out, sleep, spread, startWatchdog } from '../support/harness.js';
 import { startBare } from './bare.js';
@@ -230,7 +231,7 @@ async function main(): Promise<number> {
       passwordHash,
     });
     const { token } = await createApiToken(
-      {
+      makeCtx({
         tenantId,
         actor: {
           kind: 'user',
@@ -244,7 +245,7 @@ async function main(): Promise<number> {
         },
         requestId: 'bench',
         log: quiet,
-      },
+      }),
       { name: 'bench' },
     );
     const cookies: string[] = [];

@@ -30,6 +30,7 @@ import { Tenant } from '../../models/tenant.js';
 import { Ticket } from '../../models/ticket.js';
 import { User } from '../../models/user.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
+import { makeCtx } from '../../server/domain/context.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { fromRoot } from '../../server/paths.js';
 import {
@@ -230,12 +231,12 @@ async function main(): Promise<number> {
     const admin = await User.create({ email: 'admin@acme.example', name: 'Chiara Bianchi', role: 'client_admin', tenantId: tenant._id, status: 'active' });
     const tenantId = String(tenant._id);
     const { token } = await createApiToken(
-      {
+      makeCtx({
         tenantId,
         actor: { kind: 'user', userId: String(admin._id), email: admin.email, name: admin.name, role: 'client_admin', tenantId, tenantIds: [tenantId], locale: 'it' },
         requestId: 'bench',
         log: quiet,
-      },
+      }),
       { name: 'bench' },
     );
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Ctx } from '../domain/context.js';
+import { makeCtx, type Ctx } from '../domain/context.js';
 import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
 import { AppError } from '../errors/app-error.js';
 import { presentError } from '../errors/present.js';
@@ -118,13 +118,14 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
   const { log, maxBytes } = options;
   const ctxFor = (session: SMTPServerSession): Ctx => {
     const requestId = `smtp-${session.id}`;
-    return {
+    return makeCtx({
       tenantId: null,
       actor: { kind: 'system', name: 'mail.intake' },
       requestId,
-      log: log.child({ requestId, ip: session.remoteAddress }),
+      log,
+      logFields: { requestId, ip: session.remoteAddress },
       ip: session.remoteAddress,
-    };
+    });
   };
   const envelopeFrom = (session: SMTPServerSession): string => (session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
 
@@ -139,7 +140,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
 
     onMailFrom(address, session, callback) {
       const from = address.address;
-      findMailSender(from).then(
+      findMailSender(ctxFor(session), from).then(
         (sender) => {
           if (sender) return callback();
           log.warn({ from, ip: session.remoteAddress }, 'inbound mail refused: unknown or inactive sender');
@@ -156,13 +157,13 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
       const to = address.address;
       const from = envelopeFrom(session);
       (async () => {
-        const target = await findIntakeTenant(to);
+        const target = await findIntakeTenant(ctxFor(session), to);
         if (!target) {
           const ours = to.toLowerCase().endsWith(`@${options.domain}`);
           log.warn({ from, to, ip: session.remoteAddress }, ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain');
           return callback(replyFor(ours || parseIntakeAddress(to) ? new AppError('not_found', `<${to}>: no such intake address`) : new AppError('forbidden', `<${to}>: relaying denied`)));
         }
-        const sender = await findMailSender(from);
+        const sender = await findMailSender(ctxFor(session), from);
         if (!sender || !mayWriteTo(sender, target.tenant)) {
           log.warn({ from, to, tenant: target.tenant.code, ip: session.remoteAddress }, 'inbound mail refused: sender may not write to this tenant');
           return callback(replyFor(new AppError('forbidden', `<${from}> may not write to <${to}>`)));

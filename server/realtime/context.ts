@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Actor, Ctx } from '../domain/context.js';
+import { makeCtx, type Actor, type Ctx } from '../domain/context.js';
 import { actorOf } from '../domain/auth/profile.js';
 import type { SessionUser } from '../http/auth/session-user.js';
 
@@ -20,11 +20,12 @@ export function socketCtx(
   meta: { requestId: string; log: Logger; ip: string | null },
 ): Ctx {
   const actor: Actor = actorOf(user);
-  return {
+  return makeCtx({
     tenantId: user.tenantId,
     actor,
     requestId: meta.requestId,
-    log: meta.log.child({ requestId: meta.requestId, tenantId: user.tenantId, userId: user.userId }),
+    log: meta.log,
+    logFields: { requestId: meta.requestId, tenantId: user.tenantId, userId: user.userId },
     ip: meta.ip,
-  };
+  });
 }

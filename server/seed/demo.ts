@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { Provider } from '../../models/provider.js';
 import { Tenant } from '../../models/tenant.js';
 import { User } from '../../models/user.js';
-import type { Ctx } from '../domain/context.js';
+import { deriveCtx, type Ctx } from '../domain/context.js';
 import { hashPassword } from '../domain/auth/passwords.js';
 import { DEMO_PASSWORD, demoProvider, demoTenants, demoUsers } from './demo-data.js';
 import { demoTickets } from './demo-tickets.js';
@@ -71,7 +71,7 @@ async function actAs(ctx: Ctx, email: string): Promise<Ctx> {
   if (!user) throw new Error(`demo user ${email} missing`);
   const tenant = user.tenantId ? await Tenant.findById(user.tenantId) : null;
   const actor = toProfile(user, tenant, { locale: 'en', timeZone: demoProvider.timeZone });
-  return { ...ctx, actor, tenantId: actor.tenantId };
+  return deriveCtx(ctx, { actor, tenantId: actor.tenantId });
 }
 
 /** Demo tickets and their history, only for a demo tenant that has none yet (so a re-run adds nothing). */

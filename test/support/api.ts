@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import { pino } from 'pino';
 import supertest, { type Response } from 'supertest';
 import type { UserDoc } from '../../models/user.js';
-import type { Ctx } from '../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../server/domain/context.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { isLocale } from '../../server/i18n/i18n.js';
 
@@ -13,7 +13,7 @@ const silent = pino({ level: 'silent' });
 /** The domain context of a signed-in client user (what the pages would build for them). */
 export function userCtx(user: UserDoc): Ctx {
   const tenantId = user.tenantId ? String(user.tenantId) : null;
-  return {
+  return makeCtx({
     tenantId,
     actor: {
       kind: 'user',
@@ -28,7 +28,7 @@ export function userCtx(user: UserDoc): Ctx {
     requestId: 'test',
     log: silent,
     ip: '127.0.0.1',
-  };
+  });
 }
 
 /** A fresh API token created by a client admin, as the token page would. */

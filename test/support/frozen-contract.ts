@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { SlaCalendar } from '../../models/sla-calendar.js';
 import { SlaPolicy } from '../../models/sla-policy.js';
 import { priorities, ticketTypes } from '../../models/ticket.js';
-import { forgetContract } from '../../server/domain/sla/contracts.js';
+import { resetCaches } from '../../server/domain/caches.js';
 
 /**
  * A contract whose business time stands still now: open around the clock except a closure from
@@ -34,7 +34,7 @@ export async function frozenContract(
     escalation: { raisePriority: false, notifyClient: false },
     createdBy: { id: null, name: 'test' },
   });
-  forgetContract(String(tenantId));
+  resetCaches();
   return { closedUntil };
 }
 
@@ -52,5 +52,5 @@ export async function quickContract(tenantId: Types.ObjectId, firstResponseSecon
     escalation: { raisePriority: false, notifyClient: false },
     createdBy: { id: null, name: 'test' },
   });
-  forgetContract(String(tenantId));
+  resetCaches();
 }

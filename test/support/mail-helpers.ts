@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { pino } from 'pino';
 import type { UserDoc } from '../../models/user.js';
-import type { Ctx } from '../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../server/domain/context.js';
 import { isLocale } from '../../server/i18n/i18n.js';
 
 /** Helpers for the mail tests: a real SMTP client, domain contexts for people, reading mails. */
@@ -13,7 +13,7 @@ const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 /** The context a signed-in person's request would carry (see http/middleware/context.ts). */
 export function ctxFor(user: UserDoc, tenantLocale: 'en' | 'it' | 'da' = 'en'): Ctx {
   const tenantId = user.tenantId ? String(user.tenantId) : null;
-  return {
+  return makeCtx({
     tenantId,
     actor: {
       kind: 'user',
@@ -28,7 +28,7 @@ export function ctxFor(user: UserDoc, tenantLocale: 'en' | 'it' | 'da' = 'en'): 
     requestId: `test-${Date.now().toString(36)}`,
     log: silent,
     ip: '127.0.0.1',
-  };
+  });
 }
 
 export interface SmtpFailure {

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { SlaCalendar } from '../../models/sla-calendar.js';
 import { Ticket } from '../../models/ticket.js';
-import { forgetContract } from '../../server/domain/sla/contracts.js';
+import { resetCaches } from '../../server/domain/caches.js';
 
 /**
  * A small SLA report fixture with hand-set clocks, for the PDF and chart tests: a 24x7 calendar
@@ -111,6 +111,6 @@ function ticketDoc(tenant: { _id: Types.ObjectId; code: string }, s: Spec) {
 export async function insertReportFixture(tenant: { _id: Types.ObjectId; code: string; timeZone: string }, others: Array<{ _id: Types.ObjectId; timeZone: string }> = []): Promise<void> {
   for (const t of [tenant, ...others])
     await SlaCalendar.create({ tenantId: t._id, name: 'Always', timeZone: t.timeZone, alwaysOpen: true, weekly: [], holidays: [], closures: [] });
-  forgetContract();
+  resetCaches();
   await Ticket.collection.insertMany(specs.map((s) => ticketDoc(tenant, s)));
 }

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { Tenant } from '../../models/tenant.js';
 import type { UserDoc } from '../../models/user.js';
 import { toProfile } from '../../server/domain/auth/profile.js';
-import type { Ctx } from '../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../server/domain/context.js';
 import { storeAttachments } from '../../server/domain/tickets/attachments.js';
 import { createTicket } from '../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../server/domain/tickets/schemas.js';
@@ -14,7 +14,7 @@ const log = pino({ level: 'silent' });
 /** The context a signed-in user's request would carry. */
 export function ctxOf(user: UserDoc, tenant: TenantDoc | null): Ctx {
   const actor = toProfile(user, tenant, { locale: 'en', timeZone: 'Europe/Rome' });
-  return { tenantId: actor.tenantId, actor, requestId: 'test', log };
+  return makeCtx({ tenantId: actor.tenantId, actor, requestId: 'test', log });
 }
 
 export const complaintInput = (subject = 'Late delivery') =>

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { pino } from 'pino';
 import { AuditEvent } from '../../models/audit-event.js';
 import { User } from '../../models/user.js';
-import type { Actor, Ctx, PersonActor } from '../../server/domain/context.js';
+import { makeCtx, type Actor, type Ctx, type PersonActor } from '../../server/domain/context.js';
 import { scopeFilter } from '../../server/domain/tenants/scope.js';
 import { AppError } from '../../server/errors/app-error.js';
 import { connectTestDb, dropAndDisconnect } from '../support/db.js';
@@ -147,12 +147,8 @@ describe('tenant scoping', () => {
   });
 
   describe('scopeFilter()', () => {
-    const ctx = (actor: Actor, tenantId: string | null = null): Ctx => ({
-      actor,
-      tenantId,
-      requestId: 'test',
-      log,
-    });
+    const ctx = (actor: Actor, tenantId: string | null = null): Ctx =>
+      makeCtx({ actor, tenantId, requestId: 'test', log });
     const person = (role: PersonActor['role'], tenantId: string | null, tenantIds: string[]): Actor => ({
       kind: 'user',
       userId: new Types.ObjectId().toHexString(),

@@ -44,7 +44,7 @@ export async function requestPasswordReset(ctx: Ctx, input: z.infer<typeof forgo
   });
 }
 
-export async function checkLink(raw: string, purpose: AuthTokenPurpose): Promise<void> {
+export async function checkLink(_ctx: Ctx, raw: string, purpose: AuthTokenPurpose): Promise<void> {
   await peekLinkToken(raw, purpose);
 }
 

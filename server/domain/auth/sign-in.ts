@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { Tenant } from '../../../models/tenant.js';
 import { User, type UserDoc } from '../../../models/user.js';
 import { AppError } from '../../errors/app-error.js';
-import type { Ctx } from '../context.js';
+import { deriveCtx, type Ctx } from '../context.js';
 import { cachedProvider } from '../tenants/cache.js';
 import { recordAudit } from './audit.js';
 import { verifyPassword } from './passwords.js';
@@ -60,7 +60,7 @@ export async function signIn(ctx: Ctx, input: SignInInput, fallback: ProviderDef
   }
   await clearFailures(key);
   await User.updateOne({ _id: user._id, tenantId: user.tenantId }, { $set: { lastLoginAt: new Date() } });
-  await recordAudit({ ...ctx, actor: profile }, { action: 'auth.sign_in', tenantId: profile.tenantId, targetId: profile.userId });
+  await recordAudit(deriveCtx(ctx, { actor: profile }), { action: 'auth.sign_in', tenantId: profile.tenantId, targetId: profile.userId });
   return { profile, sessionVersion: user.sessionVersion };
 }
 

@@ -4,7 +4,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { clientRoles, User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale } from '../../i18n/i18n.js';
-import type { Ctx } from '../context.js';
+import { deriveCtx, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { recordAudit } from './audit.js';
 import { sendInvitation } from './invitations.js';
@@ -27,7 +27,7 @@ function ownTenant(ctx: Ctx): string {
 
 export async function listTeam(ctx: Ctx) {
   const tenantId = ownTenant(ctx);
-  return User.find({ ...scopeFilter({ ...ctx, tenantId }) }).sort({ name: 1 }).lean();
+  return User.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) }).sort({ name: 1 }).lean();
 }
 
 export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {
@@ -49,5 +49,5 @@ export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {
 export async function setTeamMemberStatus(ctx: Ctx, id: string, status: 'active' | 'disabled') {
   const tenantId = ownTenant(ctx);
   if (!Types.ObjectId.isValid(id)) throw notFound('user');
-  return setUserStatus(ctx, { ...scopeFilter({ ...ctx, tenantId }), _id: new Types.ObjectId(id) }, status);
+  return setUserStatus(ctx, { ...scopeFilter(deriveCtx(ctx, { tenantId })), _id: new Types.ObjectId(id) }, status);
 }

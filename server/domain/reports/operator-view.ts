@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { requirePermission } from '../auth/policy.js';
-import type { Ctx } from '../context.js';
+import { deriveCtx, type Ctx } from '../context.js';
 import { slaTargets, type SlaTarget } from '../sla/clock.js';
 import { scopeFilter, tenantAccess } from '../tenants/scope.js';
 import { outcomeOf, percentile, periodOf, type ReportPeriod } from './sla-report.js';
@@ -105,7 +105,7 @@ export async function operatorView(
   requirePermission(ctx, 'reports.operators');
   const period = periodOf(timeZone, query.from, query.to, now);
   // The viewer's tenants, never a chosen one: the view is across all of them.
-  const scope = scopeFilter({ ...ctx, tenantId: null });
+  const scope = scopeFilter(deriveCtx(ctx, { tenantId: null }));
 
   const byOperator = new Map<string, Acc>();
   const access = tenantAccess(ctx);

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { SlaDue } from '../../../models/sla-due.js';
 import { Ticket } from '../../../models/ticket.js';
+import type { Ctx } from '../context.js';
 import type { SlaClock } from './clock.js';
 
 /**
@@ -71,7 +72,7 @@ const REPAIR_BATCH = 1000;
  * the rows (ids and times only) and one over the tickets with a pending event, both by cursor;
  * writes only where a row is missing or late. Returns how many rows it wrote.
  */
-export async function repairSlaDueList(): Promise<number> {
+export async function repairSlaDueList(_ctx: Ctx): Promise<number> {
   const known = new Map<string, number>();
   for await (const row of SlaDue.find({}).select({ at: 1 }).lean().cursor({ batchSize: REPAIR_BATCH }))
     known.set(String(row._id), row.at.getTime());

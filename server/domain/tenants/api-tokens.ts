@@ -9,7 +9,7 @@ import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { recordAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
-import type { Actor, Ctx, PersonActor } from '../context.js';
+import { deriveCtx, type Actor, type Ctx, type PersonActor } from '../context.js';
 import { domainEvents } from '../events.js';
 import { onTenantForgotten } from './cache.js';
 import { scopeFilter } from './scope.js';
@@ -62,7 +62,7 @@ export async function createApiToken(ctx: Ctx, input: ApiTokenInput) {
 /** The company's tokens, newest first (never their hashes). */
 export async function listApiTokens(ctx: Ctx) {
   const { tenantId } = ownTenant(ctx);
-  return ApiToken.find({ ...scopeFilter({ ...ctx, tenantId }) })
+  return ApiToken.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) })
     .sort({ createdAt: -1, _id: -1 })
     .limit(500)
     .select({ tokenHash: 0 })
@@ -77,7 +77,7 @@ export async function listApiTokens(ctx: Ctx) {
 export async function revokeApiToken(ctx: Ctx, id: string): Promise<{ revoked: boolean }> {
   const { tenantId } = ownTenant(ctx);
   if (!Types.ObjectId.isValid(id)) throw notFound('api token');
-  const filter = { ...scopeFilter({ ...ctx, tenantId }), _id: new Types.ObjectId(id) };
+  const filter = { ...scopeFilter(deriveCtx(ctx, { tenantId })), _id: new Types.ObjectId(id) };
   const revoked = await ApiToken.findOneAndUpdate({ ...filter, revokedAt: null }, { $set: { revokedAt: new Date() } }, { returnDocument: 'after' })
     .select({ tokenHash: 0 })
     .lean();
@@ -193,10 +193,6 @@ export async function tenantAdminCtx(ctx: Ctx, tenantCode: string): Promise<Ctx>
   if (!admin) throw new AppError('conflict', `tenant ${tenant.code} has no active client admin: invite one first`);
   const tenantId = String(tenant._id);
   const locale: Locale = isLocale(admin.locale) ? admin.locale : isLocale(tenant.locale) ? tenant.locale : 'en';
-  return {
-    ...ctx,
-    tenantId,
-    actor: { kind: 'user', userId: String(admin._id), email: admin.email, name: admin.name, role: 'client_admin', tenantId, tenantIds: [tenantId], locale },
-    log: ctx.log.child({ tenantId, actingAs: admin.email }),
-  };
+  const actor: Actor = { kind: 'user', userId: String(admin._id), email: admin.email, name: admin.name, role: 'client_admin', tenantId, tenantIds: [tenantId], locale };
+  return deriveCtx(ctx, { actor, tenantId, logFields: { tenantId, actingAs: admin.email } });
 }

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { AppError } from '../../errors/app-error.js';
-import type { Ctx } from '../context.js';
+import { deriveCtx, type Ctx } from '../context.js';
 
 /**
  * The tenants the caller may touch. This is the one place that turns a context into a tenant
@@ -44,5 +44,5 @@ export function scopeFilter(ctx: Ctx): { tenantId: Types.ObjectId | { $in: Types
 /** Narrow a context to one tenant (a staff member acting inside a chosen tenant). */
 export function withTenant(ctx: Ctx, tenantId: string): Ctx {
   if (!mayAccessTenant(ctx, tenantId)) throw new AppError('not_found', 'not found');
-  return { ...ctx, tenantId, log: ctx.log.child({ tenantId }) };
+  return deriveCtx(ctx, { tenantId, logFields: { tenantId } });
 }

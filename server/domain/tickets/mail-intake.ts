@@ -9,7 +9,7 @@ import { User, isClientRole, type Role, type UserAttrs } from '../../../models/u
 import { AppError } from '../../errors/app-error.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { can } from '../auth/policy.js';
-import { isStaff, type Ctx, type PersonActor } from '../context.js';
+import { deriveCtx, isStaff, makeCtx, type Ctx, type PersonActor } from '../context.js';
 import { inboundDomain } from '../settings.js';
 import { attachmentRules, sniffType, type IncomingFile } from './attachments.js';
 import { createTicket } from './create.js';
@@ -85,7 +85,7 @@ export function parseIntakeAddress(address: string): { code: string; type: Ticke
 }
 
 /** The active tenant an intake address belongs to, with the ticket type it opens; null for anything else. */
-export async function findIntakeTenant(address: string): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
+export async function findIntakeTenant(_ctx: Ctx, address: string): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
   const parsed = parseIntakeAddress(address);
   if (!parsed) return null;
   const tenant = await Tenant.findOne({ code: parsed.code, status: 'active' }).lean<LeanTenant>();
@@ -93,7 +93,7 @@ export async function findIntakeTenant(address: string): Promise<{ tenant: LeanT
 }
 
 /** The active account an address belongs to (client or staff), or null. */
-export async function findMailSender(address: string): Promise<LeanUser | null> {
+export async function findMailSender(_ctx: Ctx, address: string): Promise<LeanUser | null> {
   if (!address) return null;
   // Sign-in by e-mail crosses tenants the same way: the address is unique over all of them.
   const user = await User.findOne({ email: normalizeAddress(address) })
@@ -127,13 +127,14 @@ export function mayWriteTo(user: LeanUser, tenant: LeanTenant): boolean {
 function senderCtx(base: Ctx, user: LeanUser, tenant: LeanTenant): Ctx {
   const actor = actorOf(user, tenant);
   const tenantId = String(tenant._id);
-  return {
+  return makeCtx({
     tenantId,
     actor,
     requestId: base.requestId,
-    log: base.log.child({ tenantId, tenant: tenant.code, userId: actor.userId }),
+    log: base.log,
+    logFields: { tenantId, tenant: tenant.code, userId: actor.userId },
     ip: base.ip ?? null,
-  };
+  });
 }
 
 const angle = (id: string): string => {
@@ -212,7 +213,7 @@ async function screenFiles(files: IncomingFile[], locale: Locale): Promise<{ kep
 async function noteDropped(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, dropped: string[], locale: Locale) {
   if (!dropped.length) return;
   // Written by the system, not in the sender's name: it is the portal that did not keep them.
-  const system: Ctx = { ...ctx, actor: { kind: 'system', name: 'mail intake' } };
+  const system = deriveCtx(ctx, { actor: { kind: 'system', name: 'mail intake' } });
   await appendTimeline(system, ticket, {
     kind: 'attachment',
     visibility: 'public',
@@ -282,11 +283,11 @@ async function takeIn(ctx: Ctx, mail: InboundMail, type: TicketType, tenant: Lea
 export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOutcome[]> {
   const targets: Array<{ tenant: LeanTenant; type: TicketType }> = [];
   for (const address of mail.recipients) {
-    const target = await findIntakeTenant(address);
+    const target = await findIntakeTenant(ctx, address);
     if (target && !targets.some((x) => String(x.tenant._id) === String(target.tenant._id))) targets.push(target);
   }
   if (!targets.length) throw new AppError('not_found', 'no intake address among the recipients');
-  const sender = await findMailSender(mail.from);
+  const sender = await findMailSender(ctx, mail.from);
   if (!sender) throw new AppError('forbidden', `unknown or inactive sender ${mail.from}`);
   for (const { tenant } of targets) {
     if (!mayWriteTo(sender, tenant)) throw new AppError('forbidden', `${sender.email} may not write to ${tenant.code}`);
@@ -310,7 +311,7 @@ export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOu
       continue;
     }
     try {
-      const { ticketId, ...outcome } = await takeIn({ ...sctx, log }, mail, type, tenant, locale);
+      const { ticketId, ...outcome } = await takeIn(deriveCtx(sctx, { log }), mail, type, tenant, locale);
       await InboundMessage.updateOne(
         { _id: claim, tenantId: tenant._id },
         { $set: { status: 'done', outcome: outcome.outcome, ticketId, ticketNumber: outcome.ticket, doneAt: new Date() } },

@@ -4,7 +4,7 @@ import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { can } from '../auth/policy.js';
-import { isStaff, type Ctx } from '../context.js';
+import { deriveCtx, isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import type { TicketListQuery } from './schemas.js';
 import { literalPattern } from './search-text.js';
@@ -61,7 +61,7 @@ export async function findTicket(ctx: Ctx, ref: string) {
  * or their own ("mine"); staff see the tenants they serve, optionally one of them.
  */
 export async function listTickets(ctx: Ctx, query: TicketListQuery) {
-  const filter: Record<string, unknown> = { ...scopeFilter(query.tenant && isStaff(ctx.actor) ? { ...ctx, tenantId: query.tenant } : ctx) };
+  const filter: Record<string, unknown> = { ...scopeFilter(query.tenant && isStaff(ctx.actor) ? deriveCtx(ctx, { tenantId: query.tenant }) : ctx) };
   if (query.scope === 'mine' && ctx.actor.kind === 'user') {
     filter[isStaff(ctx.actor) ? 'assignee.id' : 'requester.id'] = new Types.ObjectId(ctx.actor.userId);
   }

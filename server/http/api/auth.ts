@@ -1,18 +1,19 @@
 import type { Request, RequestHandler } from 'express';
 import { authenticateApiToken, type ApiActor } from '../../domain/tenants/api-tokens.js';
-import type { Ctx } from '../../domain/context.js';
+import { makeCtx, type Ctx } from '../../domain/context.js';
 import { AppError } from '../../errors/app-error.js';
 import { localeFromAcceptLanguage } from '../../i18n/i18n.js';
 
 /** The domain context of an API request: the same shape requestCtx builds for pages. */
 export function apiCtx(req: Request, actor: ApiActor): Ctx {
-  return {
+  return makeCtx({
     tenantId: actor.tenantId,
     actor,
     requestId: String(req.id),
-    log: req.log.child({ tenantId: actor.tenantId, tokenId: actor.tokenId, userId: actor.userId }),
+    log: req.log,
+    logFields: { tenantId: actor.tenantId, tokenId: actor.tokenId, userId: actor.userId },
     ip: req.ip ?? null,
-  };
+  });
 }
 
 const bearer = /^Bearer +([^\s]+) *$/i;

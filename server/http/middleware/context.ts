@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { Config } from '../../config/config.js';
-import type { Actor, Ctx } from '../../domain/context.js';
+import { makeCtx, type Actor, type Ctx } from '../../domain/context.js';
 import { permissionsOf, type Permission } from '../../domain/auth/policy.js';
 import { actorOf } from '../../domain/auth/profile.js';
 import { localeFromAcceptLanguage, type Locale } from '../../i18n/i18n.js';
@@ -10,13 +10,7 @@ export function requestCtx(req: Request): Ctx {
   const user = req.user;
   const actor: Actor = user ? actorOf(user) : { kind: 'anonymous' };
   const tenantId = user?.tenantId ?? null;
-  return {
-    tenantId,
-    actor,
-    requestId: String(req.id),
-    log: req.log.child({ tenantId, userId: user?.userId ?? null }),
-    ip: req.ip ?? null,
-  };
+  return makeCtx({ tenantId, actor, requestId: String(req.id), log: req.log, logFields: { tenantId, userId: user?.userId ?? null }, ip: req.ip ?? null });
 }
 
 interface NavItem {

@@ -1,8 +1,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import passport from 'passport';
 import { z } from 'zod';
-import { recordAudit } from '../../domain/auth/audit.js';
-import { domainEvents } from '../../domain/events.js';
+import { signOut } from '../../domain/auth/sign-out.js';
 import { checkLink, completeLink, forgotPasswordSchema, requestPasswordReset, setPasswordSchema } from '../../domain/auth/password-reset.js';
 import { AppError } from '../../errors/app-error.js';
 import { presentError } from '../../errors/present.js';
@@ -71,12 +70,10 @@ export function authRoutes(config: Config): Router {
   });
 
   router.post('/logout', async (req, res) => {
-    const signedOut = req.user?.userId;
-    if (req.user) await recordAudit(req.ctx, { action: 'auth.sign_out', tenantId: req.user.tenantId, targetId: req.user.userId });
-    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
-    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-    // Open sockets of this user are dropped (the real-time layer listens); live pages reconnect if another session of theirs is still valid.
-    if (signedOut) domainEvents.emit('user.sessions_revoked', { userId: signedOut });
+    await signOut(req.ctx, async () => {
+      await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+    });
     res.clearCookie('desk.sid');
     res.redirect('/login');
   });
@@ -100,7 +97,7 @@ export function authRoutes(config: Config): Router {
     const view = 'auth/set-password';
     const locals = (req: Request) => ({ title: t(req.locale, `auth.${purpose}_title`), purpose, bare: true });
     router.get(`${prefix}/:token`, async (req, res) => {
-      await checkLink(req.params.token, purpose);
+      await checkLink(req.ctx, req.params.token, purpose);
       res.render(view, { ...locals(req), values: {} });
     });
     router.post(`${prefix}/:token`, async (req, res) => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Queue } from '../../../models/queue.js';
 import { Ticket } from '../../../models/ticket.js';
+import { makeCtx } from '../../../server/domain/context.js';
 import { takeNext, takeTicket } from '../../../server/domain/queues/claims.js';
 import { updateTicket } from '../../../server/domain/tickets/update.js';
 import { csrfFrom, postForm, signedInAgent } from '../../support/browser-session.js';
@@ -48,7 +49,7 @@ describe('queues: claiming, get next, assignment', function () {
   it('gives a contested ticket to exactly one of 50 concurrent takers and names the winner to the others', async () => {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Contested');
     const ctx = staffCtx('operatorBoth');
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => takeTicket({ ...ctx, requestId: `r${i}` }, ticket.number)));
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => takeTicket(makeCtx({ ...ctx, requestId: `r${i}` }), ticket.number)));
     // The same operator retrying gets their ticket back; a different one would lose.
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(50);
     const other = await takeTicket(staffCtx('operatorAcme'), ticket.number).catch((e: unknown) => e as Error & { messageKey?: string; params?: Record<string, string> });

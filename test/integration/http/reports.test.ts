@@ -3,8 +3,8 @@ import { parse } from 'csv-parse/sync';
 import { Types } from 'mongoose';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { Ticket } from '../../../models/ticket.js';
+import { resetCaches } from '../../../server/domain/caches.js';
 import { portfolio, slaReport } from '../../../server/domain/reports/sla-report.js';
-import { forgetContract } from '../../../server/domain/sla/contracts.js';
 import { t } from '../../../server/i18n/i18n.js';
 import { signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
@@ -138,7 +138,7 @@ describe('SLA reports', function () {
     nordId = String(world.nord._id);
     for (const tenant of [world.acme, world.nord])
       await SlaCalendar.create({ tenantId: tenant._id, name: 'Always', timeZone: tenant.timeZone, alwaysOpen: true, weekly: [], holidays: [], closures: [] });
-    forgetContract();
+    resetCaches();
     await Ticket.collection.insertMany(specs.map((s) => ticketDoc(world.acme, s)));
     // Nordhavn has a ticket in the same days: it must never count for Acme.
     await Ticket.collection.insertMany([ticketDoc(world.nord, { ...(specs[1] as Spec), key: 'N1' })]);

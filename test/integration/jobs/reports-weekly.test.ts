@@ -5,9 +5,9 @@ import { MailKey } from '../../../models/mail-key.js';
 import { Ticket } from '../../../models/ticket.js';
 import { WEEKLY_DIGEST_JOB } from '../../../jobs/reports-weekly.js';
 import { loadConfig } from '../../../server/config/config.js';
+import { resetCaches } from '../../../server/domain/caches.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { previousIsoWeek, queueWeeklyDigests } from '../../../server/domain/reports/weekly-digest.js';
-import { forgetProvider } from '../../../server/domain/tenants/cache.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeTenant, makeUser, makeWorld, type World } from '../../support/factories.js';
 import { recipientOf } from '../../support/pages.js';
@@ -44,7 +44,7 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
     before(async () => {
       tp = await startTestPortal('reports-weekly');
       world = await makeWorld();
-      forgetProvider();
+      resetCaches();
       // One missed first response at Acme in week 10 (4 March, Rome), still open.
       await Ticket.collection.insertOne({
         tenantId: world.acme._id,
@@ -136,7 +136,7 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
     before(async () => {
       tp = await startTestPortal('reports-weekly-job', { JOBS_ENABLED: 'true' });
       world = await makeWorld();
-      forgetProvider();
+      resetCaches();
     });
     after(() => tp?.stop());
 

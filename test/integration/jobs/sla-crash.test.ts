@@ -10,8 +10,9 @@ import { SlaDue } from '../../../models/sla-due.js';
 import { slaDueRowOf } from '../../../server/domain/sla/due-list.js';
 import { Ticket, priorities, priorityRank, ticketTypes } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
+import { resetCaches } from '../../../server/domain/caches.js';
 import { startClock, nextDeadline } from '../../../server/domain/sla/clock.js';
-import { forgetContract, targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
+import { targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
 import { crashRig } from '../../support/crash-rig.js';
 import { spawnPortal } from '../../support/spawned-portal.js';
 
@@ -107,7 +108,7 @@ describe('SLA sweep: a worker killed with -9 mid-run, then a fresh one', functio
       escalation: { raisePriority: true, notifyClient: false },
       createdBy: { id: null, name: 'test' },
     });
-    forgetContract(String(tenantId));
+    resetCaches();
     const calendar = toBusinessCalendar(calendarDoc.toObject());
     const targets = targetFor(policy.toObject(), 'complaint', 'low');
     if (!targets) throw new Error('no targets');

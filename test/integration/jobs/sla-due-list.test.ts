@@ -68,9 +68,9 @@ describe('SLA due list: the sweep reads open work only, and the list survives wh
     const late = await makeTicket(world.users.acmeUser, world.acme, 'Row late');
     await SlaDue.deleteOne({ _id: missing._id });
     await SlaDue.updateOne({ _id: late._id }, { $set: { at: new Date(Date.now() + 86_400_000) } });
-    expect(await repairSlaDueList()).to.equal(2);
+    expect(await repairSlaDueList(systemCtx(log, 'test'))).to.equal(2);
     for (const t of [missing, late])
       expect((await SlaDue.findById(t._id).lean())?.at.getTime()).to.equal((await nextOf(t._id))?.getTime());
-    expect(await repairSlaDueList()).to.equal(0);
+    expect(await repairSlaDueList(systemCtx(log, 'test'))).to.equal(0);
   });
 });

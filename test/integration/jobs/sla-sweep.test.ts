@@ -8,7 +8,7 @@ import { SlaPolicy } from '../../../models/sla-policy.js';
 import { Ticket, priorities, ticketTypes } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { systemCtx } from '../../../server/domain/context.js';
-import { forgetContract } from '../../../server/domain/sla/contracts.js';
+import { resetCaches } from '../../../server/domain/caches.js';
 import { sweepSla } from '../../../server/domain/sla/sweep.js';
 import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { makeWorld, type World } from '../../support/factories.js';
@@ -33,7 +33,7 @@ export async function tinyContract(tenantId: Types.ObjectId, firstResponseSecond
   });
   // Written behind the domain's back: this node must not keep what it read before (a job may
   // have asked for this tenant's contract already and cached "none").
-  forgetContract(String(tenantId));
+  resetCaches();
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,22 @@
+import { forgetContract } from './sla/contracts.js';
+import { forgetApiTokens } from './tenants/api-tokens.js';
+import { forgetProvider, forgetTenant } from './tenants/cache.js';
+
+/**
+ * Forget everything this process keeps of what it read from the database, at once: tenants and
+ * the provider (tenants/cache.ts), the owners of accepted API tokens (tenants/api-tokens.ts), SLA
+ * calendars and current policies (sla/contracts.ts). Tests call it after writing behind the
+ * domain's back, instead of each remembering which cache to forget; the domain itself forgets
+ * precisely what it changes. A new module-level cache of database reads adds its forget here.
+ *
+ * Not here, on purpose: what cannot go stale. Policy versions (never change once written, keyed by
+ * tenant id), tenant codes for queue rows (never change once given; an unknown tenant re-reads),
+ * ticket number counters (a write path, not a read cache), business-time bounds (pure
+ * arithmetic), and strings and documents built from the catalogues.
+ */
+export function resetCaches(): void {
+  forgetTenant(null);
+  forgetProvider();
+  forgetApiTokens();
+  forgetContract();
+}
