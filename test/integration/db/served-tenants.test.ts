@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Role } from '../../../models/user.js';
-import type { Ctx } from '../../../server/domain/context.js';
+import { makeCtx, type Ctx } from '../../../server/domain/context.js';
 import { servedTenantIds } from '../../../server/domain/tenants/tenants.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeTenant, makeWorld, type World } from '../../support/factories.js';
@@ -9,13 +9,14 @@ import { makeTenant, makeWorld, type World } from '../../support/factories.js';
 const log = pino({ level: 'silent' });
 
 /** The context a staff member's socket gets (server/realtime/context.ts builds the same actor). */
-const staffCtx = (role: Role, tenantIds: string[]): Ctx => ({
-  tenantId: null,
-  actor: { kind: 'user', userId: 'u1', email: 'x@example.test', name: 'x', role, tenantId: null, tenantIds, locale: 'en' },
-  requestId: 'test',
-  log,
-  ip: null,
-});
+const staffCtx = (role: Role, tenantIds: string[]): Ctx =>
+  makeCtx({
+    tenantId: null,
+    actor: { kind: 'user', userId: 'u1', email: 'x@example.test', name: 'x', role, tenantId: null, tenantIds, locale: 'en' },
+    requestId: 'test',
+    log,
+    ip: null,
+  });
 
 describe('the tenants a staff socket serves come from the tenant scope (servedTenantIds)', () => {
   let world: World;
