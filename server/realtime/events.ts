@@ -42,7 +42,8 @@ export interface TicketWatchView {
   statusText: string;
   version: number;
   sla: SlaPanelView | null;
-  entries: TimelineEntryView[];
+  /** The view model and, in `html`, the entry as views/partials/timeline-entry.hbs prints it. */
+  entries: Array<TimelineEntryView & { html: string }>;
 }
 
 export interface PresencePerson {

@@ -14,6 +14,7 @@ import { errorTable, type SocketAck } from '../errors/error-table.js';
 import { toAppError } from '../errors/normalize.js';
 import { t, type Locale } from '../i18n/i18n.js';
 import type { SessionUser } from '../http/auth/session-user.js';
+import { renderPartial } from '../http/views.js';
 import { socketCtx } from './context.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
 import { publishPresence, TYPING_TTL_MS } from './presence.js';
@@ -177,7 +178,13 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
           overdueText: g.overdueSeconds ? formatDuration(g.overdueSeconds) : null,
         })),
       },
-      entries: timelineView(entries, files, locale, user.timeZone, ticket),
+      // Each entry also as the page's partial prints it, so the page script only inserts it.
+      entries: await Promise.all(
+        timelineView(entries, files, locale, user.timeZone, ticket).map(async (entry) => ({
+          ...entry,
+          html: await renderPartial('timeline-entry', { ...entry }, { locale, timeZone: user.timeZone }),
+        })),
+      ),
     };
   });
 
