@@ -5,7 +5,6 @@
   'use strict';
 
   var QUEUE_PAGE = 200;
-  var PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
   var intlLocales = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
 
   var table = document.querySelector('table[data-live-queue]');
@@ -92,51 +91,15 @@
 
     var queueId = table ? table.getAttribute('data-live-queue') : null;
     var tbody = table ? table.tBodies[0] || table.appendChild(document.createElement('tbody')) : null;
-    var filter = { tenantIds: [], types: [], priorities: [], tags: [] };
     var order = table ? table.getAttribute('data-queue-order') || 'sla' : 'sla';
-    try {
-      if (table) filter = JSON.parse(table.getAttribute('data-queue-filter') || '{}');
-    } catch {
-      // keep the empty filter: the next queue:sync brings the real one
-    }
 
-    /** The same test as the server's ticketMatchesQueue (domain/queues/filter.ts). */
-    function matches(t) {
-      if (t.status !== 'new' && t.status !== 'open') return false;
-      if (t.assignee) return false;
-      if (filter.tenantIds && filter.tenantIds.length && filter.tenantIds.indexOf(t.tenantId) < 0)
-        return false;
-      if (filter.types && filter.types.length && filter.types.indexOf(t.type) < 0) return false;
-      if (filter.priorities && filter.priorities.length && filter.priorities.indexOf(t.priority) < 0)
-        return false;
-      if (filter.tags && filter.tags.length) {
-        var any = (t.tags || []).some(function (tag) {
-          return filter.tags.indexOf(tag) >= 0;
-        });
-        if (!any) return false;
-      }
-      return true;
+    // The queue's filter and order are the server's (domain/queues/row-place.ts): each ticket
+    // names the queues it belongs to and, per order, the key the server sorted by.
+    function belongs(t) {
+      return (t.queueIds || []).indexOf(queueId) >= 0;
     }
-
-    function sortKey(row) {
-      var due = Date.parse(row.getAttribute('data-due') || '');
-      return {
-        due: isNaN(due) ? Number.MAX_SAFE_INTEGER : due,
-        rank: Number(row.getAttribute('data-rank') || 2),
-        created: Date.parse(row.getAttribute('data-created') || '') || 0,
-        id: row.getAttribute('data-ticket-id') || '',
-      };
-    }
-
-    /** Negative when a comes first, as the server's sortOf[order]. */
-    function compare(a, b) {
-      var x = sortKey(a);
-      var y = sortKey(b);
-      var byId = x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
-      if (order === 'newest') return y.created - x.created || -byId;
-      if (order === 'oldest') return x.created - y.created || byId;
-      if (order === 'priority') return x.rank - y.rank || x.due - y.due || x.created - y.created || byId;
-      return x.due - y.due || x.rank - y.rank || x.created - y.created || byId;
+    function keyOf(t) {
+      return (t.sortKeys && t.sortKeys[order]) || '';
     }
 
     function csrfToken() {
@@ -177,8 +140,7 @@
           'data-version': String(t.version),
           'data-due': t.dueAt || '',
           'data-number': t.number,
-          'data-created': t.createdAt,
-          'data-rank': String(PRIORITY_RANK[t.priority] === undefined ? 2 : PRIORITY_RANK[t.priority]),
+          'data-sort-key': keyOf(t),
         },
         [
           el('td', {}, [el('a', { href: ticketUrl }, [el('code', {}, [t.number])])]),
@@ -212,10 +174,13 @@
       if (empty) empty.hidden = !none;
     }
 
+    /** Before the first row whose server sort key is greater: the server's order, not a copy. */
     function place(row) {
       var rows = tbody.rows;
+      var key = row.getAttribute('data-sort-key') || '';
       var before = null;
-      for (var i = 0; i < rows.length && !before; i++) if (compare(row, rows[i]) < 0) before = rows[i];
+      for (var i = 0; i < rows.length && !before; i++)
+        if (key < (rows[i].getAttribute('data-sort-key') || '')) before = rows[i];
       tbody.insertBefore(row, before);
       while (tbody.rows.length > QUEUE_PAGE) tbody.deleteRow(tbody.rows.length - 1);
     }
@@ -230,7 +195,7 @@
       if (syncing) syncing.push(t);
       var existing = rowOf(t.id);
       if (existing && Number(existing.getAttribute('data-version')) > t.version) return;
-      if (!matches(t)) {
+      if (!belongs(t)) {
         if (existing) existing.remove();
       } else {
         var row = renderRow(t);
@@ -242,7 +207,6 @@
     }
 
     function replaceAll(view, meanwhile) {
-      filter = view.filter;
       order = view.order;
       var fresh = document.createDocumentFragment();
       view.tickets.forEach(function (t) {
