@@ -5,55 +5,15 @@
   'use strict';
 
   var QUEUE_PAGE = 200;
-  var intlLocales = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
-
   var table = document.querySelector('table[data-live-queue]');
   var countsBox = document.querySelector('[data-live-counts]');
   var statusBox = document.querySelector('[data-live-status]');
 
-  // --- SLA: drawn from what the server computed (business time, sla/view.ts SlaBrief) ---------
-  // No wall-clock countdown here: business time stops outside the client's hours, and only the
-  // server knows them. The page asks the server again every minute instead.
+  // --- Rows and SLA display: drawn by the server (views/partials/ticket-rows.hbs, sla-brief.hbs)
+  // for this reader and inserted here as they come. No wall-clock countdown: business time stops
+  // outside the client's hours, and only the server knows them. The page asks again every minute.
 
   var REFRESH_MS = 60 * 1000;
-
-  /** The server's `duration` helper (views.ts): "3 d 4 h", "2 h 05 min", "12 min". */
-  function duration(seconds) {
-    var s = Math.max(0, Math.round(seconds));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    if (d) return d + ' d ' + h + ' h';
-    if (h) return h + ' h ' + (m < 10 ? '0' + m : String(m)) + ' min';
-    return m + ' min';
-  }
-
-  /** The cell content views/partials/sla-brief.hbs draws for a ticket summary. */
-  function slaNodes(t, live, el) {
-    var sla = t.sla;
-    if (!sla) {
-      if (!t.dueAt) return [el('span', { class: 'muted' }, ['—'])];
-      var locale = intlLocales[document.documentElement.lang] || undefined;
-      try {
-        return [
-          new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(t.dueAt)),
-        ];
-      } catch {
-        return [t.dueAt];
-      }
-    }
-    var nodes = [el('span', { class: 'badge sla-badge-' + sla.state }, [live.t('sla_states.' + sla.state)])];
-    var left = null;
-    if (sla.paused) left = el('span', { class: 'sla-left' }, [live.t('sla_brief.paused')]);
-    else if (sla.remainingSeconds)
-      left = el('span', { class: 'sla-left' }, [live.t('sla_brief.left', { time: duration(sla.remainingSeconds) })]);
-    else if (sla.overdueSeconds)
-      left = el('span', { class: 'sla-left overdue' }, [
-        live.t('sla_brief.overdue', { time: duration(sla.overdueSeconds) }),
-      ]);
-    if (left) nodes.push(' ', left);
-    return nodes;
-  }
 
   function say(text) {
     if (statusBox) statusBox.textContent = text || '';
@@ -91,20 +51,24 @@
 
     var queueId = table ? table.getAttribute('data-live-queue') : null;
     var tbody = table ? table.tBodies[0] || table.appendChild(document.createElement('tbody')) : null;
-    var order = table ? table.getAttribute('data-queue-order') || 'sla' : 'sla';
-
-    // The queue's filter and order are the server's (domain/queues/row-place.ts): each ticket
-    // names the queues it belongs to and, per order, the key the server sorted by.
+    // The queue's filter and order are the server's (domain/queues/row-place.ts): each pushed
+    // ticket names the queues it belongs to, and each row the server renders carries the key the
+    // server sorted by (data-sort-key).
     function belongs(t) {
       return (t.queueIds || []).indexOf(queueId) >= 0;
     }
-    function keyOf(t) {
-      return (t.sortKeys && t.sortKeys[order]) || '';
-    }
 
+    /** The page's own CSRF token: rows rendered for the socket carry an empty one. */
     function csrfToken() {
-      var input = document.querySelector('input[name="_csrf"]');
-      return input ? input.value : '';
+      var inputs = document.querySelectorAll('input[name="_csrf"]');
+      for (var i = 0; i < inputs.length; i++) if (inputs[i].value) return inputs[i].value;
+      return '';
+    }
+    function fillCsrf(root) {
+      var token = csrfToken();
+      Array.prototype.forEach.call(root.querySelectorAll('input[name="_csrf"]'), function (input) {
+        input.value = token;
+      });
     }
 
     function el(tag, attrs, children) {
@@ -119,44 +83,15 @@
       return node;
     }
 
-    /** A row exactly like views/partials/ticket-rows.hbs draws it. */
-    function renderRow(t) {
-      var ticketUrl = '/tickets/' + encodeURIComponent(t.number);
-      var assigneeCell;
-      if (t.assignee) {
-        assigneeCell = el('td', {}, [t.assignee.name]);
-      } else {
-        var form = el('form', { method: 'post', action: ticketUrl + '/take', class: 'inline take' }, [
-          el('input', { type: 'hidden', name: '_csrf', value: csrfToken() }),
-          el('button', { type: 'submit', 'data-testid': 'take-' + t.number }, [live.t('queues.take')]),
-        ]);
-        assigneeCell = el('td', {}, [form]);
-      }
-      var dueCell = el('td', { class: 'due', 'data-sla': '' }, slaNodes(t, live, el));
-      return el(
-        'tr',
-        {
-          'data-ticket-id': t.id,
-          'data-version': String(t.version),
-          'data-due': t.dueAt || '',
-          'data-number': t.number,
-          'data-sort-key': keyOf(t),
-        },
-        [
-          el('td', {}, [el('a', { href: ticketUrl }, [el('code', {}, [t.number])])]),
-          el('td', {}, [el('code', {}, [t.tenantCode])]),
-          el('td', {}, [el('a', { href: ticketUrl }, [t.subject])]),
-          el('td', {}, [live.t('ticket_types.' + t.type)]),
-          el('td', {}, [
-            el('span', { class: 'prio prio-' + t.priority }, [live.t('priorities.' + t.priority)]),
-          ]),
-          el('td', {}, [
-            el('span', { class: 'badge status-' + t.status }, [live.t('ticket_status.' + t.status)]),
-          ]),
-          dueCell,
-          assigneeCell,
-        ],
-      );
+    /** Server-rendered rows (HTML escaped by handlebars), ready to insert. */
+    function fragmentOf(html) {
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      fillCsrf(holder.content);
+      return holder.content;
+    }
+    function rowNode(html) {
+      return fragmentOf(html).querySelector('tr');
     }
 
     function rowOf(id) {
@@ -189,28 +124,48 @@
     // which may have been read before them.
     var syncing = null;
 
+    // The latest version each pushed ticket was seen at, and whether it was in this queue then.
+    var known = {};
+
     /** Bring one ticket's row up to date: in the queue or not, never back to an older version. */
     function apply(t, fresh) {
       if (!tbody) return;
       if (syncing) syncing.push(t);
       var existing = rowOf(t.id);
       if (existing && Number(existing.getAttribute('data-version')) > t.version) return;
+      if (known[t.id] && known[t.id].version > t.version) return;
+      known[t.id] = { version: t.version, belongs: belongs(t) };
       if (!belongs(t)) {
         if (existing) existing.remove();
-      } else {
-        var row = renderRow(t);
-        if (fresh) row.classList.add('live-new');
-        if (existing) existing.remove();
-        place(row);
+        syncEmpty();
+        return;
       }
-      syncEmpty();
+      // The row itself, for this reader, from the server.
+      live.ask('queue:rows', { queueId: queueId, ids: [t.id] }).then(function (res) {
+        if (!res.data) return;
+        var got = res.data.rows[0];
+        var now = rowOf(t.id);
+        if (!got) {
+          // Not in the queue for me any more (read after the push): the row goes.
+          if (now) now.remove();
+        } else {
+          if (now && Number(now.getAttribute('data-version')) > got.version) return;
+          if (known[t.id] && known[t.id].version > got.version) return;
+          var row = rowNode(got.html);
+          if (!row) return;
+          if (fresh) row.classList.add('live-new');
+          if (now) now.remove();
+          place(row);
+        }
+        syncEmpty();
+      });
     }
 
     function replaceAll(view, meanwhile) {
-      order = view.order;
       var fresh = document.createDocumentFragment();
-      view.tickets.forEach(function (t) {
-        fresh.appendChild(renderRow(t));
+      view.rows.forEach(function (r) {
+        var row = rowNode(r.html);
+        if (row) fresh.appendChild(row);
       });
       tbody.textContent = '';
       tbody.appendChild(fresh);
@@ -229,21 +184,13 @@
     });
     var hasLists = Object.keys(lists).length > 0;
 
-    function emptyRow() {
-      return el('tr', { class: 'empty-row', 'data-empty-row': '' }, [
-        el('td', { colspan: '8', class: 'muted' }, [live.t('tables.nothing_here')]),
-      ]);
-    }
-
-    function drawList(body, tickets) {
-      var fresh = document.createDocumentFragment();
-      tickets.forEach(function (t) {
-        var known = body.querySelector('tr[data-ticket-id="' + t.id + '"]');
-        var row = renderRow(t);
-        if (!known) row.classList.add('live-new');
-        fresh.appendChild(row);
+    /** A list as the server rendered it (its "nothing here" row included); new rows marked. */
+    function drawList(body, html) {
+      var fresh = fragmentOf(html);
+      Array.prototype.forEach.call(fresh.querySelectorAll('tr[data-ticket-id]'), function (row) {
+        var id = row.getAttribute('data-ticket-id');
+        if (!body.querySelector('tr[data-ticket-id="' + id + '"]')) row.classList.add('live-new');
       });
-      if (!tickets.length) fresh.appendChild(emptyRow());
       body.textContent = '';
       body.appendChild(fresh);
     }
@@ -256,8 +203,8 @@
         live.ask('queues:overview').then(function (res) {
           if (!res.data) return;
           applyCounts(res.data.counts);
-          if (lists.mine) drawList(lists.mine, res.data.mine);
-          if (lists.soon) drawList(lists.soon, res.data.soon);
+          if (lists.mine) drawList(lists.mine, res.data.html.mine);
+          if (lists.soon) drawList(lists.soon, res.data.html.soon);
           document.body.setAttribute('data-live-overview', 'synced');
         });
       }, 400);

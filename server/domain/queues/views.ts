@@ -132,6 +132,20 @@ export async function queueTickets(ctx: Ctx, queueId: string) {
   return { queue, tickets: await toSummaries(rows as SummarySource[]) };
 }
 
+/**
+ * The given tickets that are in the queue for the caller now (its filter narrowed to the
+ * caller's tenants), for a queue page to redraw the rows a push named. Those not returned left.
+ */
+export async function queueRows(ctx: Ctx, queueId: string, ticketIds: string[]) {
+  requirePermission(ctx, 'queues.work');
+  const queue = await getQueue(ctx, queueId);
+  const ids = ticketIds.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  const rows = ids.length
+    ? await Ticket.find({ $and: [queueFilter(ctx, queue), { _id: { $in: ids } }] }).sort(sortOf[queue.order]).select(summaryFields).lean()
+    : [];
+  return { queue, tickets: await toSummaries(rows as SummarySource[]) };
+}
+
 const activeStatuses = ['new', 'open', 'pending'];
 
 /** The fields the queue filters and counts test: what the one pass below keeps of each ticket. */
