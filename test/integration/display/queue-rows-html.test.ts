@@ -47,7 +47,7 @@ describe('each display rule once: live queue rows are the page partial', functio
       expect(rows).to.have.length(2);
       for (const row of rows) {
         expect(row.html).to.match(/^<tr data-ticket-id="[0-9a-f]{24}"[^>]* data-sort-key="[0-9a-f.]+">/);
-        expect(page, user.locale).to.include(withToken(row.html, page));
+        expect(page, String(user.locale)).to.include(withToken(row.html, page));
       }
       expect(rows.map((r) => r.html).join(' ')).to.include(user.locale === 'da' ? '2 h 00 min tilbage' : '2 h 00 min left');
       const one = await ask<{ rows: QueueRowView[] }>(socket, 'queue:rows', { queueId, ids: [rows[1]?.id] });
