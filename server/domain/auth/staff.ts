@@ -107,12 +107,17 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
   return after;
 }
 
+/** No one enables or disables their own account (no locking oneself out). */
+export function mayChangeStatusOf(ctx: Ctx, userId: string): boolean {
+  return !(ctx.actor.kind === 'user' && userId === ctx.actor.userId);
+}
+
 /**
  * Enable or disable an account. Disabling bumps the session version, so every session of
  * that user is refused on its next request, and the real-time layer drops their sockets.
  */
 export async function setUserStatus(ctx: Ctx, filter: Record<string, unknown>, status: 'active' | 'disabled') {
-  if (ctx.actor.kind === 'user' && String(filter._id) === ctx.actor.userId) {
+  if (!mayChangeStatusOf(ctx, String(filter._id))) {
     throw new AppError('conflict', 'cannot change own status', { messageKey: 'users.cannot_disable_self' });
   }
   const update = status === 'disabled' ? { $set: { status }, $inc: { sessionVersion: 1 } } : { $set: { status } };
