@@ -136,27 +136,63 @@
       if (known[t.id] && known[t.id].version > t.version) return;
       known[t.id] = { version: t.version, belongs: belongs(t) };
       if (!belongs(t)) {
+        delete wanted[t.id];
         if (existing) existing.remove();
         syncEmpty();
         return;
       }
-      // The row itself, for this reader, from the server.
-      live.ask('queue:rows', { queueId: queueId, ids: [t.id] }).then(function (res) {
-        if (!res.data) return;
-        var got = res.data.rows[0];
-        var now = rowOf(t.id);
-        if (!got) {
-          // Not in the queue for me any more (read after the push): the row goes.
-          if (now) now.remove();
-        } else {
-          if (now && Number(now.getAttribute('data-version')) > got.version) return;
-          if (known[t.id] && known[t.id].version > got.version) return;
-          var row = rowNode(got.html);
+      want(t.id, fresh);
+    }
+
+    // The rows themselves, for this reader, from the server: asked in batches (a burst of pushes,
+    // e.g. an import, makes a few requests, not one per ticket).
+    var wanted = {};
+    var wantTimer = null;
+    function want(id, fresh) {
+      wanted[id] = wanted[id] || fresh;
+      if (!wantTimer) wantTimer = setTimeout(fetchRows, 100);
+    }
+    function fetchRows() {
+      wantTimer = null;
+      var ids = Object.keys(wanted);
+      var batch = ids.slice(0, 50);
+      var fresh = {};
+      batch.forEach(function (id) {
+        fresh[id] = wanted[id];
+        delete wanted[id];
+      });
+      if (ids.length > batch.length) wantTimer = setTimeout(fetchRows, 100);
+      live.ask('queue:rows', { queueId: queueId, ids: batch }).then(function (res) {
+        if (!res.data) {
+          // Too many at once or offline for a moment: ask again shortly (a resync follows a reconnect).
+          var code = res.error && res.error.code;
+          if (code !== 'rate_limited' && code !== 'unavailable') return;
+          batch.forEach(function (id) {
+            if (!(id in wanted)) wanted[id] = fresh[id];
+          });
+          if (!wantTimer) wantTimer = setTimeout(fetchRows, 1000);
+          return;
+        }
+        var got = {};
+        res.data.rows.forEach(function (r) {
+          got[r.id] = r;
+        });
+        batch.forEach(function (id) {
+          var r = got[id];
+          var now = rowOf(id);
+          if (!r) {
+            // Not in the queue for me any more (read after the push): the row goes.
+            if (now && !(id in wanted)) now.remove();
+            return;
+          }
+          if (now && Number(now.getAttribute('data-version')) > r.version) return;
+          if (known[id] && known[id].version > r.version) return;
+          var row = rowNode(r.html);
           if (!row) return;
-          if (fresh) row.classList.add('live-new');
+          if (fresh[id]) row.classList.add('live-new');
           if (now) now.remove();
           place(row);
-        }
+        });
         syncEmpty();
       });
     }

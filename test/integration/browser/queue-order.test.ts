@@ -111,4 +111,15 @@ describe('each display rule once: queue rows placed by the server sort key', fun
     await page.waitForSelector('table[data-live="synced"]', { timeout: 10_000 });
     expect(await rowsOf(page)).to.deep.equal(live);
   });
+
+  it('a burst of new tickets (more than the socket rate limit allows requests) all arrive, in the server order', async () => {
+    const page = await signedInPage(world.users.operatorAcme.email);
+    await page.goto(`${tp.url}/queues/${queueId}`);
+    await page.waitForSelector('table[data-live="synced"]', { timeout: 10_000 });
+    const before = (await rowsOf(page)).length;
+    const burst = [];
+    for (let i = 0; i < 45; i++) burst.push(await open(`Burst ${i}`, (['urgent', 'high', 'normal'] as const)[i % 3] ?? 'normal'));
+    await page.waitForFunction((n) => document.querySelectorAll('table[data-live-queue] tbody tr').length >= n, before + burst.length, { timeout: 20_000 });
+    expect(await rowsOf(page)).to.deep.equal(await serverOrder());
+  });
 });
