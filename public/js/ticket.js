@@ -54,31 +54,14 @@
       return node;
     }
 
-    /** The SLA panel as the server computed it (business time); never counted down here. */
-    function applySla(sla) {
-      var panel = article.querySelector('[data-testid="sla"]');
-      if (!panel || !sla) return;
-      panel.setAttribute('data-sla-state', sla.state);
-      panel.className = 'card sla-panel sla-' + sla.state;
-      var badge = panel.querySelector('[data-sla-badge]');
-      if (badge) {
-        badge.className = 'badge sla-badge-' + sla.state;
-        badge.textContent = sla.stateText;
-      }
-      sla.targets.forEach(function (g) {
-        var dd = panel.querySelector('[data-sla-target="' + g.target + '"]');
-        if (!dd) return;
-        [
-          ['[data-sla-left-line]', '[data-sla-left]', g.leftText],
-          ['[data-sla-overdue-line]', '[data-sla-overdue]', g.overdueText],
-        ].forEach(function (part) {
-          var line = dd.querySelector(part[0]);
-          var value = dd.querySelector(part[1]);
-          if (!line || !value) return;
-          line.hidden = !part[2];
-          value.textContent = part[2] || '';
-        });
-      });
+    /** Swap a part of the page for the same partial the server rendered again for this reader. */
+    function swap(selector, html) {
+      var old = article.querySelector(selector);
+      if (!old || !html) return;
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      var fresh = holder.content.firstElementChild;
+      if (fresh) old.replaceWith(fresh);
     }
 
     function applyWatch(view) {
@@ -95,12 +78,9 @@
         version = view.version;
         article.setAttribute('data-version', String(version));
       }
-      applySla(view.sla);
-      var badge = article.querySelector('[data-testid="status"]');
-      if (badge && view.statusText) {
-        badge.className = 'badge status-' + view.status;
-        badge.textContent = view.statusText;
-      }
+      // The SLA panel (business time, computed by the server) and the status badge, as printed.
+      if (view.sla) swap('[data-testid="sla"]', view.sla.html);
+      swap('[data-testid="status"]', view.statusHtml);
       return added;
     }
 

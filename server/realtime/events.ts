@@ -39,6 +39,8 @@ export type { TimelineEntryView };
 
 /** The ticket page's SLA panel, as the server computed it (business time) for the reader. */
 export interface SlaPanelView {
+  /** The whole panel as views/partials/sla-panel.hbs prints it for the reader. */
+  html: string;
   state: string;
   stateText: string;
   targets: Array<{ target: string; leftText: string | null; overdueText: string | null }>;
@@ -49,6 +51,8 @@ export interface TicketWatchView {
   number: string;
   status: string;
   statusText: string;
+  /** The status badge as views/partials/ticket-status.hbs prints it. */
+  statusHtml: string;
   version: number;
   sla: SlaPanelView | null;
   /** The view model and, in `html`, the entry as views/partials/timeline-entry.hbs prints it. */

@@ -191,8 +191,11 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       number: ticket.number,
       status: ticket.status,
       statusText: t(locale, `ticket_status.${ticket.status}`),
+      statusHtml: await renderPartial('ticket-status', { ticket }, reader),
       version: ticket.version,
       sla: sla && {
+        // The panel as the page prints it (views/partials/sla-panel.hbs), for the script to swap in.
+        html: await renderPartial('sla-panel', { sla }, reader),
         state: sla.state,
         stateText: t(locale, `sla_states.${sla.state}`),
         targets: sla.targets.map((g) => ({

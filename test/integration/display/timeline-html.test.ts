@@ -4,6 +4,7 @@ import { updateTicket } from '../../../server/domain/tickets/update.js';
 import type { TicketWatchView } from '../../../server/realtime/events.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
+import { frozenContract } from '../../support/frozen-contract.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ask, openSocket, signInForCookie, type ClientSocket } from '../../support/realtime.js';
 import { ctxOf, makeTicket, tinyPng } from '../../support/tickets.js';
@@ -19,6 +20,7 @@ describe('each display rule once: the live timeline entry is the page partial', 
   before(async () => {
     tp = await startTestPortal('display-timeline');
     world = await makeWorld();
+    await frozenContract(world.acme._id, 120, 600, 6);
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Two <b>lines</b> & more');
     number = ticket.number;
     const op = ctxOf(world.users.operatorAcme, null);
@@ -48,6 +50,11 @@ describe('each display rule once: the live timeline entry is the page partial', 
       // Escaped by handlebars, and a multi-line body is not indented by the page's layout.
       expect(note).to.include('First line\nsecond line &lt;i&gt;kept as text&lt;/i&gt;</div>');
       expect(entries[3]?.html).to.match(/<a href="\/attachments\/[0-9a-f]{24}">pixel\.png<\/a>/);
+      // The SLA panel and the status badge a live update swaps in are the page's own too.
+      expect(watched.data?.sla?.html).to.match(/^<div class="card sla-panel sla-ok"/);
+      expect(page).to.include(watched.data?.sla?.html);
+      expect(watched.data?.statusHtml).to.match(/^<span class="badge status-/);
+      expect(page).to.include(watched.data?.statusHtml);
     }
   });
 });
