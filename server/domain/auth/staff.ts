@@ -28,9 +28,11 @@ export type StaffInput = z.infer<typeof staffInputSchema>;
 
 const staffFilter = { tenantId: null, role: { $in: [...staffRoles] } };
 
+/** Staff accounts, each with the status change the page offers (enable a disabled one, else disable). */
 export async function listStaff(ctx: Ctx) {
   requirePermission(ctx, 'staff.manage');
-  return User.find(staffFilter).sort({ name: 1 }).lean();
+  const staff = await User.find(staffFilter).sort({ name: 1 }).lean();
+  return staff.map((u) => ({ ...u, canEnable: enableOffered(u.status) }));
 }
 
 export async function getStaff(ctx: Ctx, id: string) {
@@ -105,6 +107,11 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
   // Open sockets joined rooms for the old role and tenants: drop them (pages reconnect with the new ones).
   if (before.role !== after.role || beforeIds.join() !== afterIds.join()) domainEvents.emit('user.sessions_revoked', { userId: id });
   return after;
+}
+
+/** setUserStatus enables only a disabled account and disables any other: the one a page offers. */
+export function enableOffered(status: string): boolean {
+  return status === 'disabled';
 }
 
 /** No one enables or disables their own account (no locking oneself out). */

@@ -9,7 +9,7 @@ import { scopeFilter } from '../tenants/scope.js';
 import { recordAudit } from './audit.js';
 import { sendInvitation } from './invitations.js';
 import { requirePermission } from './policy.js';
-import { mayChangeStatusOf, setUserStatus } from './staff.js';
+import { enableOffered, mayChangeStatusOf, setUserStatus } from './staff.js';
 
 export const teamInviteSchema = z.object({
   name: z.string().trim().min(2).max(120),
@@ -32,7 +32,7 @@ function ownTenant(ctx: Ctx): string {
 export async function listTeam(ctx: Ctx) {
   const tenantId = ownTenant(ctx);
   const members = await User.find({ ...scopeFilter({ ...ctx, tenantId }) }).sort({ name: 1 }).lean();
-  return members.map((m) => ({ ...m, canChangeStatus: mayChangeStatusOf(ctx, String(m._id)), canEnable: m.status === 'disabled' }));
+  return members.map((m) => ({ ...m, canChangeStatus: mayChangeStatusOf(ctx, String(m._id)), canEnable: enableOffered(m.status) }));
 }
 
 export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { listStaff, setStaffStatus } from '../../../server/domain/auth/staff.js';
 import { listTeam, setTeamMemberStatus } from '../../../server/domain/auth/team.js';
 import { ticketPageFlags } from '../../../server/domain/tickets/page-flags.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
@@ -49,10 +50,19 @@ describe('each display rule once: page flags from the domain', function () {
     expect(page).to.include(`action="/team/${String(other._id)}/status"`);
   });
 
+  it('the staff page offers enable on a disabled account, disable on any other', async () => {
+    const admin = ctxOf(world.users.admin, null);
+    const gone = await makeUser({ role: 'operator', tenantIds: [world.acme.id] });
+    await setStaffStatus(admin, String(gone._id), 'disabled');
+    const staff = await listStaff(admin);
+    expect(staff.find((u) => String(u._id) === String(gone._id))).to.include({ canEnable: true });
+    expect(staff.find((u) => String(u._id) === String(world.users.operatorAcme._id))).to.include({ canEnable: false });
+  });
+
   it('no template decides these rules itself', () => {
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
     const views = files('views').map((f) => readFileSync(f, 'utf8')).join('\n');
-    expect(views).not.to.match(/\(eq ticket\.status "closed"\)|\(eq _id @root\.user\.userId\)/);
+    expect(views).not.to.match(/\(eq ticket\.status "closed"\)|\(eq _id @root\.user\.userId\)|\(eq status "disabled"\)/);
   });
 });
