@@ -124,7 +124,7 @@
     // which may have been read before them.
     var syncing = null;
 
-    // The latest version each pushed ticket was seen at, and whether it was in this queue then.
+    // The latest version each pushed ticket was seen at: older answers never overwrite it.
     var known = {};
 
     /** Bring one ticket's row up to date: in the queue or not, never back to an older version. */
@@ -133,8 +133,8 @@
       if (syncing) syncing.push(t);
       var existing = rowOf(t.id);
       if (existing && Number(existing.getAttribute('data-version')) > t.version) return;
-      if (known[t.id] && known[t.id].version > t.version) return;
-      known[t.id] = { version: t.version, belongs: belongs(t) };
+      if (known[t.id] > t.version) return;
+      known[t.id] = t.version;
       if (!belongs(t)) {
         delete wanted[t.id];
         if (existing) existing.remove();
@@ -186,7 +186,7 @@
             return;
           }
           if (now && Number(now.getAttribute('data-version')) > r.version) return;
-          if (known[id] && known[id].version > r.version) return;
+          if (known[id] > r.version) return;
           var row = rowNode(r.html);
           if (!row) return;
           if (fresh[id]) row.classList.add('live-new');
