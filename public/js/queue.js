@@ -5,56 +5,15 @@
   'use strict';
 
   var QUEUE_PAGE = 200;
-  var PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
-  var intlLocales = { en: 'en-GB', it: 'it-IT', da: 'da-DK' };
-
   var table = document.querySelector('table[data-live-queue]');
   var countsBox = document.querySelector('[data-live-counts]');
   var statusBox = document.querySelector('[data-live-status]');
 
-  // --- SLA: drawn from what the server computed (business time, sla/view.ts SlaBrief) ---------
-  // No wall-clock countdown here: business time stops outside the client's hours, and only the
-  // server knows them. The page asks the server again every minute instead.
+  // --- Rows and SLA display: drawn by the server (views/partials/ticket-rows.hbs, sla-brief.hbs)
+  // for this reader and inserted here as they come. No wall-clock countdown: business time stops
+  // outside the client's hours, and only the server knows them. The page asks again every minute.
 
   var REFRESH_MS = 60 * 1000;
-
-  /** The server's `duration` helper (views.ts): "3 d 4 h", "2 h 05 min", "12 min". */
-  function duration(seconds) {
-    var s = Math.max(0, Math.round(seconds));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    if (d) return d + ' d ' + h + ' h';
-    if (h) return h + ' h ' + (m < 10 ? '0' + m : String(m)) + ' min';
-    return m + ' min';
-  }
-
-  /** The cell content views/partials/sla-brief.hbs draws for a ticket summary. */
-  function slaNodes(t, live, el) {
-    var sla = t.sla;
-    if (!sla) {
-      if (!t.dueAt) return [el('span', { class: 'muted' }, ['—'])];
-      var locale = intlLocales[document.documentElement.lang] || undefined;
-      try {
-        return [
-          new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(t.dueAt)),
-        ];
-      } catch {
-        return [t.dueAt];
-      }
-    }
-    var nodes = [el('span', { class: 'badge sla-badge-' + sla.state }, [live.t('sla_states.' + sla.state)])];
-    var left = null;
-    if (sla.paused) left = el('span', { class: 'sla-left' }, [live.t('sla_brief.paused')]);
-    else if (sla.remainingSeconds)
-      left = el('span', { class: 'sla-left' }, [live.t('sla_brief.left', { time: duration(sla.remainingSeconds) })]);
-    else if (sla.overdueSeconds)
-      left = el('span', { class: 'sla-left overdue' }, [
-        live.t('sla_brief.overdue', { time: duration(sla.overdueSeconds) }),
-      ]);
-    if (left) nodes.push(' ', left);
-    return nodes;
-  }
 
   function say(text) {
     if (statusBox) statusBox.textContent = text || '';
@@ -92,56 +51,24 @@
 
     var queueId = table ? table.getAttribute('data-live-queue') : null;
     var tbody = table ? table.tBodies[0] || table.appendChild(document.createElement('tbody')) : null;
-    var filter = { tenantIds: [], types: [], priorities: [], tags: [] };
-    var order = table ? table.getAttribute('data-queue-order') || 'sla' : 'sla';
-    try {
-      if (table) filter = JSON.parse(table.getAttribute('data-queue-filter') || '{}');
-    } catch {
-      // keep the empty filter: the next queue:sync brings the real one
+    // The queue's filter and order are the server's (domain/queues/row-place.ts): each pushed
+    // ticket names the queues it belongs to, and each row the server renders carries the key the
+    // server sorted by (data-sort-key).
+    function belongs(t) {
+      return (t.queueIds || []).indexOf(queueId) >= 0;
     }
 
-    /** The same test as the server's ticketMatchesQueue (domain/queues/filter.ts). */
-    function matches(t) {
-      if (t.status !== 'new' && t.status !== 'open') return false;
-      if (t.assignee) return false;
-      if (filter.tenantIds && filter.tenantIds.length && filter.tenantIds.indexOf(t.tenantId) < 0)
-        return false;
-      if (filter.types && filter.types.length && filter.types.indexOf(t.type) < 0) return false;
-      if (filter.priorities && filter.priorities.length && filter.priorities.indexOf(t.priority) < 0)
-        return false;
-      if (filter.tags && filter.tags.length) {
-        var any = (t.tags || []).some(function (tag) {
-          return filter.tags.indexOf(tag) >= 0;
-        });
-        if (!any) return false;
-      }
-      return true;
-    }
-
-    function sortKey(row) {
-      var due = Date.parse(row.getAttribute('data-due') || '');
-      return {
-        due: isNaN(due) ? Number.MAX_SAFE_INTEGER : due,
-        rank: Number(row.getAttribute('data-rank') || 2),
-        created: Date.parse(row.getAttribute('data-created') || '') || 0,
-        id: row.getAttribute('data-ticket-id') || '',
-      };
-    }
-
-    /** Negative when a comes first, as the server's sortOf[order]. */
-    function compare(a, b) {
-      var x = sortKey(a);
-      var y = sortKey(b);
-      var byId = x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
-      if (order === 'newest') return y.created - x.created || -byId;
-      if (order === 'oldest') return x.created - y.created || byId;
-      if (order === 'priority') return x.rank - y.rank || x.due - y.due || x.created - y.created || byId;
-      return x.due - y.due || x.rank - y.rank || x.created - y.created || byId;
-    }
-
+    /** The page's own CSRF token: rows rendered for the socket carry an empty one. */
     function csrfToken() {
-      var input = document.querySelector('input[name="_csrf"]');
-      return input ? input.value : '';
+      var inputs = document.querySelectorAll('input[name="_csrf"]');
+      for (var i = 0; i < inputs.length; i++) if (inputs[i].value) return inputs[i].value;
+      return '';
+    }
+    function fillCsrf(root) {
+      var token = csrfToken();
+      Array.prototype.forEach.call(root.querySelectorAll('input[name="_csrf"]'), function (input) {
+        input.value = token;
+      });
     }
 
     function el(tag, attrs, children) {
@@ -156,45 +83,15 @@
       return node;
     }
 
-    /** A row exactly like views/partials/ticket-rows.hbs draws it. */
-    function renderRow(t) {
-      var ticketUrl = '/tickets/' + encodeURIComponent(t.number);
-      var assigneeCell;
-      if (t.assignee) {
-        assigneeCell = el('td', {}, [t.assignee.name]);
-      } else {
-        var form = el('form', { method: 'post', action: ticketUrl + '/take', class: 'inline take' }, [
-          el('input', { type: 'hidden', name: '_csrf', value: csrfToken() }),
-          el('button', { type: 'submit', 'data-testid': 'take-' + t.number }, [live.t('queues.take')]),
-        ]);
-        assigneeCell = el('td', {}, [form]);
-      }
-      var dueCell = el('td', { class: 'due', 'data-sla': '' }, slaNodes(t, live, el));
-      return el(
-        'tr',
-        {
-          'data-ticket-id': t.id,
-          'data-version': String(t.version),
-          'data-due': t.dueAt || '',
-          'data-number': t.number,
-          'data-created': t.createdAt,
-          'data-rank': String(PRIORITY_RANK[t.priority] === undefined ? 2 : PRIORITY_RANK[t.priority]),
-        },
-        [
-          el('td', {}, [el('a', { href: ticketUrl }, [el('code', {}, [t.number])])]),
-          el('td', {}, [el('code', {}, [t.tenantCode])]),
-          el('td', {}, [el('a', { href: ticketUrl }, [t.subject])]),
-          el('td', {}, [live.t('ticket_types.' + t.type)]),
-          el('td', {}, [
-            el('span', { class: 'prio prio-' + t.priority }, [live.t('priorities.' + t.priority)]),
-          ]),
-          el('td', {}, [
-            el('span', { class: 'badge status-' + t.status }, [live.t('ticket_status.' + t.status)]),
-          ]),
-          dueCell,
-          assigneeCell,
-        ],
-      );
+    /** Server-rendered rows (HTML escaped by handlebars), ready to insert. */
+    function fragmentOf(html) {
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      fillCsrf(holder.content);
+      return holder.content;
+    }
+    function rowNode(html) {
+      return fragmentOf(html).querySelector('tr');
     }
 
     function rowOf(id) {
@@ -212,10 +109,13 @@
       if (empty) empty.hidden = !none;
     }
 
+    /** Before the first row whose server sort key is greater: the server's order, not a copy. */
     function place(row) {
       var rows = tbody.rows;
+      var key = row.getAttribute('data-sort-key') || '';
       var before = null;
-      for (var i = 0; i < rows.length && !before; i++) if (compare(row, rows[i]) < 0) before = rows[i];
+      for (var i = 0; i < rows.length && !before; i++)
+        if (key < (rows[i].getAttribute('data-sort-key') || '')) before = rows[i];
       tbody.insertBefore(row, before);
       while (tbody.rows.length > QUEUE_PAGE) tbody.deleteRow(tbody.rows.length - 1);
     }
@@ -224,29 +124,84 @@
     // which may have been read before them.
     var syncing = null;
 
+    // The latest version each pushed ticket was seen at: older answers never overwrite it.
+    var known = {};
+
     /** Bring one ticket's row up to date: in the queue or not, never back to an older version. */
     function apply(t, fresh) {
       if (!tbody) return;
       if (syncing) syncing.push(t);
       var existing = rowOf(t.id);
       if (existing && Number(existing.getAttribute('data-version')) > t.version) return;
-      if (!matches(t)) {
+      if (known[t.id] > t.version) return;
+      known[t.id] = t.version;
+      if (!belongs(t)) {
+        delete wanted[t.id];
         if (existing) existing.remove();
-      } else {
-        var row = renderRow(t);
-        if (fresh) row.classList.add('live-new');
-        if (existing) existing.remove();
-        place(row);
+        syncEmpty();
+        return;
       }
-      syncEmpty();
+      want(t.id, fresh);
+    }
+
+    // The rows themselves, for this reader, from the server: asked in batches (a burst of pushes,
+    // e.g. an import, makes a few requests, not one per ticket).
+    var wanted = {};
+    var wantTimer = null;
+    function want(id, fresh) {
+      wanted[id] = wanted[id] || fresh;
+      if (!wantTimer) wantTimer = setTimeout(fetchRows, 100);
+    }
+    function fetchRows() {
+      wantTimer = null;
+      var ids = Object.keys(wanted);
+      var batch = ids.slice(0, 50);
+      var fresh = {};
+      batch.forEach(function (id) {
+        fresh[id] = wanted[id];
+        delete wanted[id];
+      });
+      if (ids.length > batch.length) wantTimer = setTimeout(fetchRows, 100);
+      live.ask('queue:rows', { queueId: queueId, ids: batch }).then(function (res) {
+        if (!res.data) {
+          // Too many at once or offline for a moment: ask again shortly (a resync follows a reconnect).
+          var code = res.error && res.error.code;
+          if (code !== 'rate_limited' && code !== 'unavailable') return;
+          batch.forEach(function (id) {
+            if (!(id in wanted)) wanted[id] = fresh[id];
+          });
+          if (!wantTimer) wantTimer = setTimeout(fetchRows, 1000);
+          return;
+        }
+        var got = {};
+        res.data.rows.forEach(function (r) {
+          got[r.id] = r;
+        });
+        batch.forEach(function (id) {
+          var r = got[id];
+          var now = rowOf(id);
+          if (!r) {
+            // Not in the queue for me any more (read after the push): the row goes.
+            if (now && !(id in wanted)) now.remove();
+            return;
+          }
+          if (now && Number(now.getAttribute('data-version')) > r.version) return;
+          if (known[id] > r.version) return;
+          var row = rowNode(r.html);
+          if (!row) return;
+          if (fresh[id]) row.classList.add('live-new');
+          if (now) now.remove();
+          place(row);
+        });
+        syncEmpty();
+      });
     }
 
     function replaceAll(view, meanwhile) {
-      filter = view.filter;
-      order = view.order;
       var fresh = document.createDocumentFragment();
-      view.tickets.forEach(function (t) {
-        fresh.appendChild(renderRow(t));
+      view.rows.forEach(function (r) {
+        var row = rowNode(r.html);
+        if (row) fresh.appendChild(row);
       });
       tbody.textContent = '';
       tbody.appendChild(fresh);
@@ -265,21 +220,13 @@
     });
     var hasLists = Object.keys(lists).length > 0;
 
-    function emptyRow() {
-      return el('tr', { class: 'empty-row', 'data-empty-row': '' }, [
-        el('td', { colspan: '8', class: 'muted' }, [live.t('tables.nothing_here')]),
-      ]);
-    }
-
-    function drawList(body, tickets) {
-      var fresh = document.createDocumentFragment();
-      tickets.forEach(function (t) {
-        var known = body.querySelector('tr[data-ticket-id="' + t.id + '"]');
-        var row = renderRow(t);
-        if (!known) row.classList.add('live-new');
-        fresh.appendChild(row);
+    /** A list as the server rendered it (its "nothing here" row included); new rows marked. */
+    function drawList(body, html) {
+      var fresh = fragmentOf(html);
+      Array.prototype.forEach.call(fresh.querySelectorAll('tr[data-ticket-id]'), function (row) {
+        var id = row.getAttribute('data-ticket-id');
+        if (!body.querySelector('tr[data-ticket-id="' + id + '"]')) row.classList.add('live-new');
       });
-      if (!tickets.length) fresh.appendChild(emptyRow());
       body.textContent = '';
       body.appendChild(fresh);
     }
@@ -292,8 +239,8 @@
         live.ask('queues:overview').then(function (res) {
           if (!res.data) return;
           applyCounts(res.data.counts);
-          if (lists.mine) drawList(lists.mine, res.data.mine);
-          if (lists.soon) drawList(lists.soon, res.data.soon);
+          if (lists.mine) drawList(lists.mine, res.data.html.mine);
+          if (lists.soon) drawList(lists.soon, res.data.html.soon);
           document.body.setAttribute('data-live-overview', 'synced');
         });
       }, 400);

@@ -42,90 +42,26 @@
     timeline.parentNode.insertBefore(statusLine, presenceLine.nextSibling);
     var warning = null;
 
-    /** One entry as views/tickets/show.hbs draws it; texts come translated from the server. */
-    function renderEntry(e) {
-      // Spaced like the template (views/partials/timeline-entry.hbs), so it reads the same.
-      var head = el('div', { class: 'entry-head' }, [
-        el('strong', {}, [e.author]),
-        ' ',
-        e.internalLabel ? el('span', { class: 'badge badge-internal' }, [e.internalLabel]) : null,
-        e.internalLabel ? ' ' : null,
-        el('span', { class: 'muted small' }, [e.atText]),
-      ]);
-      var parts = [head];
-      if (e.summary) {
-        if (e.summary.style === 'list') {
-          parts.push(
-            el(
-              'ul',
-              { class: 'changes' },
-              e.summary.lines.map(function (line) {
-                return el('li', {}, [line]);
-              }),
-            ),
-          );
-        } else {
-          parts.push(
-            el('p', e.summary.style === 'muted' ? { class: 'muted' } : {}, [e.summary.lines.join(', ')]),
-          );
-        }
-      }
-      if (e.body) parts.push(el('div', { class: 'body pre' }, [e.body]));
-      if (e.files && e.files.length) {
-        parts.push(
-          el(
-            'ul',
-            { class: 'files' },
-            e.files.map(function (f) {
-              return el('li', {}, [
-                el('a', { href: '/attachments/' + f.id }, [f.filename]),
-                ' ',
-                el('span', { class: 'muted small' }, [f.sizeText]),
-              ]);
-            }),
-          ),
-        );
-      }
-      var spaced = [];
-      parts.forEach(function (part) {
-        spaced.push(part, '\n');
-      });
-      return el(
-        'li',
-        {
-          class: 'entry entry-' + e.kind + ' vis-' + e.visibility + ' live-new',
-          id: 'e-' + e.id,
-          'data-at': e.at,
-        },
-        spaced,
-      );
+    /**
+     * One entry exactly as the page prints it: the server renders views/partials/timeline-entry.hbs
+     * for this reader and sends the HTML (escaped by handlebars); nothing is drawn here.
+     */
+    function entryNode(e) {
+      var holder = document.createElement('template');
+      holder.innerHTML = e.html;
+      var node = holder.content.firstElementChild;
+      if (node) node.classList.add('live-new');
+      return node;
     }
 
-    /** The SLA panel as the server computed it (business time); never counted down here. */
-    function applySla(sla) {
-      var panel = article.querySelector('[data-testid="sla"]');
-      if (!panel || !sla) return;
-      panel.setAttribute('data-sla-state', sla.state);
-      panel.className = 'card sla-panel sla-' + sla.state;
-      var badge = panel.querySelector('[data-sla-badge]');
-      if (badge) {
-        badge.className = 'badge sla-badge-' + sla.state;
-        badge.textContent = sla.stateText;
-      }
-      sla.targets.forEach(function (g) {
-        var dd = panel.querySelector('[data-sla-target="' + g.target + '"]');
-        if (!dd) return;
-        [
-          ['[data-sla-left-line]', '[data-sla-left]', g.leftText],
-          ['[data-sla-overdue-line]', '[data-sla-overdue]', g.overdueText],
-        ].forEach(function (part) {
-          var line = dd.querySelector(part[0]);
-          var value = dd.querySelector(part[1]);
-          if (!line || !value) return;
-          line.hidden = !part[2];
-          value.textContent = part[2] || '';
-        });
-      });
+    /** Swap a part of the page for the same partial the server rendered again for this reader. */
+    function swap(selector, html) {
+      var old = article.querySelector(selector);
+      if (!old || !html) return;
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      var fresh = holder.content.firstElementChild;
+      if (fresh) old.replaceWith(fresh);
     }
 
     function applyWatch(view) {
@@ -133,19 +69,18 @@
       view.entries.forEach(function (e) {
         if (!latestAt || e.at > latestAt) latestAt = e.at;
         if (document.getElementById('e-' + e.id)) return;
-        timeline.appendChild(renderEntry(e));
+        var node = entryNode(e);
+        if (!node) return;
+        timeline.appendChild(node);
         added++;
       });
       if (view.version > version) {
         version = view.version;
         article.setAttribute('data-version', String(version));
       }
-      applySla(view.sla);
-      var badge = article.querySelector('[data-testid="status"]');
-      if (badge && view.statusText) {
-        badge.className = 'badge status-' + view.status;
-        badge.textContent = view.statusText;
-      }
+      // The SLA panel (business time, computed by the server) and the status badge, as printed.
+      if (view.sla) swap('[data-testid="sla"]', view.sla.html);
+      swap('[data-testid="status"]', view.statusHtml);
       return added;
     }
 

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { engine } from 'express-handlebars';
+import { create } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
 import { formatBytes, formatDate, formatDateTime, formatDuration, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
@@ -88,17 +88,33 @@ const helpers = {
   concat: (...args: unknown[]): string => args.slice(0, -1).join(''),
 };
 
+/** The one handlebars instance: pages, and the fragments sockets send, render with it. */
+const viewEngine = create({
+  extname: '.hbs',
+  defaultLayout: 'main',
+  layoutsDir: fromRoot('views', 'layouts'),
+  partialsDir: fromRoot('views', 'partials'),
+  helpers,
+});
+
+/**
+ * One partial rendered alone, as a page prints it, for a reader: what a live update inserts
+ * (e.g. a timeline entry pushed to the ticket page), so no second rendering exists in public/js.
+ */
+export async function renderPartial(
+  name: string,
+  context: Record<string, unknown>,
+  reader: { locale: Locale; timeZone: string },
+): Promise<string> {
+  const html = await viewEngine.render(fromRoot('views', 'partials', `${name}.hbs`), context, {
+    cache: true,
+    data: { root: { ...context, locale: reader.locale, timeZone: reader.timeZone } },
+  });
+  return html.trim();
+}
+
 export function configureViews(app: Express): void {
-  app.engine(
-    'hbs',
-    engine({
-      extname: '.hbs',
-      defaultLayout: 'main',
-      layoutsDir: fromRoot('views', 'layouts'),
-      partialsDir: fromRoot('views', 'partials'),
-      helpers,
-    }),
-  );
+  app.engine('hbs', viewEngine.engine);
   app.set('view engine', 'hbs');
   app.set('views', fromRoot('views'));
   // Compiled templates are kept in every mode: without the cache each page re-reads and

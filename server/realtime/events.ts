@@ -22,7 +22,16 @@ export interface QueueSyncView {
   order: string;
   filter: { tenantIds: string[]; types: string[]; priorities: string[]; tags: string[] };
   tickets: TicketSummary[];
+  /** Each ticket's row as the page prints it (views/partials/ticket-rows.hbs), in order. */
+  rows: QueueRowView[];
   counts: QueueCountsView;
+}
+
+/** One queue row rendered by the server for the reader; its `<tr>` carries data-sort-key. */
+export interface QueueRowView {
+  id: string;
+  version: number;
+  html: string;
 }
 
 /** A timeline entry as the ticket page draws it: the one presenter's view model. */
@@ -30,6 +39,8 @@ export type { TimelineEntryView };
 
 /** The ticket page's SLA panel, as the server computed it (business time) for the reader. */
 export interface SlaPanelView {
+  /** The whole panel as views/partials/sla-panel.hbs prints it for the reader. */
+  html: string;
   state: string;
   stateText: string;
   targets: Array<{ target: string; leftText: string | null; overdueText: string | null }>;
@@ -40,9 +51,12 @@ export interface TicketWatchView {
   number: string;
   status: string;
   statusText: string;
+  /** The status badge as views/partials/ticket-status.hbs prints it. */
+  statusHtml: string;
   version: number;
   sla: SlaPanelView | null;
-  entries: TimelineEntryView[];
+  /** The view model and, in `html`, the entry as views/partials/timeline-entry.hbs prints it. */
+  entries: Array<TimelineEntryView & { html: string }>;
 }
 
 export interface PresencePerson {
@@ -74,12 +88,15 @@ export interface QueueOverviewView {
   counts: QueueCountsView;
   mine: TicketSummary[];
   soon: TicketSummary[];
+  /** Both lists' rows as the page prints them (an empty list says so). */
+  html: { mine: string; soon: string };
 }
 
 export interface ClientToServerEvents {
   hello: (ack: Ack<HelloView>) => void;
   'queues:overview': (ack: Ack<QueueOverviewView>) => void;
   'queue:sync': (payload: { queueId: string }, ack: Ack<QueueSyncView>) => void;
+  'queue:rows': (payload: { queueId: string; ids: string[] }, ack: Ack<{ queueId: string; rows: QueueRowView[] }>) => void;
   'queues:counts': (ack: Ack<QueueCountsView>) => void;
   'ticket:watch': (payload: { ref: string; since?: string }, ack: Ack<TicketWatchView>) => void;
   'ticket:unwatch': (payload: { ref: string }, ack: Ack<{ ok: true }>) => void;

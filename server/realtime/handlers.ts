@@ -3,7 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { isStaff, type Ctx } from '../domain/context.js';
 import { releaseTicket, takeNext, takeTicket } from '../domain/queues/claims.js';
-import { queueCounts, queueOverview, queueTickets, toSummaries } from '../domain/queues/views.js';
+import { queueCounts, queueOverview, queueRows, queueTickets, toSummaries, type TicketSummary } from '../domain/queues/views.js';
 import { listAttachments } from '../domain/tickets/attachments.js';
 import { getTicket, listTimeline } from '../domain/tickets/queries.js';
 import { timelineView } from '../domain/tickets/timeline-view.js';
@@ -14,6 +14,7 @@ import type { SocketAck } from '../errors/error-table.js';
 import { presentError } from '../errors/present.js';
 import { t } from '../i18n/i18n.js';
 import type { SessionUser } from '../http/auth/session-user.js';
+import { renderPartial } from '../http/views.js';
 import { socketCtx } from './context.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
 import { publishPresence, TYPING_TTL_MS } from './presence.js';
@@ -37,6 +38,7 @@ const objectId = z.string().regex(/^[0-9a-f]{24}$/);
 const schemas = {
   none: z.undefined().or(z.object({}).strict()),
   queueSync: z.object({ queueId: objectId }),
+  queueRows: z.object({ queueId: objectId, ids: z.array(objectId).min(1).max(50) }),
   watch: z.object({ ref, since: z.iso.datetime({ offset: true }).optional() }),
   unwatch: z.object({ ref }),
   take: z.object({ ref }),
@@ -109,6 +111,19 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
     strings: uiStrings(locale),
   }));
 
+  // Rows as views/partials/ticket-rows.hbs prints them for this reader: the page script only
+  // inserts them (it fills in its own CSRF token), and places them by their data-sort-key.
+  const reader = { locale, timeZone: user.timeZone };
+  const rowsHtml = (tickets: TicketSummary[], order?: string) =>
+    Promise.all(
+      tickets.map(async (ticket) => ({
+        id: ticket.id,
+        version: ticket.version,
+        html: await renderPartial('ticket-rows', { rows: [ticket], noEmptyRow: true, queue: order ? { order } : null }, reader),
+      })),
+    );
+  const listHtml = (tickets: TicketSummary[]) => renderPartial('ticket-rows', { rows: tickets }, reader);
+
   handle('queue:sync', schemas.queueSync, async (ctx, input) => {
     const [{ queue, tickets }, counts] = await Promise.all([
       queueTickets(ctx, input.queueId),
@@ -124,13 +139,22 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
         tags: queue.tags,
       },
       tickets,
+      rows: await rowsHtml(tickets, queue.order),
       counts,
     };
   });
 
+  handle('queue:rows', schemas.queueRows, async (ctx, input) => {
+    const { queue, tickets } = await queueRows(ctx, input.queueId, input.ids);
+    return { queueId: String(queue._id), rows: await rowsHtml(tickets, queue.order) };
+  });
+
   handle('queues:counts', schemas.none, (ctx) => queueCounts(ctx));
 
-  handle('queues:overview', schemas.none, (ctx) => queueOverview(ctx));
+  handle('queues:overview', schemas.none, async (ctx) => {
+    const overview = await queueOverview(ctx);
+    return { ...overview, html: { mine: await listHtml(overview.mine), soon: await listHtml(overview.soon) } };
+  });
 
   handle('ticket:watch', schemas.watch, async (ctx, input) => {
     const ticket = await getTicket(ctx, input.ref);
@@ -155,8 +179,11 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       number: ticket.number,
       status: ticket.status,
       statusText: t(locale, `ticket_status.${ticket.status}`),
+      statusHtml: await renderPartial('ticket-status', { ticket }, reader),
       version: ticket.version,
       sla: sla && {
+        // The panel as the page prints it (views/partials/sla-panel.hbs), for the script to swap in.
+        html: await renderPartial('sla-panel', { sla }, reader),
         state: sla.state,
         stateText: t(locale, `sla_states.${sla.state}`),
         targets: sla.targets.map((g) => ({
@@ -165,7 +192,13 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
           overdueText: g.overdueSeconds ? formatDuration(g.overdueSeconds) : null,
         })),
       },
-      entries: timelineView(entries, files, locale, user.timeZone, ticket),
+      // Each entry also as the page's partial prints it, so the page script only inserts it.
+      entries: await Promise.all(
+        timelineView(entries, files, locale, user.timeZone, ticket).map(async (entry) => ({
+          ...entry,
+          html: await renderPartial('timeline-entry', { ...entry }, { locale, timeZone: user.timeZone }),
+        })),
+      ),
     };
   });
 

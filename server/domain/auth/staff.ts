@@ -28,9 +28,11 @@ export type StaffInput = z.infer<typeof staffInputSchema>;
 
 const staffFilter = { tenantId: null, role: { $in: [...staffRoles] } };
 
+/** Staff accounts, each with the status change the page offers (enable a disabled one, else disable). */
 export async function listStaff(ctx: Ctx) {
   requirePermission(ctx, 'staff.manage');
-  return User.find(staffFilter).sort({ name: 1 }).lean();
+  const staff = await User.find(staffFilter).sort({ name: 1 }).lean();
+  return staff.map((u) => ({ ...u, canEnable: enableOffered(u.status) }));
 }
 
 export async function getStaff(ctx: Ctx, id: string) {
@@ -107,12 +109,22 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
   return after;
 }
 
+/** setUserStatus enables only a disabled account and disables any other: the one a page offers. */
+export function enableOffered(status: string): boolean {
+  return status === 'disabled';
+}
+
+/** No one enables or disables their own account (no locking oneself out). */
+export function mayChangeStatusOf(ctx: Ctx, userId: string): boolean {
+  return !(ctx.actor.kind === 'user' && userId === ctx.actor.userId);
+}
+
 /**
  * Enable or disable an account. Disabling bumps the session version, so every session of
  * that user is refused on its next request, and the real-time layer drops their sockets.
  */
 export async function setUserStatus(ctx: Ctx, filter: Record<string, unknown>, status: 'active' | 'disabled') {
-  if (ctx.actor.kind === 'user' && String(filter._id) === ctx.actor.userId) {
+  if (!mayChangeStatusOf(ctx, String(filter._id))) {
     throw new AppError('conflict', 'cannot change own status', { messageKey: 'users.cannot_disable_self' });
   }
   const update = status === 'disabled' ? { $set: { status }, $inc: { sessionVersion: 1 } } : { $set: { status } };

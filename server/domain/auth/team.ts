@@ -9,7 +9,7 @@ import { scopeFilter } from '../tenants/scope.js';
 import { recordAudit } from './audit.js';
 import { sendInvitation } from './invitations.js';
 import { requirePermission } from './policy.js';
-import { setUserStatus } from './staff.js';
+import { enableOffered, mayChangeStatusOf, setUserStatus } from './staff.js';
 
 export const teamInviteSchema = z.object({
   name: z.string().trim().min(2).max(120),
@@ -25,9 +25,14 @@ function ownTenant(ctx: Ctx): string {
   return ctx.actor.tenantId;
 }
 
+/**
+ * The company's users, each with what the team page offers on them: a status change (never on
+ * one's own account, which setUserStatus refuses) and whether that change enables or disables.
+ */
 export async function listTeam(ctx: Ctx) {
   const tenantId = ownTenant(ctx);
-  return User.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) }).sort({ name: 1 }).lean();
+  const members = await User.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) }).sort({ name: 1 }).lean();
+  return members.map((m) => ({ ...m, canChangeStatus: mayChangeStatusOf(ctx, String(m._id)), canEnable: enableOffered(m.status) }));
 }
 
 export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {

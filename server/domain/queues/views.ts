@@ -1,4 +1,5 @@
 import { Types, type PipelineStage } from 'mongoose';
+import type { QueueOrder } from '../../../models/queue.js';
 import { Tenant } from '../../../models/tenant.js';
 import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
 import { requirePermission } from '../auth/policy.js';
@@ -8,6 +9,7 @@ import type { Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { queueFilter, sortOf, workableStatuses } from './filter.js';
 import { getQueue, listQueues } from './queues.js';
+import { rowPlaces } from './row-place.js';
 
 /** Rows shown on a queue page; bounded, since every unindexed query is a scan on the engine. */
 export const QUEUE_PAGE = 200;
@@ -27,6 +29,7 @@ const summaryFields = {
   dueSortAt: 1,
   version: 1,
   sla: 1,
+  priorityRank: 1,
 } as const;
 
 export interface TicketSummary {
@@ -50,9 +53,14 @@ export interface TicketSummary {
   sla: SlaBrief | null;
   slaAt: string;
   version: number;
+  /** The queues whose filter this ticket passes now (ids): a queue page keeps its row or drops it. */
+  queueIds: string[];
+  /** Per queue order, the key the server sorts by: a queue page places the row by it. */
+  sortKeys: Record<QueueOrder, string>;
 }
 
 const FAR_FUTURE = Date.UTC(9000, 0, 1);
+const emptyKeys: Record<QueueOrder, string> = { sla: '', priority: '', oldest: '', newest: '' };
 let codes: { at: number; map: Map<string, string> } | null = null;
 let refreshing: Promise<Map<string, string>> | null = null;
 
@@ -87,12 +95,13 @@ type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority
   createdAt?: Date;
   dueSortAt?: Date | null;
   sla?: unknown;
+  priorityRank?: number | null;
 };
 
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
 export async function toSummaries(rows: SummarySource[], now = new Date()): Promise<TicketSummary[]> {
   const map = await tenantCodes(rows.map((r) => String(r.tenantId)));
-  const briefs = await Promise.all(rows.map((r) => slaBrief(r, now)));
+  const [briefs, places] = await Promise.all([Promise.all(rows.map((r) => slaBrief(r, now))), rowPlaces(rows)]);
   return rows.map((t, i) => ({
     id: String(t._id),
     number: t.number,
@@ -111,6 +120,8 @@ export async function toSummaries(rows: SummarySource[], now = new Date()): Prom
     sla: briefs[i] ?? null,
     slaAt: now.toISOString(),
     version: t.version,
+    queueIds: places[i]?.queueIds ?? [],
+    sortKeys: places[i]?.sortKeys ?? emptyKeys,
   }));
 }
 
@@ -118,6 +129,20 @@ export async function queueTickets(ctx: Ctx, queueId: string) {
   requirePermission(ctx, 'queues.work');
   const queue = await getQueue(ctx, queueId);
   const rows = await Ticket.find(queueFilter(ctx, queue)).sort(sortOf[queue.order]).limit(QUEUE_PAGE).select(summaryFields).lean();
+  return { queue, tickets: await toSummaries(rows as SummarySource[]) };
+}
+
+/**
+ * The given tickets that are in the queue for the caller now (its filter narrowed to the
+ * caller's tenants), for a queue page to redraw the rows a push named. Those not returned left.
+ */
+export async function queueRows(ctx: Ctx, queueId: string, ticketIds: string[]) {
+  requirePermission(ctx, 'queues.work');
+  const queue = await getQueue(ctx, queueId);
+  const ids = ticketIds.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  const rows = ids.length
+    ? await Ticket.find({ $and: [queueFilter(ctx, queue), { _id: { $in: ids } }] }).sort(sortOf[queue.order]).select(summaryFields).lean()
+    : [];
   return { queue, tickets: await toSummaries(rows as SummarySource[]) };
 }
 

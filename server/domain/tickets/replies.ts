@@ -7,6 +7,7 @@ import { isStaff, type Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
+import { mayReply } from './page-flags.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
 import { noteSlaDue } from '../sla/due-list.js';
@@ -48,7 +49,7 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
   const ticket = await getTicket(ctx, ref);
   // Refuse a bad file before anything is written.
   for (const file of files) await sniffType(file);
-  if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
+  if (!mayReply(ticket)) throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
   if (input.seenAt && !input.confirm) await assertNoNewerReply(ctx, ticket, new Date(input.seenAt), staff);
   const now = new Date();
   const $set: Record<string, unknown> = { lastActivityAt: now };

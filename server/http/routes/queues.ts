@@ -73,12 +73,7 @@ export function queueRoutes(): Router {
 
   router.get('/queues/:id', async (req, res) => {
     const { queue, tickets } = await queueTickets(req.ctx, String(req.params.id));
-    res.render('queues/show', {
-      title: queue.name,
-      queue,
-      tickets,
-      filter: JSON.stringify({ tenantIds: queue.tenantIds.map(String), types: queue.types, priorities: queue.priorities, tags: queue.tags }),
-    });
+    res.render('queues/show', { title: queue.name, queue, tickets });
   });
 
   router.post('/queues/:id/next', async (req, res) => {

@@ -10,6 +10,7 @@ import { carryUploads, type PendingUploadView } from '../../domain/tickets/pendi
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
+import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
 import {
   approvalOutcomes,
@@ -20,7 +21,6 @@ import {
   ticketInputSchema,
   ticketListQuerySchema,
 } from '../../domain/tickets/schemas.js';
-import { movesFor } from '../../domain/tickets/transitions.js';
 import { ticketUpdateSchema, updateTicket } from '../../domain/tickets/update.js';
 import { commonCurrencies, currencyCodes } from '../../domain/tickets/currencies.js';
 import { fieldsForForm, readFormFields } from '../../domain/tickets/numbers.js';
@@ -72,7 +72,7 @@ function parseType(raw: string): TicketType {
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
   const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
-  const staff = isStaff(req.ctx.actor);
+  const flags = ticketPageFlags(req.ctx, ticket);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
     renderedAt: new Date().toISOString(),
@@ -82,14 +82,8 @@ async function ticketPage(req: Request, ref: string) {
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
     timeline: timelineView(timeline, attachments, req.locale, String(req.res?.locals.timeZone ?? 'UTC'), ticket),
     attachments,
-    staff,
-    moves: movesFor(req.ctx.actor, ticket).map((to) => ({
-      to,
-      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : staff ? `moves.${to}` : `settle.${to}`,
-    })),
-    canEdit: can(req.ctx.actor, 'queues.work'),
-    mine: req.ctx.actor.kind === 'user' && String(ticket.assignee?.id ?? '') === req.ctx.actor.userId,
-    assignable: can(req.ctx.actor, 'queues.manage') ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
+    ...flags,
+    assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
   };
 }
