@@ -507,7 +507,8 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
             : error,
         );
       });
-      exited.then(({ code, signal }) => {
+      // `exited` never rejects (it resolves on the child's exit event).
+      void exited.then(({ code, signal }) => {
         clearTimeout(timer);
         // Give the last stderr chunk a moment to arrive.
         setTimeout(() => {
@@ -545,7 +546,7 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
     const state = await readState(o.stateFile);
     if (state?.pid === pid) await rm(o.stateFile, { force: true });
   };
-  exited.then(({ code, signal }) => {
+  void exited.then(({ code, signal }) => {
     if (!stopping) {
       removeStateIfOurs().catch(() => {});
       const exit = { pid, code, signal, stderr: tail(stderrTail, 1000) };

@@ -114,7 +114,11 @@ export async function renderPartial(
 }
 
 export function configureViews(app: Express): void {
-  app.engine('hbs', viewEngine.engine);
+  // express calls the engine with a callback, which express-handlebars also answers; its promise
+  // (the same outcome) is not needed here.
+  app.engine('hbs', (path, options, callback) => {
+    void viewEngine.engine(path, options, callback);
+  });
   app.set('view engine', 'hbs');
   app.set('views', fromRoot('views'));
   // Compiled templates are kept in every mode: without the cache each page re-reads and
