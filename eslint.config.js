@@ -3,10 +3,21 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const transportModules = ['express', 'express-*', 'socket.io', 'socket.io-*', 'agenda', '@agendajs/*', 'passport', 'passport-*'];
+const transportModules = [
+  'express',
+  'express-*',
+  'socket.io',
+  'socket.io-*',
+  'agenda',
+  '@agendajs/*',
+  'passport',
+  'passport-*',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'devdb/target/**', 'data/**', 'public/vendor/**', 'bench/tmp/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'devdb/target/**', 'data/**', 'public/vendor/**', 'bench/tmp/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,8 +44,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: transportModules, message: 'The domain layer and models stay free of transports and the scheduler.' },
-            { group: ['**/http/**', '**/realtime/**', '**/jobs/**'], message: 'The domain layer does not import adapters.' },
+            {
+              group: transportModules,
+              message: 'The domain layer and models stay free of transports and the scheduler.',
+            },
+            {
+              group: ['**/http/**', '**/realtime/**', '**/jobs/**'],
+              message: 'The domain layer does not import adapters.',
+            },
           ],
         },
       ],
@@ -54,19 +71,40 @@ export default tseslint.config(
           "ImportSpecifier[parent.source.value='mongoose'][imported.name=/^(connection|connections)$/]",
         ].map((selector) => ({
           selector,
-          message: 'The domain does not touch raw collections: use scopedCollection / crossTenant / unscopedCollection from server/db/scoped-collection.ts.',
+          message:
+            'The domain does not touch raw collections: use scopedCollection / crossTenant / unscopedCollection from server/db/scoped-collection.ts.',
         })),
       ],
     },
   },
   {
     files: ['public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setTimeout: 'readonly', console: 'readonly', Intl: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', navigator: 'readonly', location: 'readonly', CustomEvent: 'readonly', HTMLElement: 'readonly' } },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        io: 'readonly',
+        fetch: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setTimeout: 'readonly',
+        console: 'readonly',
+        Intl: 'readonly',
+        FormData: 'readonly',
+        URLSearchParams: 'readonly',
+        navigator: 'readonly',
+        location: 'readonly',
+        CustomEvent: 'readonly',
+        HTMLElement: 'readonly',
+      },
+    },
     rules: { 'no-console': 'error' },
   },
   {
     files: ['test/**/*.cjs', 'eslint.config.js'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -36,7 +36,9 @@ export function deliverOnQueue(log: Logger): () => Promise<void> {
   const run = async (): Promise<void> => {
     do {
       again = false;
-      await deliverBacklog(log, 'mail.on-queue').catch((err: unknown) => log.error({ err }, 'outbox delivery failed'));
+      await deliverBacklog(log, 'mail.on-queue').catch((err: unknown) =>
+        log.error({ err }, 'outbox delivery failed'),
+      );
     } while (again);
   };
   const off = domainEvents.on('mail.queued', () => {

@@ -31,7 +31,11 @@ function capacityWatch(log: Logger, capacity: number | null): () => Promise<void
  * stale e-mail links) are deleted by this recurring job instead. It also watches the embedded
  * database's size against its capacity.
  */
-export async function registerMaintenanceJobs(agenda: Agenda, log: Logger, capacity: number | null = null): Promise<void> {
+export async function registerMaintenanceJobs(
+  agenda: Agenda,
+  log: Logger,
+  capacity: number | null = null,
+): Promise<void> {
   const watchCapacity = capacityWatch(log, capacity);
   agenda.define(PURGE_JOB, async () => {
     const removed = await purgeExpired(systemCtx(log, PURGE_JOB));

@@ -31,7 +31,8 @@ export async function registerSlaSweep(agenda: Agenda, log: Logger, intervalMs: 
     SLA_REPAIR_JOB,
     async () => {
       const written = await repairSlaDueList(systemCtx(log, SLA_REPAIR_JOB));
-      if (written) log.warn({ written }, 'SLA due list: rows put back for tickets that had none or a late one');
+      if (written)
+        log.warn({ written }, 'SLA due list: rows put back for tickets that had none or a late one');
     },
     { concurrency: 1, lockLifetime: 10 * 60_000 },
   );

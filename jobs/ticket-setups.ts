@@ -11,7 +11,8 @@ export async function registerTicketSetupsJob(agenda: Agenda, log: Logger): Prom
     TICKET_SETUPS_JOB,
     async () => {
       const { completed, dropped, failed } = await completeTicketSetups(systemCtx(log, TICKET_SETUPS_JOB));
-      if (completed || dropped || failed) log.warn({ completed, dropped, failed }, 'interrupted ticket creations finished');
+      if (completed || dropped || failed)
+        log.warn({ completed, dropped, failed }, 'interrupted ticket creations finished');
     },
     { concurrency: 1, lockLifetime: 5 * 60_000 },
   );

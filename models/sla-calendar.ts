@@ -30,16 +30,31 @@ const slaCalendarSchema = new Schema(
       _id: false,
     },
     holidays: {
-      type: [{ date: { type: String, required: true, match: /^\d{4}-\d{2}-\d{2}$/ }, name: { type: String, default: '', maxlength: 100 } }],
+      type: [
+        {
+          date: { type: String, required: true, match: /^\d{4}-\d{2}-\d{2}$/ },
+          name: { type: String, default: '', maxlength: 100 },
+        },
+      ],
       default: [],
       _id: false,
     },
     closures: {
-      type: [{ from: { type: Date, required: true }, to: { type: Date, required: true }, reason: { type: String, default: '', maxlength: 200 } }],
+      type: [
+        {
+          from: { type: Date, required: true },
+          to: { type: Date, required: true },
+          reason: { type: String, default: '', maxlength: 200 },
+        },
+      ],
       default: [],
       _id: false,
     },
-    updatedBy: { type: { id: { type: 'ObjectId', ref: 'User', default: null }, name: String }, default: null, _id: false },
+    updatedBy: {
+      type: { id: { type: 'ObjectId', ref: 'User', default: null }, name: String },
+      default: null,
+      _id: false,
+    },
   },
   { timestamps: true },
 );

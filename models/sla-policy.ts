@@ -28,7 +28,10 @@ const slaPolicySchema = new Schema({
   /** Percentages of a target's time at which a warning is recorded. */
   warnAt: { type: [Number], default: () => [75, 90] },
   escalation: {
-    type: { raisePriority: { type: Boolean, default: false }, notifyClient: { type: Boolean, default: false } },
+    type: {
+      raisePriority: { type: Boolean, default: false },
+      notifyClient: { type: Boolean, default: false },
+    },
     default: () => ({ raisePriority: false, notifyClient: false }),
     _id: false,
   },

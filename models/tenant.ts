@@ -4,7 +4,14 @@ export const tenantStatuses = ['active', 'suspended'] as const;
 
 const tenantSchema = new Schema(
   {
-    code: { type: String, required: true, unique: true, lowercase: true, trim: true, match: /^[a-z][a-z0-9-]{1,19}$/ },
+    code: {
+      type: String,
+      required: true,
+      unique: true,
+      lowercase: true,
+      trim: true,
+      match: /^[a-z][a-z0-9-]{1,19}$/,
+    },
     legalName: { type: String, required: true, trim: true, maxlength: 200 },
     timeZone: { type: String, required: true },
     locale: { type: String, required: true, enum: ['en', 'it', 'da'] },

@@ -13,7 +13,10 @@ export type Channel = (typeof channels)[number];
 export const priorityRank: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
 export const activeStatuses: TicketStatus[] = ['new', 'open', 'pending'];
 
-const person = new Schema({ id: { type: 'ObjectId', ref: 'User' }, name: String, email: String }, { _id: false });
+const person = new Schema(
+  { id: { type: 'ObjectId', ref: 'User' }, name: String, email: String },
+  { _id: false },
+);
 
 /**
  * A piece of back-office work. Type-specific data lives in `fields` (validated by the domain's

@@ -1,7 +1,16 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 
-export const timelineKinds = ['created', 'reply', 'note', 'status', 'fields', 'assignment', 'attachment', 'sla'] as const;
+export const timelineKinds = [
+  'created',
+  'reply',
+  'note',
+  'status',
+  'fields',
+  'assignment',
+  'attachment',
+  'sla',
+] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
 /**
@@ -11,13 +20,22 @@ export type TimelineKind = (typeof timelineKinds)[number];
 const timelineEntrySchema = new Schema({
   tenantId: tenantRef(),
   /** Unique per entry; deterministic for entries that must be written once (SLA events). */
-  key: { type: String, required: true, unique: true, default: () => new mongoose.Types.ObjectId().toHexString() },
+  key: {
+    type: String,
+    required: true,
+    unique: true,
+    default: () => new mongoose.Types.ObjectId().toHexString(),
+  },
   ticketId: { type: 'ObjectId', ref: 'Ticket', required: true },
   at: { type: Date, required: true, default: () => new Date() },
   kind: { type: String, required: true, enum: timelineKinds },
   visibility: { type: String, required: true, enum: ['public', 'internal'] },
   author: {
-    type: { id: { type: 'ObjectId', default: null }, name: String, kind: { type: String, enum: ['client', 'staff', 'system'] } },
+    type: {
+      id: { type: 'ObjectId', default: null },
+      name: String,
+      kind: { type: String, enum: ['client', 'staff', 'system'] },
+    },
     _id: false,
   },
   body: { type: String, default: '' },

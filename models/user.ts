@@ -10,8 +10,10 @@ export type StaffRole = (typeof staffRoles)[number];
 export const userStatuses = ['invited', 'active', 'disabled'] as const;
 export type UserStatus = (typeof userStatuses)[number];
 
-export const isClientRole = (role: string): role is ClientRole => (clientRoles as readonly string[]).includes(role);
-export const isStaffRole = (role: string): role is StaffRole => (staffRoles as readonly string[]).includes(role);
+export const isClientRole = (role: string): role is ClientRole =>
+  (clientRoles as readonly string[]).includes(role);
+export const isStaffRole = (role: string): role is StaffRole =>
+  (staffRoles as readonly string[]).includes(role);
 
 const userSchema = new Schema(
   {

@@ -18,7 +18,10 @@ import { Tenant } from '../models/tenant.js';
 
 const log = pino({ level: 'warn' });
 const engine = await startEmbeddedEngine({ backend: 'memory', log, dbName: 'screens' });
-const portal = await startPortal(loadConfig({ MONGODB_URI: engine.uri, PORT: '0', JOBS_ENABLED: 'false', LOG_LEVEL: 'warn' }), log);
+const portal = await startPortal(
+  loadConfig({ MONGODB_URI: engine.uri, PORT: '0', JOBS_ENABLED: 'false', LOG_LEVEL: 'warn' }),
+  log,
+);
 await seedDemo(systemCtx(log, 'screenshots'));
 // What the SLA sweep of a running portal records within seconds of the first start.
 await sweepSla(systemCtx(log, 'screenshots'));
@@ -26,7 +29,13 @@ const out = fromRoot('docs', 'screenshots');
 await mkdir(out, { recursive: true });
 const browser = await launchBrowser();
 
-async function shoot(email: string | null, path: string, file: string, locale = 'en-GB', height = 720): Promise<void> {
+async function shoot(
+  email: string | null,
+  path: string,
+  file: string,
+  locale = 'en-GB',
+  height = 720,
+): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1200, height }, locale });
   const page = await context.newPage();
   if (email) {

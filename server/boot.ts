@@ -42,7 +42,9 @@ export interface Portal {
  */
 export async function startPortal(config: Config, log: Logger): Promise<Portal> {
   if (config.inboundSmtpPort !== undefined && !config.inboundMailDomain) {
-    throw new Error('INBOUND_SMTP_PORT is set but INBOUND_MAIL_DOMAIN is not: intake addresses need a domain');
+    throw new Error(
+      'INBOUND_SMTP_PORT is set but INBOUND_MAIL_DOMAIN is not: intake addresses need a domain',
+    );
   }
   const db = await openDatabase(config, log);
   // Once per database: invoice keys for invoice tickets stored before they existed.
@@ -65,7 +67,11 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   const mongoDb = mongoose.connection.db;
   if (!mongoDb) throw new Error('database not connected');
   if (config.jobsEnabled) {
-    agenda = createScheduler({ db: mongoDb, log: log.child({ component: 'jobs' }), name: `portal-${process.pid}` });
+    agenda = createScheduler({
+      db: mongoDb,
+      log: log.child({ component: 'jobs' }),
+      name: `portal-${process.pid}`,
+    });
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }), config.embeddedCapacityTickets);
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
@@ -80,8 +86,20 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   // One session middleware instance for the pages and the sockets: same cookie, same store.
   const sessions = sessionMiddleware(config, sessionStore);
   // Its browser starts on the first PDF, not here.
-  const pdf = createPdfRenderer({ chromiumPath: config.chromiumPath, concurrency: config.pdfConcurrency, timeoutMs: config.pdfTimeoutMs, log: log.child({ component: 'pdf' }) });
-  const app = createApp({ config, log, sessionStore, sessions, pdf, defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone } });
+  const pdf = createPdfRenderer({
+    chromiumPath: config.chromiumPath,
+    concurrency: config.pdfConcurrency,
+    timeoutMs: config.pdfTimeoutMs,
+    log: log.child({ component: 'pdf' }),
+  });
+  const app = createApp({
+    config,
+    log,
+    sessionStore,
+    sessions,
+    pdf,
+    defaults: { locale: config.defaultLocale, timeZone: config.defaultTimeZone },
+  });
   const server = createServer(app);
   // socket.io wraps the server's request listener; whoever needs the express app finds it here.
   Object.defineProperty(server, 'expressApp', { value: app });
@@ -94,7 +112,10 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
   // PORT=0 (tests) only learns its port now; links must point at it.
-  configureDomainSettings({ publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl, inboundDomain: config.inboundMailDomain });
+  configureDomainSettings({
+    publicUrl: config.publicUrl.endsWith(':0') ? url : config.publicUrl,
+    inboundDomain: config.inboundMailDomain,
+  });
   let inbound: InboundListener | null = null;
   if (config.inboundSmtpPort !== undefined && config.inboundMailDomain) {
     inbound = await startInboundListener({

@@ -7,7 +7,10 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Lo
   return pino({
     level: config.logLevel,
     base: { service: 'backoffice-desk' },
-    redact: { paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', 'password'], remove: true },
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', 'password'],
+      remove: true,
+    },
     ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
   });
 }

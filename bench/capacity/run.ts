@@ -44,7 +44,10 @@ const STAFF = ['marco@desk.example', 'lead@desk.example', 'admin@desk.example'];
 
 startWatchdog(Number(process.env.BENCH_TIMEOUT_MS ?? 4 * 3600_000));
 
-const load = (): string => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const load = (): string =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 
 interface Portal {
   child: ChildProcess;
@@ -66,11 +69,20 @@ async function startPortal(): Promise<Portal> {
     SEED_DEMO: 'true',
   };
   delete env.MONGODB_URI;
-  const child = spawn(process.execPath, [...(process.env.BENCH_PORTAL_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), '--import', 'tsx', fromRoot('server', 'main.ts')], {
-    cwd: fromRoot(),
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PORTAL_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
+      '--import',
+      'tsx',
+      fromRoot('server', 'main.ts'),
+    ],
+    {
+      cwd: fromRoot(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let text = '';
   child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
@@ -78,7 +90,10 @@ async function startPortal(): Promise<Portal> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`portal exited (${child.exitCode}):\n${text}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`portal not ready:\n${text}`);
     await sleep(250);
@@ -97,7 +112,10 @@ async function fill(client: MongoClient, total: number): Promise<{ total: number
   const tickets = db.collection('tickets');
   const demo = await tickets.find({}).toArray();
   const created = new Map(
-    (await db.collection('timelineentries').find({ kind: 'created' }).toArray()).map((e) => [String(e.ticketId), e]),
+    (await db.collection('timelineentries').find({ kind: 'created' }).toArray()).map((e) => [
+      String(e.ticketId),
+      e,
+    ]),
   );
   const random = rng(13);
   let seq = 100_000;
@@ -112,7 +130,13 @@ async function fill(client: MongoClient, total: number): Promise<{ total: number
       const _id = new ObjectId();
       const open = random() < OPEN_SHARE;
       const copy: Document = { ...src, _id, seq: ++seq, number: `${code}-${String(seq).padStart(6, '0')}` };
-      if (!open) Object.assign(copy, { status: 'closed', closedAt: new Date(), sla: null, dueSortAt: new Date('9999-12-31T00:00:00Z') });
+      if (!open)
+        Object.assign(copy, {
+          status: 'closed',
+          closedAt: new Date(),
+          sla: null,
+          dueSortAt: new Date('9999-12-31T00:00:00Z'),
+        });
       else if (!['new', 'open', 'pending'].includes(String(src.status))) copy.status = 'open';
       batch.push(copy);
       const entry = created.get(String(src._id));
@@ -154,7 +178,11 @@ async function signIn(url: string, email: string): Promise<string> {
 
 type PageName = '/queues' | 'queue page' | 'ticket list' | 'ticket page';
 
-async function operatorsLoad(p: Portal, client: MongoClient, seconds: number): Promise<Map<PageName, number[]>> {
+async function operatorsLoad(
+  p: Portal,
+  client: MongoClient,
+  seconds: number,
+): Promise<Map<PageName, number[]>> {
   const db = client.db('backoffice_desk');
   const queue = await db.collection('queues').findOne({ active: { $ne: false } });
   const tickets = await db
@@ -167,8 +195,13 @@ async function operatorsLoad(p: Portal, client: MongoClient, seconds: number): P
     ['queue page', `/queues/${String(queue?._id)}`],
     ['ticket list', '/tickets'],
   ];
-  const times = new Map<PageName, number[]>([...pages.map(([n]) => [n, []] as [PageName, number[]]), ['ticket page', []]]);
-  const cookies = await Promise.all(Array.from({ length: OPERATORS }, (_, i) => signIn(p.url, STAFF[i % STAFF.length] as string)));
+  const times = new Map<PageName, number[]>([
+    ...pages.map(([n]) => [n, []] as [PageName, number[]]),
+    ['ticket page', []],
+  ]);
+  const cookies = await Promise.all(
+    Array.from({ length: OPERATORS }, (_, i) => signIn(p.url, STAFF[i % STAFF.length] as string)),
+  );
   const end = Date.now() + seconds * 1000;
   let failures = 0;
   await Promise.all(
@@ -176,7 +209,10 @@ async function operatorsLoad(p: Portal, client: MongoClient, seconds: number): P
       let n = i;
       while (Date.now() < end) {
         const ticket = tickets[n++ % tickets.length];
-        for (const [name, path] of [...pages, ['ticket page', `/tickets/${String(ticket?.number)}`] as [PageName, string]]) {
+        for (const [name, path] of [
+          ...pages,
+          ['ticket page', `/tickets/${String(ticket?.number)}`] as [PageName, string],
+        ]) {
           const started = performance.now();
           const res = await fetch(`${p.url}${path}`, { headers: { cookie }, redirect: 'manual' });
           await res.arrayBuffer();
@@ -227,10 +263,14 @@ async function main(): Promise<number> {
     try {
       const started = Date.now();
       const size = await fill(client, scale);
-      out(`${size.total} tickets (${size.open} open): filled in ${((Date.now() - started) / 1000).toFixed(0)} s  ${load()}`);
+      out(
+        `${size.total} tickets (${size.open} open): filled in ${((Date.now() - started) / 1000).toFixed(0)} s  ${load()}`,
+      );
       await sleep(10_000);
       const idle = await idleCpu(portal, IDLE_S);
-      out(`  idle ${IDLE_S} s: portal ${idle.portal.toFixed(1)} % of a core, engine ${idle.engine.toFixed(1)} %  ${load()}`);
+      out(
+        `  idle ${IDLE_S} s: portal ${idle.portal.toFixed(1)} % of a core, engine ${idle.engine.toFixed(1)} %  ${load()}`,
+      );
       if (!LOAD_S) continue;
       const engine = engineOf(portal).pid;
       const cpu0 = [processCpuMs(portal.child.pid), processCpuMs(engine)];
@@ -238,14 +278,17 @@ async function main(): Promise<number> {
       const times = await operatorsLoad(portal, client, LOAD_S);
       // Over the whole phase: the last page loads may end well after LOAD_S.
       const loadMs = Date.now() - loadStarted;
-      const busy = (i: number, pid: number | undefined) => ((100 * (processCpuMs(pid) - (cpu0[i] as number))) / loadMs).toFixed(0);
+      const busy = (i: number, pid: number | undefined) =>
+        ((100 * (processCpuMs(pid) - (cpu0[i] as number))) / loadMs).toFixed(0);
       out(`  under load: portal ${busy(0, portal.child.pid)} % of a core, engine ${busy(1, engine)} %`);
       let ok = true;
       const cells: string[] = [];
       for (const [name, xs] of times) {
         const p95 = percentile(sorted(xs), 95);
         if (!(p95 < TARGET_MS)) ok = false;
-        out(`  ${name.padEnd(12)} n=${String(xs.length).padStart(5)}  p50 ${ms(xs, 50)}  p95 ${ms(xs, 95)}  max ${ms(xs, 100)}`);
+        out(
+          `  ${name.padEnd(12)} n=${String(xs.length).padStart(5)}  p50 ${ms(xs, 50)}  p95 ${ms(xs, 95)}  max ${ms(xs, 100)}`,
+        );
         cells.push(`${ms(xs, 95)}`);
       }
       table.push(
@@ -259,11 +302,17 @@ async function main(): Promise<number> {
     }
   }
   out();
-  out('| tickets | open | /queues p95 | queue page p95 | ticket list p95 | ticket page p95 | idle CPU engine + portal | all p95 < 0.5 s |');
+  out(
+    '| tickets | open | /queues p95 | queue page p95 | ticket list p95 | ticket page p95 | idle CPU engine + portal | all p95 < 0.5 s |',
+  );
   out('|---|---|---|---|---|---|---|---|');
   for (const row of table) out(row);
   out();
-  out(capacity ? `capacity: ${capacity.total} tickets (${capacity.open} open) with ${OPERATORS} operators` : 'capacity: below the smallest scale');
+  out(
+    capacity
+      ? `capacity: ${capacity.total} tickets (${capacity.open} open) with ${OPERATORS} operators`
+      : 'capacity: below the smallest scale',
+  );
   return 0;
 }
 

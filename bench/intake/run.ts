@@ -61,21 +61,44 @@ startWatchdog(TIMEOUT_MS);
 
 /** The three ticket types in turn, each request with its own invoice number (no duplicates). */
 function bodyFor(i: number): string {
-  const common = { subject: `Bench ticket ${i}`, description: 'Created by bench/intake.', priority: 'normal', tags: ['bench'] };
+  const common = {
+    subject: `Bench ticket ${i}`,
+    description: 'Created by bench/intake.',
+    priority: 'normal',
+    tags: ['bench'],
+  };
   switch (i % 3) {
     case 0:
-      return JSON.stringify({ ...common, type: 'data_entry', fields: { batchDescription: `Batch ${i}`, targetSystem: 'SAP', expectedRecordCount: 100 + i } });
+      return JSON.stringify({
+        ...common,
+        type: 'data_entry',
+        fields: { batchDescription: `Batch ${i}`, targetSystem: 'SAP', expectedRecordCount: 100 + i },
+      });
     case 1:
       return JSON.stringify({
         ...common,
         type: 'complaint',
-        fields: { customerName: 'Mario Rossi', customerReference: `ORD-${i}`, channel: 'phone', category: 'Delivery', severity: 'medium' },
+        fields: {
+          customerName: 'Mario Rossi',
+          customerReference: `ORD-${i}`,
+          channel: 'phone',
+          category: 'Delivery',
+          severity: 'medium',
+        },
       });
     default:
       return JSON.stringify({
         ...common,
         type: 'invoice',
-        fields: { supplierName: 'Nordic Paper A/S', supplierVat: 'DK12345674', invoiceNumber: `B-${i}`, issueDate: '2026-03-02', dueDate: '2026-04-01', amount: 1250.5, currency: 'EUR' },
+        fields: {
+          supplierName: 'Nordic Paper A/S',
+          supplierVat: 'DK12345674',
+          invoiceNumber: `B-${i}`,
+          issueDate: '2026-03-02',
+          dueDate: '2026-04-01',
+          amount: 1250.5,
+          currency: 'EUR',
+        },
       });
   }
 }
@@ -104,9 +127,15 @@ async function spawnPortal(mongodbUri: string, entryOverride?: string): Promise<
     API_RATE_LIMIT: String(10 * (REQUESTS + WARMUP)),
   };
   delete env.SMTP_URL; // no mail server: mail goes through the outbox to the JSON transport
-  const entry = entryOverride ?? (PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts'));
+  const entry =
+    entryOverride ??
+    (PROFILE ? fromRoot('bench', 'intake', 'profiled-portal.ts') : fromRoot('server', 'main.ts'));
   const nodeFlags = ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE && !entryOverride ? (['ipc'] as const) : [])] });
+  const child = spawn(process.execPath, [...nodeFlags, entry], {
+    cwd: fromRoot(),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', ...(PROFILE && !entryOverride ? (['ipc'] as const) : [])],
+  });
   let output = '';
   const keep = (c: Buffer): void => {
     output = (output + c.toString()).slice(-20_000);
@@ -157,7 +186,13 @@ interface RunResult {
 }
 
 /** `count` POSTs from `concurrency` clients over keep-alive connections. */
-async function hammer(url: URL, token: string, count: number, concurrency: number, offset: number): Promise<RunResult> {
+async function hammer(
+  url: URL,
+  token: string,
+  count: number,
+  concurrency: number,
+  offset: number,
+): Promise<RunResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -174,7 +209,11 @@ async function hammer(url: URL, token: string, count: number, concurrency: numbe
           port: url.port,
           method: 'POST',
           path: '/api/v1/tickets',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${token}`,
+          },
         },
         (res) => {
           res.resume();
@@ -205,7 +244,8 @@ async function hammer(url: URL, token: string, count: number, concurrency: numbe
 }
 
 /** Mail still waiting to be sent (queued, being sent or due for a retry). */
-const unsentMail = (): Promise<number> => OutboxMail.countDocuments({ status: { $in: ['pending', 'sending'] } }).setOptions({ allTenants: true });
+const unsentMail = (): Promise<number> =>
+  OutboxMail.countDocuments({ status: { $in: ['pending', 'sending'] } }).setOptions({ allTenants: true });
 
 /** Wait until the portal has sent every queued mail (or `limitMs` passed); the time it took. */
 async function drainMail(limitMs: number): Promise<{ ms: number; left: number }> {
@@ -220,20 +260,42 @@ async function drainMail(limitMs: number): Promise<{ ms: number; left: number }>
 
 async function main(): Promise<number> {
   const quiet = pino({ level: 'error' });
-  out(`bench:intake  requests=${REQUESTS} concurrency=${CONCURRENCY} warmup=${WARMUP} portal: own process, LOG_LEVEL=${LOG_LEVEL}, JOBS_ENABLED=${JOBS}`);
+  out(
+    `bench:intake  requests=${REQUESTS} concurrency=${CONCURRENCY} warmup=${WARMUP} portal: own process, LOG_LEVEL=${LOG_LEVEL}, JOBS_ENABLED=${JOBS}`,
+  );
   const engine = await startBenchEngine('bench_intake', quiet);
   let portal: PortalProcess | undefined;
   try {
     // This process's own connection: the test data, the baseline and the checks.
     await mongoose.connect(engine.uri);
     await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
-    const tenant = await Tenant.create({ code: 'acme', legalName: 'Acme Logistica S.p.A.', timeZone: 'Europe/Rome', locale: 'it' });
-    const admin = await User.create({ email: 'admin@acme.example', name: 'Chiara Bianchi', role: 'client_admin', tenantId: tenant._id, status: 'active' });
+    const tenant = await Tenant.create({
+      code: 'acme',
+      legalName: 'Acme Logistica S.p.A.',
+      timeZone: 'Europe/Rome',
+      locale: 'it',
+    });
+    const admin = await User.create({
+      email: 'admin@acme.example',
+      name: 'Chiara Bianchi',
+      role: 'client_admin',
+      tenantId: tenant._id,
+      status: 'active',
+    });
     const tenantId = String(tenant._id);
     const { token } = await createApiToken(
       makeCtx({
         tenantId,
-        actor: { kind: 'user', userId: String(admin._id), email: admin.email, name: admin.name, role: 'client_admin', tenantId, tenantIds: [tenantId], locale: 'it' },
+        actor: {
+          kind: 'user',
+          userId: String(admin._id),
+          email: admin.email,
+          name: admin.name,
+          role: 'client_admin',
+          tenantId,
+          tenantIds: [tenantId],
+          locale: 'it',
+        },
         requestId: 'bench',
         log: quiet,
       }),
@@ -254,7 +316,14 @@ async function main(): Promise<number> {
     const template = await Ticket.findOne({ tenantId: tenant._id }).lean();
     if (!template) throw new Error('no ticket to copy');
     const { _id: _ignored, ...shape } = template;
-    const docFor = (i: number) => ({ ...shape, number: `ACME-B${i}`, seq: i, subject: `Bench ticket ${i}`, createdAt: new Date(), updatedAt: new Date() });
+    const docFor = (i: number) => ({
+      ...shape,
+      number: `ACME-B${i}`,
+      seq: i,
+      subject: `Bench ticket ${i}`,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
     const baseline = db.collection('bench_baseline_tickets');
     for (let i = 0; i < WARMUP; i++) await baseline.insertOne(docFor(-i - 1));
 
@@ -312,35 +381,64 @@ async function main(): Promise<number> {
     const concRate = REQUESTS / (concMs / 1000);
     const per = (ms: number): string => `${((ms / REQUESTS) * 1000).toFixed(0)} µs`;
     out();
-    out(`baseline insertOne loop (sequential): ${baseRate.toFixed(0)} docs/s  (${REQUESTS} in ${(baseMs / 1000).toFixed(2)} s)`);
-    out(`baseline insertOne, ${CONCURRENCY} concurrent (context): ${concRate.toFixed(0)} docs/s  (${REQUESTS} in ${(concMs / 1000).toFixed(2)} s)`);
-    out(`REST API POST /api/v1/tickets, ${CONCURRENCY} clients: ${apiRate.toFixed(0)} tickets/s  (${REQUESTS} in ${(api.ms / 1000).toFixed(2)} s)`);
-    out(`ratio API / baseline loop: ${(apiRate / baseRate).toFixed(2)}  (target >= 0.50: ${apiRate / baseRate >= 0.5 ? 'met' : 'NOT met'})`);
+    out(
+      `baseline insertOne loop (sequential): ${baseRate.toFixed(0)} docs/s  (${REQUESTS} in ${(baseMs / 1000).toFixed(2)} s)`,
+    );
+    out(
+      `baseline insertOne, ${CONCURRENCY} concurrent (context): ${concRate.toFixed(0)} docs/s  (${REQUESTS} in ${(concMs / 1000).toFixed(2)} s)`,
+    );
+    out(
+      `REST API POST /api/v1/tickets, ${CONCURRENCY} clients: ${apiRate.toFixed(0)} tickets/s  (${REQUESTS} in ${(api.ms / 1000).toFixed(2)} s)`,
+    );
+    out(
+      `ratio API / baseline loop: ${(apiRate / baseRate).toFixed(2)}  (target >= 0.50: ${apiRate / baseRate >= 0.5 ? 'met' : 'NOT met'})`,
+    );
     out(
       `floor (express + helmet + pino-http + JSON body, ONE insertOne per request, nothing else), ${CONCURRENCY} clients: ${floorRate.toFixed(0)} req/s, ratio to the baseline loop ${(floorRate / baseRate).toFixed(2)}, server CPU ${per(floorCpu)} per request, errors ${floor.errors}`,
     );
-    out(`latency p50 ${percentile(api.latencies, 50).toFixed(1)} ms, p99 ${percentile(api.latencies, 99).toFixed(1)} ms, max ${percentile(api.latencies, 100).toFixed(1)} ms`);
-    out(`errors: ${api.errors}  statuses: ${JSON.stringify(api.statuses)}  tickets stored: ${stored - WARMUP} of ${REQUESTS}`);
-    out(`portal process (pid ${pid}) RSS: before ${mb(rssBefore)}, peak during run ${mb(rssPeak)}, after ${mb(rssAfter)}`);
-    out(`portal process CPU during the run: ${(apiPortalCpu / 1000).toFixed(2)} s over ${(api.ms / 1000).toFixed(2)} s wall (${((100 * apiPortalCpu) / api.ms).toFixed(0)}% of one core)`);
-    out(`mail: ${mailAtEnd} of ${REQUESTS} confirmations unsent when the run ended; ${drain.left ? `${drain.left} still unsent after ${(drain.ms / 1000).toFixed(1)} s` : `all sent ${(drain.ms / 1000).toFixed(1)} s later`} (portal CPU meanwhile ${(drainPortalCpu / 1000).toFixed(2)} s)`);
-    out(`CPU per document, baseline loop: bench ${per(baseOwnCpu)}, engine ${per(baseEngineCpu)}  (over ${baseMs.toFixed(0)} ms wall)`);
-    out(`CPU per ticket, REST API:        portal ${per(apiPortalCpu)}, engine ${per(apiEngineCpu)}, load generator ${per(apiOwnCpu)}  (over ${api.ms.toFixed(0)} ms wall)`);
+    out(
+      `latency p50 ${percentile(api.latencies, 50).toFixed(1)} ms, p99 ${percentile(api.latencies, 99).toFixed(1)} ms, max ${percentile(api.latencies, 100).toFixed(1)} ms`,
+    );
+    out(
+      `errors: ${api.errors}  statuses: ${JSON.stringify(api.statuses)}  tickets stored: ${stored - WARMUP} of ${REQUESTS}`,
+    );
+    out(
+      `portal process (pid ${pid}) RSS: before ${mb(rssBefore)}, peak during run ${mb(rssPeak)}, after ${mb(rssAfter)}`,
+    );
+    out(
+      `portal process CPU during the run: ${(apiPortalCpu / 1000).toFixed(2)} s over ${(api.ms / 1000).toFixed(2)} s wall (${((100 * apiPortalCpu) / api.ms).toFixed(0)}% of one core)`,
+    );
+    out(
+      `mail: ${mailAtEnd} of ${REQUESTS} confirmations unsent when the run ended; ${drain.left ? `${drain.left} still unsent after ${(drain.ms / 1000).toFixed(1)} s` : `all sent ${(drain.ms / 1000).toFixed(1)} s later`} (portal CPU meanwhile ${(drainPortalCpu / 1000).toFixed(2)} s)`,
+    );
+    out(
+      `CPU per document, baseline loop: bench ${per(baseOwnCpu)}, engine ${per(baseEngineCpu)}  (over ${baseMs.toFixed(0)} ms wall)`,
+    );
+    out(
+      `CPU per ticket, REST API:        portal ${per(apiPortalCpu)}, engine ${per(apiEngineCpu)}, load generator ${per(apiOwnCpu)}  (over ${api.ms.toFixed(0)} ms wall)`,
+    );
     if (PROFILE) {
       const rows = profile.sort((a, b) => b[1].ms - a[1].ms);
       const total = rows.reduce((sum, [, r]) => sum + r.ms, 0);
       const count = rows.reduce((sum, [, r]) => sum + r.n, 0);
       out();
-      out(`portal database commands during the API run: ${count} (${(count / REQUESTS).toFixed(2)} per ticket); client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms:`);
-      for (const [key, r] of rows.slice(0, 20)) out(`${commandLine(key, r, 40, 6)} (${((100 * r.ms) / total).toFixed(1)}%)`);
+      out(
+        `portal database commands during the API run: ${count} (${(count / REQUESTS).toFixed(2)} per ticket); client-side duration, includes waiting in the engine; total ${total.toFixed(0)} ms:`,
+      );
+      for (const [key, r] of rows.slice(0, 20))
+        out(`${commandLine(key, r, 40, 6)} (${((100 * r.ms) / total).toFixed(1)}%)`);
     }
     const lines = portal.output().split('\n').filter(Boolean);
-    if (lines.length) out(`portal wrote ${lines.length} lines to stdout/stderr (LOG_LEVEL=${LOG_LEVEL}); the last: ${lines.at(-1)?.slice(0, 300)}`);
+    if (lines.length)
+      out(
+        `portal wrote ${lines.length} lines to stdout/stderr (LOG_LEVEL=${LOG_LEVEL}); the last: ${lines.at(-1)?.slice(0, 300)}`,
+      );
     if (api.errors) out(`portal output (tail):\n${portal.output().slice(-4000)}`);
     return api.errors === 0 && stored - WARMUP === REQUESTS ? 0 : 1;
   } finally {
     const code = await portal?.stop();
-    if (code !== undefined && code !== 0) out(`portal exited with ${code}:\n${portal?.output().slice(-4000)}`);
+    if (code !== undefined && code !== 0)
+      out(`portal exited with ${code}:\n${portal?.output().slice(-4000)}`);
     await mongoose.disconnect();
     await engine.stop();
   }

@@ -24,11 +24,19 @@ export function benchBackend(): BenchBackend {
  * The engine on this run's backend. On H2 the data lives in a temp dir removed on stop, and the
  * database name is fresh: H2 cannot create a database under a name dropped in the same engine.
  */
-export async function startBenchEngine(dbName: string, log: Logger): Promise<EmbeddedEngine & { backend: BenchBackend }> {
+export async function startBenchEngine(
+  dbName: string,
+  log: Logger,
+): Promise<EmbeddedEngine & { backend: BenchBackend }> {
   const backend = benchBackend();
   if (backend === 'memory') return { ...(await startEmbeddedEngine({ backend, log, dbName })), backend };
   const dataDir = mkdtempSync(join(tmpdir(), `${dbName}-h2-`));
-  const engine = await startEmbeddedEngine({ backend, log, dataDir, dbName: `${dbName}_${randomBytes(3).toString('hex')}` });
+  const engine = await startEmbeddedEngine({
+    backend,
+    log,
+    dataDir,
+    dbName: `${dbName}_${randomBytes(3).toString('hex')}`,
+  });
   return {
     ...engine,
     backend,
@@ -47,7 +55,8 @@ export async function startBenchEngine(dbName: string, log: Logger): Promise<Emb
 export function runOnBackends(main: () => Promise<number>, name: string): void {
   const setting = process.env.BENCH_BACKEND ?? 'both';
   if (setting !== 'both') {
-    if (!(BACKENDS as string[]).includes(setting)) throw new Error(`BENCH_BACKEND=${setting}: memory, h2 or both`);
+    if (!(BACKENDS as string[]).includes(setting))
+      throw new Error(`BENCH_BACKEND=${setting}: memory, h2 or both`);
     runMain(main, name);
     return;
   }

@@ -38,7 +38,10 @@ export interface TenantOwned {
 export function hasTenantKey(filter: Record<string, unknown>): boolean {
   if (Object.prototype.hasOwnProperty.call(filter, 'tenantId')) return filter.tenantId !== undefined;
   const and = filter.$and;
-  return Array.isArray(and) && and.some((part) => part && typeof part === 'object' && hasTenantKey(part as Record<string, unknown>));
+  return (
+    Array.isArray(and) &&
+    and.some((part) => part && typeof part === 'object' && hasTenantKey(part as Record<string, unknown>))
+  );
 }
 
 /**
@@ -46,7 +49,13 @@ export function hasTenantKey(filter: Record<string, unknown>): boolean {
  * inferred document types carry it).
  */
 export function tenantRef() {
-  return { type: Schema.Types.ObjectId, ref: 'Tenant', required: true, immutable: true, index: true } as const;
+  return {
+    type: Schema.Types.ObjectId,
+    ref: 'Tenant',
+    required: true,
+    immutable: true,
+    index: true,
+  } as const;
 }
 
 /** For collections that also hold provider-level rows (staff users, provider audit events). */
@@ -57,14 +66,22 @@ export function optionalTenantRef() {
 type AnyQuery = Query<unknown, unknown>;
 
 export function tenantScopePlugin(schema: Schema): void {
-  if (!schema.path('tenantId')) throw new Error('tenantScopePlugin: the schema must declare tenantId: tenantRef()');
+  if (!schema.path('tenantId'))
+    throw new Error('tenantScopePlugin: the schema must declare tenantId: tenantRef()');
 
-  schema.pre(queryOps as unknown as RegExp, { document: false, query: true }, function enforceTenantFilter(this: AnyQuery) {
-    if (this.getOptions().allTenants === true) return;
-    if (!hasTenantKey(this.getFilter() as Record<string, unknown>)) {
-      throw new AppError('tenant_scope_missing', `${this.model.modelName}.${(this as { op?: string }).op ?? 'query'} without a tenant filter`);
-    }
-  });
+  schema.pre(
+    queryOps as unknown as RegExp,
+    { document: false, query: true },
+    function enforceTenantFilter(this: AnyQuery) {
+      if (this.getOptions().allTenants === true) return;
+      if (!hasTenantKey(this.getFilter() as Record<string, unknown>)) {
+        throw new AppError(
+          'tenant_scope_missing',
+          `${this.model.modelName}.${(this as { op?: string }).op ?? 'query'} without a tenant filter`,
+        );
+      }
+    },
+  );
 
   schema.pre('aggregate', function enforceTenantMatch(this: Aggregate<unknown>) {
     if ((this.options as { allTenants?: boolean }).allTenants === true) return;

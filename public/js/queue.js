@@ -216,7 +216,8 @@
 
     var lists = {};
     Array.prototype.forEach.call(document.querySelectorAll('table[data-live-list]'), function (t) {
-      lists[t.getAttribute('data-live-list')] = t.tBodies[0] || t.appendChild(document.createElement('tbody'));
+      lists[t.getAttribute('data-live-list')] =
+        t.tBodies[0] || t.appendChild(document.createElement('tbody'));
     });
     var hasLists = Object.keys(lists).length > 0;
 

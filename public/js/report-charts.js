@@ -17,7 +17,9 @@
   } catch {
     return done();
   }
-  var still = root.getAttribute('data-render') === 'pdf' || (window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);
+  var still =
+    root.getAttribute('data-render') === 'pdf' ||
+    (window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);
   var tones = {
     firstResponse: '#1f5fbf',
     resolution: '#0f8a80',
@@ -69,7 +71,11 @@
         scales: spec.horizontal ? { x: values } : { y: values },
         plugins: {
           // Line charts show a line sample in the legend, so the previous period's dashes read as such.
-          legend: { display: datasets.length > 1, position: 'bottom', labels: { boxWidth: line ? 28 : 12, usePointStyle: line, pointStyle: 'line' } },
+          legend: {
+            display: datasets.length > 1,
+            position: 'bottom',
+            labels: { boxWidth: line ? 28 : 12, usePointStyle: line, pointStyle: 'line' },
+          },
           tooltip: {
             callbacks: {
               label: function (item) {

@@ -34,7 +34,13 @@ async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, tenant: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      tenant: { type: 'string' },
+      help: { type: 'boolean' },
+    },
     allowPositionals: false,
   });
   if (!command || values.help || !['seed', 'admin:create', 'token:create'].includes(command)) {
@@ -55,7 +61,8 @@ async function run(argv: string[]): Promise<number> {
     if (command === 'seed') {
       await seedDemo(ctx);
       out('Demo data ready. Sign in at /login with any of these (password: ' + DEMO_PASSWORD + '):');
-      for (const u of demoUsers) out(`  ${u.role.padEnd(16)} ${u.email.padEnd(26)} ${u.tenant ?? (u.serves ?? []).join(', ')}`);
+      for (const u of demoUsers)
+        out(`  ${u.role.padEnd(16)} ${u.email.padEnd(26)} ${u.tenant ?? (u.serves ?? []).join(', ')}`);
       return 0;
     }
     if (command === 'token:create') {
@@ -64,8 +71,13 @@ async function run(argv: string[]): Promise<number> {
         return 2;
       }
       const adminCtx = await tenantAdminCtx(ctx, values.tenant);
-      const { token, apiToken } = await createApiToken(adminCtx, apiTokenInputSchema.parse({ name: values.name ?? 'Command line' }));
-      out(`API token "${apiToken.name}" created for ${values.tenant}, acting as ${apiToken.createdBy.email}. It is shown only this once:`);
+      const { token, apiToken } = await createApiToken(
+        adminCtx,
+        apiTokenInputSchema.parse({ name: values.name ?? 'Command line' }),
+      );
+      out(
+        `API token "${apiToken.name}" created for ${values.tenant}, acting as ${apiToken.createdBy.email}. It is shown only this once:`,
+      );
       out(token);
       return 0;
     }
@@ -82,7 +94,9 @@ async function run(argv: string[]): Promise<number> {
   } catch (err) {
     const appError = toAppError(err);
     const detail = appError.fields.map((f) => `${f.path}: ${f.key}`).join(', ');
-    process.stderr.write(`${command} failed: ${appError.code === 'internal' ? String(err) : appError.message}${detail ? ` (${detail})` : ''}\n`);
+    process.stderr.write(
+      `${command} failed: ${appError.code === 'internal' ? String(err) : appError.message}${detail ? ` (${detail})` : ''}\n`,
+    );
     return 1;
   } finally {
     await db.close();

@@ -63,8 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const raw = parsed.data;
   const problems: string[] = [];
-  if (!isTimeZone(raw.DEFAULT_TIME_ZONE)) problems.push(`DEFAULT_TIME_ZONE: unknown time zone ${raw.DEFAULT_TIME_ZONE}`);
-  if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
+  if (!isTimeZone(raw.DEFAULT_TIME_ZONE))
+    problems.push(`DEFAULT_TIME_ZONE: unknown time zone ${raw.DEFAULT_TIME_ZONE}`);
+  if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET)
+    problems.push('SESSION_SECRET: required in production');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({

@@ -9,13 +9,22 @@ const stored: BatchOutcome<void> = { ok: true, value: undefined };
  * duplicate key), so callers keep testing `code === 11000`.
  */
 function outcomesOf(err: MongoBulkWriteError, count: number): Array<BatchOutcome<void>> {
-  const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : err.writeErrors ? [err.writeErrors] : [];
+  const writeErrors = Array.isArray(err.writeErrors)
+    ? err.writeErrors
+    : err.writeErrors
+      ? [err.writeErrors]
+      : [];
   // A failure that names no document (write concern, network) is the whole batch's.
   if (!writeErrors.length) throw err;
   const failed = new Map<number, BatchOutcome<void>>();
   for (const we of writeErrors) {
     const raw = (we as { err?: Document }).err ?? {};
-    const error = new MongoServerError({ ...raw, message: we.errmsg ?? 'write error', errmsg: we.errmsg, code: we.code });
+    const error = new MongoServerError({
+      ...raw,
+      message: we.errmsg ?? 'write error',
+      errmsg: we.errmsg,
+      code: we.code,
+    });
     failed.set(we.index, { ok: false, error });
   }
   return Array.from({ length: count }, (_, i) => failed.get(i) ?? stored);
@@ -32,7 +41,10 @@ export interface InsertTarget {
   insertMany(docs: Document[], options: { ordered: false }): Promise<unknown>;
 }
 
-export function coalescedInsert(collection: () => InsertTarget, maxBatch?: number): (doc: Document) => Promise<void> {
+export function coalescedInsert(
+  collection: () => InsertTarget,
+  maxBatch?: number,
+): (doc: Document) => Promise<void> {
   const group = new GroupCommit<Document, void>(async (docs) => {
     if (docs.length === 1) {
       await collection().insertOne(docs[0] as Document);

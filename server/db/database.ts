@@ -22,7 +22,13 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   let engine: EmbeddedEngine | null = null;
   let uri = config.mongodbUri;
   if (!uri) {
-    engine = await startEmbeddedEngine({ backend: 'h2', dataDir: config.dataDir, heapMb: config.devdbHeapMb, verifyIndexes: config.devdbVerifyIndexes, log: log.child({ component: 'devdb' }) });
+    engine = await startEmbeddedEngine({
+      backend: 'h2',
+      dataDir: config.dataDir,
+      heapMb: config.devdbHeapMb,
+      verifyIndexes: config.devdbVerifyIndexes,
+      log: log.child({ component: 'devdb' }),
+    });
     uri = engine.uri;
     log.info({ uri, owned: engine.owned, dataDir: config.dataDir }, 'using the embedded database');
   }

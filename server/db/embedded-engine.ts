@@ -368,9 +368,22 @@ export async function startEmbeddedEngine(opts: StartEmbeddedEngineOptions): Pro
   const jar = await ensureEngineJar(log);
   const root = findProjectRoot();
   try {
-    const launchOptions = { jar, root, backend, dataDir, port, dbName, stateFile, log, heapMb: engineHeapMb(opts.heapMb), verifyAlways: opts.verifyIndexes === 'always' };
+    const launchOptions = {
+      jar,
+      root,
+      backend,
+      dataDir,
+      port,
+      dbName,
+      stateFile,
+      log,
+      heapMb: engineHeapMb(opts.heapMb),
+      verifyAlways: opts.verifyIndexes === 'always',
+    };
     // Only a durable engine is worth restarting: a memory one would come back empty.
-    return backend === 'h2' && opts.supervise !== false ? await supervise(launchOptions) : await launch(launchOptions);
+    return backend === 'h2' && opts.supervise !== false
+      ? await supervise(launchOptions)
+      : await launch(launchOptions);
   } catch (error) {
     // Another process may have started an engine on this data dir at the same moment: H2 then
     // refuses to open the locked file. Use that engine once it has published its state.
@@ -452,7 +465,8 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
       if (/^devdb: (repaired|refusing)/.test(line)) log.warn({ enginePid: child.pid }, line);
       else if (line.startsWith('devdb: ')) log.info({ enginePid: child.pid }, line);
       // The engine accepts and ignores secondary indexes (see README): expected, so not a warning.
-      else if (line.includes('is not yet implemented. ignoring')) log.debug({ enginePid: child.pid }, `engine: ${line}`);
+      else if (line.includes('is not yet implemented. ignoring'))
+        log.debug({ enginePid: child.pid }, `engine: ${line}`);
       else log.warn({ enginePid: child.pid }, `engine: ${line}`);
     }
   });
@@ -481,7 +495,9 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
         if (!/^Exception in thread "main" /m.test(stderrTail)) return;
         clearTimeout(timer);
         setTimeout(() => {
-          reject(new Error(`embedded engine: failed to start; stderr:\n${tail(stderrTail, STDERR_TAIL_CHARS)}`));
+          reject(
+            new Error(`embedded engine: failed to start; stderr:\n${tail(stderrTail, STDERR_TAIL_CHARS)}`),
+          );
         }, 50);
       });
       child.stdout.setEncoding('utf8');
@@ -551,7 +567,11 @@ async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
       removeStateIfOurs().catch(() => {});
       const exit = { pid, code, signal, stderr: tail(stderrTail, 1000) };
       if (o.onCrash) o.onCrash(exit);
-      else log.error({ enginePid: pid, code, signal, stderr: exit.stderr }, `embedded engine: exited unexpectedly (${describeExit(code, signal)})`);
+      else
+        log.error(
+          { enginePid: pid, code, signal, stderr: exit.stderr },
+          `embedded engine: exited unexpectedly (${describeExit(code, signal)})`,
+        );
     }
   });
 
@@ -610,7 +630,8 @@ function portIsFree(port: number): Promise<boolean> {
 async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await portIsFree(port))) {
-    if (Date.now() > deadline) throw new Error(`embedded engine: port ${port} still in use after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`embedded engine: port ${port} still in use after ${timeoutMs / 1000} s`);
     await sleep(100);
   }
 }
@@ -657,7 +678,10 @@ async function supervise(o: LaunchOptions): Promise<EmbeddedEngine> {
       await waitForFreePort(current.port, PORT_FREE_WAIT_MS);
       current = await launch({ ...o, port: current.port, onCrash });
       startedAt = Date.now();
-      log.warn({ port: current.port, dataDir: o.dataDir }, `embedded engine: restarted on port ${current.port}`);
+      log.warn(
+        { port: current.port, dataDir: o.dataDir },
+        `embedded engine: restarted on port ${current.port}`,
+      );
     } catch (err) {
       // Typically the port still held for a moment, or the crash repeating at start: back off.
       log.error({ err, restartInMs: delay }, `embedded engine: restart failed; trying again in ${delay} ms`);

@@ -62,24 +62,37 @@ export class ScopedCollection {
   }
 
   private filter(filter: Filter<Document>, op: string): Filter<Document> {
-    if (this.scopeFilters && !hasTenantKey(filter as Record<string, unknown>)) refuse(this.model.modelName, op);
+    if (this.scopeFilters && !hasTenantKey(filter as Record<string, unknown>))
+      refuse(this.model.modelName, op);
     return filter;
   }
 
   private doc<D extends Document>(doc: D, op: string): D {
     const tenantId = (doc as { tenantId?: unknown }).tenantId;
-    const required = Boolean((this.model.schema.path('tenantId') as { isRequired?: boolean } | undefined)?.isRequired);
+    const required = Boolean(
+      (this.model.schema.path('tenantId') as { isRequired?: boolean } | undefined)?.isRequired,
+    );
     if (tenantId === undefined || (required && tenantId === null)) {
-      throw new AppError('tenant_scope_missing', `${this.model.modelName}.${op} of a document without tenantId`);
+      throw new AppError(
+        'tenant_scope_missing',
+        `${this.model.modelName}.${op} of a document without tenantId`,
+      );
     }
     return doc;
   }
 
   /** An upsert may insert: the document it would insert must get `tenantId` (from the filter's equality or the update). */
   private upsert(filter: Filter<Document>, update: UpdateFilter<Document>, op: string): void {
-    const set = { ...(update.$setOnInsert as Document | undefined), ...(update.$set as Document | undefined) };
+    const set = {
+      ...(update.$setOnInsert as Document | undefined),
+      ...(update.$set as Document | undefined),
+    };
     const fromFilter = (filter as { tenantId?: unknown }).tenantId;
-    const plain = fromFilter === null || (fromFilter !== undefined && (typeof fromFilter !== 'object' || !Object.keys(fromFilter as object).some((k) => k.startsWith('$'))));
+    const plain =
+      fromFilter === null ||
+      (fromFilter !== undefined &&
+        (typeof fromFilter !== 'object' ||
+          !Object.keys(fromFilter as object).some((k) => k.startsWith('$'))));
     if (!plain && set.tenantId === undefined) refuse(this.model.modelName, `${op} (upsert)`);
   }
 
@@ -116,9 +129,16 @@ export class ScopedCollection {
     return this.raw.updateMany(this.filter(filter, 'updateMany'), update, options ?? {});
   }
 
-  findOneAndUpdate(filter: Filter<Document>, update: UpdateFilter<Document>, options: FindOneAndUpdateOptions = {}) {
+  findOneAndUpdate(
+    filter: Filter<Document>,
+    update: UpdateFilter<Document>,
+    options: FindOneAndUpdateOptions = {},
+  ) {
     if (options.upsert) this.upsert(filter, update, 'findOneAndUpdate');
-    return this.raw.findOneAndUpdate(this.filter(filter, 'findOneAndUpdate'), update, { ...options, includeResultMetadata: false });
+    return this.raw.findOneAndUpdate(this.filter(filter, 'findOneAndUpdate'), update, {
+      ...options,
+      includeResultMetadata: false,
+    });
   }
 
   deleteOne(filter: Filter<Document>, options?: DeleteOptions) {
@@ -137,7 +157,8 @@ export class ScopedCollection {
 }
 
 function tenantOwned(model: AnyModel, fn: string): void {
-  if (!model.schema.path('tenantId')) throw new Error(`${fn}: ${model.modelName} is not tenant-owned (use unscopedCollection)`);
+  if (!model.schema.path('tenantId'))
+    throw new Error(`${fn}: ${model.modelName} is not tenant-owned (use unscopedCollection)`);
 }
 
 /** The driver's collection of a tenant-owned model: every filter, insert and upsert names its tenant. */
@@ -165,7 +186,10 @@ export function unscopedCollection(name: string, reason: string): Raw | undefine
 export function unscopedCollection(model: AnyModel | string, reason: string): Raw | undefined {
   needReason(reason, 'unscopedCollection');
   if (typeof model === 'string') return mongoose.connection.db?.collection(model);
-  if (model.schema.path('tenantId')) throw new Error(`unscopedCollection: ${model.modelName} is tenant-owned (use scopedCollection or crossTenant)`);
+  if (model.schema.path('tenantId'))
+    throw new Error(
+      `unscopedCollection: ${model.modelName} is tenant-owned (use scopedCollection or crossTenant)`,
+    );
   return model.collection as unknown as Raw;
 }
 

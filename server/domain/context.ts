@@ -82,7 +82,13 @@ export function makeCtx(init: CtxInit): Ctx {
 
 /** The context of the system's own work (jobs, seed, command line). */
 export function systemCtx(log: Logger, name = 'system', requestId = `sys-${Date.now().toString(36)}`): Ctx {
-  return makeCtx({ tenantId: null, actor: { kind: 'system', name }, requestId, log, logFields: { requestId, actor: name } });
+  return makeCtx({
+    tenantId: null,
+    actor: { kind: 'system', name },
+    requestId,
+    log,
+    logFields: { requestId, actor: name },
+  });
 }
 
 /**
@@ -90,7 +96,10 @@ export function systemCtx(log: Logger, name = 'system', requestId = `sys-${Date.
  * a tenant's admin, a mail sender, the system writing during intake), narrowed to one tenant, or
  * logging with more fields. What is not changed (request id, address, actor, tenant, logger) is kept.
  */
-export function deriveCtx(base: Ctx, change: { actor?: Actor; tenantId?: string | null; log?: Logger; logFields?: Record<string, unknown> }): Ctx {
+export function deriveCtx(
+  base: Ctx,
+  change: { actor?: Actor; tenantId?: string | null; log?: Logger; logFields?: Record<string, unknown> },
+): Ctx {
   const init: CtxInit = {
     actor: change.actor ?? base.actor,
     tenantId: change.tenantId === undefined ? base.tenantId : change.tenantId,
@@ -104,5 +113,7 @@ export function deriveCtx(base: Ctx, change: { actor?: Actor; tenantId?: string 
 
 export type PersonActor = Extract<Actor, { kind: 'user' }>;
 
-export const isStaff = (actor: Actor): actor is PersonActor => actor.kind === 'user' && actor.tenantId === null;
-export const isClient = (actor: Actor): boolean => (actor.kind === 'user' && actor.tenantId !== null) || actor.kind === 'api';
+export const isStaff = (actor: Actor): actor is PersonActor =>
+  actor.kind === 'user' && actor.tenantId === null;
+export const isClient = (actor: Actor): boolean =>
+  (actor.kind === 'user' && actor.tenantId !== null) || actor.kind === 'api';

@@ -14,7 +14,10 @@ export interface TicketEvent {
 }
 
 /** The stored ticket, when the emitter has it at hand: listeners need not read it back. */
-export type TicketRow = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'> & {
+export type TicketRow = Pick<
+  TicketAttrs,
+  'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'
+> & {
   _id: Types.ObjectId;
   tenantId: Types.ObjectId;
   createdAt?: Date;
@@ -29,7 +32,10 @@ export interface DomainEvents {
   'ticket.commented': TicketEvent & { internal: boolean };
   'ticket.claimed': TicketEvent & { assignee: { name: string } | null };
   'ticket.released': TicketEvent & { assignee: null };
-  'ticket.sla': TicketEvent & { state: string; events: Array<{ target: string; kind: string; threshold: number }> };
+  'ticket.sla': TicketEvent & {
+    state: string;
+    events: Array<{ target: string; kind: string; threshold: number }>;
+  };
 }
 
 class TypedBus {

@@ -16,17 +16,25 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
   const origin = (issue as { origin?: string }).origin;
   switch (issue.code) {
     case 'too_small':
-      return origin === 'string' ? (Number((issue as { minimum?: number }).minimum) <= 1 ? 'validation.required' : 'validation.too_short') : 'validation.too_small';
+      return origin === 'string'
+        ? Number((issue as { minimum?: number }).minimum) <= 1
+          ? 'validation.required'
+          : 'validation.too_short'
+        : 'validation.too_small';
     case 'too_big':
       return origin === 'string' ? 'validation.too_long' : 'validation.too_big';
     case 'invalid_format':
-      return (issue as { format?: string }).format === 'email' ? 'validation.email' : 'validation.invalid_format';
+      return (issue as { format?: string }).format === 'email'
+        ? 'validation.email'
+        : 'validation.invalid_format';
     case 'invalid_value':
       return 'validation.invalid_choice';
     case 'invalid_type':
       // A schema may name the message itself (e.g. a number given text, null, a boolean or a list).
       if (/^[a-z_]+\.[a-z_.]+$/.test(issue.message)) return issue.message;
-      return (issue as { input?: unknown }).input === undefined ? 'validation.required' : 'validation.invalid_type';
+      return (issue as { input?: unknown }).input === undefined
+        ? 'validation.required'
+        : 'validation.invalid_type';
     default:
       return 'validation.invalid';
   }
@@ -42,7 +50,8 @@ export function fieldsFromZod(err: ZodError): FieldError[] {
     // What a custom check tells about the refusal (e.g. a VAT number's country and shape).
     const custom = (issue as { params?: Record<string, unknown> }).params;
     if (issue.code === 'custom' && custom)
-      for (const [k, v] of Object.entries(custom)) if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
+      for (const [k, v] of Object.entries(custom))
+        if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
     return { path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params };
   });
 }
@@ -55,9 +64,7 @@ function duplicateKeys(err: MongoLikeError, message: string): string[] {
   const fromPattern = Object.keys(err.keyPattern ?? err.keyValue ?? {});
   if (fromPattern.length) return fromPattern;
   const index = /index: (\S+)/.exec(message)?.[1] ?? '';
-  return index
-    .split(/_-?1(?:_|$)/)
-    .filter(Boolean);
+  return index.split(/_-?1(?:_|$)/).filter(Boolean);
 }
 
 /**
@@ -87,7 +94,12 @@ function databaseUnreachable(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = inner(e), depth++) {
     if (DATABASE_UNREACHABLE.has(e.name)) return true;
     // mongoose with bufferCommands off, on a connection that is down.
-    if (/^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(e.message)) return true;
+    if (
+      /^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(
+        e.message,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -98,11 +110,15 @@ function databaseUnreachable(err: unknown): boolean {
  */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (err instanceof ZodError) return new AppError('validation', 'invalid input', { fields: fieldsFromZod(err) });
+  if (err instanceof ZodError)
+    return new AppError('validation', 'invalid input', { fields: fieldsFromZod(err) });
   if (err instanceof mongoose.Error.ValidationError) {
     const fields = Object.entries(err.errors).map(([path, e]) => ({
       path,
-      key: e instanceof mongoose.Error.CastError ? 'validation.invalid_type' : `validation.${e.kind || 'invalid'}`,
+      key:
+        e instanceof mongoose.Error.CastError
+          ? 'validation.invalid_type'
+          : `validation.${e.kind || 'invalid'}`,
     }));
     return new AppError('validation', 'invalid input', { fields, cause: err });
   }
@@ -116,6 +132,10 @@ export function toAppError(err: unknown): AppError {
       cause: err,
     });
   }
-  if (databaseUnreachable(err)) return new AppError('unavailable', 'database unreachable', { cause: err, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+  if (databaseUnreachable(err))
+    return new AppError('unavailable', 'database unreachable', {
+      cause: err,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
   return new AppError('internal', 'internal error', { cause: err });
 }

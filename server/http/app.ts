@@ -48,7 +48,8 @@ export interface AppDeps {
 export function createApp({ config, log, sessionStore, defaults, sessions, pdf }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
+  if (config.trustProxy !== undefined)
+    app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
   configureViews(app);
 
   app.use(
@@ -60,19 +61,31 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/static/') },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      autoLogging: {
+        ignore: (req) =>
+          req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/static/'),
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       // Credentials never reach the log: API bearer tokens and session cookies.
       serializers: {
         req: (req: { headers?: Record<string, unknown> }) =>
           req.headers?.authorization || req.headers?.cookie
-            ? { ...req, headers: { ...req.headers, ...(req.headers.authorization ? { authorization: '[redacted]' } : {}), ...(req.headers.cookie ? { cookie: '[redacted]' } : {}) } }
+            ? {
+                ...req,
+                headers: {
+                  ...req.headers,
+                  ...(req.headers.authorization ? { authorization: '[redacted]' } : {}),
+                  ...(req.headers.cookie ? { cookie: '[redacted]' } : {}),
+                },
+              }
             : req,
       },
     }),
   );
   app.use(helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } }));
-  for (const root of staticRoots) app.use(root.prefix, express.static(root.dir, { maxAge: config.env === 'production' ? '1d' : 0 }));
+  for (const root of staticRoots)
+    app.use(root.prefix, express.static(root.dir, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes());
 
   // Bounded before anything walks them (size, JSON depth): refusals are 4xx, never 5xx.

@@ -13,7 +13,9 @@ interface Tracked {
  * get a short window in which whatever they already sent is read and answered (with
  * `Connection: close`, set by the caller); only then are the rest closed.
  */
-export function trackConnections(server: Server): { drain(opts: { idleWindowMs: number; graceMs: number }): Promise<void> } {
+export function trackConnections(server: Server): {
+  drain(opts: { idleWindowMs: number; graceMs: number }): Promise<void>;
+} {
   const sockets = new Map<Socket, Tracked>();
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, { inFlight: 0 });

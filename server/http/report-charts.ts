@@ -1,5 +1,11 @@
 import { DateTime } from 'luxon';
-import type { PortfolioRow, ReportPeriod, SlaReport, Tally, TrafficLight } from '../domain/reports/sla-report.js';
+import type {
+  PortfolioRow,
+  ReportPeriod,
+  SlaReport,
+  Tally,
+  TrafficLight,
+} from '../domain/reports/sla-report.js';
 import { intlLocaleOf } from '../i18n/format.js';
 import { t, type Locale } from '../i18n/i18n.js';
 
@@ -9,7 +15,8 @@ import { t, type Locale } from '../i18n/i18n.js';
  * script picks; a null value is a gap (nothing measured), not a zero.
  */
 
-type Tone = 'firstResponse' | 'resolution' | 'opened' | 'resolved' | 'backlog' | 'previous' | 'ageing' | TrafficLight;
+type Tone =
+  'firstResponse' | 'resolution' | 'opened' | 'resolved' | 'backlog' | 'previous' | 'ageing' | TrafficLight;
 
 interface Series {
   label: string;
@@ -52,16 +59,22 @@ function weeksOf(period: ReportPeriod, zone: string): string[] {
 export function reportCharts(report: SlaReport, locale: Locale): ChartData {
   const tr = (key: string, params?: Record<string, unknown>) => t(locale, `reports.${key}`, params);
   const groups = report.compliance.filter((r) => r.scope !== 'overall');
-  const label = (scope: string, key: string) => t(locale, `${scope === 'type' ? 'ticket_types' : 'priorities'}.${key}`);
+  const label = (scope: string, key: string) =>
+    t(locale, `${scope === 'type' ? 'ticket_types' : 'priorities'}.${key}`);
 
   // The week-by-week comparison lines up the n-th week of each period.
   const zone = report.tenant.timeZone;
   const weeks = { current: weeksOf(report.period, zone), previous: weeksOf(report.previous, zone) };
   const count = Math.max(weeks.current.length, weeks.previous.length);
-  const weekly = (period: 'current' | 'previous', value: (row: SlaReport['trend'][number] | undefined) => number | null) =>
+  const weekly = (
+    period: 'current' | 'previous',
+    value: (row: SlaReport['trend'][number] | undefined) => number | null,
+  ) =>
     Array.from({ length: count }, (_, i) => {
       const week = weeks[period][i];
-      return week === undefined ? null : value(report.trend.find((r) => r.period === period && r.week === week));
+      return week === undefined
+        ? null
+        : value(report.trend.find((r) => r.period === period && r.week === week));
     });
   const weekLabels = Array.from({ length: count }, (_, i) => tr('charts.week_n', { n: i + 1 }));
   const now = (series: string) => tr('charts.this_period', { series });
@@ -71,7 +84,8 @@ export function reportCharts(report: SlaReport, locale: Locale): ChartData {
 
   const volumes = (dimension: 'type' | 'priority' | 'channel'): ChartSpec => {
     const rows = report.volumes.filter((v) => v.dimension === dimension);
-    const prefix = dimension === 'type' ? 'ticket_types' : dimension === 'priority' ? 'priorities' : 'channels';
+    const prefix =
+      dimension === 'type' ? 'ticket_types' : dimension === 'priority' ? 'priorities' : 'channels';
     return {
       kind: 'bar',
       labels: rows.map((r) => t(locale, `${prefix}.${r.key}`)),
@@ -100,10 +114,28 @@ export function reportCharts(report: SlaReport, locale: Locale): ChartData {
         percent: true,
         labels: weekLabels,
         series: [
-          { label: now(fr), data: weekly('current', (r) => (r ? pct(r.firstResponse) : null)), tone: 'firstResponse' },
-          { label: now(res), data: weekly('current', (r) => (r ? pct(r.resolution) : null)), tone: 'resolution' },
-          { label: before(fr), data: weekly('previous', (r) => (r ? pct(r.firstResponse) : null)), tone: 'firstResponse', dashed: true },
-          { label: before(res), data: weekly('previous', (r) => (r ? pct(r.resolution) : null)), tone: 'resolution', dashed: true },
+          {
+            label: now(fr),
+            data: weekly('current', (r) => (r ? pct(r.firstResponse) : null)),
+            tone: 'firstResponse',
+          },
+          {
+            label: now(res),
+            data: weekly('current', (r) => (r ? pct(r.resolution) : null)),
+            tone: 'resolution',
+          },
+          {
+            label: before(fr),
+            data: weekly('previous', (r) => (r ? pct(r.firstResponse) : null)),
+            tone: 'firstResponse',
+            dashed: true,
+          },
+          {
+            label: before(res),
+            data: weekly('previous', (r) => (r ? pct(r.resolution) : null)),
+            tone: 'resolution',
+            dashed: true,
+          },
         ],
       },
       opened: {
@@ -111,7 +143,11 @@ export function reportCharts(report: SlaReport, locale: Locale): ChartData {
         labels: weekLabels,
         series: [
           { label: now(tr('csv.opened')), data: weekly('current', (r) => r?.opened ?? 0), tone: 'opened' },
-          { label: before(tr('csv.opened')), data: weekly('previous', (r) => r?.opened ?? 0), tone: 'previous' },
+          {
+            label: before(tr('csv.opened')),
+            data: weekly('previous', (r) => r?.opened ?? 0),
+            tone: 'previous',
+          },
         ],
       },
       'volumes-type': volumes('type'),
@@ -135,7 +171,14 @@ export function portfolioCharts(rows: readonly PortfolioRow[], locale: Locale): 
         percent: true,
         horizontal: true,
         labels: rows.map((r) => r.tenant.legalName),
-        series: [{ label: t(locale, 'reports.combined'), data: rows.map((r) => r.combined.pct), tone: 'none', tones: rows.map((r) => r.light) }],
+        series: [
+          {
+            label: t(locale, 'reports.combined'),
+            data: rows.map((r) => r.combined.pct),
+            tone: 'none',
+            tones: rows.map((r) => r.light),
+          },
+        ],
       },
     },
   };

@@ -15,10 +15,15 @@ const uploadRoutes: Array<{ path: RegExp; permission?: Permission }> = [
   { path: /^\/tickets\/[^/]+\/replies\/?$/ },
 ];
 
-const csrfRefused = () => new AppError('csrf', 'invalid CSRF token before a file', { messageKey: 'errors.csrf' });
+const csrfRefused = () =>
+  new AppError('csrf', 'invalid CSRF token before a file', { messageKey: 'errors.csrf' });
 const tooLarge = (name: string) => {
   const params = { name, max: attachmentRules.maxBytes / 1024 / 1024 };
-  return new AppError('validation', 'file too large', { messageKey: 'attachments.too_large', params, fields: [{ path: 'attachments', key: 'attachments.too_large', params }] });
+  return new AppError('validation', 'file too large', {
+    messageKey: 'attachments.too_large',
+    params,
+    fields: [{ path: 'attachments', key: 'attachments.too_large', params }],
+  });
 };
 
 /**
@@ -34,7 +39,10 @@ type UploadRequest = Request & { [refuseNow]?: (err: AppError) => void };
  * nothing beyond it is held, and the refusal is answered at once). `gate` may refuse a file
  * before any of its bytes are read.
  */
-export function cappedMemoryStorage(tooLarge: (filename: string) => AppError, gate: (req: Request) => AppError | null = () => null): multer.StorageEngine {
+export function cappedMemoryStorage(
+  tooLarge: (filename: string) => AppError,
+  gate: (req: Request) => AppError | null = () => null,
+): multer.StorageEngine {
   return {
     _handleFile(req, file, cb) {
       const refuseAtOnce = (req as UploadRequest)[refuseNow];
@@ -72,7 +80,13 @@ function refuse(res: Response, next: (err: unknown) => void, err: AppError): voi
  * Run a multer parser over the request: its own errors become `mapError`'s AppErrors, and a
  * refusal found while reading (cappedMemoryStorage) is answered without waiting for the body.
  */
-export function runUploadParser(parser: RequestHandler, req: Request, res: Response, next: (err?: unknown) => void, mapError: (err: unknown) => AppError): void {
+export function runUploadParser(
+  parser: RequestHandler,
+  req: Request,
+  res: Response,
+  next: (err?: unknown) => void,
+  mapError: (err: unknown) => AppError,
+): void {
   let settled = false;
   const settle = (err?: unknown): void => {
     if (settled) return;
@@ -88,15 +102,25 @@ export function runUploadParser(parser: RequestHandler, req: Request, res: Respo
 /** The form's CSRF token is its first field (views/partials/csrf.hbs): a file before a valid one is refused unread. */
 const parser = multer({
   storage: cappedMemoryStorage(tooLarge, (req) => (csrfTokenValid(req) ? null : csrfRefused())),
-  limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 100, fieldSize: 100 * 1024, parts: attachmentRules.maxFiles + 100 },
+  limits: {
+    fileSize: attachmentRules.maxBytes,
+    files: attachmentRules.maxFiles,
+    fields: 100,
+    fieldSize: 100 * 1024,
+    parts: attachmentRules.maxFiles + 100,
+  },
   defParamCharset: 'utf8',
 }).any();
 
 function mayUpload(req: Request): AppError | null {
   const route = uploadRoutes.find((r) => r.path.test(req.path));
-  if (!route || req.method !== 'POST') return new AppError('unsupported_media_type', 'no files taken here', { messageKey: 'limits.no_upload_here' });
+  if (!route || req.method !== 'POST')
+    return new AppError('unsupported_media_type', 'no files taken here', {
+      messageKey: 'limits.no_upload_here',
+    });
   if (!req.user) return new AppError('unauthenticated', 'sign in before uploading');
-  if (route.permission && !can(req.ctx.actor, route.permission)) return new AppError('forbidden', `missing ${route.permission}`);
+  if (route.permission && !can(req.ctx.actor, route.permission))
+    return new AppError('forbidden', `missing ${route.permission}`);
   // A token sent in the header is checked now; one in the form is checked when it arrives.
   if (req.get('x-csrf-token') !== undefined && !csrfTokenValid(req)) return csrfRefused();
   return null;
@@ -114,12 +138,21 @@ export const multipartForms: RequestHandler = (req, res, next) => {
   runUploadParser(parser, req, res, next, (err) => {
     const code = (err as { code?: string }).code;
     if (code === 'LIMIT_FILE_SIZE') return tooLarge((err as { field?: string }).field ?? '');
-    if (code === 'LIMIT_FILE_COUNT') return new AppError('validation', 'too many files', { messageKey: 'attachments.too_many', params: { max: attachmentRules.maxFiles } });
-    return new AppError('bad_request', 'malformed upload', { messageKey: 'limits.malformed_body', cause: err });
+    if (code === 'LIMIT_FILE_COUNT')
+      return new AppError('validation', 'too many files', {
+        messageKey: 'attachments.too_many',
+        params: { max: attachmentRules.maxFiles },
+      });
+    return new AppError('bad_request', 'malformed upload', {
+      messageKey: 'limits.malformed_body',
+      cause: err,
+    });
   });
 };
 
 export function uploadedFiles(req: Request, field: string): IncomingFile[] {
   const files = (req.files ?? []) as Express.Multer.File[];
-  return files.filter((f) => f.fieldname === field && f.size > 0).map((f) => ({ filename: f.originalname, buffer: f.buffer }));
+  return files
+    .filter((f) => f.fieldname === field && f.size > 0)
+    .map((f) => ({ filename: f.originalname, buffer: f.buffer }));
 }

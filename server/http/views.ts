@@ -1,7 +1,14 @@
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { formatBytes, formatDate, formatDateTime, formatDuration, formatNumber, intlLocaleOf } from '../i18n/format.js';
+import {
+  formatBytes,
+  formatDate,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  intlLocaleOf,
+} from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
 import { formatInputNumber } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
@@ -30,7 +37,20 @@ function currencyName(code: string, locale: Locale): string {
   return names.of(code) ?? code;
 }
 
-const inputTypes = new Set(['text', 'email', 'password', 'date', 'datetime-local', 'time', 'month', 'number', 'tel', 'url', 'search', 'hidden']);
+const inputTypes = new Set([
+  'text',
+  'email',
+  'password',
+  'date',
+  'datetime-local',
+  'time',
+  'month',
+  'number',
+  'tel',
+  'url',
+  'search',
+  'hidden',
+]);
 
 /** Handlebars helpers: every string a person reads goes through `t`. */
 const helpers = {
@@ -57,7 +77,9 @@ const helpers = {
   money(amount: number, currency: string, options: HelperOptions): string {
     if (typeof amount !== 'number') return '';
     try {
-      return new Intl.NumberFormat(intlLocaleOf(localeOf(options)), { style: 'currency', currency }).format(amount);
+      return new Intl.NumberFormat(intlLocaleOf(localeOf(options)), { style: 'currency', currency }).format(
+        amount,
+      );
     } catch {
       return `${amount} ${currency}`;
     }
@@ -74,7 +96,8 @@ const helpers = {
   },
   upper: (value: unknown): string => (typeof value === 'string' ? value.trim().toUpperCase() : ''),
   bytes: (size: number, options: HelperOptions): string => formatBytes(size, localeOf(options)),
-  isoDate: (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : ''),
+  isoDate: (value: unknown): string =>
+    value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '',
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */
   duration: (seconds: number): string => formatDuration(seconds),
   /**
@@ -84,7 +107,8 @@ const helpers = {
   inputType: (type: unknown): string => (typeof type === 'string' && inputTypes.has(type) ? type : 'text'),
   join: (list: unknown): string => (Array.isArray(list) ? list.join(', ') : ''),
   eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
-  includes: (list: unknown, item: unknown): boolean => Array.isArray(list) && list.map(String).includes(String(item)),
+  includes: (list: unknown, item: unknown): boolean =>
+    Array.isArray(list) && list.map(String).includes(String(item)),
   concat: (...args: unknown[]): string => args.slice(0, -1).join(''),
 };
 

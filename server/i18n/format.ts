@@ -11,21 +11,33 @@ function formatterOf(locale: Locale, timeZone: string, style: 'date' | 'dateTime
   const key = `${locale}|${timeZone}|${style}`;
   let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(intlLocale[locale], { dateStyle: 'medium', ...(style === 'dateTime' ? { timeStyle: 'short' as const } : {}), timeZone });
+    formatter = new Intl.DateTimeFormat(intlLocale[locale], {
+      dateStyle: 'medium',
+      ...(style === 'dateTime' ? { timeStyle: 'short' as const } : {}),
+      timeZone,
+    });
     formatters.set(key, formatter);
   }
   return formatter;
 }
 
 /** A date and time as the reader expects it: their locale, the tenant's time zone. */
-export function formatDateTime(value: Date | string | number | null | undefined, locale: Locale, timeZone: string): string {
+export function formatDateTime(
+  value: Date | string | number | null | undefined,
+  locale: Locale,
+  timeZone: string,
+): string {
   if (value === null || value === undefined || value === '') return '';
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
   return formatterOf(locale, timeZone, 'dateTime').format(date);
 }
 
-export function formatDate(value: Date | string | number | null | undefined, locale: Locale, timeZone: string): string {
+export function formatDate(
+  value: Date | string | number | null | undefined,
+  locale: Locale,
+  timeZone: string,
+): string {
   if (value === null || value === undefined || value === '') return '';
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';

@@ -18,7 +18,9 @@ type Catalogue = Record<string, unknown>;
 export function loadCatalogue(locale: Locale): Catalogue {
   const dir = fromRoot('server', 'i18n', 'locales', locale);
   const merged: Catalogue = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const part = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as Catalogue;
     for (const [key, value] of Object.entries(part)) {
       if (key in merged) throw new Error(`i18n: ${locale}/${file} redefines top-level key "${key}"`);

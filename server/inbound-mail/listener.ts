@@ -3,7 +3,14 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { makeCtx, type Ctx } from '../domain/context.js';
-import { findIntakeTenant, findMailSender, mayWriteTo, parseIntakeAddress, receiveMail, type InboundMail } from '../domain/tickets/mail-intake.js';
+import {
+  findIntakeTenant,
+  findMailSender,
+  mayWriteTo,
+  parseIntakeAddress,
+  receiveMail,
+  type InboundMail,
+} from '../domain/tickets/mail-intake.js';
 import { AppError } from '../errors/app-error.js';
 import { presentError } from '../errors/present.js';
 import { mimeStructureProblem } from './mime-structure.js';
@@ -50,9 +57,11 @@ function replyFor(err: unknown): Error & { responseCode: number } {
 }
 
 /** Our failure while checking (the database is down…): the sender tries again later. */
-const temporary = (err: unknown): Error => replyFor(new AppError('internal', 'inbound mail check failed', { cause: err }));
+const temporary = (err: unknown): Error =>
+  replyFor(new AppError('internal', 'inbound mail check failed', { cause: err }));
 
-const firstId = (value: string | undefined): string | null => /<[^<>\s]+>/.exec(value ?? '')?.[0] ?? value?.trim() ?? null;
+const firstId = (value: string | undefined): string | null =>
+  /<[^<>\s]+>/.exec(value ?? '')?.[0] ?? value?.trim() ?? null;
 
 function isAutoSubmitted(mail: ParsedMail): boolean {
   const header = (name: string): string => {
@@ -68,7 +77,11 @@ function isAutoSubmitted(mail: ParsedMail): boolean {
 /** What the domain needs from a parsed mail. Inline images of an HTML body are not files. */
 export function toInboundMail(parsed: ParsedMail, recipients: string[], raw?: Buffer): InboundMail {
   const from = parsed.from?.value.find((a) => a.address);
-  const references = Array.isArray(parsed.references) ? parsed.references : parsed.references ? parsed.references.split(/\s+/) : [];
+  const references = Array.isArray(parsed.references)
+    ? parsed.references
+    : parsed.references
+      ? parsed.references.split(/\s+/)
+      : [];
   return {
     from: from?.address ?? '',
     fromName: from?.name || null,
@@ -81,7 +94,11 @@ export function toInboundMail(parsed: ParsedMail, recipients: string[], raw?: Bu
     references: references.filter(Boolean),
     attachments: parsed.attachments
       .filter((a) => !a.related)
-      .map((a, i) => ({ filename: a.filename || `attachment-${i + 1}`, buffer: a.content as Buffer, ...(raw && !base64Intact(a, raw) ? { undecodable: true } : {}) })),
+      .map((a, i) => ({
+        filename: a.filename || `attachment-${i + 1}`,
+        buffer: a.content as Buffer,
+        ...(raw && !base64Intact(a, raw) ? { undecodable: true } : {}),
+      })),
     autoSubmitted: isAutoSubmitted(parsed),
   };
 }
@@ -101,7 +118,10 @@ function base64Intact(attachment: ParsedMail['attachments'][number], raw: Buffer
 let rawCompact: WeakMap<Buffer, string> | undefined;
 
 /** Read the DATA stream, keeping at most `maxBytes` (beyond that only count, so memory stays bounded). */
-function readLimited(stream: SMTPServerDataStream, maxBytes: number): Promise<{ buffer: Buffer; oversized: boolean }> {
+function readLimited(
+  stream: SMTPServerDataStream,
+  maxBytes: number,
+): Promise<{ buffer: Buffer; oversized: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -110,7 +130,9 @@ function readLimited(stream: SMTPServerDataStream, maxBytes: number): Promise<{ 
       if (size <= maxBytes) chunks.push(chunk);
     });
     stream.once('error', reject);
-    stream.once('end', () => resolve({ buffer: Buffer.concat(chunks), oversized: stream.sizeExceeded || size > maxBytes }));
+    stream.once('end', () =>
+      resolve({ buffer: Buffer.concat(chunks), oversized: stream.sizeExceeded || size > maxBytes }),
+    );
   });
 }
 
@@ -127,7 +149,8 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
       ip: session.remoteAddress,
     });
   };
-  const envelopeFrom = (session: SMTPServerSession): string => (session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
+  const envelopeFrom = (session: SMTPServerSession): string =>
+    session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
 
   const server = new SMTPServer({
     banner: 'Backoffice Desk mail intake',
@@ -160,12 +183,24 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         const target = await findIntakeTenant(ctxFor(session), to);
         if (!target) {
           const ours = to.toLowerCase().endsWith(`@${options.domain}`);
-          log.warn({ from, to, ip: session.remoteAddress }, ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain');
-          return callback(replyFor(ours || parseIntakeAddress(to) ? new AppError('not_found', `<${to}>: no such intake address`) : new AppError('forbidden', `<${to}>: relaying denied`)));
+          log.warn(
+            { from, to, ip: session.remoteAddress },
+            ours ? 'inbound mail refused: no such intake address' : 'inbound mail refused: not our domain',
+          );
+          return callback(
+            replyFor(
+              ours || parseIntakeAddress(to)
+                ? new AppError('not_found', `<${to}>: no such intake address`)
+                : new AppError('forbidden', `<${to}>: relaying denied`),
+            ),
+          );
         }
         const sender = await findMailSender(ctxFor(session), from);
         if (!sender || !mayWriteTo(sender, target.tenant)) {
-          log.warn({ from, to, tenant: target.tenant.code, ip: session.remoteAddress }, 'inbound mail refused: sender may not write to this tenant');
+          log.warn(
+            { from, to, tenant: target.tenant.code, ip: session.remoteAddress },
+            'inbound mail refused: sender may not write to this tenant',
+          );
           return callback(replyFor(new AppError('forbidden', `<${from}> may not write to <${to}>`)));
         }
         callback();
@@ -182,8 +217,13 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
       (async () => {
         const { buffer, oversized } = await readLimited(stream, maxBytes);
         if (oversized) {
-          ctx.log.warn({ from, recipients, bytes: stream.byteLength, max: maxBytes }, 'inbound mail refused: too large');
-          return callback(replyFor(new AppError('payload_too_large', `Message larger than ${maxBytes} bytes`)));
+          ctx.log.warn(
+            { from, recipients, bytes: stream.byteLength, max: maxBytes },
+            'inbound mail refused: too large',
+          );
+          return callback(
+            replyFor(new AppError('payload_too_large', `Message larger than ${maxBytes} bytes`)),
+          );
         }
         let parsed: ParsedMail;
         try {
@@ -204,10 +244,14 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         }
         const outcomes = await receiveMail(ctx, mail);
         ctx.log.debug({ from: mail.from, messageId: mail.messageId, outcomes }, 'inbound mail accepted');
-        callback(null, `OK ${outcomes.map((o) => `${o.tenant}:${o.outcome}${o.ticket ? `:${o.ticket}` : ''}`).join(' ')}`);
+        callback(
+          null,
+          `OK ${outcomes.map((o) => `${o.tenant}:${o.outcome}${o.ticket ? `:${o.ticket}` : ''}`).join(' ')}`,
+        );
       })().catch((err: unknown) => {
         const reply = replyFor(err);
-        if (reply.responseCode >= 500) ctx.log.warn({ err, from, recipients, reply: reply.message }, 'inbound mail refused');
+        if (reply.responseCode >= 500)
+          ctx.log.warn({ err, from, recipients, reply: reply.message }, 'inbound mail refused');
         else ctx.log.error({ err, from, recipients }, 'inbound mail failed, the sender will retry');
         callback(reply);
       });

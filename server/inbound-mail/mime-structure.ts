@@ -24,7 +24,10 @@ function partProblem(part: string, depth: number): string | null {
   const value = (boundary?.[1] ?? boundary?.[2] ?? '').trimEnd();
   if (!value) return 'multipart body without a boundary';
   // Boundary lines start a line: "--boundary", the last one "--boundary--".
-  const delimiter = new RegExp(`(?:^|\\r?\\n)--${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(--)?[ \\t]*(?=\\r?\\n|$)`, 'g');
+  const delimiter = new RegExp(
+    `(?:^|\\r?\\n)--${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(--)?[ \\t]*(?=\\r?\\n|$)`,
+    'g',
+  );
   const marks = [...body.matchAll(delimiter)];
   const opening = marks.filter((m) => !m[1]);
   if (!opening.length) return 'multipart body without its boundary lines';

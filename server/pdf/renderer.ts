@@ -44,7 +44,8 @@ const ORIGIN = 'http://pdf.invalid';
 const DOCUMENT = `${ORIGIN}/document`;
 /** A4 less 15 mm margins each side, in CSS pixels: the width the page is laid out (and charts drawn) at. */
 const PRINT_WIDTH_PX = 680;
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:";
 
 const unavailable = (messageKey: string, message: string, cause?: unknown): AppError =>
   new AppError('unavailable', message, { messageKey, retryAfterSeconds: 60, cause });
@@ -56,7 +57,8 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
   let closed = false;
 
   const launch = async (): Promise<Browser> => {
-    if (!existsSync(chromiumPath)) throw unavailable('pdf.unavailable', `no chromium at ${chromiumPath} (CHROMIUM_PATH)`);
+    if (!existsSync(chromiumPath))
+      throw unavailable('pdf.unavailable', `no chromium at ${chromiumPath} (CHROMIUM_PATH)`);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -109,14 +111,20 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
       const url = new URL(route.request().url());
       if (url.origin !== ORIGIN) return route.abort('blockedbyclient');
       if (url.href === DOCUMENT)
-        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: job.html, headers: { 'Content-Security-Policy': CSP } });
+        return route.fulfill({
+          status: 200,
+          contentType: 'text/html; charset=utf-8',
+          body: job.html,
+          headers: { 'Content-Security-Policy': CSP },
+        });
       const file = assetFile(job.assets, url.pathname);
       return file ? route.fulfill({ path: file }) : route.fulfill({ status: 404, body: '' });
     });
     const page = await context.newPage();
     await page.emulateMedia({ media: 'print' });
     await page.goto(DOCUMENT, { waitUntil: 'load', timeout: left() });
-    if (job.readySelector) await page.waitForSelector(job.readySelector, { state: 'attached', timeout: left() });
+    if (job.readySelector)
+      await page.waitForSelector(job.readySelector, { state: 'attached', timeout: left() });
     return page.pdf({
       preferCSSPageSize: true,
       format: 'A4',
@@ -133,19 +141,27 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
     async render(job: PdfJob): Promise<Buffer> {
       if (closed) throw unavailable('pdf.unavailable', 'pdf renderer closed');
       const until = Date.now() + timeoutMs;
-      if (!(await limiter.acquire(until))) throw unavailable('pdf.busy', `no pdf slot within ${timeoutMs} ms (${limiter.pending} waiting)`);
+      if (!(await limiter.acquire(until)))
+        throw unavailable('pdf.busy', `no pdf slot within ${timeoutMs} ms (${limiter.pending} waiting)`);
       let context: BrowserContext | null = null;
       let expired = false;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          expired = true;
-          reject(unavailable('pdf.timeout', `pdf not rendered within ${timeoutMs} ms`));
-        }, Math.max(1, until - Date.now()));
+        timer = setTimeout(
+          () => {
+            expired = true;
+            reject(unavailable('pdf.timeout', `pdf not rendered within ${timeoutMs} ms`));
+          },
+          Math.max(1, until - Date.now()),
+        );
       });
       const work = async (): Promise<Buffer> => {
         const b = await browser();
-        const fresh = await b.newContext({ viewport: { width: PRINT_WIDTH_PX, height: 960 }, deviceScaleFactor: 2, serviceWorkers: 'block' });
+        const fresh = await b.newContext({
+          viewport: { width: PRINT_WIDTH_PX, height: 960 },
+          deviceScaleFactor: 2,
+          serviceWorkers: 'block',
+        });
         // Out of time while it opened: nobody will close it below.
         if (expired) {
           await fresh.close().catch(() => undefined);
@@ -160,7 +176,8 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
         return pdf;
       } catch (err) {
         if (err instanceof AppError) throw err;
-        if ((err as Error).name === 'TimeoutError') throw unavailable('pdf.timeout', 'pdf rendering timed out', err);
+        if ((err as Error).name === 'TimeoutError')
+          throw unavailable('pdf.timeout', 'pdf rendering timed out', err);
         // A browser that crashed or closed under the page: the next PDF starts another one.
         throw unavailable('pdf.failed', 'pdf rendering failed', err);
       } finally {

@@ -45,7 +45,13 @@ export function subscribeBroadcasts(io: Io, log: Logger): () => void {
         const s = await summary(e);
         if (!s) return;
         io.to(rooms.staffOfTenant(e.tenantId)).emit('ticket:changed', s);
-        io.to(rooms.staffOfTenant(e.tenantId)).emit('sla:state', { ticketId: s.id, number: s.number, state: e.state, events: e.events, version: s.version });
+        io.to(rooms.staffOfTenant(e.tenantId)).emit('sla:state', {
+          ticketId: s.id,
+          number: s.number,
+          state: e.state,
+          events: e.events,
+          version: s.version,
+        });
         activity(s);
       }),
     ),

@@ -96,7 +96,10 @@ export interface ClientToServerEvents {
   hello: (ack: Ack<HelloView>) => void;
   'queues:overview': (ack: Ack<QueueOverviewView>) => void;
   'queue:sync': (payload: { queueId: string }, ack: Ack<QueueSyncView>) => void;
-  'queue:rows': (payload: { queueId: string; ids: string[] }, ack: Ack<{ queueId: string; rows: QueueRowView[] }>) => void;
+  'queue:rows': (
+    payload: { queueId: string; ids: string[] },
+    ack: Ack<{ queueId: string; rows: QueueRowView[] }>,
+  ) => void;
   'queues:counts': (ack: Ack<QueueCountsView>) => void;
   'ticket:watch': (payload: { ref: string; since?: string }, ack: Ack<TicketWatchView>) => void;
   'ticket:unwatch': (payload: { ref: string }, ack: Ack<{ ok: true }>) => void;

@@ -3,7 +3,14 @@ import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { isStaff, type Ctx } from '../domain/context.js';
 import { releaseTicket, takeNext, takeTicket } from '../domain/queues/claims.js';
-import { queueCounts, queueOverview, queueRows, queueTickets, toSummaries, type TicketSummary } from '../domain/queues/views.js';
+import {
+  queueCounts,
+  queueOverview,
+  queueRows,
+  queueTickets,
+  toSummaries,
+  type TicketSummary,
+} from '../domain/queues/views.js';
 import { listAttachments } from '../domain/tickets/attachments.js';
 import { getTicket, listTimeline } from '../domain/tickets/queries.js';
 import { timelineView } from '../domain/tickets/timeline-view.js';
@@ -90,8 +97,7 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
         (data) => ack?.({ data }),
         (err: unknown) => {
           const { appError, status, ack: refusal } = presentError(err, locale, 'socket');
-          if (status >= 500)
-            ctx.log.error({ err: appError.cause ?? appError, event }, 'socket event failed');
+          if (status >= 500) ctx.log.error({ err: appError.cause ?? appError, event }, 'socket event failed');
           else ctx.log.debug({ code: appError.code, event }, 'socket event refused');
           ack?.(refusal);
         },
@@ -119,7 +125,11 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
       tickets.map(async (ticket) => ({
         id: ticket.id,
         version: ticket.version,
-        html: await renderPartial('ticket-rows', { rows: [ticket], noEmptyRow: true, queue: order ? { order } : null }, reader),
+        html: await renderPartial(
+          'ticket-rows',
+          { rows: [ticket], noEmptyRow: true, queue: order ? { order } : null },
+          reader,
+        ),
       })),
     );
   const listHtml = (tickets: TicketSummary[]) => renderPartial('ticket-rows', { rows: tickets }, reader);
@@ -153,7 +163,10 @@ export function registerHandlers(socket: DeskSocket, user: SessionUser, deps: Ha
 
   handle('queues:overview', schemas.none, async (ctx) => {
     const overview = await queueOverview(ctx);
-    return { ...overview, html: { mine: await listHtml(overview.mine), soon: await listHtml(overview.soon) } };
+    return {
+      ...overview,
+      html: { mine: await listHtml(overview.mine), soon: await listHtml(overview.soon) },
+    };
   });
 
   handle('ticket:watch', schemas.watch, async (ctx, input) => {

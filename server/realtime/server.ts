@@ -142,7 +142,11 @@ export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
     const user = handshakeUser(socket.request);
     if (!user) {
       const err = new Error('unauthenticated') as Error & { data?: unknown };
-      err.data = presentError(new AppError('unauthenticated', 'no valid session'), deps.config.defaultLocale, 'socket').ack.error;
+      err.data = presentError(
+        new AppError('unauthenticated', 'no valid session'),
+        deps.config.defaultLocale,
+        'socket',
+      ).ack.error;
       return next(err);
     }
     next();
@@ -171,7 +175,11 @@ export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
         log.error({ err }, 'socket set-up failed');
         const refused = new Error('unavailable') as Error & { data?: unknown };
         const locale = isLocale(user.locale) ? user.locale : 'en';
-        refused.data = presentError(new AppError('unavailable', 'socket set-up failed', { cause: err }), locale, 'socket').ack.error;
+        refused.data = presentError(
+          new AppError('unavailable', 'socket set-up failed', { cause: err }),
+          locale,
+          'socket',
+        ).ack.error;
         next(refused);
       },
     );

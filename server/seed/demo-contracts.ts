@@ -135,14 +135,19 @@ export async function seedContracts(): Promise<{ calendars: number; policies: nu
     let calendar = await SlaCalendar.findOne({ tenantId: tenant._id }).lean();
     if (!calendar) {
       try {
-        calendar = (await SlaCalendar.create({ tenantId: tenant._id, ...demo.calendar, updatedBy: seededBy })).toObject();
+        calendar = (
+          await SlaCalendar.create({ tenantId: tenant._id, ...demo.calendar, updatedBy: seededBy })
+        ).toObject();
         calendars++;
       } catch (err) {
         if (!isDuplicate(err)) throw err;
         calendar = await SlaCalendar.findOne({ tenantId: tenant._id }).lean();
       }
     }
-    let policy = await SlaPolicy.findOne({ tenantId: tenant._id }).sort({ version: -1 }).select({ _id: 1 }).lean();
+    let policy = await SlaPolicy.findOne({ tenantId: tenant._id })
+      .sort({ version: -1 })
+      .select({ _id: 1 })
+      .lean();
     if (!policy && calendar) {
       try {
         policy = (

@@ -3,11 +3,20 @@ import type { Role } from '../../models/user.js';
 /** The demo organisation: what a new user sees on first start, listed in the README. */
 export const DEMO_PASSWORD = 'desk-demo-2026';
 
-export const demoProvider = { name: 'Backoffice Desk Services', timeZone: 'Europe/Rome', locale: 'en' as const };
+export const demoProvider = {
+  name: 'Backoffice Desk Services',
+  timeZone: 'Europe/Rome',
+  locale: 'en' as const,
+};
 
 export const demoTenants = [
   { code: 'acme', legalName: 'Acme Logistica S.p.A.', timeZone: 'Europe/Rome', locale: 'it' as const },
-  { code: 'nordhavn', legalName: 'Nordhavn Shipping A/S', timeZone: 'Europe/Copenhagen', locale: 'da' as const },
+  {
+    code: 'nordhavn',
+    legalName: 'Nordhavn Shipping A/S',
+    timeZone: 'Europe/Copenhagen',
+    locale: 'da' as const,
+  },
 ];
 
 export interface DemoUser {

@@ -2,7 +2,14 @@ import type { Types } from 'mongoose';
 import { Ticket, type Priority, type TicketType } from '../../models/ticket.js';
 import { TimelineEntry } from '../../models/timeline-entry.js';
 import { businessSecondsBetween, type BusinessCalendar } from '../domain/sla/business-time.js';
-import { firstResponded, nextDeadline, pause, resolved, startClock, type SlaClock } from '../domain/sla/clock.js';
+import {
+  firstResponded,
+  nextDeadline,
+  pause,
+  resolved,
+  startClock,
+  type SlaClock,
+} from '../domain/sla/clock.js';
 import { calendarOf, currentPolicy, targetFor } from '../domain/sla/contracts.js';
 import { NO_DEADLINE } from '../domain/sla/ticket-clock.js';
 
@@ -33,7 +40,10 @@ function backwards(cal: BusinessCalendar, to: Date, seconds: number): Date {
 }
 
 export async function backdateDemoClocks(tenantId: Types.ObjectId): Promise<void> {
-  const [calendar, policy] = await Promise.all([calendarOf(String(tenantId)), currentPolicy(String(tenantId))]);
+  const [calendar, policy] = await Promise.all([
+    calendarOf(String(tenantId)),
+    currentPolicy(String(tenantId)),
+  ]);
   if (!calendar || !policy) return;
   const now = new Date();
   for (const [number, share] of Object.entries(demoSlaAges)) {
@@ -45,11 +55,15 @@ export async function backdateDemoClocks(tenantId: Types.ObjectId): Promise<void
     let clock: SlaClock = startClock(calendar, targets, policy.version, policy.warnAt ?? [75, 90], startedAt);
     if (t.firstResponseAt) clock = firstResponded(calendar, clock, t.firstResponseAt);
     if (t.status === 'pending') clock = pause(calendar, clock, t.pendingAt ?? now);
-    if (t.status === 'resolved' || t.status === 'closed') clock = resolved(calendar, clock, t.resolvedAt ?? now);
+    if (t.status === 'resolved' || t.status === 'closed')
+      clock = resolved(calendar, clock, t.resolvedAt ?? now);
     await Ticket.collection.updateOne(
       { _id: t._id, tenantId },
       { $set: { sla: clock, dueSortAt: nextDeadline(clock) ?? NO_DEADLINE, createdAt: startedAt } },
     );
-    await TimelineEntry.updateOne({ tenantId, ticketId: t._id, kind: 'created' }, { $set: { at: startedAt } });
+    await TimelineEntry.updateOne(
+      { tenantId, ticketId: t._id, kind: 'created' },
+      { $set: { at: startedAt } },
+    );
   }
 }

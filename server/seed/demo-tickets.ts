@@ -4,7 +4,10 @@ import type { ticketInputSchema } from '../domain/tickets/schemas.js';
 type TicketInput = z.input<typeof ticketInputSchema>;
 
 /** A few tickets per demo client, so lists and queues are not empty on first start. */
-export const demoTickets: Record<string, Array<{ by: string; input: TicketInput; reply?: string; status?: 'pending' | 'resolved' }>> = {
+export const demoTickets: Record<
+  string,
+  Array<{ by: string; input: TicketInput; reply?: string; status?: 'pending' | 'resolved' }>
+> = {
   acme: [
     {
       by: 'user@acme.example',
@@ -35,7 +38,13 @@ export const demoTickets: Record<string, Array<{ by: string; input: TicketInput;
         description: 'Inserire le bolle nel gestionale.',
         priority: 'normal',
         tags: [],
-        fields: { batchDescription: '312 bolle di consegna scansionate', targetSystem: 'SAP B1', expectedRecordCount: 312, recordsCompleted: 0, errorCount: 0 },
+        fields: {
+          batchDescription: '312 bolle di consegna scansionate',
+          targetSystem: 'SAP B1',
+          expectedRecordCount: 312,
+          recordsCompleted: 0,
+          errorCount: 0,
+        },
       },
     },
     {
@@ -46,7 +55,14 @@ export const demoTickets: Record<string, Array<{ by: string; input: TicketInput;
         description: 'Il cliente lamenta un ritardo di 5 giorni.',
         priority: 'urgent',
         tags: ['ritardi'],
-        fields: { customerName: 'Bianchi Arredamenti', customerReference: 'CLI-2231', channel: 'phone', category: 'Ritardo', severity: 'high', requestedRemedy: 'Rimborso spese di spedizione' },
+        fields: {
+          customerName: 'Bianchi Arredamenti',
+          customerReference: 'CLI-2231',
+          channel: 'phone',
+          category: 'Ritardo',
+          severity: 'high',
+          requestedRemedy: 'Rimborso spese di spedizione',
+        },
       },
       status: 'pending',
     },
@@ -79,7 +95,13 @@ export const demoTickets: Record<string, Array<{ by: string; input: TicketInput;
         description: 'Kunden har modtaget en beskadiget container.',
         priority: 'high',
         tags: [],
-        fields: { customerName: 'Jensen Møbler', customerReference: 'K-5512', channel: 'mail', category: 'Skade', severity: 'medium' },
+        fields: {
+          customerName: 'Jensen Møbler',
+          customerReference: 'K-5512',
+          channel: 'mail',
+          category: 'Skade',
+          severity: 'medium',
+        },
       },
       reply: 'Vi har bedt om billeder af skaden.',
       status: 'resolved',

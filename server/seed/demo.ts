@@ -27,7 +27,11 @@ export async function isEmpty(): Promise<boolean> {
  * sets fields on insert, so running it again changes nothing a user has edited since.
  */
 export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: number }> {
-  await Provider.updateOne({ key: 'provider' }, { $setOnInsert: { key: 'provider', ...demoProvider } }, { upsert: true });
+  await Provider.updateOne(
+    { key: 'provider' },
+    { $setOnInsert: { key: 'provider', ...demoProvider } },
+    { upsert: true },
+  );
   const tenantIds = new Map<string, Types.ObjectId>();
   for (const tenant of demoTenants) {
     const doc = await Tenant.findOneAndUpdate(
@@ -81,7 +85,11 @@ async function seedTickets(ctx: Ctx): Promise<void> {
     const tenant = await Tenant.findOne({ code }).lean();
     if (!tenant || (await Ticket.countDocuments({ tenantId: tenant._id })) > 0) continue;
     for (const demo of tickets) {
-      const ticket = await createTicket(await actAs(ctx, demo.by), ticketInputSchema.parse(demo.input), 'portal');
+      const ticket = await createTicket(
+        await actAs(ctx, demo.by),
+        ticketInputSchema.parse(demo.input),
+        'portal',
+      );
       if (demo.reply) await addReply(operator, ticket.number, { body: demo.reply, internal: false });
       if (demo.status) await changeStatus(operator, ticket.number, demo.status);
     }
@@ -94,9 +102,26 @@ async function seedTickets(ctx: Ctx): Promise<void> {
 async function seedQueues(): Promise<void> {
   const acme = await Tenant.findOne({ code: 'acme' }).lean();
   const queues = [
-    { key: 'all-work', name: 'All work', description: 'Everything unassigned, SLA due time first.', order: 'sla' },
-    { key: 'invoices', name: 'Invoices', description: 'Supplier invoices of every client.', types: ['invoice'], order: 'sla' },
-    { key: 'acme-complaints', name: 'Acme complaints', tenantIds: acme ? [acme._id] : [], types: ['complaint'], order: 'priority' },
+    {
+      key: 'all-work',
+      name: 'All work',
+      description: 'Everything unassigned, SLA due time first.',
+      order: 'sla',
+    },
+    {
+      key: 'invoices',
+      name: 'Invoices',
+      description: 'Supplier invoices of every client.',
+      types: ['invoice'],
+      order: 'sla',
+    },
+    {
+      key: 'acme-complaints',
+      name: 'Acme complaints',
+      tenantIds: acme ? [acme._id] : [],
+      types: ['complaint'],
+      order: 'priority',
+    },
   ];
   for (const q of queues) await Queue.updateOne({ key: q.key }, { $setOnInsert: q }, { upsert: true });
 }

@@ -32,7 +32,10 @@ export function userCtx(user: UserDoc): Ctx {
 }
 
 /** A fresh API token created by a client admin, as the token page would. */
-export async function tokenOf(admin: UserDoc, name = 'Test integration'): Promise<{ token: string; id: string }> {
+export async function tokenOf(
+  admin: UserDoc,
+  name = 'Test integration',
+): Promise<{ token: string; id: string }> {
   const { token, apiToken } = await createApiToken(userCtx(admin), { name });
   return { token, id: String(apiToken._id) };
 }
@@ -69,7 +72,13 @@ export const bodies = {
     type: 'complaint',
     subject: 'Parcel arrived damaged',
     priority: 'high',
-    fields: { customerName: 'Mario Rossi', customerReference: 'ORD-42', channel: 'phone', category: 'Delivery', severity: 'medium' },
+    fields: {
+      customerName: 'Mario Rossi',
+      customerReference: 'ORD-42',
+      channel: 'phone',
+      category: 'Delivery',
+      severity: 'medium',
+    },
     ...over,
   }),
   invoice: (fields: Record<string, unknown> = {}) => ({
@@ -127,7 +136,9 @@ export function pdfBytes(): Buffer {
   return Buffer.concat([
     Buffer.from('%PDF-1.4\n%'),
     Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]),
-    Buffer.from('\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+    Buffer.from(
+      '\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n',
+    ),
   ]);
 }
 
@@ -140,4 +151,5 @@ export function exeBytes(): Buffer {
   return buf;
 }
 
-export const htmlBytes = (): Buffer => Buffer.from('<!doctype html><html><body><script>alert(1)</script></body></html>');
+export const htmlBytes = (): Buffer =>
+  Buffer.from('<!doctype html><html><body><script>alert(1)</script></body></html>');

@@ -11,11 +11,17 @@ export function csrfFrom(html: string): string {
 }
 
 /** A cookie-keeping client that fetches a form's token and posts it, as a browser does. */
-export async function postForm(agent: Agent, formPage: string, action: string, fields: Record<string, string | string[]>) {
+export async function postForm(
+  agent: Agent,
+  formPage: string,
+  action: string,
+  fields: Record<string, string | string[]>,
+) {
   const page = await agent.get(formPage);
   const body = new URLSearchParams();
   body.append('_csrf', csrfFrom(page.text));
-  for (const [k, v] of Object.entries(fields)) for (const item of Array.isArray(v) ? v : [v]) body.append(k, item);
+  for (const [k, v] of Object.entries(fields))
+    for (const item of Array.isArray(v) ? v : [v]) body.append(k, item);
   return agent.post(action).type('form').send(body.toString());
 }
 

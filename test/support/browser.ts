@@ -6,7 +6,9 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`chromium not found at ${chromiumPath}: run scripts/install-test-deps.sh (or set CHROMIUM_PATH)`);
+    throw new Error(
+      `chromium not found at ${chromiumPath}: run scripts/install-test-deps.sh (or set CHROMIUM_PATH)`,
+    );
   }
   return chromium.launch({
     executablePath: chromiumPath,

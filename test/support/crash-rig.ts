@@ -25,7 +25,9 @@ export function crashRig(dbName: string): CrashRig {
     rig.world = await makeWorld();
   });
   after(async () => {
-    for (const p of rig.portals) if (p.child.exitCode === null && p.child.signalCode === null) await p.signal('SIGTERM').catch(() => undefined);
+    for (const p of rig.portals)
+      if (p.child.exitCode === null && p.child.signalCode === null)
+        await p.signal('SIGTERM').catch(() => undefined);
     await dropAndDisconnect();
     await rig.smtp?.close();
   });

@@ -33,7 +33,8 @@ function message(requestId: number, responseTo: number, body: Buffer): Buffer {
 }
 
 /** flagBits 0, section kind 0 with `doc`, then `rest` (further sections, copied as they came). */
-const msgBody = (doc: Document, rest: Buffer = Buffer.alloc(0)): Buffer => Buffer.concat([Buffer.alloc(4), Buffer.from([0]), BSON.serialize(doc), rest]);
+const msgBody = (doc: Document, rest: Buffer = Buffer.alloc(0)): Buffer =>
+  Buffer.concat([Buffer.alloc(4), Buffer.from([0]), BSON.serialize(doc), rest]);
 
 export async function startDbProxy(targetUri: string): Promise<DbProxy> {
   const target = new URL(targetUri);
@@ -67,8 +68,12 @@ export async function startDbProxy(targetUri: string): Promise<DbProxy> {
         const verdict = proxy.rule(command);
         if (verdict === 'pass') upstream.write(msg);
         else if (verdict === 'cut') drop();
-        else if ('reply' in verdict) client.write(message(randomInt(1, 2 ** 31 - 1), msg.readInt32LE(4), msgBody(verdict.reply)));
-        else upstream.write(message(msg.readInt32LE(4), 0, msgBody(verdict.forward, msg.subarray(21 + docLength, end))));
+        else if ('reply' in verdict)
+          client.write(message(randomInt(1, 2 ** 31 - 1), msg.readInt32LE(4), msgBody(verdict.reply)));
+        else
+          upstream.write(
+            message(msg.readInt32LE(4), 0, msgBody(verdict.forward, msg.subarray(21 + docLength, end))),
+          );
       }
     });
   });

@@ -14,7 +14,10 @@ export function testDbUri(label: string): string {
  * Connect mongoose (the default connection the models use) to a fresh test database; `via`
  * routes the connection (a fault-injecting proxy, support/db-proxy.ts).
  */
-export async function connectTestDb(label: string, via: (uri: string) => string = (uri) => uri): Promise<string> {
+export async function connectTestDb(
+  label: string,
+  via: (uri: string) => string = (uri) => uri,
+): Promise<string> {
   const uri = testDbUri(label);
   await mongoose.connect(via(uri), { serverSelectionTimeoutMS: 10_000 });
   await Promise.all(Object.values(mongoose.models).map((model) => model.createIndexes()));

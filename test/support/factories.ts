@@ -10,14 +10,30 @@ let passwordHash: Promise<string> | undefined;
 const suffix = (): string => randomBytes(3).toString('hex');
 
 export async function makeProvider(): Promise<void> {
-  await Provider.updateOne({ key: 'provider' }, { $setOnInsert: { name: 'Test BPO', timeZone: 'Europe/Rome', locale: 'en' } }, { upsert: true });
+  await Provider.updateOne(
+    { key: 'provider' },
+    { $setOnInsert: { name: 'Test BPO', timeZone: 'Europe/Rome', locale: 'en' } },
+    { upsert: true },
+  );
 }
 
 export async function makeTenant(
-  overrides: Partial<{ code: string; legalName: string; timeZone: string; locale: 'en' | 'it' | 'da'; status: 'active' | 'suspended' }> = {},
+  overrides: Partial<{
+    code: string;
+    legalName: string;
+    timeZone: string;
+    locale: 'en' | 'it' | 'da';
+    status: 'active' | 'suspended';
+  }> = {},
 ) {
   const code = overrides.code ?? `t${suffix()}`;
-  return Tenant.create({ code, legalName: `${code} S.p.A.`, timeZone: 'Europe/Rome', locale: 'en', ...overrides });
+  return Tenant.create({
+    code,
+    legalName: `${code} S.p.A.`,
+    timeZone: 'Europe/Rome',
+    locale: 'en',
+    ...overrides,
+  });
 }
 
 export interface UserSpec {

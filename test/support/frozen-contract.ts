@@ -29,7 +29,9 @@ export async function frozenContract(
     tenantId,
     version: 1,
     calendarId: calendar._id,
-    targets: ticketTypes.flatMap((type) => priorities.map((priority) => ({ type, priority, firstResponseMinutes, resolutionMinutes }))),
+    targets: ticketTypes.flatMap((type) =>
+      priorities.map((priority) => ({ type, priority, firstResponseMinutes, resolutionMinutes })),
+    ),
     warnAt: [50],
     escalation: { raisePriority: false, notifyClient: false },
     createdBy: { id: null, name: 'test' },
@@ -39,14 +41,31 @@ export async function frozenContract(
 }
 
 /** A 24x7 contract whose targets are seconds long, so a sweep at a later `now` records events. */
-export async function quickContract(tenantId: Types.ObjectId, firstResponseSeconds: number, resolutionSeconds: number): Promise<void> {
-  const calendar = await SlaCalendar.create({ tenantId, name: 'Always', timeZone: 'Europe/Rome', alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+export async function quickContract(
+  tenantId: Types.ObjectId,
+  firstResponseSeconds: number,
+  resolutionSeconds: number,
+): Promise<void> {
+  const calendar = await SlaCalendar.create({
+    tenantId,
+    name: 'Always',
+    timeZone: 'Europe/Rome',
+    alwaysOpen: true,
+    weekly: [],
+    holidays: [],
+    closures: [],
+  });
   await SlaPolicy.create({
     tenantId,
     version: 1,
     calendarId: calendar._id,
     targets: ticketTypes.flatMap((type) =>
-      priorities.map((priority) => ({ type, priority, firstResponseMinutes: firstResponseSeconds / 60, resolutionMinutes: resolutionSeconds / 60 })),
+      priorities.map((priority) => ({
+        type,
+        priority,
+        firstResponseMinutes: firstResponseSeconds / 60,
+        resolutionMinutes: resolutionSeconds / 60,
+      })),
     ),
     warnAt: [50],
     escalation: { raisePriority: false, notifyClient: false },

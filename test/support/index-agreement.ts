@@ -17,20 +17,39 @@ export interface IndexMismatch {
 /** A filter the engine cannot answer from an index: the same keys plus a field no document has. */
 const scanning = (filter: Document): Document => ({ ...filter, __agreementProbe: { $exists: false } });
 
-export async function findIndexMismatches(db: Db): Promise<{ mismatches: IndexMismatch[]; documents: number }> {
+export async function findIndexMismatches(
+  db: Db,
+): Promise<{ mismatches: IndexMismatch[]; documents: number }> {
   const mismatches: IndexMismatch[] = [];
   let documents = 0;
-  const collections = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.'));
+  const collections = (await db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((n) => !n.startsWith('system.'));
   for (const name of collections) {
     const coll = db.collection(name);
-    const uniques = (await coll.listIndexes().toArray()).filter((i) => i.name !== '_id_' && i.unique === true).map((i) => ({ name: String(i.name), keys: Object.keys(i.key as Document) }));
+    const uniques = (await coll.listIndexes().toArray())
+      .filter((i) => i.name !== '_id_' && i.unique === true)
+      .map((i) => ({ name: String(i.name), keys: Object.keys(i.key as Document) }));
     for await (const doc of coll.find({})) {
       documents++;
-      const probes: Array<{ index: string; filter: Document }> = [{ index: '_id_', filter: { _id: doc._id } }];
+      const probes: Array<{ index: string; filter: Document }> = [
+        { index: '_id_', filter: { _id: doc._id } },
+      ];
       for (const u of uniques) {
         // A document missing one of the keys is indexed under null, which a filter cannot name exactly.
-        if (u.keys.every((k) => k.split('.').reduce<unknown>((v, part) => (v as Document | undefined)?.[part], doc) !== undefined)) {
-          probes.push({ index: u.name, filter: Object.fromEntries(u.keys.map((k) => [k, k.split('.').reduce<unknown>((v, part) => (v as Document)[part], doc)])) });
+        if (
+          u.keys.every(
+            (k) =>
+              k.split('.').reduce<unknown>((v, part) => (v as Document | undefined)?.[part], doc) !==
+              undefined,
+          )
+        ) {
+          probes.push({
+            index: u.name,
+            filter: Object.fromEntries(
+              u.keys.map((k) => [k, k.split('.').reduce<unknown>((v, part) => (v as Document)[part], doc)]),
+            ),
+          });
         }
       }
       for (const probe of probes) {

@@ -38,7 +38,9 @@ const letters = (n: number): string => {
 function stringCandidates(schema: Schema, name: string, opts: GenOptions): string[] {
   const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
   const max = typeof schema.maxLength === 'number' ? schema.maxLength : undefined;
-  const examples = Array.isArray(schema.examples) ? schema.examples.filter((e): e is string => typeof e === 'string') : [];
+  const examples = Array.isArray(schema.examples)
+    ? schema.examples.filter((e): e is string => typeof e === 'string')
+    : [];
   const known = (opts.known?.[name] ?? []).filter((v): v is string => typeof v === 'string');
   if (schema.format === 'date') return ['2026-03-02'];
   if (schema.format === 'date-time') return ['2026-03-02T09:15:00.000Z'];
@@ -54,18 +56,35 @@ function stringCandidates(schema: Schema, name: string, opts: GenOptions): strin
   if (max === undefined) out.push(letters(500));
   if (typeof schema.pattern !== 'string') return known.length ? [known[0] as string] : out;
   const re = new RegExp(schema.pattern, 'u');
-  const fit = [...out, '65f1c0ffee0000000000a001', '0'.repeat(Math.max(min, 8))].filter((v) => re.test(v) && v.length >= min && (max === undefined || v.length <= max));
-  if (!fit.length) throw new Error(`no known value for "${name}" matches ${schema.pattern}: add one to known`);
+  const fit = [...out, '65f1c0ffee0000000000a001', '0'.repeat(Math.max(min, 8))].filter(
+    (v) => re.test(v) && v.length >= min && (max === undefined || v.length <= max),
+  );
+  if (!fit.length)
+    throw new Error(`no known value for "${name}" matches ${schema.pattern}: add one to known`);
   return known.length || examples.length ? [fit[0] as string] : [...new Set(fit)];
 }
 
 function numberCandidates(schema: Schema, integer: boolean): number[] {
-  const min = typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : 0;
-  const max = typeof schema.maximum === 'number' ? schema.maximum : typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum - 1 : min + 1000;
+  const min =
+    typeof schema.minimum === 'number'
+      ? schema.minimum
+      : typeof schema.exclusiveMinimum === 'number'
+        ? schema.exclusiveMinimum + 1
+        : 0;
+  const max =
+    typeof schema.maximum === 'number'
+      ? schema.maximum
+      : typeof schema.exclusiveMaximum === 'number'
+        ? schema.exclusiveMaximum - 1
+        : min + 1000;
   const step = typeof schema.multipleOf === 'number' ? schema.multipleOf : integer ? 1 : 0.01;
   const mid = Math.min(max, min + 412.5);
   const snap = (v: number) => Math.round(Math.round(v / step) * step * 100) / 100;
-  return [...new Set([snap(integer ? Math.floor(mid) : mid), min, max].map((v) => (integer ? Math.round(v) : snap(v))))];
+  return [
+    ...new Set(
+      [snap(integer ? Math.floor(mid) : mid), min, max].map((v) => (integer ? Math.round(v) : snap(v))),
+    ),
+  ];
 }
 
 /** Valid values: the first is a typical one, the others cover branches and bounds. */
@@ -77,17 +96,23 @@ export function valid(input: Schema, opts: GenOptions, name = ''): unknown[] {
     return [...known, ...(schema.enum as unknown[]).filter((v) => !known.includes(v))];
   }
   for (const key of ['oneOf', 'anyOf'] as const) {
-    if (Array.isArray(schema[key])) return (schema[key] as Schema[]).flatMap((branch) => valid(branch, opts, name));
+    if (Array.isArray(schema[key]))
+      return (schema[key] as Schema[]).flatMap((branch) => valid(branch, opts, name));
   }
   switch (schema.type) {
     case 'object': {
       const props = (schema.properties ?? {}) as Record<string, Schema>;
       const required = new Set((schema.required ?? []) as string[]);
-      const typical = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, valid(props[k] as Schema, opts, k)[0]]));
+      const typical = (keys: string[]) =>
+        Object.fromEntries(keys.map((k) => [k, valid(props[k] as Schema, opts, k)[0]]));
       const minimal = typical(Object.keys(props).filter((k) => required.has(k)));
       const full = typical(Object.keys(props));
       // Then each property's other valid values, one at a time, on the full object.
-      const variants = Object.keys(props).flatMap((k) => valid(props[k] as Schema, opts, k).slice(1).map((v) => ({ ...full, [k]: v })));
+      const variants = Object.keys(props).flatMap((k) =>
+        valid(props[k] as Schema, opts, k)
+          .slice(1)
+          .map((v) => ({ ...full, [k]: v })),
+      );
       return [minimal, full, ...variants];
     }
     case 'array': {
@@ -134,18 +159,26 @@ export function invalid(input: Schema, opts: GenOptions, name = ''): unknown[] {
         const { [k]: _drop, ...rest } = base;
         out.push(rest);
       }
-      for (const [k, prop] of Object.entries(props)) for (const bad of invalid(prop, opts, k)) out.push({ ...base, [k]: bad });
+      for (const [k, prop] of Object.entries(props))
+        for (const bad of invalid(prop, opts, k)) out.push({ ...base, [k]: bad });
       return out;
     }
     case 'array': {
       out.push('not an array', { a: 1 });
-      if (typeof schema.maxItems === 'number') out.push(Array.from({ length: schema.maxItems + 1 }, () => valid((schema.items ?? {}) as Schema, opts, name)[0]));
+      if (typeof schema.maxItems === 'number')
+        out.push(
+          Array.from(
+            { length: schema.maxItems + 1 },
+            () => valid((schema.items ?? {}) as Schema, opts, name)[0],
+          ),
+        );
       return out;
     }
     case 'string':
       out.push(12345, true, ['x'], { x: 1 });
       if (typeof schema.maxLength === 'number') out.push(letters(schema.maxLength + 1));
-      if (typeof schema.minLength === 'number' && schema.minLength > 0) out.push(letters(schema.minLength - 1), ' '.repeat(Math.max(schema.minLength, 3)));
+      if (typeof schema.minLength === 'number' && schema.minLength > 0)
+        out.push(letters(schema.minLength - 1), ' '.repeat(Math.max(schema.minLength, 3)));
       if (schema.format === 'date') out.push('2026-02-30', '02/03/2026');
       return out;
     case 'integer':

@@ -37,7 +37,10 @@ export interface SmtpFailure {
 }
 
 /** Send one mail over SMTP on loopback, as a mail server would hand it to the portal. */
-export async function sendSmtp(port: number, message: Mail.Options): Promise<{ response: string; messageId: string }> {
+export async function sendSmtp(
+  port: number,
+  message: Mail.Options,
+): Promise<{ response: string; messageId: string }> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   try {
     const info = await transport.sendMail(message);
@@ -78,13 +81,24 @@ export function addressText(value: ParsedMail['to'] | ParsedMail['replyTo']): st
 export function pdfBytes(size = 40_000): Buffer {
   const body = Buffer.alloc(size);
   for (let i = 0; i < size; i++) body[i] = (i * 7919 + 13) % 251;
-  return Buffer.concat([Buffer.from('%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstream\n', 'latin1'), body, Buffer.from('\nendstream\n%%EOF\n')]);
+  return Buffer.concat([
+    Buffer.from(
+      '%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstream\n',
+      'latin1',
+    ),
+    body,
+    Buffer.from('\nendstream\n%%EOF\n'),
+  ]);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until `check` returns something truthy, or fail after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -37,7 +37,11 @@ function joinItems(items: ReadonlyArray<object>): string {
 
 /** Read a PDF back: its text, page count, title and how many images it paints. */
 export async function readPdf(bytes: Uint8Array): Promise<PdfContent> {
-  const doc = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false }).promise;
+  const doc = await getDocument({
+    data: new Uint8Array(bytes),
+    useSystemFonts: false,
+    isEvalSupported: false,
+  }).promise;
   try {
     const parts: string[] = [];
     let images = 0;

@@ -27,7 +27,8 @@ export const FIXTURE_OPERATOR = 'Ottavio Operatore';
 
 const H = 3600;
 /** Local Rome time (UTC+1) on a day of March 2025 (or of `month`, 0-based) as an instant. */
-export const romeAt = (day: number, hour: number, minute = 0, month = 2): Date => new Date(Date.UTC(2025, month, day, hour - 1, minute));
+export const romeAt = (day: number, hour: number, minute = 0, month = 2): Date =>
+  new Date(Date.UTC(2025, month, day, hour - 1, minute));
 const plus = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);
 
 export interface Clock {
@@ -60,11 +61,55 @@ interface Spec {
 }
 
 const specs: Spec[] = [
-  { key: 'A1', type: 'data_entry', priority: 'normal', channel: 'portal', createdAt: romeAt(4, 10), resolvedAt: romeAt(4, 14), fr: { metAt: romeAt(4, 10, 30) }, res: { metAt: romeAt(4, 14) } },
-  { key: 'A2', type: 'complaint', priority: 'high', channel: 'email', createdAt: romeAt(5, 9), resolvedAt: romeAt(5, 15), fr: { metAt: romeAt(5, 11), breached: true }, res: { metAt: romeAt(5, 15) } },
-  { key: 'A3', type: 'invoice', priority: 'urgent', channel: 'api', createdAt: romeAt(6, 8), fr: { metAt: romeAt(6, 8, 20) }, res: { breached: true } },
-  { key: 'A4', type: 'invoice', priority: 'normal', channel: 'portal', createdAt: romeAt(11, 9), resolvedAt: romeAt(11, 19), fr: { metAt: romeAt(11, 9, 50) }, res: { metAt: romeAt(11, 19) } },
-  { key: 'P1', type: 'data_entry', priority: 'normal', channel: 'portal', createdAt: romeAt(20, 10, 0, 1), resolvedAt: romeAt(20, 12, 0, 1), fr: { metAt: romeAt(20, 10, 15, 1) }, res: { metAt: romeAt(20, 12, 0, 1) } },
+  {
+    key: 'A1',
+    type: 'data_entry',
+    priority: 'normal',
+    channel: 'portal',
+    createdAt: romeAt(4, 10),
+    resolvedAt: romeAt(4, 14),
+    fr: { metAt: romeAt(4, 10, 30) },
+    res: { metAt: romeAt(4, 14) },
+  },
+  {
+    key: 'A2',
+    type: 'complaint',
+    priority: 'high',
+    channel: 'email',
+    createdAt: romeAt(5, 9),
+    resolvedAt: romeAt(5, 15),
+    fr: { metAt: romeAt(5, 11), breached: true },
+    res: { metAt: romeAt(5, 15) },
+  },
+  {
+    key: 'A3',
+    type: 'invoice',
+    priority: 'urgent',
+    channel: 'api',
+    createdAt: romeAt(6, 8),
+    fr: { metAt: romeAt(6, 8, 20) },
+    res: { breached: true },
+  },
+  {
+    key: 'A4',
+    type: 'invoice',
+    priority: 'normal',
+    channel: 'portal',
+    createdAt: romeAt(11, 9),
+    resolvedAt: romeAt(11, 19),
+    fr: { metAt: romeAt(11, 9, 50) },
+    res: { metAt: romeAt(11, 19) },
+  },
+  {
+    key: 'P1',
+    type: 'data_entry',
+    priority: 'normal',
+    channel: 'portal',
+    createdAt: romeAt(20, 10, 0, 1),
+    resolvedAt: romeAt(20, 12, 0, 1),
+    fr: { metAt: romeAt(20, 10, 15, 1) },
+    res: { metAt: romeAt(20, 12, 0, 1) },
+  },
 ];
 
 let seq = 0;
@@ -108,9 +153,20 @@ function ticketDoc(tenant: { _id: Types.ObjectId; code: string }, s: Spec) {
 }
 
 /** Always-open calendars for the tenants, and the fixture's tickets in `tenant`. */
-export async function insertReportFixture(tenant: { _id: Types.ObjectId; code: string; timeZone: string }, others: Array<{ _id: Types.ObjectId; timeZone: string }> = []): Promise<void> {
+export async function insertReportFixture(
+  tenant: { _id: Types.ObjectId; code: string; timeZone: string },
+  others: Array<{ _id: Types.ObjectId; timeZone: string }> = [],
+): Promise<void> {
   for (const t of [tenant, ...others])
-    await SlaCalendar.create({ tenantId: t._id, name: 'Always', timeZone: t.timeZone, alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+    await SlaCalendar.create({
+      tenantId: t._id,
+      name: 'Always',
+      timeZone: t.timeZone,
+      alwaysOpen: true,
+      weekly: [],
+      holidays: [],
+      closures: [],
+    });
   resetCaches();
   await Ticket.collection.insertMany(specs.map((s) => ticketDoc(tenant, s)));
 }

@@ -16,9 +16,8 @@ interface LayerLike {
 /** The express app behind a portal's http server (createServer(app) makes it the request listener). */
 export function expressAppOf(server: Server): { router: { stack: LayerLike[] } } {
   // socket.io wraps the request listener, so boot also keeps the app on the server (expressApp).
-  const app = (server.listeners('request').find((l) => (l as { router?: unknown }).router) ?? (server as { expressApp?: unknown }).expressApp) as
-    | { router?: { stack: LayerLike[] } }
-    | undefined;
+  const app = (server.listeners('request').find((l) => (l as { router?: unknown }).router) ??
+    (server as { expressApp?: unknown }).expressApp) as { router?: { stack: LayerLike[] } } | undefined;
   if (!app?.router?.stack) throw new Error('the http server has no express app as its request listener');
   return app as { router: { stack: LayerLike[] } };
 }

@@ -50,7 +50,8 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
         const found = messages.find(predicate);
         if (found) return found;
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no matching mail within ${timeoutMs} ms (${messages.length} received)`);
+        if (left <= 0)
+          throw new Error(`no matching mail within ${timeoutMs} ms (${messages.length} received)`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left);
           waiters.push(() => {

@@ -23,11 +23,24 @@ export interface SpawnedPortal {
 }
 
 /** `server/main.ts` as its own process, as `npm start` runs it, with the given environment. */
-export async function spawnPortal(env: Record<string, string>, readyTimeoutMs = 120_000): Promise<SpawnedPortal> {
+export async function spawnPortal(
+  env: Record<string, string>,
+  readyTimeoutMs = 120_000,
+): Promise<SpawnedPortal> {
   const port = Number(env.PORT ?? (await freePort()));
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env, PORT: String(port) };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    ...env,
+    PORT: String(port),
+  };
   if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
-  const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], { cwd: fromRoot(), env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'main.ts')], {
+    cwd: fromRoot(),
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));

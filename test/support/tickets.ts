@@ -23,7 +23,13 @@ export const complaintInput = (subject = 'Late delivery') =>
     subject,
     description: 'The customer waited five days.',
     priority: 'normal',
-    fields: { customerName: 'Bianchi', customerReference: 'C-1', channel: 'phone', category: 'Delay', severity: 'medium' },
+    fields: {
+      customerName: 'Bianchi',
+      customerReference: 'C-1',
+      channel: 'phone',
+      category: 'Delay',
+      severity: 'medium',
+    },
   });
 
 /** A complaint ticket opened by a client user, through the domain. */
@@ -37,8 +43,14 @@ export const tinyPng = Buffer.from(
 );
 
 /** A public attachment on a ticket. */
-export async function makeAttachment(requester: UserDoc, tenant: TenantDoc, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }) {
-  const [attachment] = await storeAttachments(ctxOf(requester, tenant), ticket, [{ filename: 'pixel.png', buffer: tinyPng }]);
+export async function makeAttachment(
+  requester: UserDoc,
+  tenant: TenantDoc,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+) {
+  const [attachment] = await storeAttachments(ctxOf(requester, tenant), ticket, [
+    { filename: 'pixel.png', buffer: tinyPng },
+  ]);
   if (!attachment) throw new Error('attachment not stored');
   return attachment;
 }

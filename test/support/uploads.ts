@@ -19,13 +19,22 @@ export interface UploadResult {
 export function streamUpload(
   url: string,
   path: string,
-  opts: { cookie?: string; headers?: Record<string, string>; field?: string; fields?: Record<string, string>; fileBytes: number; waitMs?: number },
+  opts: {
+    cookie?: string;
+    headers?: Record<string, string>;
+    field?: string;
+    fields?: Record<string, string>;
+    fileBytes: number;
+    waitMs?: number;
+  },
 ): Promise<UploadResult> {
   const boundary = `----desk${Math.random().toString(16).slice(2)}`;
   const fieldParts = Object.entries(opts.fields ?? {})
     .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
     .join('');
-  const preamble = Buffer.from(`${fieldParts}--${boundary}\r\nContent-Disposition: form-data; name="${opts.field ?? 'attachments'}"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+  const preamble = Buffer.from(
+    `${fieldParts}--${boundary}\r\nContent-Disposition: form-data; name="${opts.field ?? 'attachments'}"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+  );
   const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
   const chunk = Buffer.alloc(256 * 1024, 0x41);
   return new Promise((resolve, reject) => {
@@ -71,4 +80,3 @@ export function streamUpload(
     })();
   });
 }
-

@@ -18,7 +18,10 @@ describe('configuration', () => {
     } catch (err) {
       expect(err).to.be.instanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      expect(problems).to.match(/PORT/).and.match(/MONGODB_URI/).and.match(/LOG_LEVEL/);
+      expect(problems)
+        .to.match(/PORT/)
+        .and.match(/MONGODB_URI/)
+        .and.match(/LOG_LEVEL/);
     }
   });
 
@@ -29,7 +32,13 @@ describe('configuration', () => {
 
   it('describes every setting for the README', () => {
     const rows = describeConfig();
-    expect(rows.map((r) => r.name)).to.include.members(['PORT', 'MONGODB_URI', 'DATA_DIR', 'SEED_DEMO', 'SMTP_URL']);
+    expect(rows.map((r) => r.name)).to.include.members([
+      'PORT',
+      'MONGODB_URI',
+      'DATA_DIR',
+      'SEED_DEMO',
+      'SMTP_URL',
+    ]);
     for (const row of rows) expect(row.description, row.name).to.not.equal('');
   });
 });
@@ -41,7 +50,10 @@ describe('README configuration table', () => {
     const readme = readFileSync(fromRoot('README.md'), 'utf8');
     for (const row of describeConfig()) {
       const line = `| \`${row.name}\` | ${row.default ? `\`${row.default}\`` : ''} | ${row.description} |`;
-      expect(readme, `README row for ${row.name} (regenerate with npx tsx scripts/config-table.ts)`).to.include(line);
+      expect(
+        readme,
+        `README row for ${row.name} (regenerate with npx tsx scripts/config-table.ts)`,
+      ).to.include(line);
     }
   });
 });

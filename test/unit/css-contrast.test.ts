@@ -7,7 +7,9 @@ import { fromRoot } from '../../server/paths.js';
 function luminance(hex: string): number {
   let h = hex.slice(1);
   if (h.length === 3) h = [...h].map((c) => c + c).join('');
-  const [r, g, b] = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const [r, g, b] = [0, 2, 4]
+    .map((i) => parseInt(h.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
   return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
 }
 export function contrast(a: string, b: string): number {
@@ -16,9 +18,12 @@ export function contrast(a: string, b: string): number {
 }
 
 const cssDir = fromRoot('public', 'css');
-const sheets = readdirSync(cssDir).filter((f) => f.endsWith('.css')).map((f) => ({ file: f, text: readFileSync(join(cssDir, f), 'utf8') }));
+const sheets = readdirSync(cssDir)
+  .filter((f) => f.endsWith('.css'))
+  .map((f) => ({ file: f, text: readFileSync(join(cssDir, f), 'utf8') }));
 const vars = new Map<string, string>();
-for (const { text } of sheets) for (const m of text.matchAll(/(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\b/g)) vars.set(m[1]!, m[2]!.toLowerCase());
+for (const { text } of sheets)
+  for (const m of text.matchAll(/(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\b/g)) vars.set(m[1]!, m[2]!.toLowerCase());
 const resolve = (value: string): string | null => {
   const v = value.trim().replace(/\s*!important$/, '');
   const ref = /^var\((--[\w-]+)\)$/.exec(v);
@@ -39,7 +44,9 @@ describe('colour contrast of the style sheets', () => {
     for (const { file, text } of sheets) {
       for (const rule of text.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
         const selector = rule[1]!.trim();
-        const decls = new Map([...rule[2]!.matchAll(/(?:^|;)\s*([\w-]+)\s*:\s*([^;]+)/g)].map((d) => [d[1]!, d[2]!]));
+        const decls = new Map(
+          [...rule[2]!.matchAll(/(?:^|;)\s*([\w-]+)\s*:\s*([^;]+)/g)].map((d) => [d[1]!, d[2]!]),
+        );
         const fg = decls.has('color') ? resolve(decls.get('color')!) : null;
         if (!fg || selector.startsWith(':root') || /topbar|brand|^\.nav/.test(selector)) continue;
         const bgRaw = decls.get('background') ?? decls.get('background-color');

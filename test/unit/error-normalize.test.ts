@@ -14,8 +14,14 @@ describe('error normalisation', () => {
   });
 
   it('keeps a bulk write error of the data itself as what it is', () => {
-    const duplicate = new MongoServerError({ message: 'E11000 duplicate key error', code: 11000, keyPattern: { number: 1 } });
+    const duplicate = new MongoServerError({
+      message: 'E11000 duplicate key error',
+      code: 11000,
+      keyPattern: { number: 1 },
+    });
     expect(toAppError(duplicate).code).to.equal('duplicate');
-    expect(toAppError(new MongoBulkWriteError({ message: 'something else', code: 2 } as never, {} as never)).code).to.equal('internal');
+    expect(
+      toAppError(new MongoBulkWriteError({ message: 'something else', code: 2 } as never, {} as never)).code,
+    ).to.equal('internal');
   });
 });

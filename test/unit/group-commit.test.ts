@@ -26,13 +26,27 @@ describe('group commit', () => {
       calls++;
       await tick();
       if (calls === 1) throw new Error('server gone');
-      return items.map((s) => (s === 'dup' ? { ok: false as const, error: Object.assign(new Error('E11000'), { code: 11000 }) } : { ok: true as const, value: s.toUpperCase() }));
+      return items.map((s) =>
+        s === 'dup'
+          ? { ok: false as const, error: Object.assign(new Error('E11000'), { code: 11000 }) }
+          : { ok: true as const, value: s.toUpperCase() },
+      );
     });
     const lost = group.submit('a');
     await Promise.resolve();
     await Promise.resolve();
-    const next = ['b', 'dup', 'c'].map((s) => group.submit(s).then((v) => v, (e: { code?: number; message: string }) => `error ${e.code ?? e.message}`));
-    expect(await lost.then(() => 'stored', (e: Error) => e.message)).to.equal('server gone');
+    const next = ['b', 'dup', 'c'].map((s) =>
+      group.submit(s).then(
+        (v) => v,
+        (e: { code?: number; message: string }) => `error ${e.code ?? e.message}`,
+      ),
+    );
+    expect(
+      await lost.then(
+        () => 'stored',
+        (e: Error) => e.message,
+      ),
+    ).to.equal('server gone');
     expect(await Promise.all(next)).to.deep.equal(['B', 'error 11000', 'C']);
   });
 

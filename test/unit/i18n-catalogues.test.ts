@@ -31,7 +31,12 @@ describe('translation catalogues', () => {
   it('has every literal key used by templates and code', () => {
     const sources = [...filesUnder(fromRoot('views'), /\.hbs$/), ...filesUnder(fromRoot('server'), /\.ts$/)];
     const used = new Set<string>();
-    const patterns = [/\{\{t "([a-z_.]+)"/g, /\(t "([a-z_.]+)"/g, /(?:messageKey|key): '([a-z_]+\.[a-z_.]+)'/g, /t\([^,()]+, '([a-z_]+\.[a-z_.]+)'/g];
+    const patterns = [
+      /\{\{t "([a-z_.]+)"/g,
+      /\(t "([a-z_.]+)"/g,
+      /(?:messageKey|key): '([a-z_]+\.[a-z_.]+)'/g,
+      /t\([^,()]+, '([a-z_]+\.[a-z_.]+)'/g,
+    ];
     for (const file of sources) {
       const text = readFileSync(file, 'utf8');
       for (const re of patterns) for (const m of text.matchAll(re)) if (m[1]) used.add(m[1]);

@@ -21,7 +21,10 @@ describe('lint: the domain reaches no raw collection', function () {
     ];
     for (const code of fixtures) {
       const messages = await lint(code, 'server/domain/x/y.ts');
-      expect(messages.some((m) => rawAccess.test(m)), `${code}\n${messages.join('\n')}`).to.equal(true);
+      expect(
+        messages.some((m) => rawAccess.test(m)),
+        `${code}\n${messages.join('\n')}`,
+      ).to.equal(true);
     }
   });
 
@@ -30,7 +33,8 @@ describe('lint: the domain reaches no raw collection', function () {
       "import { Ticket } from '../../../models/ticket.js';\nimport { scopedCollection } from '../../db/scoped-collection.js';\n" +
       'const tickets = scopedCollection(Ticket);\nexport const f = (tenantId: unknown) => tickets.findOne({ tenantId });\n';
     expect(await lint(scoped, 'server/domain/x/y.ts')).to.deep.equal([]);
-    const raw = "import { Ticket } from '../../models/ticket.js';\nexport const n = () => Ticket.collection.estimatedDocumentCount();\n";
+    const raw =
+      "import { Ticket } from '../../models/ticket.js';\nexport const n = () => Ticket.collection.estimatedDocumentCount();\n";
     expect(await lint(raw, 'server/db/y.ts')).to.deep.equal([]);
   });
 });

@@ -17,19 +17,35 @@ describe('inbound mail: MIME structure', () => {
       html: '<p>Il testo</p>',
       attachments: [
         { filename: 'a.pdf', content: Buffer.from('%PDF-1.4 ...') },
-        { filename: 'inoltrato.eml', contentType: 'message/rfc822', content: `${head}Content-Type: multipart/mixed\r\n\r\nbroken inside, kept as a file\r\n` },
+        {
+          filename: 'inoltrato.eml',
+          contentType: 'message/rfc822',
+          content: `${head}Content-Type: multipart/mixed\r\n\r\nbroken inside, kept as a file\r\n`,
+        },
       ],
     });
     expect(check((info.message as Buffer).toString('latin1'))).to.equal(null);
     expect(check(`${head}Content-Type: text/plain\r\n\r\nJust text\r\n`)).to.equal(null);
     expect(check(`${head}\r\nNo content type at all\r\n`)).to.equal(null);
-    expect(check(`${head}Content-Type: multipart/mixed;\r\n boundary="a.b+c (d)"\r\n\r\n--a.b+c (d)\r\nContent-Type: text/plain\r\n\r\nFolded, quoted, odd characters\r\n--a.b+c (d)--\r\n`)).to.equal(null);
+    expect(
+      check(
+        `${head}Content-Type: multipart/mixed;\r\n boundary="a.b+c (d)"\r\n\r\n--a.b+c (d)\r\nContent-Type: text/plain\r\n\r\nFolded, quoted, odd characters\r\n--a.b+c (d)--\r\n`,
+      ),
+    ).to.equal(null);
   });
 
   it('names a multipart mail without a boundary, with an empty one, or whose boundary never appears', () => {
-    expect(check(`${head}Content-Type: multipart/mixed\r\n\r\n--zzz\r\nContent-Type: text/plain\r\n\r\nLost\r\n--zzz--\r\n`)).to.equal('multipart body without a boundary');
-    expect(check(`${head}Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n\r\nLost\r\n`)).to.equal('multipart body without a boundary');
-    expect(check(`${head}Content-Type: multipart/mixed; boundary="abc"\r\n\r\nLost body text\r\n`)).to.equal('multipart body without its boundary lines');
+    expect(
+      check(
+        `${head}Content-Type: multipart/mixed\r\n\r\n--zzz\r\nContent-Type: text/plain\r\n\r\nLost\r\n--zzz--\r\n`,
+      ),
+    ).to.equal('multipart body without a boundary');
+    expect(check(`${head}Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n\r\nLost\r\n`)).to.equal(
+      'multipart body without a boundary',
+    );
+    expect(check(`${head}Content-Type: multipart/mixed; boundary="abc"\r\n\r\nLost body text\r\n`)).to.equal(
+      'multipart body without its boundary lines',
+    );
   });
 
   it('names a broken multipart part inside a well-formed one', () => {

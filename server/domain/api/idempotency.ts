@@ -46,9 +46,15 @@ function tenantOf(ctx: Ctx): Types.ObjectId {
  * stored response when it is there, get a conflict while it is still running, and a validation
  * error when the key was used for a different request.
  */
-export async function claimIdempotencyKey(ctx: Ctx, key: string, requestHash: string): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(
+  ctx: Ctx,
+  key: string,
+  requestHash: string,
+): Promise<IdempotencyClaim> {
   if (!idempotencyKeyPattern.test(key)) {
-    throw new AppError('validation', 'bad idempotency key', { fields: [{ path: 'Idempotency-Key', key: 'api.idempotency_key_invalid' }] });
+    throw new AppError('validation', 'bad idempotency key', {
+      fields: [{ path: 'Idempotency-Key', key: 'api.idempotency_key_invalid' }],
+    });
   }
   const tenantId = tenantOf(ctx);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -82,7 +88,10 @@ export async function claimIdempotencyKey(ctx: Ctx, key: string, requestHash: st
     }
     if (existing.state === 'done' && existing.response) {
       const r = existing.response;
-      return { kind: 'replay', response: { status: r.status ?? 200, body: r.body, location: r.location ?? null } };
+      return {
+        kind: 'replay',
+        response: { status: r.status ?? 200, body: r.body, location: r.location ?? null },
+      };
     }
     if (existing.resourceId) {
       // Bound to what it creates: the caller looks for it first. Taking the key over is safe even
@@ -114,11 +123,18 @@ export async function claimIdempotencyKey(ctx: Ctx, key: string, requestHash: st
       retryAfterSeconds: 1,
     });
   }
-  throw new AppError('conflict', 'idempotency key contended', { messageKey: 'api.idempotency_in_progress', retryAfterSeconds: 1 });
+  throw new AppError('conflict', 'idempotency key contended', {
+    messageKey: 'api.idempotency_in_progress',
+    retryAfterSeconds: 1,
+  });
 }
 
 /** Store the answer of a claimed key, for every retry within the key's lifetime to replay. */
-export async function completeIdempotencyKey(ctx: Ctx, id: Types.ObjectId, response: StoredResponse): Promise<void> {
+export async function completeIdempotencyKey(
+  ctx: Ctx,
+  id: Types.ObjectId,
+  response: StoredResponse,
+): Promise<void> {
   await IdempotencyKey.updateOne(
     { _id: id, tenantId: tenantOf(ctx), state: 'pending' },
     { $set: { state: 'done', response, lockedUntil: null } },
@@ -130,5 +146,8 @@ export async function completeIdempotencyKey(ctx: Ctx, id: Types.ObjectId, respo
  * looks for what it may have created and otherwise runs again, without waiting for the lock.
  */
 export async function unlockIdempotencyKey(ctx: Ctx, id: Types.ObjectId): Promise<void> {
-  await IdempotencyKey.updateOne({ _id: id, tenantId: tenantOf(ctx), state: 'pending' }, { $set: { lockedUntil: new Date(0) } });
+  await IdempotencyKey.updateOne(
+    { _id: id, tenantId: tenantOf(ctx), state: 'pending' },
+    { $set: { lockedUntil: new Date(0) } },
+  );
 }

@@ -15,7 +15,8 @@ import { appendTimeline } from '../tickets/timeline.js';
 export async function addTicketAttachments(ctx: Ctx, ref: string, files: IncomingFile[]) {
   requirePermission(ctx, 'tickets.open');
   const ticket = await getTicket(ctx, ref);
-  if (ticket.status === 'closed') throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
+  if (ticket.status === 'closed')
+    throw new AppError('conflict', 'ticket is closed', { messageKey: 'tickets.closed' });
   const stored = await storeAttachments(ctx, ticket, files, 'public');
   const now = new Date();
   const updated = await Ticket.findOneAndUpdate(

@@ -28,7 +28,9 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
         to: t(locale, `ticket_status.${str(details.to)}`),
       });
     case 'ticket.fields_changed':
-      return (Array.isArray(details.fields) ? details.fields : []).map((f) => fieldLabel(str(f), locale)).join(', ');
+      return (Array.isArray(details.fields) ? details.fields : [])
+        .map((f) => fieldLabel(str(f), locale))
+        .join(', ');
     case 'ticket.taken':
     case 'ticket.assigned':
       return str(details.to);

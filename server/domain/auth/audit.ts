@@ -72,8 +72,10 @@ export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
     action: input.action,
     tenantId: input.tenantId ? new Types.ObjectId(input.tenantId) : null,
     actorId: actor.kind === 'user' ? new Types.ObjectId(actor.userId) : null,
-    actorEmail: input.actorEmail ?? (actor.kind === 'user' ? actor.email : actor.kind === 'system' ? actor.name : null),
-    targetId: input.targetId && Types.ObjectId.isValid(input.targetId) ? new Types.ObjectId(input.targetId) : null,
+    actorEmail:
+      input.actorEmail ?? (actor.kind === 'user' ? actor.email : actor.kind === 'system' ? actor.name : null),
+    targetId:
+      input.targetId && Types.ObjectId.isValid(input.targetId) ? new Types.ObjectId(input.targetId) : null,
     targetLabel: input.targetLabel ?? null,
     ip: ctx.ip ?? null,
     requestId: ctx.requestId,
@@ -97,7 +99,8 @@ export async function listAudit(ctx: Ctx, query: AuditQuery = {}) {
     if (query.area && areaOfAction(query.action) !== query.area) return [];
     filter.action = query.action;
   } else if (query.area) filter.action = { $in: auditActions.filter((a) => areaOfAction(a) === query.area) };
-  if (query.tenantId && Types.ObjectId.isValid(query.tenantId)) filter.tenantId = new Types.ObjectId(query.tenantId);
+  if (query.tenantId && Types.ObjectId.isValid(query.tenantId))
+    filter.tenantId = new Types.ObjectId(query.tenantId);
   if (query.before) filter.at = { $lt: query.before };
   return AuditEvent.find(filter)
     .setOptions({ allTenants: true })

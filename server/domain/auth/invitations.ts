@@ -5,9 +5,13 @@ import type { Ctx } from '../context.js';
 import { issueLinkToken } from './link-tokens.js';
 import { linkUrl } from '../settings.js';
 
-
 /** Mail an invitation link; the invitee sets their own password, the inviter never knows it. */
-export async function sendInvitation(ctx: Ctx, user: UserDoc, locale: Locale, organisation: string): Promise<void> {
+export async function sendInvitation(
+  ctx: Ctx,
+  user: UserDoc,
+  locale: Locale,
+  organisation: string,
+): Promise<void> {
   const token = await issueLinkToken(user.id as string, 'invite');
   const inviter = ctx.actor.kind === 'user' ? ctx.actor.name : organisation;
   await enqueueMail(ctx, {

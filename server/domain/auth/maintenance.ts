@@ -20,10 +20,20 @@ export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<s
     LoginThrottle.deleteMany({ expiresAt: { $lt: now } }),
     purgeExpiredImportBatches(now),
     IdempotencyKey.deleteMany({ expiresAt: { $lt: now } }).setOptions({ allTenants: true }),
-    InboundMessage.deleteMany({ status: 'done', doneAt: { $lt: inboundFloor } }).setOptions({ allTenants: true }),
+    InboundMessage.deleteMany({ status: 'done', doneAt: { $lt: inboundFloor } }).setOptions({
+      allTenants: true,
+    }),
     purgeStalePendingUploads(now),
   ]);
-  const removed = { sessions: s.deletedCount, linkTokens: t.deletedCount, throttles: l.deletedCount, importBatches: i, idempotencyKeys: k.deletedCount, inboundMessages: m.deletedCount, pendingUploads: p };
+  const removed = {
+    sessions: s.deletedCount,
+    linkTokens: t.deletedCount,
+    throttles: l.deletedCount,
+    importBatches: i,
+    idempotencyKeys: k.deletedCount,
+    inboundMessages: m.deletedCount,
+    pendingUploads: p,
+  };
   ctx.log.debug(removed, 'expired rows purged');
   return removed;
 }

@@ -19,20 +19,34 @@ export const setPasswordSchema = z
     password: z.string().min(passwordRules.min).max(passwordRules.max),
     confirm: z.string(),
   })
-  .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'mismatch', params: { key: 'passwords_differ' } });
+  .refine((v) => v.password === v.confirm, {
+    path: ['confirm'],
+    message: 'mismatch',
+    params: { key: 'passwords_differ' },
+  });
 
 /**
  * Mail a reset link if the address belongs to an active account. The caller gets the same
  * answer either way, so the form cannot be used to find out who has an account.
  */
-export async function requestPasswordReset(ctx: Ctx, input: z.infer<typeof forgotPasswordSchema>, fallbackLocale: Locale): Promise<void> {
-  const user = await User.findOne({ email: input.email.toLowerCase(), status: 'active' }).setOptions({ allTenants: true });
+export async function requestPasswordReset(
+  ctx: Ctx,
+  input: z.infer<typeof forgotPasswordSchema>,
+  fallbackLocale: Locale,
+): Promise<void> {
+  const user = await User.findOne({ email: input.email.toLowerCase(), status: 'active' }).setOptions({
+    allTenants: true,
+  });
   if (!user) {
     ctx.log.info({ email: input.email }, 'password reset for unknown or inactive address');
     return;
   }
   const tenant = user.tenantId ? await Tenant.findById(user.tenantId).lean() : null;
-  const locale: Locale = isLocale(user.locale) ? user.locale : tenant && isLocale(tenant.locale) ? tenant.locale : fallbackLocale;
+  const locale: Locale = isLocale(user.locale)
+    ? user.locale
+    : tenant && isLocale(tenant.locale)
+      ? tenant.locale
+      : fallbackLocale;
   const token = await issueLinkToken(user.id as string, 'reset');
   await enqueueMail(ctx, {
     key: `reset:${String(user.id)}:${token.slice(0, 12)}`,
@@ -52,7 +66,12 @@ export async function checkLink(_ctx: Ctx, raw: string, purpose: AuthTokenPurpos
  * Set a password through a reset or invitation link. The input is validated before the link
  * is used up, so a typo does not burn the link. Other sessions of the user end.
  */
-export async function completeLink(ctx: Ctx, raw: string, purpose: AuthTokenPurpose, input: z.infer<typeof setPasswordSchema>): Promise<void> {
+export async function completeLink(
+  ctx: Ctx,
+  raw: string,
+  purpose: AuthTokenPurpose,
+  input: z.infer<typeof setPasswordSchema>,
+): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   const userId = await consumeLinkToken(raw, purpose);
   const user = await User.findOneAndUpdate(
@@ -63,7 +82,9 @@ export async function completeLink(ctx: Ctx, raw: string, purpose: AuthTokenPurp
   if (!user) {
     // Disabled (or already activated) since the link was sent: the link is spent and does nothing.
     ctx.log.warn({ userId, purpose }, 'link used for an account in another state');
-    throw new AppError('not_found', 'account not in a state this link can change', { messageKey: 'auth.link_invalid' });
+    throw new AppError('not_found', 'account not in a state this link can change', {
+      messageKey: 'auth.link_invalid',
+    });
   }
   // A new password ends every other session, live connections included.
   domainEvents.emit('user.sessions_revoked', { userId: String(user._id) });

@@ -44,7 +44,10 @@ export function requirePermission(ctx: Ctx, permission: Permission): void {
  * Whether a client may settle (mark solved or close) this ticket: the permission, and the ticket
  * is theirs (they asked for it) unless they administer the company's account.
  */
-export function canSettleTicket(actor: Actor, ticket: { tenantId: unknown; requester?: { id?: unknown } | null }): boolean {
+export function canSettleTicket(
+  actor: Actor,
+  ticket: { tenantId: unknown; requester?: { id?: unknown } | null },
+): boolean {
   if (actor.kind !== 'user' || actor.tenantId === null || !can(actor, 'tickets.settle')) return false;
   if (String(actor.tenantId) !== String(ticket.tenantId)) return false;
   return actor.role === 'client_admin' || String(ticket.requester?.id ?? '') === actor.userId;

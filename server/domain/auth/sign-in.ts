@@ -35,7 +35,11 @@ async function activeProfile(user: UserDoc, fallback: ProviderDefaults): Promise
  * Check credentials. Every failure looks the same to the caller (no account enumeration);
  * the audit log keeps the real reason.
  */
-export async function signIn(ctx: Ctx, input: SignInInput, fallback: ProviderDefaults): Promise<{ profile: Profile; sessionVersion: number }> {
+export async function signIn(
+  ctx: Ctx,
+  input: SignInInput,
+  fallback: ProviderDefaults,
+): Promise<{ profile: Profile; sessionVersion: number }> {
   const email = input.email.trim().toLowerCase();
   const key = throttleKey(email, ctx.ip);
   try {
@@ -60,7 +64,11 @@ export async function signIn(ctx: Ctx, input: SignInInput, fallback: ProviderDef
   }
   await clearFailures(key);
   await User.updateOne({ _id: user._id, tenantId: user.tenantId }, { $set: { lastLoginAt: new Date() } });
-  await recordAudit(deriveCtx(ctx, { actor: profile }), { action: 'auth.sign_in', tenantId: profile.tenantId, targetId: profile.userId });
+  await recordAudit(deriveCtx(ctx, { actor: profile }), {
+    action: 'auth.sign_in',
+    tenantId: profile.tenantId,
+    targetId: profile.userId,
+  });
   return { profile, sessionVersion: user.sessionVersion };
 }
 
@@ -68,7 +76,11 @@ export async function signIn(ctx: Ctx, input: SignInInput, fallback: ProviderDef
  * Rebuild the profile behind a session on every request, so that disabling a user,
  * suspending a tenant or changing a password takes effect on the next request.
  */
-export async function profileForSession(userId: string, sessionVersion: number, fallback: ProviderDefaults): Promise<Profile | null> {
+export async function profileForSession(
+  userId: string,
+  sessionVersion: number,
+  fallback: ProviderDefaults,
+): Promise<Profile | null> {
   if (!Types.ObjectId.isValid(userId)) return null;
   const user = await User.findOne({ _id: userId }).setOptions({ allTenants: true });
   if (!user || user.sessionVersion !== sessionVersion) return null;

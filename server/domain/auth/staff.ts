@@ -16,13 +16,19 @@ const objectId = z.string().refine((v) => Types.ObjectId.isValid(v), { params: {
 
 export const staffInputSchema = z.object({
   name: z.string().trim().min(2).max(120),
-  email: z.email().max(254).transform((v) => v.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((v) => v.toLowerCase()),
   role: z.enum(staffRoles),
   tenantIds: z
     .union([objectId, z.array(objectId)])
     .optional()
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
-  locale: z.enum(['en', 'it', 'da', '']).optional().transform((v) => (v ? v : null)),
+  locale: z
+    .enum(['en', 'it', 'da', ''])
+    .optional()
+    .transform((v) => (v ? v : null)),
 });
 export type StaffInput = z.infer<typeof staffInputSchema>;
 
@@ -47,22 +53,33 @@ async function assertTenantsExist(ids: string[]): Promise<void> {
   if (!ids.length) return;
   const found = await Tenant.countDocuments({ _id: { $in: ids } });
   if (found !== new Set(ids).size) {
-    throw new AppError('validation', 'unknown tenant', { fields: [{ path: 'tenantIds', key: 'validation.unknown' }] });
+    throw new AppError('validation', 'unknown tenant', {
+      fields: [{ path: 'tenantIds', key: 'validation.unknown' }],
+    });
   }
 }
 
 async function providerLocale(): Promise<{ name: string; locale: Locale }> {
   const provider = await Provider.findOne({ key: 'provider' }).lean();
-  return { name: provider?.name ?? 'Backoffice Desk', locale: provider && isLocale(provider.locale) ? provider.locale : 'en' };
+  return {
+    name: provider?.name ?? 'Backoffice Desk',
+    locale: provider && isLocale(provider.locale) ? provider.locale : 'en',
+  };
 }
 
 /** Create a staff member; they get an invitation mail, or a password from the command line. */
-export async function createStaff(ctx: Ctx, input: StaffInput, options: { password?: string } = {}): Promise<UserDoc> {
+export async function createStaff(
+  ctx: Ctx,
+  input: StaffInput,
+  options: { password?: string } = {},
+): Promise<UserDoc> {
   requirePermission(ctx, 'staff.manage');
   const tenantIds = input.role === 'admin' ? [] : input.tenantIds;
   await assertTenantsExist(tenantIds);
   if (options.password !== undefined && options.password.length < passwordRules.min) {
-    throw new AppError('validation', 'password too short', { fields: [{ path: 'password', key: 'validation.too_small', params: { min: passwordRules.min } }] });
+    throw new AppError('validation', 'password too short', {
+      fields: [{ path: 'password', key: 'validation.too_small', params: { min: passwordRules.min } }],
+    });
   }
   const user = await User.create({
     name: input.name,
@@ -74,7 +91,12 @@ export async function createStaff(ctx: Ctx, input: StaffInput, options: { passwo
     status: options.password ? 'active' : 'invited',
     passwordHash: options.password ? await hashPassword(options.password) : null,
   });
-  await recordAudit(ctx, { action: 'user.created', targetId: user.id as string, targetLabel: user.email, details: { role: user.role, tenantIds } });
+  await recordAudit(ctx, {
+    action: 'user.created',
+    targetId: user.id as string,
+    targetLabel: user.email,
+    details: { role: user.role, tenantIds },
+  });
   if (!options.password) {
     const provider = await providerLocale();
     await sendInvitation(ctx, user, isLocale(input.locale) ? input.locale : provider.locale, provider.name);
@@ -94,18 +116,29 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
   ).lean();
   if (!after) throw notFound('user');
   if (before.role !== after.role) {
-    await recordAudit(ctx, { action: 'user.role_changed', targetId: id, targetLabel: after.email, details: { from: before.role, to: after.role } });
+    await recordAudit(ctx, {
+      action: 'user.role_changed',
+      targetId: id,
+      targetLabel: after.email,
+      details: { from: before.role, to: after.role },
+    });
   }
   const beforeIds = before.tenantIds.map(String).sort();
   const afterIds = after.tenantIds.map(String).sort();
   if (beforeIds.join() !== afterIds.join()) {
-    await recordAudit(ctx, { action: 'user.assignments_changed', targetId: id, targetLabel: after.email, details: { from: beforeIds, to: afterIds } });
+    await recordAudit(ctx, {
+      action: 'user.assignments_changed',
+      targetId: id,
+      targetLabel: after.email,
+      details: { from: beforeIds, to: afterIds },
+    });
   }
   if (before.name !== after.name || before.locale !== after.locale) {
     await recordAudit(ctx, { action: 'user.updated', targetId: id, targetLabel: after.email });
   }
   // Open sockets joined rooms for the old role and tenants: drop them (pages reconnect with the new ones).
-  if (before.role !== after.role || beforeIds.join() !== afterIds.join()) domainEvents.emit('user.sessions_revoked', { userId: id });
+  if (before.role !== after.role || beforeIds.join() !== afterIds.join())
+    domainEvents.emit('user.sessions_revoked', { userId: id });
   return after;
 }
 
@@ -123,14 +156,23 @@ export function mayChangeStatusOf(ctx: Ctx, userId: string): boolean {
  * Enable or disable an account. Disabling bumps the session version, so every session of
  * that user is refused on its next request, and the real-time layer drops their sockets.
  */
-export async function setUserStatus(ctx: Ctx, filter: Record<string, unknown>, status: 'active' | 'disabled') {
+export async function setUserStatus(
+  ctx: Ctx,
+  filter: Record<string, unknown>,
+  status: 'active' | 'disabled',
+) {
   if (!mayChangeStatusOf(ctx, String(filter._id))) {
     throw new AppError('conflict', 'cannot change own status', { messageKey: 'users.cannot_disable_self' });
   }
-  const update = status === 'disabled' ? { $set: { status }, $inc: { sessionVersion: 1 } } : { $set: { status } };
-  const user = await User.findOneAndUpdate({ ...filter, status: status === 'disabled' ? { $ne: 'disabled' } : 'disabled' }, update, {
-    returnDocument: 'after',
-  }).lean();
+  const update =
+    status === 'disabled' ? { $set: { status }, $inc: { sessionVersion: 1 } } : { $set: { status } };
+  const user = await User.findOneAndUpdate(
+    { ...filter, status: status === 'disabled' ? { $ne: 'disabled' } : 'disabled' },
+    update,
+    {
+      returnDocument: 'after',
+    },
+  ).lean();
   if (!user) {
     const exists = await User.exists(filter);
     if (!exists) throw notFound('user');

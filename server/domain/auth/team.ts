@@ -13,7 +13,10 @@ import { enableOffered, mayChangeStatusOf, setUserStatus } from './staff.js';
 
 export const teamInviteSchema = z.object({
   name: z.string().trim().min(2).max(120),
-  email: z.email().max(254).transform((v) => v.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((v) => v.toLowerCase()),
   role: z.enum(clientRoles),
 });
 export type TeamInvite = z.infer<typeof teamInviteSchema>;
@@ -21,7 +24,8 @@ export type TeamInvite = z.infer<typeof teamInviteSchema>;
 /** A client admin's own tenant: the only one their team functions ever touch. */
 function ownTenant(ctx: Ctx): string {
   requirePermission(ctx, 'team.manage');
-  if (ctx.actor.kind !== 'user' || !ctx.actor.tenantId) throw new AppError('forbidden', 'not a client account');
+  if (ctx.actor.kind !== 'user' || !ctx.actor.tenantId)
+    throw new AppError('forbidden', 'not a client account');
   return ctx.actor.tenantId;
 }
 
@@ -31,8 +35,14 @@ function ownTenant(ctx: Ctx): string {
  */
 export async function listTeam(ctx: Ctx) {
   const tenantId = ownTenant(ctx);
-  const members = await User.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) }).sort({ name: 1 }).lean();
-  return members.map((m) => ({ ...m, canChangeStatus: mayChangeStatusOf(ctx, String(m._id)), canEnable: enableOffered(m.status) }));
+  const members = await User.find({ ...scopeFilter(deriveCtx(ctx, { tenantId })) })
+    .sort({ name: 1 })
+    .lean();
+  return members.map((m) => ({
+    ...m,
+    canChangeStatus: mayChangeStatusOf(ctx, String(m._id)),
+    canEnable: enableOffered(m.status),
+  }));
 }
 
 export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {
@@ -46,7 +56,13 @@ export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {
     tenantId: new Types.ObjectId(tenantId),
     status: 'invited',
   });
-  await recordAudit(ctx, { action: 'user.invited', tenantId, targetId: user.id as string, targetLabel: user.email, details: { role: input.role } });
+  await recordAudit(ctx, {
+    action: 'user.invited',
+    tenantId,
+    targetId: user.id as string,
+    targetLabel: user.email,
+    details: { role: input.role },
+  });
   await sendInvitation(ctx, user, isLocale(tenant.locale) ? tenant.locale : 'en', tenant.legalName);
   return user.toObject();
 }
@@ -54,5 +70,9 @@ export async function inviteTeamMember(ctx: Ctx, input: TeamInvite) {
 export async function setTeamMemberStatus(ctx: Ctx, id: string, status: 'active' | 'disabled') {
   const tenantId = ownTenant(ctx);
   if (!Types.ObjectId.isValid(id)) throw notFound('user');
-  return setUserStatus(ctx, { ...scopeFilter(deriveCtx(ctx, { tenantId })), _id: new Types.ObjectId(id) }, status);
+  return setUserStatus(
+    ctx,
+    { ...scopeFilter(deriveCtx(ctx, { tenantId })), _id: new Types.ObjectId(id) },
+    status,
+  );
 }

@@ -26,11 +26,25 @@ const unitMs: Array<[IntervalUnit, number]> = [
   ['seconds', 1000],
 ];
 const unitWords: Record<string, IntervalUnit> = {
-  s: 'seconds', sec: 'seconds', secs: 'seconds', second: 'seconds', seconds: 'seconds',
-  m: 'minutes', min: 'minutes', mins: 'minutes', minute: 'minutes', minutes: 'minutes',
-  h: 'hours', hour: 'hours', hours: 'hours',
-  d: 'days', day: 'days', days: 'days',
-  w: 'weeks', week: 'weeks', weeks: 'weeks',
+  s: 'seconds',
+  sec: 'seconds',
+  secs: 'seconds',
+  second: 'seconds',
+  seconds: 'seconds',
+  m: 'minutes',
+  min: 'minutes',
+  mins: 'minutes',
+  minute: 'minutes',
+  minutes: 'minutes',
+  h: 'hours',
+  hour: 'hours',
+  hours: 'hours',
+  d: 'days',
+  day: 'days',
+  days: 'days',
+  w: 'weeks',
+  week: 'weeks',
+  weeks: 'weeks',
 };
 
 /** Agenda's repeat interval (milliseconds, or "15 seconds", "1 hour"...) in milliseconds; null for anything else (cron). */
@@ -59,7 +73,10 @@ export function intervalInUnits(ms: number | null): { unit: IntervalUnit; count:
  */
 export async function listScheduledJobs(ctx: Ctx): Promise<ScheduledJobView[]> {
   requirePermission(ctx, 'jobs.read');
-  const jobs = unscopedCollection('agendaJobs', "agenda's own job state: the scheduler's collection, not tenant data");
+  const jobs = unscopedCollection(
+    'agendaJobs',
+    "agenda's own job state: the scheduler's collection, not tenant data",
+  );
   if (!jobs) return [];
   const rows = await jobs.find({}).sort({ name: 1, nextRunAt: 1 }).limit(500).toArray();
   return rows.map((r) => {

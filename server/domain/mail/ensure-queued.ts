@@ -20,8 +20,12 @@ export const ORPHAN_AFTER_MS = 10_000;
 export type QueueState = 'queued' | 'undecided';
 
 const asId = (key: string): Types.ObjectId => key as unknown as Types.ObjectId;
-const mailKeys = unscopedCollection(MailKey, 'event keys are global (the key names its ticket): the collection holds no tenantId');
-const why = 'a mail key is global: its outbox and sent rows are found by the unique key or _id, whatever their tenant';
+const mailKeys = unscopedCollection(
+  MailKey,
+  'event keys are global (the key names its ticket): the collection holds no tenantId',
+);
+const why =
+  'a mail key is global: its outbox and sent rows are found by the unique key or _id, whatever their tenant';
 const outbox = crossTenant(OutboxMail, why);
 const sent = crossTenant(SentMail, why);
 

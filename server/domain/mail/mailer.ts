@@ -16,7 +16,9 @@ let devLog: Logger | undefined;
 export function configureMailer(config: MailerConfig): void {
   from = config.from;
   devLog = config.smtpUrl ? undefined : config.log;
-  transport = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : nodemailer.createTransport({ jsonTransport: true });
+  transport = config.smtpUrl
+    ? nodemailer.createTransport(config.smtpUrl)
+    : nodemailer.createTransport({ jsonTransport: true });
 }
 
 export function closeMailer(): void {
@@ -24,7 +26,17 @@ export function closeMailer(): void {
   transport = undefined;
 }
 
-export type MailTemplate = 'password_reset' | 'invitation' | 'ticket_created' | 'ticket_replied' | 'ticket_pending' | 'ticket_resolved' | 'sla_warning' | 'sla_breach' | 'sla_report' | 'reports_weekly';
+export type MailTemplate =
+  | 'password_reset'
+  | 'invitation'
+  | 'ticket_created'
+  | 'ticket_replied'
+  | 'ticket_pending'
+  | 'ticket_resolved'
+  | 'sla_warning'
+  | 'sla_breach'
+  | 'sla_report'
+  | 'reports_weekly';
 
 export interface MailInput {
   to: string;
@@ -34,7 +46,10 @@ export interface MailInput {
 }
 
 const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 /** Render a templated mail in the reader's locale: subject and paragraphs come from the catalogue. */
 export function renderMail(input: MailInput): { subject: string; text: string; html: string } {
@@ -44,7 +59,12 @@ export function renderMail(input: MailInput): { subject: string; text: string; h
   const text = `${body}\n\n-- \n${footer}\n`;
   const paragraphs = body
     .split(/\n{2,}/)
-    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>').replace(/(https?:\/\/\S+)/g, '<a href="$1">$1</a>')}</p>`)
+    .map(
+      (p) =>
+        `<p>${escapeHtml(p)
+          .replace(/\n/g, '<br>')
+          .replace(/(https?:\/\/\S+)/g, '<a href="$1">$1</a>')}</p>`,
+    )
     .join('\n');
   const html = `<!doctype html><html lang="${input.locale}"><body style="font-family:sans-serif">${paragraphs}<hr><p style="color:#666">${escapeHtml(footer)}</p></body></html>`;
   return { subject, text, html };
@@ -68,5 +88,8 @@ export async function sendRendered(input: RenderedSend): Promise<void> {
     ...(input.messageId ? { messageId: input.messageId } : {}),
     headers: input.headers ?? {},
   });
-  devLog?.info({ to: input.to, subject: rendered.subject, text: rendered.text, messageId: info.messageId }, 'mail (no SMTP_URL: logged, not sent)');
+  devLog?.info(
+    { to: input.to, subject: rendered.subject, text: rendered.text, messageId: info.messageId },
+    'mail (no SMTP_URL: logged, not sent)',
+  );
 }

@@ -35,7 +35,13 @@ export interface OutboxInput {
  * one run claims at a time (each batch must be sent well within lockMs); maxMissedClaims: claims
  * in a row that may miss a due row before it is set aside (`stuck`: not reachable by its _id).
  */
-export const outboxPolicy = { maxAttempts: 8, lockMs: 60_000, baseBackoffMs: 5_000, claimBatch: 50, maxMissedClaims: 5 } as const;
+export const outboxPolicy = {
+  maxAttempts: 8,
+  lockMs: 60_000,
+  baseBackoffMs: 5_000,
+  claimBatch: 50,
+  maxMissedClaims: 5,
+} as const;
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
 
@@ -45,10 +51,16 @@ const unmovable = new Set<string>();
 const missedClaims = new Map<string, number>();
 
 /** Mail queued by concurrent requests goes in one insert per collection (group commit). */
-const mailKeys = unscopedCollection(MailKey, 'event keys are global (the key names its ticket): the collection holds no tenantId');
+const mailKeys = unscopedCollection(
+  MailKey,
+  'event keys are global (the key names its ticket): the collection holds no tenantId',
+);
 /** Queued rows carry their tenant (null: provider mail); the worker drains every tenant's. */
 const outboxRows = scopedCollection(OutboxMail);
-const outbox = crossTenant(OutboxMail, "the mail worker drains one outbox for every tenant, by each row's unique _id or key");
+const outbox = crossTenant(
+  OutboxMail,
+  "the mail worker drains one outbox for every tenant, by each row's unique _id or key",
+);
 const sentLog = scopedCollection(SentMail);
 const insertMailKey = coalescedInsert(() => mailKeys);
 const insertOutboxRow = coalescedInsert(() => outboxRows);
@@ -61,14 +73,18 @@ const insertOutboxRow = coalescedInsert(() => outboxRows);
  * than it names fails for all of them: the sender stops rather than send on unrecorded.
  */
 const markSent = new GroupCommit<{ _id: Types.ObjectId; key: string }, void>(async (rows) => {
-  const sentMark = { $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null } };
+  const sentMark = {
+    $set: { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null, claimedBy: null },
+  };
   const result = await outbox.updateMany({ _id: { $in: rows.map((r) => r._id) } }, sentMark);
   if (result.matchedCount === rows.length) return rows.map(() => ({ ok: true as const, value: undefined }));
   // A row not found by _id may still be there (an _id index a crash damaged): by its unique key.
   return Promise.all(
     rows.map(async (r) => {
       const again = await outbox.updateOne({ key: r.key }, sentMark);
-      return again.matchedCount ? { ok: true as const, value: undefined } : { ok: false as const, error: new Error(`sent mark of ${r.key} matched no outbox row`) };
+      return again.matchedCount
+        ? { ok: true as const, value: undefined }
+        : { ok: false as const, error: new Error(`sent mark of ${r.key} matched no outbox row`) };
     }),
   );
 });
@@ -122,7 +138,8 @@ export async function enqueueMail(ctx: Ctx, input: OutboxInput): Promise<boolean
   } catch (err) {
     // A row with this key already waits (queued before mail keys existed): it is queued.
     if (isDuplicateKey(err)) return false;
-    if (!input.newKey) await mailKeys.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
+    if (!input.newKey)
+      await mailKeys.deleteOne({ _id: input.key as unknown as Types.ObjectId }).catch(() => undefined);
     throw err;
   }
   ctx.log.debug({ key: input.key, template: input.template }, 'mail queued');
@@ -173,8 +190,16 @@ const dueNow = (now: Date): Array<Record<string, unknown>> => [
  * run died between sending and moving them). One scan of the (small) outbox finds the
  * candidates; a conditional update per row takes each for exactly one run.
  */
-async function claimBatch(ctx: Ctx, run: string, now: Date, max: number): Promise<{ claimed: OutboxRow[]; done: OutboxRow[] }> {
-  const candidates = await OutboxMail.find({ $or: [...dueNow(now), { status: { $in: ['sent', 'failed'] } }], ...(unmovable.size ? { key: { $nin: [...unmovable] } } : {}) })
+async function claimBatch(
+  ctx: Ctx,
+  run: string,
+  now: Date,
+  max: number,
+): Promise<{ claimed: OutboxRow[]; done: OutboxRow[] }> {
+  const candidates = await OutboxMail.find({
+    $or: [...dueNow(now), { status: { $in: ['sent', 'failed'] } }],
+    ...(unmovable.size ? { key: { $nin: [...unmovable] } } : {}),
+  })
     .setOptions({ allTenants: true })
     .sort({ nextAttemptAt: 1, _id: 1 })
     .limit(max)
@@ -192,7 +217,10 @@ async function claimBatch(ctx: Ctx, run: string, now: Date, max: number): Promis
     result.modifiedCount === due.length
       ? due.map((r) => ({ ...r, status: 'sending', attempts: r.attempts + 1 }))
       : result.modifiedCount
-        ? await OutboxMail.find({ claimedBy: run, status: 'sending' }).setOptions({ allTenants: true }).sort({ nextAttemptAt: 1, _id: 1 }).lean<OutboxRow[]>()
+        ? await OutboxMail.find({ claimedBy: run, status: 'sending' })
+            .setOptions({ allTenants: true })
+            .sort({ nextAttemptAt: 1, _id: 1 })
+            .lean<OutboxRow[]>()
         : [];
   await noteMissedClaims(ctx, due, claimed);
   return { claimed, done };
@@ -213,7 +241,10 @@ async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
     throw err;
   };
   const keys = mailKeys
-    .insertMany(rows.map((r) => ({ _id: r.key as unknown as Types.ObjectId, mailId: r._id, createdAt: r.createdAt })), { ordered: false })
+    .insertMany(
+      rows.map((r) => ({ _id: r.key as unknown as Types.ObjectId, mailId: r._id, createdAt: r.createdAt })),
+      { ordered: false },
+    )
     .catch(ignoreDuplicates);
   const log = sentLog
     .insertMany(
@@ -252,7 +283,9 @@ async function moveFinished(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
  */
 async function removeOneByOne(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
   // A scan of the (small) outbox: it finds rows an index may have lost.
-  const left = await outbox.find({ key: { $in: rows.map((r) => r.key) } }, { projection: { key: 1 } }).toArray();
+  const left = await outbox
+    .find({ key: { $in: rows.map((r) => r.key) } }, { projection: { key: 1 } })
+    .toArray();
   for (const { key } of left as unknown as Array<{ key: string }>) {
     const error = await outbox.deleteOne({ key }).then(
       (r) => (r.deletedCount ? null : 'delete by key removed nothing'),
@@ -270,7 +303,9 @@ async function removeOneByOne(ctx: Ctx, rows: OutboxRow[]): Promise<void> {
  */
 async function setAside(ctx: Ctx, key: string, why: string): Promise<void> {
   const lastError = why.slice(0, 500);
-  const marked = await outbox.updateOne({ key }, { $set: { status: 'stuck', lastError, lockedUntil: null, claimedBy: null } }).catch(() => null);
+  const marked = await outbox
+    .updateOne({ key }, { $set: { status: 'stuck', lastError, lockedUntil: null, claimedBy: null } })
+    .catch(() => null);
   if (!marked?.modifiedCount) unmovable.add(key);
   ctx.log.error({ key, lastError, marked: Boolean(marked?.modifiedCount) }, 'outbox row set aside');
 }
@@ -297,7 +332,10 @@ async function noteMissedClaims(ctx: Ctx, due: OutboxRow[], claimed: OutboxRow[]
 /** Give claimed rows back untouched (no attempt counted) when a run stops before sending them. */
 async function releaseClaims(run: string, ids: Types.ObjectId[]): Promise<void> {
   if (!ids.length) return;
-  await outbox.updateMany({ _id: { $in: ids }, claimedBy: run }, { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } });
+  await outbox.updateMany(
+    { _id: { $in: ids }, claimedBy: run },
+    { $set: { status: 'pending', lockedUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
+  );
 }
 
 /**
@@ -342,7 +380,15 @@ export async function deliverDueMail(ctx: Ctx, limit = 50): Promise<{ sent: numb
         const lastError = (err as Error).message.slice(0, 500);
         const put = await outbox.updateOne(
           { _id: row._id, claimedBy: run },
-          { $set: { status: last ? 'failed' : 'pending', lockedUntil: null, claimedBy: null, lastError, nextAttemptAt: new Date(Date.now() + backoff) } },
+          {
+            $set: {
+              status: last ? 'failed' : 'pending',
+              lockedUntil: null,
+              claimedBy: null,
+              lastError,
+              nextAttemptAt: new Date(Date.now() + backoff),
+            },
+          },
         );
         // Given up, and still ours (not taken over after our lock ran out): it leaves the outbox.
         if (last && put.modifiedCount) finished.push({ ...row, status: 'failed', lastError });

@@ -25,11 +25,20 @@ async function recordAssignment(
   to: { name: string } | null,
   from: { name?: string | null } | null,
 ) {
-  await appendTimeline(ctx, ticket, { kind: 'assignment', visibility: 'internal', data: { action: kind, to: to?.name ?? null, from: from?.name ?? null } });
-  await recordTicketAudit(ctx, ticket, kind === 'claimed' ? 'ticket.taken' : kind === 'assigned' ? 'ticket.assigned' : 'ticket.released', {
-    to: to?.name ?? null,
-    from: from?.name ?? null,
+  await appendTimeline(ctx, ticket, {
+    kind: 'assignment',
+    visibility: 'internal',
+    data: { action: kind, to: to?.name ?? null, from: from?.name ?? null },
   });
+  await recordTicketAudit(
+    ctx,
+    ticket,
+    kind === 'claimed' ? 'ticket.taken' : kind === 'assigned' ? 'ticket.assigned' : 'ticket.released',
+    {
+      to: to?.name ?? null,
+      from: from?.name ?? null,
+    },
+  );
   domainEvents.emit(kind === 'released' ? 'ticket.released' : 'ticket.claimed', {
     tenantId: String(ticket.tenantId),
     ticketId: String(ticket._id),
@@ -45,7 +54,10 @@ const claimUpdate = (assignee: { id: Types.ObjectId; name: string; email: string
 });
 
 /** A new ticket someone starts working on is open from then on (conditional: only if still new). */
-async function openIfNew<T extends { _id: Types.ObjectId; tenantId: Types.ObjectId; status: string }>(ticket: T, now: Date): Promise<T> {
+async function openIfNew<T extends { _id: Types.ObjectId; tenantId: Types.ObjectId; status: string }>(
+  ticket: T,
+  now: Date,
+): Promise<T> {
   if (ticket.status !== 'new') return ticket;
   const opened = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, status: 'new' },
@@ -77,7 +89,10 @@ export async function takeTicket(ctx: Ctx, ref: string) {
   const current = await Ticket.findOne({ _id: ticket._id, tenantId: ticket.tenantId }).lean();
   if (current?.assignee?.id && String(current.assignee.id) === String(assignee.id)) return current;
   if (current?.assignee) {
-    throw new AppError('conflict', 'already taken', { messageKey: 'queues.taken_by', params: { name: current.assignee.name ?? '?' } });
+    throw new AppError('conflict', 'already taken', {
+      messageKey: 'queues.taken_by',
+      params: { name: current.assignee.name ?? '?' },
+    });
   }
   throw new AppError('conflict', 'not workable', { messageKey: 'queues.not_workable' });
 }
@@ -89,7 +104,9 @@ export async function takeTicket(ctx: Ctx, ref: string) {
  */
 export async function takeNext(ctx: Ctx, queueId?: string) {
   requirePermission(ctx, 'queues.work');
-  const queue = queueId ? await getQueue(ctx, queueId) : { tenantIds: [], types: [], priorities: [], tags: [], order: 'sla' as const };
+  const queue = queueId
+    ? await getQueue(ctx, queueId)
+    : { tenantIds: [], types: [], priorities: [], tags: [], order: 'sla' as const };
   const assignee = me(ctx);
   const now = new Date();
   const claimed = await Ticket.findOneAndUpdate(queueFilter(ctx, queue), claimUpdate(assignee, now), {
@@ -114,7 +131,8 @@ export async function releaseTicket(ctx: Ctx, ref: string) {
     { $set: { assignee: null, assignedAt: null, lastActivityAt: new Date() }, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
-  if (!released) throw new AppError('conflict', 'assignment changed', { messageKey: 'tickets.changed_meanwhile' });
+  if (!released)
+    throw new AppError('conflict', 'assignment changed', { messageKey: 'tickets.changed_meanwhile' });
   await recordAssignment(ctx, released, 'released', null, ticket.assignee);
   return released;
 }
@@ -124,20 +142,37 @@ export async function assignTicket(ctx: Ctx, ref: string, userId: string) {
   requirePermission(ctx, 'queues.manage');
   const ticket = await getTicket(ctx, ref);
   if (!Types.ObjectId.isValid(userId)) throw notFound('user');
-  const user = await User.findOne({ _id: userId, tenantId: null, status: 'active', role: { $in: ['operator', 'team_lead', 'admin'] } }).lean();
-  const servesTenant = user && (user.role === 'admin' || user.tenantIds.map(String).includes(String(ticket.tenantId)));
+  const user = await User.findOne({
+    _id: userId,
+    tenantId: null,
+    status: 'active',
+    role: { $in: ['operator', 'team_lead', 'admin'] },
+  }).lean();
+  const servesTenant =
+    user && (user.role === 'admin' || user.tenantIds.map(String).includes(String(ticket.tenantId)));
   if (!user || !servesTenant) {
-    throw new AppError('validation', 'cannot assign', { fields: [{ path: 'assignee', key: 'queues.assignee_not_serving' }] });
+    throw new AppError('validation', 'cannot assign', {
+      fields: [{ path: 'assignee', key: 'queues.assignee_not_serving' }],
+    });
   }
   if (!mayAccessTenant(ctx, String(ticket.tenantId))) throw notFound('ticket');
   const assignee = { id: user._id, name: user.name, email: user.email };
   const now = new Date();
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, version: ticket.version },
-    { $set: { assignee, assignedAt: now, lastActivityAt: now, ...(ticket.status === 'new' ? { status: 'open', openedAt: now } : {}) }, $inc: { version: 1 } },
+    {
+      $set: {
+        assignee,
+        assignedAt: now,
+        lastActivityAt: now,
+        ...(ticket.status === 'new' ? { status: 'open', openedAt: now } : {}),
+      },
+      $inc: { version: 1 },
+    },
     { returnDocument: 'after' },
   ).lean();
-  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (!updated)
+    throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   await recordAssignment(ctx, updated, 'assigned', assignee, ticket.assignee ?? null);
   return updated;
 }
@@ -149,7 +184,10 @@ export async function assignableStaff(ctx: Ctx, tenantId: string) {
   return User.find({
     tenantId: null,
     status: 'active',
-    $or: [{ role: 'admin' }, { role: { $in: ['operator', 'team_lead'] }, tenantIds: new Types.ObjectId(tenantId) }],
+    $or: [
+      { role: 'admin' },
+      { role: { $in: ['operator', 'team_lead'] }, tenantIds: new Types.ObjectId(tenantId) },
+    ],
   })
     .sort({ name: 1 })
     .select({ name: 1, role: 1 })

@@ -19,7 +19,11 @@ type QueueLike = Pick<QueueAttrs, 'tenantIds' | 'types' | 'priorities' | 'tags'>
  * The tickets of a queue that the caller may see: the queue's tenants narrowed to the caller's
  * (an operator never sees a tenant they do not serve, whatever the queue says).
  */
-export function queueFilter(ctx: Ctx, queue: QueueLike, options: { unassignedOnly?: boolean } = { unassignedOnly: true }) {
+export function queueFilter(
+  ctx: Ctx,
+  queue: QueueLike,
+  options: { unassignedOnly?: boolean } = { unassignedOnly: true },
+) {
   const access = tenantAccess(ctx);
   const queueTenants = queue.tenantIds.map(String);
   let tenants: string[] | null = access.all ? null : access.tenantIds;
@@ -38,7 +42,14 @@ export function queueFilter(ctx: Ctx, queue: QueueLike, options: { unassignedOnl
 /** The same test in memory, for deciding which queues a changed ticket belongs to. */
 export function ticketMatchesQueue(
   queue: QueueLike,
-  ticket: { tenantId: unknown; type: string; priority: string; tags: string[]; status: string; assignee?: { id?: unknown } | null },
+  ticket: {
+    tenantId: unknown;
+    type: string;
+    priority: string;
+    tags: string[];
+    status: string;
+    assignee?: { id?: unknown } | null;
+  },
 ): boolean {
   if (!(workableStatuses as readonly string[]).includes(ticket.status)) return false;
   if (ticket.assignee?.id) return false;

@@ -26,7 +26,13 @@ export const queueInputSchema = z.object({
   tags: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean).slice(0, 20)),
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean)
+        .slice(0, 20),
+    ),
   order: z.enum(queueOrders).default('sla'),
 });
 export type QueueInput = z.infer<typeof queueInputSchema>;
@@ -48,13 +54,19 @@ export async function listQueues(ctx: Ctx, options: { includeInactive?: boolean 
   if (!can(ctx.actor, 'queues.work') && !can(ctx.actor, 'queues.manage')) throw notFound('queues');
   const access = tenantAccess(ctx);
   const filter: Record<string, unknown> = options.includeInactive ? {} : { active: true };
-  if (!access.all) filter.$or = [{ tenantIds: { $size: 0 } }, { tenantIds: { $in: access.tenantIds.map((id) => new Types.ObjectId(id)) } }];
+  if (!access.all)
+    filter.$or = [
+      { tenantIds: { $size: 0 } },
+      { tenantIds: { $in: access.tenantIds.map((id) => new Types.ObjectId(id)) } },
+    ];
   return Queue.find(filter).sort({ name: 1 }).lean();
 }
 
 export async function getQueue(ctx: Ctx, id: string) {
   if (!Types.ObjectId.isValid(id)) throw notFound('queue');
-  const queue = (await listQueues(ctx, { includeInactive: can(ctx.actor, 'queues.manage') })).find((q) => String(q._id) === id);
+  const queue = (await listQueues(ctx, { includeInactive: can(ctx.actor, 'queues.manage') })).find(
+    (q) => String(q._id) === id,
+  );
   if (!queue) throw notFound('queue');
   return queue;
 }
@@ -69,7 +81,11 @@ export async function createQueue(ctx: Ctx, input: QueueInput) {
 export async function updateQueue(ctx: Ctx, id: string, input: QueueInput & { active?: boolean }) {
   requirePermission(ctx, 'queues.manage');
   await getQueue(ctx, id);
-  const updated = await Queue.findByIdAndUpdate(id, { $set: input }, { returnDocument: 'after', runValidators: true }).lean();
+  const updated = await Queue.findByIdAndUpdate(
+    id,
+    { $set: input },
+    { returnDocument: 'after', runValidators: true },
+  ).lean();
   if (!updated) throw notFound('queue');
   return updated;
 }

@@ -69,11 +69,25 @@ export function sortKeyOf(order: QueueOrder, t: PlaceSource): string {
 
 /** Each ticket's place on every queue page: one read of the (few) queue definitions. */
 export async function rowPlaces(rows: PlaceSource[]): Promise<RowPlace[]> {
-  const queues = rows.length ? await Queue.find({}).select({ tenantIds: 1, types: 1, priorities: 1, tags: 1 }).lean() : [];
+  const queues = rows.length
+    ? await Queue.find({}).select({ tenantIds: 1, types: 1, priorities: 1, tags: 1 }).lean()
+    : [];
   return rows.map((t) => ({
     queueIds: queues
-      .filter((q) => ticketMatchesQueue(q, { tenantId: t.tenantId, type: t.type, priority: t.priority, tags: t.tags ?? [], status: t.status, assignee: t.assignee ?? null }))
+      .filter((q) =>
+        ticketMatchesQueue(q, {
+          tenantId: t.tenantId,
+          type: t.type,
+          priority: t.priority,
+          tags: t.tags ?? [],
+          status: t.status,
+          assignee: t.assignee ?? null,
+        }),
+      )
       .map((q) => String(q._id)),
-    sortKeys: Object.fromEntries(queueOrders.map((order) => [order, sortKeyOf(order, t)])) as Record<QueueOrder, string>,
+    sortKeys: Object.fromEntries(queueOrders.map((order) => [order, sortKeyOf(order, t)])) as Record<
+      QueueOrder,
+      string
+    >,
   }));
 }

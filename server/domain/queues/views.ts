@@ -89,7 +89,10 @@ async function tenantCodes(tenantIds: string[]): Promise<Map<string, string>> {
   return codes.map;
 }
 
-type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'> & {
+type SummarySource = Pick<
+  TicketAttrs,
+  'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'
+> & {
   _id: Types.ObjectId;
   tenantId: Types.ObjectId;
   createdAt?: Date;
@@ -101,7 +104,10 @@ type SummarySource = Pick<TicketAttrs, 'number' | 'subject' | 'type' | 'priority
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
 export async function toSummaries(rows: SummarySource[], now = new Date()): Promise<TicketSummary[]> {
   const map = await tenantCodes(rows.map((r) => String(r.tenantId)));
-  const [briefs, places] = await Promise.all([Promise.all(rows.map((r) => slaBrief(r, now))), rowPlaces(rows)]);
+  const [briefs, places] = await Promise.all([
+    Promise.all(rows.map((r) => slaBrief(r, now))),
+    rowPlaces(rows),
+  ]);
   return rows.map((t, i) => ({
     id: String(t._id),
     number: t.number,
@@ -128,7 +134,11 @@ export async function toSummaries(rows: SummarySource[], now = new Date()): Prom
 export async function queueTickets(ctx: Ctx, queueId: string) {
   requirePermission(ctx, 'queues.work');
   const queue = await getQueue(ctx, queueId);
-  const rows = await Ticket.find(queueFilter(ctx, queue)).sort(sortOf[queue.order]).limit(QUEUE_PAGE).select(summaryFields).lean();
+  const rows = await Ticket.find(queueFilter(ctx, queue))
+    .sort(sortOf[queue.order])
+    .limit(QUEUE_PAGE)
+    .select(summaryFields)
+    .lean();
   return { queue, tickets: await toSummaries(rows as SummarySource[]) };
 }
 
@@ -141,7 +151,10 @@ export async function queueRows(ctx: Ctx, queueId: string, ticketIds: string[]) 
   const queue = await getQueue(ctx, queueId);
   const ids = ticketIds.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
   const rows = ids.length
-    ? await Ticket.find({ $and: [queueFilter(ctx, queue), { _id: { $in: ids } }] }).sort(sortOf[queue.order]).select(summaryFields).lean()
+    ? await Ticket.find({ $and: [queueFilter(ctx, queue), { _id: { $in: ids } }] })
+        .sort(sortOf[queue.order])
+        .select(summaryFields)
+        .lean()
     : [];
   return { queue, tickets: await toSummaries(rows as SummarySource[]) };
 }
@@ -149,7 +162,15 @@ export async function queueRows(ctx: Ctx, queueId: string, ticketIds: string[]) 
 const activeStatuses = ['new', 'open', 'pending'];
 
 /** The fields the queue filters and counts test: what the one pass below keeps of each ticket. */
-const filterFields = { tenantId: 1, status: 1, assignee: 1, type: 1, priority: 1, tags: 1, dueSortAt: 1 } as const;
+const filterFields = {
+  tenantId: 1,
+  status: 1,
+  assignee: 1,
+  type: 1,
+  priority: 1,
+  tags: 1,
+  dueSortAt: 1,
+} as const;
 
 const mineFilter = (ctx: Ctx) =>
   ctx.actor.kind === 'user' ? { 'assignee.id': new Types.ObjectId(ctx.actor.userId) } : { _id: null };
@@ -178,16 +199,24 @@ export interface QueueOverview {
  * (where every one of these filters is a scan) instead of one per queue and list. The first stage
  * keeps the caller's active tickets; the rest runs on those, in memory, inside the database.
  */
-export async function queueOverview(ctx: Ctx, now = new Date(), options: { rows?: boolean } = { rows: true }): Promise<QueueOverview> {
+export async function queueOverview(
+  ctx: Ctx,
+  now = new Date(),
+  options: { rows?: boolean } = { rows: true },
+): Promise<QueueOverview> {
   requirePermission(ctx, 'queues.work');
   const queues = await listQueues(ctx);
-  const count = (filter: Record<string, unknown>): PipelineStage.FacetPipelineStage[] => [{ $match: filter }, { $count: 'n' }];
+  const count = (filter: Record<string, unknown>): PipelineStage.FacetPipelineStage[] => [
+    { $match: filter },
+    { $count: 'n' },
+  ];
   const facets: Record<string, PipelineStage.FacetPipelineStage[]> = {
     mine: count(mineFilter(ctx)),
     soon: count(soonFilter(now)),
   };
   queues.forEach((q, i) => (facets[`q${i}`] = count(queueFilter(ctx, q))));
-  if (options.rows !== false) Object.assign(facets, { mineRows: rowsOf(mineFilter(ctx)), soonRows: rowsOf(soonFilter(now)) });
+  if (options.rows !== false)
+    Object.assign(facets, { mineRows: rowsOf(mineFilter(ctx)), soonRows: rowsOf(soonFilter(now)) });
   const [result] = await Ticket.aggregate<Record<string, Array<{ n?: number }>>>([
     { $match: { ...scopeFilter(ctx), status: { $in: activeStatuses } } },
     { $project: options.rows !== false ? { ...filterFields, ...summaryFields } : filterFields },
@@ -195,7 +224,11 @@ export async function queueOverview(ctx: Ctx, now = new Date(), options: { rows?
   ]);
   const n = (key: string): number => result?.[key]?.[0]?.n ?? 0;
   return {
-    counts: { queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: n(`q${i}`) })), mine: n('mine'), breachingSoon: n('soon') },
+    counts: {
+      queues: queues.map((q, i) => ({ id: String(q._id), name: q.name, count: n(`q${i}`) })),
+      mine: n('mine'),
+      breachingSoon: n('soon'),
+    },
     mine: await toSummaries((result?.mineRows ?? []) as unknown as SummarySource[]),
     soon: await toSummaries((result?.soonRows ?? []) as unknown as SummarySource[]),
   };
@@ -211,9 +244,17 @@ export async function queueCounts(ctx: Ctx, now = new Date()) {
  * scope by: the event names the tenant, and the adapter sends the result only to that tenant's
  * staff rooms.
  */
-export async function ticketSummaryForEvent(ticketId: string, tenantId: string): Promise<TicketSummary | null> {
+export async function ticketSummaryForEvent(
+  ticketId: string,
+  tenantId: string,
+): Promise<TicketSummary | null> {
   if (!Types.ObjectId.isValid(ticketId) || !Types.ObjectId.isValid(tenantId)) return null;
-  const row = await Ticket.findOne({ _id: new Types.ObjectId(ticketId), tenantId: new Types.ObjectId(tenantId) }).select(summaryFields).lean();
+  const row = await Ticket.findOne({
+    _id: new Types.ObjectId(ticketId),
+    tenantId: new Types.ObjectId(tenantId),
+  })
+    .select(summaryFields)
+    .lean();
   if (!row) return null;
   return (await toSummaries([row as SummarySource]))[0] ?? null;
 }

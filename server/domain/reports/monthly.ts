@@ -26,7 +26,9 @@ export function firstWorkingDay(local: DateTime): DateTime {
 /** Queue the reports that are due as of `now`; returns how many mails were queued. */
 export async function queueMonthlyReports(ctx: Ctx, now = new Date()): Promise<number> {
   let queued = 0;
-  const tenants = await Tenant.find({ status: 'active' }).select({ code: 1, legalName: 1, timeZone: 1 }).lean();
+  const tenants = await Tenant.find({ status: 'active' })
+    .select({ code: 1, legalName: 1, timeZone: 1 })
+    .lean();
   // One read of the account managers for every client (each read is a scan of the users).
   const allManagers = await User.find({ role: 'account_manager', status: 'active' })
     .select({ email: 1, name: 1, locale: 1, tenantIds: 1 })
@@ -47,7 +49,8 @@ export async function queueMonthlyReports(ctx: Ctx, now = new Date()): Promise<n
     const overall = report.compliance[0];
     for (const m of waiting) {
       const locale = isLocale(m.locale) ? m.locale : 'en';
-      const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${formatNumber(x, locale)} %`);
+      const pct = (x: number | null | undefined) =>
+        x === null || x === undefined ? '–' : `${formatNumber(x, locale)} %`;
       const added = await enqueueMail(ctx, {
         key: keyOf(m.email),
         tenantId: id,

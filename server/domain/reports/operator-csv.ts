@@ -21,10 +21,21 @@ export function operatorRows(view: OperatorView, locale: Locale): Array<Array<st
     r.resolution.breached,
   ];
   return [
-    [L('operator'), L('email'), L('handled'), L('timed'), L('median_seconds'), L('fr_met'), L('fr_breached'), L('res_met'), L('res_breached')],
+    [
+      L('operator'),
+      L('email'),
+      L('handled'),
+      L('timed'),
+      L('median_seconds'),
+      L('fr_met'),
+      L('fr_breached'),
+      L('res_met'),
+      L('res_breached'),
+    ],
     ...view.rows.map(line),
     ...(view.unassigned ? [line(view.unassigned)] : []),
   ];
 }
 
-export const operatorCsv = (view: OperatorView, locale: Locale): string => toCsv(operatorRows(view, locale), csvDelimiter(locale));
+export const operatorCsv = (view: OperatorView, locale: Locale): string =>
+  toCsv(operatorRows(view, locale), csvDelimiter(locale));

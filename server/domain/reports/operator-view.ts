@@ -79,7 +79,12 @@ const blank = (operator: Acc['operator']): Acc => ({
 
 interface HandledDoc {
   assignee?: { id?: Types.ObjectId | null; name?: string | null; email?: string | null } | null;
-  sla?: Partial<Record<SlaTarget, { dueAt?: Date | null; metAt?: Date | null; breachedAt?: Date | null; businessSeconds?: number | null }>> | null;
+  sla?: Partial<
+    Record<
+      SlaTarget,
+      { dueAt?: Date | null; metAt?: Date | null; breachedAt?: Date | null; businessSeconds?: number | null }
+    >
+  > | null;
 }
 
 const rowOf = (acc: Acc): OperatorRow => {
@@ -117,7 +122,8 @@ export async function operatorView(
   })
     .select({ name: 1, email: 1 })
     .lean();
-  for (const u of serving) byOperator.set(String(u._id), blank({ id: String(u._id), name: u.name, email: u.email }));
+  for (const u of serving)
+    byOperator.set(String(u._id), blank({ id: String(u._id), name: u.name, email: u.email }));
 
   const unassigned = blank(null);
   const cursor = Ticket.find({ ...scope, resolvedAt: { $gte: period.from, $lt: period.to } })
@@ -139,7 +145,8 @@ export async function operatorView(
     const id = doc.assignee?.id ? String(doc.assignee.id) : null;
     let acc = unassigned;
     if (id) {
-      acc = byOperator.get(id) ?? blank({ id, name: doc.assignee?.name ?? '', email: doc.assignee?.email ?? '' });
+      acc =
+        byOperator.get(id) ?? blank({ id, name: doc.assignee?.name ?? '', email: doc.assignee?.email ?? '' });
       byOperator.set(id, acc);
     }
     acc.handled++;

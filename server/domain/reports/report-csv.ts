@@ -31,12 +31,20 @@ const tallyCells = (x: Tally): Cell[] => [x.measured, x.met, x.breached, x.pct];
 export function reportRows(report: SlaReport, table: ReportTable, locale: Locale): Cell[][] {
   const L = (key: string) => t(locale, `reports.csv.${key}`);
   const label = (group: string, key: string) => t(locale, `${group}.${key}`);
-  const local = (d: Date | null) => (d ? DateTime.fromJSDate(d, { zone: report.tenant.timeZone }).toFormat('yyyy-MM-dd HH:mm:ss') : null);
-  const tallyHeads = (prefix: string) => ['measured', 'met', 'breached', 'pct'].map((k) => `${t(locale, `reports.${prefix}`)} ${L(k)}`);
+  const local = (d: Date | null) =>
+    d ? DateTime.fromJSDate(d, { zone: report.tenant.timeZone }).toFormat('yyyy-MM-dd HH:mm:ss') : null;
+  const tallyHeads = (prefix: string) =>
+    ['measured', 'met', 'breached', 'pct'].map((k) => `${t(locale, `reports.${prefix}`)} ${L(k)}`);
   switch (table) {
     case 'compliance':
       return [
-        [L('scope'), L('key'), ...tallyHeads('first_response'), ...tallyHeads('resolution'), ...tallyHeads('combined')],
+        [
+          L('scope'),
+          L('key'),
+          ...tallyHeads('first_response'),
+          ...tallyHeads('resolution'),
+          ...tallyHeads('combined'),
+        ],
         ...report.compliance.map((r) => [
           L(`scope_${r.scope}`),
           r.scope === 'overall' ? L('all') : label(r.scope === 'type' ? 'ticket_types' : 'priorities', r.key),
@@ -47,7 +55,16 @@ export function reportRows(report: SlaReport, table: ReportTable, locale: Locale
       ];
     case 'breaches':
       return [
-        [L('ticket'), L('type'), L('priority'), L('target'), L('target_seconds'), L('due_at'), L('met_at'), L('overshoot_seconds')],
+        [
+          L('ticket'),
+          L('type'),
+          L('priority'),
+          L('target'),
+          L('target_seconds'),
+          L('due_at'),
+          L('met_at'),
+          L('overshoot_seconds'),
+        ],
         ...report.breaches.map((b) => [
           b.number,
           label('ticket_types', b.type),
@@ -64,7 +81,10 @@ export function reportRows(report: SlaReport, table: ReportTable, locale: Locale
         [L('dimension'), L('key'), L('opened'), L('resolved'), L('backlog')],
         ...report.volumes.map((v) => [
           L(`dimension_${v.dimension}`),
-          label(v.dimension === 'type' ? 'ticket_types' : v.dimension === 'priority' ? 'priorities' : 'channels', v.key),
+          label(
+            v.dimension === 'type' ? 'ticket_types' : v.dimension === 'priority' ? 'priorities' : 'channels',
+            v.key,
+          ),
           v.opened,
           v.resolved,
           v.backlog,
@@ -73,14 +93,28 @@ export function reportRows(report: SlaReport, table: ReportTable, locale: Locale
     case 'times':
       return [
         [L('target'), L('count'), L('median_seconds'), L('p90_seconds')],
-        ...report.times.map((r) => [t(locale, `reports.targets.${r.target}`), r.count, r.medianSeconds, r.p90Seconds]),
+        ...report.times.map((r) => [
+          t(locale, `reports.targets.${r.target}`),
+          r.count,
+          r.medianSeconds,
+          r.p90Seconds,
+        ]),
       ];
     case 'ageing':
-      return [[L('bucket'), L('count')], ...report.ageing.map((a) => [t(locale, `reports.buckets.${a.bucket}`), a.count])];
+      return [
+        [L('bucket'), L('count')],
+        ...report.ageing.map((a) => [t(locale, `reports.buckets.${a.bucket}`), a.count]),
+      ];
     case 'trend':
       return [
         [L('period'), L('week'), L('opened'), ...tallyHeads('first_response'), ...tallyHeads('resolution')],
-        ...report.trend.map((r) => [L(`period_${r.period}`), r.week, r.opened, ...tallyCells(r.firstResponse), ...tallyCells(r.resolution)]),
+        ...report.trend.map((r) => [
+          L(`period_${r.period}`),
+          r.week,
+          r.opened,
+          ...tallyCells(r.firstResponse),
+          ...tallyCells(r.resolution),
+        ]),
       ];
   }
 }

@@ -64,7 +64,13 @@ function periodBetween(start: DateTime, end: DateTime): ReportPeriod {
   const fromDate = start.toISODate() as string;
   const toDate = end.toISODate() as string;
   const month = start.day === 1 && start.plus({ months: 1 }).toISODate() === toDate;
-  return { from: start.toJSDate(), to: end.toJSDate(), fromDate, toDate, key: month ? start.toFormat('yyyy-MM') : `${fromDate}_${toDate}` };
+  return {
+    from: start.toJSDate(),
+    to: end.toJSDate(),
+    fromDate,
+    toDate,
+    key: month ? start.toFormat('yyyy-MM') : `${fromDate}_${toDate}`,
+  };
 }
 
 /** The last full calendar month in the time zone, as of `now`. */
@@ -76,11 +82,15 @@ export function lastMonth(timeZone: string, now = new Date()): ReportPeriod {
 /** The period a reader asked for (local dates, `to` excluded), or the last month when none. */
 export function periodOf(timeZone: string, from?: unknown, to?: unknown, now = new Date()): ReportPeriod {
   if ((from === undefined || from === '') && (to === undefined || to === '')) return lastMonth(timeZone, now);
-  const parse = (v: unknown) => (typeof v === 'string' && DATE.test(v) ? DateTime.fromISO(v, { zone: timeZone }) : null);
+  const parse = (v: unknown) =>
+    typeof v === 'string' && DATE.test(v) ? DateTime.fromISO(v, { zone: timeZone }) : null;
   const start = parse(from);
   const end = parse(to);
   const bad = (path: string) =>
-    new AppError('validation', 'bad report period', { messageKey: 'reports.errors.period', fields: [{ path, key: 'reports.errors.period' }] });
+    new AppError('validation', 'bad report period', {
+      messageKey: 'reports.errors.period',
+      fields: [{ path, key: 'reports.errors.period' }],
+    });
   if (!start?.isValid) throw bad('from');
   if (!end?.isValid || end <= start) throw bad('to');
   if (end.diff(start, 'days').days > MAX_PERIOD_DAYS) throw bad('to');
@@ -107,7 +117,8 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return a + (h - lo) * (b - a);
 }
 
-export const trafficLight = (pct: number | null): TrafficLight => (pct === null ? 'none' : pct >= 95 ? 'green' : pct >= 85 ? 'amber' : 'red');
+export const trafficLight = (pct: number | null): TrafficLight =>
+  pct === null ? 'none' : pct >= 95 ? 'green' : pct >= 85 ? 'amber' : 'red';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
@@ -188,7 +199,11 @@ type Side = 'current' | 'previous';
 function weekFinder(zone: string, from: Date, to: Date): (ms: number, side: Side) => string {
   const starts: number[] = [];
   const keys: Record<Side, string[]> = { current: [], previous: [] };
-  for (let week = DateTime.fromJSDate(from, { zone }).startOf('week'); week.toMillis() < to.getTime(); week = week.plus({ weeks: 1 })) {
+  for (
+    let week = DateTime.fromJSDate(from, { zone }).startOf('week');
+    week.toMillis() < to.getTime();
+    week = week.plus({ weeks: 1 })
+  ) {
     starts.push(week.toMillis());
     for (const side of ['current', 'previous'] as const) keys[side].push(`${side}|${weekKey(week)}`);
   }
@@ -248,9 +263,18 @@ function scanQuery(period: ReportPeriod, previous: ReportPeriod, withVolumes: bo
   const range = { $gte: previous.from, $lt: period.to };
   const projection: Record<string, 0 | 1> = { _id: 0, number: 1, type: 1, priority: 1 };
   for (const target of slaTargets) for (const f of STORED_FIELDS) projection[`sla.${target}.${f}`] = 1;
-  const outcomes = slaTargets.flatMap((target) => ['metAt', 'breachedAt', 'dueAt'].map((f) => ({ [`sla.${target}.${f}`]: range })));
+  const outcomes = slaTargets.flatMap((target) =>
+    ['metAt', 'breachedAt', 'dueAt'].map((f) => ({ [`sla.${target}.${f}`]: range })),
+  );
   if (!withVolumes) return { branches: outcomes, projection };
-  Object.assign(projection, { channel: 1, status: 1, createdAt: 1, resolvedAt: 1, closedAt: 1, reopenedAt: 1 });
+  Object.assign(projection, {
+    channel: 1,
+    status: 1,
+    createdAt: 1,
+    resolvedAt: 1,
+    closedAt: 1,
+    reopenedAt: 1,
+  });
   const before = { $lt: period.to };
   const $or = [
     // Most tickets a report reads were opened in one of the two periods: the engine tries this first.
@@ -315,7 +339,8 @@ async function scanTickets(
       const stored = ticket.sla?.[target];
       if (!stored) continue;
       const metMs = msOf(stored.metAt);
-      if (metMs >= from && metMs < to && typeof stored.businessSeconds === 'number') scan.times[target].push(stored.businessSeconds);
+      if (metMs >= from && metMs < to && typeof stored.businessSeconds === 'number')
+        scan.times[target].push(stored.businessSeconds);
       const outcome = outcomeOf(stored);
       if (!outcome) continue;
       const atMs = msOf(outcome.at);
@@ -366,13 +391,18 @@ async function scanTickets(
       scan.totals.resolved++;
       bump(ticket, 'resolved');
     }
-    const openAtEnd = created < to && (active.has(ticket.status) || resolved >= to || (ticket.resolvedAt == null && msOf(ticket.closedAt) >= to));
+    const openAtEnd =
+      created < to &&
+      (active.has(ticket.status) ||
+        resolved >= to ||
+        (ticket.resolvedAt == null && msOf(ticket.closedAt) >= to));
     // Open now, but resolved before the period end and reopened after it: not open back then.
     if (!openAtEnd || (resolved < to && msOf(ticket.reopenedAt) >= to)) return;
     scan.totals.backlog++;
     bump(ticket, 'backlog');
     const age = asOf.getTime() - created;
-    const bucket: AgeingBucket = age < DAY_MS ? 'lt_1d' : age < 3 * DAY_MS ? 'd1_3' : age < 7 * DAY_MS ? 'd3_7' : 'gt_7d';
+    const bucket: AgeingBucket =
+      age < DAY_MS ? 'lt_1d' : age < 3 * DAY_MS ? 'd1_3' : age < 7 * DAY_MS ? 'd3_7' : 'gt_7d';
     scan.ageing.set(bucket, (scan.ageing.get(bucket) ?? 0) + 1);
   };
 
@@ -386,7 +416,12 @@ async function scanTickets(
     countOutcomes(ticket);
     if (withVolumes) countVolumes(ticket);
   }
-  scan.breaches.sort((a, b) => b.overshootSeconds - a.overshootSeconds || a.number.localeCompare(b.number) || a.target.localeCompare(b.target));
+  scan.breaches.sort(
+    (a, b) =>
+      b.overshootSeconds - a.overshootSeconds ||
+      a.number.localeCompare(b.number) ||
+      a.target.localeCompare(b.target),
+  );
   for (const target of slaTargets) scan.times[target].sort((a, b) => a - b);
   return scan;
 }
@@ -442,14 +477,22 @@ export interface SlaReport {
   trend: TrendRow[];
 }
 
-const ALWAYS_OPEN = (timeZone: string): BusinessCalendar => ({ timeZone, alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+const ALWAYS_OPEN = (timeZone: string): BusinessCalendar => ({
+  timeZone,
+  alwaysOpen: true,
+  weekly: [],
+  holidays: [],
+  closures: [],
+});
 
 /** The tenant a report is about, checked against the caller's access (foreign or unknown: 404). */
 async function reportTenant(ctx: Ctx, tenantId: string) {
   requirePermission(ctx, 'reports.read');
   if (!isObjectIdHex(tenantId)) throw notFound('tenant');
   const scoped = withTenant(ctx, tenantId);
-  const tenant = await Tenant.findById(tenantId).select({ code: 1, legalName: 1, timeZone: 1, locale: 1 }).lean();
+  const tenant = await Tenant.findById(tenantId)
+    .select({ code: 1, legalName: 1, timeZone: 1, locale: 1 })
+    .lean();
   if (!tenant) throw notFound('tenant');
   return { tenant, scope: scopeFilter(scoped) };
 }
@@ -463,7 +506,12 @@ const complianceRow = (scope: ComplianceRow['scope'], key: string, p: Pair): Com
 });
 
 /** The SLA report of one tenant for a period (default: last calendar month in its time zone). */
-export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unknown; to?: unknown } = {}, now = new Date()): Promise<SlaReport> {
+export async function slaReport(
+  ctx: Ctx,
+  tenantId: string,
+  query: { from?: unknown; to?: unknown } = {},
+  now = new Date(),
+): Promise<SlaReport> {
   const { tenant, scope } = await reportTenant(ctx, tenantId);
   const zone = tenant.timeZone;
   const period = periodOf(zone, query.from, query.to, now);
@@ -479,9 +527,17 @@ export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unkn
     .map((k) => {
       const [p, week] = k.split('|') as ['previous' | 'current', string];
       const pair = scan.weekly.get(k) ?? blankPair();
-      return { period: p, week, opened: openedWeekly.get(k) ?? 0, firstResponse: pair.firstResponse, resolution: pair.resolution };
+      return {
+        period: p,
+        week,
+        opened: openedWeekly.get(k) ?? 0,
+        firstResponse: pair.firstResponse,
+        resolution: pair.resolution,
+      };
     })
-    .sort((a, b) => (a.period === b.period ? a.week.localeCompare(b.week) : a.period === 'previous' ? -1 : 1));
+    .sort((a, b) =>
+      a.period === b.period ? a.week.localeCompare(b.week) : a.period === 'previous' ? -1 : 1,
+    );
 
   return {
     tenant: { id: String(tenant._id), code: tenant.code, legalName: tenant.legalName, timeZone: zone },
@@ -491,7 +547,9 @@ export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unkn
     compliance: [
       complianceRow('overall', 'all', scan.current.overall),
       ...ticketTypes.map((type) => complianceRow('type', type, scan.current.byType.get(type) ?? blankPair())),
-      ...priorities.map((priority) => complianceRow('priority', priority, scan.current.byPriority.get(priority) ?? blankPair())),
+      ...priorities.map((priority) =>
+        complianceRow('priority', priority, scan.current.byPriority.get(priority) ?? blankPair()),
+      ),
     ],
     previousCompliance: { ...scan.previous, combined: combined(scan.previous) },
     breaches: scan.breaches,
@@ -501,7 +559,12 @@ export async function slaReport(ctx: Ctx, tenantId: string, query: { from?: unkn
       const values = scan.times[target];
       const med = percentile(values, 50);
       const p90 = percentile(values, 90);
-      return { target, count: values.length, medianSeconds: med === null ? null : Math.round(med), p90Seconds: p90 === null ? null : Math.round(p90) };
+      return {
+        target,
+        count: values.length,
+        medianSeconds: med === null ? null : Math.round(med),
+        p90Seconds: p90 === null ? null : Math.round(p90),
+      };
     }),
     ageing: ageingBuckets.map((bucket) => ({ bucket, count: scan.ageing.get(bucket) ?? 0 })),
     trend,

@@ -6,7 +6,11 @@ import type { Statement, StatementTable } from './statement.js';
  * The tables of a client statement as CSV, in the report exports' format (report-csv.ts): BOM,
  * the reader's separator and language, plain numbers (amounts with a dot and up to two decimals).
  */
-export function statementRows(statement: Statement, table: StatementTable, locale: Locale): Array<Array<string | number | null>> {
+export function statementRows(
+  statement: Statement,
+  table: StatementTable,
+  locale: Locale,
+): Array<Array<string | number | null>> {
   const L = (key: string) => t(locale, `statement.csv.${key}`);
   switch (table) {
     case 'volumes':
@@ -27,9 +31,15 @@ export function statementRows(statement: Statement, table: StatementTable, local
       ];
     }
     case 'outcomes':
-      return [[L('outcome'), L('count')], ...statement.invoices.outcomes.map((o) => [t(locale, `statement.outcomes.${o.outcome}`), o.count])];
+      return [
+        [L('outcome'), L('count')],
+        ...statement.invoices.outcomes.map((o) => [t(locale, `statement.outcomes.${o.outcome}`), o.count]),
+      ];
     case 'amounts':
-      return [[L('currency'), L('count'), L('amount')], ...statement.invoices.amounts.map((a) => [a.currency, a.count, a.amount])];
+      return [
+        [L('currency'), L('count'), L('amount')],
+        ...statement.invoices.amounts.map((a) => [a.currency, a.count, a.amount]),
+      ];
   }
 }
 

@@ -89,7 +89,12 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const inMonth = (d: Date | null | undefined, m: ReportPeriod): boolean => !!d && d >= m.from && d < m.to;
 
 /** The statement of one tenant for a month (default: last month in its time zone). */
-export async function clientStatement(ctx: Ctx, tenantId: string, query: { month?: unknown } = {}, now = new Date()): Promise<Statement> {
+export async function clientStatement(
+  ctx: Ctx,
+  tenantId: string,
+  query: { month?: unknown } = {},
+  now = new Date(),
+): Promise<Statement> {
   requirePermission(ctx, 'reports.statement');
   if (!isObjectIdHex(tenantId)) throw notFound('tenant');
   const scope = scopeFilter(withTenant(ctx, tenantId));
@@ -98,8 +103,10 @@ export async function clientStatement(ctx: Ctx, tenantId: string, query: { month
   const month = monthOf(tenant.timeZone, query.month, now);
 
   const volumes = new Map<string, StatementVolume>();
-  for (const key of ticketTypes) volumes.set(`type|${key}`, { dimension: 'type', key, opened: 0, resolved: 0 });
-  for (const key of priorities) volumes.set(`priority|${key}`, { dimension: 'priority', key, opened: 0, resolved: 0 });
+  for (const key of ticketTypes)
+    volumes.set(`type|${key}`, { dimension: 'type', key, opened: 0, resolved: 0 });
+  for (const key of priorities)
+    volumes.set(`priority|${key}`, { dimension: 'priority', key, opened: 0, resolved: 0 });
   const bump = (doc: StatementDoc, field: 'opened' | 'resolved') => {
     for (const dimension of ['type', 'priority'] as const) {
       const key = String(doc[dimension]);
@@ -153,9 +160,16 @@ export async function clientStatement(ctx: Ctx, tenantId: string, query: { month
       records.errors += num(f.errorCount);
     } else if (doc.type === 'invoice') {
       processed++;
-      const outcome = (invoiceOutcomes as readonly string[]).includes(String(f.approvalOutcome)) ? (f.approvalOutcome as InvoiceOutcome) : 'none';
+      const outcome = (invoiceOutcomes as readonly string[]).includes(String(f.approvalOutcome))
+        ? (f.approvalOutcome as InvoiceOutcome)
+        : 'none';
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      if (typeof f.currency === 'string' && /^[A-Z]{3}$/.test(f.currency) && typeof f.amount === 'number' && Number.isFinite(f.amount)) {
+      if (
+        typeof f.currency === 'string' &&
+        /^[A-Z]{3}$/.test(f.currency) &&
+        typeof f.amount === 'number' &&
+        Number.isFinite(f.amount)
+      ) {
         const sum = cents.get(f.currency) ?? { count: 0, cents: 0 };
         sum.count++;
         sum.cents += Math.round(f.amount * 100);
@@ -165,7 +179,12 @@ export async function clientStatement(ctx: Ctx, tenantId: string, query: { month
   }
 
   return {
-    tenant: { id: String(tenant._id), code: tenant.code, legalName: tenant.legalName, timeZone: tenant.timeZone },
+    tenant: {
+      id: String(tenant._id),
+      code: tenant.code,
+      legalName: tenant.legalName,
+      timeZone: tenant.timeZone,
+    },
     month,
     totals,
     volumes: [...volumes.values()],

@@ -46,7 +46,8 @@ export function previousIsoWeek(timeZone: string, now = new Date()): DigestWeek 
 }
 
 /** When the week is over in a time zone: its next Monday at midnight there. */
-const weekEndIn = (week: DigestWeek, timeZone: string): Date => DateTime.fromISO(week.toDate, { zone: timeZone }).toJSDate();
+const weekEndIn = (week: DigestWeek, timeZone: string): Date =>
+  DateTime.fromISO(week.toDate, { zone: timeZone }).toJSDate();
 
 interface TenantRow {
   _id: unknown;
@@ -57,7 +58,8 @@ interface TenantRow {
 
 function digestLine(locale: Locale, tenant: TenantRow, report: SlaReport, week: DigestWeek): string {
   const overall = report.compliance[0];
-  const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${formatNumber(x, locale)} %`);
+  const pct = (x: number | null | undefined) =>
+    x === null || x === undefined ? '–' : `${formatNumber(x, locale)} %`;
   const line = t(locale, 'mail.reports_weekly.line', {
     client: tenant.legalName,
     light: t(locale, `reports.lights.${trafficLight(overall?.combined.pct ?? null)}`),
@@ -73,14 +75,20 @@ function digestLine(locale: Locale, tenant: TenantRow, report: SlaReport, week: 
 export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<number> {
   const zone = (await cachedProvider())?.timeZone ?? 'UTC';
   const week = previousIsoWeek(zone, now);
-  const tenants = await Tenant.find({ status: 'active' }).select({ code: 1, legalName: 1, timeZone: 1 }).sort({ legalName: 1 }).lean();
-  const managers = await User.find({ tenantId: null, role: 'account_manager', status: 'active' }).select({ email: 1, name: 1, locale: 1, tenantIds: 1 }).lean();
+  const tenants = await Tenant.find({ status: 'active' })
+    .select({ code: 1, legalName: 1, timeZone: 1 })
+    .sort({ legalName: 1 })
+    .lean();
+  const managers = await User.find({ tenantId: null, role: 'account_manager', status: 'active' })
+    .select({ email: 1, name: 1, locale: 1, tenantIds: 1 })
+    .lean();
   // Several managers share clients: each client's week is read once per run.
   const reports = new Map<string, Promise<SlaReport>>();
   const reportOf = (tenant: TenantRow) => {
     const id = String(tenant._id);
     let report = reports.get(id);
-    if (!report) reports.set(id, (report = slaReport(ctx, id, { from: week.fromDate, to: week.toDate }, now)));
+    if (!report)
+      reports.set(id, (report = slaReport(ctx, id, { from: week.fromDate, to: week.toDate }, now)));
     return report;
   };
 
@@ -103,7 +111,14 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
       to: m.email,
       locale,
       template: 'reports_weekly',
-      params: { name: m.name, week: week.key, from: week.fromDate, until, clients: lines.join('\n\n'), link: linkUrl('/reports') },
+      params: {
+        name: m.name,
+        week: week.key,
+        from: week.fromDate,
+        until,
+        clients: lines.join('\n\n'),
+        link: linkUrl('/reports'),
+      },
     });
     if (added) queued++;
   }

@@ -98,7 +98,14 @@ function prepare(cal: BusinessCalendar): Prepared {
   );
   const holidays = new Set(cal.holidays ?? []);
   const hasHours = weekly.some((w) => w.length > 0);
-  return { zone: cal.timeZone, weekly, holidays, closures, hasHours, plain: cal.alwaysOpen && holidays.size === 0 && closures.length === 0 };
+  return {
+    zone: cal.timeZone,
+    weekly,
+    holidays,
+    closures,
+    hasHours,
+    plain: cal.alwaysOpen && holidays.size === 0 && closures.length === 0,
+  };
 }
 
 interface LocalDate {
@@ -134,7 +141,11 @@ function dayBounds(zone: string, date: LocalDate): DayBounds {
   const start = DateTime.fromObject({ year: y, month: m, day: d }, { zone });
   const following = nextDate(date);
   const next = DateTime.fromObject({ year: following.y, month: following.m, day: following.d }, { zone });
-  const bounds = { startMs: start.toMillis(), nextMs: next.toMillis(), steady: start.offset === next.offset && start.hour === 0 && start.minute === 0 };
+  const bounds = {
+    startMs: start.toMillis(),
+    nextMs: next.toMillis(),
+    steady: start.offset === next.offset && start.hour === 0 && start.minute === 0,
+  };
   if (boundsCache.size >= BOUNDS_CACHE_MAX) boundsCache.clear();
   boundsCache.set(key, bounds);
   return bounds;
@@ -168,7 +179,10 @@ function* openSpans(p: Prepared, fromMs: number, maxDays: number): Generator<Spa
       if (minute >= 1440) return nextMs;
       if (steady) return startMs + minute * MINUTE_MS;
       const { y, m, d } = date;
-      return DateTime.fromObject({ year: y, month: m, day: d, hour: Math.floor(minute / 60), minute: minute % 60 }, { zone: p.zone }).toMillis();
+      return DateTime.fromObject(
+        { year: y, month: m, day: d, hour: Math.floor(minute / 60), minute: minute % 60 },
+        { zone: p.zone },
+      ).toMillis();
     };
     for (const [fromMinute, toMinute] of windows) {
       const a = at(fromMinute);
@@ -199,7 +213,8 @@ function timeOf(date: Date, name: string): number {
  */
 export function addBusinessSeconds(cal: BusinessCalendar, start: Date, seconds: number): Date {
   const from = timeOf(start, 'start');
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`business time: seconds must be a finite number >= 0, got ${seconds}`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new RangeError(`business time: seconds must be a finite number >= 0, got ${seconds}`);
   const p = prepare(cal);
   let remaining = Math.round(seconds * 1000);
   if (p.plain) return new Date(from + remaining);

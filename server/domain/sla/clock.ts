@@ -53,7 +53,9 @@ export interface SlaEventDue {
 }
 
 const extraPause = (cal: BusinessCalendar, clock: SlaClock, target: SlaTarget, now: Date): number =>
-  target === 'resolution' ? clock.pausedSeconds + (clock.pausedSince ? businessSecondsBetween(cal, clock.pausedSince, now) : 0) : 0;
+  target === 'resolution'
+    ? clock.pausedSeconds + (clock.pausedSince ? businessSecondsBetween(cal, clock.pausedSince, now) : 0)
+    : 0;
 
 /** When `percent` of a target is used up, counting the pauses so far. */
 function pointAt(cal: BusinessCalendar, clock: SlaClock, target: SlaTarget, percent: number): Date {
@@ -67,7 +69,11 @@ const running = (clock: SlaClock, target: SlaTarget): boolean =>
 
 /** Due times and the next event, from the start, the targets and the closed pauses. */
 export function settle(cal: BusinessCalendar, clock: SlaClock): SlaClock {
-  const next: SlaClock = { ...clock, firstResponse: { ...clock.firstResponse }, resolution: { ...clock.resolution } };
+  const next: SlaClock = {
+    ...clock,
+    firstResponse: { ...clock.firstResponse },
+    resolution: { ...clock.resolution },
+  };
   let nextEventAt: Date | null = null;
   for (const target of slaTargets) {
     const t = next[target];
@@ -83,8 +89,21 @@ export function settle(cal: BusinessCalendar, clock: SlaClock): SlaClock {
   return next;
 }
 
-export function startClock(cal: BusinessCalendar, targets: Targets, policyVersion: number, warnAt: number[], start: Date): SlaClock {
-  const blank = (targetSeconds: number): TargetClock => ({ targetSeconds, dueAt: start, metAt: null, businessSeconds: null, breachedAt: null, warned: [] });
+export function startClock(
+  cal: BusinessCalendar,
+  targets: Targets,
+  policyVersion: number,
+  warnAt: number[],
+  start: Date,
+): SlaClock {
+  const blank = (targetSeconds: number): TargetClock => ({
+    targetSeconds,
+    dueAt: start,
+    metAt: null,
+    businessSeconds: null,
+    breachedAt: null,
+    warned: [],
+  });
   return settle(cal, {
     policyVersion,
     startedAt: start,
@@ -111,7 +130,11 @@ export function firstResponded(cal: BusinessCalendar, clock: SlaClock, at: Date)
   if (clock.firstResponse.metAt) return clock;
   return settle(cal, {
     ...clock,
-    firstResponse: { ...clock.firstResponse, metAt: at, businessSeconds: businessSecondsBetween(cal, clock.startedAt, at) },
+    firstResponse: {
+      ...clock.firstResponse,
+      metAt: at,
+      businessSeconds: businessSecondsBetween(cal, clock.startedAt, at),
+    },
   });
 }
 
@@ -125,13 +148,22 @@ export function pause(cal: BusinessCalendar, clock: SlaClock, at: Date): SlaCloc
 export function resume(cal: BusinessCalendar, clock: SlaClock, at: Date): SlaClock {
   if (!clock.pausedSince) return clock;
   const pausedSeconds = clock.pausedSeconds + businessSecondsBetween(cal, clock.pausedSince, at);
-  return settle(cal, { ...clock, pausedSince: null, pausedSeconds, resolution: { ...clock.resolution, metAt: null, businessSeconds: null } });
+  return settle(cal, {
+    ...clock,
+    pausedSince: null,
+    pausedSeconds,
+    resolution: { ...clock.resolution, metAt: null, businessSeconds: null },
+  });
 }
 
 export function resolved(cal: BusinessCalendar, clock: SlaClock, at: Date): SlaClock {
   const paused = pause(cal, clock, at);
-  const businessSeconds = businessSecondsBetween(cal, clock.startedAt, at) - extraPause(cal, clock, 'resolution', at);
-  return settle(cal, { ...paused, resolution: { ...paused.resolution, metAt: at, businessSeconds: Math.max(0, businessSeconds) } });
+  const businessSeconds =
+    businessSecondsBetween(cal, clock.startedAt, at) - extraPause(cal, clock, 'resolution', at);
+  return settle(cal, {
+    ...paused,
+    resolution: { ...paused.resolution, metAt: at, businessSeconds: Math.max(0, businessSeconds) },
+  });
 }
 
 /** What has come due by `now` and is not recorded yet, oldest first. */
@@ -152,7 +184,11 @@ export function dueEvents(cal: BusinessCalendar, clock: SlaClock, now: Date): Sl
 
 /** Mark events as recorded on the clock (warnings, breaches) and settle the next event. */
 export function recorded(cal: BusinessCalendar, clock: SlaClock, events: SlaEventDue[]): SlaClock {
-  const next: SlaClock = { ...clock, firstResponse: { ...clock.firstResponse }, resolution: { ...clock.resolution } };
+  const next: SlaClock = {
+    ...clock,
+    firstResponse: { ...clock.firstResponse },
+    resolution: { ...clock.resolution },
+  };
   for (const e of events) {
     const t = next[e.target];
     if (e.kind === 'warning' && !t.warned.includes(e.threshold)) t.warned = [...t.warned, e.threshold];

@@ -84,7 +84,13 @@ export function forgetContract(tenantId?: string): void {
 export async function currentPolicy(tenantId: string): Promise<PolicyDoc | null> {
   const id = String(tenantId);
   if (!isObjectIdHex(id)) return null;
-  return currentPolicies.get(id, async () => (await SlaPolicy.findOne({ tenantId: new Types.ObjectId(id) }).sort({ version: -1 }).lean()) as PolicyDoc | null);
+  return currentPolicies.get(
+    id,
+    async () =>
+      (await SlaPolicy.findOne({ tenantId: new Types.ObjectId(id) })
+        .sort({ version: -1 })
+        .lean()) as PolicyDoc | null,
+  );
 }
 
 /** Versions never change once written, so a found one is kept (bounded). */
@@ -96,7 +102,10 @@ export async function policyVersion(tenantId: string, version: number): Promise<
   const key = `${id}:${version}`;
   const hit = versionCache.get(key);
   if (hit) return hit;
-  const doc = (await SlaPolicy.findOne({ tenantId: new Types.ObjectId(id), version }).lean()) as PolicyDoc | null;
+  const doc = (await SlaPolicy.findOne({
+    tenantId: new Types.ObjectId(id),
+    version,
+  }).lean()) as PolicyDoc | null;
   if (doc) {
     if (versionCache.size >= 2_000) versionCache.clear();
     versionCache.set(key, doc);
@@ -105,14 +114,26 @@ export async function policyVersion(tenantId: string, version: number): Promise<
 }
 
 interface PolicyLike {
-  targets?: ReadonlyArray<{ type: string; priority: string; firstResponseMinutes: number; resolutionMinutes: number }> | null;
+  targets?: ReadonlyArray<{
+    type: string;
+    priority: string;
+    firstResponseMinutes: number;
+    resolutionMinutes: number;
+  }> | null;
 }
 
 /** The targets of one ticket type and priority, in seconds of business time; null if the policy has none. */
-export function targetFor(policy: PolicyLike, type: TicketType | string, priority: Priority | string): Targets | null {
+export function targetFor(
+  policy: PolicyLike,
+  type: TicketType | string,
+  priority: Priority | string,
+): Targets | null {
   const target = (policy.targets ?? []).find((t) => t.type === type && t.priority === priority);
   if (!target) return null;
-  return { firstResponseSeconds: Math.round(target.firstResponseMinutes * 60), resolutionSeconds: Math.round(target.resolutionMinutes * 60) };
+  return {
+    firstResponseSeconds: Math.round(target.firstResponseMinutes * 60),
+    resolutionSeconds: Math.round(target.resolutionMinutes * 60),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,7 +144,12 @@ export function targetFor(policy: PolicyLike, type: TicketType | string, priorit
 type Issue = { path: string; key: string; params?: Record<string, string | number> };
 
 function report(ctx: z.RefinementCtx, issue: Issue): void {
-  ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.key, params: { key: issue.key, ...(issue.params ?? {}) } });
+  ctx.addIssue({
+    code: 'custom',
+    path: [issue.path],
+    message: issue.key,
+    params: { key: issue.key, ...(issue.params ?? {}) },
+  });
 }
 
 export function isTimeZone(tz: string): boolean {
@@ -180,7 +206,9 @@ function parseDayHours(raw: string): { ranges: Array<{ from: string; to: string 
     ranges.push({ from, to, a, b });
   }
   ranges.sort((x, y) => x.a - y.a);
-  for (let i = 1; i < ranges.length; i++) if ((ranges[i] as { a: number }).a < (ranges[i - 1] as { b: number }).b) return { error: 'sla.errors.hours_overlap' };
+  for (let i = 1; i < ranges.length; i++)
+    if ((ranges[i] as { a: number }).a < (ranges[i - 1] as { b: number }).b)
+      return { error: 'sla.errors.hours_overlap' };
   return { ranges: ranges.map(({ from, to }) => ({ from, to })) };
 }
 
@@ -202,17 +230,22 @@ export const calendarInputSchema = z
     name: text(200),
     timeZone: text(100),
     alwaysOpen: z.union([z.string(), z.boolean()]).optional(),
-    ...(Object.fromEntries(weekdays.map((d) => [`hours.${d}`, text(200)])) as Record<`hours.${Weekday}`, ReturnType<typeof text>>),
+    ...(Object.fromEntries(weekdays.map((d) => [`hours.${d}`, text(200)])) as Record<
+      `hours.${Weekday}`,
+      ReturnType<typeof text>
+    >),
     holidays: text(40_000),
     closures: text(40_000),
   })
   .transform((raw, ctx): CalendarInput => {
     const name = (raw.name ?? '').trim();
     if (!name) report(ctx, { path: 'name', key: 'validation.required' });
-    else if (name.length > 100) report(ctx, { path: 'name', key: 'validation.too_long', params: { max: 100 } });
+    else if (name.length > 100)
+      report(ctx, { path: 'name', key: 'validation.too_long', params: { max: 100 } });
     const timeZone = (raw.timeZone ?? '').trim();
     const zoneOk = isTimeZone(timeZone);
-    if (!zoneOk) report(ctx, { path: 'timeZone', key: timeZone ? 'sla.errors.time_zone' : 'validation.required' });
+    if (!zoneOk)
+      report(ctx, { path: 'timeZone', key: timeZone ? 'sla.errors.time_zone' : 'validation.required' });
     const alwaysOpen = checked(raw.alwaysOpen);
 
     const weekly: CalendarInput['weekly'] = [];
@@ -226,13 +259,18 @@ export const calendarInputSchema = z
 
     const holidays: CalendarInput['holidays'] = [];
     const holidayLines = lines(raw.holidays);
-    if (holidayLines.length > MAX_HOLIDAYS) report(ctx, { path: 'holidays', key: 'sla.errors.too_many_lines', params: { max: MAX_HOLIDAYS } });
+    if (holidayLines.length > MAX_HOLIDAYS)
+      report(ctx, { path: 'holidays', key: 'sla.errors.too_many_lines', params: { max: MAX_HOLIDAYS } });
     const seen = new Set<string>();
     for (const { line, text: entry } of holidayLines) {
       const m = /^(\d{4}-\d{2}-\d{2})(?:\s*[:\-–—]\s*|\s+|$)(.*)$/.exec(entry);
       const date = m?.[1] ?? '';
       if (!m || !isDate(date)) {
-        report(ctx, { path: 'holidays', key: 'sla.errors.holiday_line', params: { line, text: entry.slice(0, 40) } });
+        report(ctx, {
+          path: 'holidays',
+          key: 'sla.errors.holiday_line',
+          params: { line, text: entry.slice(0, 40) },
+        });
         break;
       }
       if (seen.has(date)) {
@@ -246,10 +284,14 @@ export const calendarInputSchema = z
 
     const closures: CalendarInput['closures'] = [];
     const closureLines = lines(raw.closures);
-    if (closureLines.length > MAX_CLOSURES) report(ctx, { path: 'closures', key: 'sla.errors.too_many_lines', params: { max: MAX_CLOSURES } });
+    if (closureLines.length > MAX_CLOSURES)
+      report(ctx, { path: 'closures', key: 'sla.errors.too_many_lines', params: { max: MAX_CLOSURES } });
     for (const { line, text: entry } of closureLines) {
       // 2026-12-31 14:00 - 2027-01-02 09:00 reason, or 2026-12-31 14:00-18:00 reason
-      const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})\s*[-–—]\s*(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}:\d{2})(?:\s+(.*))?$/.exec(entry);
+      const m =
+        /^(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})\s*[-–—]\s*(?:(\d{4}-\d{2}-\d{2})\s+)?(\d{1,2}:\d{2})(?:\s+(.*))?$/.exec(
+          entry,
+        );
       if (!m) {
         report(ctx, { path: 'closures', key: 'sla.errors.closure_line', params: { line } });
         break;
@@ -272,7 +314,12 @@ export const calendarInputSchema = z
   });
 
 export interface PolicyInput {
-  targets: Array<{ type: TicketType; priority: Priority; firstResponseMinutes: number; resolutionMinutes: number }>;
+  targets: Array<{
+    type: TicketType;
+    priority: Priority;
+    firstResponseMinutes: number;
+    resolutionMinutes: number;
+  }>;
   warnAt: number[];
   escalation: { raisePriority: boolean; notifyClient: boolean };
   /** The version the editor started from (the form sends it): a save on top of a newer one is refused. */
@@ -280,7 +327,8 @@ export interface PolicyInput {
 }
 
 /** Form field names of the target grid. */
-export const targetField = (type: string, priority: string, target: 'firstResponse' | 'resolution'): string => `targets.${type}.${priority}.${target}`;
+export const targetField = (type: string, priority: string, target: 'firstResponse' | 'resolution'): string =>
+  `targets.${type}.${priority}.${target}`;
 
 const MAX_TARGET_HOURS = 24 * 366;
 
@@ -298,7 +346,14 @@ function parseHours(raw: string | undefined): { minutes: number } | { error: str
 }
 
 const targetShape = Object.fromEntries(
-  ticketTypes.flatMap((type) => priorities.flatMap((priority) => [targetField(type, priority, 'firstResponse'), targetField(type, priority, 'resolution')].map((k) => [k, text(40)]))),
+  ticketTypes.flatMap((type) =>
+    priorities.flatMap((priority) =>
+      [targetField(type, priority, 'firstResponse'), targetField(type, priority, 'resolution')].map((k) => [
+        k,
+        text(40),
+      ]),
+    ),
+  ),
 ) as Record<string, ReturnType<typeof text>>;
 
 export const policyInputSchema = z
@@ -321,7 +376,8 @@ export const policyInputSchema = z
         if ('error' in fr) report(ctx, { path: frPath, key: fr.error });
         if ('error' in res) report(ctx, { path: resPath, key: res.error });
         if ('minutes' in fr && 'minutes' in res) {
-          if (fr.minutes > res.minutes) report(ctx, { path: frPath, key: 'sla.errors.response_after_resolution' });
+          if (fr.minutes > res.minutes)
+            report(ctx, { path: frPath, key: 'sla.errors.response_after_resolution' });
           targets.push({ type, priority, firstResponseMinutes: fr.minutes, resolutionMinutes: res.minutes });
         }
       }
@@ -338,7 +394,8 @@ export const policyInputSchema = z
       }
       if (!warnAt.includes(n)) warnAt.push(n);
     }
-    if (warnAt.length > 5) report(ctx, { path: 'warnAt', key: 'sla.errors.warn_too_many', params: { max: 5 } });
+    if (warnAt.length > 5)
+      report(ctx, { path: 'warnAt', key: 'sla.errors.warn_too_many', params: { max: 5 } });
     warnAt.sort((a, b) => a - b);
     const base = raw.baseVersion === undefined || raw.baseVersion === '' ? null : Number(raw.baseVersion);
     return {
@@ -443,7 +500,8 @@ async function contractTenant(ctx: Ctx, tenantId: string) {
 
 function actorRef(ctx: Ctx): { id: Types.ObjectId | null; name: string } {
   const actor = ctx.actor;
-  if (actor.kind === 'user' || actor.kind === 'api') return { id: new Types.ObjectId(actor.userId), name: actor.name };
+  if (actor.kind === 'user' || actor.kind === 'api')
+    return { id: new Types.ObjectId(actor.userId), name: actor.name };
   return { id: null, name: actor.kind === 'system' ? actor.name : 'anonymous' };
 }
 
@@ -471,7 +529,8 @@ export async function listContracts(ctx: Ctx) {
   ]);
   return tenants.map((tenant) => {
     const id = String(tenant._id);
-    const policy = policies.filter((p) => String(p.tenantId) === id).sort((a, b) => b.version - a.version)[0] ?? null;
+    const policy =
+      policies.filter((p) => String(p.tenantId) === id).sort((a, b) => b.version - a.version)[0] ?? null;
     return { tenant, calendar: calendars.find((c) => String(c.tenantId) === id) ?? null, policy };
   });
 }
@@ -482,7 +541,12 @@ export async function saveCalendar(ctx: Ctx, tenantId: string, input: unknown) {
   const data = parseContractInput(calendarInputSchema, input);
   const update = { $set: { ...data, updatedBy: actorRef(ctx) } };
   const write = () =>
-    SlaCalendar.findOneAndUpdate({ tenantId: tenant._id }, update, { upsert: true, returnDocument: 'after', runValidators: true, setDefaultsOnInsert: true }).lean();
+    SlaCalendar.findOneAndUpdate({ tenantId: tenant._id }, update, {
+      upsert: true,
+      returnDocument: 'after',
+      runValidators: true,
+      setDefaultsOnInsert: true,
+    }).lean();
   // Two first saves at once: the unique index lets one insert, the other updates on retry.
   const calendar = await write().catch((err: unknown) => (isDuplicate(err) ? write() : Promise.reject(err)));
   if (!calendar) throw notFound('calendar');
@@ -493,7 +557,13 @@ export async function saveCalendar(ctx: Ctx, tenantId: string, input: unknown) {
     tenantId: String(tenant._id),
     targetId: String(calendar._id),
     targetLabel: tenant.code,
-    details: { timeZone: data.timeZone, alwaysOpen: data.alwaysOpen, weekly: data.weekly.length, holidays: data.holidays.length, closures: data.closures.length },
+    details: {
+      timeZone: data.timeZone,
+      alwaysOpen: data.alwaysOpen,
+      weekly: data.weekly.length,
+      holidays: data.holidays.length,
+      closures: data.closures.length,
+    },
   });
   return calendar;
 }
@@ -507,11 +577,18 @@ export async function savePolicy(ctx: Ctx, tenantId: string, input: unknown): Pr
   const { tenant } = await contractTenant(ctx, tenantId);
   const data = parseContractInput(policyInputSchema, input);
   const calendar = await SlaCalendar.findOne({ tenantId: tenant._id }).select({ _id: 1 }).lean();
-  if (!calendar) throw new AppError('conflict', 'save the calendar first', { messageKey: 'sla.calendar_first' });
-  const latest = await SlaPolicy.findOne({ tenantId: tenant._id }).sort({ version: -1 }).select({ version: 1 }).lean();
+  if (!calendar)
+    throw new AppError('conflict', 'save the calendar first', { messageKey: 'sla.calendar_first' });
+  const latest = await SlaPolicy.findOne({ tenantId: tenant._id })
+    .sort({ version: -1 })
+    .select({ version: 1 })
+    .lean();
   const current = latest?.version ?? 0;
   if (data.baseVersion !== null && data.baseVersion !== current)
-    throw new AppError('conflict', 'a newer policy version exists', { messageKey: 'sla.policy_stale', params: { version: current } });
+    throw new AppError('conflict', 'a newer policy version exists', {
+      messageKey: 'sla.policy_stale',
+      params: { version: current },
+    });
   let created;
   try {
     created = await SlaPolicy.create({
@@ -524,7 +601,12 @@ export async function savePolicy(ctx: Ctx, tenantId: string, input: unknown): Pr
       createdBy: actorRef(ctx),
     });
   } catch (err) {
-    if (isDuplicate(err)) throw new AppError('conflict', 'a concurrent save took this version', { messageKey: 'sla.policy_stale', params: { version: current + 1 }, cause: err });
+    if (isDuplicate(err))
+      throw new AppError('conflict', 'a concurrent save took this version', {
+        messageKey: 'sla.policy_stale',
+        params: { version: current + 1 },
+        cause: err,
+      });
     throw err;
   }
   const policy = created.toObject() as PolicyDoc;

@@ -22,7 +22,9 @@ type ClockHolder = { _id: Types.ObjectId; tenantId: Types.ObjectId; sla?: unknow
 const nextOf = (sla: unknown): Date | null => (sla as SlaClock | null | undefined)?.nextEventAt ?? null;
 
 /** The row a ticket needs (for inserting tickets in bulk, as seeds and benches do); null: none. */
-export function slaDueRowOf(ticket: ClockHolder): { _id: Types.ObjectId; tenantId: Types.ObjectId; at: Date; stamp: Types.ObjectId } | null {
+export function slaDueRowOf(
+  ticket: ClockHolder,
+): { _id: Types.ObjectId; tenantId: Types.ObjectId; at: Date; stamp: Types.ObjectId } | null {
   const at = nextOf(ticket.sla);
   return at ? { _id: ticket._id, tenantId: ticket.tenantId, at, stamp: new Types.ObjectId() } : null;
 }
@@ -51,7 +53,11 @@ export interface DueRow {
 
 /** Rows due by `now`, earliest first. A scan of the due list only: open tickets with a pending event. */
 export async function dueRows(now: Date, limit: number): Promise<DueRow[]> {
-  return SlaDue.find({ at: { $lte: now } }).sort({ at: 1 }).limit(limit).select({ at: 1, stamp: 1 }).lean();
+  return SlaDue.find({ at: { $lte: now } })
+    .sort({ at: 1 })
+    .limit(limit)
+    .select({ at: 1, stamp: 1 })
+    .lean();
 }
 
 /**

@@ -1,6 +1,15 @@
 import type { Priority, TicketType } from '../../../models/ticket.js';
 import type { BusinessCalendar } from './business-time.js';
-import { firstResponded, nextDeadline, pause, resolved, resume, retarget, startClock, type SlaClock } from './clock.js';
+import {
+  firstResponded,
+  nextDeadline,
+  pause,
+  resolved,
+  resume,
+  retarget,
+  startClock,
+  type SlaClock,
+} from './clock.js';
 import { calendarOf, currentPolicy, policyVersion, targetFor } from './contracts.js';
 
 /** Far-future sort key: tickets without a running deadline go last in SLA order. */
@@ -22,7 +31,12 @@ export interface SlaPatch {
 const patchOf = (sla: SlaClock): SlaPatch => ({ sla, dueSortAt: nextDeadline(sla) ?? NO_DEADLINE });
 
 /** Start the clock of a new ticket under the tenant's current policy (none: no SLA). */
-export async function slaForNewTicket(tenantId: string, type: TicketType, priority: Priority, start: Date): Promise<SlaPatch | null> {
+export async function slaForNewTicket(
+  tenantId: string,
+  type: TicketType,
+  priority: Priority,
+  start: Date,
+): Promise<SlaPatch | null> {
   const [policy, calendar] = await Promise.all([currentPolicy(tenantId), calendarOf(tenantId)]);
   if (!policy || !calendar) return null;
   const targets = targetFor(policy, type, priority);
@@ -38,7 +52,10 @@ export async function calendarFor(tenantId: string): Promise<BusinessCalendar | 
  * Move a ticket's clock for a change of the ticket; the caller puts the patch into the same
  * update as the change itself. Tickets opened before any contract have no clock.
  */
-export async function slaAfter(ticket: { tenantId: unknown; sla?: unknown }, change: SlaChange): Promise<SlaPatch | null> {
+export async function slaAfter(
+  ticket: { tenantId: unknown; sla?: unknown },
+  change: SlaChange,
+): Promise<SlaPatch | null> {
   const clock = ticket.sla as SlaClock | null | undefined;
   if (!clock) return null;
   const tenantId = String(ticket.tenantId);

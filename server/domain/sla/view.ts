@@ -40,18 +40,30 @@ export function briefOf(view: SlaView | null): SlaBrief | null {
     state: view.state,
     target: next?.target ?? null,
     paused: next?.paused ?? false,
-    remainingSeconds: next?.remainingSeconds === null || next?.remainingSeconds === undefined ? null : Math.round(next.remainingSeconds),
-    overdueSeconds: next?.overdueSeconds === null || next?.overdueSeconds === undefined ? null : Math.round(next.overdueSeconds),
+    remainingSeconds:
+      next?.remainingSeconds === null || next?.remainingSeconds === undefined
+        ? null
+        : Math.round(next.remainingSeconds),
+    overdueSeconds:
+      next?.overdueSeconds === null || next?.overdueSeconds === undefined
+        ? null
+        : Math.round(next.overdueSeconds),
   };
 }
 
 /** The brief display of a ticket's clock (see SlaBrief), as of `now`. */
-export async function slaBrief(ticket: { tenantId: unknown; sla?: unknown }, now = new Date()): Promise<SlaBrief | null> {
+export async function slaBrief(
+  ticket: { tenantId: unknown; sla?: unknown },
+  now = new Date(),
+): Promise<SlaBrief | null> {
   return briefOf(await slaView(ticket, now));
 }
 
 /** What the ticket page shows of the clock, with business time left as of `now`. */
-export async function slaView(ticket: { tenantId: unknown; sla?: unknown }, now = new Date()): Promise<SlaView | null> {
+export async function slaView(
+  ticket: { tenantId: unknown; sla?: unknown },
+  now = new Date(),
+): Promise<SlaView | null> {
   const clock = ticket.sla as SlaClock | null | undefined;
   if (!clock) return null;
   const calendar = await calendarOf(String(ticket.tenantId));

@@ -53,7 +53,12 @@ export async function createApiToken(ctx: Ctx, input: ApiTokenInput) {
     prefix: raw.slice(0, apiTokenPolicy.displayChars),
     createdBy: { id: new Types.ObjectId(actor.userId), name: actor.name, email: actor.email },
   });
-  await recordAudit(ctx, { action: 'api_token.created', tenantId, targetId: String(token._id), targetLabel: `${input.name} (${token.prefix}…)` });
+  await recordAudit(ctx, {
+    action: 'api_token.created',
+    tenantId,
+    targetId: String(token._id),
+    targetLabel: `${input.name} (${token.prefix}…)`,
+  });
   ctx.log.info({ tokenId: String(token._id), prefix: token.prefix }, 'api token created');
   const { tokenHash: _hash, ...stored } = token.toObject();
   return { token: raw, apiToken: stored };
@@ -78,7 +83,11 @@ export async function revokeApiToken(ctx: Ctx, id: string): Promise<{ revoked: b
   const { tenantId } = ownTenant(ctx);
   if (!Types.ObjectId.isValid(id)) throw notFound('api token');
   const filter = { ...scopeFilter(deriveCtx(ctx, { tenantId })), _id: new Types.ObjectId(id) };
-  const revoked = await ApiToken.findOneAndUpdate({ ...filter, revokedAt: null }, { $set: { revokedAt: new Date() } }, { returnDocument: 'after' })
+  const revoked = await ApiToken.findOneAndUpdate(
+    { ...filter, revokedAt: null },
+    { $set: { revokedAt: new Date() } },
+    { returnDocument: 'after' },
+  )
     .select({ tokenHash: 0 })
     .lean();
   if (!revoked) {
@@ -86,12 +95,18 @@ export async function revokeApiToken(ctx: Ctx, id: string): Promise<{ revoked: b
     return { revoked: false };
   }
   forgetApiTokens();
-  await recordAudit(ctx, { action: 'api_token.revoked', tenantId, targetId: id, targetLabel: `${revoked.name} (${revoked.prefix}…)` });
+  await recordAudit(ctx, {
+    action: 'api_token.revoked',
+    tenantId,
+    targetId: id,
+    targetLabel: `${revoked.name} (${revoked.prefix}…)`,
+  });
   ctx.log.info({ tokenId: id }, 'api token revoked');
   return { revoked: true };
 }
 
-const invalidToken = (why: string): AppError => new AppError('unauthenticated', `api token refused: ${why}`, { messageKey: 'api.token_invalid' });
+const invalidToken = (why: string): AppError =>
+  new AppError('unauthenticated', `api token refused: ${why}`, { messageKey: 'api.token_invalid' });
 
 export type ApiActor = Extract<Actor, { kind: 'api' }>;
 
@@ -101,7 +116,14 @@ interface TokenWithOwners {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   tenants: Array<{ status: string; locale: string }>;
-  users: Array<{ _id: Types.ObjectId; tenantId: Types.ObjectId | null; status: string; name: string; email: string; locale: string | null }>;
+  users: Array<{
+    _id: Types.ObjectId;
+    tenantId: Types.ObjectId | null;
+    status: string;
+    name: string;
+    email: string;
+    locale: string | null;
+  }>;
 }
 
 /**
@@ -149,8 +171,12 @@ async function lookUpApiToken(tokenHash: string, now: Date): Promise<ApiActor> {
   const [token] = await ApiToken.aggregate<TokenWithOwners>([
     { $match: { tokenHash } },
     { $limit: 1 },
-    { $lookup: { from: collectionNameOf(Tenant), localField: 'tenantId', foreignField: '_id', as: 'tenants' } },
-    { $lookup: { from: collectionNameOf(User), localField: 'createdBy.id', foreignField: '_id', as: 'users' } },
+    {
+      $lookup: { from: collectionNameOf(Tenant), localField: 'tenantId', foreignField: '_id', as: 'tenants' },
+    },
+    {
+      $lookup: { from: collectionNameOf(User), localField: 'createdBy.id', foreignField: '_id', as: 'users' },
+    },
     // Whole documents: the engine projects dotted paths into arrays differently from MongoDB.
     { $project: { tenantId: 1, lastUsedAt: 1, revokedAt: 1, tenants: 1, users: 1 } },
   ]).option({ allTenants: true });
@@ -159,11 +185,19 @@ async function lookUpApiToken(tokenHash: string, now: Date): Promise<ApiActor> {
   const tenant = token.tenants[0];
   const user = token.users[0];
   if (!tenant || tenant.status !== 'active') throw invalidToken('tenant not active');
-  if (!user || user.status !== 'active' || String(user.tenantId) !== String(token.tenantId)) throw invalidToken('creator not active');
+  if (!user || user.status !== 'active' || String(user.tenantId) !== String(token.tenantId))
+    throw invalidToken('creator not active');
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= apiTokenPolicy.touchEveryMs) {
     // Conditional, so many requests in the same minute on several nodes write once between them.
     await ApiToken.updateOne(
-      { _id: token._id, tenantId: token.tenantId, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now.getTime() - apiTokenPolicy.touchEveryMs) } }] },
+      {
+        _id: token._id,
+        tenantId: token.tenantId,
+        $or: [
+          { lastUsedAt: null },
+          { lastUsedAt: { $lt: new Date(now.getTime() - apiTokenPolicy.touchEveryMs) } },
+        ],
+      },
       { $set: { lastUsedAt: now } },
     );
   }
@@ -185,14 +219,31 @@ async function lookUpApiToken(tokenHash: string, now: Date): Promise<ApiActor> {
  * longer active, so a token without a person behind it is never made.
  */
 export async function tenantAdminCtx(ctx: Ctx, tenantCode: string): Promise<Ctx> {
-  if (ctx.actor.kind !== 'system') throw new AppError('forbidden', 'only system tasks act for a tenant admin');
+  if (ctx.actor.kind !== 'system')
+    throw new AppError('forbidden', 'only system tasks act for a tenant admin');
   const tenant = await Tenant.findOne({ code: tenantCode.trim().toLowerCase() }).lean();
   if (!tenant) throw notFound('tenant');
   if (tenant.status !== 'active') throw new AppError('conflict', `tenant ${tenant.code} is suspended`);
-  const admin = await User.findOne({ tenantId: tenant._id, role: 'client_admin', status: 'active' }).sort({ createdAt: 1, _id: 1 }).lean();
-  if (!admin) throw new AppError('conflict', `tenant ${tenant.code} has no active client admin: invite one first`);
+  const admin = await User.findOne({ tenantId: tenant._id, role: 'client_admin', status: 'active' })
+    .sort({ createdAt: 1, _id: 1 })
+    .lean();
+  if (!admin)
+    throw new AppError('conflict', `tenant ${tenant.code} has no active client admin: invite one first`);
   const tenantId = String(tenant._id);
-  const locale: Locale = isLocale(admin.locale) ? admin.locale : isLocale(tenant.locale) ? tenant.locale : 'en';
-  const actor: Actor = { kind: 'user', userId: String(admin._id), email: admin.email, name: admin.name, role: 'client_admin', tenantId, tenantIds: [tenantId], locale };
+  const locale: Locale = isLocale(admin.locale)
+    ? admin.locale
+    : isLocale(tenant.locale)
+      ? tenant.locale
+      : 'en';
+  const actor: Actor = {
+    kind: 'user',
+    userId: String(admin._id),
+    email: admin.email,
+    name: admin.name,
+    role: 'client_admin',
+    tenantId,
+    tenantIds: [tenantId],
+    locale,
+  };
   return deriveCtx(ctx, { actor, tenantId, logFields: { tenantId, actingAs: admin.email } });
 }

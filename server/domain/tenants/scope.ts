@@ -31,7 +31,9 @@ function toObjectId(id: string): Types.ObjectId {
  * Filter clause for tenant-owned data. With `ctx.tenantId` set the query is narrowed to that
  * one tenant (after checking the caller may see it: a foreign tenant reads as "not found").
  */
-export function scopeFilter(ctx: Ctx): { tenantId: Types.ObjectId | { $in: Types.ObjectId[] } | { $ne: null } } {
+export function scopeFilter(ctx: Ctx): {
+  tenantId: Types.ObjectId | { $in: Types.ObjectId[] } | { $ne: null };
+} {
   if (ctx.tenantId) {
     if (!mayAccessTenant(ctx, ctx.tenantId)) throw new AppError('not_found', 'not found');
     return { tenantId: toObjectId(ctx.tenantId) };

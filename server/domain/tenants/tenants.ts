@@ -25,10 +25,23 @@ export const tenantInputSchema = z.object({
     .toLowerCase()
     .refine((v) => /^[a-z][a-z0-9-]{1,19}$/.test(v), { params: { key: 'tenant_code' } }),
   legalName: z.string().trim().min(2).max(200),
-  timeZone: z.string().trim().refine(isTimeZone, { params: { key: 'time_zone' } }),
+  timeZone: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { params: { key: 'time_zone' } }),
   locale: z.enum(['en', 'it', 'da']),
-  calendarRef: z.string().trim().max(100).optional().transform((v) => v || null),
-  contractRef: z.string().trim().max(100).optional().transform((v) => v || null),
+  calendarRef: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || null),
+  contractRef: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || null),
 });
 export type TenantInput = z.infer<typeof tenantInputSchema>;
 
@@ -61,16 +74,31 @@ export async function getTenant(ctx: Ctx, id: string) {
 export async function createTenant(ctx: Ctx, input: TenantInput) {
   requirePermission(ctx, 'tenants.manage');
   const tenant = await Tenant.create({ ...input, status: 'active' });
-  await recordAudit(ctx, { action: 'tenant.created', tenantId: tenant.id as string, targetId: tenant.id as string, targetLabel: tenant.code });
+  await recordAudit(ctx, {
+    action: 'tenant.created',
+    tenantId: tenant.id as string,
+    targetId: tenant.id as string,
+    targetLabel: tenant.code,
+  });
   return tenant.toObject();
 }
 
 export async function updateTenant(ctx: Ctx, id: string, input: TenantInput) {
   requirePermission(ctx, 'tenants.manage');
-  const tenant = await Tenant.findByIdAndUpdate(id, { $set: input }, { returnDocument: 'after', runValidators: true }).lean();
+  const tenant = await Tenant.findByIdAndUpdate(
+    id,
+    { $set: input },
+    { returnDocument: 'after', runValidators: true },
+  ).lean();
   forgetTenant(id);
   if (!tenant) throw notFound('tenant');
-  await recordAudit(ctx, { action: 'tenant.updated', tenantId: id, targetId: id, targetLabel: tenant.code, details: { fields: Object.keys(input) } });
+  await recordAudit(ctx, {
+    action: 'tenant.updated',
+    tenantId: id,
+    targetId: id,
+    targetLabel: tenant.code,
+    details: { fields: Object.keys(input) },
+  });
   return tenant;
 }
 

@@ -63,7 +63,9 @@ export async function sniffType(file: IncomingFile): Promise<{ contentType: stri
   if (file.undecodable) throw rejectFile(file.filename, 'attachments.undecodable');
   if (file.buffer.length === 0) throw rejectFile(file.filename, 'attachments.empty');
   if (file.buffer.length > attachmentRules.maxBytes) {
-    throw rejectFile(file.filename, 'attachments.too_large', { max: Math.round(attachmentRules.maxBytes / 1024 / 1024) });
+    throw rejectFile(file.filename, 'attachments.too_large', {
+      max: Math.round(attachmentRules.maxBytes / 1024 / 1024),
+    });
   }
   const detected = await fileTypeFromBuffer(file.buffer);
   if (detected) {
@@ -79,7 +81,12 @@ export async function sniffType(file: IncomingFile): Promise<{ contentType: stri
 
 /** A name that is safe in a Content-Disposition header and on any file system. */
 export function safeFilename(name: string, ext: string): string {
-  const base = name.replace(/^.*[\\/]/, '').replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '').slice(0, 120) || 'file';
+  const base =
+    name
+      .replace(/^.*[\\/]/, '')
+      .replace(/[^\w.\- ]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 120) || 'file';
   return base.toLowerCase().endsWith(`.${ext}`) ? base : `${base}.${ext}`;
 }
 
@@ -96,13 +103,19 @@ export async function storeAttachments(
   visibility: 'public' | 'internal' = 'public',
   fileIds: Types.ObjectId[] = [],
 ) {
-  if (files.length > attachmentRules.maxFiles) throw rejectFile(`${files.length}`, 'attachments.too_many', { max: attachmentRules.maxFiles });
+  if (files.length > attachmentRules.maxFiles)
+    throw rejectFile(`${files.length}`, 'attachments.too_many', { max: attachmentRules.maxFiles });
   const checked = await Promise.all(files.map(async (f) => ({ ...f, ...(await sniffType(f)) })));
   const author = authorOf(ctx);
   const saved = [];
   for (const [i, f] of checked.entries()) {
     const filename = safeFilename(f.filename, f.ext);
-    const fileId = await store.put(f.buffer, filename, { tenantId: ticket.tenantId, ticketId: ticket._id, contentType: f.contentType }, fileIds[i]);
+    const fileId = await store.put(
+      f.buffer,
+      filename,
+      { tenantId: ticket.tenantId, ticketId: ticket._id, contentType: f.contentType },
+      fileIds[i],
+    );
     saved.push(
       await Attachment.create({
         tenantId: ticket.tenantId,
@@ -126,7 +139,11 @@ export async function storeAttachments(
  * removes the bytes of every other id (an upload cut short, or none started). Without a stored
  * ticket nothing is kept. Lookups by the unique `fileId` (with its tenant) and the files' _id only: no scan.
  */
-export async function settleChosenFiles(tenantId: Types.ObjectId, fileIds: Types.ObjectId[], ticketStored: boolean) {
+export async function settleChosenFiles(
+  tenantId: Types.ObjectId,
+  fileIds: Types.ObjectId[],
+  ticketStored: boolean,
+) {
   const attachments = scopedCollection(Attachment);
   const kept = [];
   for (const fileId of fileIds) {

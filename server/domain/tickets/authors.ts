@@ -14,7 +14,12 @@ export function authorOf(ctx: Ctx): Author {
   const a = ctx.actor;
   switch (a.kind) {
     case 'user':
-      return { id: new Types.ObjectId(a.userId), name: a.name, kind: a.tenantId ? 'client' : 'staff', email: a.email };
+      return {
+        id: new Types.ObjectId(a.userId),
+        name: a.name,
+        kind: a.tenantId ? 'client' : 'staff',
+        email: a.email,
+      };
     case 'api':
       return { id: new Types.ObjectId(a.userId), name: a.name, kind: 'client', email: a.email };
     case 'system':

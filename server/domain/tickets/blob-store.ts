@@ -9,13 +9,19 @@ import { unscopedCollection, unscopedDb } from '../../db/scoped-collection.js';
  */
 export interface BlobStore {
   /** Store under `id` when given (chosen before, so a crash mid-upload leaves a known id to clean up). */
-  put(buffer: Buffer, filename: string, metadata: Record<string, unknown>, id?: Types.ObjectId): Promise<Types.ObjectId>;
+  put(
+    buffer: Buffer,
+    filename: string,
+    metadata: Record<string, unknown>,
+    id?: Types.ObjectId,
+  ): Promise<Types.ObjectId>;
   open(fileId: Types.ObjectId): Readable;
   /** Remove whatever of the file is stored (all, part of an upload cut short, or nothing). */
   remove(fileId: Types.ObjectId): Promise<void>;
 }
 
-const bytesReason = 'attachment bytes (GridFS): reached only by file ids that tenant-scoped attachment rows hold';
+const bytesReason =
+  'attachment bytes (GridFS): reached only by file ids that tenant-scoped attachment rows hold';
 
 function bucket(): GridFSBucket {
   const db = unscopedDb(bytesReason);
@@ -26,7 +32,9 @@ function bucket(): GridFSBucket {
 export const gridFsStore: BlobStore = {
   put(buffer, filename, metadata, id) {
     return new Promise((resolve, reject) => {
-      const upload = id ? bucket().openUploadStreamWithId(id, filename, { metadata }) : bucket().openUploadStream(filename, { metadata });
+      const upload = id
+        ? bucket().openUploadStreamWithId(id, filename, { metadata })
+        : bucket().openUploadStream(filename, { metadata });
       upload.once('error', reject);
       upload.once('finish', () => resolve(upload.id as Types.ObjectId));
       Readable.from([buffer]).pipe(upload);

@@ -30,7 +30,10 @@ export interface CapacityNotice {
 export async function capacityNotice(ctx: Ctx, capacity: number | null): Promise<CapacityNotice | null> {
   if (capacity === null || !can(ctx.actor, 'capacity.read')) return null;
   // Every tenant's tickets, by design: the database's size, not a tenant's data.
-  const tickets = await crossTenant(Ticket, "the database's size, not a tenant's data").estimatedDocumentCount();
+  const tickets = await crossTenant(
+    Ticket,
+    "the database's size, not a tenant's data",
+  ).estimatedDocumentCount();
   if (tickets < capacity * CAPACITY_WARN_SHARE) return null;
   return { tickets, capacity, percent: Math.round((tickets / capacity) * 100) };
 }

@@ -28,9 +28,15 @@ const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | n
  * just goes. Safe to run on several nodes at once and to repeat. A row that fails is retried by
  * the next runs and set aside (`stuck`, with its error) after setupRepairPolicy.maxAttempts.
  */
-export async function completeTicketSetups(ctx: Ctx, now = new Date()): Promise<{ completed: number; dropped: number; failed: number }> {
+export async function completeTicketSetups(
+  ctx: Ctx,
+  now = new Date(),
+): Promise<{ completed: number; dropped: number; failed: number }> {
   // The collection holds only creations in flight: this scan is small.
-  const rows = await TicketSetup.find({ createdAt: { $lt: new Date(now.getTime() - setupRepairPolicy.olderThanMs) }, stuck: { $ne: true } })
+  const rows = await TicketSetup.find({
+    createdAt: { $lt: new Date(now.getTime() - setupRepairPolicy.olderThanMs) },
+    stuck: { $ne: true },
+  })
     .limit(setupRepairPolicy.batch)
     .lean();
   let completed = 0;
@@ -82,12 +88,26 @@ async function completeOne(ctx: Ctx, row: TicketSetupAttrs & { _id: Types.Object
   return true;
 }
 
-async function recordFailure(ctx: Ctx, row: TicketSetupAttrs & { _id: Types.ObjectId }, err: unknown): Promise<void> {
+async function recordFailure(
+  ctx: Ctx,
+  row: TicketSetupAttrs & { _id: Types.ObjectId },
+  err: unknown,
+): Promise<void> {
   const attempts = (row.attempts ?? 0) + 1;
   const lastError = String((err as Error | null)?.message ?? err).slice(0, 500);
   const stuck = attempts >= setupRepairPolicy.maxAttempts;
-  const put = await TicketSetup.updateOne({ _id: row._id }, { $set: { attempts, lastError, stuck } }).catch(() => null);
+  const put = await TicketSetup.updateOne({ _id: row._id }, { $set: { attempts, lastError, stuck } }).catch(
+    () => null,
+  );
   if (!put?.modifiedCount) unreachable.add(String(row._id));
-  if (stuck) ctx.log.error({ ticketId: String(row._id), attempts, lastError }, 'ticket creation could not be completed; set aside');
-  else ctx.log.warn({ ticketId: String(row._id), attempts, lastError, recorded: Boolean(put?.modifiedCount) }, 'ticket creation not completed yet');
+  if (stuck)
+    ctx.log.error(
+      { ticketId: String(row._id), attempts, lastError },
+      'ticket creation could not be completed; set aside',
+    );
+  else
+    ctx.log.warn(
+      { ticketId: String(row._id), attempts, lastError, recorded: Boolean(put?.modifiedCount) },
+      'ticket creation not completed yet',
+    );
 }

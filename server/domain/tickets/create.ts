@@ -25,7 +25,10 @@ const tickets = scopedCollection(Ticket);
 const setups = scopedCollection(TicketSetup);
 const insertTicket = coalescedInsert(() => tickets);
 const insertSetup = coalescedInsert(() => setups);
-const finishedSetups = crossTenant(TicketSetup, 'finished creations of every tenant leave in one command (group commit), by their unique _id');
+const finishedSetups = crossTenant(
+  TicketSetup,
+  'finished creations of every tenant leave in one command (group commit), by their unique _id',
+);
 /** A finished creation's setup row goes; those finished together go in one command. */
 const dropSetup = new GroupCommit<Types.ObjectId, void>(async (ids) => {
   await finishedSetups.deleteMany({ _id: { $in: ids } });
@@ -57,7 +60,13 @@ export function clientTenantId(ctx: Ctx): string {
  * Open a ticket for the caller's company: number it, flag duplicate invoices, write the first
  * timeline entry and queue the confirmation mail.
  */
-export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInput, channel: Channel, files: IncomingFile[] = [], opts: CreateOptions = {}) {
+export async function createTicket(
+  ctx: Ctx,
+  input: TicketInput | MailTicketInput,
+  channel: Channel,
+  files: IncomingFile[] = [],
+  opts: CreateOptions = {},
+) {
   requirePermission(ctx, 'tickets.open');
   for (const file of files) await sniffType(file);
   const tenantId = new Types.ObjectId(clientTenantId(ctx));
@@ -86,7 +95,13 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
     tags: input.tags,
     fields: input.fields,
     duplicateOf: null,
-    searchText: searchTextOf({ number, subject: input.subject, requester, type: input.type, fields: input.fields }),
+    searchText: searchTextOf({
+      number,
+      subject: input.subject,
+      requester,
+      type: input.type,
+      fields: input.fields,
+    }),
     createdAt: now,
     updatedAt: now,
     ...(sla ?? {}),
@@ -96,7 +111,13 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   // First the setup row: from here a crash leaves something the repair (complete-setups.ts)
   // finishes, never a ticket without its history or confirmation mail.
   const fileIds = files.map(() => new Types.ObjectId());
-  await insertSetup({ _id: ticket._id, tenantId, notify: channel !== 'import', fileIds, createdAt: now }).catch((err: unknown) => {
+  await insertSetup({
+    _id: ticket._id,
+    tenantId,
+    notify: channel !== 'import',
+    fileIds,
+    createdAt: now,
+  }).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err; // an earlier attempt under the same id wrote it
   });
   try {
@@ -111,13 +132,23 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   // Its SLA due-list row (none without a clock); a crash before it is repaired at the next start.
   await noteSlaDue(ticket);
   // Stored is what operators need to know: their queues show it while its history and mail are written.
-  domainEvents.emit('ticket.created', { tenantId: String(tenantId), ticketId: String(ticket._id), number, version: ticket.version, ticket });
+  domainEvents.emit('ticket.created', {
+    tenantId: String(tenantId),
+    ticketId: String(ticket._id),
+    number,
+    version: ticket.version,
+    ticket,
+  });
   // The confirmation mail does not wait for the rest: its queueing runs alongside (one round
   // trip less per new ticket). An import shows its result page instead: one confirmation mail per
   // row would flood the requester. The requester is the caller (authorOf): their locale is on the
   // actor, no need to read them again.
-  const requesterLocale = ctx.actor.kind === 'user' || ctx.actor.kind === 'api' ? ctx.actor.locale : undefined;
-  const mail = channel !== 'import' ? notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, { requesterLocale, newTicket: true }) : Promise.resolve();
+  const requesterLocale =
+    ctx.actor.kind === 'user' || ctx.actor.kind === 'api' ? ctx.actor.locale : undefined;
+  const mail =
+    channel !== 'import'
+      ? notifyRequester(ctx, ticket, 'ticket_created', 'created', {}, { requesterLocale, newTicket: true })
+      : Promise.resolve();
   const history = (async () => {
     // Invoices: the first ticket for a supplier invoice claims its key; a later one is its duplicate.
     const duplicateOf = await claimInvoiceKey(ticket);
@@ -139,7 +170,11 @@ export async function createTicket(ctx: Ctx, input: TicketInput | MailTicketInpu
   const [mailDone, historyDone] = await Promise.allSettled([mail, history]);
   for (const done of [historyDone, mailDone]) if (done.status === 'rejected') throw done.reason;
   // Left behind, it only costs the repair a look: the ticket is complete either way.
-  await dropSetup.submit(ticket._id).catch((err: unknown) => ctx.log.warn({ err, ticket: number }, 'setup row of a created ticket not removed'));
+  await dropSetup
+    .submit(ticket._id)
+    .catch((err: unknown) =>
+      ctx.log.warn({ err, ticket: number }, 'setup row of a created ticket not removed'),
+    );
   ctx.log.info({ ticket: number, type: input.type, channel }, 'ticket created');
   return ticket;
 }

@@ -136,7 +136,11 @@ export interface UploadedCsv {
 }
 
 /** A refusal of the whole file: shown next to the upload field. */
-export function fileError(key: string, params: Record<string, string | number> = {}, code: 'validation' | 'payload_too_large' = 'validation'): AppError {
+export function fileError(
+  key: string,
+  params: Record<string, string | number> = {},
+  code: 'validation' | 'payload_too_large' = 'validation',
+): AppError {
   return new AppError(code, `csv import refused: ${key}`, {
     messageKey: key,
     params,
@@ -148,7 +152,11 @@ export function fileError(key: string, params: Record<string, string | number> =
 export async function decodeCsv(buffer: Buffer): Promise<string> {
   if (buffer.length === 0) throw fileError('import.errors.empty');
   if (buffer.length > csvImportLimits.maxBytes)
-    throw fileError('import.errors.too_large', { max: csvImportLimits.maxBytes / 1024 / 1024 }, 'payload_too_large');
+    throw fileError(
+      'import.errors.too_large',
+      { max: csvImportLimits.maxBytes / 1024 / 1024 },
+      'payload_too_large',
+    );
   if (buffer.includes(0) || (await fileTypeFromBuffer(buffer))) throw fileError('import.errors.not_csv');
   let text: string;
   try {
@@ -216,7 +224,11 @@ export function validateRow(
     let key = f.key;
     if (column === 'priority' && key === 'validation.invalid_choice') key = 'import.errors.priority';
     // A non-empty cell that is not a whole number (zod reports it as a type error).
-    if (column === 'expectedRecordCount' && count !== undefined && (key === 'validation.required' || key === 'exact.number' || key === 'validation.invalid_type'))
+    if (
+      column === 'expectedRecordCount' &&
+      count !== undefined &&
+      (key === 'validation.required' || key === 'exact.number' || key === 'validation.invalid_type')
+    )
       key = 'import.errors.whole_number';
     errors.push({ row, column, key, params: f.params ?? {} });
   }

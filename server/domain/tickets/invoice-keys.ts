@@ -33,7 +33,13 @@ const insertKey = coalescedInsert(() => invoiceKeys);
 /** `VAT|invoice number` (the VAT comes normalized from the ticket schemas), or null without both. */
 export function invoiceKeyOf(fields: unknown): string | null {
   const f = (fields ?? {}) as InvoiceFields;
-  if (typeof f.supplierVat !== 'string' || typeof f.invoiceNumber !== 'string' || !f.supplierVat || !f.invoiceNumber) return null;
+  if (
+    typeof f.supplierVat !== 'string' ||
+    typeof f.invoiceNumber !== 'string' ||
+    !f.supplierVat ||
+    !f.invoiceNumber
+  )
+    return null;
   return `${f.supplierVat}|${f.invoiceNumber.toLowerCase()}`;
 }
 
@@ -42,12 +48,25 @@ export function invoiceKeyOf(fields: unknown): string | null {
  * invoice (or not an invoice with a supplier VAT and number, e.g. one opened by mail); else the
  * original, which is also set as the stored ticket's `duplicateOf`.
  */
-export async function claimInvoiceKey(ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; type: string; fields?: unknown }): Promise<DuplicateOf | null> {
+export async function claimInvoiceKey(ticket: {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId;
+  number: string;
+  type: string;
+  fields?: unknown;
+}): Promise<DuplicateOf | null> {
   if (ticket.type !== 'invoice') return null;
   const key = invoiceKeyOf(ticket.fields);
   if (!key) return null;
   try {
-    await insertKey({ _id: new Types.ObjectId(), tenantId: ticket.tenantId, key, ticketId: ticket._id, number: ticket.number, createdAt: new Date() });
+    await insertKey({
+      _id: new Types.ObjectId(),
+      tenantId: ticket.tenantId,
+      key,
+      ticketId: ticket._id,
+      number: ticket.number,
+      createdAt: new Date(),
+    });
     return null;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
@@ -82,7 +101,13 @@ export async function backfillInvoiceKeys(): Promise<number> {
     const key = invoiceKeyOf(t.fields);
     if (!key) continue;
     try {
-      await invoiceKeys.insertOne({ tenantId: t.tenantId, key, ticketId: t._id, number: t.number, createdAt: new Date() });
+      await invoiceKeys.insertOne({
+        tenantId: t.tenantId,
+        key,
+        ticketId: t._id,
+        number: t.number,
+        createdAt: new Date(),
+      });
       inserted++;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -99,13 +124,21 @@ export async function backfillInvoiceKeys(): Promise<number> {
  */
 export async function reclaimInvoiceKey(
   before: { type: string; fields?: unknown },
-  after: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; type: string; fields?: unknown; duplicateOf?: unknown },
+  after: {
+    _id: Types.ObjectId;
+    tenantId: Types.ObjectId;
+    number: string;
+    type: string;
+    fields?: unknown;
+    duplicateOf?: unknown;
+  },
 ): Promise<DuplicateOf | null | undefined> {
   const oldKey = before.type === 'invoice' ? invoiceKeyOf(before.fields) : null;
   const newKey = after.type === 'invoice' ? invoiceKeyOf(after.fields) : null;
   if (oldKey === newKey) return undefined;
   if (oldKey) await InvoiceKey.deleteOne({ tenantId: after.tenantId, key: oldKey, ticketId: after._id });
   const duplicateOf = await claimInvoiceKey(after);
-  if (!duplicateOf && after.duplicateOf) await tickets.updateOne({ _id: after._id, tenantId: after.tenantId }, { $set: { duplicateOf: null } });
+  if (!duplicateOf && after.duplicateOf)
+    await tickets.updateOne({ _id: after._id, tenantId: after.tenantId }, { $set: { duplicateOf: null } });
   return duplicateOf;
 }

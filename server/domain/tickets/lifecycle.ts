@@ -30,7 +30,10 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
   const from = ticket.status as TicketStatus;
   if (from === to) return ticket;
   if (!movesFor(ctx.actor, ticket).includes(to)) {
-    throw new AppError('conflict', `cannot move from ${from} to ${to}`, { messageKey: 'tickets.bad_transition', params: { from, to } });
+    throw new AppError('conflict', `cannot move from ${from} to ${to}`, {
+      messageKey: 'tickets.bad_transition',
+      params: { from, to },
+    });
   }
   const now = new Date();
   const stamp = stampFor(from, to);
@@ -41,16 +44,27 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
   const clock = change ? await slaAfter(ticket, change) : null;
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, status: from },
-    { $set: { status: to, lastActivityAt: now, ...alsoResolved, ...(stamp ? { [stamp]: now } : {}), ...(clock ?? {}) }, $inc: { version: 1 } },
+    {
+      $set: {
+        status: to,
+        lastActivityAt: now,
+        ...alsoResolved,
+        ...(stamp ? { [stamp]: now } : {}),
+        ...(clock ?? {}),
+      },
+      $inc: { version: 1 },
+    },
     { returnDocument: 'after' },
   ).lean();
-  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (!updated)
+    throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if (clock) await noteSlaDue(updated, ticket);
   await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
   await recordTicketAudit(ctx, updated, 'ticket.status_changed', { from, to });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
   // The requester who solved it themselves needs no mail telling them so.
-  if (to === 'resolved' && !byRequester) await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
+  if (to === 'resolved' && !byRequester)
+    await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),

@@ -39,7 +39,11 @@ import { appendTimeline } from './timeline.js';
 /** A plain `<code>@…` address opens this type: mail from a client is most often a case to handle. */
 export const DEFAULT_MAIL_TICKET_TYPE: TicketType = 'complaint';
 
-const typeBySuffix: Record<string, TicketType> = { 'data-entry': 'data_entry', complaint: 'complaint', invoice: 'invoice' };
+const typeBySuffix: Record<string, TicketType> = {
+  'data-entry': 'data_entry',
+  complaint: 'complaint',
+  invoice: 'invoice',
+};
 
 /** A parsed inbound mail, as the transport hands it over. */
 export interface InboundMail {
@@ -85,7 +89,10 @@ export function parseIntakeAddress(address: string): { code: string; type: Ticke
 }
 
 /** The active tenant an intake address belongs to, with the ticket type it opens; null for anything else. */
-export async function findIntakeTenant(_ctx: Ctx, address: string): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
+export async function findIntakeTenant(
+  _ctx: Ctx,
+  address: string,
+): Promise<{ tenant: LeanTenant; type: TicketType } | null> {
   const parsed = parseIntakeAddress(address);
   if (!parsed) return null;
   const tenant = await Tenant.findOne({ code: parsed.code, status: 'active' }).lean<LeanTenant>();
@@ -120,7 +127,9 @@ export function mayWriteTo(user: LeanUser, tenant: LeanTenant): boolean {
   if (user.status !== 'active') return false;
   if (isClientRole(user.role)) return String(user.tenantId) === String(tenant._id);
   const actor = actorOf(user, tenant);
-  return can(actor, 'queues.work') && (actor.role === 'admin' || actor.tenantIds.includes(String(tenant._id)));
+  return (
+    can(actor, 'queues.work') && (actor.role === 'admin' || actor.tenantIds.includes(String(tenant._id)))
+  );
 }
 
 /** The context of the sender acting inside the tenant the mail was addressed to. */
@@ -146,7 +155,14 @@ const angle = (id: string): string => {
 function messageKey(mail: InboundMail): string {
   if (mail.messageId?.trim()) return angle(mail.messageId).slice(0, 1000);
   const digest = createHash('sha256')
-    .update([normalizeAddress(mail.from), mail.subject, mail.text, ...mail.attachments.map((a) => createHash('sha256').update(a.buffer).digest('hex'))].join('\u0000'))
+    .update(
+      [
+        normalizeAddress(mail.from),
+        mail.subject,
+        mail.text,
+        ...mail.attachments.map((a) => createHash('sha256').update(a.buffer).digest('hex')),
+      ].join('\u0000'),
+    )
     .digest('hex');
   return `<sha256-${digest}@no-message-id>`;
 }
@@ -161,7 +177,11 @@ const SUBJECT_TAG = /\[([A-Z][A-Z0-9-]*-\d{6,})\]/gi;
  * In-Reply-To / References (the most recent first), else a ticket tag in the subject.
  */
 async function findThread(tenantId: Types.ObjectId, mail: InboundMail) {
-  const refs = [...new Set([mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r?.trim()).map(angle))];
+  const refs = [
+    ...new Set(
+      [mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r?.trim()).map(angle),
+    ),
+  ];
   const outboxRefs = refs.filter((r) => !THREAD_ID.test(r) && OUR_MESSAGE_ID.test(r));
   const keyByMessageId = new Map<string, string>();
   if (outboxRefs.length) {
@@ -170,7 +190,13 @@ async function findThread(tenantId: Types.ObjectId, mail: InboundMail) {
       OutboxMail.find({ tenantId, messageId: { $in: outboxRefs } })
         .select({ key: 1, messageId: 1 })
         .lean(),
-      Promise.all(outboxRefs.slice(0, 20).map((messageId) => SentMail.findOne({ tenantId, messageId }).select({ key: 1, messageId: 1 }).lean())),
+      Promise.all(
+        outboxRefs
+          .slice(0, 20)
+          .map((messageId) =>
+            SentMail.findOne({ tenantId, messageId }).select({ key: 1, messageId: 1 }).lean(),
+          ),
+      ),
     ]);
     for (const row of [...queued, ...sent]) if (row) keyByMessageId.set(row.messageId, row.key);
   }
@@ -191,7 +217,10 @@ async function findThread(tenantId: Types.ObjectId, mail: InboundMail) {
 }
 
 /** Split the files into those storeAttachments will take and the reasons for the others. */
-async function screenFiles(files: IncomingFile[], locale: Locale): Promise<{ kept: IncomingFile[]; dropped: string[] }> {
+async function screenFiles(
+  files: IncomingFile[],
+  locale: Locale,
+): Promise<{ kept: IncomingFile[]; dropped: string[] }> {
   const kept: IncomingFile[] = [];
   const dropped: string[] = [];
   const overflow: string[] = [];
@@ -206,11 +235,19 @@ async function screenFiles(files: IncomingFile[], locale: Locale): Promise<{ kep
     if (kept.length < attachmentRules.maxFiles) kept.push(file);
     else overflow.push(file.filename);
   }
-  if (overflow.length) dropped.push(`${overflow.join(', ')}: ${t(locale, 'attachments.too_many', { max: attachmentRules.maxFiles })}`);
+  if (overflow.length)
+    dropped.push(
+      `${overflow.join(', ')}: ${t(locale, 'attachments.too_many', { max: attachmentRules.maxFiles })}`,
+    );
   return { kept, dropped };
 }
 
-async function noteDropped(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, dropped: string[], locale: Locale) {
+async function noteDropped(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  dropped: string[],
+  locale: Locale,
+) {
   if (!dropped.length) return;
   // Written by the system, not in the sender's name: it is the portal that did not keep them.
   const system = deriveCtx(ctx, { actor: { kind: 'system', name: 'mail intake' } });
@@ -228,7 +265,11 @@ const STALE_CLAIM_MS = 10 * 60_000;
  * Claim a Message-ID for a tenant: the insert wins once (unique index). A claim still
  * `processing` long after it was made belongs to a process that died, and is taken over.
  */
-async function claimMessage(tenantId: Types.ObjectId, messageId: string, from: string): Promise<Types.ObjectId | null> {
+async function claimMessage(
+  tenantId: Types.ObjectId,
+  messageId: string,
+  from: string,
+): Promise<Types.ObjectId | null> {
   try {
     const row = await InboundMessage.create({ tenantId, messageId, from });
     return row._id;
@@ -237,7 +278,12 @@ async function claimMessage(tenantId: Types.ObjectId, messageId: string, from: s
   }
   const now = new Date();
   const stale = await InboundMessage.findOneAndUpdate(
-    { tenantId, messageId, status: 'processing', claimedAt: { $lt: new Date(now.getTime() - STALE_CLAIM_MS) } },
+    {
+      tenantId,
+      messageId,
+      status: 'processing',
+      claimedAt: { $lt: new Date(now.getTime() - STALE_CLAIM_MS) },
+    },
     { $set: { claimedAt: now, from } },
     { returnDocument: 'after' },
   ).lean();
@@ -246,12 +292,19 @@ async function claimMessage(tenantId: Types.ObjectId, messageId: string, from: s
 
 type TakenIn = IntakeOutcome & { ticketId: Types.ObjectId };
 
-async function takeIn(ctx: Ctx, mail: InboundMail, type: TicketType, tenant: LeanTenant, locale: Locale): Promise<TakenIn> {
+async function takeIn(
+  ctx: Ctx,
+  mail: InboundMail,
+  type: TicketType,
+  tenant: LeanTenant,
+  locale: Locale,
+): Promise<TakenIn> {
   const { kept, dropped } = await screenFiles(mail.attachments, locale);
   const thread = await findThread(tenant._id, mail);
   const staff = isStaff(ctx.actor);
   if (thread && (thread.status !== 'closed' || staff)) {
-    if (thread.status === 'closed') throw new AppError('forbidden', `${thread.number} is closed`, { messageKey: 'tickets.closed' });
+    if (thread.status === 'closed')
+      throw new AppError('forbidden', `${thread.number} is closed`, { messageKey: 'tickets.closed' });
     let body = stripQuoted(bodyText(mail));
     if (!body && kept.length) body = t(locale, 'intake.attachments_only');
     if (!body) throw new AppError('validation', 'the reply has no text above the quoted mail and no files');
@@ -266,7 +319,10 @@ async function takeIn(ctx: Ctx, mail: InboundMail, type: TicketType, tenant: Lea
   const subject = cleanSubject(mail.subject).slice(0, 200);
   const input = mailTicketSchema.parse({
     type,
-    subject: subject.length >= 3 ? subject : t(locale, 'intake.no_subject', { name: mail.fromName || mail.from }).slice(0, 200),
+    subject:
+      subject.length >= 3
+        ? subject
+        : t(locale, 'intake.no_subject', { name: mail.fromName || mail.from }).slice(0, 200),
     description: bodyText(mail).slice(0, 20_000),
     fields: { ...mailTicketFieldDefaults[type] },
   });
@@ -284,13 +340,15 @@ export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOu
   const targets: Array<{ tenant: LeanTenant; type: TicketType }> = [];
   for (const address of mail.recipients) {
     const target = await findIntakeTenant(ctx, address);
-    if (target && !targets.some((x) => String(x.tenant._id) === String(target.tenant._id))) targets.push(target);
+    if (target && !targets.some((x) => String(x.tenant._id) === String(target.tenant._id)))
+      targets.push(target);
   }
   if (!targets.length) throw new AppError('not_found', 'no intake address among the recipients');
   const sender = await findMailSender(ctx, mail.from);
   if (!sender) throw new AppError('forbidden', `unknown or inactive sender ${mail.from}`);
   for (const { tenant } of targets) {
-    if (!mayWriteTo(sender, tenant)) throw new AppError('forbidden', `${sender.email} may not write to ${tenant.code}`);
+    if (!mayWriteTo(sender, tenant))
+      throw new AppError('forbidden', `${sender.email} may not write to ${tenant.code}`);
   }
   const messageId = messageKey(mail);
   const outcomes: IntakeOutcome[] = [];
@@ -307,16 +365,32 @@ export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOu
     if (!claim) {
       const earlier = await InboundMessage.findOne({ tenantId: tenant._id, messageId }).lean();
       log.info({ ticket: earlier?.ticketNumber ?? null }, 'inbound mail taken in before: ignored');
-      outcomes.push({ outcome: 'duplicate', tenant: tenant.code, ticket: earlier?.ticketNumber ?? null, dropped: [] });
+      outcomes.push({
+        outcome: 'duplicate',
+        tenant: tenant.code,
+        ticket: earlier?.ticketNumber ?? null,
+        dropped: [],
+      });
       continue;
     }
     try {
       const { ticketId, ...outcome } = await takeIn(deriveCtx(sctx, { log }), mail, type, tenant, locale);
       await InboundMessage.updateOne(
         { _id: claim, tenantId: tenant._id },
-        { $set: { status: 'done', outcome: outcome.outcome, ticketId, ticketNumber: outcome.ticket, doneAt: new Date() } },
+        {
+          $set: {
+            status: 'done',
+            outcome: outcome.outcome,
+            ticketId,
+            ticketNumber: outcome.ticket,
+            doneAt: new Date(),
+          },
+        },
       );
-      log.info({ outcome: outcome.outcome, ticket: outcome.ticket, dropped: outcome.dropped.length }, 'inbound mail taken in');
+      log.info(
+        { outcome: outcome.outcome, ticket: outcome.ticket, dropped: outcome.dropped.length },
+        'inbound mail taken in',
+      );
       outcomes.push(outcome);
     } catch (err) {
       await InboundMessage.deleteOne({ _id: claim, tenantId: tenant._id }).catch(() => undefined);

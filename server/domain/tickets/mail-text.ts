@@ -3,7 +3,15 @@
  * (without the quoted mail it answers) and a ticket subject from a mail subject.
  */
 
-const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };
+const entities: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  '#39': "'",
+};
 
 /** A rough plain-text rendering of an HTML body, for mails that have no text part. */
 export function htmlToText(html: string): string {
@@ -47,7 +55,8 @@ const outlookFrom = /^\*?(From|Da|Fra):\*?\s/i;
 const outlookSent = /^\*?(Sent|Date|Inviato|Data|Sendt|Dato):\*?\s/i;
 
 /** An attribution names a date or an address: "On Monday the supplier wrote:" is a sentence. */
-const isAttribution = (line: string): boolean => /[\d@]/.test(line) && attribution.some((re) => re.test(line));
+const isAttribution = (line: string): boolean =>
+  /[\d@]/.test(line) && attribution.some((re) => re.test(line));
 
 /**
  * The new words of a reply: quoted lines (`>`), the "On … wrote:" line that introduces them,
@@ -65,7 +74,12 @@ export function stripQuoted(text: string): string {
     if (outlookFrom.test(trimmed) && lines.slice(i + 1, i + 5).some((l) => outlookSent.test(l.trim()))) break;
     let span = 0;
     if (isAttribution(trimmed)) span = 1;
-    else if (attributionStart.test(trimmed) && i + 1 < lines.length && isAttribution(`${trimmed} ${(lines[i + 1] as string).trim()}`)) span = 2;
+    else if (
+      attributionStart.test(trimmed) &&
+      i + 1 < lines.length &&
+      isAttribution(`${trimmed} ${(lines[i + 1] as string).trim()}`)
+    )
+      span = 2;
     if (span) {
       // Quoted with ">" below: drop the attribution and go on (answers may follow the quote).
       // Not marked at all: the rest is the quoted mail.

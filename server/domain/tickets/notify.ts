@@ -7,7 +7,9 @@ import { cachedTenant } from '../tenants/cache.js';
 import type { MailTemplate } from '../mail/mailer.js';
 import { inboundAddress, linkUrl } from '../settings.js';
 
-type TicketLike = Pick<TicketAttrs, 'tenantId' | 'number' | 'subject' | 'requester' | 'status'> & { _id: unknown };
+type TicketLike = Pick<TicketAttrs, 'tenantId' | 'number' | 'subject' | 'requester' | 'status'> & {
+  _id: unknown;
+};
 
 /** The thread id every mail about a ticket refers to, so mail clients group them and replies find it. */
 export const threadId = (ticketId: unknown): string => `<ticket-${String(ticketId)}@backoffice-desk>`;
@@ -26,7 +28,14 @@ export interface NotifyOptions {
  * Queue a mail about a ticket to its requester, in the requester's locale (or the tenant's),
  * with Reply-To the tenant's intake address so an answer by mail lands on the ticket.
  */
-export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: MailTemplate, eventKey: string, extra: Record<string, string> = {}, opts: NotifyOptions = {}) {
+export async function notifyRequester(
+  ctx: Ctx,
+  ticket: TicketLike,
+  template: MailTemplate,
+  eventKey: string,
+  extra: Record<string, string> = {},
+  opts: NotifyOptions = {},
+) {
   const to = ticket.requester?.email;
   if (!to) return;
   const { requesterLocale } = opts;
@@ -34,12 +43,16 @@ export async function notifyRequester(ctx: Ctx, ticket: TicketLike, template: Ma
     cachedTenant(ticket.tenantId),
     // By _id alone, then checked to be of this tenant: the engine answers only a filter that is
     // exactly a unique index's keys from the index, anything else is a scan of all users.
-    !requesterLocale && ticket.requester?.id ? User.findOne({ _id: ticket.requester.id }).setOptions({ allTenants: true }).lean() : null,
+    !requesterLocale && ticket.requester?.id
+      ? User.findOne({ _id: ticket.requester.id }).setOptions({ allTenants: true }).lean()
+      : null,
   ]);
   if (!tenant) return;
   const user = found && String(found.tenantId) === String(ticket.tenantId) ? found : null;
   if (user && user.status === 'disabled') return;
-  const locale: Locale = requesterLocale ?? (user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en');
+  const locale: Locale =
+    requesterLocale ??
+    (user && isLocale(user.locale) ? user.locale : isLocale(tenant.locale) ? tenant.locale : 'en');
   await enqueueMail(ctx, {
     key: `ticket:${String(ticket._id)}:${eventKey}`,
     tenantId: String(ticket.tenantId),

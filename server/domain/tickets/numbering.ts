@@ -8,7 +8,10 @@ import { unscopedCollection } from '../../db/scoped-collection.js';
  * number waiting, each caller getting its own of the consecutive values (no gaps, no repeats, on
  * any number of nodes: the counter document decides).
  */
-const counterRows = unscopedCollection(Counter, 'named sequences: the tenant is in the counter key, the collection holds no tenantId');
+const counterRows = unscopedCollection(
+  Counter,
+  'named sequences: the tenant is in the counter key, the collection holds no tenantId',
+);
 const counters = new Map<string, GroupCommit<null, number>>();
 
 function counterOf(tenantId: string): GroupCommit<null, number> {
@@ -34,7 +37,10 @@ function counterOf(tenantId: string): GroupCommit<null, number> {
 }
 
 /** Next number of a tenant's tickets, e.g. ACME-000123. */
-export async function nextTicketNumber(tenantId: string, tenantCode: string): Promise<{ seq: number; number: string }> {
+export async function nextTicketNumber(
+  tenantId: string,
+  tenantCode: string,
+): Promise<{ seq: number; number: string }> {
   const seq = await counterOf(tenantId).submit(null);
   return { seq, number: `${tenantCode.toUpperCase()}-${String(seq).padStart(6, '0')}` };
 }

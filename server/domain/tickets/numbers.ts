@@ -40,7 +40,9 @@ export function parseLocaleNumber(text: string, locale: Locale): number | null {
   const m = patternOf(locale).exec(compact);
   if (!m) return null;
   const [, sign, whole = '', fraction] = m;
-  const value = Number(`${sign === '-' ? '-' : ''}${whole.split(separators[locale].group).join('')}${fraction ? `.${fraction}` : ''}`);
+  const value = Number(
+    `${sign === '-' ? '-' : ''}${whole.split(separators[locale].group).join('')}${fraction ? `.${fraction}` : ''}`,
+  );
   return Number.isFinite(value) ? value : null;
 }
 
@@ -56,7 +58,10 @@ export function formatInputNumber(value: unknown, locale: Locale, minFractionDig
   const key = `${locale}|${minFractionDigits}`;
   let format = inputFormats.get(key);
   if (!format) {
-    format = new Intl.NumberFormat(intlLocale[locale], { minimumFractionDigits: minFractionDigits, maximumFractionDigits: 20 });
+    format = new Intl.NumberFormat(intlLocale[locale], {
+      minimumFractionDigits: minFractionDigits,
+      maximumFractionDigits: 20,
+    });
     inputFormats.set(key, format);
   }
   return format.format(value);
@@ -83,7 +88,11 @@ export const numericFields: Record<TicketType, readonly string[]> = {
  * is not a number stays text, so the schema refuses it with a field error (never 0 or NaN);
  * an empty field is absent.
  */
-export function readFormFields(type: TicketType, fields: Record<string, unknown>, locale: Locale): Record<string, unknown> {
+export function readFormFields(
+  type: TicketType,
+  fields: Record<string, unknown>,
+  locale: Locale,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields };
   for (const name of numericFields[type]) {
     const raw = out[name];
@@ -99,8 +108,13 @@ export function readFormFields(type: TicketType, fields: Record<string, unknown>
 }
 
 /** A ticket's stored fields as a form shows them: numbers in the reader's format. */
-export function fieldsForForm(type: TicketType, fields: Record<string, unknown>, locale: Locale): Record<string, unknown> {
+export function fieldsForForm(
+  type: TicketType,
+  fields: Record<string, unknown>,
+  locale: Locale,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields };
-  for (const name of numericFields[type]) if (typeof out[name] === 'number') out[name] = formatInputNumber(out[name], locale);
+  for (const name of numericFields[type])
+    if (typeof out[name] === 'number') out[name] = formatInputNumber(out[name], locale);
   return out;
 }

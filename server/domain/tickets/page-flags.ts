@@ -31,7 +31,12 @@ export function ticketPageFlags(ctx: Ctx, ticket: FlagSource) {
     canAssign: can(ctx.actor, 'queues.manage'),
     moves: movesFor(ctx.actor, ticket).map((to) => ({
       to,
-      labelKey: to === 'open' && ticket.status === 'resolved' ? 'moves.reopen' : staff ? `moves.${to}` : `settle.${to}`,
+      labelKey:
+        to === 'open' && ticket.status === 'resolved'
+          ? 'moves.reopen'
+          : staff
+            ? `moves.${to}`
+            : `settle.${to}`,
     })),
   };
 }

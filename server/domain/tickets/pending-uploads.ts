@@ -27,7 +27,8 @@ export interface FormUploads {
   fresh: IncomingFile[];
 }
 
-export type CarryOutcome<T> = { ok: true; value: T } | { ok: false; error: AppError; pending: PendingUploadView[] };
+export type CarryOutcome<T> =
+  { ok: true; value: T } | { ok: false; error: AppError; pending: PendingUploadView[] };
 
 /** Errors after which a form comes back to its author (handleForm's codes): its files stay. */
 const formErrors = new Set(['validation', 'duplicate', 'conflict']);
@@ -40,8 +41,10 @@ export interface UploadScope {
 
 /** The owner of a pending upload: tenant, person and browser session. The session id is stored hashed. */
 function ownerOf(ctx: Ctx, scope: UploadScope) {
-  if (ctx.actor.kind !== 'user' || !scope.sessionId) throw new AppError('forbidden', 'pending uploads belong to a signed-in session');
-  if (!Types.ObjectId.isValid(scope.tenantId) || !mayAccessTenant(ctx, scope.tenantId)) throw new AppError('not_found', 'not found');
+  if (ctx.actor.kind !== 'user' || !scope.sessionId)
+    throw new AppError('forbidden', 'pending uploads belong to a signed-in session');
+  if (!Types.ObjectId.isValid(scope.tenantId) || !mayAccessTenant(ctx, scope.tenantId))
+    throw new AppError('not_found', 'not found');
   return {
     tenantId: new Types.ObjectId(scope.tenantId),
     userId: new Types.ObjectId(ctx.actor.userId),
@@ -49,9 +52,16 @@ function ownerOf(ctx: Ctx, scope: UploadScope) {
   };
 }
 
-const validIds = (ids: string[]): Types.ObjectId[] => [...new Set(ids.filter((id) => Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id)))].map((id) => new Types.ObjectId(id));
+const validIds = (ids: string[]): Types.ObjectId[] =>
+  [...new Set(ids.filter((id) => Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id)))].map(
+    (id) => new Types.ObjectId(id),
+  );
 
-const viewOf = (row: { _id: Types.ObjectId; filename: string; size: number }): PendingUploadView => ({ id: String(row._id), filename: row.filename, size: row.size });
+const viewOf = (row: { _id: Types.ObjectId; filename: string; size: number }): PendingUploadView => ({
+  id: String(row._id),
+  filename: row.filename,
+  size: row.size,
+});
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -63,7 +73,12 @@ async function readAll(stream: Readable): Promise<Buffer> {
  * Keep the acceptable files of a refused submission for the caller's session. A file that is
  * itself refused is never stored: its error is returned, for the form to say so.
  */
-async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: IncomingFile[], room: number): Promise<{ kept: PendingUploadView[]; refused: FieldError[] }> {
+async function keep(
+  ctx: Ctx,
+  owner: ReturnType<typeof ownerOf>,
+  files: IncomingFile[],
+  room: number,
+): Promise<{ kept: PendingUploadView[]; refused: FieldError[] }> {
   const kept: PendingUploadView[] = [];
   const refused: FieldError[] = [];
   for (const file of files.slice(0, Math.max(0, room))) {
@@ -76,9 +91,20 @@ async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: Incoming
     // The row first, naming the id the bytes go under: whatever a crash leaves, the row leads the
     // sweep to it (bytes without a row would never be found).
     const fileId = new Types.ObjectId();
-    const row = await PendingUpload.create({ ...owner, fileId, filename, contentType: type.contentType, size: file.buffer.length });
+    const row = await PendingUpload.create({
+      ...owner,
+      fileId,
+      filename,
+      contentType: type.contentType,
+      size: file.buffer.length,
+    });
     try {
-      await blobStore().put(file.buffer, filename, { tenantId: owner.tenantId, pending: true, contentType: type.contentType }, fileId);
+      await blobStore().put(
+        file.buffer,
+        filename,
+        { tenantId: owner.tenantId, pending: true, contentType: type.contentType },
+        fileId,
+      );
     } catch (err) {
       await discard([row]).catch(() => undefined);
       throw err;
@@ -90,7 +116,9 @@ async function keep(ctx: Ctx, owner: ReturnType<typeof ownerOf>, files: Incoming
 }
 
 /** Remove pending uploads: the bytes first, the row last (a row left behind still leads the sweep to them). */
-async function discard(rows: Array<{ _id: Types.ObjectId; tenantId: Types.ObjectId; fileId: Types.ObjectId }>): Promise<void> {
+async function discard(
+  rows: Array<{ _id: Types.ObjectId; tenantId: Types.ObjectId; fileId: Types.ObjectId }>,
+): Promise<void> {
   for (const row of rows) {
     await blobStore().remove(row.fileId);
     await PendingUpload.deleteOne({ _id: row._id, tenantId: row.tenantId });
@@ -107,14 +135,29 @@ async function discard(rows: Array<{ _id: Types.ObjectId; tenantId: Types.Object
  * (their bytes now belong to what `submit` stored). An id that is not the caller's, or no longer
  * kept, refuses the submission naming the attachments field: nothing is dropped silently.
  */
-export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: FormUploads, submit: (files: IncomingFile[]) => Promise<T>): Promise<CarryOutcome<T>> {
+export async function carryUploads<T>(
+  ctx: Ctx,
+  scope: UploadScope,
+  uploads: FormUploads,
+  submit: (files: IncomingFile[]) => Promise<T>,
+): Promise<CarryOutcome<T>> {
   const owner = ownerOf(ctx, scope);
   const removed = validIds(uploads.removedIds);
   if (removed.length) await discard(await PendingUpload.find({ ...owner, _id: { $in: removed } }).lean());
   const wanted = validIds(uploads.keptIds).filter((id) => !removed.some((r) => r.equals(id)));
-  const claimed: Array<{ _id: Types.ObjectId; tenantId: Types.ObjectId; fileId: Types.ObjectId; filename: string; size: number }> = [];
+  const claimed: Array<{
+    _id: Types.ObjectId;
+    tenantId: Types.ObjectId;
+    fileId: Types.ObjectId;
+    filename: string;
+    size: number;
+  }> = [];
   const release = async (): Promise<void> => {
-    if (claimed.length) await PendingUpload.updateMany({ ...owner, _id: { $in: claimed.map((c) => c._id) } }, { $set: { claimedAt: null } });
+    if (claimed.length)
+      await PendingUpload.updateMany(
+        { ...owner, _id: { $in: claimed.map((c) => c._id) } },
+        { $set: { claimedAt: null } },
+      );
   };
   try {
     const now = new Date();
@@ -123,7 +166,11 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
     for (const id of wanted) {
       // Atomic: of two submissions carrying the same upload, one gets it.
       const row = await PendingUpload.findOneAndUpdate(
-        { ...owner, _id: id, $or: [{ claimedAt: null }, { claimedAt: { $lt: new Date(now.getTime() - claimTimeoutMs) } }] },
+        {
+          ...owner,
+          _id: id,
+          $or: [{ claimedAt: null }, { claimedAt: { $lt: new Date(now.getTime() - claimTimeoutMs) } }],
+        },
         { $set: { claimedAt: now } },
         { returnDocument: 'after' },
       ).lean();
@@ -159,7 +206,15 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
     const fresh = await keep(ctx, owner, uploads.fresh, attachmentRules.maxFiles - stillKept.length);
     // A refused file is named on the form even when another field's error came first.
     const named = error.fields.some((f) => f.path === 'attachments');
-    const shown = named || !fresh.refused.length ? error : new AppError(error.code, error.message, { messageKey: error.messageKey, params: error.params, fields: [...error.fields, fresh.refused[0]!], cause: error });
+    const shown =
+      named || !fresh.refused.length
+        ? error
+        : new AppError(error.code, error.message, {
+            messageKey: error.messageKey,
+            params: error.params,
+            fields: [...error.fields, fresh.refused[0]!],
+            cause: error,
+          });
     return { ok: false, error: shown, pending: [...stillKept, ...fresh.kept] };
   }
 }
@@ -167,7 +222,10 @@ export async function carryUploads<T>(ctx: Ctx, scope: UploadScope, uploads: For
 /** Remove pending uploads nobody came back for (and their bytes); the maintenance job's part. */
 export async function purgeStalePendingUploads(now = new Date()): Promise<number> {
   const floor = new Date(now.getTime() - pendingUploadTtlMs);
-  const stale = await PendingUpload.find({ createdAt: { $lt: floor } }).setOptions({ allTenants: true }).limit(500).lean();
+  const stale = await PendingUpload.find({ createdAt: { $lt: floor } })
+    .setOptions({ allTenants: true })
+    .limit(500)
+    .lean();
   await discard(stale);
   return stale.length;
 }

@@ -36,11 +36,14 @@ export async function getTicket(ctx: Ctx, ref: string) {
   const scope = scopeFilter(ctx);
   let ticket;
   if (/^[0-9a-f]{24}$/.test(ref)) {
-    ticket = await Ticket.findOne({ _id: new Types.ObjectId(ref) }).setOptions({ allTenants: true }).lean();
+    ticket = await Ticket.findOne({ _id: new Types.ObjectId(ref) })
+      .setOptions({ allTenants: true })
+      .lean();
   } else {
     const number = ref.toUpperCase();
     const tenantId = await tenantOfNumber(number);
-    ticket = tenantId && scopeAdmits(scope, tenantId) ? await Ticket.findOne({ tenantId, number }).lean() : null;
+    ticket =
+      tenantId && scopeAdmits(scope, tenantId) ? await Ticket.findOne({ tenantId, number }).lean() : null;
   }
   if (!ticket || !scopeAdmits(scope, ticket.tenantId)) throw notFound('ticket');
   return ticket;
@@ -61,7 +64,9 @@ export async function findTicket(ctx: Ctx, ref: string) {
  * or their own ("mine"); staff see the tenants they serve, optionally one of them.
  */
 export async function listTickets(ctx: Ctx, query: TicketListQuery) {
-  const filter: Record<string, unknown> = { ...scopeFilter(query.tenant && isStaff(ctx.actor) ? deriveCtx(ctx, { tenantId: query.tenant }) : ctx) };
+  const filter: Record<string, unknown> = {
+    ...scopeFilter(query.tenant && isStaff(ctx.actor) ? deriveCtx(ctx, { tenantId: query.tenant }) : ctx),
+  };
   if (query.scope === 'mine' && ctx.actor.kind === 'user') {
     filter[isStaff(ctx.actor) ? 'assignee.id' : 'requester.id'] = new Types.ObjectId(ctx.actor.userId);
   }
@@ -81,7 +86,11 @@ export async function listTickets(ctx: Ctx, query: TicketListQuery) {
 }
 
 /** A ticket's history, oldest first; internal entries only for staff. */
-export async function listTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, since?: Date) {
+export async function listTimeline(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  since?: Date,
+) {
   const filter: Record<string, unknown> = { tenantId: ticket.tenantId, ticketId: ticket._id };
   if (!isStaff(ctx.actor)) filter.visibility = 'public';
   if (since) filter.at = { $gt: since };

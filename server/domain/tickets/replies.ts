@@ -18,7 +18,12 @@ import { sniffType, storeAttachments, type IncomingFile } from './attachments.js
  * Someone else answered after the author loaded the page: say so before sending, so two people
  * do not send the client contradicting answers. (Internal notes count for staff only.)
  */
-async function assertNoNewerReply(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, seenAt: Date, staff: boolean) {
+async function assertNoNewerReply(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  seenAt: Date,
+  staff: boolean,
+) {
   const me = authorOf(ctx).id;
   const newer = await TimelineEntry.findOne({
     tenantId: ticket.tenantId,
@@ -33,7 +38,9 @@ async function assertNoNewerReply(ctx: Ctx, ticket: { _id: Types.ObjectId; tenan
     throw new AppError('conflict', 'someone replied meanwhile', {
       messageKey: 'tickets.reply_collision',
       params: { name: newer.author?.name ?? '?' },
-      fields: [{ path: 'confirm', key: 'tickets.reply_collision', params: { name: newer.author?.name ?? '?' } }],
+      fields: [
+        { path: 'confirm', key: 'tickets.reply_collision', params: { name: newer.author?.name ?? '?' } },
+      ],
     });
   }
 }
@@ -62,7 +69,11 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
   }
   // The first public staff reply meets the first-response target; a client's answer resumes the clock.
   const slaChange: SlaChange | null =
-    staff && !input.internal && !ticket.firstResponseAt ? { kind: 'firstResponse', at: now } : statusFrom === 'pending' ? { kind: 'resume', at: now } : null;
+    staff && !input.internal && !ticket.firstResponseAt
+      ? { kind: 'firstResponse', at: now }
+      : statusFrom === 'pending'
+        ? { kind: 'resume', at: now }
+        : null;
   const clock = slaChange ? await slaAfter(ticket, slaChange) : null;
   if (clock) Object.assign($set, clock);
   const filter: Record<string, unknown> = { _id: ticket._id, tenantId: ticket.tenantId };
@@ -72,13 +83,19 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     { $set, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
-  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (!updated)
+    throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if (clock) await noteSlaDue(updated, ticket);
   if (staff && !input.internal) {
     // Only the first public staff reply counts: conditional on firstResponseAt still being empty.
-    await Ticket.updateOne({ _id: ticket._id, tenantId: ticket.tenantId, firstResponseAt: null }, { $set: { firstResponseAt: now } });
+    await Ticket.updateOne(
+      { _id: ticket._id, tenantId: ticket.tenantId, firstResponseAt: null },
+      { $set: { firstResponseAt: now } },
+    );
   }
-  const stored = files.length ? await storeAttachments(ctx, updated, files, input.internal ? 'internal' : 'public') : [];
+  const stored = files.length
+    ? await storeAttachments(ctx, updated, files, input.internal ? 'internal' : 'public')
+    : [];
   const entry = await appendTimeline(ctx, updated, {
     kind: input.internal ? 'note' : 'reply',
     visibility: input.internal ? 'internal' : 'public',
@@ -86,7 +103,13 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     attachmentIds: stored.map((a) => a._id),
     at: now,
   });
-  if (statusFrom) await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from: statusFrom, to: 'open' }, at: now });
+  if (statusFrom)
+    await appendTimeline(ctx, updated, {
+      kind: 'status',
+      visibility: 'public',
+      data: { from: statusFrom, to: 'open' },
+      at: now,
+    });
   if (staff && !input.internal) {
     await notifyRequester(ctx, updated, 'ticket_replied', `reply:${String(entry._id)}`, {
       author: entry.author?.name ?? '',

@@ -3,7 +3,6 @@ import { priorities, ticketStatuses } from '../../../models/ticket.js';
 import { currencyCodes } from './currencies.js';
 import { checkVat } from './vat.js';
 
-
 /** Optional text from a form: empty means absent. */
 const optText = (max: number) =>
   z
@@ -57,11 +56,20 @@ const vatNumber = z
   .max(30)
   .transform((v, ctx) => {
     const checked = checkVat(v);
-    if (!checked.ok) ctx.issues.push({ code: 'custom', input: v, message: checked.key, params: { key: checked.key, ...checked.params } });
+    if (!checked.ok)
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: checked.key,
+        params: { key: checked.key, ...checked.params },
+      });
     return checked.vat;
   });
 /** An ISO 4217 code (currencies.ts), in any case and with spaces around. */
-const currency = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(currencyCodes));
+const currency = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+  z.enum(currencyCodes),
+);
 const invoiceFieldObject = z.object({
   supplierName: text(1, 200),
   supplierVat: vatNumber,
@@ -71,18 +79,31 @@ const invoiceFieldObject = z.object({
   amount: number().min(0).max(1e12),
   currency,
   poNumber: optText(60),
-  approvalOutcome: z.enum(approvalOutcomes).optional().or(z.literal('').transform(() => undefined)),
+  approvalOutcome: z
+    .enum(approvalOutcomes)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   approvalReason: optText(2000),
 });
-export const invoiceFields = invoiceFieldObject.refine((v) => typeof v.dueDate !== 'string' || typeof v.issueDate !== 'string' || v.dueDate >= v.issueDate, {
-  path: ['dueDate'],
-  params: { key: 'due_before_issue' },
-  // Also when another field is refused (e.g. the currency): every mistake is shown at once.
-  // Never on what is not an object at all (fields missing or null): nothing to compare there.
-  when: (payload) => typeof payload.value === 'object' && payload.value !== null && !payload.issues.some((issue) => issue.path?.[0] === 'issueDate' || issue.path?.[0] === 'dueDate'),
-});
+export const invoiceFields = invoiceFieldObject.refine(
+  (v) => typeof v.dueDate !== 'string' || typeof v.issueDate !== 'string' || v.dueDate >= v.issueDate,
+  {
+    path: ['dueDate'],
+    params: { key: 'due_before_issue' },
+    // Also when another field is refused (e.g. the currency): every mistake is shown at once.
+    // Never on what is not an object at all (fields missing or null): nothing to compare there.
+    when: (payload) =>
+      typeof payload.value === 'object' &&
+      payload.value !== null &&
+      !payload.issues.some((issue) => issue.path?.[0] === 'issueDate' || issue.path?.[0] === 'dueDate'),
+  },
+);
 
-export const fieldSchemas = { data_entry: dataEntryFields, complaint: complaintFields, invoice: invoiceFields } as const;
+export const fieldSchemas = {
+  data_entry: dataEntryFields,
+  complaint: complaintFields,
+  invoice: invoiceFields,
+} as const;
 
 /** A tag is at most 40 characters (checked after trimming; the document states it plainly). */
 const TAG_MAX = 40;
@@ -93,7 +114,11 @@ const tagList = z
   ])
   .optional()
   .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',')))
-  .pipe(z.array(z.string().trim().toLowerCase().max(TAG_MAX)).transform((tags) => [...new Set(tags.filter(Boolean))].slice(0, 20)));
+  .pipe(
+    z
+      .array(z.string().trim().toLowerCase().max(TAG_MAX))
+      .transform((tags) => [...new Set(tags.filter(Boolean))].slice(0, 20)),
+  );
 
 const common = {
   subject: text(3, 200),
@@ -137,24 +162,48 @@ export const replySchema = z.object({
     .optional()
     .transform((v) => v === true || v === 'true' || v === 'on'),
   /** When the author's page was loaded: a reply by someone else since then asks for confirmation. */
-  seenAt: z.iso.datetime().optional().or(z.literal('').transform(() => undefined)),
+  seenAt: z.iso
+    .datetime()
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   /** The author saw the warning and sends anyway. */
   confirm: z
     .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
     .optional()
     .transform((v) => v === true || v === 'true' || v === 'on'),
 });
-export type ReplyInput = Omit<z.infer<typeof replySchema>, 'internal' | 'confirm'> & { internal?: boolean; confirm?: boolean };
+export type ReplyInput = Omit<z.infer<typeof replySchema>, 'internal' | 'confirm'> & {
+  internal?: boolean;
+  confirm?: boolean;
+};
 
 export const statusChangeSchema = z.object({ status: z.enum(ticketStatuses) });
 
 export const ticketListQuerySchema = z.object({
   scope: z.enum(['mine', 'company', 'all']).default('company'),
-  status: z.enum([...ticketStatuses, 'active', '']).optional().transform((v) => v || undefined),
-  type: z.enum(['data_entry', 'complaint', 'invoice', '']).optional().transform((v) => v || undefined),
-  priority: z.enum([...priorities, '']).optional().transform((v) => v || undefined),
-  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
-  tenant: z.string().regex(/^[0-9a-f]{24}$/).optional().or(z.literal('').transform(() => undefined)),
+  status: z
+    .enum([...ticketStatuses, 'active', ''])
+    .optional()
+    .transform((v) => v || undefined),
+  type: z
+    .enum(['data_entry', 'complaint', 'invoice', ''])
+    .optional()
+    .transform((v) => v || undefined),
+  priority: z
+    .enum([...priorities, ''])
+    .optional()
+    .transform((v) => v || undefined),
+  q: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || undefined),
+  tenant: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   page: z.coerce.number().int().min(1).max(1000).default(1),
 });
 export type TicketListQuery = z.infer<typeof ticketListQuerySchema>;

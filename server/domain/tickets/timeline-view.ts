@@ -68,11 +68,17 @@ function money(amount: number, currency: string, locale: Locale): string {
 }
 
 /** One value of a field, as a person reads it. */
-export function fieldValueText(name: string, value: unknown, locale: Locale, ticket: TicketSource = {}): string {
+export function fieldValueText(
+  name: string,
+  value: unknown,
+  locale: Locale,
+  ticket: TicketSource = {},
+): string {
   const empty = t(locale, 'history.empty_value');
   if (value === null || value === undefined || value === '') return empty;
   if (Array.isArray(value)) return value.length ? value.map(String).join(', ') : empty;
-  if (choiceLists[name]) return t(locale, `${choiceLists[name]}.${String(value)}`, { defaultValue: String(value) });
+  if (choiceLists[name])
+    return t(locale, `${choiceLists[name]}.${String(value)}`, { defaultValue: String(value) });
   if (name === 'amount' && typeof value === 'number') {
     const currency = text((ticket.fields as Record<string, unknown> | undefined)?.currency);
     return currency ? money(value, currency, locale) : formatNumber(value, locale);

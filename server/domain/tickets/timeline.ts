@@ -23,7 +23,11 @@ export interface TimelineInput {
 }
 
 /** Append one entry to a ticket's history (a document of its own, never an array on the ticket). */
-export async function appendTimeline(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, entry: TimelineInput) {
+export async function appendTimeline(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  entry: TimelineInput,
+) {
   const author = entry.author ?? authorOf(ctx);
   // Built, defaulted and validated by the schema, stored with one plain insert (no save machinery).
   const entryDoc = new TimelineEntry({

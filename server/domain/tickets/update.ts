@@ -1,5 +1,12 @@
 import { z, ZodError } from 'zod';
-import { priorities, priorityRank, Ticket, ticketTypes, type Priority, type TicketType } from '../../../models/ticket.js';
+import {
+  priorities,
+  priorityRank,
+  Ticket,
+  ticketTypes,
+  type Priority,
+  type TicketType,
+} from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
 import { recordTicketAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
@@ -22,7 +29,14 @@ export const ticketUpdateSchema = z.object({
   tags: z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean).slice(0, 20))),
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : (Array.isArray(v) ? v : v.split(','))
+            .map((t) => t.trim().toLowerCase())
+            .filter(Boolean)
+            .slice(0, 20),
+    ),
   fields: z.record(z.string(), z.unknown()).optional(),
   /**
    * `fields` is the whole set of the type's fields (a full edit form: a field left out is
@@ -70,7 +84,9 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   let fields = current;
   if (input.fields || $set.type) {
     // A new type keeps what the fields share by name; the rest of the old type's fields go.
-    const candidate = input.replaceFields ? { ...(input.fields ?? {}) } : { ...current, ...(input.fields ?? {}) };
+    const candidate = input.replaceFields
+      ? { ...(input.fields ?? {}) }
+      : { ...current, ...(input.fields ?? {}) };
     const parsed = fieldSchemas[type].safeParse(candidate);
     if (!parsed.success) {
       // Paths as the forms and the API name them (fields.<name>).
@@ -78,7 +94,8 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     }
     fields = parsed.data as Record<string, unknown>;
     for (const key of new Set([...Object.keys(current), ...Object.keys(fields)])) {
-      if (!same(current[key], fields[key])) changes.push({ field: `fields.${key}`, from: current[key] ?? null, to: fields[key] ?? null });
+      if (!same(current[key], fields[key]))
+        changes.push({ field: `fields.${key}`, from: current[key] ?? null, to: fields[key] ?? null });
     }
     $set.fields = fields;
   }
@@ -95,7 +112,12 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   $set.lastActivityAt = new Date();
   if ($set.priority || $set.type) {
     // A priority or type change recomputes the due times from the original start.
-    const clock = await slaAfter(ticket, { kind: 'retarget', at: $set.lastActivityAt as Date, type, priority: (input.priority ?? ticket.priority) as Priority });
+    const clock = await slaAfter(ticket, {
+      kind: 'retarget',
+      at: $set.lastActivityAt as Date,
+      type,
+      priority: (input.priority ?? ticket.priority) as Priority,
+    });
     if (clock) Object.assign($set, clock);
   }
   // Conditional on the version read, so a concurrent edit is reported instead of overwritten.
@@ -104,7 +126,8 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     { $set, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
-  if (!updated) throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
+  if (!updated)
+    throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if ($set.sla) await noteSlaDue(updated, ticket);
   // A corrected supplier VAT or invoice number, or a type change, is a different invoice key.
   const duplicateOf = await reclaimInvoiceKey(ticket, updated);

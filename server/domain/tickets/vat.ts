@@ -81,10 +81,17 @@ export function checkVat(input: string): VatCheck {
   const format = formats[country];
   if (!format) return { ok: false, vat, key: 'exact.vat.country', params: { country } };
   if (!format.re.test(rest)) {
-    const key = country === 'IT' ? 'exact.vat.it_digits' : country === 'DK' ? 'exact.vat.dk_digits' : 'exact.vat.format';
+    const key =
+      country === 'IT'
+        ? 'exact.vat.it_digits'
+        : country === 'DK'
+          ? 'exact.vat.dk_digits'
+          : 'exact.vat.format';
     return { ok: false, vat, key, params: { country, shape: format.shape } };
   }
-  if (country === 'IT' && !italianCheckDigitOk(rest)) return { ok: false, vat, key: 'exact.vat.it_check', params: { country } };
-  if (country === 'DK' && !danishCheckOk(rest)) return { ok: false, vat, key: 'exact.vat.dk_check', params: { country } };
+  if (country === 'IT' && !italianCheckDigitOk(rest))
+    return { ok: false, vat, key: 'exact.vat.it_check', params: { country } };
+  if (country === 'DK' && !danishCheckOk(rest))
+    return { ok: false, vat, key: 'exact.vat.dk_check', params: { country } };
   return { ok: true, vat };
 }

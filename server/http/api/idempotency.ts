@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { Types } from 'mongoose';
-import { claimIdempotencyKey, completeIdempotencyKey, unlockIdempotencyKey, type StoredResponse } from '../../domain/api/idempotency.js';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  unlockIdempotencyKey,
+  type StoredResponse,
+} from '../../domain/api/idempotency.js';
 import { AppError } from '../../errors/app-error.js';
 import { presentError } from '../../errors/present.js';
 
@@ -19,7 +24,9 @@ function canonical(value: unknown): string {
 
 /** What a key is bound to: the method, the path and the body. */
 export function requestHashOf(req: Request): string {
-  return createHash('sha256').update(`${req.method} ${req.baseUrl}${req.path}\n${canonical(req.body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${req.method} ${req.baseUrl}${req.path}\n${canonical(req.body ?? null)}`)
+    .digest('hex');
 }
 
 export function sendStored(res: Response, response: StoredResponse): void {
@@ -60,7 +67,10 @@ export async function idempotent(
     const earlier = claim.kind === 'resume' ? await find(claim.resourceId) : null;
     if (earlier) res.set('Idempotent-Replayed', 'true');
     else if (claim.kind === 'resume' && claim.running) {
-      throw new AppError('conflict', 'a request with this idempotency key is still running', { messageKey: 'api.idempotency_in_progress', retryAfterSeconds: 1 });
+      throw new AppError('conflict', 'a request with this idempotency key is still running', {
+        messageKey: 'api.idempotency_in_progress',
+        retryAfterSeconds: 1,
+      });
     }
     response = earlier ?? (await run(claim.resourceId));
   } catch (err) {
@@ -70,8 +80,12 @@ export async function idempotent(
     // may have created before it failed, or runs again under the same id.
     if (status < 500) {
       // The still-running answer is not this key's outcome: nothing is stored for it.
-      if (!(claim.kind === 'resume' && claim.running)) await completeIdempotencyKey(req.ctx, claim.id, { status, body, location: null });
-    } else await unlockIdempotencyKey(req.ctx, claim.id).catch((e: unknown) => req.ctx.log.warn({ err: e }, 'could not unlock an idempotency key'));
+      if (!(claim.kind === 'resume' && claim.running))
+        await completeIdempotencyKey(req.ctx, claim.id, { status, body, location: null });
+    } else
+      await unlockIdempotencyKey(req.ctx, claim.id).catch((e: unknown) =>
+        req.ctx.log.warn({ err: e }, 'could not unlock an idempotency key'),
+      );
     throw appError;
   }
   await completeIdempotencyKey(req.ctx, claim.id, response);

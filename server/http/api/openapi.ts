@@ -53,12 +53,21 @@ export interface OperationSpec {
   path: string;
   secured: boolean;
   params: ParamSpec[];
-  body?: { contentType: string; schema: string | JsonSchema; examples?: Record<string, unknown>; encoding?: Record<string, { contentType: string }> };
+  body?: {
+    contentType: string;
+    schema: string | JsonSchema;
+    examples?: Record<string, unknown>;
+    encoding?: Record<string, { contentType: string }>;
+  };
   responses: Record<string, ResponseSpec>;
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   if (io === 'input') statesTrimming(rest);
   return rest;
 }
@@ -78,7 +87,15 @@ function statesTrimming(node: unknown): void {
     }
     const s = n as JsonSchema;
     const min = s.minLength;
-    if (s.type === 'string' && typeof min === 'number' && min >= 1 && !s.pattern && !s.format && !s.enum && !('const' in s)) {
+    if (
+      s.type === 'string' &&
+      typeof min === 'number' &&
+      min >= 1 &&
+      !s.pattern &&
+      !s.format &&
+      !s.enum &&
+      !('const' in s)
+    ) {
       s.pattern = min === 1 ? '\\S' : `^\\s*\\S[\\s\\S]{${min - 2},}\\S\\s*$`;
     }
     stack.push(...Object.values(s));
@@ -108,7 +125,11 @@ export const ticketExamples = {
     description: 'Scans are in the shared folder /deliveries/2026-03.',
     priority: 'normal',
     tags: ['march', 'warehouse-verona'],
-    fields: { batchDescription: '412 delivery notes from the Verona warehouse', targetSystem: 'SAP S/4HANA', expectedRecordCount: 412 },
+    fields: {
+      batchDescription: '412 delivery notes from the Verona warehouse',
+      targetSystem: 'SAP S/4HANA',
+      expectedRecordCount: 412,
+    },
   },
   complaint: {
     type: 'complaint',
@@ -163,11 +184,21 @@ const sampleTicket = serializeTicket({
   lastActivityAt: '2026-03-03T09:15:00.000Z',
 });
 
-const ref: ParamSpec = { name: 'ref', in: 'path', required: true, schema: { type: 'string', examples: ['ACME-000123'] } };
-const listQueryParams: ParamSpec[] = Object.entries((jsonSchema(apiTicketListQuery, 'input').properties ?? {}) as Record<string, JsonSchema>).map(
-  ([name, schema]) => ({ name, in: 'query', required: false, schema }),
-);
-const idempotencyHeader: ParamSpec = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255, pattern: idempotencyKeyPattern.source } };
+const ref: ParamSpec = {
+  name: 'ref',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', examples: ['ACME-000123'] },
+};
+const listQueryParams: ParamSpec[] = Object.entries(
+  (jsonSchema(apiTicketListQuery, 'input').properties ?? {}) as Record<string, JsonSchema>,
+).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+const idempotencyHeader: ParamSpec = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: idempotencyKeyPattern.source },
+};
 
 const refusals = {
   '401': { text: 'unauthenticated', schema: 'Error', headers: ['WWW-Authenticate'] },
@@ -176,7 +207,9 @@ const refusals = {
 const notFound: ResponseSpec = { text: 'not_found', schema: 'Error' };
 const invalid: ResponseSpec = { text: 'validation', schema: 'Error' };
 /** The database cannot be reached: any operation that reads or writes may answer this. */
-const unavailable = { '503': { text: 'limits.responses.unavailable', schema: 'Error', headers: ['Retry-After'] } } satisfies Record<string, ResponseSpec>;
+const unavailable = {
+  '503': { text: 'limits.responses.unavailable', schema: 'Error', headers: ['Retry-After'] },
+} satisfies Record<string, ResponseSpec>;
 /** A JSON body is refused before validation when it does not parse, nests too deep or is too large (middleware/bodies.ts). */
 const jsonBodyRefusals = {
   '400': { text: 'limits.responses.bad_request', schema: 'Error' },
@@ -185,7 +218,10 @@ const jsonBodyRefusals = {
 } satisfies Record<string, ResponseSpec>;
 /** Response texts: a key under api.responses, or a full key (with a dot) of another catalogue. */
 const responseText = (locale: Locale, text: string): string =>
-  t(locale, text.includes('.') ? text : `api.responses.${text}`, { depth: jsonLimits.depth, kb: Math.round(jsonLimits.bytes / 1024) });
+  t(locale, text.includes('.') ? text : `api.responses.${text}`, {
+    depth: jsonLimits.depth,
+    kb: Math.round(jsonLimits.bytes / 1024),
+  });
 
 export const operations: OperationSpec[] = [
   {
@@ -210,7 +246,12 @@ export const operations: OperationSpec[] = [
     path: '/tickets',
     secured: true,
     params: listQueryParams,
-    responses: { '200': { text: 'ticket_list', schema: 'TicketList' }, ...refusals, '422': invalid, ...unavailable },
+    responses: {
+      '200': { text: 'ticket_list', schema: 'TicketList' },
+      ...refusals,
+      '422': invalid,
+      ...unavailable,
+    },
   },
   {
     id: 'getTicket',
@@ -218,7 +259,12 @@ export const operations: OperationSpec[] = [
     path: '/tickets/:ref',
     secured: true,
     params: [ref],
-    responses: { '200': { text: 'ticket_detail', schema: 'TicketDetail' }, ...refusals, '404': notFound, ...unavailable },
+    responses: {
+      '200': { text: 'ticket_detail', schema: 'TicketDetail' },
+      ...refusals,
+      '404': notFound,
+      ...unavailable,
+    },
   },
   {
     id: 'addReply',
@@ -254,11 +300,22 @@ export const operations: OperationSpec[] = [
             type: 'array',
             minItems: 1,
             maxItems: attachmentRules.maxFiles,
-            items: { type: 'string', contentMediaType: 'application/octet-stream', minLength: 1, maxLength: attachmentRules.maxBytes },
+            items: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              minLength: 1,
+              maxLength: attachmentRules.maxBytes,
+            },
           },
         },
       },
-      encoding: { file: { contentType: [...attachmentRules.binaryTypes.keys(), ...attachmentRules.textTypes.values()].join(', ') } },
+      encoding: {
+        file: {
+          contentType: [...attachmentRules.binaryTypes.keys(), ...attachmentRules.textTypes.values()].join(
+            ', ',
+          ),
+        },
+      },
     },
     responses: {
       '201': { text: 'attachments_stored', schema: 'AttachmentList' },
@@ -275,9 +332,16 @@ export const operations: OperationSpec[] = [
     method: 'get',
     path: '/attachments/:id',
     secured: true,
-    params: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{24}$' } }],
+    params: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
+    ],
     responses: {
-      '200': { text: 'attachment_bytes', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' }, headers: ['Content-Disposition'] },
+      '200': {
+        text: 'attachment_bytes',
+        contentType: 'application/octet-stream',
+        schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+        headers: ['Content-Disposition'],
+      },
       ...refusals,
       '404': notFound,
       ...unavailable,
@@ -312,7 +376,8 @@ const headerSchemas: Record<string, JsonSchema> = {
   'Content-Disposition': { type: 'string' },
 };
 
-const schemaRef = (s: string | JsonSchema): JsonSchema => (typeof s === 'string' ? { $ref: `#/components/schemas/${s}` } : s);
+const schemaRef = (s: string | JsonSchema): JsonSchema =>
+  typeof s === 'string' ? { $ref: `#/components/schemas/${s}` } : s;
 
 const documents = new Map<Locale, JsonSchema>();
 
@@ -327,10 +392,19 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
     paths[path][op.method] = {
       operationId: op.id,
       summary: t(locale, `api.ops.${op.id}.summary`),
-      description: t(locale, `api.ops.${op.id}.description`, { max: attachmentRules.maxFiles, mb: attachmentRules.maxBytes / 1024 / 1024 }),
+      description: t(locale, `api.ops.${op.id}.description`, {
+        max: attachmentRules.maxFiles,
+        mb: attachmentRules.maxBytes / 1024 / 1024,
+      }),
       tags: [op.secured ? 'tickets' : 'meta'],
       security: op.secured ? [{ bearerAuth: [] }] : [],
-      parameters: op.params.map((p) => ({ name: p.name, in: p.in, required: p.required, description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`), schema: p.schema })),
+      parameters: op.params.map((p) => ({
+        name: p.name,
+        in: p.in,
+        required: p.required,
+        description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`),
+        schema: p.schema,
+      })),
       ...(op.body
         ? {
             requestBody: {
@@ -339,7 +413,13 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
                 [op.body.contentType]: {
                   schema: schemaRef(op.body.schema),
                   ...(op.body.encoding ? { encoding: op.body.encoding } : {}),
-                  ...(op.body.examples ? { examples: Object.fromEntries(Object.entries(op.body.examples).map(([name, value]) => [name, { value }])) } : {}),
+                  ...(op.body.examples
+                    ? {
+                        examples: Object.fromEntries(
+                          Object.entries(op.body.examples).map(([name, value]) => [name, { value }]),
+                        ),
+                      }
+                    : {}),
                 },
               },
             },
@@ -350,7 +430,13 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
           status,
           {
             description: responseText(locale, r.text),
-            ...(r.headers ? { headers: Object.fromEntries(r.headers.map((h) => [h, { schema: headerSchemas[h] ?? { type: 'string' } }])) } : {}),
+            ...(r.headers
+              ? {
+                  headers: Object.fromEntries(
+                    r.headers.map((h) => [h, { schema: headerSchemas[h] ?? { type: 'string' } }]),
+                  ),
+                }
+              : {}),
             ...(r.schema
               ? {
                   content: {
@@ -377,8 +463,17 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
     ],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'bdk_…', description: t(locale, 'api.docs.auth_body') } },
-      schemas: Object.fromEntries(Object.entries(components).map(([name, c]) => [name, jsonSchema(c.schema, c.io)])),
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'bdk_…',
+          description: t(locale, 'api.docs.auth_body'),
+        },
+      },
+      schemas: Object.fromEntries(
+        Object.entries(components).map(([name, c]) => [name, jsonSchema(c.schema, c.io)]),
+      ),
     },
   };
   documents.set(locale, doc);
@@ -392,7 +487,10 @@ export function docsModel(locale: Locale) {
     method: op.method.toUpperCase(),
     path: `${API_BASE}${openApiPath(op.path)}`,
     summary: t(locale, `api.ops.${op.id}.summary`),
-    description: t(locale, `api.ops.${op.id}.description`, { max: attachmentRules.maxFiles, mb: attachmentRules.maxBytes / 1024 / 1024 }),
+    description: t(locale, `api.ops.${op.id}.description`, {
+      max: attachmentRules.maxFiles,
+      mb: attachmentRules.maxBytes / 1024 / 1024,
+    }),
     secured: op.secured,
     params: op.params.map((p) => ({
       name: p.name,
@@ -405,7 +503,10 @@ export function docsModel(locale: Locale) {
       ? {
           contentType: op.body.contentType,
           schemaName: typeof op.body.schema === 'string' ? op.body.schema : null,
-          examples: Object.entries(op.body.examples ?? {}).map(([name, value]) => ({ name, json: JSON.stringify(value, null, 2) })),
+          examples: Object.entries(op.body.examples ?? {}).map(([name, value]) => ({
+            name,
+            json: JSON.stringify(value, null, 2),
+          })),
         }
       : null,
     responses: Object.entries(op.responses).map(([status, r]) => ({
@@ -419,6 +520,7 @@ export function docsModel(locale: Locale) {
 
 function describeType(schema: JsonSchema): string {
   if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).filter((v) => v !== '').join(' | ');
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as JsonSchema[]).map(describeType).filter(Boolean).join(' | ');
+  if (Array.isArray(schema.anyOf))
+    return (schema.anyOf as JsonSchema[]).map(describeType).filter(Boolean).join(' | ');
   return typeof schema.type === 'string' ? schema.type : 'string';
 }

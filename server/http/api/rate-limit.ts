@@ -16,11 +16,20 @@ export function apiRateLimit(perMinute: number): RequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     // Runs after apiAuth: the token, not the address, is what is limited.
-    keyGenerator: (req) => (req.ctx?.actor.kind === 'api' ? `token:${req.ctx.actor.tokenId}` : 'unauthenticated'),
+    keyGenerator: (req) =>
+      req.ctx?.actor.kind === 'api' ? `token:${req.ctx.actor.tokenId}` : 'unauthenticated',
     handler: (req, _res, next) => {
       const reset = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : API_RATE_WINDOW_MS / 1000;
-      next(new AppError('rate_limited', 'api rate limit', { messageKey: 'api.rate_limited', params: { limit: perMinute }, retryAfterSeconds: seconds }));
+      const seconds = reset
+        ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000))
+        : API_RATE_WINDOW_MS / 1000;
+      next(
+        new AppError('rate_limited', 'api rate limit', {
+          messageKey: 'api.rate_limited',
+          params: { limit: perMinute },
+          retryAfterSeconds: seconds,
+        }),
+      );
     },
   });
 }

@@ -2,7 +2,12 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import multer from 'multer';
 import type { Config } from '../../config/config.js';
 import { addTicketAttachments } from '../../domain/api/tickets.js';
-import { attachmentRules, listAttachments, openAttachment, type IncomingFile } from '../../domain/tickets/attachments.js';
+import {
+  attachmentRules,
+  listAttachments,
+  openAttachment,
+  type IncomingFile,
+} from '../../domain/tickets/attachments.js';
 import { createTicket } from '../../domain/tickets/create.js';
 import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
@@ -28,7 +33,11 @@ import {
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
 const fileFieldError = (key: string, params: Record<string, string | number> = {}): AppError =>
-  new AppError('validation', 'upload refused', { messageKey: key, params, fields: [{ path: 'file', key, params }] });
+  new AppError('validation', 'upload refused', {
+    messageKey: key,
+    params,
+    fields: [{ path: 'file', key, params }],
+  });
 
 /**
  * Multipart `file` fields into memory, within the attachment rules, each file stopped at the cap
@@ -38,15 +47,29 @@ function receiveFiles(): RequestHandler {
   const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
   const parse = multer({
     storage: cappedMemoryStorage((name) => fileFieldError('attachments.too_large', { name, max: mb })),
-    limits: { fileSize: attachmentRules.maxBytes, files: attachmentRules.maxFiles, fields: 20, fieldSize: 10 * 1024, parts: attachmentRules.maxFiles + 20 },
+    limits: {
+      fileSize: attachmentRules.maxBytes,
+      files: attachmentRules.maxFiles,
+      fields: 20,
+      fieldSize: 10 * 1024,
+      parts: attachmentRules.maxFiles + 20,
+    },
     defParamCharset: 'utf8',
   }).array('file', attachmentRules.maxFiles);
   return (req, res, next) =>
     runUploadParser(parse, req, res, next, (err) => {
       const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return fileFieldError('attachments.too_large', { name: String((err as { field?: string }).field ?? 'file'), max: mb });
-      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE') return fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles });
-      return new AppError('bad_request', 'malformed multipart body', { messageKey: 'limits.malformed_body', cause: err });
+      if (code === 'LIMIT_FILE_SIZE')
+        return fileFieldError('attachments.too_large', {
+          name: String((err as { field?: string }).field ?? 'file'),
+          max: mb,
+        });
+      if (code === 'LIMIT_FILE_COUNT' || code === 'LIMIT_UNEXPECTED_FILE')
+        return fileFieldError('api.unexpected_file', { max: attachmentRules.maxFiles });
+      return new AppError('bad_request', 'malformed multipart body', {
+        messageKey: 'limits.malformed_body',
+        cause: err,
+      });
     });
 }
 
@@ -81,15 +104,25 @@ export function apiRoutes(config: Config): Router {
 
   router.get('/docs', (req, res) => {
     res.locals.locale = req.locale;
-    res.render('api-docs', { title: t(req.locale, 'api.docs.title'), base: API_BASE, operations: docsModel(req.locale), maxFiles: attachmentRules.maxFiles });
+    res.render('api-docs', {
+      title: t(req.locale, 'api.docs.title'),
+      base: API_BASE,
+      operations: docsModel(req.locale),
+      maxFiles: attachmentRules.maxFiles,
+    });
   });
 
   router.post('/tickets', ...secured, async (req, res) => {
-    const created = (ticket: Parameters<typeof serializeTicket>[0] & { number: string }) => ({ status: 201, body: serializeTicket(ticket), location: ticketUrl(ticket.number) });
+    const created = (ticket: Parameters<typeof serializeTicket>[0] & { number: string }) => ({
+      status: 201,
+      body: serializeTicket(ticket),
+      location: ticketUrl(ticket.number),
+    });
     await idempotent(
       req,
       res,
-      async (id) => created(await createTicket(req.ctx, parseInput(apiTicketInput, req.body ?? {}), 'api', [], { id })),
+      async (id) =>
+        created(await createTicket(req.ctx, parseInput(apiTicketInput, req.body ?? {}), 'api', [], { id })),
       async (id) => {
         const ticket = await findTicket(req.ctx, String(id));
         return ticket ? created(ticket) : null;
@@ -105,13 +138,19 @@ export function apiRoutes(config: Config): Router {
 
   router.get('/tickets/:ref', ...secured, async (req, res) => {
     const ticket = await getTicket(req.ctx, param(req, 'ref'));
-    const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
+    const [timeline, attachments] = await Promise.all([
+      listTimeline(req.ctx, ticket),
+      listAttachments(req.ctx, ticket),
+    ]);
     res.json(serializeTicketDetail(ticket, timeline, attachments));
   });
 
   router.post('/tickets/:ref/replies', ...secured, async (req, res) => {
     const input = parseInput(apiReplyInput, req.body ?? {});
-    const { ticket, entry } = await addReply(req.ctx, param(req, 'ref'), { body: input.body, internal: false });
+    const { ticket, entry } = await addReply(req.ctx, param(req, 'ref'), {
+      body: input.body,
+      internal: false,
+    });
     res.status(201).json({ entry: serializeTimelineEntry(entry), ticket: serializeTicketSummary(ticket) });
   });
 
@@ -121,7 +160,10 @@ export function apiRoutes(config: Config): Router {
     next();
   };
   router.post('/tickets/:ref/attachments', ...secured, ticketFirst, receiveFiles(), async (req, res) => {
-    const files: IncomingFile[] = ((req.files ?? []) as Express.Multer.File[]).map((f) => ({ filename: f.originalname, buffer: f.buffer }));
+    const files: IncomingFile[] = ((req.files ?? []) as Express.Multer.File[]).map((f) => ({
+      filename: f.originalname,
+      buffer: f.buffer,
+    }));
     if (!files.length) throw fileFieldError('api.file_required');
     try {
       const { attachments } = await addTicketAttachments(req.ctx, param(req, 'ref'), files);
@@ -142,7 +184,10 @@ export function apiRoutes(config: Config): Router {
     res.status(200);
     res.setHeader('Content-Type', attachment.contentType);
     res.setHeader('Content-Length', String(attachment.size));
-    res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${filename.replace(/["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     res.setHeader('Digest', `sha-256=${Buffer.from(attachment.sha256, 'hex').toString('base64')}`);
@@ -153,17 +198,32 @@ export function apiRoutes(config: Config): Router {
   // middleware, not routes: the route table stays the list of operations).
   const known = [...new Set(operations.map((op) => op.path))].map((path) => ({
     pattern: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}/?$`),
-    allow: [...new Set(operations.filter((op) => op.path === path).flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : ['POST'])))].sort().join(', '),
+    allow: [
+      ...new Set(
+        operations
+          .filter((op) => op.path === path)
+          .flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : ['POST'])),
+      ),
+    ]
+      .sort()
+      .join(', '),
   }));
   router.use((req, res, next) => {
     const match = known.find((k) => k.pattern.test(req.path));
     if (!match) return next();
     res.set('Allow', match.allow);
-    next(new AppError('method_not_allowed', 'method not allowed', { messageKey: 'limits.method_not_allowed', params: { allowed: match.allow } }));
+    next(
+      new AppError('method_not_allowed', 'method not allowed', {
+        messageKey: 'limits.method_not_allowed',
+        params: { allowed: match.allow },
+      }),
+    );
   });
   // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id.
   router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    next(err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err);
+    next(
+      err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err,
+    );
   });
 
   return router;

@@ -12,7 +12,12 @@ import { replySchema, ticketInputSchema, ticketListQuerySchema } from '../../dom
 // Requests.
 export const apiTicketInput = ticketInputSchema;
 export const apiReplyInput = replySchema.pick({ body: true });
-export const apiTicketListQuery = ticketListQuerySchema.pick({ status: true, type: true, priority: true, page: true });
+export const apiTicketListQuery = ticketListQuerySchema.pick({
+  status: true,
+  type: true,
+  priority: true,
+  page: true,
+});
 
 // Responses.
 const objectId = z.string().regex(/^[0-9a-f]{24}$/);
@@ -71,7 +76,11 @@ export const ticketDetailJson = ticketJson.extend({
   attachments: z.array(attachmentJson),
 });
 
-export const ticketListJson = z.object({ data: z.array(ticketSummaryJson), page: z.number().int(), hasMore: z.boolean() });
+export const ticketListJson = z.object({
+  data: z.array(ticketSummaryJson),
+  page: z.number().int(),
+  hasMore: z.boolean(),
+});
 
 export const replyJson = z.object({ entry: timelineEntryJson, ticket: ticketSummaryJson });
 

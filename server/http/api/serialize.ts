@@ -1,6 +1,12 @@
 import type { Channel, Priority, TicketStatus, TicketType } from '../../../models/ticket.js';
 import type { TimelineKind } from '../../../models/timeline-entry.js';
-import type { AttachmentJson, TicketDetailJson, TicketJson, TicketSummaryJson, TimelineEntryJson } from './schemas.js';
+import type {
+  AttachmentJson,
+  TicketDetailJson,
+  TicketJson,
+  TicketSummaryJson,
+  TimelineEntryJson,
+} from './schemas.js';
 
 /**
  * Stored documents to the API's public JSON: a fixed set of fields (never internal ones such as
@@ -105,7 +111,9 @@ export function serializeTimelineEntry(e: TimelineSource): TimelineEntryJson {
     id: String(e._id),
     at: isoOrEpoch(e.at),
     kind: e.kind as TimelineKind,
-    author: e.author ? { name: e.author.name ?? '', kind: kind === 'staff' || kind === 'system' ? kind : 'client' } : null,
+    author: e.author
+      ? { name: e.author.name ?? '', kind: kind === 'staff' || kind === 'system' ? kind : 'client' }
+      : null,
     body: e.body ?? '',
     data: plainObject(e.data),
     attachmentIds: (e.attachmentIds ?? []).map(String),
@@ -125,6 +133,14 @@ export function serializeAttachment(a: AttachmentSource): AttachmentJson {
   };
 }
 
-export function serializeTicketDetail(t: TicketSource, timeline: TimelineSource[], attachments: AttachmentSource[]): TicketDetailJson {
-  return { ...serializeTicket(t), timeline: timeline.map(serializeTimelineEntry), attachments: attachments.map(serializeAttachment) };
+export function serializeTicketDetail(
+  t: TicketSource,
+  timeline: TimelineSource[],
+  attachments: AttachmentSource[],
+): TicketDetailJson {
+  return {
+    ...serializeTicket(t),
+    timeline: timeline.map(serializeTimelineEntry),
+    attachments: attachments.map(serializeAttachment),
+  };
 }

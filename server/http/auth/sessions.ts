@@ -26,7 +26,15 @@ interface SessionRef {
 export function createSessionStore(client: MongoClient, dbName: string): MongoStore {
   // touchAfter: a page view refreshes the stored expiry at most once a minute instead of writing
   // the session on every request (on the embedded engine each write is a commit).
-  return MongoStore.create({ client, dbName, collectionName: 'sessions', ttl: SESSION_TTL_SECONDS, autoRemove: 'disabled', stringify: false, touchAfter: 60 });
+  return MongoStore.create({
+    client,
+    dbName,
+    collectionName: 'sessions',
+    ttl: SESSION_TTL_SECONDS,
+    autoRemove: 'disabled',
+    stringify: false,
+    touchAfter: 60,
+  });
 }
 
 export function sessionMiddleware(config: Config, store: MongoStore): RequestHandler {
@@ -50,13 +58,18 @@ export function sessionMiddleware(config: Config, store: MongoStore): RequestHan
 
 export function configurePassport(app: Express, defaults: ProviderDefaults): void {
   passport.use(
-    new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, (req, email, password, done) => {
-      signIn(requestCtx(req), { email, password }, defaults)
-        .then(({ profile, sessionVersion }) => done(null, { ...profile, sessionVersion }))
-        .catch((err: unknown) => done(err));
-    }),
+    new LocalStrategy(
+      { usernameField: 'email', passwordField: 'password', passReqToCallback: true },
+      (req, email, password, done) => {
+        signIn(requestCtx(req), { email, password }, defaults)
+          .then(({ profile, sessionVersion }) => done(null, { ...profile, sessionVersion }))
+          .catch((err: unknown) => done(err));
+      },
+    ),
   );
-  passport.serializeUser<SessionRef>((user, done) => done(null, { id: (user as SessionUser).userId, v: (user as SessionUser).sessionVersion }));
+  passport.serializeUser<SessionRef>((user, done) =>
+    done(null, { id: (user as SessionUser).userId, v: (user as SessionUser).sessionVersion }),
+  );
   passport.deserializeUser<SessionRef>((ref, done) => {
     if (!ref || typeof ref.id !== 'string' || typeof ref.v !== 'number') return done(null, false);
     profileForSession(ref.id, ref.v, defaults)

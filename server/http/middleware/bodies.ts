@@ -31,10 +31,21 @@ function bodyError(err: unknown, kind: 'json' | 'form'): AppError {
   const e = err as { type?: string; status?: number };
   if (e.type === 'entity.too.large' || e.type === 'parameters.too.many' || e.status === 413) {
     const max = kind === 'json' ? jsonLimits.bytes : formLimits.bytes;
-    return new AppError('payload_too_large', 'request body too large', { messageKey: 'limits.too_large', params: { kb: Math.round(max / 1024) }, cause: err });
+    return new AppError('payload_too_large', 'request body too large', {
+      messageKey: 'limits.too_large',
+      params: { kb: Math.round(max / 1024) },
+      cause: err,
+    });
   }
-  if (e.status === 415) return new AppError('unsupported_media_type', 'unsupported body encoding', { messageKey: 'limits.unsupported_encoding', cause: err });
-  return new AppError('bad_request', 'malformed request body', { messageKey: kind === 'json' ? 'limits.malformed_json' : 'limits.malformed_body', cause: err });
+  if (e.status === 415)
+    return new AppError('unsupported_media_type', 'unsupported body encoding', {
+      messageKey: 'limits.unsupported_encoding',
+      cause: err,
+    });
+  return new AppError('bad_request', 'malformed request body', {
+    messageKey: kind === 'json' ? 'limits.malformed_json' : 'limits.malformed_body',
+    cause: err,
+  });
 }
 
 function bounded(parser: RequestHandler, kind: 'json' | 'form'): RequestHandler {
@@ -43,7 +54,12 @@ function bounded(parser: RequestHandler, kind: 'json' | 'form'): RequestHandler 
     parser(req, res, (err?: unknown) => {
       if (err) return next(bodyError(err, kind));
       if (kind === 'json' && jsonDepthExceeds(req.body, jsonLimits.depth)) {
-        return next(new AppError('bad_request', 'JSON nested too deep', { messageKey: 'limits.too_deep', params: { max: jsonLimits.depth } }));
+        return next(
+          new AppError('bad_request', 'JSON nested too deep', {
+            messageKey: 'limits.too_deep',
+            params: { max: jsonLimits.depth },
+          }),
+        );
       }
       next();
     });
@@ -52,6 +68,9 @@ function bounded(parser: RequestHandler, kind: 'json' | 'form'): RequestHandler 
 
 /** Form and JSON bodies, parsed within their limits (multipart is read later, see uploads.ts). */
 export const boundedBodies: RequestHandler[] = [
-  bounded(express.urlencoded({ extended: false, limit: formLimits.bytes, parameterLimit: formLimits.parameters }), 'form'),
+  bounded(
+    express.urlencoded({ extended: false, limit: formLimits.bytes, parameterLimit: formLimits.parameters }),
+    'form',
+  ),
   bounded(express.json({ limit: jsonLimits.bytes }), 'json'),
 ];

@@ -10,7 +10,14 @@ export function requestCtx(req: Request): Ctx {
   const user = req.user;
   const actor: Actor = user ? actorOf(user) : { kind: 'anonymous' };
   const tenantId = user?.tenantId ?? null;
-  return makeCtx({ tenantId, actor, requestId: String(req.id), log: req.log, logFields: { tenantId, userId: user?.userId ?? null }, ip: req.ip ?? null });
+  return makeCtx({
+    tenantId,
+    actor,
+    requestId: String(req.id),
+    log: req.log,
+    logFields: { tenantId, userId: user?.userId ?? null },
+    ip: req.ip ?? null,
+  });
 }
 
 interface NavItem {
@@ -31,7 +38,12 @@ const navigation: NavItem[] = [
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },
-  { href: '/reports/statements', key: 'statement.nav', permission: 'reports.statement', clientHref: (id) => `/reports/${id}/statement` },
+  {
+    href: '/reports/statements',
+    key: 'statement.nav',
+    permission: 'reports.statement',
+    clientHref: (id) => `/reports/${id}/statement`,
+  },
   { href: '/admin/tenants', key: 'nav.tenants', permission: 'tenants.manage' },
   { href: '/admin/staff', key: 'nav.staff', permission: 'staff.manage' },
   { href: '/admin/audit', key: 'nav.audit', permission: 'audit.read' },
@@ -40,7 +52,8 @@ const navigation: NavItem[] = [
 
 export function contextMiddleware(config: Config): RequestHandler {
   return (req, res, next) => {
-    const locale: Locale = req.user?.locale ?? localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;
+    const locale: Locale =
+      req.user?.locale ?? localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;
     req.locale = locale;
     req.ctx = requestCtx(req);
     res.locals.locale = locale;
@@ -51,10 +64,17 @@ export function contextMiddleware(config: Config): RequestHandler {
       const clientTenant = req.user.tenantId;
       const items = navigation
         .filter((item) => !item.permission || granted.has(item.permission))
-        .map(({ key, href, clientHref }) => ({ key, href: clientTenant && clientHref ? clientHref(clientTenant) : href }));
+        .map(({ key, href, clientHref }) => ({
+          key,
+          href: clientTenant && clientHref ? clientHref(clientTenant) : href,
+        }));
       // The most specific entry is the active one (/reports/operators, not also /reports).
       const active = items
-        .filter((item) => (item.href === '/' ? req.path === '/' : req.path === item.href || req.path.startsWith(`${item.href}/`)))
+        .filter((item) =>
+          item.href === '/'
+            ? req.path === '/'
+            : req.path === item.href || req.path.startsWith(`${item.href}/`),
+        )
         .sort((a, b) => b.href.length - a.href.length)[0];
       res.locals.nav = items.map((item) => ({ ...item, active: item === active }));
       res.locals.permissions = Object.fromEntries([...granted].map((p) => [p, true]));

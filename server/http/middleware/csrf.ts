@@ -25,6 +25,10 @@ export const csrfProtection: RequestHandler = (req, res, next) => {
     return;
   }
   // Rendering a token starts a session; make it only where a page renders one.
-  Object.defineProperty(res.locals, 'csrfToken', { get: () => generateToken(req), enumerable: true, configurable: true });
+  Object.defineProperty(res.locals, 'csrfToken', {
+    get: () => generateToken(req),
+    enumerable: true,
+    configurable: true,
+  });
   next();
 };

@@ -19,11 +19,16 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   // Body-parser and similar libraries signal client errors with a status.
   const status = (err as { status?: number; type?: string }).status;
   const appError =
-    err instanceof AppError || !status || status >= 500 ? toAppError(err) : new AppError('bad_request', (err as Error).message, { cause: err });
+    err instanceof AppError || !status || status >= 500
+      ? toAppError(err)
+      : new AppError('bad_request', (err as Error).message, { cause: err });
   const locale = req.locale ?? 'en';
-  const shown = wantsJson(req) ? presentError(appError, locale, 'api') : presentError(appError, locale, 'page');
+  const shown = wantsJson(req)
+    ? presentError(appError, locale, 'api')
+    : presentError(appError, locale, 'page');
   const log = req.ctx?.log ?? req.log;
-  if (shown.status >= 500) log.error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
+  if (shown.status >= 500)
+    log.error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
   else log.info({ code: appError.code, msg: appError.message }, 'request refused');
 
   res.set(shown.headers);

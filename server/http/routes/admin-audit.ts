@@ -8,9 +8,20 @@ import { parseInput } from '../forms.js';
 import { requirePermission } from '../middleware/guards.js';
 
 const auditQuerySchema = z.object({
-  action: z.string().regex(/^[a-z_.]{1,60}$/).optional().or(z.literal('').transform(() => undefined)),
-  area: z.enum(auditAreas).optional().or(z.literal('').transform(() => undefined)),
-  tenant: z.string().regex(/^[0-9a-f]{24}$/).optional().or(z.literal('').transform(() => undefined)),
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,60}$/)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  area: z
+    .enum(auditAreas)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  tenant: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export function adminAuditRoutes(): Router {
@@ -24,7 +35,10 @@ export function adminAuditRoutes(): Router {
     const codes = new Map(tenants.map((tn) => [String(tn._id), tn.code]));
     res.render('admin/audit', {
       title: t(req.locale, 'audit.title'),
-      events: events.map((e) => ({ ...auditRowView(e, req.locale), tenantCode: e.tenantId ? codes.get(String(e.tenantId)) : null })),
+      events: events.map((e) => ({
+        ...auditRowView(e, req.locale),
+        tenantCode: e.tenantId ? codes.get(String(e.tenantId)) : null,
+      })),
       choices: auditFilterChoices(req.locale),
       tenants,
       query,

@@ -6,7 +6,11 @@ import { requirePermission } from '../middleware/guards.js';
 export function adminJobRoutes(): Router {
   const router = Router();
   router.get('/admin/jobs', requirePermission('jobs.read'), async (req, res) => {
-    res.render('admin/jobs', { title: t(req.locale, 'jobs.title'), jobs: await listScheduledJobs(req.ctx), now: new Date() });
+    res.render('admin/jobs', {
+      title: t(req.locale, 'jobs.title'),
+      jobs: await listScheduledJobs(req.ctx),
+      now: new Date(),
+    });
   });
   return router;
 }

@@ -1,7 +1,14 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { staffRoles } from '../../../models/user.js';
-import { createStaff, getStaff, listStaff, setStaffStatus, staffInputSchema, updateStaff } from '../../domain/auth/staff.js';
+import {
+  createStaff,
+  getStaff,
+  listStaff,
+  setStaffStatus,
+  staffInputSchema,
+  updateStaff,
+} from '../../domain/auth/staff.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
@@ -24,7 +31,10 @@ export function adminStaffRoutes(): Router {
   router.get('/admin/staff', async (req, res) => {
     const [staff, tenants] = await Promise.all([listStaff(req.ctx), listTenants(req.ctx)]);
     const codes = new Map(tenants.map((tn) => [String(tn._id), tn.code]));
-    const rows = staff.map((u) => ({ ...u, tenantCodes: u.tenantIds.map((id) => codes.get(String(id)) ?? '?') }));
+    const rows = staff.map((u) => ({
+      ...u,
+      tenantCodes: u.tenantIds.map((id) => codes.get(String(id)) ?? '?'),
+    }));
     res.render('admin/staff', { title: t(req.locale, 'staff.title'), staff: rows });
   });
   router.get('/admin/staff/new', async (req, res) => {
@@ -39,7 +49,10 @@ export function adminStaffRoutes(): Router {
   });
   router.get('/admin/staff/:id', async (req, res) => {
     const member = await getStaff(req.ctx, req.params.id);
-    res.render('admin/staff-form', await formLocals(req, { member, values: { ...member, tenantIds: member.tenantIds.map(String) } }));
+    res.render(
+      'admin/staff-form',
+      await formLocals(req, { member, values: { ...member, tenantIds: member.tenantIds.map(String) } }),
+    );
   });
   router.post('/admin/staff/:id', async (req, res) => {
     const member = await getStaff(req.ctx, req.params.id);

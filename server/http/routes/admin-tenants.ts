@@ -1,6 +1,14 @@
 import { Router, type Request } from 'express';
 import { tenantStatuses } from '../../../models/tenant.js';
-import { createTenant, getTenant, listTenants, setTenantStatus, tenantInputSchema, tenantStatusSchema, updateTenant } from '../../domain/tenants/tenants.js';
+import {
+  createTenant,
+  getTenant,
+  listTenants,
+  setTenantStatus,
+  tenantInputSchema,
+  tenantStatusSchema,
+  updateTenant,
+} from '../../domain/tenants/tenants.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { requirePermission } from '../middleware/guards.js';
@@ -17,7 +25,11 @@ export function adminTenantRoutes(): Router {
   router.use('/admin/tenants', requirePermission('tenants.manage'));
 
   router.get('/admin/tenants', async (req, res) => {
-    res.render('admin/tenants', { title: t(req.locale, 'tenants.title'), tenants: await listTenants(req.ctx), statuses: tenantStatuses });
+    res.render('admin/tenants', {
+      title: t(req.locale, 'tenants.title'),
+      tenants: await listTenants(req.ctx),
+      statuses: tenantStatuses,
+    });
   });
   router.get('/admin/tenants/new', (req, res) => {
     res.render('admin/tenant-form', formLocals(req, { values: { locale: 'en', timeZone: 'Europe/Rome' } }));
@@ -44,7 +56,10 @@ export function adminTenantRoutes(): Router {
   router.post('/admin/tenants/:id/status', async (req, res) => {
     const { status } = parseInput(tenantStatusSchema, req.body);
     await setTenantStatus(req.ctx, req.params.id, status);
-    req.session.flash = { kind: 'ok', key: status === 'suspended' ? 'tenants.suspended' : 'tenants.activated' };
+    req.session.flash = {
+      kind: 'ok',
+      key: status === 'suspended' ? 'tenants.suspended' : 'tenants.activated',
+    };
     res.redirect('/admin/tenants');
   });
   return router;

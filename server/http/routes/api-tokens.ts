@@ -1,5 +1,10 @@
 import { Router, type Request } from 'express';
-import { apiTokenInputSchema, createApiToken, listApiTokens, revokeApiToken } from '../../domain/tenants/api-tokens.js';
+import {
+  apiTokenInputSchema,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+} from '../../domain/tenants/api-tokens.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { requirePermission } from '../middleware/guards.js';
@@ -12,7 +17,10 @@ import { requirePermission } from '../middleware/guards.js';
 export function apiTokenRoutes(): Router {
   const router = Router();
   router.use('/api-tokens', requirePermission('tokens.manage'));
-  const pageLocals = async (req: Request) => ({ title: t(req.locale, 'api_tokens.title'), tokens: await listApiTokens(req.ctx) });
+  const pageLocals = async (req: Request) => ({
+    title: t(req.locale, 'api_tokens.title'),
+    tokens: await listApiTokens(req.ctx),
+  });
 
   router.get('/api-tokens', async (req, res) => {
     res.render('api-tokens', { ...(await pageLocals(req)), values: {} });
@@ -22,13 +30,20 @@ export function apiTokenRoutes(): Router {
     await handleForm(req, res, 'api-tokens', await pageLocals(req), async () => {
       const { token, apiToken } = await createApiToken(req.ctx, parseInput(apiTokenInputSchema, req.body));
       res.set('Cache-Control', 'no-store');
-      res.status(201).render('api-tokens', { ...(await pageLocals(req)), values: {}, created: { token, name: apiToken.name } });
+      res.status(201).render('api-tokens', {
+        ...(await pageLocals(req)),
+        values: {},
+        created: { token, name: apiToken.name },
+      });
     });
   });
 
   router.post('/api-tokens/:id/revoke', async (req, res) => {
     const { revoked } = await revokeApiToken(req.ctx, String(req.params.id));
-    req.session.flash = { kind: 'ok', key: revoked ? 'api_tokens.revoked_flash' : 'api_tokens.already_revoked' };
+    req.session.flash = {
+      kind: 'ok',
+      key: revoked ? 'api_tokens.revoked_flash' : 'api_tokens.already_revoked',
+    };
     res.redirect('/api-tokens');
   });
   return router;

@@ -2,7 +2,13 @@ import { Router, type Request, type Response, type NextFunction } from 'express'
 import passport from 'passport';
 import { z } from 'zod';
 import { signOut } from '../../domain/auth/sign-out.js';
-import { checkLink, completeLink, forgotPasswordSchema, requestPasswordReset, setPasswordSchema } from '../../domain/auth/password-reset.js';
+import {
+  checkLink,
+  completeLink,
+  forgotPasswordSchema,
+  requestPasswordReset,
+  setPasswordSchema,
+} from '../../domain/auth/password-reset.js';
 import { AppError } from '../../errors/app-error.js';
 import { presentError } from '../../errors/present.js';
 import { t } from '../../i18n/i18n.js';
@@ -11,18 +17,27 @@ import { failureLimiter } from '../failure-limiter.js';
 import { handleForm, parseInput } from '../forms.js';
 import type { SessionUser } from '../auth/session-user.js';
 
-const signInSchema = z.object({ email: z.string().trim().max(254), password: z.string().max(200), next: z.string().optional() });
+const signInSchema = z.object({
+  email: z.string().trim().max(254),
+  password: z.string().max(200),
+  next: z.string().optional(),
+});
 
 /** Only same-site paths may be used as a post-sign-in destination. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+    ? next
+    : '/';
 }
 
 function authenticate(req: Request, res: Response, next: NextFunction): Promise<SessionUser> {
   return new Promise((resolve, reject) => {
     passport.authenticate('local', (err: unknown, user: SessionUser | false) => {
       if (err) return reject(err);
-      if (!user) return reject(new AppError('unauthenticated', 'missing credentials', { messageKey: 'auth.invalid_credentials' }));
+      if (!user)
+        return reject(
+          new AppError('unauthenticated', 'missing credentials', { messageKey: 'auth.invalid_credentials' }),
+        );
       resolve(user);
     })(req, res, next);
   });
@@ -41,16 +56,28 @@ export function authRoutes(config: Config): Router {
 
   router.get('/login', (req, res) => {
     if (req.user) return res.redirect('/');
-    res.render('auth/login', { title: t(req.locale, 'auth.sign_in'), values: { next: safeNext(req.query.next) }, bare: true });
+    res.render('auth/login', {
+      title: t(req.locale, 'auth.sign_in'),
+      values: { next: safeNext(req.query.next) },
+      bare: true,
+    });
   });
 
   router.post('/login', async (req, res, next) => {
     const input = signInSchema.safeParse(req.body);
-    const values = { email: input.success ? input.data.email : '', next: safeNext(input.success ? input.data.next : '/') };
+    const values = {
+      email: input.success ? input.data.email : '',
+      next: safeNext(input.success ? input.data.next : '/'),
+    };
     const wait = addressFailures.retryAfterSeconds(addressOf(req));
     try {
-      if (wait !== null) throw new AppError('rate_limited', 'too many failed sign-ins from this address', { messageKey: 'auth.throttled', retryAfterSeconds: wait });
-      if (!input.success) throw new AppError('unauthenticated', 'bad input', { messageKey: 'auth.invalid_credentials' });
+      if (wait !== null)
+        throw new AppError('rate_limited', 'too many failed sign-ins from this address', {
+          messageKey: 'auth.throttled',
+          retryAfterSeconds: wait,
+        });
+      if (!input.success)
+        throw new AppError('unauthenticated', 'bad input', { messageKey: 'auth.invalid_credentials' });
       const user = await authenticate(req, res, next);
       await logIn(req, user);
       res.redirect(values.next);
@@ -63,7 +90,10 @@ export function authRoutes(config: Config): Router {
       res.status(shown.status).render('auth/login', {
         title: t(req.locale, 'auth.sign_in'),
         values,
-        formError: t(req.locale, appError.messageKey, { minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60), count: Math.ceil((appError.retryAfterSeconds ?? 60) / 60) }),
+        formError: t(req.locale, appError.messageKey, {
+          minutes: Math.ceil((appError.retryAfterSeconds ?? 60) / 60),
+          count: Math.ceil((appError.retryAfterSeconds ?? 60) / 60),
+        }),
         bare: true,
       });
     }
@@ -83,11 +113,17 @@ export function authRoutes(config: Config): Router {
   });
 
   router.post('/password/forgot', async (req, res) => {
-    await handleForm(req, res, 'auth/forgot', { title: t(req.locale, 'auth.forgot_title'), bare: true }, async () => {
-      const input = parseInput(forgotPasswordSchema, req.body);
-      await requestPasswordReset(req.ctx, input, config.defaultLocale);
-      res.render('auth/forgot', { title: t(req.locale, 'auth.forgot_title'), sent: true, bare: true });
-    });
+    await handleForm(
+      req,
+      res,
+      'auth/forgot',
+      { title: t(req.locale, 'auth.forgot_title'), bare: true },
+      async () => {
+        const input = parseInput(forgotPasswordSchema, req.body);
+        await requestPasswordReset(req.ctx, input, config.defaultLocale);
+        res.render('auth/forgot', { title: t(req.locale, 'auth.forgot_title'), sent: true, bare: true });
+      },
+    );
   });
 
   for (const [prefix, purpose] of [

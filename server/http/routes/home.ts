@@ -18,9 +18,19 @@ export function homeRoutes(capacity: number | null): Router {
       // Clients: their own tickets, newest first, and one button per kind of ticket they can open.
       const mine = await listTickets(req.ctx, ticketListQuerySchema.parse({ scope: 'mine' }));
       const types = can(req.ctx.actor, 'tickets.open') ? ticketTypes : [];
-      return res.render('home', { title, client: true, tickets: mine.rows, moreTickets: mine.hasMore, types, now: new Date() });
+      return res.render('home', {
+        title,
+        client: true,
+        tickets: mine.rows,
+        moreTickets: mine.hasMore,
+        types,
+        now: new Date(),
+      });
     }
-    const [tenants, capacityWarning] = await Promise.all([listTenants(req.ctx), capacityNotice(req.ctx, capacity)]);
+    const [tenants, capacityWarning] = await Promise.all([
+      listTenants(req.ctx),
+      capacityNotice(req.ctx, capacity),
+    ]);
     res.render('home', { title, tenants, capacityWarning, now: new Date() });
   });
   return router;

@@ -4,7 +4,13 @@ import { queueOrders } from '../../../models/queue.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { assignTicket, releaseTicket, takeNext, takeTicket } from '../../domain/queues/claims.js';
-import { createQueue, getQueue, listQueues, queueInputSchema, updateQueue } from '../../domain/queues/queues.js';
+import {
+  createQueue,
+  getQueue,
+  listQueues,
+  queueInputSchema,
+  updateQueue,
+} from '../../domain/queues/queues.js';
 import { queueOverview, queueTickets } from '../../domain/queues/views.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
@@ -30,7 +36,13 @@ export function queueRoutes(): Router {
 
   router.get('/queues', async (req, res) => {
     const { counts, mine, soon } = await queueOverview(req.ctx);
-    res.render('queues/index', { title: t(req.locale, 'queues.title'), counts, mine, soon, canManage: can(req.ctx.actor, 'queues.manage') });
+    res.render('queues/index', {
+      title: t(req.locale, 'queues.title'),
+      counts,
+      mine,
+      soon,
+      canManage: can(req.ctx.actor, 'queues.manage'),
+    });
   });
 
   const formLocals = async (req: Request, extra: Record<string, unknown> = {}) => ({
@@ -43,10 +55,16 @@ export function queueRoutes(): Router {
   });
 
   router.get('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
-    res.render('queues/manage', { title: t(req.locale, 'queues.manage_title'), queues: await listQueues(req.ctx, { includeInactive: true }) });
+    res.render('queues/manage', {
+      title: t(req.locale, 'queues.manage_title'),
+      queues: await listQueues(req.ctx, { includeInactive: true }),
+    });
   });
   router.get('/queues/manage/new', requirePermission('queues.manage'), async (req, res) => {
-    res.render('queues/form', await formLocals(req, { values: { order: 'sla', tenantIds: [], types: [], priorities: [] } }));
+    res.render(
+      'queues/form',
+      await formLocals(req, { values: { order: 'sla', tenantIds: [], types: [], priorities: [] } }),
+    );
   });
   router.post('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
     await handleForm(req, res, 'queues/form', await formLocals(req), async () => {
@@ -65,7 +83,10 @@ export function queueRoutes(): Router {
     const queue = await getQueue(req.ctx, id);
     await handleForm(req, res, 'queues/form', await formLocals(req, { queue }), async () => {
       const body = req.body as Record<string, unknown>;
-      await updateQueue(req.ctx, id, { ...parseInput(queueInputSchema, body), active: body.active === 'true' });
+      await updateQueue(req.ctx, id, {
+        ...parseInput(queueInputSchema, body),
+        active: body.active === 'true',
+      });
       req.session.flash = { kind: 'ok', key: 'queues.saved' };
       res.redirect('/queues/manage');
     });

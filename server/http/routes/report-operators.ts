@@ -25,7 +25,11 @@ export function reportOperatorRoutes(): Router {
     res.render('reports/operators', {
       title: t(req.locale, 'operators.title'),
       view,
-      rows: (view.unassigned ? [...view.rows, view.unassigned] : view.rows).map((r) => ({ ...r, key: r.operator?.id ?? 'unassigned', hasMedian: r.medianSeconds !== null })),
+      rows: (view.unassigned ? [...view.rows, view.unassigned] : view.rows).map((r) => ({
+        ...r,
+        key: r.operator?.id ?? 'unassigned',
+        hasMedian: r.medianSeconds !== null,
+      })),
       csvHref: `/reports/operators/export.csv?${query}`,
     });
   });

@@ -17,7 +17,9 @@ import { requirePermission } from '../middleware/guards.js';
 
 const tenantIdOf = (req: Request): string => String(req.params.tenantId);
 const monthLabel = (statement: Statement, locale: Locale): string =>
-  DateTime.fromJSDate(statement.month.from, { zone: statement.tenant.timeZone }).setLocale(intlLocaleOf(locale)).toFormat('LLLL yyyy');
+  DateTime.fromJSDate(statement.month.from, { zone: statement.tenant.timeZone })
+    .setLocale(intlLocaleOf(locale))
+    .toFormat('LLLL yyyy');
 
 export function reportStatementRoutes(): Router {
   const router = Router();
@@ -25,8 +27,13 @@ export function reportStatementRoutes(): Router {
 
   router.get('/reports/statements', guard, async (req, res) => {
     const actor = req.ctx.actor;
-    if (isClient(actor) && actor.kind === 'user' && actor.tenantId) return res.redirect(`/reports/${actor.tenantId}/statement`);
-    const tenants = (await listTenants(req.ctx)).map((tn) => ({ id: String(tn._id), code: tn.code, legalName: tn.legalName }));
+    if (isClient(actor) && actor.kind === 'user' && actor.tenantId)
+      return res.redirect(`/reports/${actor.tenantId}/statement`);
+    const tenants = (await listTenants(req.ctx)).map((tn) => ({
+      id: String(tn._id),
+      code: tn.code,
+      legalName: tn.legalName,
+    }));
     res.render('reports/statements', { title: t(req.locale, 'statement.title'), tenants });
   });
 
@@ -43,9 +50,15 @@ export function reportStatementRoutes(): Router {
         dimension,
         rows: statement.volumes
           .filter((v) => v.dimension === dimension)
-          .map((v) => ({ ...v, label: t(req.locale, `${dimension === 'type' ? 'ticket_types' : 'priorities'}.${v.key}`) })),
+          .map((v) => ({
+            ...v,
+            label: t(req.locale, `${dimension === 'type' ? 'ticket_types' : 'priorities'}.${v.key}`),
+          })),
       })),
-      exports: statementTables.map((table) => ({ table, href: `/reports/${statement.tenant.id}/statement/export/${table}.csv?${query}` })),
+      exports: statementTables.map((table) => ({
+        table,
+        href: `/reports/${statement.tenant.id}/statement/export/${table}.csv?${query}`,
+      })),
     });
   });
 
@@ -53,7 +66,10 @@ export function reportStatementRoutes(): Router {
     router.get(`/reports/:tenantId/statement/export/${table}.csv`, guard, async (req, res) => {
       const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: req.query.month });
       res.set('Content-Type', 'text/csv; charset=utf-8');
-      res.set('Content-Disposition', `attachment; filename="statement-${statement.tenant.code}-${statement.month.key}-${table}.csv"`);
+      res.set(
+        'Content-Disposition',
+        `attachment; filename="statement-${statement.tenant.code}-${statement.month.key}-${table}.csv"`,
+      );
       res.send(statementCsv(statement, table, req.locale));
     });
   }

@@ -1,7 +1,14 @@
 import { Router, type Application, type Request, type Response } from 'express';
 import { isClient } from '../../domain/context.js';
 import { reportCsv } from '../../domain/reports/report-csv.js';
-import { portfolio, reportTables, slaReport, trafficLight, type SlaReport, type Tally } from '../../domain/reports/sla-report.js';
+import {
+  portfolio,
+  reportTables,
+  slaReport,
+  trafficLight,
+  type SlaReport,
+  type Tally,
+} from '../../domain/reports/sla-report.js';
 import { getTenant } from '../../domain/tenants/tenants.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { formatNumber } from '../../i18n/format.js';
@@ -22,8 +29,13 @@ import { staticRoots } from '../static-roots.js';
 
 const tenantIdOf = (req: Request): string => String(req.params.tenantId);
 
-const pctText = (x: Tally, locale: Locale): string => (x.pct === null ? '–' : `${formatNumber(x.pct, locale)} %`);
-const tallyView = (x: Tally, locale: Locale) => ({ ...x, text: pctText(x, locale), light: trafficLight(x.pct) });
+const pctText = (x: Tally, locale: Locale): string =>
+  x.pct === null ? '–' : `${formatNumber(x.pct, locale)} %`;
+const tallyView = (x: Tally, locale: Locale) => ({
+  ...x,
+  text: pctText(x, locale),
+  light: trafficLight(x.pct),
+});
 
 /** What the template needs beyond the report: texts of percentages and lights. */
 function reportLocals(report: SlaReport, locale: Locale) {
@@ -34,7 +46,9 @@ function reportLocals(report: SlaReport, locale: Locale) {
     compliance: report.compliance.map((r) => ({
       ...r,
       label:
-        r.scope === 'overall' ? t(locale, 'reports.csv.all') : t(locale, `${r.scope === 'type' ? 'ticket_types' : 'priorities'}.${r.key}`),
+        r.scope === 'overall'
+          ? t(locale, 'reports.csv.all')
+          : t(locale, `${r.scope === 'type' ? 'ticket_types' : 'priorities'}.${r.key}`),
       firstResponse: tallyView(r.firstResponse, locale),
       resolution: tallyView(r.resolution, locale),
       combined: tallyView(r.combined, locale),
@@ -48,21 +62,39 @@ function reportLocals(report: SlaReport, locale: Locale) {
       dimension,
       rows: report.volumes
         .filter((v) => v.dimension === dimension)
-        .map((v) => ({ ...v, label: t(locale, `${dimension === 'type' ? 'ticket_types' : dimension === 'priority' ? 'priorities' : 'channels'}.${v.key}`) })),
+        .map((v) => ({
+          ...v,
+          label: t(
+            locale,
+            `${dimension === 'type' ? 'ticket_types' : dimension === 'priority' ? 'priorities' : 'channels'}.${v.key}`,
+          ),
+        })),
     })),
-    trend: report.trend.map((r) => ({ ...r, firstResponse: tallyView(r.firstResponse, locale), resolution: tallyView(r.resolution, locale) })),
-    exports: reportTables.map((table) => ({ table, href: `/reports/${report.tenant.id}/export/${table}.csv?${query}` })),
+    trend: report.trend.map((r) => ({
+      ...r,
+      firstResponse: tallyView(r.firstResponse, locale),
+      resolution: tallyView(r.resolution, locale),
+    })),
+    exports: reportTables.map((table) => ({
+      table,
+      href: `/reports/${report.tenant.id}/export/${table}.csv?${query}`,
+    })),
     pdfHref: `/reports/${report.tenant.id}/export/report.pdf?${query}`,
     chartJson: scriptJson(reportCharts(report, locale)),
   };
 }
 
 const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 /** Chromium's page footer: client, period and "page n of m" (its spans are filled in by Chromium). */
 function pdfFooter(report: SlaReport, locale: Locale): string {
-  const left = escapeHtml(`${report.tenant.legalName} · ${t(locale, 'reports.period_text', { from: report.period.fromDate, to: report.period.toDate, zone: report.tenant.timeZone })}`);
+  const left = escapeHtml(
+    `${report.tenant.legalName} · ${t(locale, 'reports.period_text', { from: report.period.fromDate, to: report.period.toDate, zone: report.tenant.timeZone })}`,
+  );
   const right = escapeHtml(t(locale, 'reports.pdf.page', { page: '\u0001', pages: '\u0002' }))
     .replace('\u0001', '<span class="pageNumber"></span>')
     .replace('\u0002', '<span class="totalPages"></span>');
@@ -70,7 +102,9 @@ function pdfFooter(report: SlaReport, locale: Locale): string {
 }
 
 const renderView = (app: Application, view: string, locals: Record<string, unknown>): Promise<string> =>
-  new Promise((resolve, reject) => app.render(view, locals, (err: Error | null, html?: string) => (err ? reject(err) : resolve(html ?? ''))));
+  new Promise((resolve, reject) =>
+    app.render(view, locals, (err: Error | null, html?: string) => (err ? reject(err) : resolve(html ?? ''))),
+  );
 
 export function reportRoutes(pdf: PdfRenderer): Router {
   const router = Router();
@@ -89,14 +123,19 @@ export function reportRoutes(pdf: PdfRenderer): Router {
   router.get('/reports', async (req, res) => {
     // A client admin has one company: /reports is its report.
     const actor = req.ctx.actor;
-    if (isClient(actor) && actor.kind === 'user' && actor.tenantId) return renderReport(req, res, actor.tenantId);
+    if (isClient(actor) && actor.kind === 'user' && actor.tenantId)
+      return renderReport(req, res, actor.tenantId);
     const rows = (await portfolio(req.ctx)).map((row) => ({
       ...row,
       combined: tallyView(row.combined, req.locale),
       firstResponse: tallyView(row.firstResponse, req.locale),
       resolution: tallyView(row.resolution, req.locale),
     }));
-    res.render('reports/index', { title: t(req.locale, 'reports.title'), rows, chartJson: scriptJson(portfolioCharts(rows, req.locale)) });
+    res.render('reports/index', {
+      title: t(req.locale, 'reports.title'),
+      rows,
+      chartJson: scriptJson(portfolioCharts(rows, req.locale)),
+    });
   });
 
   router.get('/reports/:tenantId', (req, res) => renderReport(req, res, tenantIdOf(req)));
@@ -114,9 +153,17 @@ export function reportRoutes(pdf: PdfRenderer): Router {
       generatedAt: new Date(),
       ...reportLocals(report, locale),
     });
-    const file = await pdf.render({ html, assets: staticRoots, readySelector: 'html[data-charts-ready]', footerHtml: pdfFooter(report, locale) });
+    const file = await pdf.render({
+      html,
+      assets: staticRoots,
+      readySelector: 'html[data-charts-ready]',
+      footerHtml: pdfFooter(report, locale),
+    });
     res.set('Content-Type', 'application/pdf');
-    res.set('Content-Disposition', `attachment; filename="sla-${report.tenant.code}-${report.period.key}.pdf"`);
+    res.set(
+      'Content-Disposition',
+      `attachment; filename="sla-${report.tenant.code}-${report.period.key}.pdf"`,
+    );
     res.send(file);
   });
 
@@ -124,7 +171,10 @@ export function reportRoutes(pdf: PdfRenderer): Router {
     router.get(`/reports/:tenantId/export/${table}.csv`, async (req, res) => {
       const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
       res.set('Content-Type', 'text/csv; charset=utf-8');
-      res.set('Content-Disposition', `attachment; filename="sla-${report.tenant.code}-${report.period.key}-${table}.csv"`);
+      res.set(
+        'Content-Disposition',
+        `attachment; filename="sla-${report.tenant.code}-${report.period.key}-${table}.csv"`,
+      );
       res.send(reportCsv(report, table, req.locale));
     });
   }

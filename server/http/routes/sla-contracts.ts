@@ -63,7 +63,8 @@ export function calendarSummary(calendar: CalendarShape, locale: Locale): string
   return parts.join(' · ');
 }
 
-const hours = (minutes: number, locale: Locale): string => formatNumber(Number((minutes / 60).toFixed(2)), locale);
+const hours = (minutes: number, locale: Locale): string =>
+  formatNumber(Number((minutes / 60).toFixed(2)), locale);
 
 /** The targets of a version, for reading: per type, 'first response / resolution' hours per priority. */
 function targetRows(policy: PolicyDoc, locale: Locale) {
@@ -71,13 +72,21 @@ function targetRows(policy: PolicyDoc, locale: Locale) {
     type,
     cells: priorities.map((priority) => {
       const target = policy.targets.find((x) => x.type === type && x.priority === priority);
-      return { priority, text: target ? `${hours(target.firstResponseMinutes, locale)} / ${hours(target.resolutionMinutes, locale)}` : '–' };
+      return {
+        priority,
+        text: target
+          ? `${hours(target.firstResponseMinutes, locale)} / ${hours(target.resolutionMinutes, locale)}`
+          : '–',
+      };
     }),
   }));
 }
 
 const escalationText = (policy: PolicyDoc, locale: Locale): string =>
-  [policy.escalation?.raisePriority ? t(locale, 'sla.raise_priority') : '', policy.escalation?.notifyClient ? t(locale, 'sla.notify_client') : '']
+  [
+    policy.escalation?.raisePriority ? t(locale, 'sla.raise_priority') : '',
+    policy.escalation?.notifyClient ? t(locale, 'sla.notify_client') : '',
+  ]
     .filter(Boolean)
     .join('; ') || t(locale, 'sla.none_short');
 
@@ -102,13 +111,20 @@ export function slaContractRoutes(): Router {
       tenant: contract.tenant,
       title: t(req.locale, 'sla.calendar_title', { client: contract.tenant.legalName }),
       timeZones: Intl.supportedValuesOf('timeZone'),
-      days: weekdays.map((day) => ({ day, name: `hours.${day}`, label: t(req.locale, `sla.weekdays.${day}`) })),
+      days: weekdays.map((day) => ({
+        day,
+        name: `hours.${day}`,
+        label: t(req.locale, `sla.weekdays.${day}`),
+      })),
     };
   };
 
   router.get('/sla/:tenantId/calendar', async (req, res) => {
     const locals = await calendarLocals(req);
-    res.render('sla/calendar', { ...locals, values: calendarFormValues(locals.contract.calendar, locals.tenant.timeZone) });
+    res.render('sla/calendar', {
+      ...locals,
+      values: calendarFormValues(locals.contract.calendar, locals.tenant.timeZone),
+    });
   });
   router.post('/sla/:tenantId/calendar', async (req, res) => {
     const locals = await calendarLocals(req);
@@ -159,7 +175,11 @@ export function slaContractRoutes(): Router {
     const locals = await policyLocals(req);
     await handleForm(req, res, 'sla/policy', locals, async () => {
       const policy = await savePolicy(req.ctx, tenantIdOf(req), req.body);
-      req.session.flash = { kind: 'ok', key: 'sla.policy_saved', params: { version: String(policy.version) } };
+      req.session.flash = {
+        kind: 'ok',
+        key: 'sla.policy_saved',
+        params: { version: String(policy.version) },
+      };
       res.redirect(`/sla/${tenantIdOf(req)}/policy`);
     });
   });

@@ -12,7 +12,11 @@ const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
 export function teamRoutes(): Router {
   const router = Router();
   router.use('/team', requirePermission('team.manage'));
-  const pageLocals = async (req: Request) => ({ title: t(req.locale, 'team.title'), members: await listTeam(req.ctx), roles: clientRoles });
+  const pageLocals = async (req: Request) => ({
+    title: t(req.locale, 'team.title'),
+    members: await listTeam(req.ctx),
+    roles: clientRoles,
+  });
 
   router.get('/team', async (req, res) => {
     res.render('team', { ...(await pageLocals(req)), values: { role: 'client_user' } });

@@ -42,7 +42,9 @@ function formLocals(req: Request) {
 /** Re-render the upload form with the reason the file was refused (status from the error table). */
 function refuse(req: Request, res: Response, err: AppError): void {
   const shown = presentError(err, req.locale, 'page');
-  res.status(shown.status).render('tickets/import', { ...formLocals(req), formError: shown.message, fileError: true });
+  res
+    .status(shown.status)
+    .render('tickets/import', { ...formLocals(req), formError: shown.message, fileError: true });
 }
 
 type Batch = Awaited<ReturnType<typeof getImportBatch>>;
@@ -52,7 +54,8 @@ function previewLocals(locale: Locale, batch: Batch) {
   const problemsByRow = new Map<number, Array<{ column: string; message: string }>>();
   const errorColumnsByRow = new Map<number, Set<string>>();
   // Errors name a column by its label in the reader's language, never by its code.
-  const labelOf = (column: string): string => (column ? t(locale, `ticket_fields.${column}`) : t(locale, 'import.whole_row'));
+  const labelOf = (column: string): string =>
+    column ? t(locale, `ticket_fields.${column}`) : t(locale, 'import.whole_row');
   for (const e of batch.rowErrors) {
     const message = t(locale, e.key, (e.params ?? {}) as Record<string, unknown>);
     const column = labelOf(e.column ?? '');
@@ -142,7 +145,12 @@ export function ticketImportRoutes(): Router {
   router.post(IMPORT_PATH, async (req, res) => {
     // The multipart body was parsed before the CSRF check (http/uploads.ts, shared by all pages).
     const files = uploadedFiles(req, 'file');
-    if (files.length > 1) return refuse(req, res, new AppError('bad_request', 'more than one file', { messageKey: 'import.errors.one_file' }));
+    if (files.length > 1)
+      return refuse(
+        req,
+        res,
+        new AppError('bad_request', 'more than one file', { messageKey: 'import.errors.one_file' }),
+      );
     const file = files[0];
     if (!file) {
       const emptyPart = ((req.files ?? []) as Express.Multer.File[]).some(

@@ -33,19 +33,42 @@ import { requirePermission, requireSignIn } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
 
 /** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
-function formFields(type: TicketType, body: Record<string, unknown>, locale: Locale): Record<string, unknown> {
+function formFields(
+  type: TicketType,
+  body: Record<string, unknown>,
+  locale: Locale,
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) if (key.startsWith('fields.')) fields[key.slice(7)] = value;
+  for (const [key, value] of Object.entries(body))
+    if (key.startsWith('fields.')) fields[key.slice(7)] = value;
   return readFormFields(type, fields, locale);
 }
 
 /** A new ticket's form in the shape the domain takes. */
 function formToTicketInput(type: TicketType, body: Record<string, unknown>, locale: Locale) {
-  return { type, subject: body.subject, description: body.description, priority: body.priority, tags: body.tags, fields: formFields(type, body, locale) };
+  return {
+    type,
+    subject: body.subject,
+    description: body.description,
+    priority: body.priority,
+    tags: body.tags,
+    fields: formFields(type, body, locale),
+  };
 }
 
 /** A ticket's values as its edit forms show them (`fields.<name>`, numbers in the reader's format). */
-function editValuesOf(ticket: { type: string; subject: string; description?: string | null; priority: string; tags?: string[]; fields?: unknown }, type: TicketType, locale: Locale) {
+function editValuesOf(
+  ticket: {
+    type: string;
+    subject: string;
+    description?: string | null;
+    priority: string;
+    tags?: string[];
+    fields?: unknown;
+  },
+  type: TicketType,
+  locale: Locale,
+) {
   const shown = fieldsForForm(type, (ticket.fields ?? {}) as Record<string, unknown>, locale);
   return {
     type,
@@ -58,20 +81,33 @@ function editValuesOf(ticket: { type: string; subject: string; description?: str
 }
 
 /** A form value sent once or several times, as a list of strings. */
-const listOf = (value: unknown): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+const listOf = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
 
 const otherCurrencies = currencyCodes.filter((c) => !commonCurrencies.includes(c));
-const choices = { priorities, complaintChannels, complaintSeverities, approvalOutcomes, ticketTypes, commonCurrencies, otherCurrencies };
+const choices = {
+  priorities,
+  complaintChannels,
+  complaintSeverities,
+  approvalOutcomes,
+  ticketTypes,
+  commonCurrencies,
+  otherCurrencies,
+};
 
 function parseType(raw: string): TicketType {
-  if (!(ticketTypes as readonly string[]).includes(raw)) throw new AppError('not_found', 'unknown ticket type');
+  if (!(ticketTypes as readonly string[]).includes(raw))
+    throw new AppError('not_found', 'unknown ticket type');
   return raw as TicketType;
 }
 
 /** Everything the ticket page shows, for the caller's eyes only. */
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments] = await Promise.all([listTimeline(req.ctx, ticket), listAttachments(req.ctx, ticket)]);
+  const [timeline, attachments] = await Promise.all([
+    listTimeline(req.ctx, ticket),
+    listAttachments(req.ctx, ticket),
+  ]);
   const flags = ticketPageFlags(req.ctx, ticket);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
@@ -80,7 +116,13 @@ async function ticketPage(req: Request, ref: string) {
     ticket,
     fieldsView: ticket.fields,
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
-    timeline: timelineView(timeline, attachments, req.locale, String(req.res?.locals.timeZone ?? 'UTC'), ticket),
+    timeline: timelineView(
+      timeline,
+      attachments,
+      req.locale,
+      String(req.res?.locals.timeZone ?? 'UTC'),
+      ticket,
+    ),
     attachments,
     ...flags,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
@@ -99,7 +141,10 @@ export function ticketRoutes(): Router {
       const direct = await getTicket(req.ctx, query.q).catch(() => null);
       if (direct) return res.redirect(`/tickets/${direct.number}`);
     }
-    const [result, tenants] = await Promise.all([listTickets(req.ctx, query), staff ? listTenants(req.ctx) : Promise.resolve([])]);
+    const [result, tenants] = await Promise.all([
+      listTickets(req.ctx, query),
+      staff ? listTenants(req.ctx) : Promise.resolve([]),
+    ]);
     const codes = new Map(tenants.map((tn) => [String(tn._id), tn.code]));
     res.render('tickets/list', {
       title: t(req.locale, 'tickets.list_title'),
@@ -137,13 +182,25 @@ export function ticketRoutes(): Router {
     const type = parseType(String(req.params.type));
     const body = req.body as Record<string, unknown>;
     // A refused form comes back with its files still attached (kept for this session).
-    const locals: Record<string, unknown> & { pendingUploads?: PendingUploadView[] } = newFormLocals(req, type);
+    const locals: Record<string, unknown> & { pendingUploads?: PendingUploadView[] } = newFormLocals(
+      req,
+      type,
+    );
     await handleForm(req, res, 'tickets/new', locals, async () => {
-      const uploads = { keptIds: listOf(body.pendingUploads), removedIds: listOf(body.removeUploads), fresh: uploadedFiles(req, 'attachments') };
-      const outcome = await carryUploads(req.ctx, { sessionId: req.sessionID, tenantId: clientTenantId(req.ctx) }, uploads, async (files) => {
-        const input = parseInput(ticketInputSchema, formToTicketInput(type, body, req.locale));
-        return createTicket(req.ctx, input, 'portal', files);
-      });
+      const uploads = {
+        keptIds: listOf(body.pendingUploads),
+        removedIds: listOf(body.removeUploads),
+        fresh: uploadedFiles(req, 'attachments'),
+      };
+      const outcome = await carryUploads(
+        req.ctx,
+        { sessionId: req.sessionID, tenantId: clientTenantId(req.ctx) },
+        uploads,
+        async (files) => {
+          const input = parseInput(ticketInputSchema, formToTicketInput(type, body, req.locale));
+          return createTicket(req.ctx, input, 'portal', files);
+        },
+      );
       if (!outcome.ok) {
         locals.pendingUploads = outcome.pending;
         throw outcome.error;
@@ -160,20 +217,33 @@ export function ticketRoutes(): Router {
   router.post('/tickets/:ref/replies', async (req, res) => {
     const ref = req.params.ref;
     const body = req.body as Record<string, unknown>;
-    const page: Awaited<ReturnType<typeof ticketPage>> & { pendingUploads?: PendingUploadView[] } = await ticketPage(req, ref);
+    const page: Awaited<ReturnType<typeof ticketPage>> & { pendingUploads?: PendingUploadView[] } =
+      await ticketPage(req, ref);
     await handleForm(req, res, 'tickets/show', page, async () => {
       // A refused reply (empty, or someone answered meanwhile) comes back with its files attached.
-      const uploads = { keptIds: listOf(body.pendingUploads), removedIds: listOf(body.removeUploads), fresh: uploadedFiles(req, 'attachments') };
-      const outcome = await carryUploads(req.ctx, { sessionId: req.sessionID, tenantId: String(page.ticket.tenantId) }, uploads, async (files) => {
-        const input = parseInput(replySchema, body);
-        await addReply(req.ctx, ref, input, files);
-        return input;
-      });
+      const uploads = {
+        keptIds: listOf(body.pendingUploads),
+        removedIds: listOf(body.removeUploads),
+        fresh: uploadedFiles(req, 'attachments'),
+      };
+      const outcome = await carryUploads(
+        req.ctx,
+        { sessionId: req.sessionID, tenantId: String(page.ticket.tenantId) },
+        uploads,
+        async (files) => {
+          const input = parseInput(replySchema, body);
+          await addReply(req.ctx, ref, input, files);
+          return input;
+        },
+      );
       if (!outcome.ok) {
         page.pendingUploads = outcome.pending;
         throw outcome.error;
       }
-      req.session.flash = { kind: 'ok', key: outcome.value.internal ? 'tickets.note_added' : 'tickets.reply_sent' };
+      req.session.flash = {
+        kind: 'ok',
+        key: outcome.value.internal ? 'tickets.note_added' : 'tickets.reply_sent',
+      };
       res.redirect(`/tickets/${ref}#latest`);
     });
   });
@@ -207,7 +277,10 @@ export function ticketRoutes(): Router {
 
   router.get('/tickets/:ref/edit', requirePermission('queues.work'), async (req, res) => {
     const raw = typeof req.query.type === 'string' && req.query.type ? req.query.type : undefined;
-    res.render('tickets/edit', await editLocals(req, String(req.params.ref), raw ? parseType(raw) : undefined));
+    res.render(
+      'tickets/edit',
+      await editLocals(req, String(req.params.ref), raw ? parseType(raw) : undefined),
+    );
   });
 
   router.post('/tickets/:ref/fields', requirePermission('queues.work'), async (req, res) => {
@@ -215,28 +288,38 @@ export function ticketRoutes(): Router {
     const body = req.body as Record<string, unknown>;
     // The full edit page sends every field and the type; the ticket page's card only some.
     const full = body.form === 'edit';
-    const page = full ? await editLocals(req, ref, parseType(String(body.type ?? ''))) : await ticketPage(req, ref);
+    const page = full
+      ? await editLocals(req, ref, parseType(String(body.type ?? '')))
+      : await ticketPage(req, ref);
     const type = full ? (page as { type: TicketType }).type : (page.ticket.type as TicketType);
-    await handleForm(req, res, full ? 'tickets/edit' : 'tickets/show', { ...page, editValues: { ...body } }, async () => {
-      const posted = formFields(type, body, req.locale);
-      // The card: an empty box leaves the field as it is. The full page: an empty box clears it.
-      const fields = full ? posted : Object.fromEntries(Object.entries(posted).filter(([, v]) => v !== ''));
-      const update = {
-        ...(full ? { type, subject: body.subject, description: body.description, replaceFields: true } : {}),
-        priority: body.priority,
-        tags: body.tags,
-        ...(full || Object.keys(fields).length ? { fields } : {}),
-      };
-      try {
-        await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, update));
-      } catch (err) {
-        // A change that lost a race goes back to the ticket with a message, not into the form.
-        if (conflictFlash(err)) return backWithConflict(req, res, `/tickets/${ref}`, err);
-        throw err;
-      }
-      req.session.flash = { kind: 'ok', key: 'tickets.saved' };
-      res.redirect(`/tickets/${ref}`);
-    });
+    await handleForm(
+      req,
+      res,
+      full ? 'tickets/edit' : 'tickets/show',
+      { ...page, editValues: { ...body } },
+      async () => {
+        const posted = formFields(type, body, req.locale);
+        // The card: an empty box leaves the field as it is. The full page: an empty box clears it.
+        const fields = full ? posted : Object.fromEntries(Object.entries(posted).filter(([, v]) => v !== ''));
+        const update = {
+          ...(full
+            ? { type, subject: body.subject, description: body.description, replaceFields: true }
+            : {}),
+          priority: body.priority,
+          tags: body.tags,
+          ...(full || Object.keys(fields).length ? { fields } : {}),
+        };
+        try {
+          await updateTicket(req.ctx, ref, parseInput(ticketUpdateSchema, update));
+        } catch (err) {
+          // A change that lost a race goes back to the ticket with a message, not into the form.
+          if (conflictFlash(err)) return backWithConflict(req, res, `/tickets/${ref}`, err);
+          throw err;
+        }
+        req.session.flash = { kind: 'ok', key: 'tickets.saved' };
+        res.redirect(`/tickets/${ref}`);
+      },
+    );
   });
 
   router.get('/attachments/:id', async (req, res) => {

@@ -33,7 +33,10 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
     for (const [i, status] of statuses.entries()) {
       const other = await makeTicket(world.users.acmeUser, world.acme, `Other ${status}`);
       const priority = priorities[i % priorities.length]!;
-      await Ticket.updateOne({ _id: other._id, tenantId: world.acme._id }, { $set: { status, priority, priorityRank: priorityRank[priority] } });
+      await Ticket.updateOne(
+        { _id: other._id, tenantId: world.acme._id },
+        { $set: { status, priority, priorityRank: priorityRank[priority] } },
+      );
     }
     await Queue.create({ name: 'Everything', key: 'a11y-all' });
     browser = await launchBrowser();
@@ -55,14 +58,17 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
 
   /** Links on a page (same origin, no downloads), matching a pattern. */
   async function linksOn(page: Page, pattern: RegExp): Promise<string[]> {
-    const hrefs = await page.locator('main a[href^="/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    const hrefs = await page
+      .locator('main a[href^="/"]')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
     return [...new Set(hrefs.filter((h) => pattern.test(h) && !/\.(csv|pdf)(\?|$)|\/attachments\//.test(h)))];
   }
 
   async function check(page: Page, path: string, problems: string[]): Promise<void> {
     const res = await page.goto(`${tp.url}${path}`);
     expect(res?.status(), path).to.be.below(400);
-    for (const v of await seriousViolations(page)) problems.push(`${path} [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`);
+    for (const v of await seriousViolations(page))
+      problems.push(`${path} [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`);
   }
 
   const extras: Record<string, (page: Page) => Promise<string[]>> = {
@@ -90,9 +96,13 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
     await page.setViewportSize({ width: 380, height: 800 });
     for (const path of ['/tickets', `/tickets/${ticketNumber}`, '/queues']) {
       await page.goto(`${tp.url}${path}`);
-      const numbers = await page.locator('main code').evaluateAll((els) =>
-        els.filter((el) => /^[A-Z0-9]+-\d{6}$/.test(el.textContent ?? '')).map((el) => ({ text: el.textContent, lines: el.getClientRects().length })),
-      );
+      const numbers = await page
+        .locator('main code')
+        .evaluateAll((els) =>
+          els
+            .filter((el) => /^[A-Z0-9]+-\d{6}$/.test(el.textContent ?? ''))
+            .map((el) => ({ text: el.textContent, lines: el.getClientRects().length })),
+        );
       if (path !== '/queues') expect(numbers.length, path).to.be.greaterThan(0);
       for (const n of numbers) expect(n.lines, `${path}: ${n.text}`).to.equal(1);
     }
@@ -112,21 +122,38 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
     it(`has no serious or critical violation on the pages of ${user}`, async () => {
       const { context, page } = await signIn(user);
       const problems: string[] = [];
-      const menu = await page.locator('nav.nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+      const menu = await page
+        .locator('nav.nav a')
+        .evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
       const paths = new Set<string>(['/', ...menu, '/tickets', `/tickets/${ticketNumber}`]);
-      if (client) for (const p of ['/tickets/new', '/tickets/import', '/tickets/new/invoice', '/tickets/new/complaint', '/tickets/new/data_entry']) paths.add(p);
+      if (client)
+        for (const p of [
+          '/tickets/new',
+          '/tickets/import',
+          '/tickets/new/invoice',
+          '/tickets/new/complaint',
+          '/tickets/new/data_entry',
+        ])
+          paths.add(p);
       else if (user !== 'admin' && user !== 'accountManager') paths.add(`/tickets/${ticketNumber}/edit`);
       for (const p of await extras.details!(page)) paths.add(p);
       for (const path of paths) await check(page, path, problems);
       if (client) {
         // A refused form: field errors and kept values must be as readable as the blank form.
         await page.goto(`${tp.url}/tickets/new/invoice`);
-        await page.setInputFiles('#f-attachments', { name: 'fattura.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n') });
+        await page.setInputFiles('#f-attachments', {
+          name: 'fattura.pdf',
+          mimeType: 'application/pdf',
+          buffer: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n'),
+        });
         await page.click('form[action="/tickets/new/invoice"] button[type=submit]');
         await page.waitForSelector('.has-error');
         // The file came back attached, as a chip with its remove box.
         expect(await page.textContent('[data-testid=pending-uploads]')).to.include('fattura.pdf');
-        for (const v of await seriousViolations(page)) problems.push(`refused invoice form [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`);
+        for (const v of await seriousViolations(page))
+          problems.push(
+            `refused invoice form [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`,
+          );
       }
       await context.close();
       expect(problems, problems.join('\n')).to.deep.equal([]);

@@ -21,10 +21,16 @@ describe('PDF renderer', function () {
   this.timeout(60_000);
   let pdf: PdfRenderer;
   const assets = [{ prefix: '/static', dir: fromRoot('public') }];
-  const page = (body: string) => `<!doctype html><html lang="en"><head><title>Test</title><link rel="stylesheet" href="/static/css/app.css"></head><body>${body}</body></html>`;
+  const page = (body: string) =>
+    `<!doctype html><html lang="en"><head><title>Test</title><link rel="stylesheet" href="/static/css/app.css"></head><body>${body}</body></html>`;
 
   before(() => {
-    pdf = createPdfRenderer({ chromiumPath, concurrency: 1, timeoutMs: 2500, log: pino({ level: 'silent' }) });
+    pdf = createPdfRenderer({
+      chromiumPath,
+      concurrency: 1,
+      timeoutMs: 2500,
+      log: pino({ level: 'silent' }),
+    });
   });
   after(() => pdf?.close());
 
@@ -33,14 +39,18 @@ describe('PDF renderer', function () {
     expect(text).to.include('Hello PDF');
 
     const started = Date.now();
-    const stuck = refusal(pdf.render({ html: page('<p>never ready</p>'), assets, readySelector: 'html[data-never]' }));
+    const stuck = refusal(
+      pdf.render({ html: page('<p>never ready</p>'), assets, readySelector: 'html[data-never]' }),
+    );
     const queued = refusal(pdf.render({ html: page('<p>queued</p>'), assets }));
     expect((await stuck).messageKey).to.equal('pdf.timeout');
     expect((await queued).messageKey).to.equal('pdf.busy');
     expect(Date.now() - started).to.be.lessThan(6000);
 
     // The slot and the browser are fine afterwards.
-    expect((await readPdf(await pdf.render({ html: page('<p>after</p>'), assets }))).text).to.include('after');
+    expect((await readPdf(await pdf.render({ html: page('<p>after</p>'), assets }))).text).to.include(
+      'after',
+    );
   });
 
   it('refuses after close', async () => {

@@ -43,18 +43,29 @@ describe('each display rule once: queue rows placed by the server sort key', fun
   /** What the page shows, top to bottom: ticket id and the sort key the row carries. */
   const rowsOf = (page: Page) =>
     page.$$eval('table[data-live-queue] tbody tr', (rows) =>
-      rows.map((r) => ({ id: r.getAttribute('data-ticket-id') ?? '', key: r.getAttribute('data-sort-key') ?? '' })),
+      rows.map((r) => ({
+        id: r.getAttribute('data-ticket-id') ?? '',
+        key: r.getAttribute('data-sort-key') ?? '',
+      })),
     );
   /** The server's own order for the queue, as a reload prints it. */
   const serverOrder = async () =>
-    (await queueTickets(ctxOf(world.users.operatorAcme, null), queueId)).tickets.map((t) => ({ id: t.id, key: t.sortKeys.priority }));
+    (await queueTickets(ctxOf(world.users.operatorAcme, null), queueId)).tickets.map((t) => ({
+      id: t.id,
+      key: t.sortKeys.priority,
+    }));
 
   before(async () => {
     tp = await startTestPortal('display-queue-order');
     world = await makeWorld();
     const queue = await createQueue(
       ctxOf(world.users.admin, null),
-      queueInputSchema.parse({ name: 'Acme by priority', tenantIds: [world.acme.id], priorities: ['urgent', 'high', 'normal'], order: 'priority' }),
+      queueInputSchema.parse({
+        name: 'Acme by priority',
+        tenantIds: [world.acme.id],
+        priorities: ['urgent', 'high', 'normal'],
+        order: 'priority',
+      }),
     );
     queueId = String(queue._id);
     browser = await launchBrowser();
@@ -73,13 +84,28 @@ describe('each display rule once: queue rows placed by the server sort key', fun
     const due = [3, 1, null, 2, 1, 5];
     for (const [i, t] of made.entries()) {
       const at = due[i];
-      await Ticket.updateOne({ _id: t._id, tenantId: t.tenantId }, { $set: { dueSortAt: at === null || at === undefined ? new Date('9999-12-31T00:00:00Z') : new Date(Date.now() + at * 3600_000) } });
+      await Ticket.updateOne(
+        { _id: t._id, tenantId: t.tenantId },
+        {
+          $set: {
+            dueSortAt:
+              at === null || at === undefined
+                ? new Date('9999-12-31T00:00:00Z')
+                : new Date(Date.now() + at * 3600_000),
+          },
+        },
+      );
     }
     const ids = made.map((t) => t._id);
     for (const order of queueOrders) {
-      const rows = await Ticket.find({ _id: { $in: ids }, tenantId: world.acme._id }).sort(sortOf[order]).lean();
+      const rows = await Ticket.find({ _id: { $in: ids }, tenantId: world.acme._id })
+        .sort(sortOf[order])
+        .lean();
       const byKey = [...rows].sort((a, b) => (sortKeyOf(order, a) < sortKeyOf(order, b) ? -1 : 1));
-      expect(byKey.map((t) => String(t._id)), order).to.deep.equal(rows.map((t) => String(t._id)));
+      expect(
+        byKey.map((t) => String(t._id)),
+        order,
+      ).to.deep.equal(rows.map((t) => String(t._id)));
     }
   });
 
@@ -100,7 +126,9 @@ describe('each display rule once: queue rows placed by the server sort key', fun
     // A normal one turned low leaves: the queue's filter is decided by the server.
     const leaving = first.find((r) => r.id !== String(urgent._id)) ?? first[0];
     const leavingTicket = await Ticket.findOne({ _id: leaving?.id, tenantId: world.acme._id }).lean();
-    await updateTicket(ctxOf(world.users.operatorAcme, null), leavingTicket?.number ?? '', { priority: 'low' });
+    await updateTicket(ctxOf(world.users.operatorAcme, null), leavingTicket?.number ?? '', {
+      priority: 'low',
+    });
     await page.waitForSelector(`tr[data-ticket-id="${leaving?.id}"]`, { state: 'detached', timeout: 10_000 });
     expect(await page.locator(`tr[data-ticket-id="${String(low._id)}"]`).count()).to.equal(0);
 
@@ -118,8 +146,13 @@ describe('each display rule once: queue rows placed by the server sort key', fun
     await page.waitForSelector('table[data-live="synced"]', { timeout: 10_000 });
     const before = (await rowsOf(page)).length;
     const burst = [];
-    for (let i = 0; i < 45; i++) burst.push(await open(`Burst ${i}`, (['urgent', 'high', 'normal'] as const)[i % 3] ?? 'normal'));
-    await page.waitForFunction((n) => document.querySelectorAll('table[data-live-queue] tbody tr').length >= n, before + burst.length, { timeout: 20_000 });
+    for (let i = 0; i < 45; i++)
+      burst.push(await open(`Burst ${i}`, (['urgent', 'high', 'normal'] as const)[i % 3] ?? 'normal'));
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('table[data-live-queue] tbody tr').length >= n,
+      before + burst.length,
+      { timeout: 20_000 },
+    );
     expect(await rowsOf(page)).to.deep.equal(await serverOrder());
   });
 });

@@ -42,7 +42,10 @@ describe('readable history in a browser: one timeline presenter, one SLA display
     world = await makeWorld();
     await frozenContract(world.acme._id, 120, 600, 6);
     await quickContract(world.nord._id, 60, 600);
-    const queue = await createQueue(ctxOf(world.users.admin, null), queueInputSchema.parse({ name: 'Acme', tenantIds: [world.acme.id] }));
+    const queue = await createQueue(
+      ctxOf(world.users.admin, null),
+      queueInputSchema.parse({ name: 'Acme', tenantIds: [world.acme.id] }),
+    );
     queueId = String(queue._id);
     browser = await launchBrowser();
   });
@@ -74,7 +77,9 @@ describe('readable history in a browser: one timeline presenter, one SLA display
     await page.goto(`${tp.url}/queues`);
     const mine = '[data-testid="my-tickets"] tbody';
     expect((await page.textContent(mine))?.trim()).to.equal('Nothing here.');
-    await page.waitForFunction(() => Boolean((window as unknown as { DeskLive?: { hasStrings(): boolean } }).DeskLive?.hasStrings()));
+    await page.waitForFunction(() =>
+      Boolean((window as unknown as { DeskLive?: { hasStrings(): boolean } }).DeskLive?.hasStrings()),
+    );
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Assigned to me');
     await assignTicket(ctxOf(world.users.teamLead, null), ticket.number, String(me.id));
     const row = `${mine} tr[data-number="${ticket.number}"]`;
@@ -98,11 +103,16 @@ describe('readable history in a browser: one timeline presenter, one SLA display
     await page.waitForSelector('li.entry-sla', { timeout: 10_000 });
     await page.waitForSelector('li.entry-fields', { timeout: 10_000 });
     const entries = async () =>
-      page.$$eval('ol.timeline > li', (items) => items.map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim()));
+      page.$$eval('ol.timeline > li', (items) =>
+        items.map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim()),
+      );
     const live = await entries();
     const sla = live.find((e) => e.startsWith('SLA '));
     expect(sla).to.be.a('string').and.include('50%');
-    expect(live.join(' ')).to.include('Priority: Normal → High').and.not.include('fields.').and.not.include('sla.sweep');
+    expect(live.join(' '))
+      .to.include('Priority: Normal → High')
+      .and.not.include('fields.')
+      .and.not.include('sla.sweep');
     await page.reload();
     await page.waitForSelector('li.entry-sla');
     expect(await entries()).to.deep.equal(live);

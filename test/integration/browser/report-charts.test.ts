@@ -62,10 +62,16 @@ describe('report charts in a browser', function () {
       expect(await page.isVisible(`figure[data-chart="${chart}"] canvas`), chart).to.equal(true);
       expect(await inkOf(page, chart), chart).to.be.greaterThan(500);
     }
-    expect(await page.textContent(`figure[data-chart="compliance"] figcaption`)).to.equal(t('en', 'reports.charts.compliance'));
+    expect(await page.textContent(`figure[data-chart="compliance"] figcaption`)).to.equal(
+      t('en', 'reports.charts.compliance'),
+    );
     // The table is still the report.
-    expect(await page.textContent('[data-testid=compliance] tr[data-key="overall:all"]')).to.include('75 %').and.include('62.5 %');
-    expect(await page.getAttribute('[data-testid=pdf-link]', 'href')).to.match(/\/export\/report\.pdf\?from=2025-03-03&to=2025-03-17$/);
+    expect(await page.textContent('[data-testid=compliance] tr[data-key="overall:all"]'))
+      .to.include('75 %')
+      .and.include('62.5 %');
+    expect(await page.getAttribute('[data-testid=pdf-link]', 'href')).to.match(
+      /\/export\/report\.pdf\?from=2025-03-03&to=2025-03-17$/,
+    );
     await page.close();
 
     const portfolio = await open('/reports');
@@ -75,7 +81,10 @@ describe('report charts in a browser', function () {
   });
 
   it('shows the tables and no empty chart boxes without JavaScript', async () => {
-    const bare = await browser.newContext({ javaScriptEnabled: false, storageState: await context.storageState() });
+    const bare = await browser.newContext({
+      javaScriptEnabled: false,
+      storageState: await context.storageState(),
+    });
     const page = await bare.newPage();
     await page.goto(`${tp.url}/reports/${String(world.acme._id)}?${REPORT_QUERY}`);
     expect(await page.isVisible('[data-testid=breaches]')).to.equal(true);

@@ -51,7 +51,9 @@ describe('sign-in and team pages in a browser', function () {
     await page.click('form[action="/team"] button[type=submit]');
     expect(await page.textContent('[role=status]')).to.include('Invito inviato.');
     expect(await page.textContent('[data-testid=team]')).to.include('giorgio@acme.example');
-    const mail = await tp.smtp.waitFor((m) => (m.to && 'text' in m.to ? m.to.text : '').includes('giorgio@acme.example'));
+    const mail = await tp.smtp.waitFor((m) =>
+      (m.to && 'text' in m.to ? m.to.text : '').includes('giorgio@acme.example'),
+    );
     expect(mail.subject).to.include('ti ha invitato');
     expect(mail.text).to.include('/invite/');
 

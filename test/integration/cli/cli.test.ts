@@ -9,11 +9,15 @@ import { dropAndDisconnect, testDbUri } from '../../support/db.js';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args], {
-      cwd: fromRoot(),
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args],
+      {
+        cwd: fromRoot(),
+        env: { ...process.env, LOG_LEVEL: 'error', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -31,17 +35,23 @@ describe('command line', function () {
   after(dropAndDisconnect);
 
   it('creates the first admin, refusing a duplicate and a short password', async () => {
-    const ok = await cli(['admin:create', '--email', 'First@Example.com', '--password', 'a-long-password'], { MONGODB_URI: uri });
+    const ok = await cli(['admin:create', '--email', 'First@Example.com', '--password', 'a-long-password'], {
+      MONGODB_URI: uri,
+    });
     expect(ok.code, ok.out).to.equal(0);
     const admin = await User.findOne({ email: 'first@example.com' }).setOptions({ allTenants: true }).lean();
     expect(admin?.role).to.equal('admin');
     expect(admin?.status).to.equal('active');
     expect(await verifyPassword(admin?.passwordHash, 'a-long-password')).to.equal(true);
 
-    const dup = await cli(['admin:create', '--email', 'first@example.com', '--password', 'a-long-password'], { MONGODB_URI: uri });
+    const dup = await cli(['admin:create', '--email', 'first@example.com', '--password', 'a-long-password'], {
+      MONGODB_URI: uri,
+    });
     expect(dup.code).to.equal(1);
     expect(dup.out).to.match(/duplicate/);
-    const short = await cli(['admin:create', '--email', 'second@example.com', '--password', 'short'], { MONGODB_URI: uri });
+    const short = await cli(['admin:create', '--email', 'second@example.com', '--password', 'short'], {
+      MONGODB_URI: uri,
+    });
     expect(short.code).to.equal(1);
     expect(short.out).to.match(/password/);
   });
@@ -54,7 +64,11 @@ describe('command line', function () {
     expect(again.code).to.equal(0);
     expect(await Tenant.countDocuments({})).to.equal(2);
     expect(await User.countDocuments({}).setOptions({ allTenants: true })).to.equal(10);
-    const prod = await cli(['seed'], { MONGODB_URI: uri, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) });
+    const prod = await cli(['seed'], {
+      MONGODB_URI: uri,
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'x'.repeat(40),
+    });
     expect(prod.code).to.equal(2);
     expect(prod.out).to.include('refuses');
   });

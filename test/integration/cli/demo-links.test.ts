@@ -6,11 +6,15 @@ import { dropAndDisconnect, testDbUri } from '../../support/db.js';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args], {
-      cwd: fromRoot(),
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args],
+      {
+        cwd: fromRoot(),
+        env: { ...process.env, LOG_LEVEL: 'error', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -34,14 +38,22 @@ describe('links in the mails of the demo data', function () {
     const outbox = mongoose.connection.db!.collection('outboxmails');
     const sent = mongoose.connection.db!.collection('sentmails');
     const mails = [...(await outbox.find({}).toArray()), ...(await sent.find({}).toArray())];
-    const links = mails.map((m) => (m.params as { link?: string } | undefined)?.link).filter((l): l is string => typeof l === 'string');
+    const links = mails
+      .map((m) => (m.params as { link?: string } | undefined)?.link)
+      .filter((l): l is string => typeof l === 'string');
     expect(links.length, 'the demo data queues mails with links').to.be.greaterThan(0);
     for (const link of links) expect(link).to.match(/^http:\/\/localhost:4719\//);
 
     await mongoose.connection.dropDatabase();
-    const again = await cli(['seed'], { MONGODB_URI: uri, PORT: '4719', PUBLIC_URL: 'https://desk.example.com' });
+    const again = await cli(['seed'], {
+      MONGODB_URI: uri,
+      PORT: '4719',
+      PUBLIC_URL: 'https://desk.example.com',
+    });
     expect(again.code, again.out).to.equal(0);
-    const second = (await outbox.find({}).toArray()).map((m) => (m.params as { link?: string } | undefined)?.link).filter(Boolean);
+    const second = (await outbox.find({}).toArray())
+      .map((m) => (m.params as { link?: string } | undefined)?.link)
+      .filter(Boolean);
     expect(second.length).to.be.greaterThan(0);
     for (const link of second) expect(link).to.match(/^https:\/\/desk\.example\.com\//);
   });

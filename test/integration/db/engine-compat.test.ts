@@ -49,7 +49,11 @@ describe('database engine compatibility', () => {
     const doc = await Widget.create({ sku: 'claim-me', name: 'Claimable' });
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        Widget.findOneAndUpdate({ _id: doc._id, owner: null }, { $set: { owner: `op-${i}` } }, { returnDocument: 'after' }).lean(),
+        Widget.findOneAndUpdate(
+          { _id: doc._id, owner: null },
+          { $set: { owner: `op-${i}` } },
+          { returnDocument: 'after' },
+        ).lean(),
       ),
     );
     const winners = results.filter((r) => r !== null);
@@ -78,7 +82,12 @@ describe('database engine compatibility', () => {
   it('runs an agenda job (Mongo backend on the same connection) exactly once', async () => {
     const db = mongoose.connection.db;
     if (!db) throw new Error('not connected');
-    const agenda = createScheduler({ db, log: pino({ level: 'silent' }), name: 'compat', processEveryMs: 200 });
+    const agenda = createScheduler({
+      db,
+      log: pino({ level: 'silent' }),
+      name: 'compat',
+      processEveryMs: 200,
+    });
     const runs: string[] = [];
     agenda.define('compat.once', async (job) => {
       runs.push(String((job.attrs.data as { tag: string }).tag));

@@ -40,7 +40,10 @@ describe('embedded engine: kill -9 under mixed writes', function () {
     for (let round = 0; round <= KILLS; round++) {
       clear();
       engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'crash', supervise: false });
-      expect(lines().filter((l) => l.includes('repaired after an unclean stop')), `round ${round}: indexes the engine had to repair`).to.deep.equal([]);
+      expect(
+        lines().filter((l) => l.includes('repaired after an unclean stop')),
+        `round ${round}: indexes the engine had to repair`,
+      ).to.deep.equal([]);
       const client = await MongoClient.connect(engine.uri, { serverSelectionTimeoutMS: 5000 });
       const db = client.db();
       // The check, after each restart.
@@ -50,9 +53,15 @@ describe('embedded engine: kill -9 under mixed writes', function () {
       const docs = new Map((await db.collection('items').find({}).toArray()).map((d) => [String(d._id), d]));
       const lost = [...inserted.keys()].filter((id) => !deleted.has(id) && !docs.has(id));
       expect(lost, `round ${round}: acknowledged inserts lost`).to.deep.equal([]);
-      expect([...deleted].filter((id) => docs.has(id)), `round ${round}: acknowledged deletes undone`).to.deep.equal([]);
-      for (const [id, v] of updated) if (!deleted.has(id)) expect(docs.get(id)?.v, `round ${round}: update of ${id}`).to.be.at.least(v);
-      process.stdout.write(`      [engine-crash] round ${round}: ${documents} documents agree with their indexes, ${inserted.size} inserts acknowledged\n`);
+      expect(
+        [...deleted].filter((id) => docs.has(id)),
+        `round ${round}: acknowledged deletes undone`,
+      ).to.deep.equal([]);
+      for (const [id, v] of updated)
+        if (!deleted.has(id)) expect(docs.get(id)?.v, `round ${round}: update of ${id}`).to.be.at.least(v);
+      process.stdout.write(
+        `      [engine-crash] round ${round}: ${documents} documents agree with their indexes, ${inserted.size} inserts acknowledged\n`,
+      );
       if (round === KILLS) {
         await client.close();
         break;
@@ -67,7 +76,12 @@ describe('embedded engine: kill -9 under mixed writes', function () {
             const k = ++seq;
             const _id = new ObjectId();
             if (k % 7 === 0) {
-              const batch = [0, 1, 2].map((j) => ({ _id: new ObjectId(), k: k * 10 + j + 1_000_000_000, v: 0, w }));
+              const batch = [0, 1, 2].map((j) => ({
+                _id: new ObjectId(),
+                k: k * 10 + j + 1_000_000_000,
+                v: 0,
+                w,
+              }));
               await items.insertMany(batch);
               for (const b of batch) inserted.set(String(b._id), b.k);
             } else {
@@ -98,6 +112,8 @@ describe('embedded engine: kill -9 under mixed writes', function () {
       await client.close(true).catch(() => undefined);
       await wait(300);
     }
-    process.stdout.write(`      [engine-crash] ${KILLS} kills, ${totalMismatches} index disagreements, 0 acknowledged writes lost\n`);
+    process.stdout.write(
+      `      [engine-crash] ${KILLS} kills, ${totalMismatches} index disagreements, 0 acknowledged writes lost\n`,
+    );
   });
 });

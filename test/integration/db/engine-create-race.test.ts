@@ -20,7 +20,13 @@ for (const backend of ['memory', 'h2'] as const) {
     let engine: EmbeddedEngine;
     before(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'desk-create-race-'));
-      engine = await startEmbeddedEngine({ backend, dataDir: backend === 'h2' ? dataDir : undefined, log: pino({ level: 'silent' }), dbName: 'race', supervise: false });
+      engine = await startEmbeddedEngine({
+        backend,
+        dataDir: backend === 'h2' ? dataDir : undefined,
+        log: pino({ level: 'silent' }),
+        dbName: 'race',
+        supervise: false,
+      });
     });
     after(async () => {
       await engine?.stop();
@@ -39,10 +45,19 @@ for (const backend of ['memory', 'h2'] as const) {
         const name = `c${round}`;
         await Promise.all([
           db.createCollection(name).catch((e: unknown) => note(e, 'create')),
-          db.collection(name).insertOne({ round }).catch((e: unknown) => note(e, 'insert')),
-          db.collection(name).createIndex({ k: 1 }, { unique: true, sparse: true }).catch((e: unknown) => note(e, 'createIndex')),
+          db
+            .collection(name)
+            .insertOne({ round })
+            .catch((e: unknown) => note(e, 'insert')),
+          db
+            .collection(name)
+            .createIndex({ k: 1 }, { unique: true, sparse: true })
+            .catch((e: unknown) => note(e, 'createIndex')),
           db.createCollection(name).catch((e: unknown) => note(e, 'create')),
-          db.collection(name).insertOne({ round, second: true }).catch((e: unknown) => note(e, 'insert')),
+          db
+            .collection(name)
+            .insertOne({ round, second: true })
+            .catch((e: unknown) => note(e, 'insert')),
         ]);
       }
       await client.close();

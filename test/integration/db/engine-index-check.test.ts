@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
-import { ensureEngineJar, startEmbeddedEngine, type EmbeddedEngine } from '../../../server/db/embedded-engine.js';
+import {
+  ensureEngineJar,
+  startEmbeddedEngine,
+  type EmbeddedEngine,
+} from '../../../server/db/embedded-engine.js';
 import { capturedLog } from '../../support/captured-log.js';
 import { findIndexMismatches } from '../../support/index-agreement.js';
 
@@ -23,9 +27,19 @@ describe('embedded engine: index check at start', function () {
 
   const breakIndex = async (damage: 'drop-entry' | 'duplicate'): Promise<void> => {
     const jar = await ensureEngineJar(log);
-    await promisify(execFile)('java', ['-cp', jar, 'desk.devdb.BreakIndex', dataDir, 'check', 'items', 'k_1', damage]);
+    await promisify(execFile)('java', [
+      '-cp',
+      jar,
+      'desk.devdb.BreakIndex',
+      dataDir,
+      'check',
+      'items',
+      'k_1',
+      damage,
+    ]);
   };
-  const start = (): Promise<EmbeddedEngine> => startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'check', supervise: false });
+  const start = (): Promise<EmbeddedEngine> =>
+    startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'check', supervise: false });
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'desk-index-check-'));
@@ -41,31 +55,54 @@ describe('embedded engine: index check at start', function () {
     await client.db().collection('items').createIndex({ k: 1 }, { unique: true });
     // A non-unique index too: the engine accepts and ignores it (an empty index the check must skip).
     await client.db().collection('items').createIndex({ name: 1 });
-    await client.db().collection('items').insertMany(Array.from({ length: 200 }, (_, k) => ({ k, name: `item ${k}` })));
+    await client
+      .db()
+      .collection('items')
+      .insertMany(Array.from({ length: 200 }, (_, k) => ({ k, name: `item ${k}` })));
     await client.close();
     await engine.stop();
 
     clear();
     engine = await start();
-    expect(lines().filter((l) => l.includes('checked')), 'a check after a clean stop').to.deep.equal([]);
+    expect(
+      lines().filter((l) => l.includes('checked')),
+      'a check after a clean stop',
+    ).to.deep.equal([]);
     await engine.stop();
     clear();
-    engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'check', supervise: false, verifyIndexes: 'always' });
-    expect(lines().join('\n'), 'DEVDB_VERIFY_INDEXES=always').to.match(/checked \d+ indexes of \d+ collections \(\d+ documents\).* 0 rebuilt/);
+    engine = await startEmbeddedEngine({
+      backend: 'h2',
+      dataDir,
+      log,
+      dbName: 'check',
+      supervise: false,
+      verifyIndexes: 'always',
+    });
+    expect(lines().join('\n'), 'DEVDB_VERIFY_INDEXES=always').to.match(
+      /checked \d+ indexes of \d+ collections \(\d+ documents\).* 0 rebuilt/,
+    );
     await engine.stop();
 
     await breakIndex('drop-entry');
     clear();
     engine = await start();
     const repaired = lines().filter((l) => l.includes('repaired after an unclean stop'));
-    expect(repaired.join('\n')).to.match(/check\.items index k_1 \(1 missing, 0 pointing elsewhere, 0 too many\)/);
+    expect(repaired.join('\n')).to.match(
+      /check\.items index k_1 \(1 missing, 0 pointing elsewhere, 0 too many\)/,
+    );
     expect(lines().join('\n')).to.match(/checked \d+ indexes .* 1 rebuilt/);
     client = await MongoClient.connect(engine.uri);
     const db = client.db();
     expect((await findIndexMismatches(db)).mismatches).to.deep.equal([]);
     expect(await db.collection('items').countDocuments({ k: 0 })).to.equal(1);
     // The rebuilt unique index refuses a duplicate again.
-    const dup = await db.collection('items').insertOne({ k: 0 }).then(() => null, (err: { code?: number }) => err.code);
+    const dup = await db
+      .collection('items')
+      .insertOne({ k: 0 })
+      .then(
+        () => null,
+        (err: { code?: number }) => err.code,
+      );
     expect(dup).to.equal(11000);
     await client.close();
     await engine.stop();

@@ -43,9 +43,14 @@ describe('group commit on the database', () => {
   it('numbers 400 concurrent tickets of two tenants 1..200 each, once', async () => {
     const a = String(new Types.ObjectId());
     const b = String(new Types.ObjectId());
-    const got = await Promise.all(Array.from({ length: 400 }, (_, i) => nextTicketNumber(i % 2 ? a : b, i % 2 ? 'aaa' : 'bbb')));
+    const got = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => nextTicketNumber(i % 2 ? a : b, i % 2 ? 'aaa' : 'bbb')),
+    );
     for (const code of ['AAA', 'BBB']) {
-      const seqs = got.filter((g) => g.number.startsWith(code)).map((g) => g.seq).sort((x, y) => x - y);
+      const seqs = got
+        .filter((g) => g.number.startsWith(code))
+        .map((g) => g.seq)
+        .sort((x, y) => x - y);
       expect(seqs).to.deep.equal(Array.from({ length: 200 }, (_, i) => i + 1));
     }
     expect(got.find((g) => g.seq === 7 && g.number.startsWith('AAA'))?.number).to.equal('AAA-000007');

@@ -3,7 +3,11 @@ import { Types } from 'mongoose';
 import { Counter } from '../../../models/counter.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { Ticket } from '../../../models/ticket.js';
-import { backfillInvoiceKeys, claimInvoiceKey, invoiceKeyOf } from '../../../server/domain/tickets/invoice-keys.js';
+import {
+  backfillInvoiceKeys,
+  claimInvoiceKey,
+  invoiceKeyOf,
+} from '../../../server/domain/tickets/invoice-keys.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 
 /**
@@ -36,7 +40,9 @@ describe('invoice keys', () => {
   };
 
   it('keys an invoice by supplier VAT and invoice number, the number in any case; nothing without both', () => {
-    expect(invoiceKeyOf({ supplierVat: 'DK12345678', invoiceNumber: 'INV-9a' })).to.equal('DK12345678|inv-9a');
+    expect(invoiceKeyOf({ supplierVat: 'DK12345678', invoiceNumber: 'INV-9a' })).to.equal(
+      'DK12345678|inv-9a',
+    );
     expect(invoiceKeyOf({ supplierVat: 'DK12345678' })).to.equal(null);
     expect(invoiceKeyOf({ invoiceNumber: 'INV-9a' })).to.equal(null);
     expect(invoiceKeyOf(null)).to.equal(null);
@@ -61,7 +67,12 @@ describe('invoice keys', () => {
     // A new ticket for a backfilled invoice is a duplicate of the oldest one.
     const later = await oldInvoice('DK12345678', 'A-1');
     const duplicateOf = await claimInvoiceKey(later.toObject());
-    expect(duplicateOf && { id: String(duplicateOf.id), number: duplicateOf.number }).to.deep.equal({ id: String(first._id), number: first.number });
-    expect((await Ticket.findOne({ tenantId, _id: later._id }).lean())?.duplicateOf?.number).to.equal(first.number);
+    expect(duplicateOf && { id: String(duplicateOf.id), number: duplicateOf.number }).to.deep.equal({
+      id: String(first._id),
+      number: first.number,
+    });
+    expect((await Ticket.findOne({ tenantId, _id: later._id }).lean())?.duplicateOf?.number).to.equal(
+      first.number,
+    );
   });
 });

@@ -45,25 +45,45 @@ describe('the scoped entry to raw collections (server/db/scoped-collection.ts)',
 
   it('refuses a tenant-owned insert without tenantId, alone, in a batch and through group commit', async () => {
     await refusedForScope(() => entries.insertOne(entry()), 'insertOne without tenantId');
-    await refusedForScope(() => entries.insertOne(entry(null)), 'insertOne with tenantId null on a required tenant');
-    await refusedForScope(() => entries.insertMany([entry(acme), entry()], { ordered: false }), 'insertMany with one without');
+    await refusedForScope(
+      () => entries.insertOne(entry(null)),
+      'insertOne with tenantId null on a required tenant',
+    );
+    await refusedForScope(
+      () => entries.insertMany([entry(acme), entry()], { ordered: false }),
+      'insertMany with one without',
+    );
     const insert = coalescedInsert(() => entries);
     await refusedForScope(() => insert(entry()), 'group-commit insert without tenantId');
-    await refusedForScope(() => crossTenant(TimelineEntry, 'test').insertOne(entry()), 'crossTenant insert without tenantId');
+    await refusedForScope(
+      () => crossTenant(TimelineEntry, 'test').insertOne(entry()),
+      'crossTenant insert without tenantId',
+    );
     expect(await TimelineEntry.countDocuments({}).setOptions({ allTenants: true })).to.equal(0);
   });
 
   it('refuses filters without tenantId (top level or inside $and), and upserts that would insert without one', async () => {
     await refusedForScope(() => entries.findOne({ kind: 'comment' }), 'findOne');
     await refusedForScope(() => entries.find({}), 'find');
-    await refusedForScope(() => entries.updateOne({ _id: new Types.ObjectId() }, { $set: { body: 'x' } }), 'updateOne by _id alone');
-    await refusedForScope(() => entries.updateMany({ $or: [{ tenantId: acme }, { kind: 'sla' }] }, { $set: { body: 'x' } }), 'tenantId only in one $or branch');
+    await refusedForScope(
+      () => entries.updateOne({ _id: new Types.ObjectId() }, { $set: { body: 'x' } }),
+      'updateOne by _id alone',
+    );
+    await refusedForScope(
+      () => entries.updateMany({ $or: [{ tenantId: acme }, { kind: 'sla' }] }, { $set: { body: 'x' } }),
+      'tenantId only in one $or branch',
+    );
     await refusedForScope(() => entries.deleteOne({ tenantId: undefined }), 'tenantId undefined');
     await refusedForScope(() => entries.deleteMany({}), 'deleteMany');
     await refusedForScope(() => entries.countDocuments({}), 'countDocuments');
     await refusedForScope(() => entries.estimatedDocumentCount(), 'estimatedDocumentCount');
     await refusedForScope(
-      () => entries.updateOne({ tenantId: { $in: [acme, nord] }, key: 'k' }, { $set: { body: 'x' } }, { upsert: true }),
+      () =>
+        entries.updateOne(
+          { tenantId: { $in: [acme, nord] }, key: 'k' },
+          { $set: { body: 'x' } },
+          { upsert: true },
+        ),
       'upsert with a tenant condition that sets no tenant',
     );
   });
@@ -78,8 +98,14 @@ describe('the scoped entry to raw collections (server/db/scoped-collection.ts)',
     const everyTenant = crossTenant(TimelineEntry, 'test: counts every tenant');
     expect(await everyTenant.countDocuments({ kind: 'comment' })).to.equal(3);
     // A provider-level row of a collection whose tenant may be null.
-    await scopedCollection(OutboxMail).insertOne({ _id: new Types.ObjectId(), tenantId: null, key: 'scoped-test' });
-    expect(await scopedCollection(OutboxMail).countDocuments({ tenantId: null, key: 'scoped-test' })).to.equal(1);
+    await scopedCollection(OutboxMail).insertOne({
+      _id: new Types.ObjectId(),
+      tenantId: null,
+      key: 'scoped-test',
+    });
+    expect(
+      await scopedCollection(OutboxMail).countDocuments({ tenantId: null, key: 'scoped-test' }),
+    ).to.equal(1);
   });
 
   it('keeps the three doors apart: a tenant-owned model is never unscoped, a model without tenants never scoped', () => {

@@ -39,27 +39,52 @@ describe('ticket creations interrupted by a crash', function () {
   });
 
   it('leaves no setup row behind a completed creation', async () => {
-    const ticket = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Complete'), 'portal');
+    const ticket = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      complaintInput('Complete'),
+      'portal',
+    );
     expect(await TicketSetup.countDocuments({ _id: ticket._id })).to.equal(0);
-    expect(await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'created' })).to.equal(1);
+    expect(
+      await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'created' }),
+    ).to.equal(1);
   });
 
   it('writes the created entry and the confirmation mail of a ticket stored without them, once, however often it runs', async () => {
-    const ticket = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Interrupted'), 'portal');
+    const ticket = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      complaintInput('Interrupted'),
+      'portal',
+    );
     // As a crash right after the ticket's insert leaves it: the setup row, no history, no mail.
     await TimelineEntry.deleteMany({ tenantId: world.acme._id, ticketId: ticket._id });
     await OutboxMail.deleteMany({ tenantId: world.acme._id, key: `ticket:${String(ticket._id)}:created` });
-    await TicketSetup.create({ _id: ticket._id, tenantId: world.acme._id, notify: true, createdAt: new Date() });
+    await TicketSetup.create({
+      _id: ticket._id,
+      tenantId: world.acme._id,
+      notify: true,
+      createdAt: new Date(),
+    });
     // Too young: its request may still be running.
     expect(await completeTicketSetups(ctx())).to.deep.equal({ completed: 0, dropped: 0, failed: 0 });
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 1, dropped: 0, failed: 0 });
     // A second node, or a repeat after the repair itself died mid-way.
-    await TicketSetup.create({ _id: ticket._id, tenantId: world.acme._id, notify: true, createdAt: new Date() });
+    await TicketSetup.create({
+      _id: ticket._id,
+      tenantId: world.acme._id,
+      notify: true,
+      createdAt: new Date(),
+    });
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 1, dropped: 0, failed: 0 });
     const entries = await TimelineEntry.find({ tenantId: world.acme._id, ticketId: ticket._id }).lean();
     expect(entries.map((e) => e.kind)).to.deep.equal(['created']);
     expect(entries[0]?.author?.name).to.equal(world.users.acmeUser.name);
-    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: `ticket:${String(ticket._id)}:created` })).to.equal(1);
+    expect(
+      await OutboxMail.countDocuments({
+        tenantId: world.acme._id,
+        key: `ticket:${String(ticket._id)}:created`,
+      }),
+    ).to.equal(1);
     expect(await TicketSetup.countDocuments({ _id: ticket._id })).to.equal(0);
   });
 
@@ -76,24 +101,44 @@ describe('ticket creations interrupted by a crash', function () {
       { filename: 'kept.png', buffer: pngBytes() },
       { filename: 'cut.pdf', buffer: pdfBytes() },
     ];
-    const ticket = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Attachments interrupted'), 'portal', files);
-    const stored = await Attachment.find({ tenantId: world.acme._id, ticketId: ticket._id }).sort({ filename: 1 }).lean();
+    const ticket = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      complaintInput('Attachments interrupted'),
+      'portal',
+      files,
+    );
+    const stored = await Attachment.find({ tenantId: world.acme._id, ticketId: ticket._id })
+      .sort({ filename: 1 })
+      .lean();
     expect(stored.map((a) => a.filename)).to.deep.equal(['cut.pdf', 'kept.png']);
     const [cut, kept] = stored as [(typeof stored)[0], (typeof stored)[0]];
     const db = mongoose.connection.db;
     if (!db) throw new Error('not connected');
     const filesOf = (id: Types.ObjectId) => db.collection('attachments.files').countDocuments({ _id: id });
-    const chunksOf = (id: Types.ObjectId) => db.collection('attachments.chunks').countDocuments({ files_id: id });
+    const chunksOf = (id: Types.ObjectId) =>
+      db.collection('attachments.chunks').countDocuments({ files_id: id });
     // As a crash leaves it: one file in full, one whose bytes are in but not its row, one whose
     // upload had written a first chunk only, no `created` entry.
     await Attachment.collection.deleteOne({ _id: cut._id });
     const partial = new Types.ObjectId();
-    await db.collection('attachments.chunks').insertOne({ files_id: partial, n: 0, data: Buffer.from('partial') });
+    await db
+      .collection('attachments.chunks')
+      .insertOne({ files_id: partial, n: 0, data: Buffer.from('partial') });
     const never = new Types.ObjectId();
     await TimelineEntry.deleteMany({ tenantId: world.acme._id, ticketId: ticket._id });
-    await TicketSetup.create({ _id: ticket._id, tenantId: world.acme._id, notify: false, fileIds: [kept.fileId, cut.fileId, partial, never], createdAt: new Date() });
+    await TicketSetup.create({
+      _id: ticket._id,
+      tenantId: world.acme._id,
+      notify: false,
+      fileIds: [kept.fileId, cut.fileId, partial, never],
+      createdAt: new Date(),
+    });
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 1, dropped: 0, failed: 0 });
-    const entry = await TimelineEntry.findOne({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'created' }).lean();
+    const entry = await TimelineEntry.findOne({
+      tenantId: world.acme._id,
+      ticketId: ticket._id,
+      kind: 'created',
+    }).lean();
     expect(entry?.attachmentIds?.map(String)).to.deep.equal([String(kept._id)]);
     expect(await filesOf(kept.fileId)).to.equal(1);
     expect(await chunksOf(kept.fileId)).to.be.greaterThan(0);
@@ -106,29 +151,69 @@ describe('ticket creations interrupted by a crash', function () {
   it('removes what was stored for a ticket that was never stored', async () => {
     const id = new Types.ObjectId();
     const [row] = await Attachment.insertMany([
-      { tenantId: world.acme._id, ticketId: id, fileId: new Types.ObjectId(), filename: 'x.png', contentType: 'image/png', size: 1, sha256: 'x' },
+      {
+        tenantId: world.acme._id,
+        ticketId: id,
+        fileId: new Types.ObjectId(),
+        filename: 'x.png',
+        contentType: 'image/png',
+        size: 1,
+        sha256: 'x',
+      },
     ]);
-    await TicketSetup.create({ _id: id, tenantId: world.acme._id, notify: true, fileIds: row ? [row.fileId] : [], createdAt: new Date() });
+    await TicketSetup.create({
+      _id: id,
+      tenantId: world.acme._id,
+      notify: true,
+      fileIds: row ? [row.fileId] : [],
+      createdAt: new Date(),
+    });
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 0, dropped: 1, failed: 0 });
     expect(await Attachment.countDocuments({ tenantId: world.acme._id, ticketId: id })).to.equal(0);
   });
 
   it('sets aside a creation it keeps failing to finish, after a few runs, and finishes the others meanwhile', async () => {
-    const bad = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Cannot be finished'), 'portal');
-    const good = await createTicket(ctxOf(world.users.acmeUser, world.acme), complaintInput('Finished meanwhile'), 'portal');
+    const bad = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      complaintInput('Cannot be finished'),
+      'portal',
+    );
+    const good = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      complaintInput('Finished meanwhile'),
+      'portal',
+    );
     await TimelineEntry.deleteMany({ tenantId: world.acme._id, ticketId: { $in: [bad._id, good._id] } });
-    await TicketSetup.create({ _id: bad._id, tenantId: world.acme._id, notify: false, createdAt: new Date() });
-    await TicketSetup.create({ _id: good._id, tenantId: world.acme._id, notify: false, createdAt: new Date() });
+    await TicketSetup.create({
+      _id: bad._id,
+      tenantId: world.acme._id,
+      notify: false,
+      createdAt: new Date(),
+    });
+    await TicketSetup.create({
+      _id: good._id,
+      tenantId: world.acme._id,
+      notify: false,
+      createdAt: new Date(),
+    });
     // The database refuses this ticket's created entry, every time.
     let refused = 0;
     proxy.rule = (cmd) => {
-      if (cmd.insert !== 'timelineentries' || !BSON.EJSON.stringify(cmd).includes(String(bad._id))) return 'pass';
+      if (cmd.insert !== 'timelineentries' || !BSON.EJSON.stringify(cmd).includes(String(bad._id)))
+        return 'pass';
       refused++;
       return { reply: { ok: 0, code: 8, errmsg: 'the disk is full' } };
     };
     expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 1, dropped: 0, failed: 1 });
-    expect(await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: good._id, kind: 'created' })).to.equal(1);
-    for (let run = 2; run <= setupRepairPolicy.maxAttempts; run++) expect(await completeTicketSetups(ctx(), later())).to.deep.equal({ completed: 0, dropped: 0, failed: 1 });
+    expect(
+      await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: good._id, kind: 'created' }),
+    ).to.equal(1);
+    for (let run = 2; run <= setupRepairPolicy.maxAttempts; run++)
+      expect(await completeTicketSetups(ctx(), later())).to.deep.equal({
+        completed: 0,
+        dropped: 0,
+        failed: 1,
+      });
     const aside = await TicketSetup.findOne({ _id: bad._id }).lean();
     expect(aside).to.include({ stuck: true, attempts: setupRepairPolicy.maxAttempts });
     expect(aside?.lastError).to.match(/disk is full/);

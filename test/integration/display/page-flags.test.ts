@@ -27,12 +27,29 @@ describe('each display rule once: page flags from the domain', function () {
   it('the ticket page offers a reply unless the ticket is closed, Take when unassigned to staff who work it', async () => {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Flags');
     const op = ctxOf(world.users.operatorAcme, null);
-    expect(ticketPageFlags(op, ticket)).to.include({ canReply: true, canEdit: true, canTake: true, mine: false, staff: true });
-    expect(ticketPageFlags(ctxOf(world.users.acmeUser, world.acme), ticket)).to.include({ canReply: true, canEdit: false, canTake: false, staff: false });
+    expect(ticketPageFlags(op, ticket)).to.include({
+      canReply: true,
+      canEdit: true,
+      canTake: true,
+      mine: false,
+      staff: true,
+    });
+    expect(ticketPageFlags(ctxOf(world.users.acmeUser, world.acme), ticket)).to.include({
+      canReply: true,
+      canEdit: false,
+      canTake: false,
+      staff: false,
+    });
     await changeStatus(op, ticket.number, 'resolved');
     const closed = await changeStatus(op, ticket.number, 'closed');
     expect(ticketPageFlags(op, closed).canReply).to.equal(false);
-    const page = (await (await signedInAgent(tp.url, world.users.acmeUser.email)).get(`/tickets/${ticket.number}`).expect(200)).text;
+    const page = (
+      await (
+        await signedInAgent(tp.url, world.users.acmeUser.email)
+      )
+        .get(`/tickets/${ticket.number}`)
+        .expect(200)
+    ).text;
     expect(page).not.to.include('class="card form wide reply"');
   });
 
@@ -45,7 +62,8 @@ describe('each display rule once: page flags from the domain', function () {
     const them = members.find((m) => String(m._id) === String(other._id));
     expect(self).to.include({ canChangeStatus: false });
     expect(them).to.include({ canChangeStatus: true, canEnable: true });
-    const page = (await (await signedInAgent(tp.url, world.users.acmeAdmin.email)).get('/team').expect(200)).text;
+    const page = (await (await signedInAgent(tp.url, world.users.acmeAdmin.email)).get('/team').expect(200))
+      .text;
     expect(page).not.to.include(`action="/team/${String(world.users.acmeAdmin._id)}/status"`);
     expect(page).to.include(`action="/team/${String(other._id)}/status"`);
   });
@@ -56,13 +74,21 @@ describe('each display rule once: page flags from the domain', function () {
     await setStaffStatus(admin, String(gone._id), 'disabled');
     const staff = await listStaff(admin);
     expect(staff.find((u) => String(u._id) === String(gone._id))).to.include({ canEnable: true });
-    expect(staff.find((u) => String(u._id) === String(world.users.operatorAcme._id))).to.include({ canEnable: false });
+    expect(staff.find((u) => String(u._id) === String(world.users.operatorAcme._id))).to.include({
+      canEnable: false,
+    });
   });
 
   it('no template decides these rules itself', () => {
     const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
-    const views = files('views').map((f) => readFileSync(f, 'utf8')).join('\n');
-    expect(views).not.to.match(/\(eq ticket\.status "closed"\)|\(eq _id @root\.user\.userId\)|\(eq status "disabled"\)/);
+      readdirSync(dir).flatMap((f) =>
+        statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)],
+      );
+    const views = files('views')
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    expect(views).not.to.match(
+      /\(eq ticket\.status "closed"\)|\(eq _id @root\.user\.userId\)|\(eq status "disabled"\)/,
+    );
   });
 });

@@ -21,7 +21,10 @@ describe('each display rule once: live queue rows are the page partial', functio
     tp = await startTestPortal('display-queue-rows');
     world = await makeWorld();
     await frozenContract(world.acme._id, 120, 600, 6);
-    const queue = await createQueue(ctxOf(world.users.admin, null), queueInputSchema.parse({ name: 'Acme rows', tenantIds: [world.acme.id] }));
+    const queue = await createQueue(
+      ctxOf(world.users.admin, null),
+      queueInputSchema.parse({ name: 'Acme rows', tenantIds: [world.acme.id] }),
+    );
     queueId = String(queue._id);
     await makeTicket(world.users.acmeUser, world.acme, 'Rows <i>once</i>');
     await makeTicket(world.users.acmeUser, world.acme, 'Second row');
@@ -33,11 +36,18 @@ describe('each display rule once: live queue rows are the page partial', functio
 
   /** The page's rows, with the socket's empty CSRF field given the page's token (the script does). */
   const withToken = (html: string, page: string) =>
-    html.replaceAll('name="_csrf" value=""', `name="_csrf" value="${/name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? ''}"`);
+    html.replaceAll(
+      'name="_csrf" value=""',
+      `name="_csrf" value="${/name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? ''}"`,
+    );
 
   it('queue:sync and queue:rows send each row exactly as the queue page prints it, in the reader language', async () => {
-    for (const user of [await makeUser({ role: 'operator', tenantIds: [world.acme.id], locale: 'da' }), world.users.operatorAcme]) {
-      const page = (await (await signedInAgent(tp.url, user.email)).get(`/queues/${queueId}`).expect(200)).text;
+    for (const user of [
+      await makeUser({ role: 'operator', tenantIds: [world.acme.id], locale: 'da' }),
+      world.users.operatorAcme,
+    ]) {
+      const page = (await (await signedInAgent(tp.url, user.email)).get(`/queues/${queueId}`).expect(200))
+        .text;
       const { cookie } = await signInForCookie(tp.url, user.email);
       const socket = await openSocket(tp.url, { cookie });
       sockets.push(socket);
@@ -49,14 +59,18 @@ describe('each display rule once: live queue rows are the page partial', functio
         expect(row.html).to.match(/^<tr data-ticket-id="[0-9a-f]{24}"[^>]* data-sort-key="[0-9a-f.]+">/);
         expect(page, String(user.locale)).to.include(withToken(row.html, page));
       }
-      expect(rows.map((r) => r.html).join(' ')).to.include(user.locale === 'da' ? '2 h 00 min tilbage' : '2 h 00 min left');
+      expect(rows.map((r) => r.html).join(' ')).to.include(
+        user.locale === 'da' ? '2 h 00 min tilbage' : '2 h 00 min left',
+      );
       const one = await ask<{ rows: QueueRowView[] }>(socket, 'queue:rows', { queueId, ids: [rows[1]?.id] });
       expect(one.data?.rows.map((r) => r.html)).to.deep.equal([rows[1]?.html]);
     }
   });
 
   it('queues:overview sends its lists as the overview page prints them', async () => {
-    const page = (await (await signedInAgent(tp.url, world.users.operatorAcme.email)).get('/queues').expect(200)).text;
+    const page = (
+      await (await signedInAgent(tp.url, world.users.operatorAcme.email)).get('/queues').expect(200)
+    ).text;
     const { cookie } = await signInForCookie(tp.url, world.users.operatorAcme.email);
     const socket = await openSocket(tp.url, { cookie });
     sockets.push(socket);

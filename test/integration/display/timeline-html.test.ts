@@ -26,7 +26,9 @@ describe('each display rule once: the live timeline entry is the page partial', 
     const op = ctxOf(world.users.operatorAcme, null);
     await updateTicket(op, number, { priority: 'high' });
     await addReply(op, number, { body: 'First line\nsecond line <i>kept as text</i>', internal: true });
-    await addReply(ctxOf(world.users.acmeUser, world.acme), number, { body: 'With a file' }, [{ filename: 'pixel.png', buffer: tinyPng }]);
+    await addReply(ctxOf(world.users.acmeUser, world.acme), number, { body: 'With a file' }, [
+      { filename: 'pixel.png', buffer: tinyPng },
+    ]);
   });
   after(async () => {
     sockets.forEach((s) => s.disconnect());
@@ -34,8 +36,12 @@ describe('each display rule once: the live timeline entry is the page partial', 
   });
 
   it('every entry ticket:watch sends carries the exact HTML the ticket page prints for it', async () => {
-    for (const user of [await makeUser({ role: 'operator', tenantIds: [world.acme.id], locale: 'it' }), world.users.operatorAcme]) {
-      const page = (await (await signedInAgent(tp.url, user.email)).get(`/tickets/${number}`).expect(200)).text;
+    for (const user of [
+      await makeUser({ role: 'operator', tenantIds: [world.acme.id], locale: 'it' }),
+      world.users.operatorAcme,
+    ]) {
+      const page = (await (await signedInAgent(tp.url, user.email)).get(`/tickets/${number}`).expect(200))
+        .text;
       const { cookie } = await signInForCookie(tp.url, user.email);
       const socket = await openSocket(tp.url, { cookie });
       sockets.push(socket);
@@ -43,7 +49,9 @@ describe('each display rule once: the live timeline entry is the page partial', 
       const entries = watched.data?.entries ?? [];
       expect(entries.map((e) => e.kind)).to.deep.equal(['created', 'fields', 'note', 'reply']);
       for (const e of entries) {
-        expect(e.html, e.kind).to.match(new RegExp(`^<li class="entry entry-${e.kind} vis-${e.visibility}" id="e-${e.id}"`));
+        expect(e.html, e.kind).to.match(
+          new RegExp(`^<li class="entry entry-${e.kind} vis-${e.visibility}" id="e-${e.id}"`),
+        );
         expect(page, `${user.locale} ${e.kind}`).to.include(e.html);
       }
       const note = entries[2]?.html ?? '';

@@ -135,9 +135,13 @@ const tenantVariants = (shape: typeof page, status: Expected): Record<string, Va
 });
 
 /** The CSV import's callers (permission tickets.open) and a fresh draft batch of the Acme user. */
-const importers = (status: Expected) => ({ acmeAdmin: status, acmeUser: status, nordAdmin: status, nordUser: status });
+const importers = (status: Expected) => ({
+  acmeAdmin: status,
+  acmeUser: status,
+  nordAdmin: status,
+  nordUser: status,
+});
 const acmeUserBatch = (): Promise<string> => makeDraftImportBatch(world.acme.id, world.users.acmeUser.id);
-
 
 /** A fresh ticket per cell, so replies and status changes never depend on an earlier cell. */
 const acmeTicket = async (): Promise<string> => (await makeTicket(world.users.acmeUser, world.acme)).number;
@@ -155,13 +159,29 @@ const nordAttachment = async (): Promise<string> => {
  * Ticket paths: the ticket's own client people and every staff member serving its tenant reach
  * the handler; a foreign client and an operator not serving it get 404, never a hint.
  */
-function ticketVariants(kind: 'page' | 'action', staffStatus: Expected, clientStatus: Expected): Record<string, Variant> {
+function ticketVariants(
+  kind: 'page' | 'action',
+  staffStatus: Expected,
+  clientStatus: Expected,
+): Record<string, Variant> {
   const anonymous = kind === 'page' ? LOGIN : 401;
-  const staff = { admin: staffStatus, teamLead: staffStatus, operatorBoth: staffStatus, accountManager: staffStatus };
+  const staff = {
+    admin: staffStatus,
+    teamLead: staffStatus,
+    operatorBoth: staffStatus,
+    accountManager: staffStatus,
+  };
   return {
     'Acme ticket': {
       param: acmeTicket,
-      expect: { anonymous, ...staff, operatorAcme: staffStatus, acmeAdmin: clientStatus, acmeUser: clientStatus, others: 404 },
+      expect: {
+        anonymous,
+        ...staff,
+        operatorAcme: staffStatus,
+        acmeAdmin: clientStatus,
+        acmeUser: clientStatus,
+        others: 404,
+      },
     },
     'Nordhavn ticket': {
       param: nordTicket,
@@ -173,20 +193,40 @@ function ticketVariants(kind: 'page' | 'action', staffStatus: Expected, clientSt
 }
 
 /** Queues: the people who work them (admins, team leads, operators), and their managers. */
-const workers = (status: Expected) => ({ admin: status, teamLead: status, operatorBoth: status, operatorAcme: status });
+const workers = (status: Expected) => ({
+  admin: status,
+  teamLead: status,
+  operatorBoth: status,
+  operatorAcme: status,
+});
 const managers = (status: Expected) => ({ admin: status, teamLead: status });
-const anyTenantQueue = async (): Promise<string> => String((await Queue.create({ name: 'Matrix all', key: unique('matrix-all-') }))._id);
+const anyTenantQueue = async (): Promise<string> =>
+  String((await Queue.create({ name: 'Matrix all', key: unique('matrix-all-') }))._id);
 const nordQueue = async (): Promise<string> =>
-  String((await Queue.create({ name: 'Matrix Nordhavn', key: unique('matrix-nord-'), tenantIds: [world.nord._id] }))._id);
+  String(
+    (
+      await Queue.create({
+        name: 'Matrix Nordhavn',
+        key: unique('matrix-nord-'),
+        tenantIds: [world.nord._id],
+      })
+    )._id,
+  );
 const queueVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
   'all-clients queue': { param: anyTenantQueue, expect: shape(workers(status)) },
   'Nordhavn queue': { param: nordQueue, expect: shape({ ...workers(status), operatorAcme: 404 }) },
   'no such queue': { param: newObjectId, expect: shape(workers(404)) },
   'malformed id': { param: () => 'not-an-id', expect: shape(workers(404)) },
 });
-const workerTicketVariants = (status: Expected, who: (s: Expected) => Partial<Record<RoleKey, Expected>> = workers): Record<string, Variant> => ({
+const workerTicketVariants = (
+  status: Expected,
+  who: (s: Expected) => Partial<Record<RoleKey, Expected>> = workers,
+): Record<string, Variant> => ({
   'Acme ticket': { param: acmeTicket, expect: action(who(status)) },
-  'Nordhavn ticket': { param: nordTicket, expect: action({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }) },
+  'Nordhavn ticket': {
+    param: nordTicket,
+    expect: action({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }),
+  },
   'no such ticket': { param: () => 'ACME-999999', expect: action(who(404)) },
 });
 
@@ -198,13 +238,23 @@ const slaVariants = (shape: typeof page, status: Expected): Record<string, Varia
   'no such client': { param: newObjectId, expect: shape(slaManagers(404)) },
   'malformed id': { param: () => 'not-an-id', expect: shape(slaManagers(404)) },
 });
-const slaCalendarBody = (): Fields => ({ name: 'Matrix hours', timeZone: 'Europe/Rome', 'hours.1': '09:00-18:00' });
+const slaCalendarBody = (): Fields => ({
+  name: 'Matrix hours',
+  timeZone: 'Europe/Rome',
+  'hours.1': '09:00-18:00',
+});
 /** A valid policy (each allowed save is a new version); targets need the client's calendar first. */
 async function slaPolicyBody(c: Cell): Promise<Fields> {
   if (/^[0-9a-f]{24}$/.test(c.param) && (await Tenant.exists({ _id: c.param })))
     await SlaCalendar.updateOne(
       { tenantId: c.param },
-      { $setOnInsert: { name: 'Matrix hours', timeZone: 'Europe/Rome', weekly: [{ day: 1, from: '09:00', to: '18:00' }] } },
+      {
+        $setOnInsert: {
+          name: 'Matrix hours',
+          timeZone: 'Europe/Rome',
+          weekly: [{ day: 1, from: '09:00', to: '18:00' }],
+        },
+      },
       { upsert: true },
     );
   const body: Fields = { warnAt: '75, 90' };
@@ -222,10 +272,22 @@ async function slaPolicyBody(c: Cell): Promise<Fields> {
  */
 const reporters = (status: Expected) => ({ admin: status, teamLead: status, accountManager: status });
 const reportVariants = (status: Expected): Record<string, Variant> => ({
-  Acme: { param: () => String(world.acme.id), expect: page({ ...reporters(status), acmeAdmin: status, nordAdmin: 404 }) },
-  Nordhavn: { param: () => String(world.nord.id), expect: page({ ...reporters(status), acmeAdmin: 404, nordAdmin: status }) },
-  'no such client': { param: newObjectId, expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }) },
-  'malformed id': { param: () => 'not-an-id', expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }) },
+  Acme: {
+    param: () => String(world.acme.id),
+    expect: page({ ...reporters(status), acmeAdmin: status, nordAdmin: 404 }),
+  },
+  Nordhavn: {
+    param: () => String(world.nord.id),
+    expect: page({ ...reporters(status), acmeAdmin: 404, nordAdmin: status }),
+  },
+  'no such client': {
+    param: newObjectId,
+    expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }),
+  },
+  'malformed id': {
+    param: () => 'not-an-id',
+    expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }),
+  },
 });
 const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend'];
 
@@ -235,17 +297,35 @@ const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing'
  */
 const statementReaders = (status: Expected) => ({ admin: status, accountManager: status });
 const statementVariants = (status: Expected): Record<string, Variant> => ({
-  Acme: { param: () => String(world.acme.id), expect: page({ ...statementReaders(status), acmeAdmin: status, nordAdmin: 404 }) },
-  Nordhavn: { param: () => String(world.nord.id), expect: page({ ...statementReaders(status), acmeAdmin: 404, nordAdmin: status }) },
-  'no such client': { param: newObjectId, expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }) },
-  'malformed id': { param: () => 'not-an-id', expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }) },
+  Acme: {
+    param: () => String(world.acme.id),
+    expect: page({ ...statementReaders(status), acmeAdmin: status, nordAdmin: 404 }),
+  },
+  Nordhavn: {
+    param: () => String(world.nord.id),
+    expect: page({ ...statementReaders(status), acmeAdmin: 404, nordAdmin: status }),
+  },
+  'no such client': {
+    param: newObjectId,
+    expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }),
+  },
+  'malformed id': {
+    param: () => 'not-an-id',
+    expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }),
+  },
 });
 const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts'];
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
   // Chart.js's browser build, straight from its package.
-  { method: 'USE', path: '/vendor/chart.js', public: true, url: '/vendor/chart.js/chart.umd.min.js', expect: everyone(200) },
+  {
+    method: 'USE',
+    path: '/vendor/chart.js',
+    public: true,
+    url: '/vendor/chart.js/chart.umd.min.js',
+    expect: everyone(200),
+  },
   { method: 'GET', path: '/healthz', public: true, expect: everyone(200) },
   { method: 'GET', path: '/readyz', public: true, expect: everyone(200) },
 
@@ -447,9 +527,18 @@ const table: Row[] = [
     method: 'GET',
     path: '/tickets/:ref/edit',
     variants: {
-      'Acme ticket': { param: acmeTicket, expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 200 }) },
-      'Nordhavn ticket': { param: nordTicket, expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 404 }) },
-      'no such ticket': { param: () => 'ACME-999999', expect: page({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }) },
+      'Acme ticket': {
+        param: acmeTicket,
+        expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 200 }),
+      },
+      'Nordhavn ticket': {
+        param: nordTicket,
+        expect: page({ admin: 200, teamLead: 200, operatorBoth: 200, operatorAcme: 404 }),
+      },
+      'no such ticket': {
+        param: () => 'ACME-999999',
+        expect: page({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }),
+      },
     },
   },
   {
@@ -457,17 +546,32 @@ const table: Row[] = [
     path: '/tickets/:ref/fields',
     body: () => ({ priority: 'high' }),
     variants: {
-      'Acme ticket': { param: acmeTicket, expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 302 }) },
-      'Nordhavn ticket': { param: nordTicket, expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 404 }) },
-      'no such ticket': { param: () => 'ACME-999999', expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }) },
+      'Acme ticket': {
+        param: acmeTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 302 }),
+      },
+      'Nordhavn ticket': {
+        param: nordTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 404 }),
+      },
+      'no such ticket': {
+        param: () => 'ACME-999999',
+        expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }),
+      },
     },
   },
   {
     method: 'GET',
     path: '/attachments/:id',
     variants: {
-      'Acme attachment': { param: acmeAttachment, expect: { anonymous: LOGIN, nordAdmin: 404, nordUser: 404, others: 200 } },
-      'Nordhavn attachment': { param: nordAttachment, expect: { anonymous: LOGIN, acmeAdmin: 404, acmeUser: 404, operatorAcme: 404, others: 200 } },
+      'Acme attachment': {
+        param: acmeAttachment,
+        expect: { anonymous: LOGIN, nordAdmin: 404, nordUser: 404, others: 200 },
+      },
+      'Nordhavn attachment': {
+        param: nordAttachment,
+        expect: { anonymous: LOGIN, acmeAdmin: 404, acmeUser: 404, operatorAcme: 404, others: 200 },
+      },
       'no such attachment': { param: newObjectId, expect: { anonymous: LOGIN, others: 404 } },
       'malformed id': { param: () => 'not-an-id', expect: { anonymous: LOGIN, others: 404 } },
     },
@@ -477,7 +581,12 @@ const table: Row[] = [
   { method: 'GET', path: '/queues', expect: page(workers(200)) },
   { method: 'GET', path: '/queues/manage', expect: page(managers(200)) },
   { method: 'GET', path: '/queues/manage/new', expect: page(managers(200)) },
-  { method: 'POST', path: '/queues/manage', body: () => ({ name: unique('Matrix queue '), order: 'sla' }), expect: action(managers(302)) },
+  {
+    method: 'POST',
+    path: '/queues/manage',
+    body: () => ({ name: unique('Matrix queue '), order: 'sla' }),
+    expect: action(managers(302)),
+  },
   {
     method: 'GET',
     path: '/queues/manage/:id',
@@ -509,23 +618,40 @@ const table: Row[] = [
   // SLA contracts: business hours and versioned targets, for account managers and admins.
   { method: 'GET', path: '/sla', expect: page(slaManagers(200)) },
   { method: 'GET', path: '/sla/:tenantId/calendar', variants: slaVariants(page, 200) },
-  { method: 'POST', path: '/sla/:tenantId/calendar', body: slaCalendarBody, variants: slaVariants(action, 302) },
+  {
+    method: 'POST',
+    path: '/sla/:tenantId/calendar',
+    body: slaCalendarBody,
+    variants: slaVariants(action, 302),
+  },
   { method: 'GET', path: '/sla/:tenantId/policy', variants: slaVariants(page, 200) },
   { method: 'POST', path: '/sla/:tenantId/policy', body: slaPolicyBody, variants: slaVariants(action, 302) },
 
   // SLA reports: the portfolio (client admins: their own report), one client's report and its CSV tables.
   { method: 'GET', path: '/reports', expect: page({ ...reporters(200), acmeAdmin: 200, nordAdmin: 200 }) },
   { method: 'GET', path: '/reports/:tenantId', variants: reportVariants(200) },
-  ...reportTableNames.map((name): Row => ({ method: 'GET', path: `/reports/:tenantId/export/${name}.csv`, variants: reportVariants(200) })),
+  ...reportTableNames.map((name): Row => ({
+    method: 'GET',
+    path: `/reports/:tenantId/export/${name}.csv`,
+    variants: reportVariants(200),
+  })),
   { method: 'GET', path: '/reports/:tenantId/export/report.pdf', variants: reportVariants(200) },
 
   // The operator view (team leads and admins, across the clients they serve) and its CSV.
   { method: 'GET', path: '/reports/operators', expect: page(managers(200)) },
   { method: 'GET', path: '/reports/operators/export.csv', expect: page(managers(200)) },
   // Monthly client statements: the list (a client admin is sent on to their own), one client's statement and its CSV tables.
-  { method: 'GET', path: '/reports/statements', expect: page({ ...statementReaders(200), acmeAdmin: 302, nordAdmin: 302 }) },
+  {
+    method: 'GET',
+    path: '/reports/statements',
+    expect: page({ ...statementReaders(200), acmeAdmin: 302, nordAdmin: 302 }),
+  },
   { method: 'GET', path: '/reports/:tenantId/statement', variants: statementVariants(200) },
-  ...statementTableNames.map((name): Row => ({ method: 'GET', path: `/reports/:tenantId/statement/export/${name}.csv`, variants: statementVariants(200) })),
+  ...statementTableNames.map((name): Row => ({
+    method: 'GET',
+    path: `/reports/:tenantId/statement/export/${name}.csv`,
+    variants: statementVariants(200),
+  })),
 
   // CSV import of data-entry tickets: client people, each sees only the batches they uploaded.
   { method: 'GET', path: '/tickets/import', expect: page(importers(200)) },
@@ -552,13 +678,24 @@ const table: Row[] = [
 
   // API tokens: a client admin's own company's; a foreign or unknown token is 404.
   { method: 'GET', path: '/api-tokens', expect: page({ acmeAdmin: 200, nordAdmin: 200 }) },
-  { method: 'POST', path: '/api-tokens', body: () => ({ name: 'Matrix token' }), expect: action({ acmeAdmin: 201, nordAdmin: 201 }) },
+  {
+    method: 'POST',
+    path: '/api-tokens',
+    body: () => ({ name: 'Matrix token' }),
+    expect: action({ acmeAdmin: 201, nordAdmin: 201 }),
+  },
   {
     method: 'POST',
     path: '/api-tokens/:id/revoke',
     variants: {
-      'Acme token': { param: async () => (await tokenOf(world.users.acmeAdmin)).id, expect: action({ acmeAdmin: 302, nordAdmin: 404 }) },
-      'Nordhavn token': { param: async () => (await tokenOf(world.users.nordAdmin)).id, expect: action({ acmeAdmin: 404, nordAdmin: 302 }) },
+      'Acme token': {
+        param: async () => (await tokenOf(world.users.acmeAdmin)).id,
+        expect: action({ acmeAdmin: 302, nordAdmin: 404 }),
+      },
+      'Nordhavn token': {
+        param: async () => (await tokenOf(world.users.nordAdmin)).id,
+        expect: action({ acmeAdmin: 404, nordAdmin: 302 }),
+      },
       'no such token': { param: newObjectId, expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
       'malformed id': { param: () => 'not-an-id', expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
     },
@@ -570,10 +707,26 @@ const table: Row[] = [
   { method: 'GET', path: '/api/v1/docs', public: true, expect: everyone(200) },
   { method: 'POST', path: '/api/v1/tickets', expect: everyone(401) },
   { method: 'GET', path: '/api/v1/tickets', expect: everyone(401) },
-  { method: 'GET', path: '/api/v1/tickets/:ref', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
-  { method: 'POST', path: '/api/v1/tickets/:ref/replies', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
-  { method: 'POST', path: '/api/v1/tickets/:ref/attachments', variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } } },
-  { method: 'GET', path: '/api/v1/attachments/:id', variants: { 'any attachment': { param: newObjectId, expect: everyone(401) } } },
+  {
+    method: 'GET',
+    path: '/api/v1/tickets/:ref',
+    variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/tickets/:ref/replies',
+    variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/tickets/:ref/attachments',
+    variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/attachments/:id',
+    variants: { 'any attachment': { param: newObjectId, expect: everyone(401) } },
+  },
 ];
 
 const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
@@ -684,7 +837,14 @@ describe('access matrix: every route, every caller', function () {
     expect(
       table.filter((r) => r.public).map(keyOf),
       'only static files, health checks and the API description are public',
-    ).to.have.members(['USE /static', 'USE /vendor/chart.js', 'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json', 'GET /api/v1/docs']);
+    ).to.have.members([
+      'USE /static',
+      'USE /vendor/chart.js',
+      'GET /healthz',
+      'GET /readyz',
+      'GET /api/v1/openapi.json',
+      'GET /api/v1/docs',
+    ]);
   });
 
   for (const row of table) {

@@ -9,7 +9,13 @@ import { listRoutes } from '../../support/routes.js';
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; security: unknown[]; requestBody?: unknown }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId: string; responses: Record<string, unknown>; security: unknown[]; requestBody?: unknown }
+    >
+  >;
   components: { schemas: Record<string, Record<string, unknown>> };
 };
 
@@ -33,25 +39,36 @@ describe('REST API: description, docs and rate limit', function () {
     expect(doc.openapi).to.equal('3.1.0');
     const routes = listRoutes(tp.portal.server).filter((r) => r.path.startsWith('/api/v1/'));
     expect(routes.length).to.equal(8);
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`),
+    );
     const served = routes.map((r) => `${r.method} /api/v1${openApiPath(r.path.slice('/api/v1'.length))}`);
     expect(documented).to.have.members(served);
 
     // Every reference resolves, every secured operation says how it is secured.
-    const refs = [...res.text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1] as string);
+    const refs = [...res.text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
+      (m) => m[1] as string,
+    );
     expect(refs.length).to.be.greaterThan(5);
     for (const name of refs) expect(doc.components.schemas, name).to.have.property(name);
     expect(doc.paths['/tickets']?.post?.security).to.deep.equal([{ bearerAuth: [] }]);
     expect(doc.paths['/openapi.json']?.get?.security).to.deep.equal([]);
     // Generated from the zod schemas the code validates with: the three ticket types are there.
-    const input = doc.components.schemas.TicketInput as { oneOf: Array<{ properties: { type: { const: string } } }> };
-    expect(input.oneOf.map((v) => v.properties.type.const)).to.have.members(['data_entry', 'complaint', 'invoice']);
+    const input = doc.components.schemas.TicketInput as {
+      oneOf: Array<{ properties: { type: { const: string } } }>;
+    };
+    expect(input.oneOf.map((v) => v.properties.type.const)).to.have.members([
+      'data_entry',
+      'complaint',
+      'invoice',
+    ]);
     expect(JSON.stringify(doc.components.schemas.TicketInput)).to.include('supplierVat');
     expect(doc.components.schemas.Ticket).to.not.have.nested.property('properties.searchText');
   });
 
   it('has examples that the API really accepts', () => {
-    for (const example of Object.values(ticketExamples)) expect(apiTicketInput.safeParse(example).success, example.type).to.equal(true);
+    for (const example of Object.values(ticketExamples))
+      expect(apiTicketInput.safeParse(example).success, example.type).to.equal(true);
     expect(apiReplyInput.safeParse(replyExample).success).to.equal(true);
   });
 
@@ -59,8 +76,20 @@ describe('REST API: description, docs and rate limit', function () {
     const res = await supertest(tp.url).get('/api/v1/docs').expect(200);
     expect(res.headers['content-type']).to.match(/^text\/html/);
     const ops = [...res.text.matchAll(/data-operation="(\w+)"/g)].map((m) => m[1]);
-    expect(ops).to.have.members(['createTicket', 'listTickets', 'getTicket', 'addReply', 'uploadAttachments', 'downloadAttachment', 'getOpenApi', 'getDocs']);
-    expect(res.text).to.include('POST /api/v1/tickets/{ref}/attachments').and.include('Idempotency-Key').and.include('&quot;supplierVat&quot;');
+    expect(ops).to.have.members([
+      'createTicket',
+      'listTickets',
+      'getTicket',
+      'addReply',
+      'uploadAttachments',
+      'downloadAttachment',
+      'getOpenApi',
+      'getDocs',
+    ]);
+    expect(res.text)
+      .to.include('POST /api/v1/tickets/{ref}/attachments')
+      .and.include('Idempotency-Key')
+      .and.include('&quot;supplierVat&quot;');
     expect(res.text).to.not.match(/(src|href)="(https?:)?\/\//);
     const it_ = await supertest(tp.url).get('/api/v1/docs').set('Accept-Language', 'it').expect(200);
     expect(it_.text).to.include('Apri un ticket').and.include('<html lang="it">');

@@ -26,7 +26,8 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
   });
   after(() => tp?.stop());
 
-  const ticketsWithSubject = (subject: string): Promise<number> => Ticket.countDocuments({ tenantId: { $in: [world.acme._id, world.nord._id] }, subject });
+  const ticketsWithSubject = (subject: string): Promise<number> =>
+    Ticket.countDocuments({ tenantId: { $in: [world.acme._id, world.nord._id] }, subject });
 
   it('replays the first answer to a sequential retry: same id and number, 201, Idempotent-Replayed', async () => {
     const key = randomUUID();
@@ -49,9 +50,14 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
   it('makes exactly one ticket from many concurrent requests with the same key', async () => {
     const key = randomUUID();
     const body = bodies.invoice({ invoiceNumber: 'CONC-1' });
-    const results = await Promise.all(Array.from({ length: 12 }, () => acme.post('/tickets').set('Idempotency-Key', key).send(body)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => acme.post('/tickets').set('Idempotency-Key', key).send(body)),
+    );
     const statuses = results.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 409), statuses.join(',')).to.equal(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(','),
+    ).to.equal(true);
     const created = results.filter((r) => r.status === 201);
     expect(new Set(created.map((r) => r.body.id)).size).to.equal(1);
     expect(created.filter((r) => r.headers['idempotent-replayed'] !== 'true')).to.have.length(1);
@@ -62,13 +68,23 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     // After the dust settles every retry gets the one ticket.
     const after = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
     expect(after.body.id).to.equal(created[0]?.body.id);
-    expect(await Ticket.countDocuments({ tenantId: world.acme._id, 'fields.invoiceNumber': 'CONC-1' })).to.equal(1);
+    expect(
+      await Ticket.countDocuments({ tenantId: world.acme._id, 'fields.invoiceNumber': 'CONC-1' }),
+    ).to.equal(1);
   });
 
   it('refuses the same key with a different body (422), and answers 409 while the first is still running', async () => {
     const key = randomUUID();
-    await acme.post('/tickets').set('Idempotency-Key', key).send(bodies.dataEntry({ subject: 'Original body' })).expect(201);
-    const res = await acme.post('/tickets').set('Idempotency-Key', key).send(bodies.dataEntry({ subject: 'Changed body' })).expect(422);
+    await acme
+      .post('/tickets')
+      .set('Idempotency-Key', key)
+      .send(bodies.dataEntry({ subject: 'Original body' }))
+      .expect(201);
+    const res = await acme
+      .post('/tickets')
+      .set('Idempotency-Key', key)
+      .send(bodies.dataEntry({ subject: 'Changed body' }))
+      .expect(422);
     expect(res.body.error.code).to.equal('validation');
     expect(res.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['Idempotency-Key']);
     expect(await ticketsWithSubject('Changed body')).to.equal(0);
@@ -77,7 +93,13 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     const body = bodies.dataEntry({ subject: 'Still running' });
     // A pending row of the same request, as the first request leaves it while it runs.
     const hash = requestHashOf({ method: 'POST', baseUrl: '/api/v1', path: '/tickets', body } as never);
-    await IdempotencyKey.create({ tenantId: world.nord._id, key: running, requestHash: hash, lockedUntil: new Date(Date.now() + 60_000), expiresAt: new Date(Date.now() + 60_000) });
+    await IdempotencyKey.create({
+      tenantId: world.nord._id,
+      key: running,
+      requestHash: hash,
+      lockedUntil: new Date(Date.now() + 60_000),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const busy = await nord.post('/tickets').set('Idempotency-Key', running).send(body).expect(409);
     expect(busy.body.error.code).to.equal('conflict');
     expect(busy.headers['retry-after']).to.equal('1');
@@ -97,7 +119,13 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     const stale = randomUUID();
     const body = bodies.dataEntry({ subject: 'Taken over' });
     const hash = requestHashOf({ method: 'POST', baseUrl: '/api/v1', path: '/tickets', body } as never);
-    await IdempotencyKey.create({ tenantId: world.acme._id, key: stale, requestHash: hash, lockedUntil: new Date(Date.now() - 1000), expiresAt: new Date(Date.now() + 60_000) });
+    await IdempotencyKey.create({
+      tenantId: world.acme._id,
+      key: stale,
+      requestHash: hash,
+      lockedUntil: new Date(Date.now() - 1000),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     await acme.post('/tickets').set('Idempotency-Key', stale).send(body).expect(201);
     expect(await ticketsWithSubject('Taken over')).to.equal(1);
 
@@ -105,16 +133,26 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     const old = randomUUID();
     const oldBody = bodies.dataEntry({ subject: 'Expired key' });
     const before = await acme.post('/tickets').set('Idempotency-Key', old).send(oldBody).expect(201);
-    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key: old }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await IdempotencyKey.updateOne(
+      { tenantId: world.acme._id, key: old },
+      { $set: { expiresAt: new Date(Date.now() - 1000) } },
+    );
     const rerun = await acme.post('/tickets').set('Idempotency-Key', old).send(oldBody).expect(201);
     expect(rerun.headers['idempotent-replayed']).to.equal(undefined);
     expect(rerun.body.id).to.not.equal(before.body.id);
-    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key: old }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await IdempotencyKey.updateOne(
+      { tenantId: world.acme._id, key: old },
+      { $set: { expiresAt: new Date(Date.now() - 1000) } },
+    );
     const removed = await purgeExpired(systemCtx(pino({ level: 'silent' })));
     expect(removed.idempotencyKeys).to.be.at.least(1);
     expect(await IdempotencyKey.countDocuments({ tenantId: world.acme._id, key: old })).to.equal(0);
 
-    const badKey = await acme.post('/tickets').set('Idempotency-Key', 'x'.repeat(300)).send(oldBody).expect(422);
+    const badKey = await acme
+      .post('/tickets')
+      .set('Idempotency-Key', 'x'.repeat(300))
+      .send(oldBody)
+      .expect(422);
     expect(badKey.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['Idempotency-Key']);
   });
 
@@ -123,7 +161,10 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     const body = bodies.complaint({ subject: 'Answer lost' });
     const first = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
     // As a database killed after the ticket's insert leaves the key: pending, its lock held, no answer.
-    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key }, { $set: { state: 'pending', response: null, lockedUntil: new Date(Date.now() + 60_000) } });
+    await IdempotencyKey.updateOne(
+      { tenantId: world.acme._id, key },
+      { $set: { state: 'pending', response: null, lockedUntil: new Date(Date.now() + 60_000) } },
+    );
     const retry = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
     expect(retry.headers['idempotent-replayed']).to.equal('true');
     expect(retry.body.id).to.equal(first.body.id);
@@ -140,13 +181,25 @@ describe('REST API: Idempotency-Key on opening tickets', function () {
     const hash = requestHashOf({ method: 'POST', baseUrl: '/api/v1', path: '/tickets', body } as never);
     const bound = new Types.ObjectId();
     // A failed attempt gives its lock up (unlockIdempotencyKey): the retry is not told to wait.
-    await IdempotencyKey.create({ tenantId: world.acme._id, key, requestHash: hash, resourceId: bound, lockedUntil: new Date(0), expiresAt: new Date(Date.now() + 60_000) });
+    await IdempotencyKey.create({
+      tenantId: world.acme._id,
+      key,
+      requestHash: hash,
+      resourceId: bound,
+      lockedUntil: new Date(0),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const retry = await acme.post('/tickets').set('Idempotency-Key', key).send(body).expect(201);
     expect(retry.body.id).to.equal(String(bound));
     expect(retry.headers['idempotent-replayed']).to.equal(undefined);
     // Two more attempts under the same key, one of them racing a "still running" first: one ticket.
-    await IdempotencyKey.updateOne({ tenantId: world.acme._id, key }, { $set: { state: 'pending', response: null, lockedUntil: new Date(0) } });
-    const again = await Promise.all([1, 2].map(() => acme.post('/tickets').set('Idempotency-Key', key).send(body)));
+    await IdempotencyKey.updateOne(
+      { tenantId: world.acme._id, key },
+      { $set: { state: 'pending', response: null, lockedUntil: new Date(0) } },
+    );
+    const again = await Promise.all(
+      [1, 2].map(() => acme.post('/tickets').set('Idempotency-Key', key).send(body)),
+    );
     for (const r of again) {
       expect([201, 409]).to.include(r.status);
       if (r.status === 201) expect(r.body.id).to.equal(String(bound));

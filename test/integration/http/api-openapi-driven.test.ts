@@ -23,7 +23,9 @@ interface Operation {
   operationId: string;
   parameters: Param[];
   security: unknown[];
-  requestBody?: { content: Record<string, { schema: Schema; encoding?: Record<string, { contentType: string }> }> };
+  requestBody?: {
+    content: Record<string, { schema: Schema; encoding?: Record<string, { contentType: string }> }>;
+  };
   responses: Record<string, unknown>;
 }
 type Doc = Schema & { paths: Record<string, Record<string, Operation>> };
@@ -70,12 +72,23 @@ describe('REST API driven by its OpenAPI document', function () {
   after(() => tp?.stop());
 
   const operations = (): Array<{ path: string; method: string; op: Operation }> =>
-    Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method, op })),
+    );
 
   /** Path ids that exist: a ticket of the token's client, and one of its attachments. */
   async function realIds(): Promise<Record<string, string>> {
     const agent = supertest(tp.url);
-    const created = await agent.post('/api/v1/tickets').set('Authorization', `Bearer ${token}`).send(valid(doc.components ? ((doc.components as Schema).schemas as Schema).TicketInput as Schema : {}, gen)[0] as object).expect(201);
+    const created = await agent
+      .post('/api/v1/tickets')
+      .set('Authorization', `Bearer ${token}`)
+      .send(
+        valid(
+          doc.components ? (((doc.components as Schema).schemas as Schema).TicketInput as Schema) : {},
+          gen,
+        )[0] as object,
+      )
+      .expect(201);
     const upload = await agent
       .post(`/api/v1/tickets/${created.body.number}/attachments`)
       .set('Authorization', `Bearer ${token}`)
@@ -84,23 +97,46 @@ describe('REST API driven by its OpenAPI document', function () {
     return { ref: created.body.number as string, id: upload.body.data[0].id as string };
   }
 
-  function record(op: Operation, label: string, res: supertest.Response, opts: { valid: boolean; madeUp?: boolean }): void {
-    sent.push({ label: `${op.operationId} ${label}`, valid: opts.valid, madeUp: opts.madeUp ?? false, status: res.status });
+  function record(
+    op: Operation,
+    label: string,
+    res: supertest.Response,
+    opts: { valid: boolean; madeUp?: boolean },
+  ): void {
+    sent.push({
+      label: `${op.operationId} ${label}`,
+      valid: opts.valid,
+      madeUp: opts.madeUp ?? false,
+      status: res.status,
+    });
   }
 
   async function send(
     method: string,
     url: string,
     op: Operation,
-    spec: { query?: Record<string, unknown>; headers?: Record<string, string>; json?: unknown; raw?: string; files?: Array<{ bytes: Buffer; name: string }>; auth?: boolean },
+    spec: {
+      query?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      json?: unknown;
+      raw?: string;
+      files?: Array<{ bytes: Buffer; name: string }>;
+      auth?: boolean;
+    },
   ): Promise<supertest.Response> {
     let req = (supertest(tp.url) as unknown as Record<string, (u: string) => supertest.Test>)[method]!(url);
     if (spec.auth !== false && op.security.length) req = req.set('Authorization', `Bearer ${token}`);
     for (const [k, v] of Object.entries(spec.headers ?? {})) req = req.set(k, v);
-    if (spec.query) req = req.query(Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+    if (spec.query)
+      req = req.query(
+        Object.fromEntries(
+          Object.entries(spec.query).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+        ),
+      );
     if (spec.files) for (const f of spec.files) req = req.attach('file', f.bytes, f.name);
     else if (spec.raw !== undefined) req = req.set('Content-Type', 'application/json').send(spec.raw);
-    else if (spec.json !== undefined) req = req.set('Content-Type', 'application/json').send(JSON.stringify(spec.json));
+    else if (spec.json !== undefined)
+      req = req.set('Content-Type', 'application/json').send(JSON.stringify(spec.json));
     return req;
   }
 
@@ -110,11 +146,15 @@ describe('REST API driven by its OpenAPI document', function () {
 
     for (const { path, method, op } of operations()) {
       const pathParams = op.parameters.filter((p) => p.in === 'path');
-      const url = (which: Record<string, string>) => `/api/v1${path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(which[n] ?? 'x'))}`;
+      const url = (which: Record<string, string>) =>
+        `/api/v1${path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(which[n] ?? 'x'))}`;
       const realUrl = url(ids);
       const headerParams = op.parameters.filter((p) => p.in === 'header');
       const queryParams = op.parameters.filter((p) => p.in === 'query');
-      const headersFor = () => Object.fromEntries(headerParams.map((p) => [p.name, `${String(valid(p.schema, gen, p.name)[0])}${++keySeq}`]));
+      const headersFor = () =>
+        Object.fromEntries(
+          headerParams.map((p) => [p.name, `${String(valid(p.schema, gen, p.name)[0])}${++keySeq}`]),
+        );
       const json = op.requestBody?.content['application/json'];
       const multipart = op.requestBody?.content['multipart/form-data'];
 
@@ -122,11 +162,19 @@ describe('REST API driven by its OpenAPI document', function () {
       const bodies: Array<{ json?: unknown; files?: Array<{ bytes: Buffer; name: string }> }> = [];
       if (json) for (const body of valid(json.schema, gen)) bodies.push({ json: body });
       else if (multipart) {
-        const types = (multipart.encoding?.file?.contentType ?? '').split(',').map((s) => s.trim()).filter((t) => samples[t]);
+        const types = (multipart.encoding?.file?.contentType ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((t) => samples[t]);
         expect(types.length, 'the upload documents its accepted types').to.be.greaterThan(1);
         const fileSchema = ((multipart.schema.properties as Record<string, Schema>).file ?? {}) as Schema;
         for (const count of [1, Number(fileSchema.maxItems ?? 1)]) {
-          bodies.push({ files: Array.from({ length: count }, (_, i) => { const s = samples[types[i % types.length] as string]!; return { bytes: s.bytes(), name: s.name }; }) });
+          bodies.push({
+            files: Array.from({ length: count }, (_, i) => {
+              const s = samples[types[i % types.length] as string]!;
+              return { bytes: s.bytes(), name: s.name };
+            }),
+          });
         }
       } else bodies.push({});
       for (const [i, body] of bodies.entries()) {
@@ -134,7 +182,13 @@ describe('REST API driven by its OpenAPI document', function () {
         record(op, `valid body #${i}`, res, { valid: true });
       }
       for (const p of queryParams) {
-        for (const v of valid(p.schema, gen, p.name)) record(op, `valid ${p.name}=${String(v)}`, await send(method, realUrl, op, { query: { [p.name]: v } }), { valid: true });
+        for (const v of valid(p.schema, gen, p.name))
+          record(
+            op,
+            `valid ${p.name}=${String(v)}`,
+            await send(method, realUrl, op, { query: { [p.name]: v } }),
+            { valid: true },
+          );
       }
       if (pathParams.length) {
         const res = await send(method, url(madeUpIds), op, { ...(bodies[0] ?? {}), headers: headersFor() });
@@ -144,16 +198,54 @@ describe('REST API driven by its OpenAPI document', function () {
       // Invalid: no token, each broken body, each broken query value and header, raw JSON abuse.
       if (pathParams.length) {
         const undecodable = `/api/v1${path.replace(/\{(\w+)\}/g, '%E0%A4%A')}`;
-        record(op, 'undecodable id', await send(method, undecodable, op, { ...(bodies[0] ?? {}), headers: headersFor() }), { valid: false });
+        record(
+          op,
+          'undecodable id',
+          await send(method, undecodable, op, { ...(bodies[0] ?? {}), headers: headersFor() }),
+          { valid: false },
+        );
       }
-      if (op.security.length) record(op, 'no token', await send(method, realUrl, op, { auth: false }), { valid: false });
+      if (op.security.length)
+        record(op, 'no token', await send(method, realUrl, op, { auth: false }), { valid: false });
       if (json) {
-        for (const [i, body] of invalid(json.schema, gen).entries()) record(op, `invalid body #${i} ${JSON.stringify(body).slice(0, Number(process.env.FUZZ_LABEL ?? 80))}`, await send(method, realUrl, op, { json: body, headers: headersFor() }), { valid: false });
+        for (const [i, body] of invalid(json.schema, gen).entries())
+          record(
+            op,
+            `invalid body #${i} ${JSON.stringify(body).slice(0, Number(process.env.FUZZ_LABEL ?? 80))}`,
+            await send(method, realUrl, op, { json: body, headers: headersFor() }),
+            { valid: false },
+          );
         const deep = `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`;
-        record(op, 'nested 5 000 deep', await send(method, realUrl, op, { raw: deep, headers: headersFor() }), { valid: false });
-        record(op, `nested ${jsonLimits.depth + 1} deep`, await send(method, realUrl, op, { raw: `${'{"a":'.repeat(jsonLimits.depth + 1)}1${'}'.repeat(jsonLimits.depth + 1)}`, headers: headersFor() }), { valid: false });
-        record(op, 'malformed', await send(method, realUrl, op, { raw: '{"subject": ', headers: headersFor() }), { valid: false });
-        record(op, 'over 1 MB', await send(method, realUrl, op, { json: { body: 'x'.repeat(jsonLimits.bytes), subject: 'x' }, headers: headersFor() }), { valid: false });
+        record(
+          op,
+          'nested 5 000 deep',
+          await send(method, realUrl, op, { raw: deep, headers: headersFor() }),
+          { valid: false },
+        );
+        record(
+          op,
+          `nested ${jsonLimits.depth + 1} deep`,
+          await send(method, realUrl, op, {
+            raw: `${'{"a":'.repeat(jsonLimits.depth + 1)}1${'}'.repeat(jsonLimits.depth + 1)}`,
+            headers: headersFor(),
+          }),
+          { valid: false },
+        );
+        record(
+          op,
+          'malformed',
+          await send(method, realUrl, op, { raw: '{"subject": ', headers: headersFor() }),
+          { valid: false },
+        );
+        record(
+          op,
+          'over 1 MB',
+          await send(method, realUrl, op, {
+            json: { body: 'x'.repeat(jsonLimits.bytes), subject: 'x' },
+            headers: headersFor(),
+          }),
+          { valid: false },
+        );
       }
       if (multipart) {
         const cases: Record<string, Array<{ bytes: Buffer; name: string }>> = {
@@ -161,25 +253,60 @@ describe('REST API driven by its OpenAPI document', function () {
           'empty file': [{ bytes: Buffer.alloc(0), name: 'empty.pdf' }],
           'a program': [{ bytes: exeBytes(), name: 'setup.exe' }],
           'too many': Array.from({ length: 11 }, () => ({ bytes: pngBytes(), name: 'p.png' })),
-          'too large': [{ bytes: Buffer.concat([pdfBytes(), Buffer.alloc(10 * 1024 * 1024)]), name: 'big.pdf' }],
+          'too large': [
+            { bytes: Buffer.concat([pdfBytes(), Buffer.alloc(10 * 1024 * 1024)]), name: 'big.pdf' },
+          ],
         };
         for (const [label, files] of Object.entries(cases)) {
-          const res = files.length ? await send(method, realUrl, op, { files }) : await send(method, realUrl, op, { raw: '' });
+          const res = files.length
+            ? await send(method, realUrl, op, { files })
+            : await send(method, realUrl, op, { raw: '' });
           record(op, label, res, { valid: false });
         }
       }
-      for (const p of queryParams) for (const v of invalid(p.schema, gen, p.name)) record(op, `invalid ${p.name}=${JSON.stringify(v)}`, await send(method, realUrl, op, { query: { [p.name]: v } }), { valid: false });
-      for (const p of headerParams) record(op, `invalid ${p.name}`, await send(method, realUrl, op, { json: bodies[0]?.json, headers: { [p.name]: 'k'.repeat(Number(p.schema.maxLength ?? 255) + 1) } }), { valid: false });
+      for (const p of queryParams)
+        for (const v of invalid(p.schema, gen, p.name))
+          record(
+            op,
+            `invalid ${p.name}=${JSON.stringify(v)}`,
+            await send(method, realUrl, op, { query: { [p.name]: v } }),
+            { valid: false },
+          );
+      for (const p of headerParams)
+        record(
+          op,
+          `invalid ${p.name}`,
+          await send(method, realUrl, op, {
+            json: bodies[0]?.json,
+            headers: { [p.name]: 'k'.repeat(Number(p.schema.maxLength ?? 255) + 1) },
+          }),
+          { valid: false },
+        );
     }
 
-    if (process.env.FUZZ_SUMMARY) process.stdout.write(JSON.stringify(sent.map((s) => `${s.valid ? "V" : "I"} ${s.status} ${s.label.slice(0, 110)}`), null, 1));
+    if (process.env.FUZZ_SUMMARY)
+      process.stdout.write(
+        JSON.stringify(
+          sent.map((s) => `${s.valid ? 'V' : 'I'} ${s.status} ${s.label.slice(0, 110)}`),
+          null,
+          1,
+        ),
+      );
     const byId = new Map(operations().map(({ op }) => [op.operationId, op]));
     const problems = sent.flatMap((s) => {
       const op = byId.get(s.label.split(' ')[0] as string) as Operation;
       const out: string[] = [];
       if (s.status >= 500) out.push(`${s.label}: ${s.status}`);
-      else if (!(String(s.status) in op.responses)) out.push(`${s.label}: ${s.status} not documented (${Object.keys(op.responses).join(', ')})`);
-      else if (s.valid && s.status >= 400 && !(s.status === 404 && s.madeUp) && s.status !== 409 && s.status !== 429) out.push(`${s.label}: valid request refused with ${s.status}`);
+      else if (!(String(s.status) in op.responses))
+        out.push(`${s.label}: ${s.status} not documented (${Object.keys(op.responses).join(', ')})`);
+      else if (
+        s.valid &&
+        s.status >= 400 &&
+        !(s.status === 404 && s.madeUp) &&
+        s.status !== 409 &&
+        s.status !== 429
+      )
+        out.push(`${s.label}: valid request refused with ${s.status}`);
       return out;
     });
     expect(problems, `${problems.length} of ${sent.length} requests`).to.deep.equal([]);

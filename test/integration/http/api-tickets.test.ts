@@ -8,8 +8,25 @@ import { Tenant } from '../../../models/tenant.js';
 import { setTeamMemberStatus } from '../../../server/domain/auth/team.js';
 import { apiTokenCachePolicy, revokeApiToken } from '../../../server/domain/tenants/api-tokens.js';
 import { setTenantStatus } from '../../../server/domain/tenants/tenants.js';
-import { errorJson, replyJson, ticketDetailJson, ticketJson, ticketListJson, attachmentListJson } from '../../../server/http/api/schemas.js';
-import { apiClient, binary, bodies, exeBytes, htmlBytes, pdfBytes, pngBytes, tokenOf, userCtx } from '../../support/api.js';
+import {
+  errorJson,
+  replyJson,
+  ticketDetailJson,
+  ticketJson,
+  ticketListJson,
+  attachmentListJson,
+} from '../../../server/http/api/schemas.js';
+import {
+  apiClient,
+  binary,
+  bodies,
+  exeBytes,
+  htmlBytes,
+  pdfBytes,
+  pngBytes,
+  tokenOf,
+  userCtx,
+} from '../../support/api.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
@@ -36,7 +53,11 @@ describe('REST API: tickets', function () {
   describe('opening tickets', () => {
     it('opens one of each type: 201, a number, a Location, stable public JSON', async () => {
       const numbers: string[] = [];
-      for (const body of [bodies.dataEntry(), bodies.complaint(), bodies.invoice({ invoiceNumber: 'TYPES-1' })]) {
+      for (const body of [
+        bodies.dataEntry(),
+        bodies.complaint(),
+        bodies.invoice({ invoiceNumber: 'TYPES-1' }),
+      ]) {
         const res = await acme.post('/tickets').send(body).expect(201);
         expect(res.headers['content-type']).to.match(/^application\/json/);
         const ticket = ticketJson.parse(res.body);
@@ -66,44 +87,81 @@ describe('REST API: tickets', function () {
       expect(res.body.error.code).to.equal('validation');
       const paths = (res.body.error.fields as Array<{ path: string; message: string }>).map((f) => f.path);
       expect(paths).to.include.members(['fields.supplierVat', 'fields.amount']);
-      for (const f of res.body.error.fields as Array<{ message: string }>) expect(f.message).to.be.a('string').and.not.equal('');
+      for (const f of res.body.error.fields as Array<{ message: string }>)
+        expect(f.message).to.be.a('string').and.not.equal('');
 
       const noType = await acme.post('/tickets').send({ subject: 'No type at all', fields: {} }).expect(422);
       expect(noType.body.error.fields.map((f: { path: string }) => f.path)).to.include('type');
-      const badEnum = await acme.post('/tickets').send(bodies.complaint({ priority: 'whenever' })).expect(422);
+      const badEnum = await acme
+        .post('/tickets')
+        .send(bodies.complaint({ priority: 'whenever' }))
+        .expect(422);
       expect(badEnum.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['priority']);
-      const dates = await acme.post('/tickets').send(bodies.invoice({ invoiceNumber: 'D-1', issueDate: '2026-05-01', dueDate: '2026-04-01' })).expect(422);
+      const dates = await acme
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'D-1', issueDate: '2026-05-01', dueDate: '2026-04-01' }))
+        .expect(422);
       expect(dates.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['fields.dueDate']);
-      const broken = await acme.post('/tickets').set('Content-Type', 'application/json').send('{"type":').expect(400);
+      const broken = await acme
+        .post('/tickets')
+        .set('Content-Type', 'application/json')
+        .send('{"type":')
+        .expect(400);
       expect(broken.body.error.code).to.equal('bad_request');
-      expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: 'No type at all' })).to.equal(0);
+      expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: 'No type at all' })).to.equal(
+        0,
+      );
     });
 
     it('flags the second invoice with the same supplier VAT and number as a duplicate of the first', async () => {
-      const first = await acme.post('/tickets').send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'DK-1234.5674' })).expect(201);
+      const first = await acme
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'DK-1234.5674' }))
+        .expect(201);
       expect(first.body.duplicateOf).to.equal(null);
-      const second = await acme.post('/tickets').send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'dk12345674' })).expect(201);
+      const second = await acme
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'dk12345674' }))
+        .expect(201);
       expect(second.body.duplicateOf).to.deep.equal({ number: first.body.number });
       // Another supplier, or another tenant, with the same invoice number is no duplicate.
-      const other = await acme.post('/tickets').send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'IT01234567897' })).expect(201);
+      const other = await acme
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'IT01234567897' }))
+        .expect(201);
       expect(other.body.duplicateOf).to.equal(null);
-      const foreign = await nord.post('/tickets').send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'DK12345674' })).expect(201);
+      const foreign = await nord
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'DUP-7', supplierVat: 'DK12345674' }))
+        .expect(201);
       expect(foreign.body.duplicateOf).to.equal(null);
     });
 
     it('decides the original once when one invoice arrives many times at once, whatever the case of its number', async () => {
       const racer = apiClient(tp.url, (await tokenOf(world.users.acmeAdmin, 'Racer')).token);
       const sent = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => racer.post('/tickets').send(bodies.invoice({ invoiceNumber: i % 2 ? 'race-42' : 'RACE-42', supplierVat: 'DK12345674' })).expect(201)),
+        Array.from({ length: 8 }, (_, i) =>
+          racer
+            .post('/tickets')
+            .send(bodies.invoice({ invoiceNumber: i % 2 ? 'race-42' : 'RACE-42', supplierVat: 'DK12345674' }))
+            .expect(201),
+        ),
       );
       const originals = sent.filter((r) => r.body.duplicateOf === null);
       expect(originals, 'exactly one original').to.have.length(1);
       const original = originals[0]!.body.number as string;
-      for (const r of sent) if (r.body.number !== original) expect(r.body.duplicateOf).to.deep.equal({ number: original });
+      for (const r of sent)
+        if (r.body.number !== original) expect(r.body.duplicateOf).to.deep.equal({ number: original });
       // Stored as answered, and a later one finds the same original.
-      const stored = await Ticket.find({ tenantId: world.acme._id, number: { $in: sent.map((r) => r.body.number as string) } }).lean();
+      const stored = await Ticket.find({
+        tenantId: world.acme._id,
+        number: { $in: sent.map((r) => r.body.number as string) },
+      }).lean();
       expect(stored.filter((t) => !t.duplicateOf).map((t) => t.number)).to.deep.equal([original]);
-      const later = await racer.post('/tickets').send(bodies.invoice({ invoiceNumber: 'Race-42', supplierVat: 'dk 1234 5674' })).expect(201);
+      const later = await racer
+        .post('/tickets')
+        .send(bodies.invoice({ invoiceNumber: 'Race-42', supplierVat: 'dk 1234 5674' }))
+        .expect(201);
       expect(later.body.duplicateOf).to.deep.equal({ number: original });
     });
   });
@@ -112,12 +170,15 @@ describe('REST API: tickets', function () {
     let number = '';
     let id = '';
     before(async () => {
-      const res = await acme.post('/tickets').send(bodies.complaint({ subject: 'Follow me please' })).expect(201);
+      const res = await acme
+        .post('/tickets')
+        .send(bodies.complaint({ subject: 'Follow me please' }))
+        .expect(201);
       number = res.body.number;
       id = res.body.id;
     });
 
-    it('lists the company\'s tickets, newest first, with filters and pages', async () => {
+    it("lists the company's tickets, newest first, with filters and pages", async () => {
       const res = await acme.get('/tickets').expect(200);
       const list = ticketListJson.parse(res.body);
       expect(list.page).to.equal(1);
@@ -126,7 +187,11 @@ describe('REST API: tickets', function () {
       expect(res.body.data[0]).to.not.have.any.keys('description', 'searchText');
       const complaints = await acme.get('/tickets?type=complaint&status=new&priority=high').expect(200);
       expect(complaints.body.data.length).to.be.greaterThan(0);
-      expect(complaints.body.data.every((t: { type: string; priority: string }) => t.type === 'complaint' && t.priority === 'high')).to.equal(true);
+      expect(
+        complaints.body.data.every(
+          (t: { type: string; priority: string }) => t.type === 'complaint' && t.priority === 'high',
+        ),
+      ).to.equal(true);
       const none = await acme.get('/tickets?status=closed').expect(200);
       expect(none.body.data).to.deep.equal([]);
       const page2 = await acme.get('/tickets?page=2').expect(200);
@@ -148,7 +213,10 @@ describe('REST API: tickets', function () {
     });
 
     it('adds a reply (201) that shows in the history; refuses an empty one', async () => {
-      const res = await acme.post(`/tickets/${number}/replies`).send({ body: 'Photos follow tomorrow.' }).expect(201);
+      const res = await acme
+        .post(`/tickets/${number}/replies`)
+        .send({ body: 'Photos follow tomorrow.' })
+        .expect(201);
       const reply = replyJson.parse(res.body);
       expect(reply.entry).to.include({ kind: 'reply', body: 'Photos follow tomorrow.' });
       expect(reply.entry.author).to.deep.equal({ name: world.users.acmeAdmin.name, kind: 'client' });
@@ -167,7 +235,12 @@ describe('REST API: tickets', function () {
   describe('attachments', () => {
     let number = '';
     before(async () => {
-      number = (await acme.post('/tickets').send(bodies.dataEntry({ subject: 'Documents attached' })).expect(201)).body.number;
+      number = (
+        await acme
+          .post('/tickets')
+          .send(bodies.dataEntry({ subject: 'Documents attached' }))
+          .expect(201)
+      ).body.number;
     });
 
     it('stores a PDF and a PNG and gives back exactly the same bytes, as a download', async () => {
@@ -183,21 +256,32 @@ describe('REST API: tickets', function () {
         ['scan.pdf', 'application/pdf', pdf.length, sha(pdf)],
         ['photo.png', 'image/png', png.length, sha(png)],
       ]);
-      for (const [a, original] of [[data[0], pdf], [data[1], png]] as const) {
+      for (const [a, original] of [
+        [data[0], pdf],
+        [data[1], png],
+      ] as const) {
         const dl = await acme.get(`/attachments/${a?.id}`).buffer(true).parse(binary).expect(200);
         expect(sha(dl.body as Buffer)).to.equal(sha(original));
         expect(dl.headers['content-type']).to.equal(a?.contentType);
-        expect(dl.headers['content-disposition']).to.match(new RegExp(`^attachment; filename="${a?.filename}"`));
+        expect(dl.headers['content-disposition']).to.match(
+          new RegExp(`^attachment; filename="${a?.filename}"`),
+        );
         expect(dl.headers['x-content-type-options']).to.equal('nosniff');
       }
       const detail = await acme.get(`/tickets/${number}`).expect(200);
-      expect(detail.body.attachments.map((a: { filename: string }) => a.filename)).to.deep.equal(['scan.pdf', 'photo.png']);
+      expect(detail.body.attachments.map((a: { filename: string }) => a.filename)).to.deep.equal([
+        'scan.pdf',
+        'photo.png',
+      ]);
       expect(detail.body.timeline.map((e: { kind: string }) => e.kind)).to.include('attachment');
     });
 
     it('refuses an executable or an HTML page named .pdf with 422, storing nothing', async () => {
       for (const bytes of [exeBytes(), htmlBytes()]) {
-        const res = await acme.post(`/tickets/${number}/attachments`).attach('file', bytes, { filename: 'invoice.pdf', contentType: 'application/pdf' }).expect(422);
+        const res = await acme
+          .post(`/tickets/${number}/attachments`)
+          .attach('file', bytes, { filename: 'invoice.pdf', contentType: 'application/pdf' })
+          .expect(422);
         expect(res.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['file']);
       }
       // One bad file among good ones: none is stored.
@@ -207,25 +291,46 @@ describe('REST API: tickets', function () {
         .attach('file', exeBytes(), { filename: 'bad.pdf' })
         .expect(422);
       const detail = await acme.get(`/tickets/${number}`).expect(200);
-      expect(detail.body.attachments.map((a: { filename: string }) => a.filename)).to.not.include.members(['invoice.pdf', 'good.pdf', 'bad.pdf']);
+      expect(detail.body.attachments.map((a: { filename: string }) => a.filename)).to.not.include.members([
+        'invoice.pdf',
+        'good.pdf',
+        'bad.pdf',
+      ]);
       const none = await acme.post(`/tickets/${number}/attachments`).field('note', 'no file').expect(422);
       expect(none.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['file']);
-      const wrongField = await acme.post(`/tickets/${number}/attachments`).attach('document', pdfBytes(), { filename: 'x.pdf' }).expect(422);
+      const wrongField = await acme
+        .post(`/tickets/${number}/attachments`)
+        .attach('document', pdfBytes(), { filename: 'x.pdf' })
+        .expect(422);
       expect(wrongField.body.error.fields.map((f: { path: string }) => f.path)).to.deep.equal(['file']);
     });
 
     it("never shows another company's attachments or accepts files for its tickets", async () => {
-      const res = await acme.post(`/tickets/${number}/attachments`).attach('file', pngBytes(), { filename: 'mine.png' }).expect(201);
+      const res = await acme
+        .post(`/tickets/${number}/attachments`)
+        .attach('file', pngBytes(), { filename: 'mine.png' })
+        .expect(201);
       const attachmentId = res.body.data[0].id as string;
       await nord.get(`/attachments/${attachmentId}`).expect(404);
-      await nord.post(`/tickets/${number}/attachments`).attach('file', pngBytes(), { filename: 'theirs.png' }).expect(404);
+      await nord
+        .post(`/tickets/${number}/attachments`)
+        .attach('file', pngBytes(), { filename: 'theirs.png' })
+        .expect(404);
       await acme.get('/attachments/not-an-id').expect(404);
     });
 
     it('takes no files or replies on a closed ticket (409)', async () => {
-      const closed = (await acme.post('/tickets').send(bodies.dataEntry({ subject: 'Closed soon' })).expect(201)).body;
+      const closed = (
+        await acme
+          .post('/tickets')
+          .send(bodies.dataEntry({ subject: 'Closed soon' }))
+          .expect(201)
+      ).body;
       await Ticket.updateOne({ _id: closed.id, tenantId: world.acme._id }, { $set: { status: 'closed' } });
-      const upload = await acme.post(`/tickets/${closed.number}/attachments`).attach('file', pdfBytes(), { filename: 'late.pdf' }).expect(409);
+      const upload = await acme
+        .post(`/tickets/${closed.number}/attachments`)
+        .attach('file', pdfBytes(), { filename: 'late.pdf' })
+        .expect(409);
       expect(upload.body.error.code).to.equal('conflict');
       await acme.post(`/tickets/${closed.number}/replies`).send({ body: 'too late' }).expect(409);
     });
@@ -233,7 +338,12 @@ describe('REST API: tickets', function () {
 
   describe('tenancy and tokens', () => {
     it("answers 404 for another company's ticket, by id and by number, and never lists it", async () => {
-      const theirs = (await nord.post('/tickets').send(bodies.complaint({ subject: 'Nordhavn only' })).expect(201)).body;
+      const theirs = (
+        await nord
+          .post('/tickets')
+          .send(bodies.complaint({ subject: 'Nordhavn only' }))
+          .expect(201)
+      ).body;
       for (const ref of [theirs.id, theirs.number]) {
         const res = await acme.get(`/tickets/${ref}`).expect(404);
         // Nothing but "not found" (in the token creator's language, Italian for Acme).
@@ -255,7 +365,10 @@ describe('REST API: tickets', function () {
       expect(missing.body.error.code).to.equal('unauthenticated');
       expect(missing.headers['www-authenticate']).to.match(/^Bearer/);
       await supertest(tp.url).get('/api/v1/tickets').set('Authorization', 'Bearer nonsense').expect(401);
-      await supertest(tp.url).get('/api/v1/tickets').set('Authorization', `Bearer bdk_${'A'.repeat(43)}`).expect(401);
+      await supertest(tp.url)
+        .get('/api/v1/tickets')
+        .set('Authorization', `Bearer bdk_${'A'.repeat(43)}`)
+        .expect(401);
       await supertest(tp.url).get('/api/v1/tickets').set('Authorization', 'Basic dXNlcjpwYXNz').expect(401);
       const browser = await signedInAgent(tp.url, world.users.acmeAdmin.email);
       await browser.get('/api/v1/tickets').expect(401);
@@ -266,7 +379,9 @@ describe('REST API: tickets', function () {
       const { token, id } = await tokenOf(world.users.acmeAdmin, 'Short-lived');
       const client = apiClient(tp.url, token);
       await client.get('/tickets').expect(200);
-      expect((await ApiToken.findOne({ _id: id, tenantId: world.acme._id }).lean())?.lastUsedAt).to.be.instanceOf(Date);
+      expect(
+        (await ApiToken.findOne({ _id: id, tenantId: world.acme._id }).lean())?.lastUsedAt,
+      ).to.be.instanceOf(Date);
       expect(await revokeApiToken(userCtx(world.users.acmeAdmin), id)).to.deep.equal({ revoked: true });
       expect(await revokeApiToken(userCtx(world.users.acmeAdmin), id)).to.deep.equal({ revoked: false });
       const res = await client.get('/tickets').expect(401);

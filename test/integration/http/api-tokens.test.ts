@@ -9,13 +9,20 @@ import { makeTenant, makeUser, makeWorld, type World } from '../../support/facto
 import { fieldError, navHrefs, tableRows, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; stdout: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args], {
-      cwd: fromRoot(),
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args],
+      {
+        cwd: fromRoot(),
+        env: { ...process.env, LOG_LEVEL: 'error', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -27,7 +34,8 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-const rawTokenIn = (html: string): string | null => /data-testid="raw-token">(bdk_[A-Za-z0-9_-]+)</.exec(html)?.[1] ?? null;
+const rawTokenIn = (html: string): string | null =>
+  /data-testid="raw-token">(bdk_[A-Za-z0-9_-]+)</.exec(html)?.[1] ?? null;
 
 describe('API tokens: the client admin page and the command line', function () {
   this.timeout(90_000);
@@ -69,7 +77,11 @@ describe('API tokens: the client admin page and the command line', function () {
     const nordAdmin = await signedInAgent(tp.url, world.users.nordAdmin.email);
     const foreign = await postForm(nordAdmin, '/api-tokens', `/api-tokens/${String(stored?._id)}/revoke`, {});
     expect(foreign.status).to.equal(404);
-    await admin.post(`/api-tokens/${String(stored?._id)}/revoke`).type('form').send({}).expect(403);
+    await admin
+      .post(`/api-tokens/${String(stored?._id)}/revoke`)
+      .type('form')
+      .send({})
+      .expect(403);
     await api.get('/tickets').expect(200);
 
     const revoked = await postForm(admin, '/api-tokens', `/api-tokens/${String(stored?._id)}/revoke`, {});
@@ -79,9 +91,16 @@ describe('API tokens: the client admin page and the command line', function () {
     expect(textOf(after.text)).to.include('Revocato'); // Acme's admin reads Italian
     await api.get('/tickets').expect(401);
 
-    const events = await AuditEvent.find({ tenantId: world.acme._id, action: { $in: ['api_token.created', 'api_token.revoked'] } }).lean();
+    const events = await AuditEvent.find({
+      tenantId: world.acme._id,
+      action: { $in: ['api_token.created', 'api_token.revoked'] },
+    }).lean();
     expect(events.map((e) => e.action).sort()).to.deep.equal(['api_token.created', 'api_token.revoked']);
-    expect(events.every((e) => e.actorEmail === world.users.acmeAdmin.email && e.targetLabel?.startsWith('ERP integration'))).to.equal(true);
+    expect(
+      events.every(
+        (e) => e.actorEmail === world.users.acmeAdmin.email && e.targetLabel?.startsWith('ERP integration'),
+      ),
+    ).to.equal(true);
   });
 
   it('keeps what was typed and names the field when the name is missing', async () => {
@@ -100,20 +119,38 @@ describe('API tokens: the client admin page and the command line', function () {
       const home = await agent.get('/').expect(200);
       expect(navHrefs(home.text)).to.not.include('/api-tokens');
       const form = await agent.get('/password/forgot');
-      const post = await agent.post('/api-tokens').type('form').send({ _csrf: csrfFrom(form.text), name: 'Sneaky' });
+      const post = await agent
+        .post('/api-tokens')
+        .type('form')
+        .send({ _csrf: csrfFrom(form.text), name: 'Sneaky' });
       expect(post.status, who.role).to.equal(403);
     }
   });
 
   it('creates a token from the command line, acting as the first active client admin', async () => {
     const uri = tp.config.mongodbUri as string;
-    const res = await cli(['token:create', '--tenant', world.nord.code, '--name', 'Nightly import'], { MONGODB_URI: uri });
+    const res = await cli(['token:create', '--tenant', world.nord.code, '--name', 'Nightly import'], {
+      MONGODB_URI: uri,
+    });
     expect(res.code, res.out).to.equal(0);
     const token = /^(bdk_[A-Za-z0-9_-]{43})$/m.exec(res.stdout)?.[1];
     expect(token, res.out).to.be.a('string');
     expect(res.stdout).to.include(world.users.nordAdmin.email);
     const api = apiClient(tp.url, token as string);
-    const created = await api.post('/tickets').send({ type: 'complaint', subject: 'From the nightly job', fields: { customerName: 'A', customerReference: 'B', channel: 'mail', category: 'C', severity: 'low' } }).expect(201);
+    const created = await api
+      .post('/tickets')
+      .send({
+        type: 'complaint',
+        subject: 'From the nightly job',
+        fields: {
+          customerName: 'A',
+          customerReference: 'B',
+          channel: 'mail',
+          category: 'C',
+          severity: 'low',
+        },
+      })
+      .expect(201);
     expect(created.body.number.startsWith(world.nord.code.toUpperCase())).to.equal(true);
     expect(created.body.requester.email).to.equal(world.users.nordAdmin.email);
 

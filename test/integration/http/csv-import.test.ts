@@ -161,7 +161,8 @@ describe('CSV import of data-entry tickets over HTTP', function () {
     expect(textOfElementWith(result.text, 'data-testid="import-result-count"')).to.equal(
       '2 tickets were created:',
     );
-    for (const t of created) expect(result.text).to.include(`<a href="/tickets/${t.number}" class="ticket-number">${t.number}</a>`);
+    for (const t of created)
+      expect(result.text).to.include(`<a href="/tickets/${t.number}" class="ticket-number">${t.number}</a>`);
     const batch = await ImportBatch.findOne({ tenantId: world.acme._id as Types.ObjectId, _id: id }).lean();
     expect(batch?.status).to.equal('committed');
     expect(batch?.createdNumbers).to.deep.equal(created.map((t) => t.number));

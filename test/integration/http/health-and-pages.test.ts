@@ -23,7 +23,7 @@ describe('portal skeleton over HTTP', () => {
     expect(res.headers['x-powered-by']).to.equal(undefined);
   });
 
-  it('speaks the reader\'s language', async () => {
+  it("speaks the reader's language", async () => {
     const it_ = await supertest(tp.url).get('/login').set('Accept-Language', 'it-IT,it;q=0.9').expect(200);
     expect(it_.text).to.include('Accedi').and.include('<html lang="it">');
     const da = await supertest(tp.url).get('/login').set('Accept-Language', 'da').expect(200);

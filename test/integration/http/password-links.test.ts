@@ -101,8 +101,14 @@ describe('password reset and invitation links', function () {
       const mail = await mailTo(world.users.nordUser.email);
       expect(mail.subject, 'Nordhavn reads Danish').to.equal(t('da', 'mail.password_reset.subject'));
       // Queued (the outbox) or sent (the sent-mail log): neither holds a mail to that address.
-      expect(await OutboxMail.countDocuments({ to: 'no-such-person@example.test' }).setOptions({ allTenants: true })).to.equal(0);
-      expect(await SentMail.countDocuments({ to: 'no-such-person@example.test' }).setOptions({ allTenants: true })).to.equal(0);
+      expect(
+        await OutboxMail.countDocuments({ to: 'no-such-person@example.test' }).setOptions({
+          allTenants: true,
+        }),
+      ).to.equal(0);
+      expect(
+        await SentMail.countDocuments({ to: 'no-such-person@example.test' }).setOptions({ allTenants: true }),
+      ).to.equal(0);
       expect(
         tp.smtp.messages.filter((m) => recipientOf(m).includes('no-such-person@example.test')),
       ).to.have.length(0);

@@ -8,7 +8,13 @@ import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { decodeHtml, textOf } from '../../support/pages.js';
 import { readPdf } from '../../support/pdf-text.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
-import { FIXTURE_OPERATOR, insertReportFixture, REPORT_PERIOD, REPORT_QUERY, romeAt } from '../../support/report-fixture.js';
+import {
+  FIXTURE_OPERATOR,
+  insertReportFixture,
+  REPORT_PERIOD,
+  REPORT_QUERY,
+  romeAt,
+} from '../../support/report-fixture.js';
 import { ctxOf } from '../../support/tickets.js';
 
 /** supertest gives a binary body only when asked to collect it. */
@@ -26,7 +32,8 @@ describe('SLA report as PDF', function () {
   let acmeId: string;
   let nordId: string;
   let manager: Agent;
-  const pdfPath = (tenantId: string, query = REPORT_QUERY) => `/reports/${tenantId}/export/report.pdf?${query}`;
+  const pdfPath = (tenantId: string, query = REPORT_QUERY) =>
+    `/reports/${tenantId}/export/report.pdf?${query}`;
 
   before(async () => {
     tp = await startTestPortal('report-pdf');
@@ -42,7 +49,9 @@ describe('SLA report as PDF', function () {
     // The manager reads English; Acme's PDF is Italian, as Acme reads it.
     const res = await manager.get(pdfPath(acmeId)).buffer(true).parse(binary).expect(200);
     expect(res.headers['content-type']).to.equal('application/pdf');
-    expect(res.headers['content-disposition']).to.equal(`attachment; filename="sla-${world.acme.code}-2025-03-03_2025-03-17.pdf"`);
+    expect(res.headers['content-disposition']).to.equal(
+      `attachment; filename="sla-${world.acme.code}-2025-03-03_2025-03-17.pdf"`,
+    );
     const body = res.body as Buffer;
     expect(body.subarray(0, 5).toString()).to.equal('%PDF-');
     const pdf = await readPdf(body);
@@ -54,7 +63,9 @@ describe('SLA report as PDF', function () {
     const title = it('reports.report_title', { client: world.acme.legalName });
     expect(pdf.title).to.equal(title);
     expect(pdf.text).to.include(title);
-    expect(pdf.text).to.include(it('reports.period_text', { from: '2025-03-03', to: '2025-03-17', zone: 'Europe/Rome' }));
+    expect(pdf.text).to.include(
+      it('reports.period_text', { from: '2025-03-03', to: '2025-03-17', zone: 'Europe/Rome' }),
+    );
     expect(pdf.text).to.include(it('reports.pdf.page', { page: 1, pages: pdf.pages }));
 
     // Hand-computed (see the fixture): 3/4, 2/4, 5/8 = 62,5 % in Italian; off target.
@@ -67,8 +78,13 @@ describe('SLA report as PDF', function () {
     expect(a3).to.be.greaterThan(-1);
     expect(a3).to.be.lessThan(a4);
     expect(a4).to.be.lessThan(a2);
-    expect(pdf.text.slice(a3, a4)).to.include(formatDateTime(romeAt(6, 16), 'it', 'Europe/Rome')).and.include('10 d 8 h').and.include(it('reports.not_met'));
-    expect(pdf.text.slice(a4, a2)).to.include(formatDateTime(romeAt(11, 19), 'it', 'Europe/Rome')).and.include('2 h 00 min');
+    expect(pdf.text.slice(a3, a4))
+      .to.include(formatDateTime(romeAt(6, 16), 'it', 'Europe/Rome'))
+      .and.include('10 d 8 h')
+      .and.include(it('reports.not_met'));
+    expect(pdf.text.slice(a4, a2))
+      .to.include(formatDateTime(romeAt(11, 19), 'it', 'Europe/Rome'))
+      .and.include('2 h 00 min');
     has(it('reports.totals', { opened: 4, resolved: 3, backlog: 1 }));
     // Medians: first response 2400 s, resolution 21600 s; p90: 3000 + 0.7 x 4200 = 5940 s, 21600 + 0.8 x 14400 = 33120 s.
     has(`${it('reports.targets.firstResponse')} 4 40 min 1 h 39 min`);
@@ -78,11 +94,13 @@ describe('SLA report as PDF', function () {
     // And the same figures as the report the domain computes, row by row.
     const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, REPORT_PERIOD);
     for (const row of report.compliance) {
-      const pct = (x: { pct: number | null; met: number; measured: number }) => `${x.pct === null ? '–' : `${formatNumber(x.pct, 'it')} %`} (${x.met}/${x.measured})`;
+      const pct = (x: { pct: number | null; met: number; measured: number }) =>
+        `${x.pct === null ? '–' : `${formatNumber(x.pct, 'it')} %`} (${x.met}/${x.measured})`;
       has(`${pct(row.firstResponse)} ${pct(row.resolution)}`);
     }
     for (const b of report.breaches) has(`${b.number} ${it(`reports.targets.${b.target}`)}`);
-    for (const v of report.volumes.filter((x) => x.dimension === 'channel')) has(`${t('it', `channels.${v.key}`)} ${v.opened} ${v.resolved} ${v.backlog}`);
+    for (const v of report.volumes.filter((x) => x.dimension === 'channel'))
+      has(`${t('it', `channels.${v.key}`)} ${v.opened} ${v.resolved} ${v.backlog}`);
 
     // Charts are drawn into it; the page's controls and the operator are not in it.
     expect(pdf.images).to.be.greaterThan(0);
@@ -93,14 +111,22 @@ describe('SLA report as PDF', function () {
 
   it("is linked from the report page, and gives Nordhavn's PDF in Danish", async () => {
     const page = await manager.get(`/reports/${acmeId}?${REPORT_QUERY}`).expect(200);
-    expect(decodeHtml(page.text)).to.include(`href="/reports/${acmeId}/export/report.pdf?from=2025-03-03&to=2025-03-17"`);
-    const res = await manager.get(`/reports/${nordId}/export/report.pdf`).buffer(true).parse(binary).expect(200);
+    expect(decodeHtml(page.text)).to.include(
+      `href="/reports/${acmeId}/export/report.pdf?from=2025-03-03&to=2025-03-17"`,
+    );
+    const res = await manager
+      .get(`/reports/${nordId}/export/report.pdf`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     const pdf = await readPdf(res.body as Buffer);
     expect(pdf.text).to.include(t('da', 'reports.report_title', { client: world.nord.legalName }));
     expect(pdf.text).to.include(t('da', 'reports.sections.breaches'));
     // Nordhavn has no tickets: none of Acme's appear in it.
     expect(pdf.text).to.not.include(world.acme.code.toUpperCase());
-    expect(res.headers['content-disposition']).to.match(new RegExp(`filename="sla-${world.nord.code}-\\d{4}-\\d{2}\\.pdf"`));
+    expect(res.headers['content-disposition']).to.match(
+      new RegExp(`filename="sla-${world.nord.code}-\\d{4}-\\d{2}\\.pdf"`),
+    );
   });
 
   it('keeps to the report rules: own client only, foreign 404, no reports permission 403', async () => {
@@ -110,7 +136,10 @@ describe('SLA report as PDF', function () {
     const foreign = await nordAdmin.get(pdfPath(acmeId)).expect(404);
     expect(foreign.headers['content-type']).to.not.include('pdf');
     expect(textOf(foreign.text)).to.not.include(world.acme.legalName);
-    const nordOnly = await signedInAgent(tp.url, (await makeUser({ role: 'account_manager', tenantIds: [world.nord._id] })).email);
+    const nordOnly = await signedInAgent(
+      tp.url,
+      (await makeUser({ role: 'account_manager', tenantIds: [world.nord._id] })).email,
+    );
     await nordOnly.get(pdfPath(acmeId)).expect(404);
     await nordOnly.get('/reports/not-an-id/export/report.pdf').expect(404);
     await (await signedInAgent(tp.url, world.users.operatorAcme.email)).get(pdfPath(acmeId)).expect(403);
@@ -136,7 +165,10 @@ describe('SLA report as PDF without a browser', function () {
   after(() => tp?.stop());
 
   it('answers 503 with a translated message, and the report page still works', async () => {
-    const italian = await signedInAgent(tp.url, (await makeUser({ role: 'account_manager', tenantIds: [world.acme._id], locale: 'it' })).email);
+    const italian = await signedInAgent(
+      tp.url,
+      (await makeUser({ role: 'account_manager', tenantIds: [world.acme._id], locale: 'it' })).email,
+    );
     const path = `/reports/${String(world.acme._id)}/export/report.pdf?${REPORT_QUERY}`;
     const page = await italian.get(path).expect(503);
     expect(page.headers['retry-after']).to.equal('60');

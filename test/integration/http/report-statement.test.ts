@@ -33,24 +33,124 @@ interface Spec {
 
 const specs: Spec[] = [
   // Data entry. Resolved in March: S1 S2 -> 2 batches, expected 150, completed 148, errors 2.
-  { key: 'S1', type: 'data_entry', priority: 'normal', status: 'resolved', createdAt: rome(3, 2), resolvedAt: rome(3, 5), fields: { expectedRecordCount: 100, recordsCompleted: 98, errorCount: 2 } },
-  { key: 'S2', type: 'data_entry', priority: 'high', status: 'closed', createdAt: rome(2, 20), resolvedAt: rome(3, 10), fields: { expectedRecordCount: 50, recordsCompleted: 50, errorCount: 0 } },
-  { key: 'S3', type: 'data_entry', priority: 'normal', status: 'open', createdAt: rome(3, 20), fields: { expectedRecordCount: 70, recordsCompleted: 0, errorCount: 0 } },
+  {
+    key: 'S1',
+    type: 'data_entry',
+    priority: 'normal',
+    status: 'resolved',
+    createdAt: rome(3, 2),
+    resolvedAt: rome(3, 5),
+    fields: { expectedRecordCount: 100, recordsCompleted: 98, errorCount: 2 },
+  },
+  {
+    key: 'S2',
+    type: 'data_entry',
+    priority: 'high',
+    status: 'closed',
+    createdAt: rome(2, 20),
+    resolvedAt: rome(3, 10),
+    fields: { expectedRecordCount: 50, recordsCompleted: 50, errorCount: 0 },
+  },
+  {
+    key: 'S3',
+    type: 'data_entry',
+    priority: 'normal',
+    status: 'open',
+    createdAt: rome(3, 20),
+    fields: { expectedRecordCount: 70, recordsCompleted: 0, errorCount: 0 },
+  },
   // Opened 1 March 00:30 in Rome (28 February in UTC): March. Resolved 1 April 00:30 in Rome (31 March in UTC): not March.
-  { key: 'S4', type: 'data_entry', priority: 'low', status: 'resolved', createdAt: rome(3, 1, 0, 30), resolvedAt: rome(4, 1, 0, 30), fields: { expectedRecordCount: 10, recordsCompleted: 10, errorCount: 0 } },
+  {
+    key: 'S4',
+    type: 'data_entry',
+    priority: 'low',
+    status: 'resolved',
+    createdAt: rome(3, 1, 0, 30),
+    resolvedAt: rome(4, 1, 0, 30),
+    fields: { expectedRecordCount: 10, recordsCompleted: 10, errorCount: 0 },
+  },
   // Resolved in March, reopened since: opened in March, not resolved, its records not billed yet.
-  { key: 'S5', type: 'data_entry', priority: 'normal', status: 'open', createdAt: rome(3, 3), resolvedAt: rome(3, 8), fields: { expectedRecordCount: 30, recordsCompleted: 30, errorCount: 1 } },
+  {
+    key: 'S5',
+    type: 'data_entry',
+    priority: 'normal',
+    status: 'open',
+    createdAt: rome(3, 3),
+    resolvedAt: rome(3, 8),
+    fields: { expectedRecordCount: 30, recordsCompleted: 30, errorCount: 1 },
+  },
   // Invoices. Resolved in March: S6 S7 S8 S9 S10 -> approved 2, rejected 1, on hold 1, none 1;
   // EUR 1250.40 + 99.99 + 0.20 = 1350.59 over 3, DKK 500 over 1; S10 has no amount.
-  { key: 'S6', type: 'invoice', priority: 'normal', status: 'resolved', createdAt: rome(3, 4), resolvedAt: rome(3, 6), fields: { approvalOutcome: 'approved', amount: 1250.4, currency: 'EUR' } },
-  { key: 'S7', type: 'invoice', priority: 'urgent', status: 'closed', createdAt: rome(3, 5), resolvedAt: rome(3, 7), fields: { approvalOutcome: 'rejected', amount: 99.99, currency: 'EUR' } },
-  { key: 'S8', type: 'invoice', priority: 'normal', status: 'resolved', createdAt: rome(2, 25), resolvedAt: rome(3, 12), fields: { approvalOutcome: 'approved', amount: 500, currency: 'DKK' } },
-  { key: 'S9', type: 'invoice', priority: 'normal', status: 'resolved', createdAt: rome(3, 15), resolvedAt: rome(3, 16), fields: { approvalOutcome: 'on_hold', amount: 0.2, currency: 'EUR' } },
-  { key: 'S10', type: 'invoice', priority: 'high', status: 'resolved', createdAt: rome(3, 20), resolvedAt: rome(3, 21), fields: {} },
-  { key: 'S11', type: 'invoice', priority: 'normal', status: 'open', createdAt: rome(3, 25), fields: { amount: 7, currency: 'EUR' } },
+  {
+    key: 'S6',
+    type: 'invoice',
+    priority: 'normal',
+    status: 'resolved',
+    createdAt: rome(3, 4),
+    resolvedAt: rome(3, 6),
+    fields: { approvalOutcome: 'approved', amount: 1250.4, currency: 'EUR' },
+  },
+  {
+    key: 'S7',
+    type: 'invoice',
+    priority: 'urgent',
+    status: 'closed',
+    createdAt: rome(3, 5),
+    resolvedAt: rome(3, 7),
+    fields: { approvalOutcome: 'rejected', amount: 99.99, currency: 'EUR' },
+  },
+  {
+    key: 'S8',
+    type: 'invoice',
+    priority: 'normal',
+    status: 'resolved',
+    createdAt: rome(2, 25),
+    resolvedAt: rome(3, 12),
+    fields: { approvalOutcome: 'approved', amount: 500, currency: 'DKK' },
+  },
+  {
+    key: 'S9',
+    type: 'invoice',
+    priority: 'normal',
+    status: 'resolved',
+    createdAt: rome(3, 15),
+    resolvedAt: rome(3, 16),
+    fields: { approvalOutcome: 'on_hold', amount: 0.2, currency: 'EUR' },
+  },
+  {
+    key: 'S10',
+    type: 'invoice',
+    priority: 'high',
+    status: 'resolved',
+    createdAt: rome(3, 20),
+    resolvedAt: rome(3, 21),
+    fields: {},
+  },
+  {
+    key: 'S11',
+    type: 'invoice',
+    priority: 'normal',
+    status: 'open',
+    createdAt: rome(3, 25),
+    fields: { amount: 7, currency: 'EUR' },
+  },
   // Complaints.
-  { key: 'S12', type: 'complaint', priority: 'normal', status: 'resolved', createdAt: rome(3, 10), resolvedAt: rome(3, 11) },
-  { key: 'S13', type: 'complaint', priority: 'urgent', status: 'closed', createdAt: rome(1, 5), resolvedAt: rome(2, 2) },
+  {
+    key: 'S12',
+    type: 'complaint',
+    priority: 'normal',
+    status: 'resolved',
+    createdAt: rome(3, 10),
+    resolvedAt: rome(3, 11),
+  },
+  {
+    key: 'S13',
+    type: 'complaint',
+    priority: 'urgent',
+    status: 'closed',
+    createdAt: rome(1, 5),
+    resolvedAt: rome(2, 2),
+  },
 ];
 // Opened in March: S1 S3 S4 S5 S6 S7 S9 S10 S11 S12 = 10. Resolved: S1 S2 S6 S7 S8 S9 S10 S12 = 8.
 
@@ -109,8 +209,32 @@ describe('monthly client statement (reports.statement)', function () {
     await Ticket.collection.insertMany(specs.map((s, i) => ticketDoc(world.acme, s, i + 1)));
     // Nordhavn keys a big batch and approves an invoice in the same month: never Acme's.
     await Ticket.collection.insertMany([
-      ticketDoc(world.nord, { key: 'N1', type: 'data_entry', priority: 'normal', status: 'resolved', createdAt: rome(3, 2), resolvedAt: rome(3, 5), fields: { expectedRecordCount: 1000, recordsCompleted: 1000, errorCount: 9 } }, 1),
-      ticketDoc(world.nord, { key: 'N2', type: 'invoice', priority: 'normal', status: 'resolved', createdAt: rome(3, 2), resolvedAt: rome(3, 5), fields: { approvalOutcome: 'approved', amount: 42, currency: 'EUR' } }, 2),
+      ticketDoc(
+        world.nord,
+        {
+          key: 'N1',
+          type: 'data_entry',
+          priority: 'normal',
+          status: 'resolved',
+          createdAt: rome(3, 2),
+          resolvedAt: rome(3, 5),
+          fields: { expectedRecordCount: 1000, recordsCompleted: 1000, errorCount: 9 },
+        },
+        1,
+      ),
+      ticketDoc(
+        world.nord,
+        {
+          key: 'N2',
+          type: 'invoice',
+          priority: 'normal',
+          status: 'resolved',
+          createdAt: rome(3, 2),
+          resolvedAt: rome(3, 5),
+          fields: { approvalOutcome: 'approved', amount: 42, currency: 'EUR' },
+        },
+        2,
+      ),
     ]);
     manager = await signedInAgent(tp.url, world.users.accountManager.email);
   });
@@ -151,11 +275,18 @@ describe('monthly client statement (reports.statement)', function () {
     });
 
     it("defaults to last month in the client's time zone, and the next month moves S4 in", async () => {
-      const april = await clientStatement(ctxOf(world.users.accountManager, null), acmeId, {}, new Date('2025-05-03T10:00:00Z'));
+      const april = await clientStatement(
+        ctxOf(world.users.accountManager, null),
+        acmeId,
+        {},
+        new Date('2025-05-03T10:00:00Z'),
+      );
       expect(april.month).to.include({ key: '2025-04', fromDate: '2025-04-01', toDate: '2025-05-01' });
       expect(april.totals).to.deep.equal({ opened: 0, resolved: 1 });
       expect(april.records).to.deep.equal({ batches: 1, expected: 10, completed: 10, errors: 0 });
-      const nord = await clientStatement(ctxOf(world.users.nordAdmin, world.nord), nordId, { month: '2025-03' });
+      const nord = await clientStatement(ctxOf(world.users.nordAdmin, world.nord), nordId, {
+        month: '2025-03',
+      });
       expect(nord.records).to.deep.equal({ batches: 1, expected: 1000, completed: 1000, errors: 9 });
       expect(nord.invoices.amounts).to.deep.equal([{ currency: 'EUR', count: 1, amount: 42 }]);
     });
@@ -163,10 +294,18 @@ describe('monthly client statement (reports.statement)', function () {
     it('refuses a malformed month, a foreign client and people without the permission', async () => {
       const ctx = ctxOf(world.users.accountManager, null);
       for (const month of ['2025-13', '2025-3', 'March', '2025-03-01'])
-        expect(((await clientStatement(ctx, acmeId, { month }).catch((e: unknown) => e)) as { code?: string }).code, month).to.equal('validation');
-      const foreign = await clientStatement(ctxOf(world.users.nordAdmin, world.nord), acmeId, { month: '2025-03' }).catch((e: unknown) => e);
+        expect(
+          ((await clientStatement(ctx, acmeId, { month }).catch((e: unknown) => e)) as { code?: string })
+            .code,
+          month,
+        ).to.equal('validation');
+      const foreign = await clientStatement(ctxOf(world.users.nordAdmin, world.nord), acmeId, {
+        month: '2025-03',
+      }).catch((e: unknown) => e);
       expect((foreign as { code?: string }).code).to.equal('not_found');
-      const lead = await clientStatement(ctxOf(world.users.teamLead, null), acmeId, { month: '2025-03' }).catch((e: unknown) => e);
+      const lead = await clientStatement(ctxOf(world.users.teamLead, null), acmeId, {
+        month: '2025-03',
+      }).catch((e: unknown) => e);
       expect((lead as { code?: string }).code).to.equal('forbidden');
     });
   });
@@ -185,9 +324,14 @@ describe('monthly client statement (reports.statement)', function () {
 
     it('exports every table as CSV that parses back to the same figures', async () => {
       const get = async (table: string, agent = manager, delimiter = ',') => {
-        const res = await agent.get(`/reports/${acmeId}/statement/export/${table}.csv?${MONTH}`).buffer(true).expect(200);
+        const res = await agent
+          .get(`/reports/${acmeId}/statement/export/${table}.csv?${MONTH}`)
+          .buffer(true)
+          .expect(200);
         expect(res.headers['content-type']).to.match(/^text\/csv; charset=utf-8/);
-        expect(res.headers['content-disposition']).to.equal(`attachment; filename="statement-${world.acme.code}-2025-03-${table}.csv"`);
+        expect(res.headers['content-disposition']).to.equal(
+          `attachment; filename="statement-${world.acme.code}-2025-03-${table}.csv"`,
+        );
         expect(res.text.charCodeAt(0)).to.equal(0xfeff);
         return parse(res.text, { delimiter, bom: true }) as string[][];
       };
@@ -203,7 +347,12 @@ describe('monthly client statement (reports.statement)', function () {
         [1, 1],
       ]);
       expect(await get('records')).to.deep.equal([
-        [t('en', 'statement.csv.batches'), t('en', 'statement.csv.expected'), t('en', 'statement.csv.completed'), t('en', 'statement.csv.errors')],
+        [
+          t('en', 'statement.csv.batches'),
+          t('en', 'statement.csv.expected'),
+          t('en', 'statement.csv.completed'),
+          t('en', 'statement.csv.errors'),
+        ],
         ['2', '150', '148', '2'],
       ]);
       expect((await get('outcomes')).slice(1)).to.deep.equal([
@@ -249,7 +398,8 @@ describe('monthly client statement (reports.statement)', function () {
       const nord = await signedInAgent(tp.url, world.users.nordAdmin.email);
       const res = await nord.get(`/reports/${acmeId}/statement?${MONTH}`).expect(404);
       expect(textOf(res.text)).to.not.include(world.acme.legalName);
-      for (const table of ['volumes', 'records', 'outcomes', 'amounts']) await nord.get(`/reports/${acmeId}/statement/export/${table}.csv?${MONTH}`).expect(404);
+      for (const table of ['volumes', 'records', 'outcomes', 'amounts'])
+        await nord.get(`/reports/${acmeId}/statement/export/${table}.csv?${MONTH}`).expect(404);
       const own = await nord.get(`/reports/${nordId}/statement?${MONTH}`).expect(200);
       // Nordhavn's own figures only: 1 batch of 1000 records, EUR 42.
       expect(cells(own.text, 'records', 'records')).to.deep.equal(['1', '1.000', '1.000', '9']);

@@ -24,7 +24,8 @@ const H = 3600;
 const FR = 1 * H; // first-response target
 const RES = 8 * H; // resolution target
 /** Local Rome time in March (or February with month 1) 2025 as an instant. */
-const at = (day: number, hour: number, minute = 0, month = 2): Date => new Date(Date.UTC(2025, month, day, hour - 1, minute));
+const at = (day: number, hour: number, minute = 0, month = 2): Date =>
+  new Date(Date.UTC(2025, month, day, hour - 1, minute));
 const feb = (day: number, hour: number, minute = 0): Date => at(day, hour, minute, 1);
 const plus = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);
 
@@ -47,29 +48,146 @@ interface Spec {
 const specs: Spec[] = [
   // Current period, week 10.
   // T1: FR ✓ 1800 s, RES ✓ 14400 s.
-  { key: 'T1', type: 'data_entry', priority: 'normal', channel: 'portal', status: 'resolved', createdAt: at(4, 10), resolvedAt: at(4, 14), fr: { metAt: at(4, 10, 30) }, res: { metAt: at(4, 14) } },
+  {
+    key: 'T1',
+    type: 'data_entry',
+    priority: 'normal',
+    channel: 'portal',
+    status: 'resolved',
+    createdAt: at(4, 10),
+    resolvedAt: at(4, 14),
+    fr: { metAt: at(4, 10, 30) },
+    res: { metAt: at(4, 14) },
+  },
   // T2: FR ✗ met at 11:00, due 10:00 (over by 3600), RES ✓ 21600.
-  { key: 'T2', type: 'complaint', priority: 'high', channel: 'email', status: 'resolved', createdAt: at(5, 9), resolvedAt: at(5, 15), fr: { metAt: at(5, 11), breached: true }, res: { metAt: at(5, 15) } },
+  {
+    key: 'T2',
+    type: 'complaint',
+    priority: 'high',
+    channel: 'email',
+    status: 'resolved',
+    createdAt: at(5, 9),
+    resolvedAt: at(5, 15),
+    fr: { metAt: at(5, 11), breached: true },
+    res: { metAt: at(5, 15) },
+  },
   // T3: FR ✓ 1200, RES ✗ due 6 Mar 16:00, still open: over by 10 d 8 h = 892800 at the period end.
-  { key: 'T3', type: 'invoice', priority: 'urgent', channel: 'api', status: 'open', createdAt: at(6, 8), fr: { metAt: at(6, 8, 20) }, res: { breached: true } },
+  {
+    key: 'T3',
+    type: 'invoice',
+    priority: 'urgent',
+    channel: 'api',
+    status: 'open',
+    createdAt: at(6, 8),
+    fr: { metAt: at(6, 8, 20) },
+    res: { breached: true },
+  },
   // Week 11.
   // T4: FR ✓ 3000, RES met late at 19:00 (due 17:00), no breach recorded: ✗ over by 7200; 36000 s.
-  { key: 'T4', type: 'data_entry', priority: 'low', channel: 'import', status: 'resolved', createdAt: at(11, 9), resolvedAt: at(11, 19), fr: { metAt: at(11, 9, 50) }, res: { metAt: at(11, 19) } },
+  {
+    key: 'T4',
+    type: 'data_entry',
+    priority: 'low',
+    channel: 'import',
+    status: 'resolved',
+    createdAt: at(11, 9),
+    resolvedAt: at(11, 19),
+    fr: { metAt: at(11, 9, 50) },
+    res: { metAt: at(11, 19) },
+  },
   // T5: FR ✓ 600, RES – (paused, due after the period).
-  { key: 'T5', type: 'complaint', priority: 'normal', channel: 'portal', status: 'pending', createdAt: at(14, 12), fr: { metAt: at(14, 12, 10) }, res: { dueAt: at(17, 10) }, paused: true },
+  {
+    key: 'T5',
+    type: 'complaint',
+    priority: 'normal',
+    channel: 'portal',
+    status: 'pending',
+    createdAt: at(14, 12),
+    fr: { metAt: at(14, 12, 10) },
+    res: { dueAt: at(17, 10) },
+    paused: true,
+  },
   // T6: FR ✗ due 16 Mar 21:00, unanswered: over by 3 h = 10800; RES – (due after the period).
-  { key: 'T6', type: 'invoice', priority: 'high', channel: 'email', status: 'new', createdAt: at(16, 20), fr: { breached: true }, res: {} },
+  {
+    key: 'T6',
+    type: 'invoice',
+    priority: 'high',
+    channel: 'email',
+    status: 'new',
+    createdAt: at(16, 20),
+    fr: { breached: true },
+    res: {},
+  },
   // T7: FR ✓ 1800, RES – (paused past its due time, no breach: not measured).
-  { key: 'T7', type: 'data_entry', priority: 'normal', channel: 'portal', status: 'pending', createdAt: at(12, 0), fr: { metAt: at(12, 0, 30) }, res: {}, paused: true },
+  {
+    key: 'T7',
+    type: 'data_entry',
+    priority: 'normal',
+    channel: 'portal',
+    status: 'pending',
+    createdAt: at(12, 0),
+    fr: { metAt: at(12, 0, 30) },
+    res: {},
+    paused: true,
+  },
   // T9: FR ✓ 1800, RES ✗ due 16 Mar 18:00, resolved 18 Mar 10:00 (after the period): over by 40 h = 144000.
-  { key: 'T9', type: 'invoice', priority: 'urgent', channel: 'portal', status: 'resolved', createdAt: at(16, 10), resolvedAt: at(18, 10), fr: { metAt: at(16, 10, 30) }, res: { metAt: at(18, 10), breached: true } },
+  {
+    key: 'T9',
+    type: 'invoice',
+    priority: 'urgent',
+    channel: 'portal',
+    status: 'resolved',
+    createdAt: at(16, 10),
+    resolvedAt: at(18, 10),
+    fr: { metAt: at(16, 10, 30) },
+    res: { metAt: at(18, 10), breached: true },
+  },
   // Previous period: P1 week 8 (FR ✓, RES ✓), P2 week 9 (FR ✗, RES ✓), P3 week 9 (FR ✓; RES ✗ at its due
   // time 1 Mar 18:00, met 3 Mar 08:00 = 165600 s, in the current period: a time, and a resolved ticket, now).
-  { key: 'P1', type: 'data_entry', priority: 'normal', channel: 'portal', status: 'resolved', createdAt: feb(20, 10), resolvedAt: feb(20, 12), fr: { metAt: feb(20, 10, 15) }, res: { metAt: feb(20, 12) } },
-  { key: 'P2', type: 'complaint', priority: 'normal', channel: 'portal', status: 'closed', createdAt: feb(27, 10), resolvedAt: feb(27, 16), fr: { metAt: feb(27, 12), breached: true }, res: { metAt: feb(27, 16) } },
-  { key: 'P3', type: 'invoice', priority: 'normal', channel: 'email', status: 'resolved', createdAt: at(1, 10), resolvedAt: at(3, 8), fr: { metAt: at(1, 10, 30) }, res: { metAt: at(3, 8), breached: true } },
+  {
+    key: 'P1',
+    type: 'data_entry',
+    priority: 'normal',
+    channel: 'portal',
+    status: 'resolved',
+    createdAt: feb(20, 10),
+    resolvedAt: feb(20, 12),
+    fr: { metAt: feb(20, 10, 15) },
+    res: { metAt: feb(20, 12) },
+  },
+  {
+    key: 'P2',
+    type: 'complaint',
+    priority: 'normal',
+    channel: 'portal',
+    status: 'closed',
+    createdAt: feb(27, 10),
+    resolvedAt: feb(27, 16),
+    fr: { metAt: feb(27, 12), breached: true },
+    res: { metAt: feb(27, 16) },
+  },
+  {
+    key: 'P3',
+    type: 'invoice',
+    priority: 'normal',
+    channel: 'email',
+    status: 'resolved',
+    createdAt: at(1, 10),
+    resolvedAt: at(3, 8),
+    fr: { metAt: at(1, 10, 30) },
+    res: { metAt: at(3, 8), breached: true },
+  },
   // T8: opened long before, FR and RES outcomes before both periods, still open: backlog only.
-  { key: 'T8', type: 'data_entry', priority: 'low', channel: 'api', status: 'open', createdAt: feb(10, 9), fr: { metAt: feb(10, 9, 30) }, res: { breached: true } },
+  {
+    key: 'T8',
+    type: 'data_entry',
+    priority: 'low',
+    channel: 'api',
+    status: 'open',
+    createdAt: feb(10, 9),
+    fr: { metAt: feb(10, 9, 30) },
+    res: { breached: true },
+  },
 ];
 
 const OPERATOR_NAME = 'Olga Operatrice';
@@ -118,7 +236,9 @@ const PERIOD = 'from=2025-03-03&to=2025-03-17';
 /** Cells of the `<tr data-key="...">` row of a table in the page, as text. */
 function rowCells(html: string, table: string, key: string): string[] {
   const section = new RegExp(`data-testid="${table}"[\\s\\S]*?</table>`).exec(html)?.[0] ?? '';
-  const row = new RegExp(`<tr[^>]*data-key="${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>([\\s\\S]*?)</tr>`).exec(section)?.[1];
+  const row = new RegExp(
+    `<tr[^>]*data-key="${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>([\\s\\S]*?)</tr>`,
+  ).exec(section)?.[1];
   if (row === undefined) throw new Error(`no row ${key} in ${table}`);
   return [...row.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((m) => textOf(m[1] ?? ''));
 }
@@ -137,7 +257,15 @@ describe('SLA reports', function () {
     acmeId = String(world.acme._id);
     nordId = String(world.nord._id);
     for (const tenant of [world.acme, world.nord])
-      await SlaCalendar.create({ tenantId: tenant._id, name: 'Always', timeZone: tenant.timeZone, alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+      await SlaCalendar.create({
+        tenantId: tenant._id,
+        name: 'Always',
+        timeZone: tenant.timeZone,
+        alwaysOpen: true,
+        weekly: [],
+        holidays: [],
+        closures: [],
+      });
     resetCaches();
     await Ticket.collection.insertMany(specs.map((s) => ticketDoc(world.acme, s)));
     // Nordhavn has a ticket in the same days: it must never count for Acme.
@@ -148,13 +276,27 @@ describe('SLA reports', function () {
 
   describe('the report (domain)', () => {
     it('computes compliance overall, by type and by priority, against the previous period', async () => {
-      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, { from: '2025-03-03', to: '2025-03-17' });
-      expect(report.period).to.include({ fromDate: '2025-03-03', toDate: '2025-03-17', key: '2025-03-03_2025-03-17' });
+      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, {
+        from: '2025-03-03',
+        to: '2025-03-17',
+      });
+      expect(report.period).to.include({
+        fromDate: '2025-03-03',
+        toDate: '2025-03-17',
+        key: '2025-03-03_2025-03-17',
+      });
       expect(report.previous).to.include({ fromDate: '2025-02-17', toDate: '2025-03-03' });
       const row = (scope: string, key: string) => {
         const r = report.compliance.find((c) => c.scope === scope && c.key === key);
         if (!r) throw new Error(`${scope}:${key}`);
-        return [r.firstResponse.measured, r.firstResponse.met, r.firstResponse.pct, r.resolution.measured, r.resolution.met, r.resolution.pct];
+        return [
+          r.firstResponse.measured,
+          r.firstResponse.met,
+          r.firstResponse.pct,
+          r.resolution.measured,
+          r.resolution.met,
+          r.resolution.pct,
+        ];
       };
       // FR: T1 T2✗ T3 T4 T5 T6✗ T7 T9 = 6/8; RES: T1 T2 T3✗ T4✗ T9✗ = 2/5.
       expect(row('overall', 'all')).to.deep.equal([8, 6, 75, 5, 2, 40]);
@@ -172,9 +314,14 @@ describe('SLA reports', function () {
     });
 
     it('lists the breaches with their overshoot in business seconds, worst first', async () => {
-      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, { from: '2025-03-03', to: '2025-03-17' });
+      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, {
+        from: '2025-03-03',
+        to: '2025-03-17',
+      });
       const code = world.acme.code.toUpperCase();
-      expect(report.breaches.map((b) => [b.number.replace(`${code}-`, ''), b.target, b.overshootSeconds])).to.deep.equal([
+      expect(
+        report.breaches.map((b) => [b.number.replace(`${code}-`, ''), b.target, b.overshootSeconds]),
+      ).to.deep.equal([
         ['T3', 'resolution', 892_800],
         ['T9', 'resolution', 144_000],
         ['T6', 'firstResponse', 10_800],
@@ -188,7 +335,10 @@ describe('SLA reports', function () {
     });
 
     it('gives volumes, medians and 90th percentiles, backlog ageing and the weekly trend', async () => {
-      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, { from: '2025-03-03', to: '2025-03-17' });
+      const report = await slaReport(ctxOf(world.users.accountManager, null), acmeId, {
+        from: '2025-03-03',
+        to: '2025-03-17',
+      });
       // Opened T1-T7, T9; resolved T1 T2 T4 P3; open at the end T3 T5 T6 T7 T8 T9.
       expect(report.totals).to.deep.equal({ opened: 8, resolved: 4, backlog: 6 });
       const v = (dimension: string, key: string) => {
@@ -219,7 +369,17 @@ describe('SLA reports', function () {
         { bucket: 'd3_7', count: 1 },
         { bucket: 'gt_7d', count: 2 },
       ]);
-      expect(report.trend.map((r) => [r.period, r.week, r.opened, r.firstResponse.measured, r.firstResponse.met, r.resolution.measured, r.resolution.met])).to.deep.equal([
+      expect(
+        report.trend.map((r) => [
+          r.period,
+          r.week,
+          r.opened,
+          r.firstResponse.measured,
+          r.firstResponse.met,
+          r.resolution.measured,
+          r.resolution.met,
+        ]),
+      ).to.deep.equal([
         ['previous', '2025-W08', 1, 1, 1, 1, 1],
         ['previous', '2025-W09', 2, 2, 1, 2, 1],
         ['current', '2025-W10', 3, 3, 2, 3, 2],
@@ -241,7 +401,11 @@ describe('SLA reports', function () {
       expect(acme?.combined).to.include({ measured: 15, met: 9, pct: 60 });
       expect(acme?.light).to.equal('red');
       const code = world.acme.code.toUpperCase();
-      expect(acme?.worstBreaches.map((b) => b.number.replace(`${code}-`, ''))).to.deep.equal(['T3', 'T6', 'T9']);
+      expect(acme?.worstBreaches.map((b) => b.number.replace(`${code}-`, ''))).to.deep.equal([
+        'T3',
+        'T6',
+        'T9',
+      ]);
       // Nordhavn: its one ticket, FR ✗ and RES ✓ -> 1 of 2.
       expect(rows.find((r) => r.tenant.id === nordId)?.combined).to.include({ measured: 2, met: 1, pct: 50 });
     });
@@ -273,10 +437,21 @@ describe('SLA reports', function () {
         t('en', 'reports.not_met'),
         '10 d 8 h',
       ]);
-      expect(rowCells(res.text, 'times', 'resolution')).to.deep.equal(['Resolution', '4', '8 h 00 min', '1 d 11 h']);
+      expect(rowCells(res.text, 'times', 'resolution')).to.deep.equal([
+        'Resolution',
+        '4',
+        '8 h 00 min',
+        '1 d 11 h',
+      ]);
       expect(rowCells(res.text, 'ageing', 'gt_7d')).to.deep.equal(['more than 7 days', '2']);
       expect(rowCells(res.text, 'volumes-channel', 'portal')).to.deep.equal(['portal', '4', '1', '3']);
-      expect(rowCells(res.text, 'trend', 'current:2025-W11')).to.deep.equal(['Current', '2025-W11', '5', '80 % (4/5)', '0 % (0/2)']);
+      expect(rowCells(res.text, 'trend', 'current:2025-W11')).to.deep.equal([
+        'Current',
+        '2025-W11',
+        '5',
+        '80 % (4/5)',
+        '0 % (0/2)',
+      ]);
       expect(decodeHtml(res.text)).to.include(`/reports/${acmeId}/export/breaches.csv?${PERIOD}`);
       expect(res.text).to.include('/static/css/reports.css');
     });
@@ -303,20 +478,43 @@ describe('SLA reports', function () {
     it('exports every table with a BOM, the reader separator, plain numbers, as an attachment', async () => {
       const italian = await makeUser({ role: 'account_manager', tenantIds: [world.acme._id], locale: 'it' });
       const agent = await signedInAgent(tp.url, italian.email);
-      const res = await agent.get(`/reports/${acmeId}/export/compliance.csv?${PERIOD}`).buffer(true).expect(200);
+      const res = await agent
+        .get(`/reports/${acmeId}/export/compliance.csv?${PERIOD}`)
+        .buffer(true)
+        .expect(200);
       expect(res.headers['content-type']).to.match(/^text\/csv; charset=utf-8/);
-      expect(res.headers['content-disposition']).to.equal(`attachment; filename="sla-${world.acme.code}-2025-03-03_2025-03-17-compliance.csv"`);
+      expect(res.headers['content-disposition']).to.equal(
+        `attachment; filename="sla-${world.acme.code}-2025-03-03_2025-03-17-compliance.csv"`,
+      );
       expect(res.text.charCodeAt(0)).to.equal(0xfeff);
       const rows = parse(res.text, { delimiter: ';', bom: true }) as string[][];
       expect(rows[0]?.[0]).to.equal(t('it', 'reports.csv.scope'));
-      expect(rows[1]).to.deep.equal([t('it', 'reports.csv.scope_overall'), t('it', 'reports.csv.all'), '8', '6', '2', '75', '5', '2', '3', '40', '13', '8', '5', '61.5']);
+      expect(rows[1]).to.deep.equal([
+        t('it', 'reports.csv.scope_overall'),
+        t('it', 'reports.csv.all'),
+        '8',
+        '6',
+        '2',
+        '75',
+        '5',
+        '2',
+        '3',
+        '40',
+        '13',
+        '8',
+        '5',
+        '61.5',
+      ]);
       const invoice = rows.find((r) => r[1] === t('it', 'ticket_types.invoice'));
       expect(invoice?.slice(2, 6)).to.deep.equal(['3', '2', '1', '66.7']);
     });
 
     it('parses back to the figures of the report, table by table (English: commas)', async () => {
       const get = async (table: string) => {
-        const res = await manager.get(`/reports/${acmeId}/export/${table}.csv?${PERIOD}`).buffer(true).expect(200);
+        const res = await manager
+          .get(`/reports/${acmeId}/export/${table}.csv?${PERIOD}`)
+          .buffer(true)
+          .expect(200);
         expect(res.headers['content-disposition']).to.match(/^attachment; /);
         return parse(res.text, { delimiter: ',', bom: true }) as string[][];
       };
@@ -335,7 +533,13 @@ describe('SLA reports', function () {
       ]);
       expect((await get('ageing')).slice(1).map((r) => r[1])).to.deep.equal(['2', '1', '1', '2']);
       const volumes = await get('volumes');
-      expect(volumes.find((r) => r[0] === 'Channel' && r[1] === 'e-mail')).to.deep.equal(['Channel', 'e-mail', '2', '2', '1']);
+      expect(volumes.find((r) => r[0] === 'Channel' && r[1] === 'e-mail')).to.deep.equal([
+        'Channel',
+        'e-mail',
+        '2',
+        '2',
+        '1',
+      ]);
       const trend = await get('trend');
       expect(trend.slice(1).map((r) => r.slice(0, 3))).to.deep.equal([
         ['Previous', '2025-W08', '1'],

@@ -4,7 +4,13 @@ import { SlaPolicy } from '../../../models/sla-policy.js';
 import { Tenant } from '../../../models/tenant.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { addBusinessSeconds } from '../../../server/domain/sla/business-time.js';
-import { calendarOf, currentPolicy, policyVersion, savePolicy, targetFor } from '../../../server/domain/sla/contracts.js';
+import {
+  calendarOf,
+  currentPolicy,
+  policyVersion,
+  savePolicy,
+  targetFor,
+} from '../../../server/domain/sla/contracts.js';
 import { t } from '../../../server/i18n/i18n.js';
 import { seedContracts } from '../../../server/seed/demo-contracts.js';
 import { postForm, signedInAgent, type Agent } from '../../support/browser-session.js';
@@ -62,8 +68,13 @@ describe('SLA contract pages', function () {
     const res = await manager.get('/sla').expect(200);
     expect(navHrefs(res.text)).to.include('/sla');
     const rows = tableRows(res.text, 'sla-contracts');
-    expect(rows.map((r) => r[0])).to.have.members([`${world.acme.legalName} ${world.acme.code}`, `${world.nord.legalName} ${world.nord.code}`]);
-    expect(rows.every((r) => r[1] === t('en', 'sla.not_set') && r[2] === t('en', 'sla.no_policy'))).to.equal(true);
+    expect(rows.map((r) => r[0])).to.have.members([
+      `${world.acme.legalName} ${world.acme.code}`,
+      `${world.nord.legalName} ${world.nord.code}`,
+    ]);
+    expect(rows.every((r) => r[1] === t('en', 'sla.not_set') && r[2] === t('en', 'sla.no_policy'))).to.equal(
+      true,
+    );
   });
 
   it('lets an account manager set business hours, holidays and a closure', async () => {
@@ -81,7 +92,11 @@ describe('SLA contract pages', function () {
       { day: 5, from: '09:00', to: '13:00' },
       { day: 5, from: '14:00', to: '18:00' },
     ]);
-    expect(stored?.holidays.map((h) => `${h.date} ${h.name}`)).to.deep.equal(['2026-12-08 Immacolata', '2026-12-25 Natale', '2026-12-26 Santo Stefano']);
+    expect(stored?.holidays.map((h) => `${h.date} ${h.name}`)).to.deep.equal([
+      '2026-12-08 Immacolata',
+      '2026-12-25 Natale',
+      '2026-12-26 Santo Stefano',
+    ]);
     // 12:00-14:00 Rome time on 2026-11-18 (CET, UTC+1).
     expect(stored?.closures.map((c) => [c.from.toISOString(), c.to.toISOString(), c.reason])).to.deep.equal([
       ['2026-11-18T11:00:00.000Z', '2026-11-18T13:00:00.000Z', 'Inventario'],
@@ -91,12 +106,16 @@ describe('SLA contract pages', function () {
     // The clock sees it at once: Mon 2026-12-07 17:00 CET + 2 h skips the Immacolata -> Wed 10:00 CET.
     const calendar = await calendarOf(acmeId);
     expect(calendar).to.include({ timeZone: 'Europe/Rome', alwaysOpen: false });
-    expect(addBusinessSeconds(calendar!, new Date('2026-12-07T16:00:00Z'), 7200).toISOString()).to.equal('2026-12-09T09:00:00.000Z');
+    expect(addBusinessSeconds(calendar!, new Date('2026-12-07T16:00:00Z'), 7200).toISOString()).to.equal(
+      '2026-12-09T09:00:00.000Z',
+    );
 
     const list = await manager.get('/sla').expect(200);
     expect(textOf(list.text)).to.include(t('en', 'sla.calendar_saved'));
     const row = tableRows(list.text, 'sla-contracts').find((r) => r[0]?.startsWith(world.acme.legalName));
-    expect(row?.[1]).to.equal('Orario Milano Mon–Thu 09:00-18:00; Fri 09:00-13:00, 14:00-18:00 · Europe/Rome · Holidays: 3 · Closures: 1');
+    expect(row?.[1]).to.equal(
+      'Orario Milano Mon–Thu 09:00-18:00; Fri 09:00-13:00, 14:00-18:00 · Europe/Rome · Holidays: 3 · Closures: 1',
+    );
 
     // The form shows what was stored, closures in local time.
     const again = await manager.get(`/sla/${acmeId}/calendar`).expect(200);
@@ -122,7 +141,9 @@ describe('SLA contract pages', function () {
     expect(fieldError(res.text, 'timeZone')).to.equal(t('en', 'sla.errors.time_zone'));
     expect(fieldError(res.text, 'hours.1')).to.equal(t('en', 'sla.errors.hours_overlap'));
     expect(fieldError(res.text, 'hours.2')).to.equal(t('en', 'sla.errors.hours_reversed'));
-    expect(fieldError(res.text, 'holidays')).to.equal(t('en', 'sla.errors.holiday_line', { line: 2, text: '2026-02-30 Nope' }));
+    expect(fieldError(res.text, 'holidays')).to.equal(
+      t('en', 'sla.errors.holiday_line', { line: 2, text: '2026-02-30 Nope' }),
+    );
     expect(fieldError(res.text, 'hours.3')).to.equal(null);
     expect(inputValue(res.text, 'timeZone')).to.equal('Mars/Olympus_Mons');
     expect(inputValue(res.text, 'hours.1')).to.equal('09:00-13:00, 12:00-18:00');
@@ -149,7 +170,12 @@ describe('SLA contract pages', function () {
   });
 
   it('saves targets as version 1, then version 2, and version 1 stays as it was', async () => {
-    const first = await postForm(manager, `/sla/${acmeId}/policy`, `/sla/${acmeId}/policy`, policyBody(2, 16));
+    const first = await postForm(
+      manager,
+      `/sla/${acmeId}/policy`,
+      `/sla/${acmeId}/policy`,
+      policyBody(2, 16),
+    );
     expect(first.status, first.text).to.equal(302);
     expect(first.headers.location).to.equal(`/sla/${acmeId}/policy`);
     const v1 = await policyVersion(acmeId, 1);
@@ -157,7 +183,10 @@ describe('SLA contract pages', function () {
     expect(v1?.warnAt).to.deep.equal([75, 90]);
     expect(v1?.escalation).to.deep.equal({ raisePriority: true, notifyClient: false });
     expect(v1?.createdBy?.name).to.equal(world.users.accountManager.name);
-    expect(targetFor(v1!, 'invoice', 'urgent')).to.deep.equal({ firstResponseSeconds: 2 * 3600, resolutionSeconds: 8 * 3600 });
+    expect(targetFor(v1!, 'invoice', 'urgent')).to.deep.equal({
+      firstResponseSeconds: 2 * 3600,
+      resolutionSeconds: 8 * 3600,
+    });
     expect((await Tenant.findById(acmeId).lean())?.contractRef).to.equal(String(v1?._id));
 
     const page = await manager.get(`/sla/${acmeId}/policy`).expect(200);
@@ -175,20 +204,34 @@ describe('SLA contract pages', function () {
     expect(v2).to.include({ version: 2 });
     expect(v2?.warnAt).to.deep.equal([50, 80, 95]);
     expect(v2?.escalation).to.deep.equal({ raisePriority: true, notifyClient: true });
-    expect(targetFor(v2!, 'complaint', 'urgent')).to.deep.equal({ firstResponseSeconds: 1800, resolutionSeconds: 8 * 3600 });
+    expect(targetFor(v2!, 'complaint', 'urgent')).to.deep.equal({
+      firstResponseSeconds: 1800,
+      resolutionSeconds: 8 * 3600,
+    });
     expect(String(v2?.calendarId)).to.equal((await Tenant.findById(acmeId).lean())?.calendarRef);
 
     const stored1 = await SlaPolicy.findOne({ tenantId: world.acme._id, version: 1 }).lean();
-    expect(targetFor(stored1!, 'complaint', 'urgent')).to.deep.equal({ firstResponseSeconds: 2 * 3600, resolutionSeconds: 16 * 3600 });
+    expect(targetFor(stored1!, 'complaint', 'urgent')).to.deep.equal({
+      firstResponseSeconds: 2 * 3600,
+      resolutionSeconds: 16 * 3600,
+    });
     expect(stored1?.warnAt).to.deep.equal([75, 90]);
     expect(stored1?.targets).to.have.length(ticketTypes.length * priorities.length);
 
-    const history = tableRows((await manager.get(`/sla/${acmeId}/policy`).expect(200)).text, 'policy-versions');
+    const history = tableRows(
+      (await manager.get(`/sla/${acmeId}/policy`).expect(200)).text,
+      'policy-versions',
+    );
     expect(history.map((r) => r[0])).to.deep.equal([`2 ${t('en', 'sla.current')}`, '1']);
   });
 
   it('refuses a save made from an older version (409), and keeps versions immutable', async () => {
-    const stale = await postForm(manager, `/sla/${acmeId}/policy`, `/sla/${acmeId}/policy`, policyBody(3, 24, { baseVersion: '1' }));
+    const stale = await postForm(
+      manager,
+      `/sla/${acmeId}/policy`,
+      `/sla/${acmeId}/policy`,
+      policyBody(3, 24, { baseVersion: '1' }),
+    );
     expect(stale.status).to.equal(409);
     expect(alertText(stale.text)).to.equal(t('en', 'sla.policy_stale', { version: 2 }));
     expect(inputValue(stale.text, 'targets.data_entry.low.firstResponse')).to.equal('3');
@@ -196,7 +239,9 @@ describe('SLA contract pages', function () {
     expect(await SlaPolicy.countDocuments({ tenantId: world.acme._id })).to.equal(2);
 
     let error: unknown;
-    await SlaPolicy.updateOne({ tenantId: world.acme._id, version: 1 }, { $set: { warnAt: [10] } }).catch((e: unknown) => (error = e));
+    await SlaPolicy.updateOne({ tenantId: world.acme._id, version: 1 }, { $set: { warnAt: [10] } }).catch(
+      (e: unknown) => (error = e),
+    );
     expect(String(error)).to.match(/immutable/);
     // The unique index refuses a second document of the same version.
     const v2 = await SlaPolicy.findOne({ tenantId: world.acme._id, version: 2 }).lean();
@@ -226,10 +271,18 @@ describe('SLA contract pages', function () {
       'targets.invoice.low.resolution': 'soon',
     });
     expect(res.status).to.equal(422);
-    expect(fieldError(res.text, 'targets.data_entry.low.firstResponse')).to.equal(t('en', 'sla.errors.target_positive'));
-    expect(fieldError(res.text, 'targets.data_entry.normal.resolution')).to.equal(t('en', 'sla.errors.target_positive'));
-    expect(fieldError(res.text, 'targets.complaint.high.firstResponse')).to.equal(t('en', 'sla.errors.response_after_resolution'));
-    expect(fieldError(res.text, 'targets.invoice.low.resolution')).to.equal(t('en', 'sla.errors.hours_number'));
+    expect(fieldError(res.text, 'targets.data_entry.low.firstResponse')).to.equal(
+      t('en', 'sla.errors.target_positive'),
+    );
+    expect(fieldError(res.text, 'targets.data_entry.normal.resolution')).to.equal(
+      t('en', 'sla.errors.target_positive'),
+    );
+    expect(fieldError(res.text, 'targets.complaint.high.firstResponse')).to.equal(
+      t('en', 'sla.errors.response_after_resolution'),
+    );
+    expect(fieldError(res.text, 'targets.invoice.low.resolution')).to.equal(
+      t('en', 'sla.errors.hours_number'),
+    );
     expect(fieldError(res.text, 'warnAt')).to.equal(t('en', 'sla.errors.warn_range'));
     expect(inputValue(res.text, 'targets.complaint.high.firstResponse')).to.equal('20');
     expect(inputValue(res.text, 'warnAt')).to.equal('0, 100');
@@ -246,7 +299,9 @@ describe('SLA contract pages', function () {
     const acmeOnly = await makeUser({ role: 'account_manager', tenantIds: [world.acme.id] });
     const agent = await signedInAgent(tp.url, acmeOnly.email);
     const list = await agent.get('/sla').expect(200);
-    expect(tableRows(list.text, 'sla-contracts').map((r) => r[0])).to.deep.equal([`${world.acme.legalName} ${world.acme.code}`]);
+    expect(tableRows(list.text, 'sla-contracts').map((r) => r[0])).to.deep.equal([
+      `${world.acme.legalName} ${world.acme.code}`,
+    ]);
     expect(textOf(list.text)).not.to.include(world.nord.legalName);
     await agent.get(`/sla/${nordId}/calendar`).expect(404);
     await agent.get(`/sla/${nordId}/policy`).expect(404);
@@ -266,12 +321,25 @@ describe('SLA contract pages', function () {
     expect(acmeCal?.holidays).to.include.members(['2026-12-08', '2026-04-06', '2027-03-29', '2027-08-15']);
     expect(acmeCal?.holidays).to.have.length(22);
     const nordCal = await calendarOf(String(nordhavn._id));
-    expect(nordCal?.holidays).to.include.members(['2026-04-02', '2026-04-03', '2026-05-14', '2026-12-24', '2027-03-25', '2027-05-17']);
+    expect(nordCal?.holidays).to.include.members([
+      '2026-04-02',
+      '2026-04-03',
+      '2026-05-14',
+      '2026-12-24',
+      '2027-03-25',
+      '2027-05-17',
+    ]);
     expect(nordCal?.weekly).to.deep.include({ day: 5, from: '08:00', to: '15:30' });
     const policy = await currentPolicy(String(acme._id));
     expect(policy?.version).to.equal(1);
-    expect(targetFor(policy!, 'data_entry', 'urgent')).to.deep.equal({ firstResponseSeconds: 3600, resolutionSeconds: 8 * 3600 });
-    expect(targetFor(policy!, 'data_entry', 'low')).to.deep.equal({ firstResponseSeconds: 16 * 3600, resolutionSeconds: 45 * 3600 });
+    expect(targetFor(policy!, 'data_entry', 'urgent')).to.deep.equal({
+      firstResponseSeconds: 3600,
+      resolutionSeconds: 8 * 3600,
+    });
+    expect(targetFor(policy!, 'data_entry', 'low')).to.deep.equal({
+      firstResponseSeconds: 16 * 3600,
+      resolutionSeconds: 45 * 3600,
+    });
     const invoice = targetFor(policy!, 'invoice', 'low');
     expect(invoice?.resolutionSeconds).to.be.lessThan(45 * 3600);
     const tenant = await Tenant.findById(acme._id).lean();

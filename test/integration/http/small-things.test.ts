@@ -12,14 +12,23 @@ import { makeTicket } from '../../support/tickets.js';
 
 /** The options of a select on a page: value, whether selected. */
 function optionsOf(html: string, name: string): Array<{ value: string; selected: boolean }> {
-  const select = new RegExp(`<select[^>]*name="${name.replace(/\./g, '\\.')}"[^>]*>([\\s\\S]*?)</select>`).exec(html)?.[1] ?? '';
-  return [...select.matchAll(/<option value="([^"]*)"([^>]*)>/g)].map((m) => ({ value: m[1]!, selected: /\bselected\b/.test(m[2]!) }));
+  const select =
+    new RegExp(`<select[^>]*name="${name.replace(/\./g, '\\.')}"[^>]*>([\\s\\S]*?)</select>`).exec(
+      html,
+    )?.[1] ?? '';
+  return [...select.matchAll(/<option value="([^"]*)"([^>]*)>/g)].map((m) => ({
+    value: m[1]!,
+    selected: /\bselected\b/.test(m[2]!),
+  }));
 }
 
 function keysOf(obj: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(obj).flatMap(([k, v]) => (v && typeof v === 'object' ? keysOf(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v && typeof v === 'object' ? keysOf(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
 }
-const valueAt = (obj: Record<string, unknown>, key: string): unknown => key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+const valueAt = (obj: Record<string, unknown>, key: string): unknown =>
+  key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 
 /** Issue #14 item 14: the small things found in first real use. */
 describe('small things in the pages', function () {
@@ -39,10 +48,30 @@ describe('small things in the pages', function () {
 
   it('renders every text input of the forms with a real input type (never the ticket type)', async () => {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Input types');
-    const allowed = new Set(['text', 'email', 'password', 'date', 'number', 'search', 'hidden', 'file', 'checkbox', 'radio', 'submit']);
+    const allowed = new Set([
+      'text',
+      'email',
+      'password',
+      'date',
+      'number',
+      'search',
+      'hidden',
+      'file',
+      'checkbox',
+      'radio',
+      'submit',
+    ]);
     const pages = [
-      ...(await Promise.all(['invoice', 'complaint', 'data_entry'].map(async (type) => (await client.get(`/tickets/new/${type}`).expect(200)).text))),
-      ...(await Promise.all(['invoice', 'complaint', 'data_entry'].map(async (type) => (await lead.get(`/tickets/${ticket.number}/edit?type=${type}`).expect(200)).text))),
+      ...(await Promise.all(
+        ['invoice', 'complaint', 'data_entry'].map(
+          async (type) => (await client.get(`/tickets/new/${type}`).expect(200)).text,
+        ),
+      )),
+      ...(await Promise.all(
+        ['invoice', 'complaint', 'data_entry'].map(
+          async (type) => (await lead.get(`/tickets/${ticket.number}/edit?type=${type}`).expect(200)).text,
+        ),
+      )),
     ];
     for (const html of pages) {
       const types = [...html.matchAll(/<input[^>]*\btype="([^"]*)"/g)].map((m) => m[1]!);
@@ -59,7 +88,11 @@ describe('small things in the pages', function () {
     expect(options.length).to.be.greaterThan(1);
     expect(options[0]).to.deep.equal({ value: '', selected: true });
     expect(options.filter((o) => o.selected)).to.have.length(1);
-    const res = await lead.post(`/tickets/${ticket.number}/assign`).type('form').send({ _csrf: csrfFrom(page), userId: '' }).expect(302);
+    const res = await lead
+      .post(`/tickets/${ticket.number}/assign`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page), userId: '' })
+      .expect(302);
     expect(res.headers.location).to.equal(`/tickets/${ticket.number}`);
     const after = (await lead.get(`/tickets/${ticket.number}`).expect(200)).text;
     expect(textOfElementWith(after, 'role="status"')).to.equal('Choose the person to assign the ticket to.');
@@ -72,7 +105,10 @@ describe('small things in the pages', function () {
     for (const name of ['fields.channel', 'fields.severity']) {
       const options = optionsOf(form, name);
       expect(options[0], name).to.deep.equal({ value: '', selected: false });
-      expect(options.filter((o) => o.selected), name).to.deep.equal([]);
+      expect(
+        options.filter((o) => o.selected),
+        name,
+      ).to.deep.equal([]);
     }
     const res = await client
       .post('/tickets/new/complaint')
@@ -87,7 +123,9 @@ describe('small things in the pages', function () {
     expect(res.status).to.equal(422);
     expect(fieldError(res.text, 'fields.channel')).to.be.a('string').and.not.equal('');
     expect(fieldError(res.text, 'fields.severity')).to.be.a('string').and.not.equal('');
-    expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: 'Customer never called back' })).to.equal(0);
+    expect(
+      await Ticket.countDocuments({ tenantId: world.acme._id, subject: 'Customer never called back' }),
+    ).to.equal(0);
   });
 
   it('says counts with plural forms in every language, and names import columns by their label', async () => {
@@ -96,22 +134,41 @@ describe('small things in the pages', function () {
     for (const locale of locales) {
       const catalogue = loadCatalogue(locale);
       const keys = keysOf(catalogue);
-      const counted = keys.filter((k) => !k.startsWith('live.') && !/_(one|other|zero|two|few|many)$/.test(k) && String(valueAt(catalogue, k)).includes('{{count}}'));
+      const counted = keys.filter(
+        (k) =>
+          !k.startsWith('live.') &&
+          !/_(one|other|zero|two|few|many)$/.test(k) &&
+          String(valueAt(catalogue, k)).includes('{{count}}'),
+      );
       expect(counted, `${locale}: keys with a count but no plural forms`).to.deep.equal([]);
-      for (const k of keys.filter((k) => k.endsWith('_one') && !k.startsWith('live.'))) expect(keys, `${locale}: ${k}`).to.include(k.replace(/_one$/, '_other'));
+      for (const k of keys.filter((k) => k.endsWith('_one') && !k.startsWith('live.')))
+        expect(keys, `${locale}: ${k}`).to.include(k.replace(/_one$/, '_other'));
     }
     // The sign-in throttle says how many minutes are left (the page passes the count).
-    expect(t('en', 'auth.throttled', { count: 1, minutes: 1 })).to.equal('Too many failed attempts. Try again in 1 minute.');
-    expect(t('it', 'auth.throttled', { count: 1, minutes: 1 })).to.equal('Troppi tentativi falliti. Riprova tra 1 minuto.');
-    expect(t('da', 'auth.throttled', { count: 12, minutes: 12 })).to.equal('For mange mislykkede forsøg. Prøv igen om 12 minutter.');
+    expect(t('en', 'auth.throttled', { count: 1, minutes: 1 })).to.equal(
+      'Too many failed attempts. Try again in 1 minute.',
+    );
+    expect(t('it', 'auth.throttled', { count: 1, minutes: 1 })).to.equal(
+      'Troppi tentativi falliti. Riprova tra 1 minuto.',
+    );
+    expect(t('da', 'auth.throttled', { count: 12, minutes: 12 })).to.equal(
+      'For mange mislykkede forsøg. Prøv igen om 12 minutter.',
+    );
     // An Italian file with one good row and one bad one.
-    const csv = 'subject;description;priority;batchDescription;targetSystem;expectedRecordCount;tags\nBolle 14;;normale;Inserire le bolle;SAP;1.200;\nBolle 15;;normale;Inserire le bolle;SAP;molti;\n';
+    const csv =
+      'subject;description;priority;batchDescription;targetSystem;expectedRecordCount;tags\nBolle 14;;normale;Inserire le bolle;SAP;1.200;\nBolle 15;;normale;Inserire le bolle;SAP;molti;\n';
     const res = await uploadCsv(client, csv, 'lotto.csv').expect(303);
     const preview = (await client.get(res.headers.location as string).expect(200)).text;
-    expect(textOfElementWith(preview, 'data-testid="import-counts"')).to.equal('2 righe lette: 1 pronta, 1 con errori.');
-    expect(textOfElementWith(preview, 'data-testid="import-only-valid"')).to.include('Puoi creare ora 1 ticket valido,');
+    expect(textOfElementWith(preview, 'data-testid="import-counts"')).to.equal(
+      '2 righe lette: 1 pronta, 1 con errori.',
+    );
+    expect(textOfElementWith(preview, 'data-testid="import-only-valid"')).to.include(
+      'Puoi creare ora 1 ticket valido,',
+    );
     expect(decodeHtml(preview)).to.not.include('i 1 ticket validi');
-    expect(textOfElementWith(preview, 'data-testid="import-errors"')).to.equal('Riga 3, Record previsti: Inserisci un numero intero, ad es. 1200.');
+    expect(textOfElementWith(preview, 'data-testid="import-errors"')).to.equal(
+      'Riga 3, Record previsti: Inserisci un numero intero, ad es. 1200.',
+    );
     const header = tableRows(preview, 'import-rows')[0];
     expect(textOf(preview)).to.include('Descrizione del lotto');
     expect(header?.join(' ') ?? '').to.not.include('expectedRecordCount');
@@ -125,7 +182,8 @@ describe('small things in the pages', function () {
     const rows = tableRows(home, 'my-tickets');
     expect(rows.map((r) => r[0])).to.include(mine.number);
     expect(rows.map((r) => r[0])).to.not.include(colleague.number);
-    for (const type of ['invoice', 'complaint', 'data_entry']) expect(home).to.include(`href="/tickets/new/${type}"`);
+    for (const type of ['invoice', 'complaint', 'data_entry'])
+      expect(home).to.include(`href="/tickets/new/${type}"`);
     expect(textOf(home)).to.include('Nuovo: Gestione fatture').and.include('I tuoi ticket');
     // Staff keep the list of the clients they serve.
     expect((await lead.get('/').expect(200)).text).to.include('data-testid="tenant-list"');

@@ -5,7 +5,11 @@ import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-sessi
 import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 
-const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\n'), Buffer.alloc(2048, 7), Buffer.from('\n%%EOF\n')]);
+const pdf = Buffer.concat([
+  Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\n'),
+  Buffer.alloc(2048, 7),
+  Buffer.from('\n%%EOF\n'),
+]);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function tokenOn(agent: Agent, path: string): Promise<string> {
@@ -54,13 +58,19 @@ describe('tickets in the portal', function () {
     const number = res.headers.location?.split('/').pop() ?? '';
     expect(number).to.match(new RegExp(`^${world.acme.code.toUpperCase()}-000001$`));
     const page = await client.get(`/tickets/${number}`).expect(200);
-    expect(page.text).to.include('Rossi Trasporti S.r.l.').and.include('IT01234567897').and.include('fattura.pdf');
+    expect(page.text)
+      .to.include('Rossi Trasporti S.r.l.')
+      .and.include('IT01234567897')
+      .and.include('fattura.pdf');
     const link = /href="\/attachments\/([0-9a-f]{24})"/.exec(page.text)?.[1];
-    const download = await client.get(`/attachments/${link}`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const download = await client
+      .get(`/attachments/${link}`)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(download.status).to.equal(200);
     expect(download.headers['content-disposition']).to.match(/^attachment; filename="fattura\.pdf"/);
     expect(download.headers['x-content-type-options']).to.equal('nosniff');
@@ -74,10 +84,18 @@ describe('tickets in the portal', function () {
   });
 
   it('re-renders the form with field errors and keeps what was typed', async () => {
-    const res = await postInvoice(client, { ...invoiceFields, 'fields.supplierVat': '??', 'fields.dueDate': '2026-01-01', 'fields.currency': 'euro' });
+    const res = await postInvoice(client, {
+      ...invoiceFields,
+      'fields.supplierVat': '??',
+      'fields.dueDate': '2026-01-01',
+      'fields.currency': 'euro',
+    });
     expect(res.status).to.equal(422);
     expect(res.text).to.include('Rossi Trasporti S.r.l.').and.include('aria-invalid="true"');
-    expect(res.text).to.include('e-fields.supplierVat').and.include('e-fields.dueDate').and.include('e-fields.currency');
+    expect(res.text)
+      .to.include('e-fields.supplierVat')
+      .and.include('e-fields.dueDate')
+      .and.include('e-fields.currency');
     expect(await Ticket.countDocuments({ tenantId: world.acme._id })).to.equal(2);
   });
 
@@ -86,7 +104,9 @@ describe('tickets in the portal', function () {
     const res = await postInvoice(client, { ...invoiceFields, 'fields.invoiceNumber': 'X-1' }, exe);
     expect(res.status).to.equal(422);
     expect(res.text).to.include('sono accettati solo file PDF');
-    expect(await Ticket.countDocuments({ tenantId: world.acme._id, 'fields.invoiceNumber': 'X-1' })).to.equal(0);
+    expect(await Ticket.countDocuments({ tenantId: world.acme._id, 'fields.invoiceNumber': 'X-1' })).to.equal(
+      0,
+    );
   });
 
   it('lets an operator reply, note and change status; the client sees only the public part', async () => {
@@ -95,11 +115,24 @@ describe('tickets in the portal', function () {
     const list = await operator.get(`/tickets?q=${encodeURIComponent('rossi trasporti')}`).expect(200);
     expect(list.text).to.include(number);
     let token = await tokenOn(operator, `/tickets/${number}`);
-    await operator.post(`/tickets/${number}/replies`).field('_csrf', token).field('body', 'Internal: check the PO first').field('internal', 'true').expect(302);
+    await operator
+      .post(`/tickets/${number}/replies`)
+      .field('_csrf', token)
+      .field('body', 'Internal: check the PO first')
+      .field('internal', 'true')
+      .expect(302);
     token = await tokenOn(operator, `/tickets/${number}`);
-    await operator.post(`/tickets/${number}/replies`).field('_csrf', token).field('body', 'We are registering it today.').expect(302);
+    await operator
+      .post(`/tickets/${number}/replies`)
+      .field('_csrf', token)
+      .field('body', 'We are registering it today.')
+      .expect(302);
     token = await tokenOn(operator, `/tickets/${number}`);
-    await operator.post(`/tickets/${number}/status`).type('form').send({ _csrf: token, status: 'resolved' }).expect(302);
+    await operator
+      .post(`/tickets/${number}/status`)
+      .type('form')
+      .send({ _csrf: token, status: 'resolved' })
+      .expect(302);
 
     const after = await Ticket.findOne({ tenantId: world.acme._id, number }).lean();
     expect(after?.status).to.equal('resolved');
@@ -109,11 +142,13 @@ describe('tickets in the portal', function () {
     expect(seen.text).to.not.include('Internal: check the PO first');
     expect(seen.text).to.include('data-testid="move-open"');
 
-    const mail = await tp.smtp.waitFor((m) => (m.subject ?? '').includes(number) && (m.subject ?? '').includes('Risolto'));
+    const mail = await tp.smtp.waitFor(
+      (m) => (m.subject ?? '').includes(number) && (m.subject ?? '').includes('Risolto'),
+    );
     expect(mail.text).to.include(`/tickets/${number}`);
   });
 
-  it('hides another tenant\'s ticket behind a 404', async () => {
+  it("hides another tenant's ticket behind a 404", async () => {
     const ticket = await Ticket.findOne({ tenantId: world.acme._id }).lean();
     const nordUser = await signedInAgent(tp.url, world.users.nordUser.email);
     await nordUser.get(`/tickets/${ticket?.number}`).expect(404);

@@ -46,7 +46,9 @@ describe('monthly SLA reports (reports.monthly)', function () {
     const toItalian = mails.find((m) => m.to === italian.email);
     expect(toItalian?.locale).to.equal('it');
     expect(toItalian?.params).to.include({ client: world.acme.legalName, period: '2025-02' });
-    expect(String((toItalian?.params as Record<string, string>).link)).to.include(`/reports/${String(world.acme._id)}?from=2025-02-01&to=2025-03-01`);
+    expect(String((toItalian?.params as Record<string, string>).link)).to.include(
+      `/reports/${String(world.acme._id)}?from=2025-02-01&to=2025-03-01`,
+    );
     // Next month: new keys.
     expect(await queueMonthlyReports(ctx, new Date('2025-04-01T08:00:00Z'))).to.equal(3);
   });

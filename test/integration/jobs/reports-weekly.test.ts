@@ -25,11 +25,19 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
 
   it('takes the ISO week before the current one, across a year end', () => {
     // Monday 10 March 2025, 09:00 in Rome.
-    expect(previousIsoWeek('Europe/Rome', new Date('2025-03-10T08:00:00Z'))).to.deep.equal({ key: '2025-W10', fromDate: '2025-03-03', toDate: '2025-03-10' });
+    expect(previousIsoWeek('Europe/Rome', new Date('2025-03-10T08:00:00Z'))).to.deep.equal({
+      key: '2025-W10',
+      fromDate: '2025-03-03',
+      toDate: '2025-03-10',
+    });
     // Sunday 9 March, 23:30 in Rome: still week 10 there.
     expect(previousIsoWeek('Europe/Rome', new Date('2025-03-09T22:30:00Z')).key).to.equal('2025-W09');
     // Wednesday 1 January 2025 is in 2025-W01 (from Monday 30 December).
-    expect(previousIsoWeek('Europe/Rome', new Date('2025-01-01T12:00:00Z'))).to.deep.equal({ key: '2024-W52', fromDate: '2024-12-23', toDate: '2024-12-30' });
+    expect(previousIsoWeek('Europe/Rome', new Date('2025-01-01T12:00:00Z'))).to.deep.equal({
+      key: '2024-W52',
+      fromDate: '2024-12-23',
+      toDate: '2024-12-30',
+    });
   });
 
   it('is on unless REPORTS_WEEKLY_DIGEST=false', () => {
@@ -66,8 +74,22 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
           pausedSeconds: 0,
           pausedSince: null,
           pauses: 0,
-          firstResponse: { targetSeconds: 3600, dueAt: new Date('2025-03-04T09:00:00Z'), metAt: null, businessSeconds: null, breachedAt: new Date('2025-03-04T09:00:00Z'), warned: [] },
-          resolution: { targetSeconds: 864000, dueAt: new Date('2025-04-04T09:00:00Z'), metAt: null, businessSeconds: null, breachedAt: null, warned: [] },
+          firstResponse: {
+            targetSeconds: 3600,
+            dueAt: new Date('2025-03-04T09:00:00Z'),
+            metAt: null,
+            businessSeconds: null,
+            breachedAt: new Date('2025-03-04T09:00:00Z'),
+            warned: [],
+          },
+          resolution: {
+            targetSeconds: 864000,
+            dueAt: new Date('2025-04-04T09:00:00Z'),
+            metAt: null,
+            businessSeconds: null,
+            breachedAt: null,
+            warned: [],
+          },
           nextEventAt: null,
         },
         tags: [],
@@ -85,7 +107,10 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
     after(() => tp?.stop());
 
     it('queues one mail per (account manager, week) once every client of the manager has ended the week, once', async () => {
-      const ny = await makeTenant({ code: `ny${Date.now().toString(36).slice(-4)}`, timeZone: 'America/New_York' });
+      const ny = await makeTenant({
+        code: `ny${Date.now().toString(36).slice(-4)}`,
+        timeZone: 'America/New_York',
+      });
       const italian = await makeUser({ role: 'account_manager', tenantIds: [world.acme._id], locale: 'it' });
       const overseas = await makeUser({ role: 'account_manager', tenantIds: [world.acme._id, ny._id] });
       await makeUser({ role: 'account_manager', tenantIds: [] });
@@ -102,23 +127,32 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
       expect(await queueWeeklyDigests(ctx, later)).to.equal(0);
       expect(await queueWeeklyDigests(ctx, new Date('2025-03-12T10:00:00Z'))).to.equal(0);
       expect(await keysOf('2025-W10')).to.deep.equal(
-        [world.users.accountManager.email, italian.email, overseas.email].map((e) => `digest:2025-W10:${e}`).sort(),
+        [world.users.accountManager.email, italian.email, overseas.email]
+          .map((e) => `digest:2025-W10:${e}`)
+          .sort(),
       );
 
       // Delivered through the real SMTP sink, one mail each.
-      for (const who of [world.users.accountManager.email, italian.email, overseas.email]) await tp.smtp.waitFor(() => digestsTo(tp, who, '2025-W10').length > 0);
+      for (const who of [world.users.accountManager.email, italian.email, overseas.email])
+        await tp.smtp.waitFor(() => digestsTo(tp, who, '2025-W10').length > 0);
       await wait(300);
-      for (const who of [world.users.accountManager.email, italian.email, overseas.email]) expect(digestsTo(tp, who, '2025-W10'), who).to.have.length(1);
+      for (const who of [world.users.accountManager.email, italian.email, overseas.email])
+        expect(digestsTo(tp, who, '2025-W10'), who).to.have.length(1);
 
       const [mine] = digestsTo(tp, world.users.accountManager.email, '2025-W10') as [ParsedMail];
       expect(mine.subject).to.equal('SLA digest 2025-W10: your clients');
       const text = mine.text ?? '';
       expect(text).to.include('(2025-W10, 2025-03-03 to 2025-03-09)');
-      expect(text).to.include(`${world.acme.legalName}: off target. First response on time: 0 % · resolution on time: – · missed deadlines: 1 · open at the end of the week: 1`);
+      expect(text).to.include(
+        `${world.acme.legalName}: off target. First response on time: 0 % · resolution on time: – · missed deadlines: 1 · open at the end of the week: 1`,
+      );
       expect(text).to.include(`${world.nord.legalName}: no data.`);
       expect(text).to.include(`/reports/${String(world.acme._id)}?from=2025-03-03&to=2025-03-10`);
       const [theirs] = digestsTo(tp, overseas.email, '2025-W10') as [ParsedMail];
-      expect(theirs.text).to.include(ny.legalName).and.include(world.acme.legalName).and.not.include(world.nord.legalName);
+      expect(theirs.text)
+        .to.include(ny.legalName)
+        .and.include(world.acme.legalName)
+        .and.not.include(world.nord.legalName);
       const [italiano] = digestsTo(tp, italian.email, '2025-W10') as [ParsedMail];
       expect(italiano.subject).to.equal('Riepilogo SLA 2025-W10: i tuoi clienti');
       expect(italiano.text).to.include('scadenze mancate: 1').and.not.include(world.nord.legalName);
@@ -149,12 +183,18 @@ describe('weekly SLA digest (reports.weekly-digest)', function () {
         await done;
       }
       const week = previousIsoWeek('Europe/Rome', new Date());
-      expect(await keysOf(week.key)).to.deep.equal([`digest:${week.key}:${world.users.accountManager.email}`]);
+      expect(await keysOf(week.key)).to.deep.equal([
+        `digest:${week.key}:${world.users.accountManager.email}`,
+      ]);
       await tp.smtp.waitFor(() => digestsTo(tp, world.users.accountManager.email, week.key).length > 0);
       await wait(300);
       expect(digestsTo(tp, world.users.accountManager.email, week.key)).to.have.length(1);
 
-      const page = await (await signedInAgent(tp.url, world.users.admin.email)).get('/admin/jobs').expect(200);
+      const page = await (
+        await signedInAgent(tp.url, world.users.admin.email)
+      )
+        .get('/admin/jobs')
+        .expect(200);
       expect(page.text).to.include(WEEKLY_DIGEST_JOB).and.include('reports.monthly');
     });
   });

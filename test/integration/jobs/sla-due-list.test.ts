@@ -17,7 +17,11 @@ import { tinyContract } from './sla-sweep.test.js';
 
 const log = pino({ level: 'silent' });
 const nextOf = async (id: Types.ObjectId) =>
-  ((await Ticket.findOne({ _id: id }).setOptions({ allTenants: true }).lean())?.sla as { nextEventAt: Date | null } | null)?.nextEventAt ?? null;
+  (
+    (await Ticket.findOne({ _id: id }).setOptions({ allTenants: true }).lean())?.sla as {
+      nextEventAt: Date | null;
+    } | null
+  )?.nextEventAt ?? null;
 
 describe('SLA due list: the sweep reads open work only, and the list survives what a crash leaves', function () {
   this.timeout(30_000);
@@ -39,7 +43,9 @@ describe('SLA due list: the sweep reads open work only, and the list survives wh
     await sweepSla(systemCtx(log, 'test'), now);
     expect(await SlaEvent.countDocuments({ tenantId: world.acme._id, ticketId: ticket._id })).to.equal(1);
     const after = await SlaDue.findById(ticket._id).lean();
-    expect(after?.at.getTime()).to.equal((await nextOf(ticket._id))?.getTime()).and.to.be.greaterThan(now.getTime());
+    expect(after?.at.getTime())
+      .to.equal((await nextOf(ticket._id))?.getTime())
+      .and.to.be.greaterThan(now.getTime());
   });
 
   it('drops the row of a resolved ticket at its next look, and keeps a row written since it read it', async () => {
@@ -56,9 +62,14 @@ describe('SLA due list: the sweep reads open work only, and the list survives wh
 
     // A row read, then written by someone else (new stamp): settling what was read changes nothing.
     const other = await makeTicket(world.users.acmeUser, world.acme, 'Raced');
-    const [read] = (await dueRows(new Date(Date.now() + 3600_000), 1000)).filter((r) => String(r._id) === String(other._id));
+    const [read] = (await dueRows(new Date(Date.now() + 3600_000), 1000)).filter(
+      (r) => String(r._id) === String(other._id),
+    );
     const earlier = new Date(Date.now() + 5_000);
-    await SlaDue.updateOne({ _id: other._id }, { $min: { at: earlier }, $set: { stamp: new Types.ObjectId() } });
+    await SlaDue.updateOne(
+      { _id: other._id },
+      { $min: { at: earlier }, $set: { stamp: new Types.ObjectId() } },
+    );
     await settleSlaDue(read as NonNullable<typeof read>, null);
     expect((await SlaDue.findById(other._id).lean())?.at.getTime()).to.equal(earlier.getTime());
   });

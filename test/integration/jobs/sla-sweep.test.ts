@@ -15,17 +15,41 @@ import { makeWorld, type World } from '../../support/factories.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
-import { eventually, openSocket, record, signInForCookie, type ClientSocket } from '../../support/realtime.js';
+import {
+  eventually,
+  openSocket,
+  record,
+  signInForCookie,
+  type ClientSocket,
+} from '../../support/realtime.js';
 
 /** A 24x7 contract whose targets are seconds long, so deadlines fall within the test. */
-export async function tinyContract(tenantId: Types.ObjectId, firstResponseSeconds: number, resolutionSeconds: number, version = 1) {
-  const calendar = await SlaCalendar.create({ tenantId, name: 'Always', timeZone: 'Europe/Rome', alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+export async function tinyContract(
+  tenantId: Types.ObjectId,
+  firstResponseSeconds: number,
+  resolutionSeconds: number,
+  version = 1,
+) {
+  const calendar = await SlaCalendar.create({
+    tenantId,
+    name: 'Always',
+    timeZone: 'Europe/Rome',
+    alwaysOpen: true,
+    weekly: [],
+    holidays: [],
+    closures: [],
+  });
   await SlaPolicy.create({
     tenantId,
     version,
     calendarId: calendar._id,
     targets: ticketTypes.flatMap((type) =>
-      priorities.map((priority) => ({ type, priority, firstResponseMinutes: firstResponseSeconds / 60, resolutionMinutes: resolutionSeconds / 60 })),
+      priorities.map((priority) => ({
+        type,
+        priority,
+        firstResponseMinutes: firstResponseSeconds / 60,
+        resolutionMinutes: resolutionSeconds / 60,
+      })),
     ),
     warnAt: [50],
     escalation: { raisePriority: true, notifyClient: false },
@@ -57,30 +81,51 @@ describe('SLA sweep on agenda', function () {
     const sla = created?.sla as { firstResponse: { dueAt: Date } } | null;
     expect(sla?.firstResponse.dueAt).to.be.instanceOf(Date);
     await wait(4500);
-    const events = await SlaEvent.find({ tenantId: world.acme._id, ticketId: created?._id }).sort({ dueAt: 1 }).lean();
+    const events = await SlaEvent.find({ tenantId: world.acme._id, ticketId: created?._id })
+      .sort({ dueAt: 1 })
+      .lean();
     const names = events.map((e) => `${e.target}:${e.kind}:${e.threshold}`);
-    expect(names).to.include.members(['firstResponse:warning:50', 'firstResponse:breach:100', 'resolution:warning:50']);
+    expect(names).to.include.members([
+      'firstResponse:warning:50',
+      'firstResponse:breach:100',
+      'resolution:warning:50',
+    ]);
     for (const e of events) {
       const lateness = e.recordedAt.getTime() - e.dueAt.getTime();
       expect(lateness, `${e.target}:${e.kind} lateness`).to.be.lessThan(1500);
     }
     const breach = events.find((e) => e.kind === 'breach' && e.target === 'firstResponse');
-    const entries = await TimelineEntry.countDocuments({ tenantId: world.acme._id, ticketId: created?._id, kind: 'sla' });
+    const entries = await TimelineEntry.countDocuments({
+      tenantId: world.acme._id,
+      ticketId: created?._id,
+      kind: 'sla',
+    });
     expect(entries).to.equal(events.length);
     const after = await Ticket.findOne({ tenantId: world.acme._id, _id: created?._id }).lean();
     expect(after?.priority).to.equal('high');
-    expect((after?.sla as { firstResponse: { breachedAt: Date | null } }).firstResponse.breachedAt?.getTime()).to.equal(breach?.dueAt.getTime());
+    expect(
+      (after?.sla as { firstResponse: { breachedAt: Date | null } }).firstResponse.breachedAt?.getTime(),
+    ).to.equal(breach?.dueAt.getTime());
     // The assignee and the team lead serving Acme hear of the breach, once each (one key per recipient).
-    const keys = await MailKey.find({ _id: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` } }).lean();
-    expect(keys.map((k) => String(k._id).split(':').pop()).sort()).to.deep.equal([world.users.operatorBoth.email, world.users.teamLead.email].sort());
-    const breachMails = await tp.smtp.waitFor((m) => (m.subject ?? '').includes(ticket.number) && (m.subject ?? '').includes('Deadline missed'));
+    const keys = await MailKey.find({
+      _id: { $regex: `^sla:${String(created?._id)}:firstResponse:breach` },
+    }).lean();
+    expect(keys.map((k) => String(k._id).split(':').pop()).sort()).to.deep.equal(
+      [world.users.operatorBoth.email, world.users.teamLead.email].sort(),
+    );
+    const breachMails = await tp.smtp.waitFor(
+      (m) => (m.subject ?? '').includes(ticket.number) && (m.subject ?? '').includes('Deadline missed'),
+    );
     expect(breachMails.subject).to.include('first response');
   });
 
   it('pushes the new SLA state to the sockets of operators serving the tenant, and only theirs', async () => {
     const { cookie } = await signInForCookie(tp.url, world.users.operatorBoth.email);
     const { cookie: otherCookie } = await signInForCookie(tp.url, world.users.nordUser.email);
-    const sockets: ClientSocket[] = [await openSocket(tp.url, { cookie }), await openSocket(tp.url, { cookie: otherCookie })];
+    const sockets: ClientSocket[] = [
+      await openSocket(tp.url, { cookie }),
+      await openSocket(tp.url, { cookie: otherCookie }),
+    ];
     try {
       const [operator, client] = sockets as [ClientSocket, ClientSocket];
       const seen = record<{ number: string; state: string }>(operator, 'sla:state');
@@ -96,22 +141,35 @@ describe('SLA sweep on agenda', function () {
   it("shows agenda's own job state to admins on the scheduled-jobs page", async () => {
     const admin = await signedInAgent(tp.url, world.users.admin.email);
     const page = await admin.get('/admin/jobs').expect(200);
-    expect(page.text).to.include('sla.sweep').and.include('mail.deliver-outbox').and.include('maintenance.purge-expired');
+    expect(page.text)
+      .to.include('sla.sweep')
+      .and.include('mail.deliver-outbox')
+      .and.include('maintenance.purge-expired');
     await (await signedInAgent(tp.url, world.users.teamLead.email)).get('/admin/jobs').expect(403);
   });
 
   it('records each event once when two workers sweep at the same time', async () => {
     await tinyContract(world.nord._id, 1, 2);
-    const tickets = await Promise.all(Array.from({ length: 5 }, (_, i) => makeTicket(world.users.nordUser, world.nord, `Two workers ${i}`)));
+    const tickets = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => makeTicket(world.users.nordUser, world.nord, `Two workers ${i}`)),
+    );
     await wait(2500);
     const log = pino({ level: 'silent' });
-    await Promise.all([sweepSla(systemCtx(log, 'w1')), sweepSla(systemCtx(log, 'w2')), sweepSla(systemCtx(log, 'w3'))]);
+    await Promise.all([
+      sweepSla(systemCtx(log, 'w1')),
+      sweepSla(systemCtx(log, 'w2')),
+      sweepSla(systemCtx(log, 'w3')),
+    ]);
     for (const t of tickets) {
       const events = await SlaEvent.find({ tenantId: world.nord._id, ticketId: t._id }).lean();
       const keys = events.map((e) => `${e.target}:${e.kind}:${e.threshold}`);
       expect(new Set(keys).size).to.equal(keys.length);
       expect(keys).to.include.members(['firstResponse:breach:100', 'resolution:breach:100']);
-      const timeline = await TimelineEntry.countDocuments({ tenantId: world.nord._id, ticketId: t._id, kind: 'sla' });
+      const timeline = await TimelineEntry.countDocuments({
+        tenantId: world.nord._id,
+        ticketId: t._id,
+        kind: 'sla',
+      });
       expect(timeline).to.equal(events.length);
     }
   });

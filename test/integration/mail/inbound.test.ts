@@ -7,7 +7,14 @@ import { listAttachments, openAttachment } from '../../../server/domain/tickets/
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { threadId } from '../../../server/domain/tickets/notify.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
-import { addressText, ctxFor, headerOf, pdfBytes, sendSmtp, sendSmtpRefused } from '../../support/mail-helpers.js';
+import {
+  addressText,
+  ctxFor,
+  headerOf,
+  pdfBytes,
+  sendSmtp,
+  sendSmtpRefused,
+} from '../../support/mail-helpers.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 
 const DOMAIN = 'in.desk.test';
@@ -24,7 +31,11 @@ describe('inbound mail: tickets and replies by e-mail', function () {
   const unique = (what: string): string => `${what} ${Date.now().toString(36)}-${++seq}`;
 
   before(async () => {
-    tp = await startTestPortal('mail-inbound', { INBOUND_SMTP_PORT: '0', INBOUND_MAIL_DOMAIN: DOMAIN, INBOUND_MAX_BYTES: String(MAX_BYTES) });
+    tp = await startTestPortal('mail-inbound', {
+      INBOUND_SMTP_PORT: '0',
+      INBOUND_MAIL_DOMAIN: DOMAIN,
+      INBOUND_MAX_BYTES: String(MAX_BYTES),
+    });
     world = await makeWorld();
     port = tp.portal.inboundSmtpPort as number;
     acmeAddress = `${world.acme.code}@${DOMAIN}`;
@@ -34,15 +45,23 @@ describe('inbound mail: tickets and replies by e-mail', function () {
   });
 
   const ticketBySubject = (subject: string) => Ticket.findOne({ tenantId: world.acme._id, subject }).lean();
-  const timelineOf = (ticketId: Types.ObjectId) => TimelineEntry.find({ tenantId: world.acme._id, ticketId }).sort({ at: 1, _id: 1 }).lean();
+  const timelineOf = (ticketId: Types.ObjectId) =>
+    TimelineEntry.find({ tenantId: world.acme._id, ticketId }).sort({ at: 1, _id: 1 }).lean();
 
   /** A ticket opened by mail, and the confirmation mail the requester got for it. */
   async function ticketByMail(subject: string, from = world.users.acmeUser.email) {
-    const { response } = await sendSmtp(port, { from, to: acmeAddress, subject, text: 'Il cliente Rossi lamenta una consegna in ritardo.' });
+    const { response } = await sendSmtp(port, {
+      from,
+      to: acmeAddress,
+      subject,
+      text: 'Il cliente Rossi lamenta una consegna in ritardo.',
+    });
     expect(response).to.match(/^250 .*created/);
     const ticket = await ticketBySubject(subject);
     expect(ticket, subject).to.not.equal(null);
-    const confirmation = await tp.smtp.waitFor((m) => headerOf(m, 'x-ticket') === ticket!.number && (m.subject ?? '').includes('Abbiamo ricevuto'));
+    const confirmation = await tp.smtp.waitFor(
+      (m) => headerOf(m, 'x-ticket') === ticket!.number && (m.subject ?? '').includes('Abbiamo ricevuto'),
+    );
     return { ticket: ticket!, confirmation };
   }
 
@@ -75,7 +94,9 @@ describe('inbound mail: tickets and replies by e-mail', function () {
 
     const ctx = ctxFor(world.users.acmeUser, 'it');
     const files = await listAttachments(ctx, ticket!);
-    expect(files.map((f) => [f.filename, f.contentType, f.size])).to.deep.equal([['reclamo.pdf', 'application/pdf', pdf.length]]);
+    expect(files.map((f) => [f.filename, f.contentType, f.size])).to.deep.equal([
+      ['reclamo.pdf', 'application/pdf', pdf.length],
+    ]);
     const { stream } = await openAttachment(ctx, String(files[0]!._id));
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -89,7 +110,12 @@ describe('inbound mail: tickets and replies by e-mail', function () {
 
   it('opens the type the address names, with its fields left for staff', async () => {
     const invoiceSubject = unique('Fattura fornitore');
-    await sendSmtp(port, { from: world.users.acmeUser.email, to: `${world.acme.code}+invoice@${DOMAIN}`, subject: invoiceSubject, text: 'In allegato.' });
+    await sendSmtp(port, {
+      from: world.users.acmeUser.email,
+      to: `${world.acme.code}+invoice@${DOMAIN}`,
+      subject: invoiceSubject,
+      text: 'In allegato.',
+    });
     const invoice = await ticketBySubject(invoiceSubject);
     expect(invoice!.type).to.equal('invoice');
     expect(invoice!.fields).to.deep.equal({});
@@ -97,11 +123,21 @@ describe('inbound mail: tickets and replies by e-mail', function () {
 
     // A second invoice by mail is no duplicate of the first: neither has a supplier yet.
     const second = unique('Fattura fornitore');
-    await sendSmtp(port, { from: world.users.acmeUser.email, to: `${world.acme.code}+invoice@${DOMAIN}`, subject: second, text: 'Un\'altra.' });
+    await sendSmtp(port, {
+      from: world.users.acmeUser.email,
+      to: `${world.acme.code}+invoice@${DOMAIN}`,
+      subject: second,
+      text: "Un'altra.",
+    });
     expect((await ticketBySubject(second))!.duplicateOf).to.equal(null);
 
     const batchSubject = unique('Inserimento ordini');
-    await sendSmtp(port, { from: world.users.acmeAdmin.email, to: `${world.acme.code}+data-entry@${DOMAIN}`, subject: batchSubject, text: 'Ordini di maggio.' });
+    await sendSmtp(port, {
+      from: world.users.acmeAdmin.email,
+      to: `${world.acme.code}+data-entry@${DOMAIN}`,
+      subject: batchSubject,
+      text: 'Ordini di maggio.',
+    });
     const batch = await ticketBySubject(batchSubject);
     expect(batch!.type).to.equal('data_entry');
     expect(batch!.fields).to.deep.equal({ recordsCompleted: 0, errorCount: 0 });
@@ -117,7 +153,9 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     });
     expect(response).to.include(`replied:${ticket.number}`);
     const replies = (await timelineOf(ticket._id)).filter((e) => e.kind === 'reply');
-    expect(replies.map((e) => [e.body, e.visibility, e.author?.kind])).to.deep.equal([["Ecco il numero d'ordine: 99812.", 'public', 'client']]);
+    expect(replies.map((e) => [e.body, e.visibility, e.author?.kind])).to.deep.equal([
+      ["Ecco il numero d'ordine: 99812.", 'public', 'client'],
+    ]);
     expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: { $regex: '^R:' } })).to.equal(0);
   });
 
@@ -139,7 +177,9 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     const timeline = await timelineOf(ticket._id);
     expect(timeline.map((e) => e.kind)).to.deep.equal(['created', 'reply']);
     expect(timeline[1]!.body).to.equal('Aggiungo che il reso è di 3 colli.');
-    expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: { $regex: 'conferma' } })).to.equal(0);
+    expect(
+      await Ticket.countDocuments({ tenantId: world.acme._id, subject: { $regex: 'conferma' } }),
+    ).to.equal(0);
   });
 
   it('threads by the ticket thread id in References, and reopens a resolved ticket', async () => {
@@ -155,7 +195,9 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     expect(response).to.include(`replied:${ticket.number}`);
     const after = await Ticket.findOne({ tenantId: world.acme._id, _id: ticket._id }).lean();
     expect(after!.status).to.equal('open');
-    expect((await timelineOf(ticket._id)).filter((e) => e.kind === 'reply').map((e) => e.body)).to.deep.equal(['Purtroppo no, le etichette sono ancora sbagliate.']);
+    expect((await timelineOf(ticket._id)).filter((e) => e.kind === 'reply').map((e) => e.body)).to.deep.equal(
+      ['Purtroppo no, le etichette sono ancora sbagliate.'],
+    );
   });
 
   it('lets staff serving the tenant answer by mail, which mails the requester', async () => {
@@ -170,23 +212,40 @@ describe('inbound mail: tickets and replies by e-mail', function () {
     const reply = (await timelineOf(ticket._id)).find((e) => e.kind === 'reply');
     expect(reply!.author?.kind).to.equal('staff');
     expect(reply!.visibility).to.equal('public');
-    const mail = await tp.smtp.waitFor((m) => headerOf(m, 'x-ticket') === ticket.number && (m.subject ?? '').includes('Nuova risposta'));
+    const mail = await tp.smtp.waitFor(
+      (m) => headerOf(m, 'x-ticket') === ticket.number && (m.subject ?? '').includes('Nuova risposta'),
+    );
     expect(mail.text).to.include('Abbiamo annullato la seconda fattura.');
 
     // Staff answer tickets by mail; they do not open them.
-    const refused = await sendSmtpRefused(port, { from: world.users.operatorAcme.email, to: acmeAddress, subject: 'Nuovo lavoro', text: '...' });
+    const refused = await sendSmtpRefused(port, {
+      from: world.users.operatorAcme.email,
+      to: acmeAddress,
+      subject: 'Nuovo lavoro',
+      text: '...',
+    });
     expect(refused.responseCode).to.equal(550);
     expect(refused.response).to.include('5.7.1');
   });
 
   it('refuses an unknown sender and a disabled one with 550 5.7.1', async () => {
     const subject = unique('Spam');
-    const unknown = await sendSmtpRefused(port, { from: 'stranger@elsewhere.test', to: acmeAddress, subject, text: 'hello' });
+    const unknown = await sendSmtpRefused(port, {
+      from: 'stranger@elsewhere.test',
+      to: acmeAddress,
+      subject,
+      text: 'hello',
+    });
     expect(unknown.responseCode).to.equal(550);
     expect(unknown.response).to.match(/^550 5\.7\.1 /);
 
     const disabled = await makeUser({ role: 'client_user', tenantId: world.acme.id, status: 'disabled' });
-    const refused = await sendSmtpRefused(port, { from: disabled.email, to: acmeAddress, subject, text: 'hello' });
+    const refused = await sendSmtpRefused(port, {
+      from: disabled.email,
+      to: acmeAddress,
+      subject,
+      text: 'hello',
+    });
     expect(refused.responseCode).to.equal(550);
     expect(refused.response).to.include('5.7.1');
     expect(await ticketBySubject(subject)).to.equal(null);
@@ -207,20 +266,40 @@ describe('inbound mail: tickets and replies by e-mail', function () {
 
   it("refuses a sender of one tenant writing to another tenant's address", async () => {
     const subject = unique('Cross-tenant');
-    const refused = await sendSmtpRefused(port, { from: world.users.acmeUser.email, to: `${world.nord.code}@${DOMAIN}`, subject, text: 'hej' });
+    const refused = await sendSmtpRefused(port, {
+      from: world.users.acmeUser.email,
+      to: `${world.nord.code}@${DOMAIN}`,
+      subject,
+      text: 'hej',
+    });
     expect(refused.responseCode).to.equal(550);
     expect(refused.response).to.include('5.7.1');
     expect(await Ticket.countDocuments({ tenantId: world.nord._id, subject })).to.equal(0);
     // An operator serving Acme only may not write to Nordhavn either.
-    const staff = await sendSmtpRefused(port, { from: world.users.operatorAcme.email, to: `${world.nord.code}@${DOMAIN}`, subject, text: 'hej' });
+    const staff = await sendSmtpRefused(port, {
+      from: world.users.operatorAcme.email,
+      to: `${world.nord.code}@${DOMAIN}`,
+      subject,
+      text: 'hej',
+    });
     expect(staff.responseCode).to.equal(550);
   });
 
   it('refuses unknown intake addresses and foreign domains', async () => {
     const from = world.users.acmeUser.email;
-    const unknownTenant = await sendSmtpRefused(port, { from, to: `nosuchclient@${DOMAIN}`, subject: 'x', text: 'x' });
+    const unknownTenant = await sendSmtpRefused(port, {
+      from,
+      to: `nosuchclient@${DOMAIN}`,
+      subject: 'x',
+      text: 'x',
+    });
     expect(unknownTenant.response).to.match(/^550 5\.1\.1 /);
-    const unknownType = await sendSmtpRefused(port, { from, to: `${world.acme.code}+holiday@${DOMAIN}`, subject: 'x', text: 'x' });
+    const unknownType = await sendSmtpRefused(port, {
+      from,
+      to: `${world.acme.code}+holiday@${DOMAIN}`,
+      subject: 'x',
+      text: 'x',
+    });
     expect(unknownType.response).to.match(/^550 5\.1\.1 /);
     const foreign = await sendSmtpRefused(port, { from, to: 'someone@example.org', subject: 'x', text: 'x' });
     expect(foreign.response).to.match(/^550 5\.7\.1 .*relaying denied/);
@@ -262,10 +341,19 @@ describe('inbound mail: tickets and replies by e-mail', function () {
   it('refuses with 554 a multipart mail whose boundary never appears, or with a nested part it cannot split', async () => {
     const outer = `From: ${world.users.acmeUser.email}\r\nTo: ${acmeAddress}\r\nMIME-Version: 1.0\r\n`;
     for (const [subject, rest] of [
-      [unique('Boundary assente'), 'Content-Type: multipart/mixed; boundary="abc"\r\n\r\nIl corpo che andrebbe perso\r\n'],
-      [unique('Parte annidata'), 'Content-Type: multipart/mixed; boundary="out"\r\n\r\n--out\r\nContent-Type: multipart/alternative\r\n\r\nIl testo che andrebbe perso\r\n--out--\r\n'],
+      [
+        unique('Boundary assente'),
+        'Content-Type: multipart/mixed; boundary="abc"\r\n\r\nIl corpo che andrebbe perso\r\n',
+      ],
+      [
+        unique('Parte annidata'),
+        'Content-Type: multipart/mixed; boundary="out"\r\n\r\n--out\r\nContent-Type: multipart/alternative\r\n\r\nIl testo che andrebbe perso\r\n--out--\r\n',
+      ],
     ] as const) {
-      const refused = await sendSmtpRefused(port, { envelope: { from: world.users.acmeUser.email, to: [acmeAddress] }, raw: `${outer}Subject: ${subject}\r\n${rest}` });
+      const refused = await sendSmtpRefused(port, {
+        envelope: { from: world.users.acmeUser.email, to: [acmeAddress] },
+        raw: `${outer}Subject: ${subject}\r\n${rest}`,
+      });
       expect(refused.responseCode, subject).to.equal(554);
       expect(refused.response).to.include('boundary');
       expect(await ticketBySubject(subject)).to.equal(null);
@@ -274,16 +362,28 @@ describe('inbound mail: tickets and replies by e-mail', function () {
 
   it('takes the same Message-ID in once', async () => {
     const subject = unique('Consegna doppia');
-    const message = { from: world.users.acmeUser.email, to: acmeAddress, subject, text: 'Una volta sola.', messageId: `<${subject.replace(/\W/g, '')}@client.example>` };
+    const message = {
+      from: world.users.acmeUser.email,
+      to: acmeAddress,
+      subject,
+      text: 'Una volta sola.',
+      messageId: `<${subject.replace(/\W/g, '')}@client.example>`,
+    };
     const first = await sendSmtp(port, message);
     const second = await sendSmtp(port, message);
     expect(first.response).to.include('created');
     expect(second.response).to.include('duplicate');
     expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject })).to.equal(1);
-    expect(await InboundMessage.countDocuments({ tenantId: world.acme._id, messageId: message.messageId })).to.equal(1);
+    expect(
+      await InboundMessage.countDocuments({ tenantId: world.acme._id, messageId: message.messageId }),
+    ).to.equal(1);
 
     // Delivered at the same moment twice: still one ticket.
-    const racing = { ...message, subject: `${subject} bis`, messageId: `<${subject.replace(/\W/g, '')}-bis@client.example>` };
+    const racing = {
+      ...message,
+      subject: `${subject} bis`,
+      messageId: `<${subject.replace(/\W/g, '')}-bis@client.example>`,
+    };
     await Promise.all([sendSmtp(port, racing), sendSmtp(port, racing)]);
     expect(await Ticket.countDocuments({ tenantId: world.acme._id, subject: racing.subject })).to.equal(1);
   });
@@ -318,7 +418,10 @@ describe('inbound mail: tickets and replies by e-mail', function () {
       `Content-Type: multipart/mixed; boundary="zzz"\r\n\r\n--zzz\r\nContent-Type: text/plain\r\n\r\nVedi allegati.\r\n` +
       `--zzz\r\nContent-Type: application/pdf; name="ok.pdf"\r\nContent-Disposition: attachment; filename="ok.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${good}\r\n` +
       `--zzz\r\nContent-Type: application/pdf; name="rotto.pdf"\r\nContent-Disposition: attachment; filename="rotto.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0x!!!*not~base64@@\r\n--zzz--\r\n`;
-    const { response } = await sendSmtp(port, { envelope: { from: world.users.acmeUser.email, to: [acmeAddress] }, raw });
+    const { response } = await sendSmtp(port, {
+      envelope: { from: world.users.acmeUser.email, to: [acmeAddress] },
+      raw,
+    });
     expect(response).to.include('created');
     const ticket = await ticketBySubject(subject);
     const files = await listAttachments(ctxFor(world.users.acmeUser, 'it'), ticket!);

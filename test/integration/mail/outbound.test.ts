@@ -26,7 +26,13 @@ const complaint = (subject: string) =>
     type: 'complaint',
     subject,
     description: 'Il cliente lamenta un addebito doppio.',
-    fields: { customerName: 'Bianchi', customerReference: 'C-77', channel: 'phone', category: 'billing', severity: 'medium' },
+    fields: {
+      customerName: 'Bianchi',
+      customerReference: 'C-77',
+      channel: 'phone',
+      category: 'billing',
+      severity: 'medium',
+    },
   });
 
 const aboutTicket = (number: string) => (m: ParsedMail) => headerOf(m, 'x-ticket') === number;
@@ -56,16 +62,28 @@ describe('outbound ticket mail', function () {
     expect(addressText(created.replyTo)).to.equal(`${world.acme.code}@${DOMAIN}`);
     expect(headerOf(created, 'references')).to.include(threadId(ticket._id));
 
-    await addReply(operator, ticket.number, { body: 'Nota interna: controllare con amministrazione.', internal: true });
-    await addReply(operator, ticket.number, { body: 'Abbiamo stornato il secondo addebito.', internal: false });
-    const replied = await tp.smtp.waitFor((m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').includes('Nuova risposta'));
+    await addReply(operator, ticket.number, {
+      body: 'Nota interna: controllare con amministrazione.',
+      internal: true,
+    });
+    await addReply(operator, ticket.number, {
+      body: 'Abbiamo stornato il secondo addebito.',
+      internal: false,
+    });
+    const replied = await tp.smtp.waitFor(
+      (m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').includes('Nuova risposta'),
+    );
     expect(replied.text).to.include('Abbiamo stornato il secondo addebito.');
 
     await changeStatus(operator, ticket.number, 'pending');
-    const pending = await tp.smtp.waitFor((m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').includes('Ci serve qualcosa da te'));
+    const pending = await tp.smtp.waitFor(
+      (m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').includes('Ci serve qualcosa da te'),
+    );
     expect(headerOf(pending, 'references')).to.include(threadId(ticket._id));
     await changeStatus(operator, ticket.number, 'resolved');
-    await tp.smtp.waitFor((m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').startsWith(`[${ticket.number}] Risolto`));
+    await tp.smtp.waitFor(
+      (m) => aboutTicket(ticket.number)(m) && (m.subject ?? '').startsWith(`[${ticket.number}] Risolto`),
+    );
 
     // Delivery is in queue order, so the resolved mail arriving means nothing else is on its way.
     await sleep(200);
@@ -78,20 +96,45 @@ describe('outbound ticket mail', function () {
     ]);
     expect(mails.some((m) => (m.text ?? '').includes('Nota interna'))).to.equal(false);
     // Sent mail leaves the outbox for the sent-mail log (right after the send, so allow a moment).
-    const rows = await eventually(async () => {
-      const sent = await SentMail.find({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } }).lean();
-      return sent.length === 4 ? sent : null;
-    }, 5000, 'four sent-mail rows');
+    const rows = await eventually(
+      async () => {
+        const sent = await SentMail.find({
+          tenantId: world.acme._id,
+          key: { $regex: `^ticket:${String(ticket._id)}:` },
+        }).lean();
+        return sent.length === 4 ? sent : null;
+      },
+      5000,
+      'four sent-mail rows',
+    );
     expect(rows.every((r) => r.status === 'sent')).to.equal(true);
-    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } })).to.equal(0);
+    expect(
+      await OutboxMail.countDocuments({
+        tenantId: world.acme._id,
+        key: { $regex: `^ticket:${String(ticket._id)}:` },
+      }),
+    ).to.equal(0);
     // Every mail carries its own Message-ID, the one the outbox row keeps (inbound replies thread by it).
     expect(mails.map((m) => m.messageId).sort()).to.deep.equal(rows.map((r) => r.messageId).sort());
     // Sent and moved out, every event keeps its key: none of them queues a second mail (the
     // creation mail too, which is queued without a key row of its own: the move wrote it).
     expect(await MailKey.countDocuments({ _id: { $in: rows.map((r) => r.key) } })).to.equal(4);
-    const again = { tenantId: String(world.acme._id), to: world.users.acmeUser.email, locale: 'it' as const, template: 'ticket_created' as const, params: {} };
-    expect(await enqueueMail(client, { ...again, key: `ticket:${String(ticket._id)}:created` })).to.equal(false);
-    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^ticket:${String(ticket._id)}:` } })).to.equal(0);
+    const again = {
+      tenantId: String(world.acme._id),
+      to: world.users.acmeUser.email,
+      locale: 'it' as const,
+      template: 'ticket_created' as const,
+      params: {},
+    };
+    expect(await enqueueMail(client, { ...again, key: `ticket:${String(ticket._id)}:created` })).to.equal(
+      false,
+    );
+    expect(
+      await OutboxMail.countDocuments({
+        tenantId: world.acme._id,
+        key: { $regex: `^ticket:${String(ticket._id)}:` },
+      }),
+    ).to.equal(0);
   });
 
   it('mails nobody when a client replies', async () => {
@@ -115,7 +158,10 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
   before(async () => {
     smtpPort = await freePort();
     // Nothing listens on SMTP_URL's port yet: the mail server is down.
-    tp = await startTestPortal('mail-outage', { INBOUND_MAIL_DOMAIN: DOMAIN, SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+    tp = await startTestPortal('mail-outage', {
+      INBOUND_MAIL_DOMAIN: DOMAIN,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    });
     world = await makeWorld();
   });
   after(async () => {
@@ -124,13 +170,21 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
   });
 
   it('keeps the mail while SMTP is down and delivers it exactly once when it is back', async () => {
-    const ticket = await createTicket(ctxFor(world.users.acmeUser, 'it'), complaint('Durante il guasto'), 'portal');
+    const ticket = await createTicket(
+      ctxFor(world.users.acmeUser, 'it'),
+      complaint('Durante il guasto'),
+      'portal',
+    );
     const key = `ticket:${String(ticket._id)}:created`;
     // The immediate delivery attempt failed: the row waits, with the reason and a later due time.
-    const failed = await eventually(async () => {
-      const row = await OutboxMail.findOne({ tenantId: world.acme._id, key }).lean();
-      return row?.lastError ? row : null;
-    }, 5000, 'a failed delivery attempt');
+    const failed = await eventually(
+      async () => {
+        const row = await OutboxMail.findOne({ tenantId: world.acme._id, key }).lean();
+        return row?.lastError ? row : null;
+      },
+      5000,
+      'a failed delivery attempt',
+    );
     expect(failed.status).to.equal('pending');
     expect(failed.attempts).to.equal(1);
     expect(failed.lastError).to.match(/ECONNREFUSED|connect/i);
@@ -142,7 +196,10 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 0, failed: 0 });
 
     // Time passes (the backoff is over), the sweep runs.
-    await OutboxMail.updateOne({ tenantId: world.acme._id, key }, { $set: { nextAttemptAt: new Date(Date.now() - 1) } });
+    await OutboxMail.updateOne(
+      { tenantId: world.acme._id, key },
+      { $set: { nextAttemptAt: new Date(Date.now() - 1) } },
+    );
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 1, failed: 0 });
     const mail = await sink.waitFor(aboutTicket(ticket.number));
     expect(mail.messageId).to.equal(failed.messageId);
@@ -163,11 +220,23 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
   it('queues an event once, also after its mail was sent and left the outbox', async () => {
     sink ??= await startSmtpSink(smtpPort);
     const key = `test:once:${randomUUID()}`;
-    const input = { key, tenantId: String(world.acme._id), to: 'once@example.test', locale: 'en' as const, template: 'ticket_resolved' as const, params: { name: 'Once', number: 'ONCE-1', subject: 'Once', link: 'http://localhost/x' }, headers: { 'X-Once': key } };
+    const input = {
+      key,
+      tenantId: String(world.acme._id),
+      to: 'once@example.test',
+      locale: 'en' as const,
+      template: 'ticket_resolved' as const,
+      params: { name: 'Once', number: 'ONCE-1', subject: 'Once', link: 'http://localhost/x' },
+      headers: { 'X-Once': key },
+    };
     // Ten at the same moment: the unique key lets exactly one through.
     const queued = await Promise.all(Array.from({ length: 10 }, () => enqueueMail(ctx(), input)));
     expect(queued.filter(Boolean)).to.have.length(1);
-    await eventually(async () => (await SentMail.countDocuments({ tenantId: world.acme._id, key })) === 1, 5000, 'the mail sent and moved');
+    await eventually(
+      async () => (await SentMail.countDocuments({ tenantId: world.acme._id, key })) === 1,
+      5000,
+      'the mail sent and moved',
+    );
     expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key })).to.equal(0);
     // Sent and gone from the outbox: the same event still queues nothing.
     expect(await enqueueMail(ctx(), input)).to.equal(false);
@@ -201,24 +270,41 @@ describe('outbound mail: the outbox across an SMTP outage', function () {
     const [a, b] = await Promise.all([deliverDueMail(ctx(), 50), deliverDueMail(ctx(), 50)]);
     expect(a.sent + b.sent).to.equal(30);
     expect(a.failed + b.failed).to.equal(0);
-    await eventually(async () => sink!.messages.filter((m) => headerOf(m, 'x-batch') === batch).length >= 30, 5000, '30 mails');
+    await eventually(
+      async () => sink!.messages.filter((m) => headerOf(m, 'x-batch') === batch).length >= 30,
+      5000,
+      '30 mails',
+    );
     await sleep(200);
     const ids = sink.messages.filter((m) => headerOf(m, 'x-batch') === batch).map((m) => m.messageId);
     expect(ids).to.have.length(30);
     expect(new Set(ids).size).to.equal(30);
     expect([...ids].sort()).to.deep.equal(rows.map((r) => r.messageId).sort());
-    const stored = await SentMail.find({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } }).lean();
+    const stored = await SentMail.find({
+      tenantId: world.acme._id,
+      key: { $regex: `^test:${batch}:` },
+    }).lean();
     expect(stored).to.have.length(30);
     expect(stored.every((r) => r.status === 'sent' && r.attempts === 1)).to.equal(true);
-    expect(await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } })).to.equal(0);
+    expect(
+      await OutboxMail.countDocuments({ tenantId: world.acme._id, key: { $regex: `^test:${batch}:` } }),
+    ).to.equal(0);
     // Rows queued straight into the outbox had no key row: moving them out recorded their keys.
     expect(await MailKey.countDocuments({ _id: { $in: rows.map((r) => r.key) } })).to.equal(30);
   });
 
   it('picks up a row stuck in sending past its lock, and leaves a locked one alone', async () => {
     sink ??= await startSmtpSink(smtpPort);
-    const stuck = await queueRows(1, { status: 'sending', attempts: 1, lockedUntil: new Date(Date.now() - 1000) });
-    const locked = await queueRows(1, { status: 'sending', attempts: 1, lockedUntil: new Date(Date.now() + 60_000) });
+    const stuck = await queueRows(1, {
+      status: 'sending',
+      attempts: 1,
+      lockedUntil: new Date(Date.now() - 1000),
+    });
+    const locked = await queueRows(1, {
+      status: 'sending',
+      attempts: 1,
+      lockedUntil: new Date(Date.now() + 60_000),
+    });
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 1, failed: 0 });
     await sink.waitFor((m) => headerOf(m, 'x-batch') === stuck.batch);
     const [stuckRow] = await SentMail.find({ tenantId: world.acme._id, key: stuck.rows[0]!.key }).lean();

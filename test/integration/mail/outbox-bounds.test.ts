@@ -65,7 +65,14 @@ describe('outbox: bounded by what the database records', function () {
   });
 
   const queue = (key: string) =>
-    enqueueMail(ctx(), { key, tenantId: null, to: 'someone@example.test', locale: 'en', template: 'password_reset', params: { name: 'x', link: 'http://x' } });
+    enqueueMail(ctx(), {
+      key,
+      tenantId: null,
+      to: 'someone@example.test',
+      locale: 'en',
+      template: 'password_reset',
+      params: { name: 'x', link: 'http://x' },
+    });
 
   it('sends nothing more once a sent mail cannot be recorded, and leaves the rest waiting', async () => {
     for (const n of [1, 2, 3]) await queue(`bounds-mark-${n}-${Date.now()}`);
@@ -93,7 +100,17 @@ describe('outbox: bounded by what the database records', function () {
     await queue(key);
     await queue(`${key}-healthy`);
     // A row whose runs kept dying after claiming it: `sending`, its lock run out, every attempt used.
-    await OutboxMail.collection.updateOne({ key }, { $set: { status: 'sending', lockedUntil: new Date(Date.now() - 1000), attempts: outboxPolicy.maxAttempts, claimedBy: 'dead-run' } });
+    await OutboxMail.collection.updateOne(
+      { key },
+      {
+        $set: {
+          status: 'sending',
+          lockedUntil: new Date(Date.now() - 1000),
+          attempts: outboxPolicy.maxAttempts,
+          claimedBy: 'dead-run',
+        },
+      },
+    );
     const result = await deliverDueMail(ctx());
     expect(result).to.deep.equal({ sent: 1, failed: 0 });
     expect(received).to.have.length(1);
@@ -120,7 +137,13 @@ describe('outbox: bounded by what the database records', function () {
   const without = (cmd: Document, row: { _id: Types.ObjectId }): Document => {
     const [first, ...rest] = cmd.updates as Document[];
     const ids = ((first?.q as Document)._id as Document).$in as Types.ObjectId[];
-    return { ...cmd, updates: [{ ...first, q: { ...first?.q, _id: { $in: ids.filter((id) => !id.equals(row._id)) } } }, ...rest] };
+    return {
+      ...cmd,
+      updates: [
+        { ...first, q: { ...first?.q, _id: { $in: ids.filter((id) => !id.equals(row._id)) } } },
+        ...rest,
+      ],
+    };
   };
   const rowOf = async (key: string) => {
     const row = await OutboxMail.findOne({ key }).setOptions({ allTenants: true }).lean();
@@ -141,7 +164,10 @@ describe('outbox: bounded by what the database records', function () {
     expect(received[0]?.messageId).to.equal(first.messageId);
     for (const key of keys.slice(1)) expect((await rowOf(key)).status).to.equal('pending');
     // Its lock runs out (outboxPolicy.lockMs): the next run sends all three, that one again.
-    await OutboxMail.collection.updateOne({ _id: first._id }, { $set: { lockedUntil: new Date(Date.now() - 1000) } });
+    await OutboxMail.collection.updateOne(
+      { _id: first._id },
+      { $set: { lockedUntil: new Date(Date.now() - 1000) } },
+    );
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 3, failed: 0 });
     const ids = received.map((m) => m.messageId);
     expect(ids).to.have.length(4);
@@ -154,10 +180,15 @@ describe('outbox: bounded by what the database records', function () {
     await queue(key);
     await queue(`${key}-healthy`);
     const lost = await rowOf(key);
-    proxy.rule = (cmd) => (outboxUpdate(cmd)?.status === 'sent' && names(cmd, lost) && outboxUpdate(cmd)?.q._id ? { forward: without(cmd, lost) } : 'pass');
+    proxy.rule = (cmd) =>
+      outboxUpdate(cmd)?.status === 'sent' && names(cmd, lost) && outboxUpdate(cmd)?.q._id
+        ? { forward: without(cmd, lost) }
+        : 'pass';
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 2, failed: 0 });
     expect(received).to.have.length(2);
-    expect((await SentMail.findOne({ key }).setOptions({ allTenants: true }).lean())?.status).to.equal('sent');
+    expect((await SentMail.findOne({ key }).setOptions({ allTenants: true }).lean())?.status).to.equal(
+      'sent',
+    );
   });
 
   it('sets aside a finished row whose delete fails inside the index, moves the others, and never serves it again', async () => {
@@ -168,14 +199,26 @@ describe('outbox: bounded by what the database records', function () {
     proxy.rule = (cmd) => {
       if (cmd.delete !== 'outboxmails') return 'pass';
       deletes++;
-      return names(cmd, bad) ? { reply: { ok: 0, code: 8, errmsg: `Found no position for ${String(bad._id)} in H2UniqueIndex[name=_id_]` } } : 'pass';
+      return names(cmd, bad)
+        ? {
+            reply: {
+              ok: 0,
+              code: 8,
+              errmsg: `Found no position for ${String(bad._id)} in H2UniqueIndex[name=_id_]`,
+            },
+          }
+        : 'pass';
     };
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 3, failed: 0 });
     expect(received).to.have.length(3);
     const left = await OutboxMail.find({}).setOptions({ allTenants: true }).lean();
     expect(left.map((r) => [r.key, r.status])).to.deep.equal([[key, 'stuck']]);
     expect(left[0]?.lastError).to.match(/cannot be removed.*H2UniqueIndex/);
-    expect(await SentMail.countDocuments({ key: { $in: [`${key}-a`, `${key}-b`] } }).setOptions({ allTenants: true })).to.equal(2);
+    expect(
+      await SentMail.countDocuments({ key: { $in: [`${key}-a`, `${key}-b`] } }).setOptions({
+        allTenants: true,
+      }),
+    ).to.equal(2);
     // Set aside: no run claims, sends or tries to remove it again.
     deletes = 0;
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 0, failed: 0 });
@@ -188,9 +231,11 @@ describe('outbox: bounded by what the database records', function () {
     await queue(key);
     await queue(`${key}-healthy`);
     const bad = await rowOf(key);
-    proxy.rule = (cmd) => (outboxUpdate(cmd)?.status === 'sending' && names(cmd, bad) ? { forward: without(cmd, bad) } : 'pass');
+    proxy.rule = (cmd) =>
+      outboxUpdate(cmd)?.status === 'sending' && names(cmd, bad) ? { forward: without(cmd, bad) } : 'pass';
     expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 1, failed: 0 });
-    for (let run = 2; run <= outboxPolicy.maxMissedClaims; run++) expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 0, failed: 0 });
+    for (let run = 2; run <= outboxPolicy.maxMissedClaims; run++)
+      expect(await deliverDueMail(ctx())).to.deep.equal({ sent: 0, failed: 0 });
     const aside = await rowOf(key);
     expect(aside.status).to.equal('stuck');
     expect(aside.lastError).to.match(new RegExp(`missed by ${outboxPolicy.maxMissedClaims} claims`));

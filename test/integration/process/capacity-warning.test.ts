@@ -21,12 +21,22 @@ describe('embedded database capacity warning', function () {
   it('logs it at start and shows it on the admin home only, with the embedded engine past 80 %', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'desk-capacity-'));
     // The demo seeds a few dozen tickets: a capacity of 10 is far past its 80 %.
-    const portal = await spawnPortal({ DATA_DIR: dataDir, SEED_DEMO: 'true', JOBS_ENABLED: 'true', EMBEDDED_CAPACITY_TICKETS: '10' });
+    const portal = await spawnPortal({
+      DATA_DIR: dataDir,
+      SEED_DEMO: 'true',
+      JOBS_ENABLED: 'true',
+      EMBEDDED_CAPACITY_TICKETS: '10',
+    });
     try {
-      expect(portal.output()).to.match(/embedded database at \d+ % of its capacity \(\d+ of 10 tickets\): move to MongoDB/);
+      expect(portal.output()).to.match(
+        /embedded database at \d+ % of its capacity \(\d+ of 10 tickets\): move to MongoDB/,
+      );
       const admin = await signedInAgent(portal.url, 'admin@desk.example', DEMO_PASSWORD);
       const home = await admin.get('/').expect(200);
-      expect(home.text).to.include('data-testid="capacity-warning"').and.include('move to MongoDB').and.include('Production: real MongoDB, several nodes');
+      expect(home.text)
+        .to.include('data-testid="capacity-warning"')
+        .and.include('move to MongoDB')
+        .and.include('Production: real MongoDB, several nodes');
       const operator = await signedInAgent(portal.url, 'marco@desk.example', DEMO_PASSWORD);
       expect((await operator.get('/').expect(200)).text).to.not.include('capacity-warning');
     } finally {

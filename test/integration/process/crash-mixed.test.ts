@@ -44,7 +44,12 @@ const note = (line: string): void => {
   process.stdout.write(`      [crash-mixed] ${line}\n`);
 };
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>, everyMs = 200): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | null | undefined | false>,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
@@ -61,7 +66,9 @@ async function engineState(dataDir: string): Promise<{ pid: number; port: number
 /** A client of the engine the portal runs now (its port can change across restarts). */
 async function withEngineDb<T>(dataDir: string, fn: (db: Db) => Promise<T>): Promise<T> {
   const { port } = await engineState(dataDir);
-  const client = new MongoClient(`mongodb://127.0.0.1:${port}/${DB_NAME}`, { serverSelectionTimeoutMS: 5000 });
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/${DB_NAME}`, {
+    serverSelectionTimeoutMS: 5000,
+  });
   try {
     await client.connect();
     return await fn(client.db());
@@ -113,15 +120,32 @@ describe('the portal on its default database, killed at random under a mixed loa
     port = await freePort();
     portal = await spawnPortal(env());
     const { port: enginePort } = await engineState(dataDir);
-    await mongoose.connect(`mongodb://127.0.0.1:${enginePort}/${DB_NAME}`, { serverSelectionTimeoutMS: 10_000 });
+    await mongoose.connect(`mongodb://127.0.0.1:${enginePort}/${DB_NAME}`, {
+      serverSelectionTimeoutMS: 10_000,
+    });
     world = await makeWorld();
     ({ token } = await tokenOf(world.users.acmeAdmin));
-    const calendar = await SlaCalendar.create({ tenantId: world.acme._id, name: 'Always', timeZone: 'Europe/Rome', alwaysOpen: true, weekly: [], holidays: [], closures: [] });
+    const calendar = await SlaCalendar.create({
+      tenantId: world.acme._id,
+      name: 'Always',
+      timeZone: 'Europe/Rome',
+      alwaysOpen: true,
+      weekly: [],
+      holidays: [],
+      closures: [],
+    });
     await SlaPolicy.create({
       tenantId: world.acme._id,
       version: 1,
       calendarId: calendar._id,
-      targets: ticketTypes.flatMap((type) => priorities.map((priority) => ({ type, priority, firstResponseMinutes: 3 / 60, resolutionMinutes: 60 }))),
+      targets: ticketTypes.flatMap((type) =>
+        priorities.map((priority) => ({
+          type,
+          priority,
+          firstResponseMinutes: 3 / 60,
+          resolutionMinutes: 60,
+        })),
+      ),
       warnAt: [50],
       escalation: { raisePriority: false, notifyClient: false },
       createdBy: { id: null, name: 'test' },
@@ -130,7 +154,8 @@ describe('the portal on its default database, killed at random under a mixed loa
   });
 
   after(async () => {
-    if (portal && portal.child.exitCode === null && portal.child.signalCode === null) await portal.signal('SIGTERM').catch(() => undefined);
+    if (portal && portal.child.exitCode === null && portal.child.signalCode === null)
+      await portal.signal('SIGTERM').catch(() => undefined);
     await mongoose.disconnect().catch(() => undefined);
     await smtp.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -138,12 +163,25 @@ describe('the portal on its default database, killed at random under a mixed loa
 
   it('keeps indexes consistent, loses nothing acknowledged, creates one ticket per key and sends every mail', async () => {
     const url = `http://127.0.0.1:${port}`;
-    const ack: Acknowledged = { tickets: new Map(), replies: new Map(), numbers: new Map(), attempts: 0, answered5xx: 0, answered500: [], networkErrors: 0, conflicting: [] };
+    const ack: Acknowledged = {
+      tickets: new Map(),
+      replies: new Map(),
+      numbers: new Map(),
+      attempts: 0,
+      answered5xx: 0,
+      answered500: [],
+      networkErrors: 0,
+      conflicting: [],
+    };
     let paused = false;
     let stopped = false;
     let inFlight = 0;
 
-    const call = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> } | null> => {
+    const call = async (
+      path: string,
+      body: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<{ status: number; json: Record<string, unknown> } | null> => {
       inFlight++;
       try {
         ack.attempts++;
@@ -173,7 +211,18 @@ describe('the portal on its default database, killed at random under a mixed loa
           continue;
         }
         const key = randomUUID();
-        const body = { type: 'complaint', subject: `crash ${key}`, priority: 'normal', fields: { customerName: 'Rossi', customerReference: `C-${n}`, channel: 'phone', category: 'Delay', severity: 'medium' } };
+        const body = {
+          type: 'complaint',
+          subject: `crash ${key}`,
+          priority: 'normal',
+          fields: {
+            customerName: 'Rossi',
+            customerReference: `C-${n}`,
+            channel: 'phone',
+            category: 'Delay',
+            severity: 'medium',
+          },
+        };
         for (let attempt = 0; ; attempt++) {
           const res = await call('/tickets', body, { 'idempotency-key': key });
           if (res && (res.status === 201 || res.status === 200)) {
@@ -186,7 +235,8 @@ describe('the portal on its default database, killed at random under a mixed loa
             ack.numbers.set(id, number);
             break;
           }
-          if (res && res.status < 500 && res.status !== 409 && res.status !== 429) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json)}`);
+          if (res && res.status < 500 && res.status !== 409 && res.status !== 429)
+            throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json)}`);
           if (attempt > 600) throw new Error(`key ${key} never answered`);
           await wait(200);
         }
@@ -212,15 +262,34 @@ describe('the portal on its default database, killed at random under a mixed loa
         expect(mismatches, `${label}: index disagreements`).to.deep.equal([]);
         // The engine checks its indexes at start and would repair a broken one before the check
         // above could see it: a repair it logged counts as a disagreement too.
-        const repaired = [...earlierLogs, portal?.output() ?? ''].join('\n').split('\n').filter((l) => l.includes('repaired after an unclean stop'));
+        const repaired = [...earlierLogs, portal?.output() ?? '']
+          .join('\n')
+          .split('\n')
+          .filter((l) => l.includes('repaired after an unclean stop'));
         expect(repaired, `${label}: indexes the engine had to repair`).to.deep.equal([]);
-        const stored = new Set((await db.collection('tickets').find({ tenantId: world.acme._id }, { projection: { _id: 1 } }).toArray()).map((t) => String(t._id)));
+        const stored = new Set(
+          (
+            await db
+              .collection('tickets')
+              .find({ tenantId: world.acme._id }, { projection: { _id: 1 } })
+              .toArray()
+          ).map((t) => String(t._id)),
+        );
         const lost = [...ack.tickets.values()].filter((id) => !stored.has(id));
         expect(lost, `${label}: acknowledged tickets lost`).to.deep.equal([]);
-        const bodies = new Set((await db.collection('timelineentries').find({ kind: 'reply' }, { projection: { body: 1 } }).toArray()).map((e) => String(e.body)));
+        const bodies = new Set(
+          (
+            await db
+              .collection('timelineentries')
+              .find({ kind: 'reply' }, { projection: { body: 1 } })
+              .toArray()
+          ).map((e) => String(e.body)),
+        );
         const lostReplies = [...ack.replies.values()].flat().filter((b) => !bodies.has(b));
         expect(lostReplies, `${label}: acknowledged replies lost`).to.deep.equal([]);
-        note(`${label}: ${documents} documents agree with every index; ${ack.tickets.size} tickets and ${[...ack.replies.values()].flat().length} replies acknowledged, none lost`);
+        note(
+          `${label}: ${documents} documents agree with every index; ${ack.tickets.size} tickets and ${[...ack.replies.values()].flat().length} replies acknowledged, none lost`,
+        );
       });
       expect(ack.conflicting, 'a key answered with two tickets').to.deep.equal([]);
       paused = false;
@@ -235,7 +304,11 @@ describe('the portal on its default database, killed at random under a mixed loa
         process.kill(pid, 'SIGKILL');
         const killedAt = Date.now();
         await until('a new engine', 60_000, async () => (await engineState(dataDir)).pid !== pid);
-        await until('the portal ready again', 60_000, async () => (await fetch(`${url}/readyz`)).status === 200);
+        await until(
+          'the portal ready again',
+          60_000,
+          async () => (await fetch(`${url}/readyz`)).status === 200,
+        );
         note(`engine kill ${k}: ready again after ${Date.now() - killedAt} ms`);
         await checkConsistent(`engine kill ${k}`);
       }
@@ -259,22 +332,44 @@ describe('the portal on its default database, killed at random under a mixed loa
     // Everything repairable is repaired and every due mail goes out (a mail claimed when its
     // process or database died waits for its lock to run out: up to a minute).
     const ids = [...ack.tickets.values()];
-    await until('every ticket with its created entry, and an empty outbox', 150_000, () =>
-      withEngineDb(dataDir, async (db) => {
-        const created = new Set((await db.collection('timelineentries').find({ kind: 'created' }, { projection: { ticketId: 1 } }).toArray()).map((e) => String(e.ticketId)));
-        const waiting = await db.collection('outboxmails').countDocuments({});
-        return ids.every((id) => created.has(id)) && waiting === 0;
-      }),
-    1000);
+    await until(
+      'every ticket with its created entry, and an empty outbox',
+      150_000,
+      () =>
+        withEngineDb(dataDir, async (db) => {
+          const created = new Set(
+            (
+              await db
+                .collection('timelineentries')
+                .find({ kind: 'created' }, { projection: { ticketId: 1 } })
+                .toArray()
+            ).map((e) => String(e.ticketId)),
+          );
+          const waiting = await db.collection('outboxmails').countDocuments({});
+          return ids.every((id) => created.has(id)) && waiting === 0;
+        }),
+      1000,
+    );
     await withEngineDb(dataDir, async (db) => {
       const { mismatches } = await findIndexMismatches(db);
       expect(mismatches, 'index disagreements at the end').to.deep.equal([]);
       const perKey = await db
         .collection('tickets')
-        .aggregate<{ _id: string; n: number }>([{ $match: { tenantId: world.acme._id } }, { $group: { _id: '$subject', n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
+        .aggregate<{ _id: string; n: number }>([
+          { $match: { tenantId: world.acme._id } },
+          { $group: { _id: '$subject', n: { $sum: 1 } } },
+          { $match: { n: { $gt: 1 } } },
+        ])
         .toArray();
       expect(perKey, 'idempotency keys with two tickets').to.deep.equal([]);
-      const entries = await db.collection('timelineentries').aggregate<{ _id: string; n: number }>([{ $match: { kind: 'created' } }, { $group: { _id: '$ticketId', n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }]).toArray();
+      const entries = await db
+        .collection('timelineentries')
+        .aggregate<{ _id: string; n: number }>([
+          { $match: { kind: 'created' } },
+          { $group: { _id: '$ticketId', n: { $sum: 1 } } },
+          { $match: { n: { $gt: 1 } } },
+        ])
+        .toArray();
       expect(entries, 'tickets with two created entries').to.deep.equal([]);
     });
 
@@ -298,7 +393,13 @@ describe('the portal on its default database, killed at random under a mixed loa
     expect(twoIds, 'a confirmation sent under two Message-IDs').to.deep.equal([]);
     if (ack.answered500.length) {
       const logs = [...earlierLogs, portal?.output() ?? ''].join('\n').split('\n');
-      note(`requests answered 500: ${ack.answered500.join(' | ')}\n${logs.filter((l) => l.includes('request failed') && !l.includes('"code":"unavailable"')).map((l) => l.slice(0, 1500)).slice(-10).join('\n')}`);
+      note(
+        `requests answered 500: ${ack.answered500.join(' | ')}\n${logs
+          .filter((l) => l.includes('request failed') && !l.includes('"code":"unavailable"'))
+          .map((l) => l.slice(0, 1500))
+          .slice(-10)
+          .join('\n')}`,
+      );
     }
     note(
       `kills: ${ENGINE_KILLS} engine, ${PORTAL_KILLS} portal; ${ack.attempts} requests (${ack.answered5xx} answered 5xx of which ${ack.answered500.length} 500, ${ack.networkErrors} network errors); ` +

@@ -27,7 +27,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
     it('finishes what is in flight, cuts nothing, exits 0 within 10 s and stops its database', async () => {
       const portal = await spawnPortal({ DATA_DIR: dataDir, SEED_DEMO: 'false', HOST: '127.0.0.1' });
-      const { pid: enginePid } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as { pid: number };
+      const { pid: enginePid } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as {
+        pid: number;
+      };
       const url = new URL(portal.url);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
       const counts = { ok: 0, refused: 0, cut: 0, reusedReset: 0, after: 0 };
@@ -77,12 +79,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       running = false;
       await Promise.all(clients);
       agent.destroy();
-      process.stdout.write(`      [drain] ${signal}: exit ${code} after ${ms} ms; ${counts.ok} answered (${counts.after} after the signal), ${counts.refused} refused, ${counts.reusedReset} keep-alive races, ${counts.cut} cut${cutWhy.length ? ` (${cutWhy.join(', ')})` : ''}\n`);
+      process.stdout.write(
+        `      [drain] ${signal}: exit ${code} after ${ms} ms; ${counts.ok} answered (${counts.after} after the signal), ${counts.refused} refused, ${counts.reusedReset} keep-alive races, ${counts.cut} cut${cutWhy.length ? ` (${cutWhy.join(', ')})` : ''}\n`,
+      );
       expect(code).to.equal(0);
       expect(ms).to.be.below(10_000);
       // Node's own server.close() destroyed idle connections whose request was already on the wire:
       // up to 9 fresh-connection resets per stop under load. server/http/graceful-close.ts reads them.
-      expect(counts.cut, "requests cut").to.equal(0);
+      expect(counts.cut, 'requests cut').to.equal(0);
       expect(counts.ok).to.be.above(0);
       await new Promise((r) => setTimeout(r, 500));
       expect(isAlive(enginePid), 'the engine still runs').to.equal(false);
@@ -100,10 +104,22 @@ describe('npm start stopped with SIGTERM', function () {
 
   it('stops the portal and its database too, within 10 s', async () => {
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, SEED_DEMO: 'false', HOST: '127.0.0.1', PORT: String(port) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      SEED_DEMO: 'false',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    };
     delete env.MONGODB_URI;
     // What the README's run command starts: npm, which builds (prestart) and then runs node.
-    const npm = spawn('npm', ['start', '--silent'], { cwd: fromRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: fromRoot(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
     npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -111,18 +127,30 @@ describe('npm start stopped with SIGTERM', function () {
     const deadline = Date.now() + 240_000;
     for (;;) {
       if (npm.exitCode !== null) throw new Error(`npm start exited early (${npm.exitCode}):\n${out}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`npm start not ready:\n${out}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const { pid: enginePid } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as { pid: number };
-    const portalPid = Number(execFileSync('pgrep', ['-P', String(npm.pid)]).toString().trim().split('\n').pop());
+    const { pid: enginePid } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as {
+      pid: number;
+    };
+    const portalPid = Number(
+      execFileSync('pgrep', ['-P', String(npm.pid)])
+        .toString()
+        .trim()
+        .split('\n')
+        .pop(),
+    );
     const started = Date.now();
     npm.kill('SIGTERM');
     await exited;
     // npm may answer the signal before its child has finished: wait for the portal and the engine.
-    while ((isAlive(portalPid) || isAlive(enginePid)) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    while ((isAlive(portalPid) || isAlive(enginePid)) && Date.now() - started < 15_000)
+      await new Promise((r) => setTimeout(r, 50));
     const ms = Date.now() - started;
     process.stdout.write(`      [drain] npm start, SIGTERM: portal and engine gone after ${ms} ms\n`);
     expect(isAlive(portalPid), 'the portal still runs').to.equal(false);

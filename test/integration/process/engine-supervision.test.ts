@@ -71,14 +71,31 @@ interface Reply {
  * closes at that instant is a client-side race, not an answer of the portal). Rejects with a
  * TimeoutError after 10 s.
  */
-function request(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+function request(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, headers, agent: false, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 10 s'), { name: 'TimeoutError' })));
+    const req = http.request(
+      new URL(path, base),
+      { method, headers, agent: false, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('no answer within 10 s'), { name: 'TimeoutError' })),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -145,7 +162,10 @@ describe('the portal supervises its embedded database', function () {
             url,
             'POST',
             '/api/v1/tickets',
-            { authorization: `Bearer bdk_${randomBytes(32).toString('base64url')}`, 'content-type': 'application/json' },
+            {
+              authorization: `Bearer bdk_${randomBytes(32).toString('base64url')}`,
+              'content-type': 'application/json',
+            },
             JSON.stringify({ subject: 'x', body: 'y' }),
           ),
       },
@@ -164,10 +184,23 @@ describe('the portal supervises its embedded database', function () {
         let answer: Answer;
         try {
           const res = await r.run();
-          answer = { what: r.what, status: res.status, ms: Date.now() - started, retryAfter: res.retryAfter, at: started };
+          answer = {
+            what: r.what,
+            status: res.status,
+            ms: Date.now() - started,
+            retryAfter: res.retryAfter,
+            at: started,
+          };
         } catch (err) {
           const status = (err as Error).name === 'TimeoutError' ? 'timeout' : 'error';
-          answer = { what: r.what, status, ms: Date.now() - started, retryAfter: null, at: started, error: `${(err as Error).message} ${(err as NodeJS.ErrnoException).code ?? ''}` };
+          answer = {
+            what: r.what,
+            status,
+            ms: Date.now() - started,
+            retryAfter: null,
+            at: started,
+            error: `${(err as Error).message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
+          };
         }
         answers.push(answer);
         await wait(100);
@@ -203,12 +236,18 @@ describe('the portal supervises its embedded database', function () {
         after = await engineState(dataDir);
         if (after && after.pid !== before.pid) break;
       }
-      if (Date.now() > deadline) throw new Error(`no restart within 90 s; /readyz: ${JSON.stringify(readyz.slice(-5))}\n${portal!.output().slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no restart within 90 s; /readyz: ${JSON.stringify(readyz.slice(-5))}\n${portal!.output().slice(-3000)}`,
+        );
       await wait(200);
     }
     await released;
     const backAfterMs = Date.now() - killedAt;
-    for (const line of portal!.output().split('\n').filter((l) => l.includes('embedded engine:'))) {
+    for (const line of portal!
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('embedded engine:'))) {
       const { msg, time } = JSON.parse(line) as { msg: string; time: number };
       note(`+${time - killedAt} ms ${msg.slice(0, 160)}`);
     }
@@ -227,22 +266,38 @@ describe('the portal supervises its embedded database', function () {
         `${[...byStatus].map(([s, n]) => `${s}: ${n}`).join(', ')}; slowest ${slowest} ms, slowest 503 ${slowest503} ms`,
     );
 
-    if (process.env.SUPERVISION_TRACE) for (const a of during) note(`+${a.at - killedAt} ${a.what} ${a.status} ${a.ms} ms ${a.error ?? ''}`);
+    if (process.env.SUPERVISION_TRACE)
+      for (const a of during) note(`+${a.at - killedAt} ${a.what} ${a.status} ${a.ms} ms ${a.error ?? ''}`);
     expect(sawDown, '/readyz answered 503 while the engine was down').to.equal(true);
     expect(after!.pid).to.not.equal(before.pid);
     expect(after!.port, 'the same port').to.equal(before.port);
     expect(isAlive(before.pid)).to.equal(false);
     expect(isAlive(after!.pid)).to.equal(true);
-    expect(during.filter((a) => a.status === 500), 'answers 500').to.deep.equal([]);
-    expect(during.filter((a) => a.status === 'timeout' || a.ms > 10_000), 'answers slower than 10 s').to.deep.equal([]);
-    expect(during.filter((a) => a.status === 'error'), 'broken connections').to.deep.equal([]);
+    expect(
+      during.filter((a) => a.status === 500),
+      'answers 500',
+    ).to.deep.equal([]);
+    expect(
+      during.filter((a) => a.status === 'timeout' || a.ms > 10_000),
+      'answers slower than 10 s',
+    ).to.deep.equal([]);
+    expect(
+      during.filter((a) => a.status === 'error'),
+      'broken connections',
+    ).to.deep.equal([]);
     const unexpected = during.filter((a) => a.status !== 503 && a.status !== 200 && a.status !== 401);
     expect(unexpected, 'answers other than 200, 401 and 503').to.deep.equal([]);
     const refusals = during.filter((a) => a.status === 503);
     expect(refusals.length, 'requests answered 503 while the engine was down').to.be.greaterThan(0);
-    expect(refusals.filter((a) => !a.retryAfter || !(Number(a.retryAfter) > 0)), '503 without Retry-After').to.deep.equal([]);
+    expect(
+      refusals.filter((a) => !a.retryAfter || !(Number(a.retryAfter) > 0)),
+      '503 without Retry-After',
+    ).to.deep.equal([]);
     for (const kind of requests) {
-      expect(during.filter((a) => a.what === kind.what && a.status === 503).length, `${kind.what} answered 503 while down`).to.be.greaterThan(0);
+      expect(
+        during.filter((a) => a.what === kind.what && a.status === 503).length,
+        `${kind.what} answered 503 while down`,
+      ).to.be.greaterThan(0);
     }
 
     // Working again: both kinds answer normally, the restarted engine has the configured heap.
@@ -251,10 +306,14 @@ describe('the portal supervises its embedded database', function () {
       expect(res.status, `${r.what} after the restart`).to.be.oneOf([200, 401]);
     }
     expect(await probeReady()).to.equal(200);
-    expect((await engineCommandLine(after!.pid)).filter((a) => a.startsWith('-Xmx'))).to.deep.equal([`-Xmx${heapMb}m`]);
+    expect((await engineCommandLine(after!.pid)).filter((a) => a.startsWith('-Xmx'))).to.deep.equal([
+      `-Xmx${heapMb}m`,
+    ]);
     const log = portal!.output();
     expect(log).to.match(/embedded engine: died \(signal SIGKILL\); restarting in \d+ ms/);
-    expect(log, 'restarts failed while the port was held').to.match(/embedded engine: restart failed; trying again in \d+ ms/);
+    expect(log, 'restarts failed while the port was held').to.match(
+      /embedded engine: restart failed; trying again in \d+ ms/,
+    );
     expect(log).to.match(new RegExp(`embedded engine: restarted on port ${before.port}`));
   });
 
@@ -265,6 +324,9 @@ describe('the portal supervises its embedded database', function () {
     await wait(2000);
     expect(isAlive(state.pid)).to.equal(false);
     expect(await engineState(dataDir), 'devdb.json removed, no engine started again').to.equal(null);
-    expect(portal!.output().match(/embedded engine: died/g), 'one death logged: the kill -9, not the stop').to.have.length(1);
+    expect(
+      portal!.output().match(/embedded engine: died/g),
+      'one death logged: the kill -9, not the stop',
+    ).to.have.length(1);
   });
 });

@@ -15,12 +15,25 @@ import { isAlive, spawnPortal, type SpawnedPortal } from '../../support/spawned-
  */
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function request(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | null }> {
+function request(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; retryAfter: string | null }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method: 'GET', headers, agent: false, timeout: 12_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null }));
-    });
+    const req = http.request(
+      new URL(path, base),
+      { method: 'GET', headers, agent: false, timeout: 12_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+          }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 12 s')));
     req.on('error', reject);
     req.end();
@@ -37,7 +50,12 @@ describe('the portal on MONGODB_URI while the database is unreachable', function
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'desk-uri-outage-'));
     engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'outage', supervise: false });
-    portal = await spawnPortal({ MONGODB_URI: engine.uri, SEED_DEMO: 'false', HOST: '127.0.0.1', JOBS_ENABLED: 'false' });
+    portal = await spawnPortal({
+      MONGODB_URI: engine.uri,
+      SEED_DEMO: 'false',
+      HOST: '127.0.0.1',
+      JOBS_ENABLED: 'false',
+    });
   });
   after(async () => {
     if (portal && portal.child.exitCode === null) await portal.signal('SIGTERM');
@@ -49,7 +67,10 @@ describe('the portal on MONGODB_URI while the database is unreachable', function
     const url = portal!.url;
     const token = { authorization: `Bearer bdk_${randomBytes(32).toString('base64url')}` };
     expect((await request(url, '/api/v1/tickets', token)).status, 'a token lookup before').to.equal(401);
-    const { pid, port } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as { pid: number; port: number };
+    const { pid, port } = JSON.parse(await readFile(join(dataDir, 'devdb.json'), 'utf8')) as {
+      pid: number;
+      port: number;
+    };
     process.kill(pid, 'SIGKILL');
     while (isAlive(pid)) await wait(20);
 
@@ -59,22 +80,43 @@ describe('the portal on MONGODB_URI while the database is unreachable', function
       Array.from({ length: 4 }, async () => {
         while (Date.now() < until) {
           const started = Date.now();
-          const res = await request(url, '/api/v1/tickets', token).catch((err: Error) => ({ status: err.message, retryAfter: null }));
+          const res = await request(url, '/api/v1/tickets', token).catch((err: Error) => ({
+            status: err.message,
+            retryAfter: null,
+          }));
           answers.push({ status: res.status, ms: Date.now() - started, retryAfter: res.retryAfter });
           await wait(200);
         }
       }),
     );
     const readyDown = await request(url, '/readyz');
-    const summary = answers.reduce<Record<string, number>>((acc, a) => ({ ...acc, [String(a.status)]: (acc[String(a.status)] ?? 0) + 1 }), {});
-    process.stdout.write(`      [uri-outage] ${answers.length} requests while down: ${JSON.stringify(summary)}; slowest ${Math.max(...answers.map((a) => a.ms))} ms\n`);
-    expect(answers.filter((a) => a.status !== 503), 'answers other than 503 while down').to.deep.equal([]);
-    expect(answers.every((a) => a.retryAfter === '5'), 'Retry-After on every 503').to.equal(true);
+    const summary = answers.reduce<Record<string, number>>(
+      (acc, a) => ({ ...acc, [String(a.status)]: (acc[String(a.status)] ?? 0) + 1 }),
+      {},
+    );
+    process.stdout.write(
+      `      [uri-outage] ${answers.length} requests while down: ${JSON.stringify(summary)}; slowest ${Math.max(...answers.map((a) => a.ms))} ms\n`,
+    );
+    expect(
+      answers.filter((a) => a.status !== 503),
+      'answers other than 503 while down',
+    ).to.deep.equal([]);
+    expect(
+      answers.every((a) => a.retryAfter === '5'),
+      'Retry-After on every 503',
+    ).to.equal(true);
     expect(Math.max(...answers.map((a) => a.ms)), 'slowest answer').to.be.below(10_000);
     expect(readyDown.status).to.equal(503);
 
     // Back on the same port (as a restarted MongoDB would be): the driver finds it by itself.
-    engine = await startEmbeddedEngine({ backend: 'h2', dataDir, log, dbName: 'outage', supervise: false, port });
+    engine = await startEmbeddedEngine({
+      backend: 'h2',
+      dataDir,
+      log,
+      dbName: 'outage',
+      supervise: false,
+      port,
+    });
     const backBy = Date.now() + 60_000;
     let ready = 0;
     while (Date.now() < backBy && ready !== 200) {

@@ -51,13 +51,24 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
     const { smtp, world, uri, portals } = rig;
     const tenantId = world.acme._id;
     const { token } = await tokenOf(world.users.acmeAdmin, 'Crash test');
-    const env = { MONGODB_URI: uri, JOBS_ENABLED: 'true', SMTP_URL: smtp.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
+    const env = {
+      MONGODB_URI: uri,
+      JOBS_ENABLED: 'true',
+      SMTP_URL: smtp.url,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
       // Retries of 409s on a slow machine pass the default 120 a minute; the limiter is not under test.
-      API_RATE_LIMIT: '100000' };
+      API_RATE_LIMIT: '100000',
+    };
     const post = (url: string, a: Attempt) =>
       fetch(`${url}/api/v1/tickets`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': a.key },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': a.key,
+        },
         body: JSON.stringify(a.body),
       });
 
@@ -68,7 +79,11 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
     const client = async (): Promise<void> => {
       while (!stop) {
         const key = randomUUID();
-        const attempt: Attempt = { key, body: bodies.complaint({ subject: `${PREFIX} ${key}` }), answered: null };
+        const attempt: Attempt = {
+          key,
+          body: bodies.complaint({ subject: `${PREFIX} ${key}` }),
+          answered: null,
+        };
         attempts.push(attempt);
         try {
           const res = await post(a.url, attempt);
@@ -102,18 +117,24 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
     );
     stop = true;
     const killed = await a.signal('SIGKILL');
-    note(`killed ${gapSeen ? 'while a stored ticket had no created entry yet' : 'without seeing a creation mid-way'}`);
+    note(
+      `killed ${gapSeen ? 'while a stored ticket had no created entry yet' : 'without seeing a creation mid-way'}`,
+    );
     expect(killed.code).to.equal(null);
     await stream;
     await sleep(300); // commands A had already sent land anyway
 
     const ticketsAtKill = await Ticket.find({ tenantId, subject: { $regex: `^${PREFIX} ` } }).lean();
-    const createdAtKill = new Set((await TimelineEntry.find({ tenantId, kind: 'created' }).lean()).map((e) => String(e.ticketId)));
+    const createdAtKill = new Set(
+      (await TimelineEntry.find({ tenantId, kind: 'created' }).lean()).map((e) => String(e.ticketId)),
+    );
     const setupsAtKill = await TicketSetup.countDocuments({ tenantId });
     const sendingAtKill = await OutboxMail.find({ tenantId, status: 'sending' }).lean();
     const inFlight = new Set(sendingAtKill.map((r) => r.messageId));
     const unanswered = attempts.filter((x) => !x.answered);
-    const storedUnanswered = unanswered.filter((x) => ticketsAtKill.some((t) => t.subject === x.body.subject)).length;
+    const storedUnanswered = unanswered.filter((x) =>
+      ticketsAtKill.some((t) => t.subject === x.body.subject),
+    ).length;
     note(
       `killed portal A after ${attempts.length} attempts (${unanswered.length} unanswered, ${storedUnanswered} of them stored); ${ticketsAtKill.length} tickets, ` +
         `${ticketsAtKill.filter((t) => !createdAtKill.has(String(t._id))).length} without their created entry, ${setupsAtKill} setup rows, ${sendingAtKill.length} mails in flight`,
@@ -150,9 +171,15 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
         }
       }),
     );
-    note(`every key retried on portal B; ${conflicts} answers 409 (keys without a ticket whose dead attempt still held its lock)`);
+    note(
+      `every key retried on portal B; ${conflicts} answers 409 (keys without a ticket whose dead attempt still held its lock)`,
+    );
 
-    await eventually(async () => (await TicketSetup.countDocuments({ tenantId })) === 0, 90_000, 'the repair finishing every interrupted creation');
+    await eventually(
+      async () => (await TicketSetup.countDocuments({ tenantId })) === 0,
+      90_000,
+      'the repair finishing every interrupted creation',
+    );
     const tickets = await Ticket.find({ tenantId, subject: { $regex: `^${PREFIX} ` } }).lean();
     await eventually(
       async () => {
@@ -168,7 +195,8 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
     // One ticket per key, the one every retry answered.
     expect(tickets).to.have.length(attempts.length);
     const bySubject = new Map(tickets.map((t) => [t.subject, String(t._id)]));
-    for (const attempt of attempts) expect(bySubject.get(String(attempt.body.subject)), attempt.key).to.equal(retried.get(attempt.key));
+    for (const attempt of attempts)
+      expect(bySubject.get(String(attempt.body.subject)), attempt.key).to.equal(retried.get(attempt.key));
     const keys = await IdempotencyKey.find({ tenantId, key: { $in: attempts.map((x) => x.key) } }).lean();
     expect(keys).to.have.length(attempts.length);
     for (const k of keys) {
@@ -183,16 +211,24 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
     expect(new Set(created.map((e) => String(e.ticketId))).size).to.equal(tickets.length);
 
     // Exactly one confirmation mail row per ticket, sent; received under that one Message-ID.
-    const rows = await SentMail.find({ tenantId, key: { $in: ids.map((id) => `ticket:${String(id)}:created`) } }).lean();
+    const rows = await SentMail.find({
+      tenantId,
+      key: { $in: ids.map((id) => `ticket:${String(id)}:created`) },
+    }).lean();
     expect(rows).to.have.length(tickets.length);
-    expect(rows.filter((r) => r.status !== 'sent').map((r) => `${r.key} ${r.status} ${r.lastError ?? ''}`)).to.deep.equal([]);
+    expect(
+      rows.filter((r) => r.status !== 'sent').map((r) => `${r.key} ${r.status} ${r.lastError ?? ''}`),
+    ).to.deep.equal([]);
     let repeats = 0;
     for (const t of tickets) {
       const row = rows.find((r) => r.key === `ticket:${String(t._id)}:created`);
       const received = smtp.messages.filter((m) => m.headers.get('x-ticket') === t.number);
       expect(new Set(received.map((m) => m.messageId)), t.number).to.deep.equal(new Set([row?.messageId]));
       if (received.length > 1) {
-        expect(inFlight.has(row?.messageId ?? ''), `${t.number} received twice without being in flight at the kill`).to.equal(true);
+        expect(
+          inFlight.has(row?.messageId ?? ''),
+          `${t.number} received twice without being in flight at the kill`,
+        ).to.equal(true);
         expect(received).to.have.length(2);
         repeats++;
       }
@@ -201,6 +237,8 @@ describe('ticket creation: a portal killed with -9 mid-intake, then a fresh one'
       .output()
       .split('\n')
       .filter((l) => l.includes('ticket creation completed after an interruption')).length;
-    note(`${tickets.length} tickets, ${repaired} creations completed by the repair, ${repeats} confirmation mails received twice (in flight at the kill, same Message-ID)`);
+    note(
+      `${tickets.length} tickets, ${repaired} creations completed by the repair, ${repeats} confirmation mails received twice (in flight at the kill, same Message-ID)`,
+    );
   });
 });

@@ -19,10 +19,19 @@ function rssBytes(pid: number): number {
 
 /** A session cookie of a signed-in user (GET /login for the token, POST /login). */
 async function signIn(url: string, email: string): Promise<string> {
-  const cookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('desk.sid='))?.split(';')[0] ?? '';
+  const cookieOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('desk.sid='))
+      ?.split(';')[0] ?? '';
   const page = await fetch(`${url}/login`);
   const body = new URLSearchParams({ _csrf: csrfFrom(await page.text()), email, password: DEMO_PASSWORD });
-  const res = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual', headers: { Cookie: cookieOf(page), 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+  const res = await fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { Cookie: cookieOf(page), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body,
+  });
   expect(res.status, 'signed in').to.equal(302);
   return cookieOf(res);
 }
@@ -61,10 +70,19 @@ describe('uploads are refused before they cost memory', function () {
 
   it('answers four anonymous 100 MB uploads at once from their headers, and the portal grows by a few MB at most', async () => {
     // Warm the paths the refusal takes (error page, templates), so the measure is of the uploads.
-    for (let i = 0; i < 3; i++) await upload(portal.url, '/tickets/new/invoice', { fields: { _csrf: 'x' }, fileBytes: BIG, waitMs: 3000 });
+    for (let i = 0; i < 3; i++)
+      await upload(portal.url, '/tickets/new/invoice', {
+        fields: { _csrf: 'x' },
+        fileBytes: BIG,
+        waitMs: 3000,
+      });
 
     const { result, growth } = await measured(() =>
-      Promise.all(['/tickets/new/invoice', '/tickets/new/complaint', '/tickets/ACME-000001/replies', '/team'].map((path) => upload(portal.url, path, { fields: { _csrf: 'forged' }, fileBytes: BIG, waitMs: 3000 }))),
+      Promise.all(
+        ['/tickets/new/invoice', '/tickets/new/complaint', '/tickets/ACME-000001/replies', '/team'].map(
+          (path) => upload(portal.url, path, { fields: { _csrf: 'forged' }, fileBytes: BIG, waitMs: 3000 }),
+        ),
+      ),
     );
     for (const r of result) {
       expect(r.status, r.body.slice(0, 200)).to.be.oneOf([401, 403, 415]);
@@ -79,7 +97,16 @@ describe('uploads are refused before they cost memory', function () {
   it('refuses a signed-in upload whose form token is wrong at the file, before its bytes are read', async () => {
     const cookie = await signIn(portal.url, 'user@acme.example');
     const { result, growth } = await measured(() =>
-      Promise.all([1, 2, 3, 4].map(() => upload(portal.url, '/tickets/new/invoice', { cookie, fields: { _csrf: 'forged', subject: 'Big' }, fileBytes: BIG, waitMs: 3000 }))),
+      Promise.all(
+        [1, 2, 3, 4].map(() =>
+          upload(portal.url, '/tickets/new/invoice', {
+            cookie,
+            fields: { _csrf: 'forged', subject: 'Big' },
+            fileBytes: BIG,
+            waitMs: 3000,
+          }),
+        ),
+      ),
     );
     for (const r of result) {
       expect(r.status).to.equal(403);
@@ -92,7 +119,11 @@ describe('uploads are refused before they cost memory', function () {
     const cookie = await signIn(portal.url, 'user@acme.example');
     const form = await fetch(`${portal.url}/tickets/new/invoice`, { headers: { Cookie: cookie } });
     const token = csrfFrom(await form.text());
-    const r = await upload(portal.url, '/tickets/new/invoice', { cookie, fields: { _csrf: token, subject: 'Big' }, fileBytes: BIG });
+    const r = await upload(portal.url, '/tickets/new/invoice', {
+      cookie,
+      fields: { _csrf: token, subject: 'Big' },
+      fileBytes: BIG,
+    });
     expect(r.status).to.equal(422);
     // Refused at the cap, not after the whole 100 MB (what was in flight on the wire aside).
     expect(r.sentAtAnswer).to.be.below(40 * MB);

@@ -27,7 +27,10 @@ describe('readable history: the audit log records ticket actions; jobs say how o
       const lead = await signedInAgent(tp.url, world.users.teamLead.email);
       expect((await postForm(op, page, `${page}/take`, {})).status).to.equal(302);
       expect((await postForm(op, page, `${page}/release`, {})).status).to.equal(302);
-      expect((await postForm(lead, page, `${page}/assign`, { userId: String(world.users.operatorAcme.id) })).status).to.equal(302);
+      expect(
+        (await postForm(lead, page, `${page}/assign`, { userId: String(world.users.operatorAcme.id) }))
+          .status,
+      ).to.equal(302);
       expect((await postForm(op, page, `${page}/status`, { status: 'pending' })).status).to.equal(302);
       expect((await postForm(op, page, `${page}/fields`, { priority: 'urgent' })).status).to.equal(302);
 
@@ -55,10 +58,21 @@ describe('readable history: the audit log records ticket actions; jobs say how o
       expect(rows).to.have.length(5);
       // The area filter keeps its own: no sign-ins among ticket actions, and back.
       const all = tableRows(html, 'audit');
-      expect(all.every((r) => Object.values(t('it', 'audit_labels.actions.ticket', { returnObjects: true }) as unknown as Record<string, string>).includes(r[2] ?? ''))).to.equal(true);
+      expect(
+        all.every((r) =>
+          Object.values(
+            t('it', 'audit_labels.actions.ticket', { returnObjects: true }) as unknown as Record<
+              string,
+              string
+            >,
+          ).includes(r[2] ?? ''),
+        ),
+      ).to.equal(true);
       const auth = tableRows((await admin.get('/admin/audit?area=auth').expect(200)).text, 'audit');
       expect(auth.length).to.be.greaterThan(0);
-      expect(auth.map((r) => r[2])).to.include(label('auth.sign_in')).and.not.include(label('ticket.taken'));
+      expect(auth.map((r) => r[2]))
+        .to.include(label('auth.sign_in'))
+        .and.not.include(label('ticket.taken'));
       expect(html).to.include('data-testid="audit-area"');
     });
   });

@@ -23,7 +23,9 @@ describe('readable history: a client settles their own ticket', function () {
     const solved = await makeTicket(world.users.acmeUser, world.acme, 'Solved by myself');
     const page = (await agent.get(`/tickets/${solved.number}`).expect(200)).text;
     expect(page).to.include('data-testid="move-resolved"').and.include('data-testid="move-closed"');
-    const res = await postForm(agent, `/tickets/${solved.number}`, `/tickets/${solved.number}/status`, { status: 'resolved' });
+    const res = await postForm(agent, `/tickets/${solved.number}`, `/tickets/${solved.number}/status`, {
+      status: 'resolved',
+    });
     expect(res.status).to.equal(302);
     const after = await Ticket.findById(solved._id).setOptions({ allTenants: true }).lean();
     expect(after?.status).to.equal('resolved');
@@ -32,7 +34,13 @@ describe('readable history: a client settles their own ticket', function () {
     expect(history).to.match(/Risolto|Resolved/);
 
     const closed = await makeTicket(world.users.acmeUser, world.acme, 'Closed by myself');
-    expect((await postForm(agent, `/tickets/${closed.number}`, `/tickets/${closed.number}/status`, { status: 'closed' })).status).to.equal(302);
+    expect(
+      (
+        await postForm(agent, `/tickets/${closed.number}`, `/tickets/${closed.number}/status`, {
+          status: 'closed',
+        })
+      ).status,
+    ).to.equal(302);
     const closedAfter = await Ticket.findById(closed._id).setOptions({ allTenants: true }).lean();
     expect(closedAfter?.status).to.equal('closed');
     expect(closedAfter?.closedAt).to.be.instanceOf(Date);
@@ -45,12 +53,22 @@ describe('readable history: a client settles their own ticket', function () {
     const other = await signedInAgent(tp.url, colleague.email);
     const page = (await other.get(`/tickets/${ticket.number}`).expect(200)).text;
     expect(page).not.to.include('data-testid="move-resolved"');
-    await postForm(other, `/tickets/${ticket.number}`, `/tickets/${ticket.number}/status`, { status: 'closed' });
-    expect((await Ticket.findById(ticket._id).setOptions({ allTenants: true }).lean())?.status).to.equal('new');
+    await postForm(other, `/tickets/${ticket.number}`, `/tickets/${ticket.number}/status`, {
+      status: 'closed',
+    });
+    expect((await Ticket.findById(ticket._id).setOptions({ allTenants: true }).lean())?.status).to.equal(
+      'new',
+    );
 
     const admin = await signedInAgent(tp.url, world.users.acmeAdmin.email);
-    expect((await admin.get(`/tickets/${ticket.number}`).expect(200)).text).to.include('data-testid="move-closed"');
-    await postForm(admin, `/tickets/${ticket.number}`, `/tickets/${ticket.number}/status`, { status: 'closed' });
-    expect((await Ticket.findById(ticket._id).setOptions({ allTenants: true }).lean())?.status).to.equal('closed');
+    expect((await admin.get(`/tickets/${ticket.number}`).expect(200)).text).to.include(
+      'data-testid="move-closed"',
+    );
+    await postForm(admin, `/tickets/${ticket.number}`, `/tickets/${ticket.number}/status`, {
+      status: 'closed',
+    });
+    expect((await Ticket.findById(ticket._id).setOptions({ allTenants: true }).lean())?.status).to.equal(
+      'closed',
+    );
   });
 });

@@ -6,7 +6,14 @@ import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { tableRows } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
-import { ask, eventually, openSocket, record, signInForCookie, type ClientSocket } from '../../support/realtime.js';
+import {
+  ask,
+  eventually,
+  openSocket,
+  record,
+  signInForCookie,
+  type ClientSocket,
+} from '../../support/realtime.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 
 /** Item 11 of #14: "my tickets" follows live; empty tables say so. */
@@ -42,10 +49,17 @@ describe('readable history: my tickets live, empty tables say so', function () {
     expect(before.data?.mine).to.deep.equal([]);
     expect(before.data?.counts.mine).to.equal(0);
 
-    const claimed = record<{ ticket: TicketSummary; assignee: { name: string } | null }>(socket, 'ticket:claimed');
+    const claimed = record<{ ticket: TicketSummary; assignee: { name: string } | null }>(
+      socket,
+      'ticket:claimed',
+    );
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Yours now');
     await assignTicket(ctxOf(world.users.teamLead, null), ticket.number, String(me.id));
-    await eventually(() => claimed.some((c) => c.ticket.number === ticket.number), 8000, 'the assignment push');
+    await eventually(
+      () => claimed.some((c) => c.ticket.number === ticket.number),
+      8000,
+      'the assignment push',
+    );
     expect(claimed.find((c) => c.ticket.number === ticket.number)?.assignee?.name).to.equal(me.name);
 
     const after = await ask<QueueOverviewView>(socket, 'queues:overview');

@@ -7,7 +7,14 @@ import { makeWorld, type World } from '../../support/factories.js';
 import { frozenContract } from '../../support/frozen-contract.js';
 import { tableRows, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
-import { ask, eventually, openSocket, record, signInForCookie, type ClientSocket } from '../../support/realtime.js';
+import {
+  ask,
+  eventually,
+  openSocket,
+  record,
+  signInForCookie,
+  type ClientSocket,
+} from '../../support/realtime.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 
 /** Item 10 of #14: one SLA display (state and business time left) on queue rows, ticket page and live. */
@@ -22,7 +29,10 @@ describe('readable history: one SLA display everywhere', function () {
     tp = await startTestPortal('readable-sla');
     world = await makeWorld();
     await frozenContract(world.acme._id, 120, 600, 6);
-    const queue = await createQueue(ctxOf(world.users.admin, null), queueInputSchema.parse({ name: 'Acme SLA', tenantIds: [world.acme.id] }));
+    const queue = await createQueue(
+      ctxOf(world.users.admin, null),
+      queueInputSchema.parse({ name: 'Acme SLA', tenantIds: [world.acme.id] }),
+    );
     queueId = String(queue._id);
   });
   after(async () => {
@@ -34,7 +44,9 @@ describe('readable history: one SLA display everywhere', function () {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Business time');
     const operator = await signedInAgent(tp.url, world.users.operatorAcme.email);
     // Columns: number, client, subject, type, priority, status, SLA, assignee.
-    const row = tableRows((await operator.get(`/queues/${queueId}`).expect(200)).text, 'queue').find((r) => r[0] === ticket.number);
+    const row = tableRows((await operator.get(`/queues/${queueId}`).expect(200)).text, 'queue').find(
+      (r) => r[0] === ticket.number,
+    );
     expect(row?.[6]).to.equal('On track 2 h 00 min left');
     const page = (await operator.get(`/tickets/${ticket.number}`).expect(200)).text;
     const panel = textOf(/<div class="card sla-panel[\s\S]*?<\/div>/.exec(page)?.[0] ?? '');
@@ -49,14 +61,24 @@ describe('readable history: one SLA display everywhere', function () {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Live business time');
     await eventually(() => created.some((t) => t.number === ticket.number), 8000, 'the push');
     const pushed = created.find((t) => t.number === ticket.number);
-    expect(pushed?.sla).to.include({ state: 'ok', target: 'firstResponse', paused: false, remainingSeconds: 7200, overdueSeconds: null });
+    expect(pushed?.sla).to.include({
+      state: 'ok',
+      target: 'firstResponse',
+      paused: false,
+      remainingSeconds: 7200,
+      overdueSeconds: null,
+    });
 
     const sync = await ask<QueueSyncView>(socket, 'queue:sync', { queueId });
     expect(sync.data?.tickets.find((t) => t.number === ticket.number)?.sla?.remainingSeconds).to.equal(7200);
 
     const watched = await ask<TicketWatchView>(socket, 'ticket:watch', { ref: ticket.number });
     expect(watched.data?.sla?.stateText).to.equal('On track');
-    expect(watched.data?.sla?.targets.find((g) => g.target === 'firstResponse')?.leftText).to.equal('2 h 00 min');
-    expect(watched.data?.sla?.targets.find((g) => g.target === 'resolution')?.leftText).to.equal('10 h 00 min');
+    expect(watched.data?.sla?.targets.find((g) => g.target === 'firstResponse')?.leftText).to.equal(
+      '2 h 00 min',
+    );
+    expect(watched.data?.sla?.targets.find((g) => g.target === 'resolution')?.leftText).to.equal(
+      '10 h 00 min',
+    );
   });
 });

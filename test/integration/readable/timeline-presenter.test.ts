@@ -45,7 +45,10 @@ describe('readable history: one timeline presenter for page and socket', functio
     );
     number = ticket.number;
     const op = ctxOf(world.users.operatorAcme, null);
-    await updateTicket(op, number, { priority: 'high', fields: { approvalOutcome: 'approved', amount: 1300, dueDate: '2026-12-15' } });
+    await updateTicket(op, number, {
+      priority: 'high',
+      fields: { approvalOutcome: 'approved', amount: 1300, dueDate: '2026-12-15' },
+    });
     await appendTimeline(systemCtx(pino({ level: 'silent' }), SLA_SWEEP_JOB), ticket, {
       kind: 'sla',
       visibility: 'internal',
@@ -60,7 +63,9 @@ describe('readable history: one timeline presenter for page and socket', functio
   /** The texts of each timeline entry on the page, in order. */
   function entriesOf(html: string): string[] {
     const list = /<ol class="timeline"[\s\S]*?<\/ol>/.exec(html)?.[0] ?? '';
-    return [...list.matchAll(/<li class="entry[\s\S]*?(?=<li class="entry|<\/ol>)/g)].map((m) => textOf(m[0]));
+    return [...list.matchAll(/<li class="entry[\s\S]*?(?=<li class="entry|<\/ol>)/g)].map((m) =>
+      textOf(m[0]),
+    );
   }
 
   it('names the field in the reader language with the old and new value formatted, SLA authored "SLA"', async () => {
@@ -91,13 +96,18 @@ describe('readable history: one timeline presenter for page and socket', functio
       sockets.push(socket);
       const watched = await ask<TicketWatchView>(socket, 'ticket:watch', { ref: number });
       const live = watched.data?.entries ?? [];
-      expect(live.map((e) => e.kind), locale).to.deep.equal(['created', 'fields', 'sla']);
+      expect(
+        live.map((e) => e.kind),
+        locale,
+      ).to.deep.equal(['created', 'fields', 'sla']);
       const sla = live.find((e) => e.kind === 'sla');
       expect(sla?.author).to.equal('SLA');
       expect(sla?.summary?.lines[0]).to.be.a('string').and.include('75');
       // The same words, in the same order, as the page prints for each entry.
       live.forEach((e, i) => {
-        const words = [e.author, e.internalLabel, e.atText, ...(e.summary?.lines ?? []), e.body].filter(Boolean).join(' ');
+        const words = [e.author, e.internalLabel, e.atText, ...(e.summary?.lines ?? []), e.body]
+          .filter(Boolean)
+          .join(' ');
         expect(words.replace(/\s+/g, ' ').trim(), `${locale} ${e.kind}`).to.equal(pageEntries[i]);
       });
     }
