@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { devSessionSecret } from './dev-secret.js';
 import type { z } from 'zod';
 import { configSchema } from './schema.js';
 
@@ -80,8 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devdbHeapMb: raw.DEVDB_HEAP_MB,
     devdbVerifyIndexes: raw.DEVDB_VERIFY_INDEXES,
     seedDemo: raw.SEED_DEMO,
-    // Outside production a per-process secret is fine: sessions then end with the process.
-    sessionSecret: raw.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    // Development keeps one in the data dir (sessions survive restarts); tests use one per process.
+    sessionSecret:
+      raw.SESSION_SECRET ??
+      (raw.NODE_ENV === 'development' ? devSessionSecret(raw.DATA_DIR) : randomBytes(32).toString('hex')),
     trustProxy: raw.TRUST_PROXY,
     logLevel: raw.LOG_LEVEL,
     logPretty: raw.LOG_PRETTY,

@@ -50,7 +50,9 @@ export const configSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters')
     .optional()
-    .describe('Secret that signs session cookies. Required in production.'),
+    .describe(
+      'Secret that signs session cookies. Required in production; unset in development, one is made once and kept in DATA_DIR/session-secret (sessions survive restarts).',
+    ),
   TRUST_PROXY: z
     .string()
     .optional()

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, describeConfig, loadConfig } from '../../server/config/config.js';
 
@@ -9,6 +12,24 @@ describe('configuration', () => {
     expect(config.seedDemo).to.equal(true);
     expect(config.publicUrl).to.equal('http://localhost:3000');
     expect(config.mongodbUri).to.equal(undefined);
+  });
+
+  it('keeps a development session secret in the data dir, so a restart signs nobody out; tests get one per process', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'desk-secret-'));
+    try {
+      const first = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).sessionSecret;
+      expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).sessionSecret).to.equal(first);
+      expect(statSync(join(dataDir, 'session-secret')).mode & 0o777).to.equal(0o600);
+      expect(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }).sessionSecret).to.not.equal(
+        loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }).sessionSecret,
+      );
+      expect(
+        loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(40) })
+          .sessionSecret,
+      ).to.equal('x'.repeat(40));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports every invalid setting at once', () => {
