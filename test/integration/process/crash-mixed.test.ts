@@ -92,7 +92,8 @@ interface Acknowledged {
 }
 
 describe('the portal on its default database, killed at random under a mixed load', function () {
-  this.timeout(20 * 60_000);
+  // About a minute a kill on a busy machine (a restart backs off up to 10 s), plus the final checks.
+  this.timeout(Math.max(20, (ENGINE_KILLS + PORTAL_KILLS) * 1.5 + 10) * 60_000);
   let smtp: SmtpSink;
   let dataDir: string;
   let portal: SpawnedPortal | undefined;
