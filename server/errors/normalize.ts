@@ -1,3 +1,9 @@
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
 import mongoose from 'mongoose';
 import { ZodError } from 'zod';
 import { AppError, type FieldError } from './app-error.js';
@@ -92,7 +98,16 @@ function databaseUnreachable(err: unknown): boolean {
     return response instanceof Error ? response : (e as { cause?: unknown }).cause;
   };
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = inner(e), depth++) {
-    if (DATABASE_UNREACHABLE.has(e.name)) return true;
+    // By class as well as by name: subclasses name themselves (the driver's PoolClearedOnNetworkError,
+    // met by requests in flight at the instant the engine died, is a MongoNetworkError by another name).
+    if (
+      DATABASE_UNREACHABLE.has(e.name) ||
+      e instanceof MongoNetworkError ||
+      e instanceof MongoServerSelectionError ||
+      e instanceof MongoNotConnectedError ||
+      e instanceof MongoTopologyClosedError
+    )
+      return true;
     // mongoose with bufferCommands off, on a connection that is down.
     if (
       /^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(

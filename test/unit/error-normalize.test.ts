@@ -13,6 +13,18 @@ describe('error normalisation', () => {
     expect(appError.retryAfterSeconds).to.equal(5);
   });
 
+  it("reads any subclass of the driver's network error as the database unreachable, whatever it calls itself", () => {
+    // The driver's PoolClearedOnNetworkError (a request in flight when the engine died, seen as a
+    // 500 on a page once in CI) extends MongoNetworkError under its own name.
+    class PoolClearedOnNetworkError extends MongoNetworkError {
+      override get name(): string {
+        return 'PoolClearedOnNetworkError';
+      }
+    }
+    const appError = toAppError(new PoolClearedOnNetworkError('Connection to 127.0.0.1:41747 interrupted'));
+    expect(appError.code).to.equal('unavailable');
+  });
+
   it('keeps a bulk write error of the data itself as what it is', () => {
     const duplicate = new MongoServerError({
       message: 'E11000 duplicate key error',

@@ -273,9 +273,14 @@ describe('the portal supervises its embedded database', function () {
     expect(after!.port, 'the same port').to.equal(before.port);
     expect(isAlive(before.pid)).to.equal(false);
     expect(isAlive(after!.pid)).to.equal(true);
+    const failed = portal!
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('request failed') && !l.includes('"code":"unavailable"'))
+      .map((l) => l.slice(0, 1500));
     expect(
       during.filter((a) => a.status === 500),
-      'answers 500',
+      `answers 500; the portal logged:\n${failed.join('\n')}`,
     ).to.deep.equal([]);
     expect(
       during.filter((a) => a.status === 'timeout' || a.ms > 10_000),
