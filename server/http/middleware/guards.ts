@@ -10,7 +10,8 @@ export const requireSignIn: RequestHandler = (req, res, next) => {
   res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
 };
 
-export const requirePermission =
+/** The route-level check of the one permission table (the domain checks with policy.requirePermission). */
+export const routePermission =
   (permission: Permission): RequestHandler =>
   (req, res, next) => {
     if (!req.user) return requireSignIn(req, res, next);

@@ -5,7 +5,7 @@ import { auditFilterChoices, auditRowView } from '../../domain/auth/audit-view.j
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 const auditQuerySchema = z.object({
   action: z
@@ -26,7 +26,7 @@ const auditQuerySchema = z.object({
 
 export function adminAuditRoutes(): Router {
   const router = Router();
-  router.get('/admin/audit', requirePermission('audit.read'), async (req, res) => {
+  router.get('/admin/audit', routePermission('audit.read'), async (req, res) => {
     const query = parseInput(auditQuerySchema, req.query);
     const [events, tenants] = await Promise.all([
       listAudit(req.ctx, { action: query.action, area: query.area, tenantId: query.tenant }),

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { listScheduledJobs } from '../../domain/jobs/scheduled-jobs.js';
 import { t } from '../../i18n/i18n.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 export function adminJobRoutes(): Router {
   const router = Router();
-  router.get('/admin/jobs', requirePermission('jobs.read'), async (req, res) => {
+  router.get('/admin/jobs', routePermission('jobs.read'), async (req, res) => {
     res.render('admin/jobs', {
       title: t(req.locale, 'jobs.title'),
       jobs: await listScheduledJobs(req.ctx),

@@ -12,13 +12,13 @@ import {
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
 
 export function adminStaffRoutes(): Router {
   const router = Router();
-  router.use('/admin/staff', requirePermission('staff.manage'));
+  router.use('/admin/staff', routePermission('staff.manage'));
 
   const formLocals = async (req: Request, extra: Record<string, unknown> = {}) => ({
     title: t(req.locale, extra.member ? 'staff.edit_title' : 'staff.new_title'),

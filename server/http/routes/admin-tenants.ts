@@ -11,7 +11,7 @@ import {
 } from '../../domain/tenants/tenants.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 const formLocals = (req: Request, extra: Record<string, unknown> = {}) => ({
   title: t(req.locale, extra.tenant ? 'tenants.edit_title' : 'tenants.new_title'),
@@ -22,7 +22,7 @@ const formLocals = (req: Request, extra: Record<string, unknown> = {}) => ({
 
 export function adminTenantRoutes(): Router {
   const router = Router();
-  router.use('/admin/tenants', requirePermission('tenants.manage'));
+  router.use('/admin/tenants', routePermission('tenants.manage'));
 
   router.get('/admin/tenants', async (req, res) => {
     res.render('admin/tenants', {

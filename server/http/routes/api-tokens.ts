@@ -7,7 +7,7 @@ import {
 } from '../../domain/tenants/api-tokens.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 /**
  * A client admin's API tokens: list, create (the raw token is shown on the answer to the
@@ -16,7 +16,7 @@ import { requirePermission } from '../middleware/guards.js';
  */
 export function apiTokenRoutes(): Router {
   const router = Router();
-  router.use('/api-tokens', requirePermission('tokens.manage'));
+  router.use('/api-tokens', routePermission('tokens.manage'));
   const pageLocals = async (req: Request) => ({
     title: t(req.locale, 'api_tokens.title'),
     tokens: await listApiTokens(req.ctx),

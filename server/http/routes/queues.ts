@@ -15,7 +15,7 @@ import { queueOverview, queueTickets } from '../../domain/queues/views.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 const assignSchema = z.object({ userId: z.string().regex(/^[0-9a-f]{24}$/) });
 
@@ -32,7 +32,7 @@ const back = (req: Request, fallback: string): string => {
 
 export function queueRoutes(): Router {
   const router = Router();
-  router.use(['/queues', '/queues/*rest'], requirePermission('queues.work'));
+  router.use(['/queues', '/queues/*rest'], routePermission('queues.work'));
 
   router.get('/queues', async (req, res) => {
     const { counts, mine, soon } = await queueOverview(req.ctx);
@@ -54,31 +54,31 @@ export function queueRoutes(): Router {
     ...extra,
   });
 
-  router.get('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
+  router.get('/queues/manage', routePermission('queues.manage'), async (req, res) => {
     res.render('queues/manage', {
       title: t(req.locale, 'queues.manage_title'),
       queues: await listQueues(req.ctx, { includeInactive: true }),
     });
   });
-  router.get('/queues/manage/new', requirePermission('queues.manage'), async (req, res) => {
+  router.get('/queues/manage/new', routePermission('queues.manage'), async (req, res) => {
     res.render(
       'queues/form',
       await formLocals(req, { values: { order: 'sla', tenantIds: [], types: [], priorities: [] } }),
     );
   });
-  router.post('/queues/manage', requirePermission('queues.manage'), async (req, res) => {
+  router.post('/queues/manage', routePermission('queues.manage'), async (req, res) => {
     await handleForm(req, res, 'queues/form', await formLocals(req), async () => {
       await createQueue(req.ctx, parseInput(queueInputSchema, req.body));
       req.session.flash = { kind: 'ok', key: 'queues.saved' };
       res.redirect('/queues/manage');
     });
   });
-  router.get('/queues/manage/:id', requirePermission('queues.manage'), async (req, res) => {
+  router.get('/queues/manage/:id', routePermission('queues.manage'), async (req, res) => {
     const queue = await getQueue(req.ctx, String(req.params.id));
     const values = { ...queue, tenantIds: queue.tenantIds.map(String), tags: queue.tags.join(', ') };
     res.render('queues/form', await formLocals(req, { queue, values }));
   });
-  router.post('/queues/manage/:id', requirePermission('queues.manage'), async (req, res) => {
+  router.post('/queues/manage/:id', routePermission('queues.manage'), async (req, res) => {
     const id = String(req.params.id);
     const queue = await getQueue(req.ctx, id);
     await handleForm(req, res, 'queues/form', await formLocals(req, { queue }), async () => {
@@ -107,7 +107,7 @@ export function queueRoutes(): Router {
     res.redirect(`/tickets/${ticket.number}`);
   });
 
-  router.post('/tickets/:ref/take', requirePermission('queues.work'), async (req, res) => {
+  router.post('/tickets/:ref/take', routePermission('queues.work'), async (req, res) => {
     const ref = String(req.params.ref);
     try {
       const ticket = await takeTicket(req.ctx, ref);
@@ -118,7 +118,7 @@ export function queueRoutes(): Router {
     }
   });
 
-  router.post('/tickets/:ref/release', requirePermission('queues.work'), async (req, res) => {
+  router.post('/tickets/:ref/release', routePermission('queues.work'), async (req, res) => {
     const ref = String(req.params.ref);
     try {
       await releaseTicket(req.ctx, ref);
@@ -129,7 +129,7 @@ export function queueRoutes(): Router {
     }
   });
 
-  router.post('/tickets/:ref/assign', requirePermission('queues.manage'), async (req, res) => {
+  router.post('/tickets/:ref/assign', routePermission('queues.manage'), async (req, res) => {
     const ref = String(req.params.ref);
     // The list starts on an empty choice: sent as it is, nobody is assigned and the page says why.
     if (!(req.body as { userId?: unknown }).userId) {

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { operatorCsv } from '../../domain/reports/operator-csv.js';
 import { operatorView } from '../../domain/reports/operator-view.js';
 import { t } from '../../i18n/i18n.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 /**
  * The operator view for team leads and admins (permission `reports.operators`): handled tickets,
@@ -17,7 +17,7 @@ const periodQuery = (req: Request) => ({ from: req.query.from, to: req.query.to 
 
 export function reportOperatorRoutes(): Router {
   const router = Router();
-  const guard = requirePermission('reports.operators');
+  const guard = routePermission('reports.operators');
 
   router.get('/reports/operators', guard, async (req, res) => {
     const view = await operatorView(req.ctx, zoneOf(res), periodQuery(req));

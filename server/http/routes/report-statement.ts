@@ -6,7 +6,7 @@ import { clientStatement, statementTables, type Statement } from '../../domain/r
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { intlLocaleOf } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 /**
  * Monthly client statements (permission `reports.statement`): account managers and admins for
@@ -23,7 +23,7 @@ const monthLabel = (statement: Statement, locale: Locale): string =>
 
 export function reportStatementRoutes(): Router {
   const router = Router();
-  const guard = requirePermission('reports.statement');
+  const guard = routePermission('reports.statement');
 
   router.get('/reports/statements', guard, async (req, res) => {
     const actor = req.ctx.actor;

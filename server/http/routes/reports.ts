@@ -13,7 +13,7 @@ import { getTenant } from '../../domain/tenants/tenants.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { formatNumber } from '../../i18n/format.js';
 import type { PdfRenderer } from '../../pdf/renderer.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 import { portfolioCharts, reportCharts, scriptJson } from '../report-charts.js';
 import { staticRoots } from '../static-roots.js';
 
@@ -108,7 +108,7 @@ const renderView = (app: Application, view: string, locals: Record<string, unkno
 
 export function reportRoutes(pdf: PdfRenderer): Router {
   const router = Router();
-  router.use(['/reports', '/reports/*rest'], requirePermission('reports.read'));
+  router.use(['/reports', '/reports/*rest'], routePermission('reports.read'));
 
   const renderReport = async (req: Request, res: Response, tenantId: string) => {
     const report = await slaReport(req.ctx, tenantId, { from: req.query.from, to: req.query.to });

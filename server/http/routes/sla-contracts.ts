@@ -14,7 +14,7 @@ import {
 import { formatNumber } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { handleForm } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 /**
  * SLA contracts of the clients in the caller's portfolio (account managers and admins):
@@ -94,7 +94,7 @@ const tenantIdOf = (req: Request): string => String(req.params.tenantId);
 
 export function slaContractRoutes(): Router {
   const router = Router();
-  router.use(['/sla', '/sla/*rest'], requirePermission('sla.manage'));
+  router.use(['/sla', '/sla/*rest'], routePermission('sla.manage'));
 
   router.get('/sla', async (req, res) => {
     const rows = (await listContracts(req.ctx)).map((row) => ({

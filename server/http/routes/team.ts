@@ -4,14 +4,14 @@ import { clientRoles } from '../../../models/user.js';
 import { inviteTeamMember, listTeam, setTeamMemberStatus, teamInviteSchema } from '../../domain/auth/team.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 
 const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
 
 /** A client admin manages the people of their own company. */
 export function teamRoutes(): Router {
   const router = Router();
-  router.use('/team', requirePermission('team.manage'));
+  router.use('/team', routePermission('team.manage'));
   const pageLocals = async (req: Request) => ({
     title: t(req.locale, 'team.title'),
     members: await listTeam(req.ctx),

@@ -16,7 +16,7 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
-import { requirePermission } from '../middleware/guards.js';
+import { routePermission } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
 
 const IMPORT_PATH = '/tickets/import';
@@ -121,7 +121,7 @@ function resultLocals(locale: Locale, batch: Batch) {
 /** Bulk import of data-entry tickets from a CSV file: upload, preview, confirm, result. */
 export function ticketImportRoutes(): Router {
   const router = Router();
-  router.use(IMPORT_PATH, requirePermission('tickets.open'));
+  router.use(IMPORT_PATH, routePermission('tickets.open'));
 
   router.get(`${IMPORT_PATH}/template.csv`, (req, res) => {
     // Italian and Danish Excel expect `;`; English `,`.

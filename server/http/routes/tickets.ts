@@ -29,7 +29,7 @@ import { AppError } from '../../errors/app-error.js';
 import { conflictFlash } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
-import { requirePermission, requireSignIn } from '../middleware/guards.js';
+import { routePermission, requireSignIn } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
 
 /** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
@@ -162,7 +162,7 @@ export function ticketRoutes(): Router {
     });
   });
 
-  router.get('/tickets/new', requirePermission('tickets.open'), (req, res) => {
+  router.get('/tickets/new', routePermission('tickets.open'), (req, res) => {
     res.render('tickets/choose-type', { title: t(req.locale, 'tickets.new_title'), types: ticketTypes });
   });
 
@@ -173,12 +173,12 @@ export function ticketRoutes(): Router {
     fieldsPartial: `ticket-fields/${type}`,
   });
 
-  router.get('/tickets/new/:type', requirePermission('tickets.open'), (req, res) => {
+  router.get('/tickets/new/:type', routePermission('tickets.open'), (req, res) => {
     const type = parseType(String(req.params.type));
     res.render('tickets/new', { ...newFormLocals(req, type), values: { priority: 'normal' } });
   });
 
-  router.post('/tickets/new/:type', requirePermission('tickets.open'), async (req, res) => {
+  router.post('/tickets/new/:type', routePermission('tickets.open'), async (req, res) => {
     const type = parseType(String(req.params.type));
     const body = req.body as Record<string, unknown>;
     // A refused form comes back with its files still attached (kept for this session).
@@ -275,7 +275,7 @@ export function ticketRoutes(): Router {
     };
   };
 
-  router.get('/tickets/:ref/edit', requirePermission('queues.work'), async (req, res) => {
+  router.get('/tickets/:ref/edit', routePermission('queues.work'), async (req, res) => {
     const raw = typeof req.query.type === 'string' && req.query.type ? req.query.type : undefined;
     res.render(
       'tickets/edit',
@@ -283,7 +283,7 @@ export function ticketRoutes(): Router {
     );
   });
 
-  router.post('/tickets/:ref/fields', requirePermission('queues.work'), async (req, res) => {
+  router.post('/tickets/:ref/fields', routePermission('queues.work'), async (req, res) => {
     const ref = String(req.params.ref);
     const body = req.body as Record<string, unknown>;
     // The full edit page sends every field and the type; the ticket page's card only some.
