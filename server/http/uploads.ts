@@ -156,3 +156,24 @@ export function uploadedFiles(req: Request, field: string): IncomingFile[] {
     .filter((f) => f.fieldname === field && f.size > 0)
     .map((f) => ({ filename: f.originalname, buffer: f.buffer }));
 }
+
+/** A form value sent once or several times, as a list of strings. */
+const listOf = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+
+/**
+ * The files a ticket form carries: those kept from its refused submission (pending uploads), those
+ * the person chose to remove, and the new ones in this request. One reading for every such form.
+ */
+export function formUploads(req: Request): {
+  keptIds: string[];
+  removedIds: string[];
+  fresh: IncomingFile[];
+} {
+  const body = req.body as Record<string, unknown>;
+  return {
+    keptIds: listOf(body.pendingUploads),
+    removedIds: listOf(body.removeUploads),
+    fresh: uploadedFiles(req, 'attachments'),
+  };
+}

@@ -30,7 +30,7 @@ import { conflictFlash } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission, requireSignIn } from '../middleware/guards.js';
-import { uploadedFiles } from '../uploads.js';
+import { formUploads } from '../uploads.js';
 
 /** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
 function formFields(
@@ -79,10 +79,6 @@ function editValuesOf(
     ...Object.fromEntries(Object.entries(shown).map(([k, v]) => [`fields.${k}`, v])),
   };
 }
-
-/** A form value sent once or several times, as a list of strings. */
-const listOf = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
 
 const otherCurrencies = currencyCodes.filter((c) => !commonCurrencies.includes(c));
 const choices = {
@@ -187,11 +183,7 @@ export function ticketRoutes(): Router {
       type,
     );
     await handleForm(req, res, 'tickets/new', locals, async () => {
-      const uploads = {
-        keptIds: listOf(body.pendingUploads),
-        removedIds: listOf(body.removeUploads),
-        fresh: uploadedFiles(req, 'attachments'),
-      };
+      const uploads = formUploads(req);
       const outcome = await carryUploads(
         req.ctx,
         { sessionId: req.sessionID, tenantId: clientTenantId(req.ctx) },
@@ -221,11 +213,7 @@ export function ticketRoutes(): Router {
       await ticketPage(req, ref);
     await handleForm(req, res, 'tickets/show', page, async () => {
       // A refused reply (empty, or someone answered meanwhile) comes back with its files attached.
-      const uploads = {
-        keptIds: listOf(body.pendingUploads),
-        removedIds: listOf(body.removeUploads),
-        fresh: uploadedFiles(req, 'attachments'),
-      };
+      const uploads = formUploads(req);
       const outcome = await carryUploads(
         req.ctx,
         { sessionId: req.sessionID, tenantId: String(page.ticket.tenantId) },
