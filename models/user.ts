@@ -12,8 +12,6 @@ export type UserStatus = (typeof userStatuses)[number];
 
 export const isClientRole = (role: string): role is ClientRole =>
   (clientRoles as readonly string[]).includes(role);
-export const isStaffRole = (role: string): role is StaffRole =>
-  (staffRoles as readonly string[]).includes(role);
 
 const userSchema = new Schema(
   {

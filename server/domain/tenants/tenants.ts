@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Tenant, tenantStatuses } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { domainEvents } from '../events.js';
-import { AppError, notFound } from '../../errors/app-error.js';
+import { notFound } from '../../errors/app-error.js';
 import { recordAudit } from '../auth/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -118,11 +118,5 @@ export async function setTenantStatus(ctx: Ctx, id: string, status: (typeof tena
     targetId: id,
     targetLabel: tenant.code,
   });
-  return tenant;
-}
-
-export async function tenantByCode(code: string) {
-  const tenant = await Tenant.findOne({ code: code.toLowerCase() }).lean();
-  if (!tenant) throw new AppError('not_found', `no tenant ${code}`);
   return tenant;
 }

@@ -34,10 +34,7 @@ export interface IncomingFile {
   undecodable?: boolean;
 }
 
-let store: BlobStore = gridFsStore;
-export function useBlobStore(next: BlobStore): void {
-  store = next;
-}
+const store: BlobStore = gridFsStore;
 /** The store attachment bytes go to (pending uploads keep theirs there too). */
 export const blobStore = (): BlobStore => store;
 

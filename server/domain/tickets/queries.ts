@@ -3,7 +3,6 @@ import { Tenant } from '../../../models/tenant.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { AppError, notFound } from '../../errors/app-error.js';
-import { can } from '../auth/policy.js';
 import { deriveCtx, isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import type { TicketListQuery } from './schemas.js';
@@ -95,16 +94,4 @@ export async function listTimeline(
   if (!isStaff(ctx.actor)) filter.visibility = 'public';
   if (since) filter.at = { $gt: since };
   return TimelineEntry.find(filter).sort({ at: 1, _id: 1 }).limit(2000).lean();
-}
-
-/** Staff search across the tenants they serve: number, subject, requester, supplier, invoice, customer ref. */
-export async function searchTickets(ctx: Ctx, q: string, limit = 50) {
-  if (!can(ctx.actor, 'queues.work') && !can(ctx.actor, 'reports.read')) throw notFound('search');
-  const trimmed = q.trim();
-  if (!trimmed) return [];
-  return Ticket.find({ ...scopeFilter(ctx), searchText: { $regex: literalPattern(trimmed) } })
-    .sort({ createdAt: -1 })
-    .limit(limit)
-    .select({ searchText: 0, description: 0 })
-    .lean();
 }

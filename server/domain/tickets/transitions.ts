@@ -31,10 +31,6 @@ const settleMoves: Record<TicketStatus, TicketStatus[]> = {
   closed: [],
 };
 
-export function allowedMoves(from: TicketStatus, staff: boolean): TicketStatus[] {
-  return (staff ? staffMoves : clientMoves)[from];
-}
-
 /** The moves this caller may make on this ticket. */
 export function movesFor(
   actor: Actor,

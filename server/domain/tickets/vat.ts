@@ -50,9 +50,6 @@ const formats: Record<string, { re: RegExp; shape: string }> = {
   XI: { re: /^(\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})$/, shape: '9 / 12' },
 };
 
-/** The countries whose VAT numbers are accepted (their prefixes). */
-export const vatCountries = Object.keys(formats);
-
 function italianCheckDigitOk(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < 10; i++) {
