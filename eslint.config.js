@@ -49,7 +49,7 @@ export default tseslint.config(
               message: 'The domain layer and models stay free of transports and the scheduler.',
             },
             {
-              group: ['**/http/**', '**/realtime/**', '**/jobs/**'],
+              group: ['**/http/**', '**/realtime/**', '**/inbound-mail/**', '**/jobs/**'],
               message: 'The domain layer does not import adapters.',
             },
           ],

@@ -1,6 +1,6 @@
 import type { Agenda } from 'agenda';
 import type { Logger } from 'pino';
-import { purgeExpired } from '../server/domain/auth/maintenance.js';
+import { purgeExpired } from '../server/domain/housekeeping/purge-expired.js';
 import { systemCtx } from '../server/domain/context.js';
 import { capacityNotice } from '../server/domain/tickets/capacity.js';
 

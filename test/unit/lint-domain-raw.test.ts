@@ -48,4 +48,22 @@ describe('lint: the domain reaches no raw collection', function () {
       "import { Ticket } from '../../models/ticket.js';\nexport const n = () => Ticket.collection.estimatedDocumentCount();\n";
     expect(await lint(raw, 'server/db/y.ts')).to.deep.equal([]);
   });
+
+  it('fails a domain file that imports an adapter (HTTP, sockets, inbound mail, jobs)', async () => {
+    for (const adapter of [
+      '../../http/forms.js',
+      '../../realtime/broadcast.js',
+      '../../inbound-mail/listener.js',
+      '../../../jobs/sla-sweep.js',
+    ]) {
+      const messages = await lint(
+        `import * as a from '${adapter}';\nexport const x = a;\n`,
+        'server/domain/x/y.ts',
+      );
+      expect(
+        messages.some((m) => /The domain layer does not import adapters/.test(m)),
+        `${adapter}\n${messages.join('\n')}`,
+      ).to.equal(true);
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { domainEvents } from '../events.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import { enqueueMail } from '../mail/outbox.js';
 import type { Ctx } from '../context.js';
-import { recordAudit } from './audit.js';
+import { recordAudit } from '../audit/audit.js';
 import { linkUrl } from '../settings.js';
 import { consumeLinkToken, issueLinkToken, peekLinkToken } from './link-tokens.js';
 import { hashPassword, passwordRules } from './passwords.js';

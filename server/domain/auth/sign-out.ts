@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
-import { recordAudit } from './audit.js';
+import { recordAudit } from '../audit/audit.js';
 
 /**
  * Sign out: the sign-out is audited (as sign-in is), the adapter ends its session, and only then

@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
-import { recordAudit } from './audit.js';
+import { recordAudit } from '../audit/audit.js';
 import { sendInvitation } from './invitations.js';
 import { hashPassword, passwordRules } from './passwords.js';
 import { requirePermission } from './policy.js';

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
-import { recordTicketAudit } from '../auth/audit.js';
+import { recordTicketAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';

@@ -6,7 +6,7 @@ import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
-import { cachedProvider } from '../tenants/cache.js';
+import { cachedProvider } from '../provider.js';
 import { slaReport, trafficLight, type SlaReport } from './sla-report.js';
 
 /**

@@ -8,7 +8,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { priorities, ticketTypes, type Priority, type TicketType } from '../../../models/ticket.js';
 import { AppError, notFound, type FieldError } from '../../errors/app-error.js';
 import { fieldsFromZod } from '../../errors/normalize.js';
-import { recordAudit } from '../auth/audit.js';
+import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listTenants } from '../tenants/tenants.js';

@@ -7,7 +7,7 @@ import { User } from '../../../models/user.js';
 import { collectionNameOf } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
-import { recordAudit } from '../auth/audit.js';
+import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import { deriveCtx, type Actor, type Ctx, type PersonActor } from '../context.js';
 import { domainEvents } from '../events.js';

@@ -1,10 +1,9 @@
-import { Provider, type ProviderAttrs } from '../../../models/provider.js';
 import { Tenant, type TenantAttrs } from '../../../models/tenant.js';
 import type { Types } from 'mongoose';
 import { ReadCache } from '../read-cache.js';
 
 /**
- * A short, process-local cache of tenant documents and of the provider: the ticket path reads
+ * A short, process-local cache of tenant documents: the ticket path reads
  * the tenant several times per request (open, notify) and every read is a round trip.
  *
  * - Entries live `cachePolicy.ttlMs`; the tenant functions (tenants.ts) forget a tenant as soon
@@ -16,10 +15,8 @@ import { ReadCache } from '../read-cache.js';
 export const cachePolicy = { ttlMs: 5_000, maxEntries: 5_000 } as const;
 
 export type CachedTenant = TenantAttrs & { _id: Types.ObjectId };
-export type CachedProvider = ProviderAttrs & { _id: Types.ObjectId };
 
 const tenants = new ReadCache<CachedTenant | null>(cachePolicy.ttlMs, cachePolicy.maxEntries);
-const provider = new ReadCache<CachedProvider | null>(cachePolicy.ttlMs, 1);
 const listeners = new Set<(tenantId: string | null) => void>();
 
 /** The tenant document (lean), at most `cachePolicy.ttlMs` old; null when there is none. */
@@ -28,19 +25,10 @@ export function cachedTenant(id: Types.ObjectId | string): Promise<CachedTenant 
   return tenants.get(key, () => Tenant.findById(key).lean<CachedTenant>().exec());
 }
 
-/** The provider document (lean), at most `cachePolicy.ttlMs` old; null before the first seed. */
-export function cachedProvider(): Promise<CachedProvider | null> {
-  return provider.get('provider', () => Provider.findOne({ key: 'provider' }).lean<CachedProvider>().exec());
-}
-
 /** Forget one tenant (after changing it), or every tenant (null); tells the listeners. */
 export function forgetTenant(id: Types.ObjectId | string | null): void {
   tenants.forget(id === null ? undefined : String(id));
   for (const listener of listeners) listener(id === null ? null : String(id));
-}
-
-export function forgetProvider(): void {
-  provider.forget();
 }
 
 /** Caches derived from tenants (API token owners) forget along with them. */

@@ -3,7 +3,7 @@ import { Tenant, tenantStatuses } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { domainEvents } from '../events.js';
 import { notFound } from '../../errors/app-error.js';
-import { recordAudit } from '../auth/audit.js';
+import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { forgetTenant } from './cache.js';

@@ -6,7 +6,7 @@ import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
-import { authorOf } from './authors.js';
+import { authorOf } from '../auth/authors.js';
 import { gridFsStore, type BlobStore } from './blob-store.js';
 
 export const attachmentRules = {

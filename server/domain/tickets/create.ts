@@ -9,7 +9,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { cachedTenant } from '../tenants/cache.js';
-import { authorOf } from './authors.js';
+import { authorOf } from '../auth/authors.js';
 import { claimInvoiceKey } from './invoice-keys.js';
 import { notifyRequester } from './notify.js';
 import { nextTicketNumber } from './numbering.js';

@@ -1,7 +1,7 @@
 import type { TicketStatus } from '../../../models/ticket.js';
 import { Ticket } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
-import { recordTicketAudit } from '../auth/audit.js';
+import { recordTicketAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { notifyRequester } from './notify.js';

@@ -3,6 +3,7 @@ import { User } from '../../../models/user.js';
 import { isLocale, type Locale } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { enqueueMail } from '../mail/outbox.js';
+import { threadId } from '../mail/thread-id.js';
 import { cachedTenant } from '../tenants/cache.js';
 import type { MailTemplate } from '../mail/mailer.js';
 import { inboundAddress, linkUrl } from '../settings.js';
@@ -10,9 +11,6 @@ import { inboundAddress, linkUrl } from '../settings.js';
 type TicketLike = Pick<TicketAttrs, 'tenantId' | 'number' | 'subject' | 'requester' | 'status'> & {
   _id: unknown;
 };
-
-/** The thread id every mail about a ticket refers to, so mail clients group them and replies find it. */
-export const threadId = (ticketId: unknown): string => `<ticket-${String(ticketId)}@backoffice-desk>`;
 
 export interface NotifyOptions {
   /**

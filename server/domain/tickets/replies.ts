@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
-import { authorOf } from './authors.js';
+import { authorOf } from '../auth/authors.js';
 import { AppError } from '../../errors/app-error.js';
 import { isStaff, type Ctx } from '../context.js';
 import { domainEvents } from '../events.js';

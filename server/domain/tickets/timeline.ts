@@ -3,7 +3,7 @@ import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
-import { authorOf, type Author } from './authors.js';
+import { authorOf, type Author } from '../auth/authors.js';
 
 /** Entries of concurrent changes go together (group commit), each acknowledged for itself. */
 const entries = scopedCollection(TimelineEntry);

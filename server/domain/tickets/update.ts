@@ -8,7 +8,7 @@ import {
   type TicketType,
 } from '../../../models/ticket.js';
 import { AppError } from '../../errors/app-error.js';
-import { recordTicketAudit } from '../auth/audit.js';
+import { recordTicketAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';

@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../../config/config.js';
-import { addTicketAttachments } from '../../domain/api/tickets.js';
+import { addTicketAttachments } from '../../domain/tickets/add-attachments.js';
 import {
   attachmentRules,
   listAttachments,

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { auditAreas, listAudit } from '../../domain/auth/audit.js';
-import { auditFilterChoices, auditRowView } from '../../domain/auth/audit-view.js';
+import { auditAreas } from '../../domain/audit/audit.js';
+import { listAudit } from '../../domain/reports/audit-log.js';
+import { auditFilterChoices, auditRowView } from '../../domain/reports/audit-view.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { listScheduledJobs } from '../../domain/jobs/scheduled-jobs.js';
+import { listScheduledJobs } from '../../domain/health/scheduled-jobs.js';
 import { t } from '../../i18n/i18n.js';
 import { routePermission } from '../middleware/guards.js';
 

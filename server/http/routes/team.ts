@@ -1,7 +1,12 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { clientRoles } from '../../../models/user.js';
-import { inviteTeamMember, listTeam, setTeamMemberStatus, teamInviteSchema } from '../../domain/auth/team.js';
+import {
+  inviteTeamMember,
+  listTeam,
+  setTeamMemberStatus,
+  teamInviteSchema,
+} from '../../domain/tenants/team.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listStaff, setStaffStatus } from '../../../server/domain/auth/staff.js';
-import { listTeam, setTeamMemberStatus } from '../../../server/domain/auth/team.js';
+import { listTeam, setTeamMemberStatus } from '../../../server/domain/tenants/team.js';
 import { ticketPageFlags } from '../../../server/domain/tickets/page-flags.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { signedInAgent } from '../../support/browser-session.js';

@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 import { pino } from 'pino';
 import { IdempotencyKey } from '../../../models/idempotency-key.js';
 import { Ticket } from '../../../models/ticket.js';
-import { purgeExpired } from '../../../server/domain/auth/maintenance.js';
+import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { requestHashOf } from '../../../server/http/api/idempotency.js';
 import { apiClient, bodies, tokenOf } from '../../support/api.js';

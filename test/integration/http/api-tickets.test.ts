@@ -5,7 +5,7 @@ import { ApiToken } from '../../../models/api-token.js';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { Tenant } from '../../../models/tenant.js';
-import { setTeamMemberStatus } from '../../../server/domain/auth/team.js';
+import { setTeamMemberStatus } from '../../../server/domain/tenants/team.js';
 import { apiTokenCachePolicy, revokeApiToken } from '../../../server/domain/tenants/api-tokens.js';
 import { setTenantStatus } from '../../../server/domain/tenants/tenants.js';
 import {

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import { ImportBatch } from '../../../models/import-batch.js';
 import { Ticket } from '../../../models/ticket.js';
-import { purgeExpired } from '../../../server/domain/auth/maintenance.js';
+import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { batchIdOf, commitBatch, uploadCsv } from '../../support/csv-import.js';

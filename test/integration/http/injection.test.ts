@@ -4,7 +4,7 @@ import { MailKey } from '../../../models/mail-key.js';
 import { Tenant } from '../../../models/tenant.js';
 import { User } from '../../../models/user.js';
 import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
-import { auditActionLabel } from '../../../server/domain/auth/audit-view.js';
+import { auditActionLabel } from '../../../server/domain/reports/audit-view.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
 import { tableRows } from '../../support/pages.js';

@@ -5,7 +5,7 @@ import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { listAttachments, openAttachment } from '../../../server/domain/tickets/attachments.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
-import { threadId } from '../../../server/domain/tickets/notify.js';
+import { threadId } from '../../../server/domain/mail/thread-id.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import {
   addressText,

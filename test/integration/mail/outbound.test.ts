@@ -9,7 +9,7 @@ import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueMail, enqueueMail } from '../../../server/domain/mail/outbox.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
-import { threadId } from '../../../server/domain/tickets/notify.js';
+import { threadId } from '../../../server/domain/mail/thread-id.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { makeWorld, type World } from '../../support/factories.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { intervalInUnits, intervalMs } from '../../../server/domain/jobs/scheduled-jobs.js';
+import { intervalInUnits, intervalMs } from '../../../server/domain/health/scheduled-jobs.js';
 import { t } from '../../../server/i18n/i18n.js';
 import { postForm, signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';

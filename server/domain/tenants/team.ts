@@ -5,11 +5,11 @@ import { clientRoles, User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isLocale } from '../../i18n/i18n.js';
 import { deriveCtx, type Ctx } from '../context.js';
-import { scopeFilter } from '../tenants/scope.js';
-import { recordAudit } from './audit.js';
-import { sendInvitation } from './invitations.js';
-import { requirePermission } from './policy.js';
-import { enableOffered, mayChangeStatusOf, setUserStatus } from './staff.js';
+import { scopeFilter } from './scope.js';
+import { recordAudit } from '../audit/audit.js';
+import { sendInvitation } from '../auth/invitations.js';
+import { requirePermission } from '../auth/policy.js';
+import { enableOffered, mayChangeStatusOf, setUserStatus } from '../auth/staff.js';
 
 export const teamInviteSchema = z.object({
   name: z.string().trim().min(2).max(120),

@@ -3,9 +3,9 @@ import { AppError } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
-import { storeAttachments, type IncomingFile } from '../tickets/attachments.js';
-import { getTicket } from '../tickets/queries.js';
-import { appendTimeline } from '../tickets/timeline.js';
+import { storeAttachments, type IncomingFile } from './attachments.js';
+import { getTicket } from './queries.js';
+import { appendTimeline } from './timeline.js';
 
 /**
  * Attach files to a ticket the caller may see, outside a reply (client systems sending the

@@ -1,6 +1,6 @@
 import { t, type Locale } from '../../i18n/i18n.js';
 import { fieldLabel } from '../tickets/timeline-view.js';
-import { areaOfAction, auditActions, auditAreas } from './audit.js';
+import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 
 /** An action's label in the reader's language (`auth.sign_in` reads "Signed in"). */
 export const auditActionLabel = (action: string, locale: Locale): string =>

@@ -1,7 +1,6 @@
 import { Types } from 'mongoose';
 import { AuditEvent } from '../../../models/audit-event.js';
 import type { Ctx } from '../context.js';
-import { requirePermission } from './policy.js';
 
 /** Every action the audit log records, grouped by area (the part before the dot). */
 export const auditActions = [
@@ -81,30 +80,4 @@ export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
     requestId: ctx.requestId,
     details: input.details ?? {},
   });
-}
-
-export interface AuditQuery {
-  action?: string | undefined;
-  area?: AuditArea | undefined;
-  tenantId?: string | undefined;
-  limit?: number;
-  before?: Date | undefined;
-}
-
-/** Newest first, a bounded page: the engine scans without indexes (engine notes). */
-export async function listAudit(ctx: Ctx, query: AuditQuery = {}) {
-  requirePermission(ctx, 'audit.read');
-  const filter: Record<string, unknown> = {};
-  if (query.action) {
-    if (query.area && areaOfAction(query.action) !== query.area) return [];
-    filter.action = query.action;
-  } else if (query.area) filter.action = { $in: auditActions.filter((a) => areaOfAction(a) === query.area) };
-  if (query.tenantId && Types.ObjectId.isValid(query.tenantId))
-    filter.tenantId = new Types.ObjectId(query.tenantId);
-  if (query.before) filter.at = { $lt: query.before };
-  return AuditEvent.find(filter)
-    .setOptions({ allTenants: true })
-    .sort({ at: -1 })
-    .limit(Math.min(query.limit ?? 100, 500))
-    .lean();
 }
