@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { z } from 'zod';
 import { Tenant } from '../../../models/tenant.js';
 import { User, type UserDoc } from '../../../models/user.js';
 import { AppError } from '../../errors/app-error.js';
@@ -9,10 +10,11 @@ import { verifyPassword } from './passwords.js';
 import { toProfile, type Profile, type ProviderDefaults } from './profile.js';
 import { assertNotThrottled, clearFailures, recordFailure, throttleKey } from './throttle.js';
 
-export interface SignInInput {
-  email: string;
-  password: string;
-}
+export const signInInputSchema = z.object({
+  email: z.string().trim().max(254),
+  password: z.string().max(200),
+});
+export type SignInInput = z.infer<typeof signInInputSchema>;
 
 const badCredentials = (): AppError =>
   new AppError('unauthenticated', 'invalid credentials', { messageKey: 'auth.invalid_credentials' });

@@ -11,15 +11,13 @@ import { recordAudit } from '../audit/audit.js';
 import { sendInvitation } from './invitations.js';
 import { hashPassword, passwordRules } from './passwords.js';
 import { requirePermission } from './policy.js';
+import { personEmail, personName } from './person-input.js';
 
 const objectId = z.string().refine((v) => Types.ObjectId.isValid(v), { params: { key: 'unknown' } });
 
 export const staffInputSchema = z.object({
-  name: z.string().trim().min(2).max(120),
-  email: z
-    .email()
-    .max(254)
-    .transform((v) => v.toLowerCase()),
+  name: personName,
+  email: personEmail,
   role: z.enum(staffRoles),
   tenantIds: z
     .union([objectId, z.array(objectId)])
@@ -146,6 +144,9 @@ export async function updateStaff(ctx: Ctx, id: string, input: Omit<StaffInput, 
 export function enableOffered(status: string): boolean {
   return status === 'disabled';
 }
+
+/** The input of `setUserStatus`, from the staff page and a client admin's team page alike. */
+export const userStatusInputSchema = z.object({ status: z.enum(['active', 'disabled']) });
 
 /** No one enables or disables their own account (no locking oneself out). */
 export function mayChangeStatusOf(ctx: Ctx, userId: string): boolean {

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { z } from 'zod';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
@@ -138,6 +139,9 @@ export async function releaseTicket(ctx: Ctx, ref: string) {
 }
 
 /** Team leads assign or reassign to an operator who serves the ticket's tenant. */
+/** The input of `assignTicket` besides the ticket: whom to assign it to. */
+export const assignInputSchema = z.object({ userId: z.string().regex(/^[0-9a-f]{24}$/) });
+
 export async function assignTicket(ctx: Ctx, ref: string, userId: string) {
   requirePermission(ctx, 'queues.manage');
   const ticket = await getTicket(ctx, ref);

@@ -1,8 +1,27 @@
 import { Types } from 'mongoose';
+import { z } from 'zod';
 import { AuditEvent } from '../../../models/audit-event.js';
-import { areaOfAction, auditActions, type AuditArea } from '../audit/audit.js';
+import { areaOfAction, auditActions, auditAreas, type AuditArea } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
+
+/** The audit page's filters as they arrive (query string: an empty choice means none). */
+export const auditQuerySchema = z.object({
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,60}$/)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  area: z
+    .enum(auditAreas)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  tenant: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+});
 
 export interface AuditQuery {
   action?: string | undefined;

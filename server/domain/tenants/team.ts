@@ -10,13 +10,11 @@ import { recordAudit } from '../audit/audit.js';
 import { sendInvitation } from '../auth/invitations.js';
 import { requirePermission } from '../auth/policy.js';
 import { enableOffered, mayChangeStatusOf, setUserStatus } from '../auth/staff.js';
+import { personEmail, personName } from '../auth/person-input.js';
 
 export const teamInviteSchema = z.object({
-  name: z.string().trim().min(2).max(120),
-  email: z
-    .email()
-    .max(254)
-    .transform((v) => v.toLowerCase()),
+  name: personName,
+  email: personEmail,
   role: z.enum(clientRoles),
 });
 export type TeamInvite = z.infer<typeof teamInviteSchema>;

@@ -1,29 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { auditAreas } from '../../domain/audit/audit.js';
-import { listAudit } from '../../domain/reports/audit-log.js';
+import { auditQuerySchema, listAudit } from '../../domain/reports/audit-log.js';
 import { auditFilterChoices, auditRowView } from '../../domain/reports/audit-view.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
-
-const auditQuerySchema = z.object({
-  action: z
-    .string()
-    .regex(/^[a-z_.]{1,60}$/)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  area: z
-    .enum(auditAreas)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  tenant: z
-    .string()
-    .regex(/^[0-9a-f]{24}$/)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-});
 
 export function adminAuditRoutes(): Router {
   const router = Router();

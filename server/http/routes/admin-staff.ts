@@ -1,5 +1,4 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { staffRoles } from '../../../models/user.js';
 import {
   createStaff,
@@ -8,13 +7,12 @@ import {
   setStaffStatus,
   staffInputSchema,
   updateStaff,
+  userStatusInputSchema,
 } from '../../domain/auth/staff.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
-
-const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
 
 export function adminStaffRoutes(): Router {
   const router = Router();
@@ -64,7 +62,7 @@ export function adminStaffRoutes(): Router {
     });
   });
   router.post('/admin/staff/:id/status', async (req, res) => {
-    const { status } = parseInput(statusSchema, req.body);
+    const { status } = parseInput(userStatusInputSchema, req.body);
     await setStaffStatus(req.ctx, req.params.id, status);
     req.session.flash = { kind: 'ok', key: status === 'disabled' ? 'users.disabled' : 'users.enabled' };
     res.redirect('/admin/staff');

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import passport from 'passport';
 import { z } from 'zod';
+import { signInInputSchema } from '../../domain/auth/sign-in.js';
 import { signOut } from '../../domain/auth/sign-out.js';
 import {
   checkLink,
@@ -17,11 +18,8 @@ import { failureLimiter } from '../failure-limiter.js';
 import { handleForm, parseInput } from '../forms.js';
 import type { SessionUser } from '../auth/session-user.js';
 
-const signInSchema = z.object({
-  email: z.string().trim().max(254),
-  password: z.string().max(200),
-  next: z.string().optional(),
-});
+/** The sign-in form: the domain's input, and where to go next (the adapter's own concern). */
+const signInSchema = signInInputSchema.extend({ next: z.string().optional() });
 
 /** Only same-site paths may be used as a post-sign-in destination. */
 function safeNext(next: unknown): string {

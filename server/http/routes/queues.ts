@@ -1,9 +1,14 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { queueOrders } from '../../../models/queue.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
-import { assignTicket, releaseTicket, takeNext, takeTicket } from '../../domain/queues/claims.js';
+import {
+  assignInputSchema,
+  assignTicket,
+  releaseTicket,
+  takeNext,
+  takeTicket,
+} from '../../domain/queues/claims.js';
 import {
   createQueue,
   getQueue,
@@ -16,8 +21,6 @@ import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
-
-const assignSchema = z.object({ userId: z.string().regex(/^[0-9a-f]{24}$/) });
 
 const back = (req: Request, fallback: string): string => {
   const referer = req.get('referer');
@@ -136,7 +139,7 @@ export function queueRoutes(): Router {
       req.session.flash = { kind: 'error', key: 'pages.choose_person' };
       return res.redirect(`/tickets/${ref}`);
     }
-    const { userId } = parseInput(assignSchema, req.body);
+    const { userId } = parseInput(assignInputSchema, req.body);
     try {
       await assignTicket(req.ctx, ref, userId);
       req.session.flash = { kind: 'ok', key: 'queues.assigned' };

@@ -1,5 +1,4 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { clientRoles } from '../../../models/user.js';
 import {
   inviteTeamMember,
@@ -7,11 +6,10 @@ import {
   setTeamMemberStatus,
   teamInviteSchema,
 } from '../../domain/tenants/team.js';
+import { userStatusInputSchema } from '../../domain/auth/staff.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
-
-const statusSchema = z.object({ status: z.enum(['active', 'disabled']) });
 
 /** A client admin manages the people of their own company. */
 export function teamRoutes(): Router {
@@ -34,7 +32,7 @@ export function teamRoutes(): Router {
     });
   });
   router.post('/team/:id/status', async (req, res) => {
-    const { status } = parseInput(statusSchema, req.body);
+    const { status } = parseInput(userStatusInputSchema, req.body);
     await setTeamMemberStatus(req.ctx, req.params.id, status);
     req.session.flash = { kind: 'ok', key: status === 'disabled' ? 'users.disabled' : 'users.enabled' };
     res.redirect('/team');
