@@ -21,16 +21,26 @@ function formatterOf(locale: Locale, timeZone: string, style: 'date' | 'dateTime
   return formatter;
 }
 
+/** An instant in the given style; empty for no value or one that is not a date. */
+function formatInstant(
+  value: Date | string | number | null | undefined,
+  locale: Locale,
+  timeZone: string,
+  style: 'date' | 'dateTime',
+): string {
+  if (value === null || value === undefined || value === '') return '';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return formatterOf(locale, timeZone, style).format(date);
+}
+
 /** A date and time as the reader expects it: their locale, the tenant's time zone. */
 export function formatDateTime(
   value: Date | string | number | null | undefined,
   locale: Locale,
   timeZone: string,
 ): string {
-  if (value === null || value === undefined || value === '') return '';
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return '';
-  return formatterOf(locale, timeZone, 'dateTime').format(date);
+  return formatInstant(value, locale, timeZone, 'dateTime');
 }
 
 export function formatDate(
@@ -38,10 +48,7 @@ export function formatDate(
   locale: Locale,
   timeZone: string,
 ): string {
-  if (value === null || value === undefined || value === '') return '';
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return '';
-  return formatterOf(locale, timeZone, 'date').format(date);
+  return formatInstant(value, locale, timeZone, 'date');
 }
 
 export function formatNumber(value: number, locale: Locale): string {

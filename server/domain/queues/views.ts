@@ -1,11 +1,12 @@
 import { Types, type PipelineStage } from 'mongoose';
 import type { QueueOrder } from '../../../models/queue.js';
 import { Tenant } from '../../../models/tenant.js';
-import { Ticket, type TicketAttrs } from '../../../models/ticket.js';
+import { Ticket } from '../../../models/ticket.js';
 import { requirePermission } from '../auth/policy.js';
 import { stateOf, type SlaClock } from '../sla/clock.js';
 import { slaBrief, type SlaBrief } from '../sla/view.js';
 import type { Ctx } from '../context.js';
+import type { TicketRow } from '../events.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { queueFilter, sortOf, workableStatuses } from './filter.js';
 import { getQueue, listQueues } from './queues.js';
@@ -89,17 +90,8 @@ async function tenantCodes(tenantIds: string[]): Promise<Map<string, string>> {
   return codes.map;
 }
 
-type SummarySource = Pick<
-  TicketAttrs,
-  'number' | 'subject' | 'type' | 'priority' | 'status' | 'tags' | 'assignee' | 'requester' | 'version'
-> & {
-  _id: Types.ObjectId;
-  tenantId: Types.ObjectId;
-  createdAt?: Date;
-  dueSortAt?: Date | null;
-  sla?: unknown;
-  priorityRank?: number | null;
-};
+/** The ticket row the bus carries, plus what a queue read adds (the clock and the sort rank). */
+type SummarySource = TicketRow & { sla?: unknown; priorityRank?: number | null };
 
 /** What queue pages and sockets show of a ticket: no description, no internal data. */
 export async function toSummaries(rows: SummarySource[], now = new Date()): Promise<TicketSummary[]> {

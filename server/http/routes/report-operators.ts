@@ -3,6 +3,7 @@ import { operatorCsv } from '../../domain/reports/operator-csv.js';
 import { operatorView } from '../../domain/reports/operator-view.js';
 import { t } from '../../i18n/i18n.js';
 import { routePermission } from '../middleware/guards.js';
+import { sendDownload } from '../downloads.js';
 
 /**
  * The operator view for team leads and admins (permission `reports.operators`): handled tickets,
@@ -36,9 +37,11 @@ export function reportOperatorRoutes(): Router {
 
   router.get('/reports/operators/export.csv', guard, async (req, res) => {
     const view = await operatorView(req.ctx, zoneOf(res), periodQuery(req));
-    res.set('Content-Type', 'text/csv; charset=utf-8');
-    res.set('Content-Disposition', `attachment; filename="operators-${view.period.key}.csv"`);
-    res.send(operatorCsv(view, req.locale));
+    sendDownload(res, {
+      name: `operators-${view.period.key}.csv`,
+      type: 'csv',
+      body: operatorCsv(view, req.locale),
+    });
   });
   return router;
 }

@@ -7,6 +7,7 @@ import { listTenants } from '../../domain/tenants/tenants.js';
 import { intlLocaleOf } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { routePermission } from '../middleware/guards.js';
+import { sendDownload } from '../downloads.js';
 
 /**
  * Monthly client statements (permission `reports.statement`): account managers and admins for
@@ -65,12 +66,11 @@ export function reportStatementRoutes(): Router {
   for (const table of statementTables) {
     router.get(`/reports/:tenantId/statement/export/${table}.csv`, guard, async (req, res) => {
       const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: req.query.month });
-      res.set('Content-Type', 'text/csv; charset=utf-8');
-      res.set(
-        'Content-Disposition',
-        `attachment; filename="statement-${statement.tenant.code}-${statement.month.key}-${table}.csv"`,
-      );
-      res.send(statementCsv(statement, table, req.locale));
+      sendDownload(res, {
+        name: `statement-${statement.tenant.code}-${statement.month.key}-${table}.csv`,
+        type: 'csv',
+        body: statementCsv(statement, table, req.locale),
+      });
     });
   }
   return router;

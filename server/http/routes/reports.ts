@@ -16,6 +16,7 @@ import type { PdfRenderer } from '../../pdf/renderer.js';
 import { routePermission } from '../middleware/guards.js';
 import { portfolioCharts, reportCharts, scriptJson } from '../report-charts.js';
 import { staticRoots } from '../static-roots.js';
+import { sendDownload } from '../downloads.js';
 
 /**
  * SLA reports (permission `reports.read`): the portfolio overview of the clients a staff member
@@ -159,23 +160,21 @@ export function reportRoutes(pdf: PdfRenderer): Router {
       readySelector: 'html[data-charts-ready]',
       footerHtml: pdfFooter(report, locale),
     });
-    res.set('Content-Type', 'application/pdf');
-    res.set(
-      'Content-Disposition',
-      `attachment; filename="sla-${report.tenant.code}-${report.period.key}.pdf"`,
-    );
-    res.send(file);
+    sendDownload(res, {
+      name: `sla-${report.tenant.code}-${report.period.key}.pdf`,
+      type: 'pdf',
+      body: file,
+    });
   });
 
   for (const table of reportTables) {
     router.get(`/reports/:tenantId/export/${table}.csv`, async (req, res) => {
       const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
-      res.set('Content-Type', 'text/csv; charset=utf-8');
-      res.set(
-        'Content-Disposition',
-        `attachment; filename="sla-${report.tenant.code}-${report.period.key}-${table}.csv"`,
-      );
-      res.send(reportCsv(report, table, req.locale));
+      sendDownload(res, {
+        name: `sla-${report.tenant.code}-${report.period.key}-${table}.csv`,
+        type: 'csv',
+        body: reportCsv(report, table, req.locale),
+      });
     });
   }
   return router;

@@ -18,6 +18,7 @@ import { presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { routePermission } from '../middleware/guards.js';
 import { uploadedFiles } from '../uploads.js';
+import { sendDownload } from '../downloads.js';
 
 const IMPORT_PATH = '/tickets/import';
 const delimiterNames: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab' };
@@ -133,9 +134,11 @@ export function ticketImportRoutes(): Router {
           t(req.locale, `import.example.${c}`),
       ]),
     ) as Record<CsvColumn, string>;
-    res.set('Content-Type', 'text/csv; charset=utf-8');
-    res.set('Content-Disposition', 'attachment; filename="ticket-import-template.csv"');
-    res.send(csvTemplate(delimiter, example));
+    sendDownload(res, {
+      name: 'ticket-import-template.csv',
+      type: 'csv',
+      body: csvTemplate(delimiter, example),
+    });
   });
 
   router.get(IMPORT_PATH, (req, res) => {
