@@ -24,6 +24,26 @@
     });
   }
 
+  /**
+   * Names as one phrase in the reader's language ("A, B and C"), from the server's templates:
+   * `live_presence.list_two` joins the last two, `live_presence.list_more` puts one more in front.
+   */
+  function list(names) {
+    if (!names.length) return '';
+    var phrase = names[names.length - 1];
+    if (names.length > 1)
+      phrase = t('live_presence.list_two', { first: names[names.length - 2], last: phrase });
+    for (var i = names.length - 3; i >= 0; i--)
+      phrase = t('live_presence.list_more', { first: names[i], rest: phrase });
+    return phrase;
+  }
+
+  /** Two lines of text as one, by the server's template (`live_presence.lines`); either may be empty. */
+  function lines(first, second) {
+    if (!first || !second) return first || second || '';
+    return t('live_presence.lines', { first: first, second: second });
+  }
+
   /** Emit with an acknowledgement: resolves `{ data }` or `{ error: { code, message } }`. */
   function ask(event, payload) {
     return new Promise(function (resolve) {
@@ -84,6 +104,8 @@
   window.DeskLive = {
     socket: socket,
     t: t,
+    list: list,
+    lines: lines,
     ask: ask,
     me: function () {
       return me;

@@ -133,8 +133,7 @@
         var name = p.operator ? live.t('live.an_operator') : p.name;
         if (names.indexOf(name) < 0) names.push(name);
       });
-      if (names.length <= 1) return names.join('');
-      return names.slice(0, -1).join(', ') + ' ' + live.t('live.and') + ' ' + names[names.length - 1];
+      return live.list(names);
     }
     function countOthers(list) {
       var me = live.me();
@@ -146,13 +145,11 @@
       if (p.ticketId !== ticketId) return;
       var viewers = namesOf(p.viewers);
       var typing = namesOf(p.typing);
-      var lines = [];
-      if (viewers) lines.push(live.t('live.also_viewing', { names: viewers }));
-      if (typing)
-        lines.push(
-          live.t(countOthers(p.typing) > 1 ? 'live.typing_many' : 'live.typing_one', { names: typing }),
-        );
-      presenceLine.textContent = lines.join(' · ');
+      var viewing = viewers ? live.t('live.also_viewing', { names: viewers }) : '';
+      var typingLine = typing
+        ? live.t(countOthers(p.typing) > 1 ? 'live.typing_many' : 'live.typing_one', { names: typing })
+        : '';
+      presenceLine.textContent = live.lines(viewing, typingLine);
       // A typist who vanished without a word stops showing after a while.
       window.clearTimeout(presenceClear);
       if (typing) {

@@ -3,7 +3,7 @@
  *
  * Conventions every adapter (pages, API, sockets, jobs, inbound mail, CLI, seed, tests) follows:
  * - Every context comes from `makeCtx` (or a helper here built on it: `systemCtx`, `deriveCtx`).
- *   No other file writes a `Ctx` object literal; test/unit/make-ctx.test.ts refuses one.
+ *   No other file writes a `Ctx` object literal; test/domain/make-ctx.test.ts refuses one.
  * - Every domain operation an adapter calls takes `ctx` first, then its input (make-ctx.test.ts
  *   checks the adapters' calls; its short list of exceptions says why each is one).
  * - Input is validated once, by its zod schema exported next to the operation: an adapter parses

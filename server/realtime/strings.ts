@@ -1,7 +1,16 @@
 import { i18n, type Locale } from '../i18n/i18n.js';
 
 /** Catalogue parts the page scripts draw with: their own texts and the labels of a queue row. */
-const subtrees = ['live', 'ticket_types', 'priorities', 'ticket_status', 'sla_states', 'sla_brief', 'tables'];
+const subtrees = [
+  'live',
+  'live_presence',
+  'ticket_types',
+  'priorities',
+  'ticket_status',
+  'sla_states',
+  'sla_brief',
+  'tables',
+];
 const singles = ['queues.take', 'queues.taken', 'queues.nothing_next', 'queues.empty'];
 
 const cache = new Map<Locale, Record<string, string>>();

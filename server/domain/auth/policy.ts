@@ -53,6 +53,16 @@ export function canSettleTicket(
   return actor.role === 'client_admin' || String(ticket.requester?.id ?? '') === actor.userId;
 }
 
+/**
+ * Staff of these roles serve every tenant, whatever tenant list their profile holds: the tenant
+ * scope (tenants/scope.ts) and the staff page ("all tenants") both read this.
+ */
+const allTenantRoles: readonly Role[] = ['admin'];
+
+export function servesAllTenants(role: Role): boolean {
+  return allTenantRoles.includes(role);
+}
+
 export function permissionsOf(actor: Actor): Permission[] {
   return (Object.keys(permissions) as Permission[]).filter((p) => can(actor, p));
 }

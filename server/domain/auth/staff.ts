@@ -10,7 +10,7 @@ import { domainEvents } from '../events.js';
 import { recordAudit } from '../audit/audit.js';
 import { sendInvitation } from './invitations.js';
 import { hashPassword, passwordRules } from './passwords.js';
-import { requirePermission } from './policy.js';
+import { requirePermission, servesAllTenants } from './policy.js';
 import { personEmail, personName } from './person-input.js';
 
 const objectId = z.string().refine((v) => Types.ObjectId.isValid(v), { params: { key: 'unknown' } });
@@ -32,11 +32,18 @@ export type StaffInput = z.infer<typeof staffInputSchema>;
 
 const staffFilter = { tenantId: null, role: { $in: [...staffRoles] } };
 
-/** Staff accounts, each with the status change the page offers (enable a disabled one, else disable). */
+/**
+ * Staff accounts, each with the status change the page offers (enable a disabled one, else
+ * disable) and whether they serve every tenant (the page says so instead of listing codes).
+ */
 export async function listStaff(ctx: Ctx) {
   requirePermission(ctx, 'staff.manage');
   const staff = await User.find(staffFilter).sort({ name: 1 }).lean();
-  return staff.map((u) => ({ ...u, canEnable: enableOffered(u.status) }));
+  return staff.map((u) => ({
+    ...u,
+    canEnable: enableOffered(u.status),
+    allTenants: servesAllTenants(u.role),
+  }));
 }
 
 export async function getStaff(ctx: Ctx, id: string) {

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { AppError } from '../../errors/app-error.js';
+import { servesAllTenants } from '../auth/policy.js';
 import { deriveCtx, type Ctx } from '../context.js';
 
 /**
@@ -12,7 +13,7 @@ export function tenantAccess(ctx: Ctx): TenantAccess {
   const actor = ctx.actor;
   if (actor.kind === 'anonymous') return { all: false, tenantIds: [] };
   if (actor.kind === 'api') return { all: false, tenantIds: [actor.tenantId] };
-  if (actor.kind === 'system' || actor.role === 'admin') return { all: true };
+  if (actor.kind === 'system' || servesAllTenants(actor.role)) return { all: true };
   if (actor.tenantId) return { all: false, tenantIds: [actor.tenantId] };
   return { all: false, tenantIds: actor.tenantIds };
 }

@@ -47,11 +47,20 @@ export type TenantInput = z.infer<typeof tenantInputSchema>;
 
 export const tenantStatusSchema = z.object({ status: z.enum(tenantStatuses) });
 
-/** Tenants the caller may see: all for admins, their own or served ones for everyone else. */
+/** The status change the tenants page offers: suspend an active client, activate a suspended one. */
+export function suspendOffered(status: string): boolean {
+  return status === 'active';
+}
+
+/**
+ * Tenants the caller may see: all for admins, their own or served ones for everyone else; each
+ * with the status change the tenants page offers.
+ */
 export async function listTenants(ctx: Ctx) {
   const access = tenantAccess(ctx);
   const filter = access.all ? {} : { _id: { $in: access.tenantIds } };
-  return Tenant.find(filter).sort({ code: 1 }).lean();
+  const tenants = await Tenant.find(filter).sort({ code: 1 }).lean();
+  return tenants.map((tn) => ({ ...tn, canSuspend: suspendOffered(tn.status) }));
 }
 
 /**

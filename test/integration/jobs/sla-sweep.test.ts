@@ -1,20 +1,17 @@
 import { expect } from 'chai';
-import type { Types } from 'mongoose';
 import { pino } from 'pino';
 import { MailKey } from '../../../models/mail-key.js';
-import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaEvent } from '../../../models/sla-event.js';
-import { SlaPolicy } from '../../../models/sla-policy.js';
-import { Ticket, priorities, ticketTypes } from '../../../models/ticket.js';
+import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { systemCtx } from '../../../server/domain/context.js';
-import { resetCaches } from '../../../server/domain/caches.js';
 import { sweepSla } from '../../../server/domain/sla/sweep.js';
 import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
+import { tinyContract } from '../../support/tiny-contract.js';
 import {
   eventually,
   openSocket,
@@ -22,43 +19,6 @@ import {
   signInForCookie,
   type ClientSocket,
 } from '../../support/realtime.js';
-
-/** A 24x7 contract whose targets are seconds long, so deadlines fall within the test. */
-export async function tinyContract(
-  tenantId: Types.ObjectId,
-  firstResponseSeconds: number,
-  resolutionSeconds: number,
-  version = 1,
-) {
-  const calendar = await SlaCalendar.create({
-    tenantId,
-    name: 'Always',
-    timeZone: 'Europe/Rome',
-    alwaysOpen: true,
-    weekly: [],
-    holidays: [],
-    closures: [],
-  });
-  await SlaPolicy.create({
-    tenantId,
-    version,
-    calendarId: calendar._id,
-    targets: ticketTypes.flatMap((type) =>
-      priorities.map((priority) => ({
-        type,
-        priority,
-        firstResponseMinutes: firstResponseSeconds / 60,
-        resolutionMinutes: resolutionSeconds / 60,
-      })),
-    ),
-    warnAt: [50],
-    escalation: { raisePriority: true, notifyClient: false },
-    createdBy: { id: null, name: 'test' },
-  });
-  // Written behind the domain's back: this node must not keep what it read before (a job may
-  // have asked for this tenant's contract already and cached "none").
-  resetCaches();
-}
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

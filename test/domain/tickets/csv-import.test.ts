@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { AppError } from '../../server/errors/app-error.js';
+import { AppError } from '../../../server/errors/app-error.js';
 import {
   buildPreview,
   csvTemplate,
   detectDelimiter,
   validateRow,
-} from '../../server/domain/tickets/csv-import.js';
+} from '../../../server/domain/tickets/csv-import.js';
 
 const csv = (text: string): Buffer => Buffer.from(text, 'utf8');
 

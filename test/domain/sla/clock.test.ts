@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { BusinessCalendar } from '../../server/domain/sla/business-time.js';
+import type { BusinessCalendar } from '../../../server/domain/sla/business-time.js';
 import {
   dueEvents,
   firstResponded,
@@ -10,7 +10,7 @@ import {
   retarget,
   startClock,
   stateOf,
-} from '../../server/domain/sla/clock.js';
+} from '../../../server/domain/sla/clock.js';
 
 /** Acme's contract hours: Mon-Fri 09:00-18:00 Europe/Rome, with the Immacolata holiday. */
 const rome: BusinessCalendar = {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { pino } from 'pino';
-import { AuditEvent } from '../../models/audit-event.js';
-import { User } from '../../models/user.js';
-import { makeCtx, type Actor, type Ctx, type PersonActor } from '../../server/domain/context.js';
-import { scopeFilter } from '../../server/domain/tenants/scope.js';
-import { AppError } from '../../server/errors/app-error.js';
-import { connectTestDb, dropAndDisconnect } from '../support/db.js';
-import { makeWorld, type World } from '../support/factories.js';
+import { AuditEvent } from '../../../models/audit-event.js';
+import { User } from '../../../models/user.js';
+import { makeCtx, type Actor, type Ctx, type PersonActor } from '../../../server/domain/context.js';
+import { scopeFilter } from '../../../server/domain/tenants/scope.js';
+import { AppError } from '../../../server/errors/app-error.js';
+import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
+import { makeWorld, type World } from '../../support/factories.js';
 
 const log = pino({ level: 'silent' });
 

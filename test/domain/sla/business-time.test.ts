@@ -5,7 +5,7 @@ import {
   businessSecondsBetween,
   isOpenAt,
   type BusinessCalendar,
-} from '../../server/domain/sla/business-time.js';
+} from '../../../server/domain/sla/business-time.js';
 
 /**
  * Business-time arithmetic. Every expected instant below is worked out by hand in the comments:

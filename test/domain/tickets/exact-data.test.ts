@@ -1,16 +1,16 @@
 import { expect } from 'chai';
-import { validateRow } from '../../server/domain/tickets/csv-import.js';
-import { currencyCodes } from '../../server/domain/tickets/currencies.js';
+import { validateRow } from '../../../server/domain/tickets/csv-import.js';
+import { currencyCodes } from '../../../server/domain/tickets/currencies.js';
 import {
   formatInputNumber,
   parseCsvCount,
   parseLocaleNumber,
   readFormFields,
-} from '../../server/domain/tickets/numbers.js';
-import { fieldSchemas, ticketInputSchema } from '../../server/domain/tickets/schemas.js';
-import { checkVat } from '../../server/domain/tickets/vat.js';
-import { fieldsFromZod } from '../../server/errors/normalize.js';
-import { t } from '../../server/i18n/i18n.js';
+} from '../../../server/domain/tickets/numbers.js';
+import { fieldSchemas, ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
+import { checkVat } from '../../../server/domain/tickets/vat.js';
+import { fieldsFromZod } from '../../../server/errors/normalize.js';
+import { t } from '../../../server/i18n/i18n.js';
 
 const invoice = (over: Record<string, unknown> = {}) => ({
   supplierName: 'Rossi Trasporti',

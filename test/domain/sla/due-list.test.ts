@@ -13,7 +13,7 @@ import { replySchema } from '../../../server/domain/tickets/schemas.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
-import { tinyContract } from './sla-sweep.test.js';
+import { tinyContract } from '../../support/tiny-contract.js';
 
 const log = pino({ level: 'silent' });
 const nextOf = async (id: Types.ObjectId) =>
