@@ -6,7 +6,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { businessSecondsBetween, type BusinessCalendar } from '../sla/business-time.js';
 import { slaTargets, type SlaTarget } from '../sla/clock.js';
-import { calendarOf } from '../sla/contracts.js';
+import { calendarOf } from '../sla/contract-store.js';
 import { scopeFilter, withTenant } from '../tenants/scope.js';
 import { listTenants } from '../tenants/tenants.js';
 

@@ -14,7 +14,7 @@ import { linkUrl } from '../settings.js';
 import { authorOf } from '../tickets/authors.js';
 import { threadId } from '../tickets/notify.js';
 import { dueEvents, nextDeadline, recorded, stateOf, type SlaClock, type SlaEventDue } from './clock.js';
-import { calendarOf, policyVersion } from './contracts.js';
+import { calendarOf, policyVersion } from './contract-store.js';
 import { dueRows, settleSlaDue } from './due-list.js';
 import { NO_DEADLINE } from './ticket-clock.js';
 
@@ -200,7 +200,7 @@ export async function sweepSla(
   );
   if (!due.length) return { tickets: rows.length, events: 0 };
 
-  // Contracts: one look-up per tenant and policy version (both cached across sweeps, contracts.ts).
+  // Contracts: one look-up per tenant and policy version (both cached across sweeps, contract-store.ts).
   const tenantIds = unique(due.map((t) => String(t.tenantId)));
   const calendars = new Map(
     await Promise.all(tenantIds.map(async (id) => [id, await calendarOf(id)] as const)),

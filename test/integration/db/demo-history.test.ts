@@ -15,7 +15,7 @@ import { operatorView } from '../../../server/domain/reports/operator-view.js';
 import { portfolio } from '../../../server/domain/reports/sla-report.js';
 import { businessSecondsBetween } from '../../../server/domain/sla/business-time.js';
 import { dueEvents, nextDeadline, type SlaClock } from '../../../server/domain/sla/clock.js';
-import { calendarOf } from '../../../server/domain/sla/contracts.js';
+import { calendarOf } from '../../../server/domain/sla/contract-store.js';
 import { sweepSla } from '../../../server/domain/sla/sweep.js';
 import { NO_DEADLINE } from '../../../server/domain/sla/ticket-clock.js';
 import { nextTicketNumber } from '../../../server/domain/tickets/numbering.js';
