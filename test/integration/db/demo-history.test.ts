@@ -12,7 +12,7 @@ import { User } from '../../../models/user.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { clientStatement } from '../../../server/domain/reports/statement.js';
 import { operatorView } from '../../../server/domain/reports/operator-view.js';
-import { portfolio } from '../../../server/domain/reports/sla-report.js';
+import { portfolio } from '../../../server/domain/reports/portfolio.js';
 import { businessSecondsBetween } from '../../../server/domain/sla/business-time.js';
 import { dueEvents, nextDeadline, type SlaClock } from '../../../server/domain/sla/clock.js';
 import { calendarOf } from '../../../server/domain/sla/contract-store.js';
