@@ -34,12 +34,8 @@ import { activeStatuses, Ticket } from '../../models/ticket.js';
 import type { EmbeddedEngine } from '../../server/db/embedded-engine.js';
 import { benchBackend, runOnBackends, startBenchEngine } from '../support/backend.js';
 import { systemCtx } from '../../server/domain/context.js';
-import {
-  periodOf,
-  previousPeriod,
-  slaReport,
-  type SlaReport,
-} from '../../server/domain/reports/sla-report.js';
+import { periodOf, previousPeriod } from '../../server/domain/reports/report-period.js';
+import { slaReport, type SlaReport } from '../../server/domain/reports/sla-report.js';
 import { forcedGc, mb, out, secs, startWatchdog } from '../support/harness.js';
 import { ownCpuMs, processCpuMs, processRss } from '../support/proc.js';
 import { createTenants, insertTickets, MONTH, plan, YEAR, type BenchTenant } from './seed.js';

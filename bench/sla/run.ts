@@ -65,7 +65,7 @@ import {
   startClock,
   type SlaClock,
 } from '../../server/domain/sla/clock.js';
-import { targetFor, toBusinessCalendar, type PolicyDoc } from '../../server/domain/sla/contracts.js';
+import { targetFor, toBusinessCalendar, type PolicyDoc } from '../../server/domain/sla/contract-store.js';
 import { slaDueRowOf } from '../../server/domain/sla/due-list.js';
 import { NO_DEADLINE } from '../../server/domain/sla/ticket-clock.js';
 import {

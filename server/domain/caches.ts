@@ -1,4 +1,4 @@
-import { forgetContract } from './sla/contracts.js';
+import { forgetContract } from './sla/contract-store.js';
 import { forgetApiTokens } from './tenants/api-tokens.js';
 import { forgetProvider } from './provider.js';
 import { forgetTenant } from './tenants/cache.js';
@@ -6,7 +6,7 @@ import { forgetTenant } from './tenants/cache.js';
 /**
  * Forget everything this process keeps of what it read from the database, at once: tenants and
  * the provider (provider.ts), the owners of accepted API tokens (tenants/api-tokens.ts), SLA
- * calendars and current policies (sla/contracts.ts). Tests call it after writing behind the
+ * calendars and current policies (sla/contract-store.ts). Tests call it after writing behind the
  * domain's back, instead of each remembering which cache to forget; the domain itself forgets
  * precisely what it changes. A new module-level cache of database reads adds its forget here.
  *

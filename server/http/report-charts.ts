@@ -1,11 +1,8 @@
 import { DateTime } from 'luxon';
-import type {
-  PortfolioRow,
-  ReportPeriod,
-  SlaReport,
-  Tally,
-  TrafficLight,
-} from '../domain/reports/sla-report.js';
+import type { PortfolioRow } from '../domain/reports/portfolio.js';
+import type { ReportPeriod } from '../domain/reports/report-period.js';
+import type { Tally, TrafficLight } from '../domain/reports/report-tally.js';
+import type { SlaReport } from '../domain/reports/sla-report.js';
 import { intlLocaleOf } from '../i18n/format.js';
 import { t, type Locale } from '../i18n/i18n.js';
 

@@ -13,7 +13,7 @@ import {
   type BusinessCalendar,
 } from '../domain/sla/business-time.js';
 import { startClock } from '../domain/sla/clock.js';
-import { calendarOf, currentPolicy, targetFor, type Targets } from '../domain/sla/contracts.js';
+import { calendarOf, currentPolicy, targetFor, type Targets } from '../domain/sla/contract-store.js';
 import { invoiceKeyOf } from '../domain/tickets/invoice-keys.js';
 import { nextTicketNumber } from '../domain/tickets/numbering.js';
 import { fieldSchemas } from '../domain/tickets/schemas.js';

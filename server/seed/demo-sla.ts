@@ -10,7 +10,7 @@ import {
   startClock,
   type SlaClock,
 } from '../domain/sla/clock.js';
-import { calendarOf, currentPolicy, targetFor } from '../domain/sla/contracts.js';
+import { calendarOf, currentPolicy, targetFor } from '../domain/sla/contract-store.js';
 import { NO_DEADLINE } from '../domain/sla/ticket-clock.js';
 
 /**

@@ -4,7 +4,7 @@ import { Provider } from '../../models/provider.js';
 import { SlaCalendar } from '../../models/sla-calendar.js';
 import { Tenant } from '../../models/tenant.js';
 import { resetCaches } from '../../server/domain/caches.js';
-import { calendarOf } from '../../server/domain/sla/contracts.js';
+import { calendarOf } from '../../server/domain/sla/contract-store.js';
 import { authenticateApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { cachedProvider } from '../../server/domain/provider.js';
 import { cachedTenant } from '../../server/domain/tenants/cache.js';

@@ -6,7 +6,9 @@ import { isLocale, t } from '../../i18n/i18n.js';
 import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
-import { lastMonth, slaReport, trafficLight } from './sla-report.js';
+import { lastMonth } from './report-period.js';
+import { trafficLight } from './report-tally.js';
+import { slaReport } from './sla-report.js';
 
 /**
  * Monthly delivery of SLA reports: on the first working day (Monday to Friday) of a month in

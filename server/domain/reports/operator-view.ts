@@ -5,7 +5,8 @@ import { requirePermission } from '../auth/policy.js';
 import { deriveCtx, type Ctx } from '../context.js';
 import { slaTargets, type SlaTarget } from '../sla/clock.js';
 import { scopeFilter, tenantAccess } from '../tenants/scope.js';
-import { outcomeOf, percentile, periodOf, type ReportPeriod } from './sla-report.js';
+import { periodOf, type ReportPeriod } from './report-period.js';
+import { outcomeOf, percentile } from './report-tally.js';
 
 /**
  * The operator view for team leads (issue 7): one row per operator over a period, across the

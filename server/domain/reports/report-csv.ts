@@ -1,6 +1,8 @@
 import { DateTime } from 'luxon';
 import { t, type Locale } from '../../i18n/i18n.js';
-import type { ReportTable, SlaReport, Tally } from './sla-report.js';
+import type { ReportTable } from './report-tables.js';
+import type { Tally } from './report-tally.js';
+import type { SlaReport } from './sla-report.js';
 
 /**
  * The tables of an SLA report as CSV: UTF-8 with a BOM (Excel then reads the accents), `;`

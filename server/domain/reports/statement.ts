@@ -6,7 +6,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { scopeFilter, withTenant } from '../tenants/scope.js';
 import { approvalOutcomes } from '../tickets/schemas.js';
-import { lastMonth, periodOf, type ReportPeriod } from './sla-report.js';
+import { lastMonth, periodOf, type ReportPeriod } from './report-period.js';
 
 /**
  * The monthly client statement (issue 7): what the BPO bills a client from, for one calendar

@@ -7,7 +7,8 @@ import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../provider.js';
-import { slaReport, trafficLight, type SlaReport } from './sla-report.js';
+import { trafficLight } from './report-tally.js';
+import { slaReport, type SlaReport } from './sla-report.js';
 
 /**
  * The weekly digest (issue 7, optional part): one mail per (account manager, ISO week) with last

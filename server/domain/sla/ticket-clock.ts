@@ -10,7 +10,7 @@ import {
   startClock,
   type SlaClock,
 } from './clock.js';
-import { calendarOf, currentPolicy, policyVersion, targetFor } from './contracts.js';
+import { calendarOf, currentPolicy, policyVersion, targetFor } from './contract-store.js';
 
 /** Far-future sort key: tickets without a running deadline go last in SLA order. */
 export const NO_DEADLINE = new Date('9999-12-31T00:00:00Z');

@@ -1,6 +1,6 @@
 import { businessSecondsBetween, type BusinessCalendar } from './business-time.js';
 import { slaTargets, stateOf, type SlaClock } from './clock.js';
-import { calendarOf } from './contracts.js';
+import { calendarOf } from './contract-store.js';
 
 export interface SlaTargetView {
   target: 'firstResponse' | 'resolution';

@@ -1,14 +1,10 @@
 import { Router, type Application, type Request, type Response } from 'express';
 import { isClient } from '../../domain/context.js';
 import { reportCsv } from '../../domain/reports/report-csv.js';
-import {
-  portfolio,
-  reportTables,
-  slaReport,
-  trafficLight,
-  type SlaReport,
-  type Tally,
-} from '../../domain/reports/sla-report.js';
+import { portfolio } from '../../domain/reports/portfolio.js';
+import { reportTables } from '../../domain/reports/report-tables.js';
+import { trafficLight, type Tally } from '../../domain/reports/report-tally.js';
+import { slaReport, type SlaReport } from '../../domain/reports/sla-report.js';
 import { getTenant } from '../../domain/tenants/tenants.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { formatNumber } from '../../i18n/format.js';

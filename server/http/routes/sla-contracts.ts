@@ -1,16 +1,12 @@
 import { Router, type Request } from 'express';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
-import {
-  calendarFormValues,
-  getContract,
-  listContracts,
-  policyFormValues,
-  saveCalendar,
-  savePolicy,
-  targetField,
-  weekdays,
-  type PolicyDoc,
-} from '../../domain/sla/contracts.js';
+import { calendarFormValues, policyFormValues } from '../../domain/sla/contract-form-values.js';
+import { targetField } from '../../domain/sla/contract-input.js';
+import { weekdays, type PolicyDoc } from '../../domain/sla/contract-store.js';
+import { getContract } from '../../domain/sla/get-contract.js';
+import { listContracts } from '../../domain/sla/list-contracts.js';
+import { saveCalendar } from '../../domain/sla/save-calendar.js';
+import { savePolicy } from '../../domain/sla/save-policy.js';
 import { formatNumber } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { handleForm } from '../forms.js';

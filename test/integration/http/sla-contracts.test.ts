@@ -8,9 +8,9 @@ import {
   calendarOf,
   currentPolicy,
   policyVersion,
-  savePolicy,
   targetFor,
-} from '../../../server/domain/sla/contracts.js';
+} from '../../../server/domain/sla/contract-store.js';
+import { savePolicy } from '../../../server/domain/sla/save-policy.js';
 import { t } from '../../../server/i18n/i18n.js';
 import { seedContracts } from '../../../server/seed/demo-contracts.js';
 import { postForm, signedInAgent, type Agent } from '../../support/browser-session.js';

@@ -12,7 +12,7 @@ import { Ticket, priorities, priorityRank, ticketTypes } from '../../../models/t
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { resetCaches } from '../../../server/domain/caches.js';
 import { startClock, nextDeadline } from '../../../server/domain/sla/clock.js';
-import { targetFor, toBusinessCalendar } from '../../../server/domain/sla/contracts.js';
+import { targetFor, toBusinessCalendar } from '../../../server/domain/sla/contract-store.js';
 import { crashRig } from '../../support/crash-rig.js';
 import { spawnPortal } from '../../support/spawned-portal.js';
 
