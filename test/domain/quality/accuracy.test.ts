@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { accuracyBy } from '../../../server/domain/quality/accuracy-report.js';
 import { accuracyFromCounts, accuracyVerdict } from '../../../server/domain/quality/accuracy-verdict.js';
 import { wilsonInterval, z95 } from '../../../server/domain/quality/wilson-interval.js';
 
@@ -47,5 +48,29 @@ describe('Wilson score interval and the accuracy verdict', () => {
     expect(accuracyVerdict(0.99, { lower: 0.98, upper: 0.99 })).to.equal('at-risk');
     expect(accuracyVerdict(0.99, { lower: 0.98, upper: 0.9899 })).to.equal('breach');
     expect(() => accuracyVerdict(99.5, { lower: 0, upper: 1 })).to.throw(RangeError);
+  });
+});
+
+describe('field accuracy by group', () => {
+  it('adds up the checked fields per group, with the interval and verdict of each', () => {
+    const rows = [
+      { keyer: 'marco', field: 'vat', inspected: 1000, wrong: 2 },
+      { keyer: 'marco', field: 'amount', inspected: 1000, wrong: 6 },
+      { keyer: 'sara', field: 'vat', inspected: 2000, wrong: 25 },
+      { keyer: 'luca', field: 'vat', inspected: 20, wrong: 0 },
+    ];
+    const byKeyer = accuracyBy(rows, (r) => r.keyer, 0.995);
+    expect(byKeyer.map((r) => [r.group, r.inspected, r.correct, r.verdict])).to.deep.equal([
+      ['luca', 20, 20, 'at-risk'], // too few fields to tell
+      ['marco', 2000, 1992, 'at-risk'], // 99.21 %..99.80 %
+      ['sara', 2000, 1975, 'breach'],
+    ]);
+    expect(pct(byKeyer[1]!.interval.lower)).to.equal(99.21);
+    const byField = accuracyBy(rows, (r) => r.field, 0.98); // amount [98.70, 99.73], vat [97.94, 98.83]
+    expect(byField.map((r) => [r.group, r.inspected, r.verdict])).to.deep.equal([
+      ['amount', 1000, 'met'],
+      ['vat', 3020, 'at-risk'],
+    ]);
+    expect(() => accuracyBy([{ inspected: 1, wrong: 2 }], () => 'x', 0.9)).to.throw(RangeError);
   });
 });
