@@ -14,7 +14,10 @@ import {
 /**
  * Expected values: ISO 2859-1:1999 Table 1 and Tables 2-A / 2-B (the same plans as ANSI/ASQ Z1.4
  * Tables I, II-A, II-B), as (sample size, Ac, Re) after following the arrows, one entry per
- * lot-size range of Table 1 at general inspection level II.
+ * lot-size range of Table 1 at general inspection level II. These rows were taken from an
+ * independent transcription (the resolved ANSI/ASQ Z1.4 matrices of J. Lawson's R package
+ * AQLSchemes), not generated from sampling-tables.ts; the AQL 1.0 column also matches the cited
+ * values of the project's BPO reference notes (MIL-STD-105E Tables I and II-A).
  */
 // prettier-ignore
 const ranges: [number, number | null][] = [
