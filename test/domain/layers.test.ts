@@ -15,6 +15,8 @@ const ranks: Record<string, number> = {
   housekeeping: 6,
   health: 6,
   'caches.ts': 6,
+  // Quality control of keyed data reads ticket fields' number and VAT rules.
+  quality: 6,
   // API idempotency keys, read by the API adapter only.
   api: 6,
   // The work itself.
