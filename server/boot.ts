@@ -40,6 +40,7 @@ export interface Portal {
  * Start everything in order (database, seed, jobs, HTTP) and return one `stop` that undoes
  * it in reverse: stop accepting, finish in-flight requests, stop jobs, close the database.
  */
+// Long function: the start order (database, jobs, HTTP, sockets, mail) and its stop in reverse, read top to bottom.
 export async function startPortal(config: Config, log: Logger): Promise<Portal> {
   if (config.inboundSmtpPort !== undefined && !config.inboundMailDomain) {
     throw new Error(

@@ -429,6 +429,7 @@ interface LaunchOptions {
   verifyAlways: boolean;
 }
 
+// Long function: one process's start, supervision and stop share its handles; each step is a named helper.
 async function launch(o: LaunchOptions): Promise<EmbeddedEngine> {
   const { log } = o;
   const extraFlags = (process.env['DEVDB_JAVA_OPTS'] ?? '').split(/\s+/).filter(Boolean);

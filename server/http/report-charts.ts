@@ -53,6 +53,7 @@ function weeksOf(period: ReportPeriod, zone: string): string[] {
   return weeks;
 }
 
+// Long function: one declaration per chart of the report.
 export function reportCharts(report: SlaReport, locale: Locale): ChartData {
   const tr = (key: string, params?: Record<string, unknown>) => t(locale, `reports.${key}`, params);
   const groups = report.compliance.filter((r) => r.scope !== 'overall');

@@ -136,6 +136,7 @@ function readLimited(
   });
 }
 
+// Long function: a factory: the SMTP server's callbacks share its state and limits.
 export async function startInboundListener(options: InboundListenerOptions): Promise<InboundListener> {
   const { log, maxBytes } = options;
   const ctxFor = (session: SMTPServerSession): Ctx => {

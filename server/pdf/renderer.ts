@@ -50,6 +50,7 @@ const CSP =
 const unavailable = (messageKey: string, message: string, cause?: unknown): AppError =>
   new AppError('unavailable', message, { messageKey, retryAfterSeconds: 60, cause });
 
+// Long function: a factory whose closures share the browser, the queue and the limiter.
 export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
   const { chromiumPath, timeoutMs, log } = options;
   const limiter = new Limiter(options.concurrency);

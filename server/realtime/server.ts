@@ -90,6 +90,7 @@ export function originAllowed(req: IncomingMessage, config: Pick<Config, 'public
  * by what the domain says the user may see, domain events pushed to those rooms. With
  * REDIS_URL, the Redis adapter carries pushes and fetchSockets between nodes.
  */
+// Long function: a factory: the io server's middleware and listeners share its rooms and deps.
 export async function attachRealtime(deps: RealtimeDeps): Promise<Realtime> {
   const log = deps.log.child({ component: 'realtime' });
   const io: RealtimeServer = new Server(deps.httpServer, {

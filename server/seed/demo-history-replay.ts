@@ -149,6 +149,7 @@ export class TicketReplay {
     this.updatedAt = at;
   }
 
+  // Long function: demo data: a switch over the replayed event kinds.
   private apply(step: Step): void {
     switch (step.kind) {
       case 'assign': {

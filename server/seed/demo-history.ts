@@ -169,6 +169,7 @@ function creationTime(w: World): Date {
 }
 
 /** Type-specific fields as a client would have entered them, and what staff record on resolving. */
+// Long function: demo data: texts per ticket type.
 function contentOf(
   w: World,
   type: TicketType,
@@ -257,6 +258,7 @@ function contentOf(
 }
 
 /** One past ticket: what the client opened and everything staff and client did to it since. */
+// Long function: demo data: one ticket's story written out step by step.
 function draftTicket(w: World): Draft {
   const { dice, texts, cast } = w;
   const created = creationTime(w);
@@ -418,6 +420,7 @@ async function castOf(tenantId: Types.ObjectId): Promise<Cast | null> {
  * Seed one demo tenant's history up to `now`; returns the number of tickets written (0 when not
  * a demo tenant or without a contract).
  */
+// Long function: demo data: the history's days in one readable sequence.
 export async function seedDemoHistory(
   ctx: Ctx,
   tenant: { _id: Types.ObjectId; code: string },

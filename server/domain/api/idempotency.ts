@@ -46,6 +46,7 @@ function tenantOf(ctx: Ctx): Types.ObjectId {
  * stored response when it is there, get a conflict while it is still running, and a validation
  * error when the key was used for a different request.
  */
+// Long function: one atomic-claim protocol, clearer whole than in pieces.
 export async function claimIdempotencyKey(
   ctx: Ctx,
   key: string,

@@ -30,6 +30,7 @@ export function toCsv(rows: Cell[][], delimiter: string): string {
 const tallyCells = (x: Tally): Cell[] => [x.measured, x.met, x.breached, x.pct];
 
 /** A table of the report as header + rows of cells. */
+// Long function: a switch over the report's tables, one short case each.
 export function reportRows(report: SlaReport, table: ReportTable, locale: Locale): Cell[][] {
   const L = (key: string) => t(locale, `reports.csv.${key}`);
   const label = (group: string, key: string) => t(locale, `${group}.${key}`);

@@ -89,6 +89,7 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const inMonth = (d: Date | null | undefined, m: ReportPeriod): boolean => !!d && d >= m.from && d < m.to;
 
 /** The statement of one tenant for a month (default: last month in its time zone). */
+// Long function: one pass over a month's tickets tallying every figure of the statement.
 export async function clientStatement(
   ctx: Ctx,
   tenantId: string,

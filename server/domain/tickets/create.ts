@@ -60,6 +60,7 @@ export function clientTenantId(ctx: Ctx): string {
  * Open a ticket for the caller's company: number it, flag duplicate invoices, write the first
  * timeline entry and queue the confirmation mail.
  */
+// Long function: one multi-step write kept in its crash-safe order (number, ticket, keys, timeline, event); each step is a call.
 export async function createTicket(
   ctx: Ctx,
   input: TicketInput | MailTicketInput,

@@ -135,6 +135,7 @@ async function discard(
  * (their bytes now belong to what `submit` stored). An id that is not the caller's, or no longer
  * kept, refuses the submission naming the attachments field: nothing is dropped silently.
  */
+// Long function: one atomic-claim protocol, clearer whole than in pieces.
 export async function carryUploads<T>(
   ctx: Ctx,
   scope: UploadScope,

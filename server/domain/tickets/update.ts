@@ -53,6 +53,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === 
  * (e.g. records keyed so far, an invoice's amount or VAT number). The fields are validated with
  * the (new) type's full schema, as at creation; the timeline records each change.
  */
+// Long function: one conditional update and its timeline and audit, kept in crash-safe order.
 export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   requirePermission(ctx, 'queues.work');
   const ticket = await getTicket(ctx, ref);

@@ -382,6 +382,7 @@ const schemaRef = (s: string | JsonSchema): JsonSchema =>
 const documents = new Map<Locale, JsonSchema>();
 
 /** The OpenAPI 3.1 document, texts in the given locale. */
+// Long function: the OpenAPI document assembled in one place.
 export function openApiDocument(locale: Locale = 'en'): JsonSchema {
   const cached = documents.get(locale);
   if (cached) return cached;

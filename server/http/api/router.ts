@@ -89,6 +89,7 @@ function asFileField(err: unknown): unknown {
  * The REST API for client systems, mounted at /api/v1 before the session middleware: token
  * auth per request, rate limit per token, JSON in and out (errors from the error table).
  */
+// Long function: a route table: one short handler per API operation.
 export function apiRoutes(config: Config): Router {
   const router = Router();
   const secured = [apiAuth, apiRateLimit(config.apiRateLimit)];

@@ -45,6 +45,7 @@ const logIn = (req: Request, user: SessionUser): Promise<void> =>
   // passport >= 0.6 regenerates the session here: a new session id after sign-in (no fixation).
   new Promise((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve())));
 
+// Long function: a route table: sign-in, sign-out and the link pages.
 export function authRoutes(config: Config): Router {
   const router = Router();
   // Per-address ceiling on failed sign-ins across accounts (successes are not counted: a whole

@@ -33,6 +33,7 @@ const back = (req: Request, fallback: string): string => {
   }
 };
 
+// Long function: a route table: many short handlers.
 export function queueRoutes(): Router {
   const router = Router();
   router.use(['/queues', '/queues/*rest'], routePermission('queues.work'));

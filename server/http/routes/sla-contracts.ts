@@ -88,6 +88,7 @@ const escalationText = (policy: PolicyDoc, locale: Locale): string =>
 
 const tenantIdOf = (req: Request): string => String(req.params.tenantId);
 
+// Long function: a route table: the contract pages.
 export function slaContractRoutes(): Router {
   const router = Router();
   router.use(['/sla', '/sla/*rest'], routePermission('sla.manage'));

@@ -126,6 +126,7 @@ async function ticketPage(req: Request, ref: string) {
   };
 }
 
+// Long function: a route table: many short handlers that share the page locals.
 export function ticketRoutes(): Router {
   const router = Router();
   router.use(['/tickets', '/attachments'], requireSignIn);
