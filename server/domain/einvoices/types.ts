@@ -62,6 +62,17 @@ export interface DueDate {
   amount?: string;
 }
 
+export interface PaymentTerms {
+  /** FatturaPA `CondizioniPagamento` (TP01 instalments, TP02 in full, TP03 advance). */
+  condition?: string;
+  /** The means of payment as coded in the file (FatturaPA MP05, UBL 30/31/58 ...). */
+  means: string[];
+  /** Free text (UBL `PaymentTerms/Note`). */
+  note?: string;
+  /** Where to pay (IBAN), when stated. */
+  accounts: string[];
+}
+
 /** The fields of the invoice ticket filled from the file (those the file has). */
 export type InvoiceTicketFields = Partial<
   Pick<
@@ -95,7 +106,7 @@ export interface EInvoice {
   poNumbers: string[];
   /** Credit notes: the numbers of the invoices they correct. */
   corrects: string[];
-  paymentTerms?: string;
+  paymentTerms?: PaymentTerms;
   lines: InvoiceLine[];
   vatSummary: VatSummary[];
   fields: InvoiceTicketFields;
