@@ -115,3 +115,94 @@ export function fatturaPA(o: FpOptions): string {
     `</${root}>\n`,
   ].join('');
 }
+
+export interface UblLine {
+  name: string;
+  quantity: string;
+  price: string;
+  total: string;
+  percent?: string;
+}
+
+export interface UblOptions {
+  root?: 'Invoice' | 'CreditNote';
+  flavour?: 'peppol' | 'oioubl';
+  id?: string;
+  issueDate?: string;
+  dueDate?: string;
+  currency?: string;
+  orderRef?: string;
+  corrects?: string;
+  lines?: UblLine[];
+  subtotals?: { taxable: string; tax: string; percent: string; category?: string }[];
+  taxInclusive?: string | null;
+  payable?: string;
+  supplier?: { name: string; vat: string; country: string };
+  buyer?: { name: string; vat: string; country: string };
+}
+
+const UBL_CAC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2';
+const UBL_CBC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2';
+
+/** A UBL 2.1 invoice or credit note, written as Peppol BIS 3 or OIOUBL 2.1 write them. */
+export function ubl(o: UblOptions = {}): string {
+  const root = o.root ?? 'Invoice';
+  const oio = o.flavour === 'oioubl';
+  const cur = o.currency ?? (oio ? 'DKK' : 'EUR');
+  const lines = o.lines ?? [
+    { name: 'Consulting', quantity: '10', price: '100.00', total: '1000.00', percent: '25' },
+  ];
+  const subtotals = o.subtotals ?? [{ taxable: '1000.00', tax: '250.00', percent: '25', category: 'S' }];
+  const supplier = o.supplier ?? { name: 'Nordisk Rådgivning ApS', vat: 'DK12345674', country: 'DK' };
+  const buyer = o.buyer ?? { name: 'Aarhus Kommune', vat: 'DK87654322', country: 'DK' };
+  const amount = (tag: string, v: string) => `<cbc:${tag} currencyID="${cur}">${v}</cbc:${tag}>`;
+  const party = (p: { name: string; vat: string; country: string }) =>
+    oio
+      ? `<cac:Party><cbc:EndpointID schemeID="DK:CVR">${p.vat}</cbc:EndpointID><cac:PartyName><cbc:Name>${esc(p.name)}</cbc:Name></cac:PartyName><cac:PostalAddress><cac:Country><cbc:IdentificationCode>${p.country}</cbc:IdentificationCode></cac:Country></cac:PostalAddress><cac:PartyTaxScheme><cbc:CompanyID schemeID="DK:SE">${p.vat}</cbc:CompanyID><cac:TaxScheme><cbc:ID schemeID="urn:oioubl:id:taxschemeid-1.1">63</cbc:ID><cbc:Name>Moms</cbc:Name></cac:TaxScheme></cac:PartyTaxScheme><cac:PartyLegalEntity><cbc:RegistrationName>${esc(p.name)}</cbc:RegistrationName><cbc:CompanyID schemeID="DK:CVR">${p.vat}</cbc:CompanyID></cac:PartyLegalEntity></cac:Party>`
+      : `<cac:Party><cbc:EndpointID schemeID="0184">${p.vat.slice(2)}</cbc:EndpointID><cac:PartyName><cbc:Name>${esc(p.name)} (trading)</cbc:Name></cac:PartyName><cac:PostalAddress><cac:Country><cbc:IdentificationCode>${p.country}</cbc:IdentificationCode></cac:Country></cac:PostalAddress><cac:PartyTaxScheme><cbc:CompanyID>${p.vat}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme><cac:PartyLegalEntity><cbc:RegistrationName>${esc(p.name)}</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party>`;
+  const lineTag = root === 'Invoice' ? 'InvoiceLine' : 'CreditNoteLine';
+  const qtyTag = root === 'Invoice' ? 'InvoicedQuantity' : 'CreditedQuantity';
+  const taxInclusive = o.taxInclusive === undefined ? '1250.00' : o.taxInclusive;
+  const due = o.dueDate ?? '2026-04-01';
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:${root}-2" xmlns:cac="${UBL_CAC}" xmlns:cbc="${UBL_CBC}">\n`,
+    oio
+      ? '<cbc:UBLVersionID>2.0</cbc:UBLVersionID><cbc:CustomizationID>OIOUBL-2.01</cbc:CustomizationID><cbc:ProfileID schemeAgencyID="320" schemeID="urn:oioubl:id:profileid-1.6">urn:www.nesubl.eu:profiles:profile5:ver2.0</cbc:ProfileID>'
+      : '<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID><cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>',
+    `<cbc:ID>${esc(o.id ?? 'INV-2026-0042')}</cbc:ID><cbc:IssueDate>${o.issueDate ?? '2026-03-02'}</cbc:IssueDate>`,
+    root === 'Invoice' && !oio ? `<cbc:DueDate>${due}</cbc:DueDate>` : '',
+    root === 'Invoice'
+      ? '<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>'
+      : '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
+    `<cbc:Note>Tak for handlen</cbc:Note><cbc:DocumentCurrencyCode>${cur}</cbc:DocumentCurrencyCode><cbc:BuyerReference>4711</cbc:BuyerReference>`,
+    o.orderRef ? `<cac:OrderReference><cbc:ID>${esc(o.orderRef)}</cbc:ID></cac:OrderReference>` : '',
+    o.corrects
+      ? `<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>${esc(o.corrects)}</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>`
+      : '',
+    `<cac:AccountingSupplierParty>${party(supplier)}</cac:AccountingSupplierParty>`,
+    `<cac:AccountingCustomerParty>${party(buyer)}</cac:AccountingCustomerParty>`,
+    `<cac:PaymentMeans><cbc:PaymentMeansCode>${oio ? '42' : '30'}</cbc:PaymentMeansCode>${oio || root === 'CreditNote' ? `<cbc:PaymentDueDate>${due}</cbc:PaymentDueDate>` : ''}<cac:PayeeFinancialAccount><cbc:ID>DK5000400440116243</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>`,
+    '<cac:PaymentTerms><cbc:Note>Netto 30 dage</cbc:Note></cac:PaymentTerms>',
+    `<cac:TaxTotal>${amount(
+      'TaxAmount',
+      subtotals.length
+        ? subtotals
+            .map((s) => Number(s.tax))
+            .reduce((a, b) => a + b)
+            .toFixed(2)
+        : '0.00',
+    )}`,
+    ...subtotals.map(
+      (s) =>
+        `<cac:TaxSubtotal>${amount('TaxableAmount', s.taxable)}${amount('TaxAmount', s.tax)}<cac:TaxCategory><cbc:ID>${s.category ?? 'S'}</cbc:ID><cbc:Percent>${s.percent}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>`,
+    ),
+    '</cac:TaxTotal>',
+    oio ? '' : '<cac:TaxTotal><cbc:TaxAmount currencyID="SEK">2700.00</cbc:TaxAmount></cac:TaxTotal>',
+    `<cac:LegalMonetaryTotal>${amount('LineExtensionAmount', '1000.00')}${amount('TaxExclusiveAmount', '1000.00')}${taxInclusive === null ? '' : amount('TaxInclusiveAmount', taxInclusive)}${amount('PayableAmount', o.payable ?? taxInclusive ?? '1250.00')}</cac:LegalMonetaryTotal>`,
+    ...lines.map(
+      (l, i) =>
+        `<cac:${lineTag}><cbc:ID>${i + 1}</cbc:ID><cbc:${qtyTag} unitCode="EA">${l.quantity}</cbc:${qtyTag}>${amount('LineExtensionAmount', l.total)}${oio ? `<cac:TaxTotal>${amount('TaxAmount', '0')}<cac:TaxSubtotal>${amount('TaxableAmount', l.total)}${amount('TaxAmount', '0')}<cac:TaxCategory><cbc:ID>StandardRated</cbc:ID><cbc:Percent>${l.percent ?? '25'}</cbc:Percent><cac:TaxScheme><cbc:ID>63</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>` : ''}<cac:Item><cbc:Name>${esc(l.name)}</cbc:Name>${oio ? '' : `<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>${l.percent ?? '25'}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>`}</cac:Item><cac:Price>${amount('PriceAmount', l.price)}</cac:Price></cac:${lineTag}>`,
+    ),
+    `</${root}>\n`,
+  ].join('');
+}
