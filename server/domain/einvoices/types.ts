@@ -126,7 +126,10 @@ export interface SignatureInfo {
 }
 
 export interface EInvoiceFile {
+  /** The file's name (inside a ZIP: its path there). */
   name: string;
+  /** The ZIP it came in, if any. */
+  archive?: string;
   format?: EInvoiceFormat;
   signature?: SignatureInfo;
   invoices: EInvoice[];
