@@ -61,3 +61,21 @@ export function withinTolerance(a: string, b: string, tolerance: string): boolea
 
 /** The ticket's `amount`: the decimal as a JSON number (cents survive: 2 decimals fit a double). */
 export const toAmount = (value: string): number => Number(value);
+
+/** `a * b`, exactly (the result has the decimals of both). */
+export function multiplyDecimals(a: string, b: string): string {
+  const sa = scaleOf(a);
+  const sb = scaleOf(b);
+  return unscale(scaled(a, sa) * scaled(b, sb), sa + sb);
+}
+
+/** `value` rounded half away from zero to `places` decimals (for showing a computed amount). */
+export function roundDecimal(value: string, places: number): string {
+  const scale = scaleOf(value);
+  if (scale <= places) return unscale(scaled(value, places), places);
+  const n = scaled(value, scale);
+  const factor = 10n ** BigInt(scale - places);
+  const half = factor / 2n;
+  const rounded = n < 0n ? -((-n + half) / factor) : (n + half) / factor;
+  return unscale(rounded, places);
+}

@@ -16,7 +16,10 @@ export interface FindingLocation {
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
 
-/** One thing found in a file; `messageKey` is a key of the `einvoices` catalogue, read with `params`. */
+/**
+ * One thing found in a file; `messageKey` is a catalogue key read with `params`: `einvoices.*`,
+ * or `exact.vat.*` for a supplier VAT number refused by tickets/vat.ts.
+ */
 export interface Finding {
   severity: FindingSeverity;
   /** A stable identifier of the rule (e.g. `xml.doctype`, `bpo.totals`). */
