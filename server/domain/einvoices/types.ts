@@ -119,6 +119,8 @@ export interface EInvoice {
 export interface SignatureInfo {
   /** The signers' certificate subjects, outermost envelope first. */
   signers: string[];
+  /** The outermost signature's signing time (CAdES `signingTime`, ISO 8601), when stated. */
+  signedAt?: string;
   /** Every signature's value matched its content and signer certificate. */
   verified: boolean;
   /** Always false for now: no trust list is configured, the chain is not checked. */

@@ -126,6 +126,16 @@ function signerCertificate(signed: SignedData): Certificate | undefined {
   return undefined;
 }
 
+const SIGNING_TIME = '1.2.840.113549.1.9.5';
+
+/** The first signer's signing time (a signed attribute), as ISO 8601. */
+function signingTimeOf(signed: SignedData): string | undefined {
+  const attribute = signed.signerInfos[0]?.signedAttrs?.attributes.find((a) => a.type === SIGNING_TIME);
+  const value = attribute?.values[0] as { toDate?: () => Date } | undefined;
+  const date = typeof value?.toDate === 'function' ? value.toDate() : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+}
+
 /** Verifies every signer of one layer; the subjects of their certificates. */
 async function verifyLayer(signed: SignedData): Promise<{ verified: boolean; subjects: string[] }> {
   if (signed.signerInfos.length === 0) throw broken('einvoices.p7m.no_signer', 'no signer info');
@@ -154,8 +164,10 @@ export async function unwrapSigned(bytes: Uint8Array): Promise<UnwrapResult> {
   let der = outer.der;
   const signers: string[] = [];
   let verified = true;
+  let signedAt: string | undefined;
   for (let layer = 1; ; layer++) {
     const signed = signedDataOf(der);
+    if (layer === 1) signedAt = signingTimeOf(signed);
     const content = signed.encapContentInfo.eContent;
     if (!content) throw broken('einvoices.p7m.detached', 'detached signature: the file is not inside');
     const { verified: ok, subjects } = await verifyLayer(signed);
@@ -164,10 +176,15 @@ export async function unwrapSigned(bytes: Uint8Array): Promise<UnwrapResult> {
     const inner = new Uint8Array(content.getValue());
     const nested = binaryOf(inner);
     if (!nested) {
-      return {
-        content: inner,
-        signature: { signers, verified, trusted: false, layers: layer, encoding: outer.encoding },
+      const signature: SignatureInfo = {
+        signers,
+        verified,
+        trusted: false,
+        layers: layer,
+        encoding: outer.encoding,
       };
+      if (signedAt) signature.signedAt = signedAt;
+      return { content: inner, signature };
     }
     if (layer >= MAX_SIGNATURE_LAYERS)
       throw broken('einvoices.p7m.too_deep', 'too many nested signatures', { max: MAX_SIGNATURE_LAYERS });

@@ -34,6 +34,27 @@ describe('e-invoices: reading an uploaded file (XML, .p7m, ZIP)', function () {
     expect(oio.files[0]!.invoices[0]!.fields.supplierVat).to.equal('DK12345674');
   });
 
+  it('reads a windows-1252 FatturaPA ("€" and "à" in a description) and a UTF-16 one', async () => {
+    const text = fatturaPA({
+      encoding: 'windows-1252',
+      bodies: [
+        {
+          number: 'W-1',
+          lines: [{ description: 'Città di Forlì: 100 € già pagati', unitPrice: '100.00', total: '100.00' }],
+        },
+      ],
+    });
+    // Encoded by hand: Latin-1 for "à", "ì", and 0x80 for "€" (windows-1252).
+    const bytes = Buffer.from(text.replace(/€/g, '\u0080'), 'latin1');
+    expect(bytes.includes(0x80)).to.equal(true);
+    const reading = await readEInvoice(bytes, 'IT01234567897_W1.xml');
+    expect(reading.files[0]!.findings).to.deep.equal([]);
+    expect(reading.files[0]!.invoices[0]!.lines[0]!.description).to.equal('Città di Forlì: 100 € già pagati');
+    const utf16 = fatturaPA({ encoding: 'UTF-16', bodies: [{ number: 'U-1' }] });
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf16, 'utf16le')]);
+    expect((await readEInvoice(le, 'u.xml')).files[0]!.invoices[0]!.number).to.equal('U-1');
+  });
+
   it('unwraps a signed FatturaPA (streamed, base64) and records signer and verification as findings', async () => {
     const streamed = await readEInvoice(
       signer.sign(fp('SIG'), { stream: true }),
