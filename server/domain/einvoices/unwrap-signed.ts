@@ -18,6 +18,15 @@ import type { SignatureInfo } from './types.js';
  */
 
 export const MAX_SIGNATURE_LAYERS = 5;
+/** A .p7m holding an XML at its limit (10 MB), as base64 text, fits. */
+export const MAX_P7M_BYTES = 16 * 1024 * 1024;
+/**
+ * BER decoding bounds (asn1js): the streamed form writes the content in chunks (openssl 4 KiB,
+ * other tools as little as 1 000 bytes), one node each; asn1js's default of 10 000 nodes refuses a
+ * 5 MB streamed invoice. Embedded OCTET STRING contents are not parsed as ASN.1 (the content is
+ * XML; a nested envelope is decoded on its own).
+ */
+const BER_OPTIONS = { maxNodes: 100_000, maxContentLength: MAX_P7M_BYTES, parseEmbedded: false };
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 
 export interface UnwrapResult {
@@ -59,7 +68,7 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 function signedDataOf(der: Uint8Array): SignedData {
-  const asn1 = asn1js.fromBER(toArrayBuffer(der));
+  const asn1 = asn1js.fromBER(toArrayBuffer(der), BER_OPTIONS);
   if (asn1.offset === -1) {
     const detail = String(asn1.result.error).slice(0, 200);
     throw broken('einvoices.p7m.not_der', `not BER/DER: ${detail}`, { detail });
@@ -159,6 +168,11 @@ async function verifyLayer(signed: SignedData): Promise<{ verified: boolean; sub
 
 /** The signed content of a `.p7m`, with who signed it and whether every signature verified. */
 export async function unwrapSigned(bytes: Uint8Array): Promise<UnwrapResult> {
+  if (bytes.byteLength > MAX_P7M_BYTES)
+    throw new AppError('payload_too_large', 'p7m over its limit', {
+      messageKey: 'einvoices.p7m.too_large',
+      params: { size: bytes.byteLength, max: MAX_P7M_BYTES },
+    });
   const outer = binaryOf(bytes);
   if (!outer) throw broken('einvoices.p7m.not_cms', 'neither DER, base64 nor PEM');
   let der = outer.der;

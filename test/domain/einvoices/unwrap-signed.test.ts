@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AppError } from '../../../server/errors/app-error.js';
-import { looksSigned, unwrapSigned } from '../../../server/domain/einvoices/unwrap-signed.js';
+import { looksSigned, MAX_P7M_BYTES, unwrapSigned } from '../../../server/domain/einvoices/unwrap-signed.js';
 import { makeSigner, type Signer } from './openssl.js';
 
 const xml = Buffer.from(
@@ -55,6 +55,22 @@ describe('e-invoices: unwrapping a signed .p7m', function () {
     const { content, signature } = await unwrapSigned(p7m);
     expect(Buffer.from(content).equals(xml)).to.equal(true);
     expect(signature.verified).to.equal(true);
+  });
+
+  it('unwraps a 5 MB streamed envelope (over a thousand chunks)', async () => {
+    const big = Buffer.from(`<?xml version="1.0"?><a>${'<b>riga</b>'.repeat(500_000)}</a>`);
+    const p7m = signer.sign(big, { stream: true });
+    const started = performance.now();
+    const { content, signature } = await unwrapSigned(p7m);
+    expect(Buffer.from(content).equals(big)).to.equal(true);
+    expect(signature.verified).to.equal(true);
+    expect(performance.now() - started).to.be.below(5_000);
+  });
+
+  it('refuses an envelope over the size limit before decoding it', async () => {
+    const err = await refusal(Buffer.alloc(MAX_P7M_BYTES + 1, 0x30));
+    expect(err.code).to.equal('payload_too_large');
+    expect(err.messageKey).to.equal('einvoices.p7m.too_large');
   });
 
   it('unwraps base64 text (with line breaks, with or without a byte order mark) and PEM', async () => {
