@@ -62,7 +62,10 @@ async function readFile(bytes: Uint8Array, name: string): Promise<EInvoiceFile> 
   const file: EInvoiceFile = { name, invoices: [], findings: [] };
   try {
     let content = bytes;
-    if (looksSigned(bytes) || /\.p7m$/i.test(name)) {
+    if (!looksSigned(bytes) && /\.p7m$/i.test(name))
+      // Named as signed but not an envelope at all: read as it is, and say so.
+      file.findings.push(finding('warning', 'p7m.unsigned', 'einvoices.p7m.unsigned', { name }));
+    else if (looksSigned(bytes)) {
       const unwrapped = await unwrapSigned(bytes);
       content = unwrapped.content;
       file.signature = unwrapped.signature;

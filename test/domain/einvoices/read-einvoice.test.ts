@@ -90,8 +90,14 @@ describe('e-invoices: reading an uploaded file (XML, .p7m, ZIP)', function () {
     expect(broken.files[0]!.invoices).to.deep.equal([]);
     expect(broken.files[0]!.findings[0]).to.deep.include({ severity: 'error' });
     expect(broken.files[0]!.findings[0]!.messageKey).to.match(/^einvoices\.p7m\./);
+    // Named .p7m but plain XML: read, with a warning; neither XML nor an envelope: an error.
+    const plain = await readEInvoice(fp('NS'), 'IT01234567897_00003.xml.p7m');
+    expect(plain.files[0]!.findings.map((f) => [f.severity, f.rule])).to.deep.equal([
+      ['warning', 'p7m.unsigned'],
+    ]);
+    expect(plain.files[0]!.invoices[0]!.number).to.equal('NS-1');
     const notSigned = await readEInvoice(Buffer.from('hello'), 'x.p7m');
-    expect(notSigned.files[0]!.findings[0]!.messageKey).to.equal('einvoices.p7m.not_cms');
+    expect(notSigned.files[0]!.findings.map((f) => f.rule)).to.deep.equal(['p7m.unsigned', 'xml.malformed']);
   });
 
   it('turns refused XML into error findings with their place', async () => {
