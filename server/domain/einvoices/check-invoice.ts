@@ -10,7 +10,7 @@ import type { EInvoice, EInvoiceFormat, Finding } from './types.js';
  * - `bpo.summary_tax`: each VAT summary row's tax is its taxable amount times its rate;
  * - `bpo.total`: the stated total with VAT equals the VAT summary's taxable + tax. An error for
  *   UBL (EN 16931 requires it); a warning for FatturaPA, whose `ImportoTotaleDocumento` may
- *   legitimately include stamp duty (bollo) or a rounding;
+ *   legitimately differ (stamp duty and `Arrotondamento` are allowed for; other cases exist);
  * - `bpo.due_before_issue`: no due date before the issue date;
  * - `bpo.supplier_vat`: the supplier's VAT number is valid for its country (tickets/vat.ts; the
  *   message is the VAT check's own, `exact.vat.*`);
@@ -73,7 +73,14 @@ export function checkInvoice({ format, invoice, client }: InvoiceCheckInput): Fi
 
   if (invoice.total !== undefined && invoice.totalSource === 'document' && summary.length > 0) {
     const computed = sumDecimals(summary.flatMap((s) => [s.taxable, s.tax]));
-    if (!withinTolerance(invoice.total, computed, TOLERANCE))
+    // FatturaPA: the document total may include the stamp duty (when charged on) and a rounding.
+    const extras = [invoice.stampDuty, invoice.rounding].filter((v): v is string => v !== undefined);
+    const candidates = [
+      computed,
+      sumDecimals([computed, ...extras]),
+      ...(invoice.rounding ? [sumDecimals([computed, invoice.rounding])] : []),
+    ];
+    if (!candidates.some((c) => withinTolerance(invoice.total!, c, TOLERANCE)))
       findings.push(
         finding(
           format === 'fatturapa' ? 'warning' : 'error',

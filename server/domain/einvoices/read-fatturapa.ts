@@ -240,6 +240,10 @@ export function readFatturaPA(document: Document): FatturaPAReading {
     if (total !== undefined) invoice.total = total;
     if (totalSource) invoice.totalSource = totalSource;
     if (amounts.length > 0) invoice.amountDue = sumDecimals(amounts);
+    const stampDuty = decimal(at(doc, 'DatiBollo', 'ImportoBollo'), 'ImportoBollo');
+    if (stampDuty) invoice.stampDuty = stampDuty;
+    const rounding = decimal(child(doc, 'Arrotondamento'), 'Arrotondamento');
+    if (rounding) invoice.rounding = rounding;
     if (payments.length > 0) invoice.paymentTerms = terms;
     return { ...invoice, fields: ticketFieldsOf(invoice) };
   });

@@ -103,6 +103,9 @@ export interface EInvoice {
   /** The total with VAT: as the file states it, or the sum of the VAT summary (`totalSource`). */
   total?: string;
   totalSource?: 'document' | 'vat_summary';
+  /** FatturaPA: stamp duty (`DatiBollo/ImportoBollo`) and rounding (`Arrotondamento`) of the document. */
+  stampDuty?: string;
+  rounding?: string;
   /** The amount due (UBL BT-115; FatturaPA: the sum of the payment instalments). */
   amountDue?: string;
   dueDates: DueDate[];

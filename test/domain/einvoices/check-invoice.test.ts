@@ -56,6 +56,19 @@ describe('e-invoices: the BPO checks', () => {
     const findings = checkInvoice({ format: 'fatturapa', invoice: tax, client: bianchi });
     expect(rules(findings)).to.deep.equal(['error:bpo.summary_tax']);
     expect(findings[0]!.params).to.include({ expected: '22.00', tax: '20.00' });
+    // Stamp duty (bollo, 2.00) charged on: the total includes it.
+    const bollo = readFatturaPA(
+      parseXml(
+        Buffer.from(
+          fatturaPA({ bodies: [{ number: 'B', total: '124.00' }] }).replace(
+            '<ImportoTotaleDocumento>',
+            '<DatiBollo><BolloVirtuale>SI</BolloVirtuale><ImportoBollo>2.00</ImportoBollo></DatiBollo><ImportoTotaleDocumento>',
+          ),
+        ),
+      ).document,
+    ).invoices[0]!;
+    expect(bollo.stampDuty).to.equal('2.00');
+    expect(checkInvoice({ format: 'fatturapa', invoice: bollo, client: bianchi })).to.deep.equal([]);
     const fpTotal = checkInvoice({ format: 'fatturapa', invoice: fp({ total: '124.00' }), client: bianchi });
     expect(rules(fpTotal)).to.deep.equal(['warning:bpo.total']);
     const ublTotal = checkInvoice({
