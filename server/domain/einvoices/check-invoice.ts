@@ -1,0 +1,143 @@
+import { checkVat, normalizeVat } from '../tickets/vat.js';
+import { multiplyDecimals, roundDecimal, sumDecimals, withinTolerance } from './decimal.js';
+import { finding } from './findings.js';
+import type { EInvoice, EInvoiceFormat, Finding } from './types.js';
+
+/**
+ * The checks a BPO adds to a read invoice, as findings (rule ids `bpo.*`):
+ *
+ * - `bpo.lines_vs_summary`: the lines' net amounts add up to the VAT summary's taxable amounts;
+ * - `bpo.summary_tax`: each VAT summary row's tax is its taxable amount times its rate;
+ * - `bpo.total`: the stated total with VAT equals the VAT summary's taxable + tax. An error for
+ *   UBL (EN 16931 requires it); a warning for FatturaPA, whose `ImportoTotaleDocumento` may
+ *   legitimately differ (stamp duty and `Arrotondamento` are allowed for; other cases exist);
+ * - `bpo.due_before_issue`: no due date before the issue date;
+ * - `bpo.supplier_vat`: the supplier's VAT number is valid for its country (tickets/vat.ts; the
+ *   message is the VAT check's own, `exact.vat.*`);
+ * - `bpo.buyer`: the buyer is the client the file was sent for (its VAT number is one of the
+ *   client's); when the client has no VAT number on file, `bpo.buyer_unchecked` (info) says so.
+ *
+ * Amounts are compared exactly (decimal.ts) within `TOLERANCE` (0.01).
+ */
+export const TOLERANCE = '0.01';
+
+export interface InvoiceCheckInput {
+  format: EInvoiceFormat;
+  invoice: EInvoice;
+  /** The client (tenant) the file was sent for: its VAT numbers, normalised or not. */
+  client: { vatNumbers: string[]; name?: string };
+}
+
+export function checkInvoice({ format, invoice, client }: InvoiceCheckInput): Finding[] {
+  const findings: Finding[] = [];
+  const where = invoice.location;
+  const summary = invoice.vatSummary;
+  const currency = invoice.currency ?? '';
+
+  const lineTotals = invoice.lines.map((l) => l.total).filter((t): t is string => t !== undefined);
+  if (lineTotals.length > 0 && summary.length > 0) {
+    const lines = sumDecimals(lineTotals);
+    const taxable = sumDecimals(summary.map((s) => s.taxable));
+    if (!withinTolerance(lines, taxable, TOLERANCE))
+      findings.push(
+        finding(
+          'error',
+          'bpo.lines_vs_summary',
+          'einvoices.bpo.lines_vs_summary',
+          { lines, taxable, currency },
+          where,
+        ),
+      );
+  }
+
+  for (const row of summary) {
+    if (row.rate === undefined) continue;
+    const expected = multiplyDecimals(multiplyDecimals(row.taxable, row.rate), '0.01');
+    if (!withinTolerance(row.tax, expected, TOLERANCE))
+      findings.push(
+        finding(
+          'error',
+          'bpo.summary_tax',
+          'einvoices.bpo.summary_tax',
+          {
+            rate: row.rate,
+            taxable: row.taxable,
+            tax: row.tax,
+            expected: roundDecimal(expected, 2),
+            currency,
+          },
+          row.location ?? where,
+        ),
+      );
+  }
+
+  if (invoice.total !== undefined && invoice.totalSource === 'document' && summary.length > 0) {
+    const computed = sumDecimals(summary.flatMap((s) => [s.taxable, s.tax]));
+    // FatturaPA: the document total may include the stamp duty (when charged on) and a rounding.
+    const extras = [invoice.stampDuty, invoice.rounding].filter((v): v is string => v !== undefined);
+    const candidates = [
+      computed,
+      sumDecimals([computed, ...extras]),
+      ...(invoice.rounding ? [sumDecimals([computed, invoice.rounding])] : []),
+    ];
+    if (!candidates.some((c) => withinTolerance(invoice.total!, c, TOLERANCE)))
+      findings.push(
+        finding(
+          format === 'fatturapa' ? 'warning' : 'error',
+          'bpo.total',
+          format === 'fatturapa' ? 'einvoices.bpo.total_fatturapa' : 'einvoices.bpo.total',
+          { total: invoice.total, computed, currency },
+          where,
+        ),
+      );
+  }
+
+  if (invoice.issueDate)
+    for (const due of invoice.dueDates)
+      if (due.date < invoice.issueDate)
+        findings.push(
+          finding(
+            'error',
+            'bpo.due_before_issue',
+            'einvoices.bpo.due_before_issue',
+            { due: due.date, issued: invoice.issueDate },
+            where,
+          ),
+        );
+
+  if (invoice.supplier.vat) {
+    const checked = checkVat(invoice.supplier.vat);
+    if (!checked.ok)
+      findings.push(
+        finding('error', 'bpo.supplier_vat', checked.key, { ...checked.params, vat: checked.vat }, where),
+      );
+  }
+
+  const clientVats = client.vatNumbers.map(normalizeVat).filter(Boolean);
+  if (clientVats.length === 0)
+    findings.push(
+      finding(
+        'info',
+        'bpo.buyer_unchecked',
+        'einvoices.bpo.buyer_unchecked',
+        { buyer: invoice.buyer.name ?? '', vat: invoice.buyer.vat ?? '' },
+        where,
+      ),
+    );
+  else if (!invoice.buyer.vat || !clientVats.includes(normalizeVat(invoice.buyer.vat)))
+    findings.push(
+      finding(
+        'error',
+        'bpo.buyer',
+        'einvoices.bpo.buyer',
+        {
+          buyer: invoice.buyer.name ?? '',
+          vat: invoice.buyer.vat ?? '',
+          client: client.name ?? '',
+          clientVat: clientVats.join(', '),
+        },
+        where,
+      ),
+    );
+  return findings;
+}
