@@ -17,6 +17,8 @@ const ranks: Record<string, number> = {
   'caches.ts': 6,
   // Quality control of keyed data reads ticket fields' number and VAT rules.
   quality: 6,
+  // E-invoice reading maps files onto the invoice ticket's fields and VAT rules.
+  einvoices: 6,
   // API idempotency keys, read by the API adapter only.
   api: 6,
   // The work itself.
