@@ -11,7 +11,7 @@
   // The header's menu (a <details>): wide windows show it open. CSS does it where ::details-content
   // is known; elsewhere it is opened here, and folded again when the window narrows.
   var menu = document.querySelector('details[data-menu]');
-  var supported = window.CSS && CSS.supports && CSS.supports('selector(::details-content)');
+  var supported = window.CSS && window.CSS.supports && window.CSS.supports('selector(::details-content)');
   if (menu && !supported && window.matchMedia) {
     var wide = window.matchMedia('(min-width: 800px)');
     var follow = function () {
@@ -24,7 +24,7 @@
   document.addEventListener('keydown', function (event) {
     if (event.key !== 'Escape' || !menu || !menu.open || !menu.contains(document.activeElement)) return;
     var toggle = menu.querySelector('summary');
-    if (!toggle || getComputedStyle(toggle).display === 'none') return;
+    if (!toggle || window.getComputedStyle(toggle).display === 'none') return;
     menu.open = false;
     toggle.focus();
   });
