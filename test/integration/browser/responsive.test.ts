@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Queue } from '../../../models/queue.js';
-import { ticketTypes } from '../../../models/ticket.js';
+import { SlaCalendar } from '../../../models/sla-calendar.js';
+import { SlaPolicy } from '../../../models/sla-policy.js';
+import { priorities, ticketTypes } from '../../../models/ticket.js';
+import { resetCaches } from '../../../server/domain/caches.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
@@ -40,6 +43,33 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   before(async () => {
     tp = await startTestPortal('browser-responsive');
     world = await makeWorld();
+    // A contract, so rows and ticket pages show business time left (always open: any day, any hour).
+    const calendar = await SlaCalendar.create({
+      tenantId: world.acme._id,
+      name: 'Always',
+      timeZone: 'Europe/Rome',
+      alwaysOpen: true,
+      weekly: [],
+      holidays: [],
+      closures: [],
+    });
+    await SlaPolicy.create({
+      tenantId: world.acme._id,
+      version: 1,
+      calendarId: calendar._id,
+      targets: ticketTypes.flatMap((type) =>
+        priorities.map((priority) => ({
+          type,
+          priority,
+          firstResponseMinutes: 480,
+          resolutionMinutes: 2400,
+        })),
+      ),
+      warnAt: [75],
+      escalation: { raisePriority: false, notifyClient: false },
+      createdBy: { id: null, name: 'test' },
+    });
+    resetCaches();
     const client = ctxOf(world.users.acmeUser, world.acme);
     const operator = ctxOf(world.users.operatorAcme, world.acme);
     const inputs = {
@@ -293,6 +323,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       expect(box!.x + box!.width, cell).to.be.at.most(card!.x + card!.width + 0.5);
       expect(box!.y + box!.height, cell).to.be.at.most(card!.y + card!.height + 0.5);
     }
+    expect(await row.locator('.cell-due').textContent()).to.match(/\d+ h( \d+ min)? left/);
     // The subject takes a line of its own, the width of the card.
     const subject = await row.locator('.cell-subject').boundingBox();
     expect(subject!.width).to.be.greaterThan(card!.width * 0.8);
@@ -306,6 +337,20 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     await page.setViewportSize(DESKTOP);
     expect(await row.evaluate((tr) => getComputedStyle(tr).display)).to.equal('table-row');
     await context.close();
+    // A client's tickets on their home page, and the ticket list, are cards too.
+    const clientContext = await browser.newContext({ viewport: PHONE, locale: 'en-GB' });
+    const clientPage = await signIn(clientContext, 'acmeUser');
+    for (const [path, list] of [
+      ['/', '[data-testid=my-tickets]'],
+      ['/tickets', '[data-testid=ticket-list]'],
+    ] as const) {
+      await clientPage.goto(`${tp.url}${path}`);
+      const first = clientPage.locator(`${list} tbody tr`).first();
+      expect(await first.evaluate((tr) => getComputedStyle(tr).display), path).to.equal('flex');
+      const subject = await first.locator('.cell-subject').boundingBox();
+      expect(subject!.width, path).to.be.greaterThan(PHONE.width * 0.7);
+    }
+    await clientContext.close();
   });
 
   it('gives the ticket page one column on a phone: the timeline as wide as the page', async () => {
