@@ -20,18 +20,17 @@ type UserKey = keyof World['users'];
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const SMALLEST = { width: 360, height: 740 };
-/** Just above the one-column breakpoint, and a small laptop: tables still scroll in their box. */
+/** Just above the one-column breakpoint: two columns, tables still scrolling in their box. */
 const TABLET = { width: 820, height: 1180 };
-const LAPTOP = { width: 1024, height: 768 };
-const SIZES = [PHONE, SMALLEST, TABLET, LAPTOP, DESKTOP];
+const SIZES = [PHONE, SMALLEST, TABLET, DESKTOP];
 
 /** A word that does not break by itself: a pasted link, the kind that widens a timeline. */
 const LONG_WORD = `https://supplier.example/portal/invoices/${'0123456789'.repeat(12)}?download=true`;
 
 /**
  * Every page of every role, at a phone's size and a desktop's (and the narrowest supported,
- * 360 px, a tablet just above the one-column breakpoint and a small laptop): the page never scrolls sideways (tables scroll inside their own box, rows become
- * cards) and its main action is visible, inside the window and clickable (Playwright's
+ * 360 px, and a tablet just above the one-column breakpoint): the page never scrolls sideways
+ * (tables scroll inside their own box, rows become cards) and its main action is visible, inside the window and clickable (Playwright's
  * actionability checks: visible, stable, enabled, not covered). The pages come from the
  * route table, so a new page is checked here too or fails for want of a parameter.
  */
