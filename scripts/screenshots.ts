@@ -1,7 +1,8 @@
 /**
  * Screenshots of the main pages for the README: `npx tsx scripts/screenshots.ts`.
  * Starts the portal on a throwaway embedded database with the demo data, signs in as each
- * role in Debian's chromium and writes PNGs to docs/screenshots/.
+ * role in Debian's chromium and writes PNGs to docs/screenshots/. `SCREENSHOTS=a,b` takes only
+ * the named ones (file names without .png).
  */
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
@@ -28,6 +29,7 @@ await sweepSla(systemCtx(log, 'screenshots'));
 const out = fromRoot('docs', 'screenshots');
 await mkdir(out, { recursive: true });
 const browser = await launchBrowser();
+const only = process.env.SCREENSHOTS ? new Set(process.env.SCREENSHOTS.split(',')) : null;
 
 async function shoot(
   email: string | null,
@@ -35,8 +37,10 @@ async function shoot(
   file: string,
   locale = 'en-GB',
   height = 720,
+  width = 1200,
 ): Promise<void> {
-  const context = await browser.newContext({ viewport: { width: 1200, height }, locale });
+  if (only && !only.has(file)) return;
+  const context = await browser.newContext({ viewport: { width, height }, locale });
   const page = await context.newPage();
   if (email) {
     await page.goto(`${portal.url}/login`);
@@ -69,6 +73,9 @@ try {
   await shoot('anna@desk.example', '/reports', 'reports-portfolio');
   await shoot('anna@desk.example', `/reports/${String(acme?._id)}`, 'report-client', 'en-GB', 1400);
   await shoot('lead@desk.example', '/reports/operators', 'report-operators');
+  // A phone (390x844): the queues' rows as cards, a ticket in one column.
+  await shoot('marco@desk.example', '/queues', 'mobile-queues', 'en-GB', 844, 390);
+  await shoot('marco@desk.example', '/tickets/ACME-000003', 'mobile-ticket', 'en-GB', 844, 390);
   await shoot('anna@desk.example', `/reports/${String(acme?._id)}/statement`, 'report-statement');
 } finally {
   await browser.close();
