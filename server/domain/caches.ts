@@ -1,11 +1,13 @@
 import { forgetContract } from './sla/contracts.js';
 import { forgetApiTokens } from './tenants/api-tokens.js';
 import { forgetProvider, forgetTenant } from './tenants/cache.js';
+import { forgetWebhookEndpoints } from './webhooks/record-events.js';
 
 /**
  * Forget everything this process keeps of what it read from the database, at once: tenants and
  * the provider (tenants/cache.ts), the owners of accepted API tokens (tenants/api-tokens.ts), SLA
- * calendars and current policies (sla/contracts.ts). Tests call it after writing behind the
+ * calendars and current policies (sla/contracts.ts), tenants' active webhook endpoints
+ * (webhooks/record-events.ts). Tests call it after writing behind the
  * domain's back, instead of each remembering which cache to forget; the domain itself forgets
  * precisely what it changes. A new module-level cache of database reads adds its forget here.
  *
@@ -19,4 +21,5 @@ export function resetCaches(): void {
   forgetProvider();
   forgetApiTokens();
   forgetContract();
+  forgetWebhookEndpoints();
 }

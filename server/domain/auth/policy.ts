@@ -20,6 +20,8 @@ export const permissions = {
   'reports.operators': ['team_lead', 'admin'],
   'reports.statement': ['account_manager', 'admin', 'client_admin'],
   'sla.manage': ['account_manager', 'admin'],
+  /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
+  'webhooks.manage': ['client_admin', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
