@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idempotencyKeyPattern } from '../../domain/api/idempotency.js';
+import { webhookPayloadSchemas } from '../../domain/webhooks/payload-schemas.js';
 import { attachmentRules } from '../../domain/tickets/attachments.js';
 import { jsonLimits } from '../middleware/bodies.js';
 import { t, type Locale } from '../../i18n/i18n.js';
@@ -462,6 +463,7 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
       { name: 'meta', description: t(locale, 'api.docs.tag_meta') },
     ],
     paths,
+    webhooks: webhooksSection(locale),
     components: {
       securitySchemes: {
         bearerAuth: {
@@ -478,6 +480,50 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
   };
   documents.set(locale, doc);
   return doc;
+}
+
+/**
+ * The `webhooks` section (OpenAPI 3.1): one entry per event a client system can subscribe to,
+ * its JSON body (generated from the schemas the delivery's payloads are tested against) and the
+ * Standard Webhooks headers every request carries.
+ */
+function webhooksSection(locale: Locale): JsonSchema {
+  const header = (name: string, key: string, schema: JsonSchema) => ({
+    name,
+    in: 'header',
+    required: true,
+    description: t(locale, `webhooks.doc.${key}`),
+    schema,
+  });
+  return Object.fromEntries(
+    Object.entries(webhookPayloadSchemas).map(([type, schema]) => [
+      type,
+      {
+        post: {
+          operationId: `webhook_${type.replace('.', '_')}`,
+          summary: t(locale, `webhooks.events.${type.replace('.', '_')}`),
+          description: t(locale, 'webhooks.doc.intro'),
+          parameters: [
+            header('webhook-id', 'header_id', { type: 'string', pattern: '^msg_' }),
+            header('webhook-timestamp', 'header_timestamp', { type: 'string', pattern: '^[0-9]+$' }),
+            header('webhook-signature', 'header_signature', {
+              type: 'string',
+              pattern: '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$',
+            }),
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(schema, 'output') } },
+          },
+          responses: {
+            '2XX': { description: t(locale, 'webhooks.doc.response_ok') },
+            '410': { description: t(locale, 'webhooks.doc.response_gone') },
+            default: { description: t(locale, 'webhooks.doc.response_retry') },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 /** What the docs page shows of each operation, in the reader's locale. */

@@ -21,6 +21,8 @@ import {
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { rotateSecret } from '../../../server/domain/webhooks/rotate-secret.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
+import { webhookPayloadSchemas } from '../../../server/domain/webhooks/payload-schemas.js';
+import { openApiDocument } from '../../../server/http/api/openapi.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
@@ -28,6 +30,13 @@ import { ctxOf, makeTicket } from '../../support/tickets.js';
 import { WebhookReceiver, type Received } from '../../support/webhook-receiver.js';
 
 const log = pino({ level: 'silent' });
+/** Every payload sent matches the schema the OpenAPI document's `webhooks` section publishes. */
+const checkPayload = (body: string): { type: string } => {
+  const payload = JSON.parse(body) as { type: keyof typeof webhookPayloadSchemas };
+  const parsed = webhookPayloadSchemas[payload.type].safeParse(payload);
+  expect(parsed.success, `${body}: ${parsed.error?.message ?? ''}`).to.equal(true);
+  return payload;
+};
 const sys = () => systemCtx(log, 'webhooks-test');
 const allEvents = [
   'ticket.created',
@@ -95,6 +104,7 @@ describe('webhook delivery (domain)', function () {
       const payload = wh.verify(r.body, r.headers) as { type: string; data: Record<string, unknown> };
       expect(r.headers['webhook-id']).to.match(/^msg_/);
       expect(r.headers['content-type']).to.equal('application/json');
+      checkPayload(r.body);
       return payload;
     });
     expect(types.map((p) => p.type).sort()).to.deep.equal(
@@ -356,6 +366,8 @@ describe('webhook delivery (domain)', function () {
     ).map((a) => a.msgId);
     expect(ok.sort()).to.deep.equal([...expected].sort()); // each once
     const wh = new Webhook(ep.secret);
+    const sentTypes = new Set(at('/outage').map((r) => checkPayload(r.body).type));
+    expect([...sentTypes]).to.have.members(['ticket.created', 'ticket.assigned', 'ticket.reply_added']);
     const ids = at('/outage').map((r) => {
       // The clock ran hours ahead of the receiver's: check the signature, not the timestamp's age.
       const sig = r.headers['webhook-signature']!;
@@ -365,6 +377,32 @@ describe('webhook delivery (domain)', function () {
       return r.headers['webhook-id'];
     });
     expect(new Set(ids).size).to.equal(expected.length);
+  });
+
+  it('documents every event type in the OpenAPI document’s webhooks section', () => {
+    const doc = openApiDocument('en') as {
+      webhooks: Record<
+        string,
+        {
+          post: {
+            requestBody: { content: Record<string, { schema: unknown }> };
+            parameters: Array<{ name: string }>;
+          };
+        }
+      >;
+    };
+    expect(Object.keys(doc.webhooks)).to.have.members([...allEvents]);
+    for (const type of allEvents) {
+      const op = doc.webhooks[type]!.post;
+      expect(JSON.stringify(op.requestBody.content['application/json']!.schema)).to.include(
+        `"const":"${type}"`,
+      );
+      expect(op.parameters.map((p) => p.name)).to.deep.equal([
+        'webhook-id',
+        'webhook-timestamp',
+        'webhook-signature',
+      ]);
+    }
   });
 
   it('writes each event once, whoever writes it: fast path, sweep, again', async () => {

@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
+import { webhookPayloadSchemas } from '../../../server/domain/webhooks/payload-schemas.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
@@ -94,7 +95,11 @@ describe('webhooks in the running portal', function () {
       receiver.received.some((r) => r.body.includes('ticket.sla_breach')),
     );
     const wh = new Webhook(ep.secret);
-    const types = receiver.received.map((r) => (wh.verify(r.body, r.headers) as { type: string }).type);
+    const types = receiver.received.map((r) => {
+      const payload = wh.verify(r.body, r.headers) as { type: keyof typeof webhookPayloadSchemas };
+      expect(webhookPayloadSchemas[payload.type].safeParse(payload).success, r.body).to.equal(true);
+      return payload.type;
+    });
     expect(types[0]).to.equal('ticket.created');
     expect(types).to.include.members(['ticket.assigned', 'ticket.sla_warning', 'ticket.sla_breach']);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(types.length);
