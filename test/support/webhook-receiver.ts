@@ -17,6 +17,8 @@ export type Reply = { status: number; headers?: Record<string, string>; body?: s
 export class WebhookReceiver {
   readonly received: Received[] = [];
   answer: (req: Received) => Reply = () => ({ status: 200, body: 'ok' });
+  /** How long each answer waits (a slow receiver). */
+  delayMs = 0;
   private server: Server | null = null;
   port = 0;
 
@@ -34,8 +36,12 @@ export class WebhookReceiver {
         };
         this.received.push(got);
         const reply = this.answer(got);
-        res.writeHead(reply.status, reply.headers ?? {});
-        res.end(reply.body ?? '');
+        const send = (): void => {
+          res.writeHead(reply.status, reply.headers ?? {});
+          res.end(reply.body ?? '');
+        };
+        if (this.delayMs) setTimeout(send, this.delayMs);
+        else send();
       });
     });
     await new Promise<void>((resolve, reject) => {
