@@ -26,8 +26,11 @@ export const permissions = {
 
 export type Permission = keyof typeof permissions;
 
-/** What a tenant's API token may do: open and follow that tenant's tickets, nothing else. */
-const apiPermissions = new Set<Permission>(['tickets.open']);
+/**
+ * What a tenant's API token may do: open and follow that tenant's tickets, and manage its webhook
+ * endpoints (tokens are made by client admins, who may), nothing else.
+ */
+const apiPermissions = new Set<Permission>(['tickets.open', 'webhooks.manage']);
 
 export function can(actor: Actor, permission: Permission): boolean {
   if (actor.kind === 'system') return true;
