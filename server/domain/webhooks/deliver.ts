@@ -65,6 +65,8 @@ export interface DeliverOptions {
   random?: () => number;
   /** Events one call delivers at most. */
   limit?: number;
+  /** Due events one claim reads at once, all endpoints together (default 4 x claimBatch). */
+  scan?: number;
 }
 
 export interface DeliverResult {
@@ -264,18 +266,29 @@ async function claim(
   run: string,
   t: Date,
   max: number,
+  scan: number,
 ): Promise<{ claimed: Claimed[]; endpoints: Map<string, EndpointRow> }> {
   const { usable, halfOpen } = await usableEndpoints(t);
   if (!usable.size) return { claimed: [], endpoints: usable };
-  const found = await WebhookEvent.find({
-    endpointId: { $in: [...usable.values()].map((ep) => ep._id) },
-    $or: due(t),
-  })
-    .setOptions({ allTenants: true })
-    .select({ payload: 0, msgId: 0 })
-    .sort({ nextAttemptAt: 1, _id: 1 })
-    .limit(deliveryPolicy.claimBatch * 4)
-    .lean<Candidate[]>();
+  const dueOf = (ids: Types.ObjectId[], limit: number) =>
+    WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
+      .setOptions({ allTenants: true })
+      .select({ payload: 0, msgId: 0 })
+      .sort({ nextAttemptAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<Candidate[]>();
+  const found = await dueOf(
+    [...usable.values()].map((ep) => ep._id),
+    scan,
+  );
+  // The oldest due events were all one endpoint's backlog (the read was full): each endpoint
+  // that got none reads its own, so a backlog at one endpoint never delays another's.
+  if (found.length >= scan) {
+    const seen = new Set(found.map((c) => String(c.endpointId)));
+    const left = [...usable.values()].filter((ep) => !seen.has(String(ep._id)));
+    for (const more of await Promise.all(left.map((ep) => dueOf([ep._id], deliveryPolicy.perEndpointPerRun))))
+      found.push(...more);
+  }
   const ordered = new Set(
     [...usable.values()].filter((ep) => ep.orderedPerTicket).map((ep) => String(ep._id)),
   );
@@ -450,7 +463,12 @@ export async function deliverDueWebhooks(
   let claimedTotal = 0;
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
-    const { claimed, endpoints } = await claim(run, clock(), want);
+    const { claimed, endpoints } = await claim(
+      run,
+      clock(),
+      want,
+      opts.scan ?? deliveryPolicy.claimBatch * 4,
+    );
     if (!claimed.length) break;
     claimedTotal += claimed.length;
     // One endpoint's events go one after another in their order; endpoints in parallel.

@@ -268,6 +268,24 @@ describe('webhook delivery (domain)', function () {
     expect((await eventsOf(well.id)).every((e) => e.status === 'delivered')).to.equal(true);
   });
 
+  it('never lets one endpoint’s backlog delay another endpoint', async () => {
+    const busy = await register('/busy', { events: ['ticket.created'] });
+    for (let i = 0; i < 6; i++) await makeTicket(world.users.acmeUser, world.acme, `Backlog ${i}`);
+    await sweepMissedWebhookEvents(sys());
+    const calm = await register('/calm', { events: ['ticket.created'] });
+    await makeTicket(world.users.acmeUser, world.acme, 'Calm');
+    await sweepMissedWebhookEvents(sys());
+    // The busy endpoint's older events fill the whole read (scan 3): the calm one still goes.
+    const r = await deliverDueWebhooks(sys(), { scan: 3, limit: 4 });
+    expect(r.claimed).to.equal(4);
+    expect(at('/calm')).to.have.length(1);
+    expect(at('/busy')).to.have.length(3);
+    await deliverDueWebhooks(sys());
+    expect(at('/busy')).to.have.length(7);
+    expect((await eventsOf(calm.id)).map((e) => e.status)).to.deep.equal(['delivered']);
+    expect((await eventsOf(busy.id)).every((e) => e.status === 'delivered')).to.equal(true);
+  });
+
   it('isolates a poison payload; with per-ticket order only that ticket’s later events wait', async () => {
     const loose = await register('/loose', { events: ['ticket.created', 'ticket.status_changed'] });
     const strict = await register('/strict', {
