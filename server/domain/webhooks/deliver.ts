@@ -7,6 +7,8 @@ import { Webhook } from 'standardwebhooks';
 import { WebhookAttempt } from '../../../models/webhook-attempt.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { agentFor, refusedTarget } from './safe-target.js';
@@ -84,6 +86,37 @@ const endpointsDoor = crossTenant(
   'the webhook worker records each endpoint’s health by its unique _id',
 );
 const attempts = scopedCollection(WebhookAttempt);
+/** Attempts of concurrent deliveries go in one insert (group commit), each acknowledged for itself. */
+const insertAttempt = coalescedInsert(() => attempts);
+/**
+ * Delivered events are marked together: one update per run's batch, by _id and the run's claim.
+ * A row another run took over meanwhile (our lease ran out) was delivered all the same.
+ */
+const markDelivered = new GroupCommit<{ _id: Types.ObjectId; run: string; at: Date; status: number }, void>(
+  async (items) => {
+    const byRun = new Map<string, typeof items>();
+    for (const i of items)
+      byRun.set(`${i.run}|${i.status}`, [...(byRun.get(`${i.run}|${i.status}`) ?? []), i]);
+    for (const group of byRun.values()) {
+      const first = group[0] as (typeof items)[number];
+      const at = new Date(Math.max(...group.map((i) => i.at.getTime())));
+      await events.updateMany(
+        { _id: { $in: group.map((i) => i._id) }, claimedBy: first.run },
+        {
+          $set: {
+            status: 'delivered',
+            deliveredAt: at,
+            leaseUntil: null,
+            claimedBy: null,
+            lastStatus: first.status,
+            lastError: null,
+          },
+        },
+      );
+    }
+    return items.map(() => ({ ok: true as const, value: undefined }));
+  },
+);
 
 type EndpointRow = {
   _id: Types.ObjectId;
@@ -295,9 +328,14 @@ async function claim(
   const eligible = await inOrder(found, ordered);
   const perEndpoint = new Map<string, number>();
   const picked: Candidate[] = [];
+  // Each endpoint with due events gets an equal share of the run, at least perEndpointPerRun.
+  const share = Math.max(
+    deliveryPolicy.perEndpointPerRun,
+    Math.ceil(max / Math.max(1, new Set(eligible.map((c) => String(c.endpointId))).size)),
+  );
   for (const c of eligible) {
     const ep = String(c.endpointId);
-    const cap = halfOpen.has(ep) ? 1 : deliveryPolicy.perEndpointPerRun;
+    const cap = halfOpen.has(ep) ? 1 : share;
     const n = perEndpoint.get(ep) ?? 0;
     if (n >= cap || picked.length >= max) continue;
     perEndpoint.set(ep, n + 1);
@@ -321,17 +359,14 @@ async function claim(
     }
   }
   const leaseUntil = new Date(t.getTime() + deliveryPolicy.leaseMs);
-  const mine = await Promise.all(
-    picked.map(async (c) => {
-      const r = await events.updateOne(
-        { _id: c._id, $or: due(t) },
-        { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } },
-      );
-      return r.modifiedCount ? c._id : null;
-    }),
+  if (!picked.length) return { claimed: [], endpoints: usable };
+  // One conditional update takes them all (each only while still due): ours carry our mark.
+  const ids = picked.map((c) => c._id);
+  const took = await events.updateMany(
+    { _id: { $in: ids }, $or: due(t) },
+    { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } },
   );
-  const ids = mine.filter((id): id is Types.ObjectId => id !== null);
-  if (!ids.length) return { claimed: [], endpoints: usable };
+  if (!took.modifiedCount) return { claimed: [], endpoints: usable };
   const claimed = await WebhookEvent.find({ _id: { $in: ids }, claimedBy: run })
     .setOptions({ allTenants: true })
     .sort({ occurredAt: 1, sourceId: 1 })
@@ -399,7 +434,7 @@ async function deliverOne(
   const t = clock();
   const status = answer.status;
   const ok = status !== null && status >= 200 && status < 300 && !answer.error;
-  await attempts.insertOne({
+  await insertAttempt({
     _id: new Types.ObjectId(),
     tenantId: row.tenantId,
     endpointId: row.endpointId,
@@ -418,9 +453,7 @@ async function deliverOne(
   const mine = { _id: row._id, claimedBy: run };
   const release = { leaseUntil: null, claimedBy: null, lastStatus: status };
   if (ok) {
-    await events.updateOne(mine, {
-      $set: { ...release, status: 'delivered', deliveredAt: t, lastError: null },
-    });
+    await markDelivered.submit({ _id: row._id, run, at: t, status: status ?? 200 });
     tally.delivered++;
     await noteHealth(ep, true, t);
     return;
@@ -480,7 +513,7 @@ export async function deliverDueWebhooks(
       // Unordered endpoints: a few requests at once; ordered: one ticket's events in sequence.
       const perTicket = new Map<string, Claimed[]>();
       rows.forEach((r, i) => {
-        const lane = ep.orderedPerTicket ? String(r.ticketId) : String(i % 4);
+        const lane = ep.orderedPerTicket ? String(r.ticketId) : String(i % 8);
         perTicket.set(lane, [...(perTicket.get(lane) ?? []), r]);
       });
       return [...perTicket.values()].map((laneRows) => ({ ep, rows: laneRows }));
