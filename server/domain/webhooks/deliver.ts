@@ -374,6 +374,18 @@ async function claim(
   return { claimed, endpoints: usable };
 }
 
+/** Endpoints whose breaker opened in this process: their lanes stop sending what they still hold. */
+const tripped = new Set<string>();
+
+/** Give claimed events back untouched (no attempt counted): the run will not send them. */
+async function releaseClaims(run: string, rows: Claimed[]): Promise<void> {
+  if (!rows.length) return;
+  await events.updateMany(
+    { _id: { $in: rows.map((r) => r._id) }, claimedBy: run },
+    { $set: { status: 'pending', leaseUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
+  );
+}
+
 /** The endpoint answered, or not: its breaker and failing-since follow. */
 async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<void> {
   if (healthy) {
@@ -396,6 +408,7 @@ async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<v
   if (!(was as { failingSince?: Date | null } | null)?.failingSince)
     await endpointsDoor.updateOne({ _id: ep._id, failingSince: null }, { $set: { failingSince: t } });
   if (count >= deliveryPolicy.breakerThreshold) {
+    tripped.add(String(ep._id));
     const open = Math.min(
       deliveryPolicy.breakerBaseMs * 2 ** (count - deliveryPolicy.breakerThreshold),
       deliveryPolicy.breakerMaxMs,
@@ -518,8 +531,18 @@ export async function deliverDueWebhooks(
       });
       return [...perTicket.values()].map((laneRows) => ({ ep, rows: laneRows }));
     });
+    const claimedAt = performance.now();
+    // Stop well before the lease runs out (another run would take the rest over and send it too).
+    const sendUntil = claimedAt + deliveryPolicy.leaseMs - webhookSettings().timeoutMs - 5_000;
+    for (const ep of endpoints.keys()) tripped.delete(ep);
     await eachLimit(lanes, deliveryPolicy.concurrency, async ({ ep, rows }) => {
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
+        if (tripped.has(String(ep._id)) || performance.now() > sendUntil) {
+          await releaseClaims(run, rows.slice(i)).catch((err: unknown) =>
+            ctx.log.warn({ err }, 'webhook claims not given back (their lease runs out)'),
+          );
+          break;
+        }
         try {
           await deliverOne(ctx, run, row, ep, clock, random, tally);
         } catch (err) {

@@ -286,6 +286,23 @@ describe('webhook delivery (domain)', function () {
     expect((await eventsOf(busy.id)).every((e) => e.status === 'delivered')).to.equal(true);
   });
 
+  it('stops sending what a run holds once the endpoint’s circuit opens, and gives it back unspent', async () => {
+    const down = await register('/down', { events: ['ticket.created'] });
+    receiver.answer = () => ({ status: 503 });
+    for (let i = 0; i < 20; i++) await makeTicket(world.users.acmeUser, world.acme, `Down ${i}`);
+    await sweepMissedWebhookEvents(sys());
+    const t = Date.now();
+    await deliverDueWebhooks(sys(), { now: () => new Date(t) });
+    const sent = at('/down').length;
+    // 8 lanes at once: the breaker opens after 5 failures, each lane stops after its request in flight.
+    expect(sent).to.be.at.least(deliveryPolicy.breakerThreshold).and.below(20);
+    const rows = await eventsOf(down.id);
+    expect(rows.filter((e) => e.attempts === 1)).to.have.length(sent);
+    const back = rows.filter((e) => e.attempts === 0);
+    expect(back).to.have.length(20 - sent);
+    expect(back.every((e) => e.status === 'pending' && e.claimedBy === null)).to.equal(true);
+  });
+
   it('isolates a poison payload; with per-ticket order only that ticket’s later events wait', async () => {
     const loose = await register('/loose', { events: ['ticket.created', 'ticket.status_changed'] });
     const strict = await register('/strict', {
