@@ -33,7 +33,8 @@ const webhookEventSchema = new Schema({
   createdAt: { type: Date, required: true },
   deliveredAt: { type: Date, default: null },
 });
-webhookEventSchema.index({ status: 1, nextAttemptAt: 1 });
+// The claim's read on MongoDB (the embedded engine scans: see engine notes).
+webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
 webhookEventSchema.plugin(tenantScopePlugin);
 
 export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;
