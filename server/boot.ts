@@ -17,6 +17,8 @@ import { createScheduler } from '../jobs/scheduler.js';
 import { registerMaintenanceJobs } from '../jobs/maintenance.js';
 import { deliverOnQueue, registerOutboxJob } from '../jobs/mail-outbox.js';
 import { registerSlaSweep } from '../jobs/sla-sweep.js';
+import { registerWebhookJobs, webhooksOnEvents } from '../jobs/webhooks.js';
+import { configureWebhooks } from './domain/webhooks/settings.js';
 import { registerTicketSetupsJob } from '../jobs/ticket-setups.js';
 import { registerMonthlyReports } from '../jobs/reports-monthly.js';
 import { registerWeeklyDigest } from '../jobs/reports-weekly.js';
@@ -55,6 +57,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   // Mails queued before the server listens (the demo data's) link to the configured address. A
   // free port (PORT=0) is only known after listen: set again then.
   configureDomainSettings({ publicUrl: config.publicUrl, inboundDomain: config.inboundMailDomain });
+  configureWebhooks({ allowHosts: config.webhookAllowHosts, timeoutMs: config.webhookTimeoutMs });
   if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {
     await seedDemo(systemCtx(log, 'seed'));
     log.info(
@@ -76,6 +79,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     await registerMaintenanceJobs(agenda, log.child({ component: 'jobs' }), config.embeddedCapacityTickets);
     await registerOutboxJob(agenda, log.child({ component: 'jobs' }));
     await registerSlaSweep(agenda, log.child({ component: 'sla' }), config.slaSweepSeconds * 1000);
+    await registerWebhookJobs(agenda, log.child({ component: 'webhooks' }));
     await registerTicketSetupsJob(agenda, log.child({ component: 'jobs' }));
     await registerMonthlyReports(agenda, log.child({ component: 'reports' }));
     await registerWeeklyDigest(agenda, log.child({ component: 'reports' }), config.reportsWeeklyDigest);
@@ -83,6 +87,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   }
 
   const stopOutbox = deliverOnQueue(log.child({ component: 'mail' }));
+  const stopWebhooks = webhooksOnEvents(log.child({ component: 'webhooks' }));
   const sessionStore = createSessionStore(client, mongoDb.databaseName);
   // One session middleware instance for the pages and the sockets: same cookie, same store.
   const sessions = sessionMiddleware(config, sessionStore);
@@ -140,6 +145,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
       await pdf.close();
       if (agenda) await agenda.stop();
       await stopOutbox();
+      await stopWebhooks();
       await sessionStore.close().catch(() => undefined);
       closeMailer();
       await db.close();

@@ -28,6 +28,9 @@ export interface Config {
   inboundSmtpPort: number | undefined;
   inboundMaxBytes: number;
   slaSweepSeconds: number;
+  /** WEBHOOK_ALLOW_HOSTS: hosts webhooks may reach over http or on private addresses. */
+  webhookAllowHosts: string[];
+  webhookTimeoutMs: number;
   shutdownTimeoutMs: number;
   jobsEnabled: boolean;
   reportsWeeklyDigest: boolean;
@@ -96,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundSmtpPort: raw.INBOUND_SMTP_PORT,
     inboundMaxBytes: raw.INBOUND_MAX_BYTES,
     slaSweepSeconds: raw.SLA_SWEEP_SECONDS,
+    webhookAllowHosts: raw.WEBHOOK_ALLOW_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+    webhookTimeoutMs: raw.WEBHOOK_TIMEOUT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobsEnabled: raw.JOBS_ENABLED,
     reportsWeeklyDigest: raw.REPORTS_WEEKLY_DIGEST,

@@ -99,6 +99,19 @@ export const configSchema = z.object({
     .max(300)
     .default(5)
     .describe('How often the SLA sweep records warnings and breaches (bounds their lateness).'),
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .describe(
+      'Comma-separated host names or IP addresses webhooks may reach over plain http or on private, loopback or link-local addresses (all others: https to public addresses only).',
+    ),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(60000)
+    .default(10000)
+    .describe('How long one webhook request may take before it counts as failed.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -2,11 +2,13 @@ import { forgetContract } from './sla/contract-store.js';
 import { forgetApiTokens } from './tenants/api-tokens.js';
 import { forgetProvider } from './provider.js';
 import { forgetTenant } from './tenants/cache.js';
+import { forgetWebhookEndpoints } from './webhooks/record-events.js';
 
 /**
  * Forget everything this process keeps of what it read from the database, at once: tenants and
  * the provider (provider.ts), the owners of accepted API tokens (tenants/api-tokens.ts), SLA
- * calendars and current policies (sla/contract-store.ts). Tests call it after writing behind the
+ * calendars and current policies (sla/contract-store.ts), tenants' active webhook endpoints
+ * (webhooks/record-events.ts). Tests call it after writing behind the
  * domain's back, instead of each remembering which cache to forget; the domain itself forgets
  * precisely what it changes. A new module-level cache of database reads adds its forget here.
  *
@@ -20,4 +22,5 @@ export function resetCaches(): void {
   forgetProvider();
   forgetApiTokens();
   forgetContract();
+  forgetWebhookEndpoints();
 }

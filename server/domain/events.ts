@@ -24,9 +24,26 @@ export type TicketRow = Pick<
   dueSortAt?: Date | null;
 };
 
+/** A stored timeline entry, as the webhook fast path reads it. */
+export interface TimelineAppended {
+  _id: Types.ObjectId;
+  key: string;
+  tenantId: Types.ObjectId;
+  ticketId: Types.ObjectId;
+  at: Date;
+  kind: string;
+  visibility: string;
+  author?: { kind?: string | null } | null;
+  data?: Record<string, unknown> | null;
+}
+
 export interface DomainEvents {
   'user.sessions_revoked': { userId: string };
   'mail.queued': { key: string };
+  /** An entry of a ticket's history was stored (the durable record webhook events derive from). */
+  'timeline.appended': { entry: TimelineAppended };
+  /** Webhook events were written and wait for delivery. */
+  'webhook.queued': { count: number };
   'ticket.created': TicketEvent & { ticket?: TicketRow };
   'ticket.updated': TicketEvent & { changes: string[] };
   'ticket.commented': TicketEvent & { internal: boolean };

@@ -19,6 +19,8 @@ const ranks: Record<string, number> = {
   quality: 6,
   // E-invoice reading maps files onto the invoice ticket's fields and VAT rules.
   einvoices: 6,
+  // Webhooks hear about changes through the event bus and the timeline, never called by them.
+  webhooks: 6,
   // API idempotency keys, read by the API adapter only.
   api: 6,
   // The work itself.

@@ -20,12 +20,17 @@ export const permissions = {
   'reports.operators': ['team_lead', 'admin'],
   'reports.statement': ['account_manager', 'admin', 'client_admin'],
   'sla.manage': ['account_manager', 'admin'],
+  /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
+  'webhooks.manage': ['client_admin', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
 
-/** What a tenant's API token may do: open and follow that tenant's tickets, nothing else. */
-const apiPermissions = new Set<Permission>(['tickets.open']);
+/**
+ * What a tenant's API token may do: open and follow that tenant's tickets, and manage its webhook
+ * endpoints (tokens are made by client admins, who may), nothing else.
+ */
+const apiPermissions = new Set<Permission>(['tickets.open', 'webhooks.manage']);
 
 export function can(actor: Actor, permission: Permission): boolean {
   if (actor.kind === 'system') return true;

@@ -3,6 +3,7 @@ import { TimelineEntry, type TimelineKind } from '../../../models/timeline-entry
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
 import { authorOf, type Author } from '../auth/authors.js';
 
 /** Entries of concurrent changes go together (group commit), each acknowledged for itself. */
@@ -43,7 +44,10 @@ export async function appendTimeline(
     attachmentIds: entry.attachmentIds ?? [],
   });
   await entryDoc.validate();
-  await insertEntry(entryDoc.toObject());
+  const stored = entryDoc.toObject();
+  await insertEntry(stored);
   entryDoc.isNew = false;
+  // After it is stored: webhook events derive from it (the sweep finds it again if nobody listens).
+  domainEvents.emit('timeline.appended', { entry: stored });
   return entryDoc;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idempotencyKeyPattern } from '../../domain/api/idempotency.js';
+import { webhookPayloadSchemas } from '../../domain/webhooks/payload-schemas.js';
 import { attachmentRules } from '../../domain/tickets/attachments.js';
 import { jsonLimits } from '../middleware/bodies.js';
 import { t, type Locale } from '../../i18n/i18n.js';
@@ -18,6 +19,14 @@ import {
   timelineEntryJson,
 } from './schemas.js';
 import { serializeTicket } from './serialize.js';
+import {
+  apiEndpointInput,
+  apiEndpointUpdate,
+  apiSecretRotation,
+  endpointJson,
+  endpointListJson,
+  endpointWithSecretJson,
+} from './webhook-schemas.js';
 
 /**
  * The API's description: one table of operations, from which both the OpenAPI 3.1 document
@@ -35,6 +44,8 @@ interface ParamSpec {
   in: 'path' | 'query' | 'header';
   required: boolean;
   schema: JsonSchema;
+  /** Catalogue key of its description, when not api.params.<name>. */
+  descriptionKey?: string;
 }
 
 interface ResponseSpec {
@@ -48,7 +59,11 @@ interface ResponseSpec {
 
 export interface OperationSpec {
   id: string;
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'patch';
+  /** Catalogue key of its summary and description, when not api.ops.<id>. */
+  textKey?: string;
+  /** Its tag, when not tickets (secured) or meta. */
+  tag?: string;
   /** Express pattern under API_BASE, e.g. /tickets/:ref. */
   path: string;
   secured: boolean;
@@ -115,6 +130,12 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   Attachment: { schema: attachmentJson, io: 'output' },
   AttachmentList: { schema: attachmentListJson, io: 'output' },
   Error: { schema: errorJson, io: 'output' },
+  WebhookEndpointInput: { schema: apiEndpointInput, io: 'input' },
+  WebhookEndpointUpdate: { schema: apiEndpointUpdate, io: 'input' },
+  WebhookSecretRotation: { schema: apiSecretRotation, io: 'input' },
+  WebhookEndpoint: { schema: endpointJson, io: 'output' },
+  WebhookEndpointWithSecret: { schema: endpointWithSecretJson, io: 'output' },
+  WebhookEndpointList: { schema: endpointListJson, io: 'output' },
 };
 
 /** Example request bodies, one per ticket type (a test checks they pass validation). */
@@ -222,6 +243,120 @@ const responseText = (locale: Locale, text: string): string =>
     depth: jsonLimits.depth,
     kb: Math.round(jsonLimits.bytes / 1024),
   });
+
+/** Endpoints of the token's company that receive its signed webhooks (server/domain/webhooks/). */
+function webhookOperations(): OperationSpec[] {
+  const endpointId: ParamSpec = {
+    name: 'endpointId',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+    descriptionKey: 'webhooks.api.params.endpoint_id',
+  };
+  const common = { secured: true, tag: 'webhooks' } as const;
+  const text = (id: string) => `webhooks.api.ops.${id}`;
+  const response = (key: string) => `webhooks.api.responses.${key}`;
+  return [
+    {
+      ...common,
+      id: 'listWebhookEndpoints',
+      textKey: text('list'),
+      method: 'get',
+      path: '/webhook-endpoints',
+      params: [],
+      responses: {
+        '200': { text: response('list'), schema: 'WebhookEndpointList' },
+        ...refusals,
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'createWebhookEndpoint',
+      textKey: text('create'),
+      method: 'post',
+      path: '/webhook-endpoints',
+      params: [],
+      body: {
+        contentType: 'application/json',
+        schema: 'WebhookEndpointInput',
+        examples: {
+          erp: {
+            url: 'https://erp.acme.example/desk-events',
+            description: 'ERP',
+            events: ['ticket.created', 'ticket.status_changed'],
+            orderedPerTicket: true,
+          },
+        },
+      },
+      responses: {
+        '201': { text: response('created'), schema: 'WebhookEndpointWithSecret', headers: ['Location'] },
+        ...jsonBodyRefusals,
+        ...refusals,
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'getWebhookEndpoint',
+      textKey: text('get'),
+      method: 'get',
+      path: '/webhook-endpoints/:endpointId',
+      params: [endpointId],
+      responses: {
+        '200': { text: response('endpoint'), schema: 'WebhookEndpoint' },
+        ...refusals,
+        '404': notFound,
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'updateWebhookEndpoint',
+      textKey: text('update'),
+      method: 'patch',
+      path: '/webhook-endpoints/:endpointId',
+      params: [endpointId],
+      body: {
+        contentType: 'application/json',
+        schema: 'WebhookEndpointUpdate',
+        examples: { pause: { state: 'disabled' } },
+      },
+      responses: {
+        '200': { text: response('endpoint'), schema: 'WebhookEndpoint' },
+        ...jsonBodyRefusals,
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('conflict'), schema: 'Error' },
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'rotateWebhookSecret',
+      textKey: text('rotate'),
+      method: 'post',
+      path: '/webhook-endpoints/:endpointId/rotate-secret',
+      params: [endpointId],
+      body: {
+        contentType: 'application/json',
+        schema: 'WebhookSecretRotation',
+        examples: { day: { overlapSeconds: 86400 } },
+      },
+      responses: {
+        '200': { text: response('rotated'), schema: 'WebhookEndpointWithSecret' },
+        ...jsonBodyRefusals,
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('conflict'), schema: 'Error' },
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+  ];
+}
 
 export const operations: OperationSpec[] = [
   {
@@ -347,6 +482,7 @@ export const operations: OperationSpec[] = [
       ...unavailable,
     },
   },
+  ...webhookOperations(),
   {
     id: 'getOpenApi',
     method: 'get',
@@ -364,6 +500,10 @@ export const operations: OperationSpec[] = [
     responses: { '200': { text: 'docs', contentType: 'text/html', schema: { type: 'string' } } },
   },
 ];
+
+const opKey = (op: OperationSpec): string => op.textKey ?? `api.ops.${op.id}`;
+const paramKey = (p: ParamSpec): string =>
+  p.descriptionKey ?? `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`;
 
 /** Express pattern to OpenAPI path template: /tickets/:ref -> /tickets/{ref}. */
 export const openApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
@@ -392,18 +532,18 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
     paths[path] ??= {};
     paths[path][op.method] = {
       operationId: op.id,
-      summary: t(locale, `api.ops.${op.id}.summary`),
-      description: t(locale, `api.ops.${op.id}.description`, {
+      summary: t(locale, `${opKey(op)}.summary`),
+      description: t(locale, `${opKey(op)}.description`, {
         max: attachmentRules.maxFiles,
         mb: attachmentRules.maxBytes / 1024 / 1024,
       }),
-      tags: [op.secured ? 'tickets' : 'meta'],
+      tags: [op.tag ?? (op.secured ? 'tickets' : 'meta')],
       security: op.secured ? [{ bearerAuth: [] }] : [],
       parameters: op.params.map((p) => ({
         name: p.name,
         in: p.in,
         required: p.required,
-        description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`),
+        description: t(locale, paramKey(p)),
         schema: p.schema,
       })),
       ...(op.body
@@ -460,9 +600,11 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: [
       { name: 'tickets', description: t(locale, 'api.docs.tag_tickets') },
+      { name: 'webhooks', description: t(locale, 'webhooks.api.tag') },
       { name: 'meta', description: t(locale, 'api.docs.tag_meta') },
     ],
     paths,
+    webhooks: webhooksSection(locale),
     components: {
       securitySchemes: {
         bearerAuth: {
@@ -481,14 +623,58 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
   return doc;
 }
 
+/**
+ * The `webhooks` section (OpenAPI 3.1): one entry per event a client system can subscribe to,
+ * its JSON body (generated from the schemas the delivery's payloads are tested against) and the
+ * Standard Webhooks headers every request carries.
+ */
+function webhooksSection(locale: Locale): JsonSchema {
+  const header = (name: string, key: string, schema: JsonSchema) => ({
+    name,
+    in: 'header',
+    required: true,
+    description: t(locale, `webhooks.doc.${key}`),
+    schema,
+  });
+  return Object.fromEntries(
+    Object.entries(webhookPayloadSchemas).map(([type, schema]) => [
+      type,
+      {
+        post: {
+          operationId: `webhook_${type.replace('.', '_')}`,
+          summary: t(locale, `webhooks.events.${type.replace('.', '_')}`),
+          description: t(locale, 'webhooks.doc.intro'),
+          parameters: [
+            header('webhook-id', 'header_id', { type: 'string', pattern: '^msg_' }),
+            header('webhook-timestamp', 'header_timestamp', { type: 'string', pattern: '^[0-9]+$' }),
+            header('webhook-signature', 'header_signature', {
+              type: 'string',
+              pattern: '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$',
+            }),
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(schema, 'output') } },
+          },
+          responses: {
+            '2XX': { description: t(locale, 'webhooks.doc.response_ok') },
+            '410': { description: t(locale, 'webhooks.doc.response_gone') },
+            default: { description: t(locale, 'webhooks.doc.response_retry') },
+          },
+        },
+      },
+    ]),
+  );
+}
+
 /** What the docs page shows of each operation, in the reader's locale. */
 export function docsModel(locale: Locale) {
   return operations.map((op) => ({
     id: op.id,
     method: op.method.toUpperCase(),
     path: `${API_BASE}${openApiPath(op.path)}`,
-    summary: t(locale, `api.ops.${op.id}.summary`),
-    description: t(locale, `api.ops.${op.id}.description`, {
+    summary: t(locale, `${opKey(op)}.summary`),
+    description: t(locale, `${opKey(op)}.description`, {
       max: attachmentRules.maxFiles,
       mb: attachmentRules.maxBytes / 1024 / 1024,
     }),
@@ -498,7 +684,7 @@ export function docsModel(locale: Locale) {
       in: p.in,
       required: p.required,
       type: describeType(p.schema),
-      description: t(locale, `api.params.${p.name.toLowerCase().replace(/-/g, '_')}`),
+      description: t(locale, paramKey(p)),
     })),
     body: op.body
       ? {

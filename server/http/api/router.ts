@@ -11,6 +11,10 @@ import {
 import { createTicket } from '../../domain/tickets/create.js';
 import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
+import { getEndpoint, listEndpoints } from '../../domain/webhooks/list-endpoints.js';
+import { registerEndpoint } from '../../domain/webhooks/register-endpoint.js';
+import { rotateSecret } from '../../domain/webhooks/rotate-secret.js';
+import { updateEndpoint } from '../../domain/webhooks/update-endpoint.js';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
@@ -21,6 +25,7 @@ import { idempotent } from './idempotency.js';
 import { API_BASE, docsModel, openApiDocument, operations } from './openapi.js';
 import { apiRateLimit } from './rate-limit.js';
 import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
+import { apiEndpointInput, apiEndpointUpdate, apiSecretRotation } from './webhook-schemas.js';
 import {
   serializeAttachment,
   serializeTicket,
@@ -195,6 +200,29 @@ export function apiRoutes(config: Config): Router {
     stream.pipe(res);
   });
 
+  router.get('/webhook-endpoints', ...secured, async (req, res) => {
+    res.json({ data: await listEndpoints(req.ctx) });
+  });
+
+  router.post('/webhook-endpoints', ...secured, async (req, res) => {
+    const endpoint = await registerEndpoint(req.ctx, parseInput(apiEndpointInput, req.body ?? {}));
+    res.status(201).location(`${API_BASE}/webhook-endpoints/${endpoint.id}`).json(endpoint);
+  });
+
+  router.get('/webhook-endpoints/:endpointId', ...secured, async (req, res) => {
+    res.json(await getEndpoint(req.ctx, param(req, 'endpointId')));
+  });
+
+  router.patch('/webhook-endpoints/:endpointId', ...secured, async (req, res) => {
+    const input = parseInput(apiEndpointUpdate, req.body ?? {});
+    res.json(await updateEndpoint(req.ctx, param(req, 'endpointId'), input));
+  });
+
+  router.post('/webhook-endpoints/:endpointId/rotate-secret', ...secured, async (req, res) => {
+    const input = parseInput(apiSecretRotation, req.body ?? {});
+    res.json(await rotateSecret(req.ctx, param(req, 'endpointId'), input));
+  });
+
   // A known path with a method it does not serve: 405 naming the ones it does (a plain
   // middleware, not routes: the route table stays the list of operations).
   const known = [...new Set(operations.map((op) => op.path))].map((path) => ({
@@ -203,7 +231,7 @@ export function apiRoutes(config: Config): Router {
       ...new Set(
         operations
           .filter((op) => op.path === path)
-          .flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : ['POST'])),
+          .flatMap((op) => (op.method === 'get' ? ['GET', 'HEAD'] : [op.method.toUpperCase()])),
       ),
     ]
       .sort()

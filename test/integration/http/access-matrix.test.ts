@@ -71,7 +71,7 @@ interface Variant {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'USE';
+  method: 'GET' | 'POST' | 'PATCH' | 'USE';
   /** The express path pattern, exactly as the app registers it. */
   path: string;
   /** Static files and health checks: open to the world by design. */
@@ -727,6 +727,23 @@ const table: Row[] = [
     path: '/api/v1/attachments/:id',
     variants: { 'any attachment': { param: newObjectId, expect: everyone(401) } },
   },
+  { method: 'GET', path: '/api/v1/webhook-endpoints', expect: everyone(401) },
+  { method: 'POST', path: '/api/v1/webhook-endpoints', expect: everyone(401) },
+  {
+    method: 'GET',
+    path: '/api/v1/webhook-endpoints/:endpointId',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/v1/webhook-endpoints/:endpointId',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhook-endpoints/:endpointId/rotate-secret',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
 ];
 
 const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
@@ -777,7 +794,9 @@ async function runCell(
   const res =
     row.method === 'POST'
       ? await post(agent, url, row.body ? await row.body(cell) : {})
-      : await agent.get(url);
+      : row.method === 'PATCH'
+        ? await agent.patch(url).send({})
+        : await agent.get(url);
   await row.restore?.(cell);
   const expected = expectedFor(variant.expect, caller);
   const location = String(res.headers.location ?? '');

@@ -34,6 +34,8 @@ type Doc = Schema & { paths: Record<string, Record<string, Operation>> };
 const known: Record<string, unknown[]> = {
   supplierVat: ['IT01114601006', 'DK13585628'],
   currency: ['EUR', 'DKK'],
+  // A webhook receiver's address: https, a name that never resolves (RFC 2606), so nothing is sent.
+  url: ['https://hooks.invalid/desk-events'],
 };
 
 /** A real file of each accepted type (the API checks content, not names). */
@@ -94,7 +96,16 @@ describe('REST API driven by its OpenAPI document', function () {
       .set('Authorization', `Bearer ${token}`)
       .attach('file', pdfBytes(), 'seed.pdf')
       .expect(201);
-    return { ref: created.body.number as string, id: upload.body.data[0].id as string };
+    const endpoint = await agent
+      .post('/api/v1/webhook-endpoints')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ url: 'https://hooks.invalid/seed', events: ['ticket.created'] })
+      .expect(201);
+    return {
+      ref: created.body.number as string,
+      id: upload.body.data[0].id as string,
+      endpointId: endpoint.body.id as string,
+    };
   }
 
   function record(
@@ -142,7 +153,11 @@ describe('REST API driven by its OpenAPI document', function () {
 
   it('answers every generated request with a documented status, never 5xx, and accepts every valid one', async () => {
     const ids = await realIds();
-    const madeUpIds: Record<string, string> = { ref: 'ACME-999999', id: 'ffffffffffffffffffffffff' };
+    const madeUpIds: Record<string, string> = {
+      ref: 'ACME-999999',
+      id: 'ffffffffffffffffffffffff',
+      endpointId: 'ffffffffffffffffffffffff',
+    };
 
     for (const { path, method, op } of operations()) {
       const pathParams = op.parameters.filter((p) => p.in === 'path');

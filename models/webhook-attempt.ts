@@ -1,0 +1,26 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+
+/**
+ * One delivery attempt of a webhook event: what was sent (headers, signatures included), what
+ * came back (status, the first 2 KB of the body), how long it took, or why nothing came back.
+ */
+const webhookAttemptSchema = new Schema({
+  tenantId: tenantRef(),
+  endpointId: { type: Schema.Types.ObjectId, ref: 'WebhookEndpoint', required: true },
+  eventId: { type: Schema.Types.ObjectId, ref: 'WebhookEvent', required: true },
+  msgId: { type: String, required: true },
+  attempt: { type: Number, required: true },
+  at: { type: Date, required: true },
+  url: { type: String, required: true },
+  requestHeaders: { type: Schema.Types.Mixed, default: {} },
+  status: { type: Number, default: null },
+  responseExcerpt: { type: String, default: '' },
+  latencyMs: { type: Number, required: true },
+  error: { type: String, default: null },
+  ok: { type: Boolean, required: true },
+});
+webhookAttemptSchema.plugin(tenantScopePlugin);
+
+export type WebhookAttemptAttrs = InferSchemaType<typeof webhookAttemptSchema>;
+export const WebhookAttempt = mongoose.model('WebhookAttempt', webhookAttemptSchema);

@@ -1,0 +1,41 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+import { webhookEventTypes } from './webhook-endpoint.js';
+
+export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'failed'] as const;
+
+/**
+ * One event for one endpoint, written once: `key` is `<endpointId>:<timeline entry key>`, unique,
+ * so the fast path and the sweep that re-derives events from the timeline never write it twice.
+ * `msgId` (the `webhook-id` header) is derived from the key and is the same on every attempt.
+ * The row is also the delivery's state: claimed with a lease (`delivering` until `leaseUntil`),
+ * retried on the schedule (`nextAttemptAt`), finished as `delivered` or `failed`.
+ */
+const webhookEventSchema = new Schema({
+  tenantId: tenantRef(),
+  endpointId: { type: Schema.Types.ObjectId, ref: 'WebhookEndpoint', required: true },
+  key: { type: String, required: true, unique: true },
+  msgId: { type: String, required: true },
+  type: { type: String, required: true, enum: webhookEventTypes },
+  ticketId: { type: Schema.Types.ObjectId, ref: 'Ticket', required: true },
+  /** When the change happened (the timeline entry's time): the order of a ticket's events. */
+  occurredAt: { type: Date, required: true },
+  sourceId: { type: Schema.Types.ObjectId, required: true },
+  /** The JSON body, fixed when the event is written: every attempt sends the same bytes. */
+  payload: { type: String, required: true },
+  status: { type: String, required: true, enum: webhookEventStatuses, default: 'pending' },
+  attempts: { type: Number, required: true, default: 0 },
+  nextAttemptAt: { type: Date, required: true },
+  leaseUntil: { type: Date, default: null },
+  claimedBy: { type: String, default: null },
+  lastStatus: { type: Number, default: null },
+  lastError: { type: String, default: null },
+  createdAt: { type: Date, required: true },
+  deliveredAt: { type: Date, default: null },
+});
+// The claim's read on MongoDB (the embedded engine scans: see engine notes).
+webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
+webhookEventSchema.plugin(tenantScopePlugin);
+
+export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;
+export const WebhookEvent = mongoose.model('WebhookEvent', webhookEventSchema);

@@ -1,0 +1,556 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { Types } from 'mongoose';
+import { Webhook } from 'standardwebhooks';
+import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
+import { WebhookEvent } from '../../../models/webhook-event.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { GroupCommit } from '../../db/group-commit.js';
+import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
+import type { Ctx } from '../context.js';
+import { agentFor, refusedTarget } from './safe-target.js';
+import { webhookSettings } from './settings.js';
+
+/**
+ * Delivery of webhook events, at least once, by any number of workers (agenda's recurring job
+ * and the in-process wake-up, jobs/webhooks.ts):
+ *
+ * - a run claims due events with one conditional update each (`delivering`, a lease until
+ *   `leaseUntil`): two runs never send the same event at once, and the claim of a run that dies
+ *   is taken over once its lease runs out (same `webhook-id`: the receiver de-duplicates);
+ * - each attempt is recorded (`WebhookAttempt`) and the event finished or put back on the retry
+ *   schedule of the Standard Webhooks spec with jitter, later if the receiver said `Retry-After`;
+ * - 410 Gone disables the endpoint; 429, 5xx, timeouts and refused connections count towards the
+ *   endpoint's circuit breaker: after `breakerThreshold` in a row without a success its events
+ *   wait (no attempt spent) until the breaker lets one probe through (half-open);
+ * - other answers (a 4xx for one payload) only retry that event: one bad payload never blocks
+ *   the others, unless the endpoint asked for per-ticket order: then only that ticket's later
+ *   events wait for it (a given-up event no longer blocks);
+ * - a run takes at most `perEndpointPerRun` events of one endpoint, so a backlog at one endpoint
+ *   never delays another's.
+ */
+
+/** Delay before attempt n+1 (n = index): immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const retrySchedule = [
+  0,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  10 * 3_600_000,
+] as const;
+
+export const deliveryPolicy = {
+  /** A claimed event belongs to its run this long (well beyond the request timeout). */
+  leaseMs: 60_000,
+  /** Due events one run reads (small fields only) and claims at most. */
+  claimBatch: 200,
+  perEndpointPerRun: 25,
+  concurrency: 16,
+  /** Share of a retry delay added or removed at random. */
+  jitter: 0.1,
+  breakerThreshold: 5,
+  breakerBaseMs: 30_000,
+  breakerMaxMs: 30 * 60_000,
+  maxRetryAfterMs: 24 * 3_600_000,
+  excerptBytes: 2048,
+} as const;
+
+export interface DeliverOptions {
+  /** The clock (tests move it); every time written and the signed timestamp come from it. */
+  now?: () => Date;
+  random?: () => number;
+  /** Events one call delivers at most. */
+  limit?: number;
+  /** Due events one claim reads at once, all endpoints together (default 4 x claimBatch). */
+  scan?: number;
+}
+
+export interface DeliverResult {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+const events = crossTenant(
+  WebhookEvent,
+  'the webhook worker delivers every tenant’s events, each by its unique _id and its claim',
+);
+const endpointsDoor = crossTenant(
+  WebhookEndpoint,
+  'the webhook worker records each endpoint’s health by its unique _id',
+);
+const attempts = scopedCollection(WebhookAttempt);
+/** Attempts of concurrent deliveries go in one insert (group commit), each acknowledged for itself. */
+const insertAttempt = coalescedInsert(() => attempts);
+/**
+ * Delivered events are marked together: one update per run's batch, by _id and the run's claim.
+ * A row another run took over meanwhile (our lease ran out) was delivered all the same.
+ */
+const markDelivered = new GroupCommit<{ _id: Types.ObjectId; run: string; at: Date; status: number }, void>(
+  async (items) => {
+    const byRun = new Map<string, typeof items>();
+    for (const i of items)
+      byRun.set(`${i.run}|${i.status}`, [...(byRun.get(`${i.run}|${i.status}`) ?? []), i]);
+    for (const group of byRun.values()) {
+      const first = group[0] as (typeof items)[number];
+      const at = new Date(Math.max(...group.map((i) => i.at.getTime())));
+      await events.updateMany(
+        { _id: { $in: group.map((i) => i._id) }, claimedBy: first.run },
+        {
+          $set: {
+            status: 'delivered',
+            deliveredAt: at,
+            leaseUntil: null,
+            claimedBy: null,
+            lastStatus: first.status,
+            lastError: null,
+          },
+        },
+      );
+    }
+    return items.map(() => ({ ok: true as const, value: undefined }));
+  },
+);
+
+type EndpointRow = {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId;
+  url: string;
+  secret: string;
+  previousSecret?: string | null;
+  previousSecretUntil?: Date | null;
+  orderedPerTicket: boolean;
+  consecutiveFailures: number;
+  failingSince?: Date | null;
+  circuitOpenUntil?: Date | null;
+  probeUntil?: Date | null;
+};
+
+type Candidate = {
+  _id: Types.ObjectId;
+  tenantId: Types.ObjectId;
+  endpointId: Types.ObjectId;
+  ticketId: Types.ObjectId;
+  occurredAt: Date;
+  sourceId: Types.ObjectId;
+  status: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseUntil?: Date | null;
+};
+
+type Claimed = Candidate & { msgId: string; payload: string; type: string };
+
+const due = (t: Date): Array<Record<string, unknown>> => [
+  { status: 'pending', nextAttemptAt: { $lte: t } },
+  { status: 'delivering', leaseUntil: { $lt: t } },
+];
+
+const before = (a: Candidate, b: Candidate): boolean =>
+  a.occurredAt.getTime() < b.occurredAt.getTime() ||
+  (a.occurredAt.getTime() === b.occurredAt.getTime() && String(a.sourceId) < String(b.sourceId));
+
+/** The signature header: every current secret signs (two during a rotation), space-separated. */
+export function signatureOf(
+  ep: Pick<EndpointRow, 'secret' | 'previousSecret' | 'previousSecretUntil'>,
+  msgId: string,
+  at: Date,
+  body: string,
+): string {
+  const secrets = [ep.secret];
+  if (ep.previousSecret && ep.previousSecretUntil && ep.previousSecretUntil > at)
+    secrets.push(ep.previousSecret);
+  return secrets.map((s) => new Webhook(s).sign(msgId, at, body)).join(' ');
+}
+
+/** Seconds or an HTTP date, as milliseconds from `now`; null when absent or unreadable. */
+export function retryAfterMs(header: string | undefined, now: Date): number | null {
+  if (!header) return null;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+}
+
+/** When the next attempt goes after `attemptsDone` failed attempts; null: give up. */
+export function nextAttemptAt(
+  attemptsDone: number,
+  now: Date,
+  random: () => number,
+  retryAfter: number | null,
+): Date | null {
+  if (attemptsDone >= retrySchedule.length) return null;
+  const base = retrySchedule[attemptsDone] as number;
+  const jittered = base * (1 + deliveryPolicy.jitter * (2 * random() - 1));
+  const wait = Math.max(jittered, Math.min(retryAfter ?? 0, deliveryPolicy.maxRetryAfterMs));
+  return new Date(now.getTime() + Math.round(wait));
+}
+
+interface Answer {
+  status: number | null;
+  excerpt: string;
+  retryAfter?: string;
+  error: string | null;
+}
+
+/** One POST, no redirects followed, the first 2 KB of the answer kept, bounded in time. */
+function post(url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
+  const { timeoutMs } = webhookSettings();
+  return new Promise((resolve) => {
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let done = false;
+    const finish = (a: Answer): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const req = send(url, { method: 'POST', agent: agentFor(url), headers }, (res) => {
+      res.on('data', (chunk: Buffer) => {
+        if (kept < deliveryPolicy.excerptBytes) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+      });
+      const answer = (error: string | null): Answer => ({
+        status: res.statusCode ?? null,
+        excerpt: Buffer.concat(chunks).subarray(0, deliveryPolicy.excerptBytes).toString('utf8'),
+        retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined,
+        error,
+      });
+      res.on('end', () => finish(answer(null)));
+      res.on('error', (err) => finish(answer(err.message)));
+    });
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (err) => finish({ status: null, excerpt: '', error: err.message }));
+    req.end(body);
+  });
+}
+
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Endpoints that may be sent to now; half-open ones (breaker expired) get one probe each. */
+async function usableEndpoints(
+  t: Date,
+): Promise<{ usable: Map<string, EndpointRow>; halfOpen: Set<string> }> {
+  const rows = await WebhookEndpoint.find({ state: 'active' })
+    .setOptions({ allTenants: true })
+    .select({ derivedUntil: 0, events: 0 })
+    .lean<EndpointRow[]>();
+  const usable = new Map<string, EndpointRow>();
+  const halfOpen = new Set<string>();
+  for (const ep of rows) {
+    if (ep.circuitOpenUntil && ep.circuitOpenUntil > t) continue;
+    if (ep.circuitOpenUntil) {
+      if (ep.probeUntil && ep.probeUntil > t) continue; // someone is probing it
+      halfOpen.add(String(ep._id));
+    }
+    usable.set(String(ep._id), ep);
+  }
+  return { usable, halfOpen };
+}
+
+/** Candidates that per-ticket order lets go: no earlier unfinished event of the same ticket. */
+async function inOrder(candidates: Candidate[], ordered: Set<string>): Promise<Candidate[]> {
+  const strict = candidates.filter((c) => ordered.has(String(c.endpointId)));
+  if (!strict.length) return candidates;
+  const open = await WebhookEvent.find({
+    endpointId: {
+      $in: [...new Set(strict.map((c) => String(c.endpointId)))].map((id) => new Types.ObjectId(id)),
+    },
+    ticketId: {
+      $in: [...new Set(strict.map((c) => String(c.ticketId)))].map((id) => new Types.ObjectId(id)),
+    },
+    status: { $in: ['pending', 'delivering'] },
+  })
+    .setOptions({ allTenants: true })
+    .select({ endpointId: 1, ticketId: 1, occurredAt: 1, sourceId: 1 })
+    .lean<Candidate[]>();
+  const group = (c: Candidate): string => `${String(c.endpointId)}:${String(c.ticketId)}`;
+  const first = new Map<string, Candidate>();
+  for (const c of open) {
+    const g = group(c);
+    const seen = first.get(g);
+    if (!seen || before(c, seen)) first.set(g, c);
+  }
+  return candidates.filter(
+    (c) => !ordered.has(String(c.endpointId)) || String(first.get(group(c))?._id) === String(c._id),
+  );
+}
+
+/** Claim due events for this run (see the header); returns them with their payloads. */
+async function claim(
+  run: string,
+  t: Date,
+  max: number,
+  scan: number,
+): Promise<{ claimed: Claimed[]; endpoints: Map<string, EndpointRow> }> {
+  const { usable, halfOpen } = await usableEndpoints(t);
+  if (!usable.size) return { claimed: [], endpoints: usable };
+  const dueOf = (ids: Types.ObjectId[], limit: number) =>
+    WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
+      .setOptions({ allTenants: true })
+      .select({ payload: 0, msgId: 0 })
+      .sort({ nextAttemptAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<Candidate[]>();
+  const found = await dueOf(
+    [...usable.values()].map((ep) => ep._id),
+    scan,
+  );
+  // The oldest due events were all one endpoint's backlog (the read was full): each endpoint
+  // that got none reads its own, so a backlog at one endpoint never delays another's.
+  if (found.length >= scan) {
+    const seen = new Set(found.map((c) => String(c.endpointId)));
+    const left = [...usable.values()].filter((ep) => !seen.has(String(ep._id)));
+    for (const more of await Promise.all(left.map((ep) => dueOf([ep._id], deliveryPolicy.perEndpointPerRun))))
+      found.push(...more);
+  }
+  const ordered = new Set(
+    [...usable.values()].filter((ep) => ep.orderedPerTicket).map((ep) => String(ep._id)),
+  );
+  const eligible = await inOrder(found, ordered);
+  const perEndpoint = new Map<string, number>();
+  const picked: Candidate[] = [];
+  // Each endpoint with due events gets an equal share of the run, at least perEndpointPerRun.
+  const share = Math.max(
+    deliveryPolicy.perEndpointPerRun,
+    Math.ceil(max / Math.max(1, new Set(eligible.map((c) => String(c.endpointId))).size)),
+  );
+  for (const c of eligible) {
+    const ep = String(c.endpointId);
+    const cap = halfOpen.has(ep) ? 1 : share;
+    const n = perEndpoint.get(ep) ?? 0;
+    if (n >= cap || picked.length >= max) continue;
+    perEndpoint.set(ep, n + 1);
+    picked.push(c);
+  }
+  // A half-open endpoint's probe is taken by one run only.
+  for (const ep of halfOpen) {
+    if (!perEndpoint.has(ep)) continue;
+    const row = usable.get(ep) as EndpointRow;
+    const took = await endpointsDoor.updateOne(
+      {
+        _id: row._id,
+        circuitOpenUntil: row.circuitOpenUntil,
+        $or: [{ probeUntil: null }, { probeUntil: { $lte: t } }],
+      },
+      { $set: { probeUntil: new Date(t.getTime() + deliveryPolicy.leaseMs) } },
+    );
+    if (!took.modifiedCount) {
+      const drop = picked.findIndex((c) => String(c.endpointId) === ep);
+      if (drop >= 0) picked.splice(drop, 1);
+    }
+  }
+  const leaseUntil = new Date(t.getTime() + deliveryPolicy.leaseMs);
+  if (!picked.length) return { claimed: [], endpoints: usable };
+  // One conditional update takes them all (each only while still due): ours carry our mark.
+  const ids = picked.map((c) => c._id);
+  const took = await events.updateMany(
+    { _id: { $in: ids }, $or: due(t) },
+    { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } },
+  );
+  if (!took.modifiedCount) return { claimed: [], endpoints: usable };
+  const claimed = await WebhookEvent.find({ _id: { $in: ids }, claimedBy: run })
+    .setOptions({ allTenants: true })
+    .sort({ occurredAt: 1, sourceId: 1 })
+    .lean<Claimed[]>();
+  return { claimed, endpoints: usable };
+}
+
+/** Endpoints whose breaker opened in this process: their lanes stop sending what they still hold. */
+const tripped = new Set<string>();
+
+/** Give claimed events back untouched (no attempt counted): the run will not send them. */
+async function releaseClaims(run: string, rows: Claimed[]): Promise<void> {
+  if (!rows.length) return;
+  await events.updateMany(
+    { _id: { $in: rows.map((r) => r._id) }, claimedBy: run },
+    { $set: { status: 'pending', leaseUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
+  );
+}
+
+/** The endpoint answered, or not: its breaker and failing-since follow. */
+async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<void> {
+  if (healthy) {
+    if (!ep.consecutiveFailures && !ep.failingSince && !ep.circuitOpenUntil && !ep.probeUntil) return;
+    await endpointsDoor.updateOne(
+      { _id: ep._id },
+      { $set: { consecutiveFailures: 0, failingSince: null, circuitOpenUntil: null, probeUntil: null } },
+    );
+    ep.consecutiveFailures = 0;
+    ep.failingSince = ep.circuitOpenUntil = ep.probeUntil = null;
+    return;
+  }
+  // The count as it was before plus one (reading before and adding: see engine notes on $inc).
+  const was = await endpointsDoor.findOneAndUpdate(
+    { _id: ep._id },
+    { $inc: { consecutiveFailures: 1 }, $set: { probeUntil: null } },
+    { returnDocument: 'before', projection: { consecutiveFailures: 1, failingSince: 1 } },
+  );
+  const count = Number((was as { consecutiveFailures?: number } | null)?.consecutiveFailures ?? 0) + 1;
+  if (!(was as { failingSince?: Date | null } | null)?.failingSince)
+    await endpointsDoor.updateOne({ _id: ep._id, failingSince: null }, { $set: { failingSince: t } });
+  if (count >= deliveryPolicy.breakerThreshold) {
+    tripped.add(String(ep._id));
+    const open = Math.min(
+      deliveryPolicy.breakerBaseMs * 2 ** (count - deliveryPolicy.breakerThreshold),
+      deliveryPolicy.breakerMaxMs,
+    );
+    await endpointsDoor.updateOne(
+      { _id: ep._id },
+      { $set: { circuitOpenUntil: new Date(t.getTime() + open) } },
+    );
+  }
+}
+
+async function deliverOne(
+  ctx: Ctx,
+  run: string,
+  row: Claimed,
+  ep: EndpointRow,
+  clock: () => Date,
+  random: () => number,
+  tally: DeliverResult,
+): Promise<void> {
+  const url = new URL(ep.url);
+  const sentAt = clock();
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'BackofficeDesk-Webhooks/1',
+    'webhook-id': row.msgId,
+    'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+    'webhook-signature': signatureOf(ep, row.msgId, sentAt, row.payload),
+  };
+  const refused = refusedTarget(url);
+  const started = performance.now();
+  const answer: Answer = refused
+    ? { status: null, excerpt: '', error: `refused: ${refused}` }
+    : await post(url, headers, row.payload);
+  const latencyMs = Math.round(performance.now() - started);
+  const t = clock();
+  const status = answer.status;
+  const ok = status !== null && status >= 200 && status < 300 && !answer.error;
+  await insertAttempt({
+    _id: new Types.ObjectId(),
+    tenantId: row.tenantId,
+    endpointId: row.endpointId,
+    eventId: row._id,
+    msgId: row.msgId,
+    attempt: row.attempts,
+    at: sentAt,
+    url: ep.url,
+    requestHeaders: headers,
+    status,
+    responseExcerpt: answer.excerpt,
+    latencyMs,
+    error: answer.error ? answer.error.slice(0, 500) : null,
+    ok,
+  });
+  const mine = { _id: row._id, claimedBy: run };
+  const release = { leaseUntil: null, claimedBy: null, lastStatus: status };
+  if (ok) {
+    await markDelivered.submit({ _id: row._id, run, at: t, status: status ?? 200 });
+    tally.delivered++;
+    await noteHealth(ep, true, t);
+    return;
+  }
+  const lastError = (answer.error ?? `HTTP ${String(status)}`).slice(0, 500);
+  if (status === 410) {
+    await events.updateOne(mine, { $set: { ...release, status: 'failed', lastError } });
+    await endpointsDoor.updateOne(
+      { _id: ep._id, state: 'active' },
+      { $set: { state: 'disabled', disabledReason: 'gone', disabledAt: t } },
+    );
+    ctx.log.warn({ endpoint: String(ep._id) }, 'webhook endpoint answered 410 Gone: disabled');
+    tally.failed++;
+    return;
+  }
+  const next = nextAttemptAt(row.attempts, t, random, retryAfterMs(answer.retryAfter, t));
+  await events.updateOne(mine, {
+    $set: next
+      ? { ...release, status: 'pending', nextAttemptAt: next, lastError }
+      : { ...release, status: 'failed', lastError },
+  });
+  if (next) tally.retried++;
+  else tally.failed++;
+  // The endpoint's health, not this payload's: no answer, throttled, or the server failing.
+  const endpointLevel = status === null || status === 429 || status >= 500;
+  if (endpointLevel) await noteHealth(ep, false, t);
+  else if (ep.circuitOpenUntil) await noteHealth(ep, true, t); // a probe that was answered
+}
+
+/** Deliver what is due now (see the header), up to `limit` events. */
+export async function deliverDueWebhooks(
+  ctx: Ctx,
+  opts: DeliverOptions = {},
+): Promise<DeliverResult & { claimed: number }> {
+  const clock = opts.now ?? (() => new Date());
+  const random = opts.random ?? Math.random;
+  const limit = opts.limit ?? 1000;
+  const run = `${ctx.requestId}:${randomUUID()}`;
+  const tally: DeliverResult = { delivered: 0, retried: 0, failed: 0 };
+  let claimedTotal = 0;
+  while (claimedTotal < limit) {
+    const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
+    const { claimed, endpoints } = await claim(
+      run,
+      clock(),
+      want,
+      opts.scan ?? deliveryPolicy.claimBatch * 4,
+    );
+    if (!claimed.length) break;
+    claimedTotal += claimed.length;
+    // One endpoint's events go one after another in their order; endpoints in parallel.
+    const byEndpoint = new Map<string, Claimed[]>();
+    for (const row of claimed)
+      byEndpoint.set(String(row.endpointId), [...(byEndpoint.get(String(row.endpointId)) ?? []), row]);
+    const lanes = [...byEndpoint.entries()].flatMap(([id, rows]) => {
+      const ep = endpoints.get(id) as EndpointRow;
+      // Unordered endpoints: a few requests at once; ordered: one ticket's events in sequence.
+      const perTicket = new Map<string, Claimed[]>();
+      rows.forEach((r, i) => {
+        const lane = ep.orderedPerTicket ? String(r.ticketId) : String(i % 8);
+        perTicket.set(lane, [...(perTicket.get(lane) ?? []), r]);
+      });
+      return [...perTicket.values()].map((laneRows) => ({ ep, rows: laneRows }));
+    });
+    const claimedAt = performance.now();
+    // Stop well before the lease runs out (another run would take the rest over and send it too).
+    const sendUntil = claimedAt + deliveryPolicy.leaseMs - webhookSettings().timeoutMs - 5_000;
+    for (const ep of endpoints.keys()) tripped.delete(ep);
+    await eachLimit(lanes, deliveryPolicy.concurrency, async ({ ep, rows }) => {
+      for (const [i, row] of rows.entries()) {
+        if (tripped.has(String(ep._id)) || performance.now() > sendUntil) {
+          await releaseClaims(run, rows.slice(i)).catch((err: unknown) =>
+            ctx.log.warn({ err }, 'webhook claims not given back (their lease runs out)'),
+          );
+          break;
+        }
+        try {
+          await deliverOne(ctx, run, row, ep, clock, random, tally);
+        } catch (err) {
+          // The database failed us: the claim stays and is taken over when its lease runs out.
+          ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded');
+        }
+      }
+    });
+  }
+  return { ...tally, claimed: claimedTotal };
+}

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { Types } from 'mongoose';
+import type { WebhookEventType } from '../../../models/webhook-endpoint.js';
+import { linkUrl } from '../settings.js';
+
+/** The part of a timeline entry an event is derived from. */
+export interface SourceEntry {
+  _id: Types.ObjectId;
+  key: string;
+  tenantId: Types.ObjectId;
+  ticketId: Types.ObjectId;
+  at: Date;
+  kind: string;
+  visibility: string;
+  author?: { kind?: string | null } | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** The timeline kinds that can become events (the sweep reads only these). */
+export const sourceKinds = ['created', 'status', 'reply', 'assignment', 'sla'] as const;
+
+/** Which event a timeline entry is, or null (internal notes, field edits, attachments...). */
+export function eventTypeOf(entry: SourceEntry): WebhookEventType | null {
+  switch (entry.kind) {
+    case 'created':
+      return 'ticket.created';
+    case 'status':
+      return 'ticket.status_changed';
+    case 'reply':
+      return entry.visibility === 'public' ? 'ticket.reply_added' : null;
+    case 'assignment':
+      return 'ticket.assigned';
+    case 'sla': {
+      const kind = entry.data?.kind;
+      return kind === 'breach' ? 'ticket.sla_breach' : kind === 'warning' ? 'ticket.sla_warning' : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The `webhook-id` of an event: derived from its unique key, so every attempt (and every writer) agrees. */
+export const msgIdOf = (key: string): string =>
+  `msg_${createHash('sha256').update(key).digest('base64url').slice(0, 27)}`;
+
+export interface TicketFacts {
+  number: string;
+  type: string;
+}
+
+const pick = (data: Record<string, unknown> | null | undefined, ...names: string[]) =>
+  Object.fromEntries(names.map((n) => [n, data?.[n] ?? null]));
+
+/**
+ * The thin JSON body of an event (documented in the OpenAPI document's `webhooks`): the
+ * envelope of the Standard Webhooks spec (`type`, `timestamp`, `data`), the ticket's ids, number
+ * and type, what changed, and links. Never the text of a reply or description.
+ */
+export function payloadOf(type: WebhookEventType, entry: SourceEntry, ticket: TicketFacts): string {
+  const changes =
+    type === 'ticket.created'
+      ? pick(entry.data, 'channel')
+      : type === 'ticket.status_changed'
+        ? pick(entry.data, 'from', 'to')
+        : type === 'ticket.reply_added'
+          ? { replyId: String(entry._id), authorKind: entry.author?.kind ?? null }
+          : type === 'ticket.assigned'
+            ? pick(entry.data, 'action', 'to', 'from')
+            : {
+                target: entry.data?.target ?? null,
+                threshold: entry.data?.threshold ?? null,
+                dueAt: entry.data?.dueAt ? new Date(entry.data.dueAt as string).toISOString() : null,
+              };
+  return JSON.stringify({
+    type,
+    timestamp: entry.at.toISOString(),
+    data: {
+      tenantId: String(entry.tenantId),
+      ticket: { id: String(entry.ticketId), number: ticket.number, type: ticket.type },
+      ...changes,
+      links: {
+        ticket: linkUrl(`/tickets/${ticket.number}`),
+        api: linkUrl(`/api/v1/tickets/${ticket.number}`),
+      },
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { WebhookEventType } from '../../../models/webhook-endpoint.js';
+
+/**
+ * The JSON bodies of webhook events, as zod schemas: the OpenAPI document's `webhooks` section is
+ * generated from them, and the tests check every payload the delivery sends against them.
+ */
+const ticketRef = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{24}$/),
+  number: z.string(),
+  type: z.string(),
+});
+const links = z.strictObject({ ticket: z.url(), api: z.url() });
+const common = { tenantId: z.string().regex(/^[0-9a-f]{24}$/), ticket: ticketRef, links };
+
+const envelope = <T extends WebhookEventType, D extends z.ZodRawShape>(type: T, data: D) =>
+  z.strictObject({
+    type: z.literal(type),
+    /** When the change happened. */
+    timestamp: z.iso.datetime(),
+    data: z.strictObject({ ...common, ...data }),
+  });
+
+const slaChange = {
+  target: z.enum(['firstResponse', 'resolution']),
+  threshold: z.number(),
+  dueAt: z.iso.datetime().nullable(),
+};
+
+export const webhookPayloadSchemas = {
+  'ticket.created': envelope('ticket.created', { channel: z.string().nullable() }),
+  'ticket.status_changed': envelope('ticket.status_changed', { from: z.string().nullable(), to: z.string() }),
+  'ticket.reply_added': envelope('ticket.reply_added', {
+    replyId: z.string(),
+    authorKind: z.enum(['client', 'staff', 'system']).nullable(),
+  }),
+  'ticket.assigned': envelope('ticket.assigned', {
+    action: z.enum(['claimed', 'assigned', 'released']),
+    to: z.string().nullable(),
+    from: z.string().nullable(),
+  }),
+  'ticket.sla_warning': envelope('ticket.sla_warning', slaChange),
+  'ticket.sla_breach': envelope('ticket.sla_breach', slaChange),
+} satisfies Record<WebhookEventType, z.ZodType>;
