@@ -245,6 +245,7 @@ const responseText = (locale: Locale, text: string): string =>
   });
 
 /** Endpoints of the token's company that receive its signed webhooks (server/domain/webhooks/). */
+// Long function: declarations, one object per webhook-endpoint operation of the OpenAPI document.
 function webhookOperations(): OperationSpec[] {
   const endpointId: ParamSpec = {
     name: 'endpointId',
