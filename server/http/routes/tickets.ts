@@ -254,12 +254,19 @@ export function ticketRoutes(): Router {
   const editLocals = async (req: Request, ref: string, type?: TicketType) => {
     const ticket = await getTicket(req.ctx, ref);
     const editType = type ?? (ticket.type as TicketType);
+    // Four eyes: the decisions are offered only to whoever may take them (four-eyes.ts).
+    const { approvalOutcomes: offered } = await fourEyesPageFlags(
+      req.ctx,
+      ticket,
+      approvalOutcomes,
+      req.locale,
+    );
     return {
       title: t(req.locale, 'ticket_edit.title', { number: ticket.number }),
       ticket,
       type: editType,
       typeChanged: editType !== ticket.type,
-      choices,
+      choices: { ...choices, approvalOutcomes: offered },
       fieldsPartial: `ticket-fields/${editType}`,
       editing: true,
       values: editValuesOf(ticket, editType, req.locale),

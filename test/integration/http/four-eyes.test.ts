@@ -140,6 +140,8 @@ describe('four eyes on invoices (pages and API)', function () {
       expect(textOfElementWith(page.text, 'data-testid="four-eyes-not-yours"')).to.not.equal(null);
       // The maker is not offered the decisions.
       expect(approvalOptions(page.text)).to.deep.equal(['', 'on_hold']);
+      const edit = await maker.get(`/tickets/${number}/edit`).expect(200);
+      expect(approvalOptions(edit.text)).to.deep.equal(['', 'on_hold']);
       const theirs = await second.get(`/tickets/${number}`).expect(200);
       expect(textOfElementWith(theirs.text, 'data-testid="four-eyes"')).to.include(
         'Indtastet af Giulia Neri',
