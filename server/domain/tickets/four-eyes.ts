@@ -3,7 +3,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { validation } from '../../errors/app-error.js';
 import { intlLocaleOf } from '../../i18n/format.js';
 import type { Locale } from '../../i18n/i18n.js';
-import { can } from '../auth/policy.js';
+import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { currencyCodes } from './currencies.js';
 
@@ -254,4 +254,15 @@ export async function fourEyesPageFlags(
       ? { ...flags.fourEyes, aboveText: thresholdText(flags.fourEyes.rule, locale) }
       : null,
   };
+}
+
+/**
+ * A client admin's read-only view of their own company's thresholds (the team page): each
+ * currency with its amount in the reader's format.
+ */
+export async function ownFourEyesRules(ctx: Ctx, locale: Locale) {
+  requirePermission(ctx, 'team.manage');
+  if (!ctx.tenantId) return [];
+  const rules = await tenantFourEyesRules({ tenantId: ctx.tenantId });
+  return rules.map((rule) => ({ currency: rule.currency, aboveText: thresholdText(rule, locale) }));
 }

@@ -97,6 +97,14 @@ describe('four eyes on invoices (pages and API)', function () {
     );
     const audit = await AuditEvent.find({ tenantId: world.acme._id, action: 'tenant.updated' }).lean();
     expect(audit.some((a) => JSON.stringify(a.details).includes('fourEyes'))).to.equal(true);
+    // Shown read-only to the client's admins (Italian client: no grouping of four digits).
+    const clientAdmin = await signedInAgent(tp.url, world.users.acmeAdmin.email);
+    const team = await clientAdmin.get('/team').expect(200);
+    const shown = textOfElementWith(team.text, 'data-testid="four-eyes-rules"') ?? '';
+    expect(shown).to.match(/Oltre 5000,00\s€/);
+    expect(shown).to.match(/Oltre 37\.500,00\sDKK/);
+    const nordAdmin = await signedInAgent(tp.url, world.users.nordAdmin.email);
+    expect((await nordAdmin.get('/team').expect(200)).text).to.not.include('four-eyes-rules');
     // Another client is untouched.
     expect((await Tenant.findById(world.nord._id).lean())?.fourEyes).to.deep.equal([]);
   });
