@@ -216,6 +216,14 @@ describe('four eyes on invoices', function () {
     expect(view[0]?.summary?.lines[1]).to.equal('Reason: Matches PO');
   });
 
+  it('takes the requester as the maker while no staff member keyed the invoice', async () => {
+    const t = await invoice({ amount: 5000.5, currency: 'EUR' });
+    expect(t.keyedBy ?? null).to.equal(null);
+    await update(world.users.teamLead, t.number, { fields: { approvalOutcome: 'approved' } });
+    expect(((await stored(t))?.fields as Record<string, unknown>).approvalOutcome).to.equal('approved');
+    expect((await entries(t, 'approval'))[0]?.data).to.deep.include({ maker: world.users.acmeUser.name });
+  });
+
   it('takes an approval back when the invoice is keyed again', async () => {
     const t = await invoice({ amount: 9000, currency: 'EUR' });
     await update(world.users.teamLead, t.number, { fields: { approvalOutcome: 'approved' } });
