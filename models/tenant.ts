@@ -2,6 +2,11 @@ import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'm
 
 export const tenantStatuses = ['active', 'suspended'] as const;
 
+const fourEyesRule = new Schema(
+  { currency: { type: String, required: true }, above: { type: String, required: true } },
+  { _id: false },
+);
+
 const tenantSchema = new Schema(
   {
     code: {
@@ -19,6 +24,11 @@ const tenantSchema = new Schema(
     calendarRef: { type: String, default: null },
     contractRef: { type: String, default: null },
     status: { type: String, required: true, enum: tenantStatuses, default: 'active' },
+    /**
+     * Four eyes on invoices: an invoice in `currency` whose amount is above `above` (an exact
+     * decimal, e.g. '5000.00') needs approval by a second person (server/domain/tickets/four-eyes.ts).
+     */
+    fourEyes: { type: [fourEyesRule], default: [] },
   },
   { timestamps: true },
 );

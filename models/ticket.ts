@@ -45,6 +45,12 @@ const ticketSchema = new Schema(
     fields: { type: Schema.Types.Mixed, default: {} },
     /** Invoices: an earlier ticket of this tenant with the same supplier VAT and invoice number. */
     duplicateOf: { type: { id: 'ObjectId', number: String }, default: null, _id: false },
+    /**
+     * Invoices: the staff member who last changed the invoice's keyed fields (four-eyes.ts); null
+     * while nobody but the requester has keyed them (the requester is then the maker).
+     */
+    keyedBy: { type: person, default: null },
+    keyedAt: { type: Date, default: null },
     /** Lowercased text the staff search matches (number, subject, requester, references). */
     searchText: { type: String, default: '' },
     /** Bumped on every change: clients catch up on what they missed by version. */

@@ -10,6 +10,7 @@ export const timelineKinds = [
   'assignment',
   'attachment',
   'sla',
+  'approval',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

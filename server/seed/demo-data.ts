@@ -10,12 +10,23 @@ export const demoProvider = {
 };
 
 export const demoTenants = [
-  { code: 'acme', legalName: 'Acme Logistica S.p.A.', timeZone: 'Europe/Rome', locale: 'it' as const },
+  {
+    code: 'acme',
+    legalName: 'Acme Logistica S.p.A.',
+    timeZone: 'Europe/Rome',
+    locale: 'it' as const,
+    /** Four eyes on invoices (README): above these amounts a second person decides. */
+    fourEyes: [{ currency: 'EUR', above: '5000.00' }],
+  },
   {
     code: 'nordhavn',
     legalName: 'Nordhavn Shipping A/S',
     timeZone: 'Europe/Copenhagen',
     locale: 'da' as const,
+    fourEyes: [
+      { currency: 'DKK', above: '37500.00' },
+      { currency: 'EUR', above: '5000.00' },
+    ],
   },
 ];
 

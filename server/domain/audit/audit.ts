@@ -30,10 +30,13 @@ export const auditActions = [
   'ticket.status_changed',
   'ticket.fields_changed',
   'ticket.attachment_deleted',
+  'invoice.approved',
+  'invoice.rejected',
+  'invoice.approval_overridden',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
-export const auditAreas = ['auth', 'user', 'tenant', 'api_token', 'sla', 'ticket'] as const;
+export const auditAreas = ['auth', 'user', 'tenant', 'api_token', 'sla', 'ticket', 'invoice'] as const;
 export type AuditArea = (typeof auditAreas)[number];
 
 export const areaOfAction = (action: string): string => action.slice(0, Math.max(0, action.indexOf('.')));
@@ -52,7 +55,7 @@ export interface AuditInput {
 export async function recordTicketAudit(
   ctx: Ctx,
   ticket: { _id: unknown; tenantId: unknown; number?: string | null },
-  action: Extract<AuditAction, `ticket.${string}`>,
+  action: Extract<AuditAction, `ticket.${string}` | `invoice.${string}`>,
   details: Record<string, unknown> = {},
 ): Promise<void> {
   await recordAudit(ctx, {

@@ -16,6 +16,14 @@ export const permissions = {
   'tickets.settle': ['client_user', 'client_admin'],
   'queues.work': ['operator', 'team_lead', 'admin'],
   'queues.manage': ['team_lead', 'admin'],
+  /**
+   * Four eyes on invoices (tickets/four-eyes.ts): decide (approve or reject) an invoice above its
+   * client's threshold keyed by someone else. Team leads and admins: the BPO's controls, not the
+   * client's (client admins follow their invoices, they do not sign them off in our desk).
+   */
+  'invoices.approve': ['team_lead', 'admin'],
+  /** Approve such an invoice as its own maker when no second person is available, with a reason. */
+  'invoices.override': ['admin'],
   'reports.read': ['account_manager', 'team_lead', 'admin', 'client_admin'],
   'reports.operators': ['team_lead', 'admin'],
   'reports.statement': ['account_manager', 'admin', 'client_admin'],

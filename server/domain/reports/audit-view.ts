@@ -1,13 +1,19 @@
+import { formatNumber } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { fieldLabel } from '../tickets/timeline-view.js';
 import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 
 /** An action's label in the reader's language (`auth.sign_in` reads "Signed in"). */
 export const auditActionLabel = (action: string, locale: Locale): string =>
-  t(locale, `audit_labels.actions.${action}`, { defaultValue: action });
+  t(locale, `audit_labels.actions.${action}`, {
+    // Areas whose labels live in their own catalogue file (four eyes: four-eyes.json).
+    defaultValue: t(locale, `four_eyes.audit_labels.actions.${action}`, { defaultValue: action }),
+  });
 
 export const auditAreaLabel = (area: string, locale: Locale): string =>
-  t(locale, `audit_labels.areas.${area}`, { defaultValue: area });
+  t(locale, `audit_labels.areas.${area}`, {
+    defaultValue: t(locale, `four_eyes.audit_labels.areas.${area}`, { defaultValue: area }),
+  });
 
 /** The choices of the audit page's filters, labelled. */
 export function auditFilterChoices(locale: Locale) {
@@ -31,6 +37,17 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
       return (Array.isArray(details.fields) ? details.fields : [])
         .map((f) => fieldLabel(str(f), locale))
         .join(', ');
+    case 'invoice.approved':
+    case 'invoice.rejected':
+    case 'invoice.approval_overridden':
+      return [
+        typeof details.amount === 'number'
+          ? `${formatNumber(details.amount, locale)} ${str(details.currency)}`
+          : '',
+        str(details.reason),
+      ]
+        .filter(Boolean)
+        .join(' · ');
     case 'ticket.taken':
     case 'ticket.assigned':
       return str(details.to);

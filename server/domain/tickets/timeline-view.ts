@@ -46,6 +46,7 @@ export interface TicketSource {
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const empty = (locale: Locale): string => t(locale, 'history.empty_value');
 
 /** Fields whose values are codes of a list, and the catalogue part that names them. */
 const choiceLists: Record<string, string> = {
@@ -157,6 +158,18 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
           }),
         ],
       };
+    case 'approval': {
+      // A four-eyes decision (four-eyes.ts): what was decided, on what amount, who keyed it.
+      const amount =
+        typeof data.amount === 'number' ? money(data.amount, text(data.currency), locale) : empty(locale);
+      const what = data.override === true ? 'override' : text(data.outcome);
+      const lines = [
+        t(locale, `four_eyes.timeline.${what}`, { amount, maker: text(data.maker) || empty(locale) }),
+      ];
+      if (text(data.reason))
+        lines.push(t(locale, 'four_eyes.timeline.reason', { reason: text(data.reason) }));
+      return { style: 'list', lines };
+    }
     case 'sla':
       return {
         style: 'plain',

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { z, ZodError } from 'zod';
 import {
   priorities,
@@ -10,8 +11,17 @@ import {
 import { AppError } from '../../errors/app-error.js';
 import { recordTicketAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
-import type { Ctx } from '../context.js';
+import { isStaff, type Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
+import { authorOf } from '../auth/authors.js';
+import {
+  checkFourEyesDecision,
+  fourEyesRuleFor,
+  keyedInvoiceFields,
+  makerOf,
+  type FourEyesDecision,
+  type FourEyesRule,
+} from './four-eyes.js';
 import { reclaimInvoiceKey } from './invoice-keys.js';
 import { getTicket } from './queries.js';
 import { fieldSchemas } from './schemas.js';
@@ -43,6 +53,14 @@ export const ticketUpdateSchema = z.object({
    * cleared, a required one then refused) rather than the changed ones merged over the stored.
    */
   replaceFields: z.boolean().optional(),
+  /**
+   * Four eyes: an admin approves an invoice they keyed themselves, with a reason (four-eyes.ts);
+   * recorded as an override.
+   */
+  approvalOverride: z
+    .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
+    .optional()
+    .transform((v) => v === true || v === 'true' || v === 'on'),
 });
 export type TicketUpdate = Partial<z.infer<typeof ticketUpdateSchema>>;
 
@@ -100,6 +118,39 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     }
     $set.fields = fields;
   }
+  // Four eyes on invoices (four-eyes.ts): who keyed it, and whether this decision is theirs to take.
+  let decision: { outcome: FourEyesDecision; rule: FourEyesRule; override: boolean; maker: string } | null =
+    null;
+  const guard: Record<string, unknown> = {};
+  if (type === 'invoice' && $set.fields) {
+    const keyedNow = changes.some((c) =>
+      (keyedInvoiceFields as readonly string[]).includes(c.field.slice('fields.'.length)),
+    );
+    const actor = ctx.actor.kind === 'user' && isStaffAuthor(ctx) ? authorOf(ctx) : null;
+    if (keyedNow && actor) {
+      $set.keyedBy = { id: actor.id, name: actor.name, email: actor.email ?? null };
+      $set.keyedAt = new Date();
+    }
+    const rule = await fourEyesRuleFor({ tenantId: ticket.tenantId, type }, fields);
+    const outcomeChange = changes.find((c) => c.field === 'fields.approvalOutcome');
+    const outcome = fields.approvalOutcome;
+    if (rule && outcomeChange && (outcome === 'approved' || outcome === 'rejected')) {
+      const { override } = checkFourEyesDecision(ctx, ticket, outcome, {
+        override: input.approvalOverride === true,
+        reason: typeof fields.approvalReason === 'string' ? fields.approvalReason : undefined,
+        keyedNow,
+      });
+      const makerName = makerOf(keyedNow && actor ? { keyedBy: actor } : ticket).name;
+      decision = { outcome, rule, override, maker: makerName };
+      // The maker named in the filter: a concurrent re-keying makes this update miss, never pass.
+      const actorId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
+      if (!override && actorId) guard['keyedBy.id'] = { $ne: new Types.ObjectId(actorId) };
+    } else if (rule && keyedNow && outcome === 'approved' && !outcomeChange) {
+      // Re-keyed after its approval: the approval was of other values, so it is taken back.
+      delete fields.approvalOutcome;
+      changes.push({ field: 'fields.approvalOutcome', from: 'approved', to: null });
+    }
+  }
   if ($set.fields || $set.subject || $set.type) {
     $set.searchText = searchTextOf({
       number: ticket.number,
@@ -123,7 +174,7 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   }
   // Conditional on the version read, so a concurrent edit is reported instead of overwritten.
   const updated = await Ticket.findOneAndUpdate(
-    { _id: ticket._id, tenantId: ticket.tenantId, version: ticket.version },
+    { _id: ticket._id, tenantId: ticket.tenantId, version: ticket.version, ...guard },
     { $set, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean();
@@ -133,8 +184,20 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   // A corrected supplier VAT or invoice number, or a type change, is a different invoice key.
   const duplicateOf = await reclaimInvoiceKey(ticket, updated);
   if (duplicateOf !== undefined) updated.duplicateOf = duplicateOf;
-  await appendTimeline(ctx, updated, { kind: 'fields', visibility: 'public', data: { changes } });
-  await recordTicketAudit(ctx, updated, 'ticket.fields_changed', { fields: changes.map((c) => c.field) });
+  // A four-eyes decision is its own entry (and audit action); the other changes read as before.
+  const approvalFields = new Set(['fields.approvalOutcome', 'fields.approvalReason']);
+  const fieldChanges = decision ? changes.filter((c) => !approvalFields.has(c.field)) : changes;
+  if (fieldChanges.length) {
+    await appendTimeline(ctx, updated, {
+      kind: 'fields',
+      visibility: 'public',
+      data: { changes: fieldChanges },
+    });
+    await recordTicketAudit(ctx, updated, 'ticket.fields_changed', {
+      fields: fieldChanges.map((c) => c.field),
+    });
+  }
+  if (decision) await recordFourEyesDecision(ctx, updated, decision);
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),
@@ -143,4 +206,35 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
     changes: changes.map((c) => c.field),
   });
   return updated;
+}
+
+const isStaffAuthor = (ctx: Ctx): boolean => isStaff(ctx.actor);
+
+/** One timeline entry and one audit entry for an approval, a rejection or an override. */
+async function recordFourEyesDecision(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; fields?: unknown },
+  decision: { outcome: FourEyesDecision; rule: FourEyesRule; override: boolean; maker: string },
+) {
+  const f = (ticket.fields ?? {}) as Record<string, unknown>;
+  const data = {
+    outcome: decision.outcome,
+    override: decision.override,
+    maker: decision.maker,
+    reason: typeof f.approvalReason === 'string' ? f.approvalReason : '',
+    amount: f.amount,
+    currency: f.currency,
+    above: decision.rule.above,
+  };
+  await appendTimeline(ctx, ticket, { kind: 'approval', visibility: 'public', data });
+  await recordTicketAudit(
+    ctx,
+    ticket,
+    decision.override
+      ? 'invoice.approval_overridden'
+      : decision.outcome === 'approved'
+        ? 'invoice.approved'
+        : 'invoice.rejected',
+    data,
+  );
 }

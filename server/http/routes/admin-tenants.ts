@@ -9,6 +9,8 @@ import {
   tenantStatusSchema,
   updateTenant,
 } from '../../domain/tenants/tenants.js';
+import { fourEyesRulesText } from '../../domain/tickets/four-eyes.js';
+import { fourEyesRulesInputSchema, saveFourEyesRules } from '../../domain/tickets/save-four-eyes-rules.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
@@ -19,6 +21,13 @@ const formLocals = (req: Request, extra: Record<string, unknown> = {}) => ({
   timeZones: Intl.supportedValuesOf('timeZone'),
   ...extra,
 });
+
+/** The tenant form: the tenant's own fields and its four-eyes thresholds, refused together. */
+const tenantFormSchema = tenantInputSchema.extend(fourEyesRulesInputSchema.shape);
+function parseTenantForm(body: unknown) {
+  const { fourEyes, ...tenant } = parseInput(tenantFormSchema, body);
+  return { tenant, rules: { fourEyes } };
+}
 
 export function adminTenantRoutes(): Router {
   const router = Router();
@@ -36,19 +45,26 @@ export function adminTenantRoutes(): Router {
   });
   router.post('/admin/tenants', async (req, res) => {
     await handleForm(req, res, 'admin/tenant-form', formLocals(req), async () => {
-      await createTenant(req.ctx, parseInput(tenantInputSchema, req.body));
+      const { tenant, rules } = parseTenantForm(req.body);
+      const created = await createTenant(req.ctx, tenant);
+      await saveFourEyesRules(req.ctx, String(created._id), rules);
       req.session.flash = { kind: 'ok', key: 'tenants.created' };
       res.redirect('/admin/tenants');
     });
   });
   router.get('/admin/tenants/:id', async (req, res) => {
     const tenant = await getTenant(req.ctx, req.params.id);
-    res.render('admin/tenant-form', formLocals(req, { tenant, values: tenant }));
+    res.render(
+      'admin/tenant-form',
+      formLocals(req, { tenant, values: { ...tenant, fourEyes: fourEyesRulesText(tenant.fourEyes) } }),
+    );
   });
   router.post('/admin/tenants/:id', async (req, res) => {
     const tenant = await getTenant(req.ctx, req.params.id);
     await handleForm(req, res, 'admin/tenant-form', formLocals(req, { tenant }), async () => {
-      await updateTenant(req.ctx, req.params.id, parseInput(tenantInputSchema, req.body));
+      const { tenant: input, rules } = parseTenantForm(req.body);
+      await updateTenant(req.ctx, req.params.id, input);
+      await saveFourEyesRules(req.ctx, req.params.id, rules);
       req.session.flash = { kind: 'ok', key: 'tenants.saved' };
       res.redirect('/admin/tenants');
     });

@@ -10,6 +10,7 @@ import { userStatusInputSchema } from '../../domain/auth/staff.js';
 import { t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
+import { ownFourEyesRules } from '../../domain/tickets/four-eyes.js';
 
 /** A client admin manages the people of their own company. */
 export function teamRoutes(): Router {
@@ -19,6 +20,7 @@ export function teamRoutes(): Router {
     title: t(req.locale, 'team.title'),
     members: await listTeam(req.ctx),
     roles: clientRoles,
+    fourEyesRules: await ownFourEyesRules(req.ctx, req.locale),
   });
 
   router.get('/team', async (req, res) => {

@@ -11,6 +11,7 @@ import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
+import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
 import {
   approvalOutcomes,
@@ -105,6 +106,7 @@ async function ticketPage(req: Request, ref: string) {
     listAttachments(req.ctx, ticket),
   ]);
   const flags = ticketPageFlags(req.ctx, ticket);
+  const fourEyes = await fourEyesPageFlags(req.ctx, ticket, approvalOutcomes, req.locale);
   return {
     title: `${ticket.number} · ${ticket.subject}`,
     renderedAt: new Date().toISOString(),
@@ -121,6 +123,7 @@ async function ticketPage(req: Request, ref: string) {
     ),
     attachments,
     ...flags,
+    ...fourEyes,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
   };
@@ -252,12 +255,19 @@ export function ticketRoutes(): Router {
   const editLocals = async (req: Request, ref: string, type?: TicketType) => {
     const ticket = await getTicket(req.ctx, ref);
     const editType = type ?? (ticket.type as TicketType);
+    // Four eyes: the decisions are offered only to whoever may take them (four-eyes.ts).
+    const { approvalOutcomes: offered } = await fourEyesPageFlags(
+      req.ctx,
+      ticket,
+      approvalOutcomes,
+      req.locale,
+    );
     return {
       title: t(req.locale, 'ticket_edit.title', { number: ticket.number }),
       ticket,
       type: editType,
       typeChanged: editType !== ticket.type,
-      choices,
+      choices: { ...choices, approvalOutcomes: offered },
       fieldsPartial: `ticket-fields/${editType}`,
       editing: true,
       values: editValuesOf(ticket, editType, req.locale),
@@ -296,6 +306,7 @@ export function ticketRoutes(): Router {
             : {}),
           priority: body.priority,
           tags: body.tags,
+          approvalOverride: body.approvalOverride,
           ...(full || Object.keys(fields).length ? { fields } : {}),
         };
         try {
