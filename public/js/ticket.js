@@ -204,8 +204,9 @@
         warning = el('div', { class: 'flash flash-warn', role: 'alert', 'data-live-collision': '' }, [
           live.t('live.replied_meanwhile'),
         ]);
-        var submit = form.querySelector('button[type="submit"]');
-        form.insertBefore(warning, submit || null);
+        // Above the send buttons (their row is a child of the form).
+        var actions = form.querySelector('.composer-actions');
+        form.insertBefore(warning, actions && actions.parentNode === form ? actions : null);
       }
     }
 
