@@ -328,7 +328,15 @@
           });
         })
         .then(function (answer) {
-          if (!answer || !answer.composerHtml) throw new Error('no answer');
+          if (!answer || !answer.composerHtml) {
+            // Refused outside the form (signed out, no longer allowed): the server's message.
+            if (answer && answer.error && answer.error.message) {
+              setBusy(false);
+              say(answer.error.message);
+              return;
+            }
+            throw new Error('no answer');
+          }
           if (answer.ok) {
             if (answer.version > ownVersion) ownVersion = answer.version;
             if (answer.entry && timeline && !document.getElementById('e-' + answer.entry.id)) {
