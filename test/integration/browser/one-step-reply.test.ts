@@ -95,4 +95,27 @@ describe('the one-step reply in a browser', function () {
     expect(await page.inputValue('textarea[name=body]')).to.equal('');
     expect((await stored(ticket.number))?.status).to.equal('open');
   });
+  it('works without JavaScript: "send and set pending" posts the form and comes back with a message', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Browser no script');
+    const plain = await browser.newContext({ locale: 'en-GB', javaScriptEnabled: false });
+    try {
+      const p = await plain.newPage();
+      await p.goto(`${tp.url}/login`);
+      await p.fill('input[name=email]', world.users.operatorAcme.email);
+      await p.fill('input[name=password]', PASSWORD);
+      await p.click('button[type=submit]');
+      await p.waitForURL((url) => url.pathname === '/');
+      await p.goto(`${tp.url}/tickets/${ticket.number}`);
+      await p.fill('textarea[name=body]', 'Which cost centre?');
+      await Promise.all([
+        p.waitForURL((url) => url.pathname === `/tickets/${ticket.number}` && url.hash === '#latest'),
+        p.click('button[data-testid="send-pending"]'),
+      ]);
+      expect(await p.textContent('.flash')).to.include('Sent; the ticket is now Waiting for client.');
+      expect(await p.textContent('[data-testid="timeline"]')).to.include('Which cost centre?');
+      expect((await stored(ticket.number))?.status).to.equal('pending');
+    } finally {
+      await plain.close();
+    }
+  });
 });
