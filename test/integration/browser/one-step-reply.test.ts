@@ -95,6 +95,16 @@ describe('the one-step reply in a browser', function () {
     expect(await page.inputValue('textarea[name=body]')).to.equal('');
     expect((await stored(ticket.number))?.status).to.equal('open');
   });
+  it('shows a refusal in the composer the server renders, without a page load', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Browser refusal');
+    await openTicket(ticket.number);
+    await page.click('button[data-testid="send-pending"]');
+    await page.waitForSelector('textarea[name=body][aria-invalid="true"]', { timeout: 10_000 });
+    expect(await stayed()).to.equal(true);
+    expect(((await page.textContent('[data-composer-status]')) ?? '').trim()).to.not.equal('');
+    expect((await stored(ticket.number))?.status).to.equal('new');
+  });
+
   it('works without JavaScript: "send and set pending" posts the form and comes back with a message', async () => {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Browser no script');
     const plain = await browser.newContext({ locale: 'en-GB', javaScriptEnabled: false });
