@@ -8,8 +8,17 @@
   var ticketId = article.getAttribute('data-ticket');
   var timeline = article.querySelector('ol.timeline');
   var form = article.querySelector('form.reply');
-  var textarea = form ? form.querySelector('textarea[name="body"]') : null;
-  var seenAt = form ? form.querySelector('input[name="seenAt"]') : null;
+  // The composer's parts are looked up each time: a send puts the server's fresh composer in place.
+  function textareaOf() {
+    return form ? form.querySelector('textarea[name="body"]') : null;
+  }
+  function seenAtOf() {
+    return form ? form.querySelector('input[name="seenAt"]') : null;
+  }
+  // Shared by the composer and the live part: a send in flight, the version it left, a catch-up.
+  var sending = false;
+  var ownVersion = 0;
+  var refreshLive = null;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -30,7 +39,6 @@
     var version = Number(article.getAttribute('data-version')) || 0;
     // Entries the page has: those rendered (ids e-<id>) and those added here.
     var latestAt = null;
-    var submitting = false;
 
     var statusLine = el('p', { class: 'live-status muted small', role: 'status', 'data-live-status': '' });
     var presenceLine = el('p', {
@@ -87,6 +95,7 @@
     function since() {
       if (latestAt) return latestAt;
       // The page was rendered at seenAt: ask a little further back and skip what is shown.
+      var seenAt = seenAtOf();
       var rendered = seenAt ? Date.parse(seenAt.value) : NaN;
       return isNaN(rendered) ? undefined : new Date(rendered - 10000).toISOString();
     }
@@ -166,8 +175,9 @@
     function sendTyping(on) {
       live.socket.emit('typing', { ref: ticketId, typing: on });
     }
-    if (textarea) {
-      textarea.addEventListener('input', function () {
+    if (form) {
+      form.addEventListener('input', function (event) {
+        if (!event.target || event.target.name !== 'body') return;
         var now = Date.now();
         if (now - typingSentAt > 4000) {
           typingSentAt = now;
@@ -181,19 +191,22 @@
       });
     }
     if (form) {
+      // A send without JavaScript leaves the page: no warning about one's own reply meanwhile.
       form.addEventListener('submit', function () {
-        submitting = true;
+        sending = true;
       });
     }
 
     function warnCollision() {
-      if (!form || submitting || !textarea || !textarea.value.trim()) return;
-      if (!warning) {
+      var textarea = textareaOf();
+      if (!form || sending || !textarea || !textarea.value.trim()) return;
+      if (!warning || !form.contains(warning)) {
         warning = el('div', { class: 'flash flash-warn', role: 'alert', 'data-live-collision': '' }, [
           live.t('live.replied_meanwhile'),
         ]);
-        var submit = form.querySelector('button[type="submit"]');
-        form.insertBefore(warning, submit || null);
+        // Above the send buttons (their row is a child of the form).
+        var actions = form.querySelector('.composer-actions');
+        form.insertBefore(warning, actions && actions.parentNode === form ? actions : null);
       }
     }
 
@@ -201,7 +214,7 @@
 
     live.on('ticket:commented', function (p) {
       if (p.ticketId !== ticketId) return;
-      if (p.version > version) warnCollision();
+      if (p.version > Math.max(version, ownVersion)) warnCollision();
       catchUp();
     });
     live.on('ticket:activity', function (p) {
@@ -209,6 +222,7 @@
       if (p.version > version) catchUp();
     });
 
+    refreshLive = catchUp;
     live.onReady(function (info) {
       statusLine.textContent = info.reconnect ? live.t('live.back_online') : '';
       watch();
@@ -225,6 +239,133 @@
       presenceLine.textContent = '';
     });
   }
+
+  // --- the composer ------------------------------------------------------------------------------
+  // Sends without leaving the page: the same form, posted with the CSRF token as the page's script,
+  // answered with JSON (the new entry and the composer as the server renders them). Ctrl/Cmd+Enter
+  // sends; a draft is kept in this browser (per ticket and user) until it is sent.
+
+  function composer() {
+    if (!form || !window.fetch || !window.FormData) return;
+    var draftKey = form.getAttribute('data-draft-key');
+    var store = null;
+    try {
+      store = window.localStorage;
+    } catch {
+      store = null;
+    }
+    function keepDraft() {
+      var textarea = textareaOf();
+      if (!store || !draftKey || !textarea) return;
+      try {
+        if (textarea.value.trim()) store.setItem(draftKey, textarea.value);
+        else store.removeItem(draftKey);
+      } catch {
+        // A full or refused storage only loses the draft.
+      }
+    }
+    function dropDraft() {
+      if (store && draftKey) store.removeItem(draftKey);
+    }
+    function say(text) {
+      var line = form.querySelector('[data-composer-status]');
+      if (line) line.textContent = text || '';
+    }
+    var initial = textareaOf();
+    var saved = store && draftKey ? store.getItem(draftKey) : null;
+    if (initial && saved && !initial.value) {
+      initial.value = saved;
+      say(form.getAttribute('data-draft-kept'));
+    }
+
+    form.addEventListener('input', function (event) {
+      if (event.target && event.target.name === 'body') keepDraft();
+    });
+    form.addEventListener('keydown', function (event) {
+      if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey)) return;
+      if (!event.target || event.target.name !== 'body') return;
+      event.preventDefault();
+      var send = form.querySelector('button[data-testid="send"]');
+      if (typeof form.requestSubmit === 'function') form.requestSubmit(send || undefined);
+      else if (send) send.click();
+    });
+
+    /** Put the server's fresh composer in place of this one's content (the form itself stays). */
+    function replaceComposer(html) {
+      if (!html) return;
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      var fresh = holder.content.querySelector('form.reply');
+      if (fresh) form.innerHTML = fresh.innerHTML;
+    }
+    function setBusy(on) {
+      Array.prototype.forEach.call(form.querySelectorAll('button[type="submit"]'), function (b) {
+        b.disabled = on;
+      });
+      form.setAttribute('aria-busy', on ? 'true' : 'false');
+    }
+
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      if (form.getAttribute('aria-busy') === 'true') return;
+      var data = new FormData(form);
+      var submitter = event.submitter;
+      data.delete('then');
+      if (submitter && submitter.name === 'then') data.append('then', submitter.value);
+      var token = form.querySelector('input[name="_csrf"]');
+      sending = true;
+      setBusy(true);
+      say(form.getAttribute('data-sending'));
+      fetch(form.action, {
+        method: 'POST',
+        body: data,
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json', 'X-CSRF-Token': token ? token.value : '' },
+      })
+        .then(function (res) {
+          return res.json().catch(function () {
+            return null;
+          });
+        })
+        .then(function (answer) {
+          if (!answer || !answer.composerHtml) {
+            // Refused outside the form (signed out, no longer allowed): the server's message.
+            if (answer && answer.error && answer.error.message) {
+              setBusy(false);
+              say(answer.error.message);
+              return;
+            }
+            throw new Error('no answer');
+          }
+          if (answer.ok) {
+            if (answer.version > ownVersion) ownVersion = answer.version;
+            if (answer.entry && timeline && !document.getElementById('e-' + answer.entry.id)) {
+              var holder = document.createElement('template');
+              holder.innerHTML = answer.entry.html;
+              var node = holder.content.firstElementChild;
+              if (node) timeline.appendChild(node);
+            }
+            dropDraft();
+            replaceComposer(answer.composerHtml);
+            say(answer.message);
+            form.setAttribute('data-sent', String(Number(form.getAttribute('data-sent') || 0) + 1));
+            if (refreshLive) refreshLive();
+          } else {
+            replaceComposer(answer.composerHtml);
+            say(answer.error && answer.error.message);
+          }
+        })
+        .catch(function () {
+          setBusy(false);
+          say(form.getAttribute('data-send-failed'));
+        })
+        .then(function () {
+          sending = false;
+          form.setAttribute('aria-busy', 'false');
+        });
+    });
+  }
+  composer();
 
   if (window.DeskLive) start();
   else document.addEventListener('desk:live', start, { once: true });

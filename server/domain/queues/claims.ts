@@ -4,7 +4,7 @@ import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { recordTicketAudit } from '../audit/audit.js';
-import { requirePermission } from '../auth/policy.js';
+import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { getTicket } from '../tickets/queries.js';
@@ -196,4 +196,32 @@ export async function assignableStaff(ctx: Ctx, tenantId: string) {
     .sort({ name: 1 })
     .select({ name: 1, role: 1 })
     .lean();
+}
+
+/**
+ * A staff member who answers an unassigned ticket takes it: the same one conditional update as
+ * "take" (only while nobody has it), so a concurrent take or assignment wins and stays. Returns
+ * the ticket as assigned, or null when it was not (someone has it, or the caller does not work
+ * tickets).
+ */
+export async function claimOnReply<T extends { _id: Types.ObjectId; tenantId: Types.ObjectId }>(
+  ctx: Ctx,
+  ticket: T,
+) {
+  if (ctx.actor.kind !== 'user' || ctx.actor.tenantId !== null || !can(ctx.actor, 'queues.work')) return null;
+  const assignee = me(ctx);
+  const now = new Date();
+  const claimed = await Ticket.findOneAndUpdate(
+    {
+      _id: ticket._id,
+      tenantId: ticket.tenantId,
+      assignee: null,
+      status: { $in: [...workableStatuses, 'pending'] },
+    },
+    claimUpdate(assignee, now),
+    { returnDocument: 'after' },
+  ).lean();
+  if (!claimed) return null;
+  await recordAssignment(ctx, claimed, 'claimed', assignee, null);
+  return claimed;
 }

@@ -26,7 +26,21 @@ function slaChangeFor(from: TicketStatus, to: TicketStatus, at: Date): SlaChange
  * two people changing it at once cannot both win; the loser gets a conflict.
  */
 export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
-  const ticket = await getTicket(ctx, ref);
+  return moveTicket(ctx, await getTicket(ctx, ref), to);
+}
+
+type LoadedTicket = Awaited<ReturnType<typeof getTicket>>;
+
+/**
+ * `changeStatus` on a ticket already read. With `version`, the update also requires the ticket
+ * to be at that version: a change made by anyone after the caller's last write is not overwritten.
+ */
+export async function moveTicket(
+  ctx: Ctx,
+  ticket: LoadedTicket,
+  to: TicketStatus,
+  options: { version?: number } = {},
+) {
   const from = ticket.status as TicketStatus;
   if (from === to) return ticket;
   if (!movesFor(ctx.actor, ticket).includes(to)) {
@@ -43,7 +57,12 @@ export async function changeStatus(ctx: Ctx, ref: string, to: TicketStatus) {
   const change = slaChangeFor(from, to, now);
   const clock = change ? await slaAfter(ticket, change) : null;
   const updated = await Ticket.findOneAndUpdate(
-    { _id: ticket._id, tenantId: ticket.tenantId, status: from },
+    {
+      _id: ticket._id,
+      tenantId: ticket.tenantId,
+      status: from,
+      ...(options.version === undefined ? {} : { version: options.version }),
+    },
     {
       $set: {
         status: to,

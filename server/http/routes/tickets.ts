@@ -9,7 +9,7 @@ import { clientTenantId, createTicket } from '../../domain/tickets/create.js';
 import { carryUploads, type PendingUploadView } from '../../domain/tickets/pending-uploads.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
-import { addReply } from '../../domain/tickets/replies.js';
+import { replyAndSetStatus, replyAndSetStatusSchema } from '../../domain/queues/reply-and-set-status.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
@@ -17,7 +17,6 @@ import {
   approvalOutcomes,
   complaintChannels,
   complaintSeverities,
-  replySchema,
   statusChangeSchema,
   ticketInputSchema,
   ticketListQuerySchema,
@@ -27,11 +26,12 @@ import { commonCurrencies, currencyCodes } from '../../domain/tickets/currencies
 import { fieldsForForm, readFormFields } from '../../domain/tickets/numbers.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { AppError } from '../../errors/app-error.js';
-import { conflictFlash } from '../../errors/present.js';
+import { conflictFlash, presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission, requireSignIn } from '../middleware/guards.js';
 import { formUploads } from '../uploads.js';
+import { renderPartial } from '../views.js';
 
 /** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
 function formFields(
@@ -114,19 +114,54 @@ async function ticketPage(req: Request, ref: string) {
     ticket,
     fieldsView: ticket.fields,
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
-    timeline: timelineView(
-      timeline,
-      attachments,
-      req.locale,
-      String(req.res?.locals.timeZone ?? 'UTC'),
-      ticket,
-    ),
+    timeline: timelineView(timeline, attachments, req.locale, timeZoneOf(req), ticket),
     attachments,
     ...flags,
     ...fourEyes,
+    draftKey: `desk-draft:${String(ticket._id)}:${req.ctx.actor.kind === 'user' ? req.ctx.actor.userId : ''}`,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
   };
+}
+
+const timeZoneOf = (req: Request) => String(req.res?.locals.timeZone ?? 'UTC');
+const readerOf = (req: Request) => ({ locale: req.locale, timeZone: timeZoneOf(req) });
+
+/** Does the caller (the page script) want the answer as JSON rather than a page? */
+const wantsJson = (req: Request) => req.accepts(['html', 'json']) === 'json';
+
+/** The message after sending: what was sent, and whether the status was set or why not. */
+function sentFlash(
+  locale: Locale,
+  sent: Awaited<ReturnType<typeof replyAndSetStatus>>,
+): { kind: 'ok' | 'error'; key: string; params?: Record<string, string> } {
+  const status = sent.status;
+  if (status && !status.done && status.refused)
+    return {
+      kind: 'error',
+      key: 'composer.status_refused',
+      params: { reason: t(locale, status.refused.messageKey, status.refused.params) },
+    };
+  if (status?.done)
+    return {
+      kind: 'ok',
+      key: 'composer.sent_and_set',
+      params: { status: t(locale, `ticket_status.${status.to}`) },
+    };
+  return { kind: 'ok', key: sent.entry.kind === 'note' ? 'tickets.note_added' : 'tickets.reply_sent' };
+}
+
+/** The composer as the ticket page prints it, for the page script to put in place of its form. */
+function composerHtml(
+  req: Request,
+  page: Record<string, unknown> & { pendingUploads?: PendingUploadView[] },
+  extra: { errors?: Record<string, string>; values?: Record<string, unknown> },
+) {
+  return renderPartial(
+    'ticket-composer',
+    { ...page, values: {}, ...extra, csrfToken: req.res?.locals.csrfToken as string },
+    readerOf(req),
+  );
 }
 
 // Long function: a route table: many short handlers that share the page locals.
@@ -210,34 +245,72 @@ export function ticketRoutes(): Router {
     res.render('tickets/show', { ...(await ticketPage(req, req.params.ref)), values: {} });
   });
 
+  /**
+   * The composer: a reply or note with its files, and in the same action the status ("send and
+   * …"). Without JavaScript a form post answered by a redirect (or the form again, with its
+   * errors); the page script posts the same form with `Accept: application/json` and gets the new
+   * entry and the composer as the server renders them.
+   */
   router.post('/tickets/:ref/replies', async (req, res) => {
     const ref = req.params.ref;
     const body = req.body as Record<string, unknown>;
+    const json = wantsJson(req);
     const page: Awaited<ReturnType<typeof ticketPage>> & { pendingUploads?: PendingUploadView[] } =
       await ticketPage(req, ref);
-    await handleForm(req, res, 'tickets/show', page, async () => {
+    const send = async () => {
       // A refused reply (empty, or someone answered meanwhile) comes back with its files attached.
       const uploads = formUploads(req);
       const outcome = await carryUploads(
         req.ctx,
         { sessionId: req.sessionID, tenantId: String(page.ticket.tenantId) },
         uploads,
-        async (files) => {
-          const input = parseInput(replySchema, body);
-          await addReply(req.ctx, ref, input, files);
-          return input;
-        },
+        async (files) => replyAndSetStatus(req.ctx, ref, parseInput(replyAndSetStatusSchema, body), files),
       );
       if (!outcome.ok) {
         page.pendingUploads = outcome.pending;
         throw outcome.error;
       }
-      req.session.flash = {
-        kind: 'ok',
-        key: outcome.value.internal ? 'tickets.note_added' : 'tickets.reply_sent',
-      };
-      res.redirect(`/tickets/${ref}#latest`);
-    });
+      return outcome.value;
+    };
+    if (!json) {
+      await handleForm(req, res, 'tickets/show', page, async () => {
+        const sent = await send();
+        req.session.flash = sentFlash(req.locale, sent);
+        res.redirect(`/tickets/${ref}#latest`);
+      });
+      return;
+    }
+    try {
+      const sent = await send();
+      const flash = sentFlash(req.locale, sent);
+      const fresh = await ticketPage(req, ref);
+      const files = sent.entry.attachmentIds?.length ? fresh.attachments : [];
+      const [entryView] = timelineView([sent.entry], files, req.locale, timeZoneOf(req), fresh.ticket);
+      res.json({
+        ok: true,
+        message: t(req.locale, flash.key, flash.params ?? {}),
+        statusChange: sent.status,
+        assigned: sent.assigned,
+        version: sent.ticket.version,
+        entry: entryView && {
+          id: entryView.id,
+          html: await renderPartial('timeline-entry', { ...entryView }, readerOf(req)),
+        },
+        composerHtml: fresh.canReply ? await composerHtml(req, fresh, {}) : '',
+      });
+    } catch (err) {
+      const shown = presentError(err, req.locale, 'page');
+      if (shown.form === 'error-page') throw shown.appError;
+      const errors = Object.fromEntries(shown.fields.map((f) => [f.path, f.message]));
+      const values = { ...body };
+      delete values.confirm;
+      delete values._csrf;
+      res.status(shown.status).json({
+        ok: false,
+        error: { code: shown.appError.code, message: shown.message, fields: shown.fields },
+        composerHtml: await composerHtml(req, page, { errors, values }),
+      });
+    }
   });
 
   router.post('/tickets/:ref/status', async (req, res) => {
