@@ -42,6 +42,8 @@ export interface PdfRenderer {
 
 const ORIGIN = 'http://pdf.invalid';
 const DOCUMENT = `${ORIGIN}/document`;
+/** How long Chromium may take to start (a cold start on a busy machine takes seconds). */
+const LAUNCH_TIMEOUT_MS = 30_000;
 /** A4 less 15 mm margins each side, in CSS pixels: the width the page is laid out (and charts drawn) at. */
 const PRINT_WIDTH_PX = 680;
 const CSP =
@@ -64,7 +66,7 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
     const browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
-      timeout: timeoutMs,
+      timeout: Math.max(timeoutMs, LAUNCH_TIMEOUT_MS),
       // The portal's own shutdown closes the browser; playwright's handlers would race it.
       handleSIGINT: false,
       handleSIGTERM: false,
@@ -141,9 +143,18 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
   return {
     async render(job: PdfJob): Promise<Buffer> {
       if (closed) throw unavailable('pdf.unavailable', 'pdf renderer closed');
-      const until = Date.now() + timeoutMs;
-      if (!(await limiter.acquire(until)))
+      if (!(await limiter.acquire(Date.now() + timeoutMs)))
         throw unavailable('pdf.busy', `no pdf slot within ${timeoutMs} ms (${limiter.pending} waiting)`);
+      let b: Browser;
+      try {
+        // Starting the browser (the first PDF after a start, or after it went away) has its own
+        // limit: a slow start is not the page's fault and must not count against its time.
+        b = await browser();
+      } catch (err) {
+        limiter.release();
+        throw err;
+      }
+      const until = Date.now() + timeoutMs;
       let context: BrowserContext | null = null;
       let expired = false;
       let timer: NodeJS.Timeout | undefined;
@@ -157,7 +168,6 @@ export function createPdfRenderer(options: PdfRendererOptions): PdfRenderer {
         );
       });
       const work = async (): Promise<Buffer> => {
-        const b = await browser();
         const fresh = await b.newContext({
           viewport: { width: PRINT_WIDTH_PX, height: 960 },
           deviceScaleFactor: 2,
