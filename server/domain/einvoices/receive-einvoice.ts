@@ -14,7 +14,7 @@ import { clientTenantId, createTicket } from '../tickets/create.js';
 import { mailTicketSchema, type MailTicketInput } from '../tickets/schemas.js';
 import { checkInvoice } from './check-invoice.js';
 import { readEInvoice } from './read-einvoice.js';
-import type { EInvoice, EInvoiceFile, Finding, InvoiceTicketFields } from './types.js';
+import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
 
 /**
@@ -42,7 +42,7 @@ export interface ReceivedInvoice {
   index: number;
   /** The entry it came from (its name inside a ZIP). */
   entryName: string;
-  format: string;
+  format: EInvoiceFormat;
   kind: EInvoice['kind'];
   /** `duplicateOf`: the number of the ticket this invoice duplicates (supplier VAT + number). */
   ticket: { id: Types.ObjectId; number: string; duplicateOf: string | null };
@@ -156,7 +156,7 @@ async function receiveOne(
   const summary = {
     index,
     entryName: file.name,
-    format: file.format ?? 'ubl',
+    format: file.format ?? ('ubl' as const),
     kind: invoice.kind,
     findings,
   };
