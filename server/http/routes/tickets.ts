@@ -9,6 +9,8 @@ import { clientTenantId, createTicket } from '../../domain/tickets/create.js';
 import { carryUploads, type PendingUploadView } from '../../domain/tickets/pending-uploads.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
+import { einvoiceOfTicket } from '../../domain/einvoices/queries.js';
+import { einvoiceView } from '../einvoice-view.js';
 import { addReply } from '../../domain/tickets/replies.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
@@ -100,9 +102,10 @@ function parseType(raw: string): TicketType {
 /** Everything the ticket page shows, for the caller's eyes only. */
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments] = await Promise.all([
+  const [timeline, attachments, einvoice] = await Promise.all([
     listTimeline(req.ctx, ticket),
     listAttachments(req.ctx, ticket),
+    ticket.type === 'invoice' ? einvoiceOfTicket(req.ctx, ticket) : null,
   ]);
   const flags = ticketPageFlags(req.ctx, ticket);
   return {
@@ -120,6 +123,7 @@ async function ticketPage(req: Request, ref: string) {
       ticket,
     ),
     attachments,
+    einvoice: einvoice ? einvoiceView(einvoice, req.locale) : null,
     ...flags,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,

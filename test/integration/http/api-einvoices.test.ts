@@ -7,6 +7,7 @@ import { einvoiceReceiptJson, errorJson } from '../../../server/http/api/schemas
 import { apiClient, binary, tokenOf } from '../../support/api.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
+import { signedInAgent } from '../../support/browser-session.js';
 import { fatturaPA, ubl } from '../../domain/einvoices/builders.js';
 import { makeSigner, type Signer } from '../../domain/einvoices/openssl.js';
 import { zip } from '../../domain/einvoices/zip.js';
@@ -179,5 +180,73 @@ describe('REST API: e-invoices in', function () {
     );
     expect(theirs.invoices[0]!.ticket.duplicateOf).to.equal(null);
     expect(theirs.invoices[0]!.ticket.id).to.not.equal(receipt.invoices[0]!.ticket.id);
+  });
+});
+
+describe('ticket page: the e-invoice section', function () {
+  this.timeout(60_000);
+  let tp: TestPortal;
+  let world: World;
+  let signer: Signer;
+  before(async () => {
+    tp = await startTestPortal('einvoice-page');
+    world = await makeWorld();
+    signer = makeSigner();
+  });
+  after(async () => {
+    signer?.cleanup();
+    await tp?.stop();
+  });
+
+  it("shows findings, signature, lines and VAT summary in the reader's language, and the original", async () => {
+    const acme = apiClient(tp.url, (await tokenOf(world.users.acmeAdmin)).token);
+    const bytes = Buffer.from(
+      fatturaPA({
+        bodies: [
+          {
+            number: 'PAGE-1',
+            lines: [
+              {
+                description: 'Trasporto Verona',
+                quantity: '2',
+                unitPrice: '50.00',
+                total: '100.00',
+                rate: '22',
+              },
+            ],
+            summary: [{ rate: '22', taxable: '100.00', tax: '22.00' }],
+            due: [{ date: '2026-01-01', amount: '122.00' }],
+          },
+          { number: 'PAGE-2' },
+        ],
+      }),
+    );
+    const res = await acme
+      .post('/einvoices?filename=IT01234567897_PAGE.xml.p7m')
+      .set('Content-Type', 'application/pkcs7-mime')
+      .send(signer.sign(bytes))
+      .expect(201);
+    const receipt = einvoiceReceiptJson.parse(res.body);
+    const [first, second] = receipt.invoices;
+    // The builder's issue date is after 2026-01-01: a due date before it is an error finding.
+    expect(first!.findings.map((f) => f.rule)).to.include('bpo.due_before_issue');
+
+    const agent = await signedInAgent(tp.url, world.users.acmeAdmin.email);
+    const page = await agent.get(`/tickets/${first!.ticket.number}`).set('Accept-Language', 'it').expect(200);
+    const html = page.text;
+    expect(html).to.include('data-testid="einvoice"');
+    expect(html).to.include('data-rule="bpo.due_before_issue"');
+    expect(html).to.include('Fattura elettronica');
+    expect(html).to.include('firma verificata');
+    expect(html).to.include('Mario Rossi'); // the subject, HTML-escaped (`=` is &#x3D;)
+    expect(html).to.include('Trasporto Verona');
+    expect(html).to.include(`href="/tickets/${second!.ticket.number}"`);
+    expect(html).to.include(`href="/attachments/${receipt.file.attachment.id}"`);
+    expect(html).to.not.match(/einvoices\.(page|bpo)\./);
+    // The original downloads from the page's link too.
+    await agent.get(`/attachments/${receipt.file.attachment.id}`).expect(200);
+    // Another tenant's user: the ticket does not exist for them.
+    const nord = await signedInAgent(tp.url, world.users.nordAdmin.email);
+    await nord.get(`/tickets/${first!.ticket.number}`).expect(404);
   });
 });
