@@ -55,7 +55,7 @@ export interface EInvoiceReceipt {
   fileHash: string;
   attachmentId: Types.ObjectId;
   invoices: ReceivedInvoice[];
-  /** Findings about the upload as a whole (a ZIP's entries). */
+  /** Findings about the upload as a whole (a ZIP's entries, and its files that held no invoice). */
   findings: Finding[];
 }
 
@@ -268,5 +268,7 @@ export async function receiveEInvoice(
     { file: filename, invoices: invoices.length, created: invoices.filter((i) => i.created).length },
     'e-invoice received',
   );
-  return { fileHash, attachmentId, invoices, findings: reading.findings };
+  // Files of a ZIP that held no invoice say why here (their findings belong to no ticket).
+  const unread = reading.files.filter((f) => f.invoices.length === 0).flatMap((f) => f.findings);
+  return { fileHash, attachmentId, invoices, findings: [...reading.findings, ...unread] };
 }

@@ -9,6 +9,7 @@ import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { fatturaPA, ubl } from './builders.js';
 import { makeSigner, type Signer } from './openssl.js';
+import { zip } from './zip.js';
 
 /** Received e-invoice files become invoice tickets: one per invoice, once per file, crash-safe. */
 describe('e-invoices: receiving a file (tickets, the original, the record)', function () {
@@ -157,5 +158,17 @@ describe('e-invoices: receiving a file (tickets, the original, the record)', fun
     expect(n.invoices[0]!.created).to.equal(true);
     expect(String(n.invoices[0]!.ticket.id)).to.not.equal(String(a.invoices[0]!.ticket.id));
     expect(n.invoices[0]!.ticket.duplicateOf).to.equal(null);
+  });
+
+  it('a ZIP: a ticket per invoice of its readable files, the findings of the others on the receipt', async () => {
+    const archive = zip([
+      { name: 'good.xml', data: fp('ZIPGOOD') },
+      { name: 'bad.xml', data: Buffer.from('<notAnInvoice/>') },
+    ]);
+    const receipt = await receiveEInvoice(acme(), { filename: 'mixed.zip' }, archive);
+    expect(receipt.invoices.map((i) => i.entryName)).to.deep.equal(['good.xml']);
+    expect(receipt.findings.map((f) => f.rule)).to.include('file.format');
+    const original = await Attachment.findById(receipt.attachmentId).setOptions({ allTenants: true }).lean();
+    expect(original!.contentType).to.equal('application/zip');
   });
 });
