@@ -65,6 +65,10 @@ const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | n
 const derivedId = (...parts: (string | number)[]): Types.ObjectId =>
   new Types.ObjectId(createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 24));
 
+/** The id of the ticket of invoice `index` of a file (the same for every sending of those bytes). */
+export const einvoiceTicketId = (tenantId: Types.ObjectId, fileHash: string, index: number): Types.ObjectId =>
+  derivedId('einvoice-ticket', String(tenantId), fileHash, index);
+
 function typeOf(bytes: Buffer): { contentType: string; ext: string } {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return { contentType: 'application/zip', ext: 'zip' };
   if (looksSigned(bytes)) return { contentType: 'application/pkcs7-mime', ext: 'p7m' };
@@ -250,7 +254,7 @@ export async function receiveEInvoice(
   if (found.length === 0) throw unreadable(filename, reading.files, reading.findings);
 
   const fileHash = createHash('sha256').update(bytes).digest('hex');
-  const ticketIds = found.map((f) => derivedId('einvoice-ticket', String(tenantId), fileHash, f.index));
+  const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
   const client = { vatNumbers: [], name: tenant.legalName };
   const invoices: ReceivedInvoice[] = [];

@@ -3,7 +3,14 @@ import { Attachment } from '../../../models/attachment.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { Ticket } from '../../../models/ticket.js';
 import { AppError } from '../../../server/errors/app-error.js';
-import { receiveEInvoice } from '../../../server/domain/einvoices/receive-einvoice.js';
+import {
+  einvoiceTicketId,
+  receiveEInvoice,
+  ticketInputOf,
+} from '../../../server/domain/einvoices/receive-einvoice.js';
+import { readEInvoice } from '../../../server/domain/einvoices/read-einvoice.js';
+import { createTicket } from '../../../server/domain/tickets/create.js';
+import { createHash } from 'node:crypto';
 import { userCtx } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
@@ -170,5 +177,26 @@ describe('e-invoices: receiving a file (tickets, the original, the record)', fun
     expect(receipt.findings.map((f) => f.rule)).to.include('file.format');
     const original = await Attachment.findById(receipt.attachmentId).setOptions({ allTenants: true }).lean();
     expect(original!.contentType).to.equal('application/zip');
+  });
+
+  it('a sending cut between a ticket and its row: the ticket is not made twice, its row is written', async () => {
+    const bytes = fp('HALF', 2);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const tenantId = world.acme._id;
+    // As if the first sending had stored the ticket of body 1 and stopped before its row.
+    const invoice = (await readEInvoice(bytes, 'half.xml')).files[0]!.invoices[1]!;
+    const early = await createTicket(acme(), ticketInputOf(invoice, 'half.xml'), 'api', [], {
+      id: einvoiceTicketId(tenantId, hash, 1),
+    });
+    const receipt = await receiveEInvoice(acme(), { filename: 'half.xml' }, bytes);
+    expect(receipt.invoices[1]!.ticket.number).to.equal(early.number);
+    expect(
+      await Ticket.countDocuments({ _id: { $in: receipt.invoices.map((i) => i.ticket.id) } }).setOptions({
+        allTenants: true,
+      }),
+    ).to.equal(2);
+    expect(await EInvoiceRecord.countDocuments({ fileHash: hash }).setOptions({ allTenants: true })).to.equal(
+      2,
+    );
   });
 });
