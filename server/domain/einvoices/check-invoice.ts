@@ -28,29 +28,29 @@ export interface InvoiceCheckInput {
   client: { vatNumbers: string[]; name?: string };
 }
 
-export function checkInvoice({ format, invoice, client }: InvoiceCheckInput): Finding[] {
-  const findings: Finding[] = [];
-  const where = invoice.location;
+/** `bpo.lines_vs_summary`. */
+function checkLinesVsSummary(invoice: EInvoice, currency: string): Finding[] {
   const summary = invoice.vatSummary;
-  const currency = invoice.currency ?? '';
-
   const lineTotals = invoice.lines.map((l) => l.total).filter((t): t is string => t !== undefined);
-  if (lineTotals.length > 0 && summary.length > 0) {
-    const lines = sumDecimals(lineTotals);
-    const taxable = sumDecimals(summary.map((s) => s.taxable));
-    if (!withinTolerance(lines, taxable, TOLERANCE))
-      findings.push(
-        finding(
-          'error',
-          'bpo.lines_vs_summary',
-          'einvoices.bpo.lines_vs_summary',
-          { lines, taxable, currency },
-          where,
-        ),
-      );
-  }
+  if (lineTotals.length === 0 || summary.length === 0) return [];
+  const lines = sumDecimals(lineTotals);
+  const taxable = sumDecimals(summary.map((s) => s.taxable));
+  if (withinTolerance(lines, taxable, TOLERANCE)) return [];
+  return [
+    finding(
+      'error',
+      'bpo.lines_vs_summary',
+      'einvoices.bpo.lines_vs_summary',
+      { lines, taxable, currency },
+      invoice.location,
+    ),
+  ];
+}
 
-  for (const row of summary) {
+/** `bpo.summary_tax`. */
+function checkSummaryTax(invoice: EInvoice, currency: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const row of invoice.vatSummary) {
     if (row.rate === undefined) continue;
     const expected = multiplyDecimals(multiplyDecimals(row.taxable, row.rate), '0.01');
     if (!withinTolerance(row.tax, expected, TOLERANCE))
@@ -66,78 +66,109 @@ export function checkInvoice({ format, invoice, client }: InvoiceCheckInput): Fi
             expected: roundDecimal(expected, 2),
             currency,
           },
-          row.location ?? where,
+          row.location ?? invoice.location,
         ),
       );
   }
+  return findings;
+}
 
-  if (invoice.total !== undefined && invoice.totalSource === 'document' && summary.length > 0) {
-    const computed = sumDecimals(summary.flatMap((s) => [s.taxable, s.tax]));
-    // FatturaPA: the document total may include the stamp duty (when charged on) and a rounding.
-    const extras = [invoice.stampDuty, invoice.rounding].filter((v): v is string => v !== undefined);
-    const candidates = [
-      computed,
-      sumDecimals([computed, ...extras]),
-      ...(invoice.rounding ? [sumDecimals([computed, invoice.rounding])] : []),
-    ];
-    if (!candidates.some((c) => withinTolerance(invoice.total!, c, TOLERANCE)))
-      findings.push(
-        finding(
-          format === 'fatturapa' ? 'warning' : 'error',
-          'bpo.total',
-          format === 'fatturapa' ? 'einvoices.bpo.total_fatturapa' : 'einvoices.bpo.total',
-          { total: invoice.total, computed, currency },
-          where,
-        ),
-      );
-  }
+/** `bpo.total`. */
+function checkTotal(format: EInvoiceFormat, invoice: EInvoice, currency: string): Finding[] {
+  const summary = invoice.vatSummary;
+  const total = invoice.total;
+  if (total === undefined || invoice.totalSource !== 'document' || summary.length === 0) return [];
+  const computed = sumDecimals(summary.flatMap((s) => [s.taxable, s.tax]));
+  // FatturaPA: the document total may include the stamp duty (when charged on) and a rounding.
+  const extras = [invoice.stampDuty, invoice.rounding].filter((v): v is string => v !== undefined);
+  const candidates = [
+    computed,
+    sumDecimals([computed, ...extras]),
+    ...(invoice.rounding ? [sumDecimals([computed, invoice.rounding])] : []),
+  ];
+  if (candidates.some((c) => withinTolerance(total, c, TOLERANCE))) return [];
+  return [
+    finding(
+      format === 'fatturapa' ? 'warning' : 'error',
+      'bpo.total',
+      format === 'fatturapa' ? 'einvoices.bpo.total_fatturapa' : 'einvoices.bpo.total',
+      { total, computed, currency },
+      invoice.location,
+    ),
+  ];
+}
 
-  if (invoice.issueDate)
-    for (const due of invoice.dueDates)
-      if (due.date < invoice.issueDate)
-        findings.push(
-          finding(
-            'error',
-            'bpo.due_before_issue',
-            'einvoices.bpo.due_before_issue',
-            { due: due.date, issued: invoice.issueDate },
-            where,
-          ),
-        );
+/** `bpo.due_before_issue`. */
+function checkDueDates(invoice: EInvoice): Finding[] {
+  const issued = invoice.issueDate;
+  if (!issued) return [];
+  return invoice.dueDates
+    .filter((due) => due.date < issued)
+    .map((due) =>
+      finding(
+        'error',
+        'bpo.due_before_issue',
+        'einvoices.bpo.due_before_issue',
+        { due: due.date, issued },
+        invoice.location,
+      ),
+    );
+}
 
-  if (invoice.supplier.vat) {
-    const checked = checkVat(invoice.supplier.vat);
-    if (!checked.ok)
-      findings.push(
-        finding('error', 'bpo.supplier_vat', checked.key, { ...checked.params, vat: checked.vat }, where),
-      );
-  }
+/** `bpo.supplier_vat`. */
+function checkSupplierVat(invoice: EInvoice): Finding[] {
+  if (!invoice.supplier.vat) return [];
+  const checked = checkVat(invoice.supplier.vat);
+  if (checked.ok) return [];
+  return [
+    finding(
+      'error',
+      'bpo.supplier_vat',
+      checked.key,
+      { ...checked.params, vat: checked.vat },
+      invoice.location,
+    ),
+  ];
+}
 
+/** `bpo.buyer` / `bpo.buyer_unchecked`. */
+function checkBuyer(invoice: EInvoice, client: InvoiceCheckInput['client']): Finding[] {
   const clientVats = client.vatNumbers.map(normalizeVat).filter(Boolean);
   if (clientVats.length === 0)
-    findings.push(
+    return [
       finding(
         'info',
         'bpo.buyer_unchecked',
         'einvoices.bpo.buyer_unchecked',
         { buyer: invoice.buyer.name ?? '', vat: invoice.buyer.vat ?? '' },
-        where,
+        invoice.location,
       ),
-    );
-  else if (!invoice.buyer.vat || !clientVats.includes(normalizeVat(invoice.buyer.vat)))
-    findings.push(
-      finding(
-        'error',
-        'bpo.buyer',
-        'einvoices.bpo.buyer',
-        {
-          buyer: invoice.buyer.name ?? '',
-          vat: invoice.buyer.vat ?? '',
-          client: client.name ?? '',
-          clientVat: clientVats.join(', '),
-        },
-        where,
-      ),
-    );
-  return findings;
+    ];
+  if (invoice.buyer.vat && clientVats.includes(normalizeVat(invoice.buyer.vat))) return [];
+  return [
+    finding(
+      'error',
+      'bpo.buyer',
+      'einvoices.bpo.buyer',
+      {
+        buyer: invoice.buyer.name ?? '',
+        vat: invoice.buyer.vat ?? '',
+        client: client.name ?? '',
+        clientVat: clientVats.join(', '),
+      },
+      invoice.location,
+    ),
+  ];
+}
+
+export function checkInvoice({ format, invoice, client }: InvoiceCheckInput): Finding[] {
+  const currency = invoice.currency ?? '';
+  return [
+    ...checkLinesVsSummary(invoice, currency),
+    ...checkSummaryTax(invoice, currency),
+    ...checkTotal(format, invoice, currency),
+    ...checkDueDates(invoice),
+    ...checkSupplierVat(invoice),
+    ...checkBuyer(invoice, client),
+  ];
 }

@@ -136,18 +136,96 @@ const readEntry = (zip: yauzl.ZipFile, entry: yauzl.Entry, max: number) =>
     });
   });
 
+/** A file entry that is not read: its name and why. */
+const refusedFile = (name: string, archive: string, refusal: Finding): EInvoiceFile => ({
+  name,
+  archive,
+  invoices: [],
+  findings: [refusal],
+});
+
+/** The state of one ZIP's reading, shared by its entries. */
+interface ZipRun {
+  zip: yauzl.ZipFile;
+  archive: string;
+  limits: ZipLimits;
+  reading: EInvoiceReading;
+  /** The uncompressed bytes declared so far. */
+  total: number;
+}
+
+/** One entry: read, skipped or refused. Returns false when the reading must stop (total too large). */
+async function readZipEntry(run: ZipRun, entry: yauzl.Entry): Promise<boolean> {
+  const { reading, archive, limits } = run;
+  const name = entry.fileName;
+  if (name.endsWith('/') || /(^|\/)(__MACOSX\/|\.)/.test(name)) return true;
+  if (/\.zip$/i.test(name)) {
+    reading.findings.push(finding('info', 'zip.nested', 'einvoices.zip.nested', { name }));
+    return true;
+  }
+  if (!/\.(xml|p7m)$/i.test(name)) {
+    reading.findings.push(finding('info', 'zip.skipped', 'einvoices.zip.skipped', { name }));
+    return true;
+  }
+  if (entry.isEncrypted()) {
+    reading.files.push(
+      refusedFile(name, archive, finding('error', 'zip.encrypted', 'einvoices.zip.encrypted', { name })),
+    );
+    return true;
+  }
+  if (entry.uncompressedSize > limits.entryBytes) {
+    reading.files.push(
+      refusedFile(
+        name,
+        archive,
+        finding('error', 'zip.entry_too_large', 'einvoices.zip.entry_too_large', {
+          name,
+          size: entry.uncompressedSize,
+          max: limits.entryBytes,
+        }),
+      ),
+    );
+    return true;
+  }
+  run.total += entry.uncompressedSize;
+  if (run.total > limits.totalBytes) {
+    reading.findings.push(
+      finding('error', 'zip.too_large', 'einvoices.zip.too_large', { name: archive, max: limits.totalBytes }),
+    );
+    return false;
+  }
+  const content = await readEntry(run.zip, entry, Math.min(entry.uncompressedSize, limits.entryBytes));
+  reading.files.push({ ...(await readFile(content, name)), archive });
+  return true;
+}
+
+/** Every entry in turn (lazily: the next is read when this one is done). */
+const readZipEntries = (run: ZipRun) =>
+  new Promise<void>((resolve, reject) => {
+    const next = () => run.zip.readEntry();
+    run.zip.on('error', reject);
+    run.zip.on('end', () => resolve());
+    run.zip.on('entry', (entry: yauzl.Entry) => {
+      readZipEntry(run, entry)
+        .then((more) => (more ? next() : resolve()))
+        .catch(reject);
+    });
+    next();
+  });
+
+const brokenZip = (archive: string, err: unknown) =>
+  finding('error', 'zip.broken', 'einvoices.zip.broken', {
+    name: archive,
+    detail: String((err as Error).message).slice(0, 200),
+  });
+
 async function readZip(bytes: Uint8Array, archive: string, limits: ZipLimits): Promise<EInvoiceReading> {
   const reading: EInvoiceReading = { files: [], findings: [] };
   let zip: yauzl.ZipFile;
   try {
     zip = await openZip(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    reading.findings.push(
-      finding('error', 'zip.broken', 'einvoices.zip.broken', {
-        name: archive,
-        detail: String((err as Error).message).slice(0, 200),
-      }),
-    );
+    reading.findings.push(brokenZip(archive, err));
     return reading;
   }
   try {
@@ -161,72 +239,9 @@ async function readZip(bytes: Uint8Array, archive: string, limits: ZipLimits): P
       );
       return reading;
     }
-    let total = 0;
-    const entries = new Promise<void>((resolve, reject) => {
-      const next = () => zip.readEntry();
-      zip.on('error', reject);
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        void (async () => {
-          const name = entry.fileName;
-          if (name.endsWith('/') || /(^|\/)(__MACOSX\/|\.)/.test(name)) return next();
-          if (/\.zip$/i.test(name)) {
-            reading.findings.push(finding('info', 'zip.nested', 'einvoices.zip.nested', { name }));
-            return next();
-          }
-          if (!/\.(xml|p7m)$/i.test(name)) {
-            reading.findings.push(finding('info', 'zip.skipped', 'einvoices.zip.skipped', { name }));
-            return next();
-          }
-          if (entry.isEncrypted()) {
-            reading.files.push({
-              name,
-              archive,
-              invoices: [],
-              findings: [finding('error', 'zip.encrypted', 'einvoices.zip.encrypted', { name })],
-            });
-            return next();
-          }
-          if (entry.uncompressedSize > limits.entryBytes) {
-            reading.files.push({
-              name,
-              archive,
-              invoices: [],
-              findings: [
-                finding('error', 'zip.entry_too_large', 'einvoices.zip.entry_too_large', {
-                  name,
-                  size: entry.uncompressedSize,
-                  max: limits.entryBytes,
-                }),
-              ],
-            });
-            return next();
-          }
-          total += entry.uncompressedSize;
-          if (total > limits.totalBytes) {
-            reading.findings.push(
-              finding('error', 'zip.too_large', 'einvoices.zip.too_large', {
-                name: archive,
-                max: limits.totalBytes,
-              }),
-            );
-            return resolve();
-          }
-          const content = await readEntry(zip, entry, Math.min(entry.uncompressedSize, limits.entryBytes));
-          reading.files.push({ ...(await readFile(content, name)), archive });
-          next();
-        })().catch(reject);
-      });
-      next();
-    });
-    await entries;
+    await readZipEntries({ zip, archive, limits, reading, total: 0 });
   } catch (err) {
-    reading.findings.push(
-      finding('error', 'zip.broken', 'einvoices.zip.broken', {
-        name: archive,
-        detail: String((err as Error).message).slice(0, 200),
-      }),
-    );
+    reading.findings.push(brokenZip(archive, err));
   } finally {
     zip.close();
   }

@@ -1,9 +1,10 @@
 import { normalizeVat } from '../tickets/vat.js';
-import { readDecimal, sumDecimals } from './decimal.js';
-import { finding, isIsoDate } from './findings.js';
+import { sumDecimals } from './decimal.js';
+import { finding } from './findings.js';
+import { textsOf, valueReader, type ValueReader } from './read-values.js';
 import { ticketFieldsOf } from './ticket-fields.js';
 import type { DueDate, EInvoice, Finding, InvoiceLine, Party, PaymentTerms, VatSummary } from './types.js';
-import { all, at, child, children, locationOf, text, textAt } from './xml-nav.js';
+import { all, at, child, children, locationOf, textAt } from './xml-nav.js';
 
 /**
  * FatturaPA 1.2.x (FPR12 between businesses, FPA12 to public bodies): one invoice per
@@ -52,6 +53,165 @@ function partyOf(subject: Element | undefined): Party {
   return party;
 }
 
+/** Where one body is and what the whole file says around it. */
+interface BodyContext {
+  body: Element;
+  index: number;
+  bodyPath: string;
+  supplier: Party;
+  buyer: Party;
+  values: ValueReader;
+}
+
+/** A required value: a finding when it is missing. */
+function required(ctx: BodyContext, value: string | undefined, field: string, where: Element | undefined) {
+  if (value === undefined)
+    ctx.values.findings.push(
+      finding(
+        'error',
+        'fatturapa.missing',
+        'einvoices.fatturapa.missing',
+        { field, invoice: ctx.index + 1 },
+        locationOf(where ?? ctx.body, where ? undefined : ctx.bodyPath),
+      ),
+    );
+  return value;
+}
+
+/** `DatiGeneraliDocumento`: type, number, date, currency. */
+function documentData(ctx: BodyContext, doc: Element | undefined) {
+  const documentType = required(ctx, textAt(doc, 'TipoDocumento'), 'TipoDocumento', doc);
+  const number = required(ctx, textAt(doc, 'Numero'), 'Numero', doc);
+  const issueDate = ctx.values.date(child(doc, 'Data'), 'Data');
+  required(ctx, textAt(doc, 'Data'), 'Data', doc);
+  const currency = required(ctx, textAt(doc, 'Divisa'), 'Divisa', doc)?.toUpperCase();
+  return { documentType, number, issueDate, currency };
+}
+
+/** `DatiBeniServizi/DettaglioLinee`. */
+function linesOf(ctx: BodyContext, goods: Element | undefined): InvoiceLine[] {
+  const { decimal } = ctx.values;
+  const lineEls = children(goods, 'DettaglioLinee');
+  const goodsPath = `${ctx.bodyPath}/DatiBeniServizi`;
+  return lineEls.map((el, i) => {
+    const path = lineEls.length > 1 ? `${goodsPath}/DettaglioLinee[${i + 1}]` : `${goodsPath}/DettaglioLinee`;
+    const line: InvoiceLine = { location: locationOf(el, path) };
+    const num = textAt(el, 'NumeroLinea');
+    if (num) line.number = num;
+    const description = textAt(el, 'Descrizione');
+    if (description) line.description = description;
+    const quantity = decimal(child(el, 'Quantita'), 'Quantita', `${path}/Quantita`);
+    if (quantity) line.quantity = quantity;
+    const unitPrice = decimal(child(el, 'PrezzoUnitario'), 'PrezzoUnitario', `${path}/PrezzoUnitario`);
+    if (unitPrice) line.unitPrice = unitPrice;
+    const total = decimal(child(el, 'PrezzoTotale'), 'PrezzoTotale', `${path}/PrezzoTotale`);
+    if (total) line.total = total;
+    const rate = decimal(child(el, 'AliquotaIVA'), 'AliquotaIVA', `${path}/AliquotaIVA`);
+    if (rate) line.vatRate = rate;
+    return line;
+  });
+}
+
+/** `DatiBeniServizi/DatiRiepilogo`. */
+function vatSummaryOf(ctx: BodyContext, goods: Element | undefined): VatSummary[] {
+  const { decimal } = ctx.values;
+  return children(goods, 'DatiRiepilogo').map((el) => {
+    const summary: VatSummary = {
+      taxable: decimal(child(el, 'ImponibileImporto'), 'ImponibileImporto') ?? '0',
+      tax: decimal(child(el, 'Imposta'), 'Imposta') ?? '0',
+      location: locationOf(el),
+    };
+    const rate = decimal(child(el, 'AliquotaIVA'), 'AliquotaIVA');
+    if (rate) summary.rate = rate;
+    const nature = textAt(el, 'Natura');
+    if (nature) summary.category = nature;
+    return summary;
+  });
+}
+
+/** `ImportoTotaleDocumento`, or (when absent) the VAT summary's taxable + tax. */
+function totalOf(ctx: BodyContext, doc: Element | undefined, vatSummary: VatSummary[]) {
+  const stated = ctx.values.decimal(child(doc, 'ImportoTotaleDocumento'), 'ImportoTotaleDocumento');
+  let total: string | undefined = stated;
+  let totalSource: EInvoice['totalSource'] = stated === undefined ? undefined : 'document';
+  if (stated === undefined && vatSummary.length > 0) {
+    total = sumDecimals(vatSummary.flatMap((s) => [s.taxable, s.tax]));
+    totalSource = 'vat_summary';
+    ctx.values.findings.push(
+      finding(
+        'info',
+        'fatturapa.total_from_summary',
+        'einvoices.fatturapa.total_from_summary',
+        { total, invoice: ctx.index + 1 },
+        locationOf(doc),
+      ),
+    );
+  }
+  return { total, totalSource };
+}
+
+/** `DatiPagamento`: due dates, instalment amounts and terms. */
+function paymentOf(ctx: BodyContext) {
+  const payments = children(ctx.body, 'DatiPagamento');
+  const dueDates: DueDate[] = [];
+  const amounts: string[] = [];
+  const terms: PaymentTerms = { means: [], accounts: [] };
+  for (const payment of payments) {
+    terms.condition ??= textAt(payment, 'CondizioniPagamento');
+    for (const detail of children(payment, 'DettaglioPagamento')) {
+      const means = textAt(detail, 'ModalitaPagamento');
+      if (means && !terms.means.includes(means)) terms.means.push(means);
+      const iban = textAt(detail, 'IBAN');
+      if (iban && !terms.accounts.includes(iban)) terms.accounts.push(iban);
+      const amount = ctx.values.decimal(child(detail, 'ImportoPagamento'), 'ImportoPagamento');
+      if (amount) amounts.push(amount);
+      const due = ctx.values.date(child(detail, 'DataScadenzaPagamento'), 'DataScadenzaPagamento');
+      if (due) dueDates.push(amount ? { date: due, amount } : { date: due });
+    }
+  }
+  return { dueDates, amounts, terms: payments.length > 0 ? terms : undefined };
+}
+
+/** One `FatturaElettronicaBody`: one invoice. */
+function readBody(ctx: BodyContext): EInvoice {
+  const { body } = ctx;
+  const general = child(body, 'DatiGenerali');
+  const doc = child(general, 'DatiGeneraliDocumento');
+  const { documentType, number, issueDate, currency } = documentData(ctx, doc);
+  const goods = child(body, 'DatiBeniServizi');
+  const lines = linesOf(ctx, goods);
+  const vatSummary = vatSummaryOf(ctx, goods);
+  const { total, totalSource } = totalOf(ctx, doc, vatSummary);
+  const { dueDates, amounts, terms } = paymentOf(ctx);
+
+  const kind: EInvoice['kind'] =
+    documentType && CREDIT_NOTE_TYPES.includes(documentType) ? 'credit_note' : 'invoice';
+  const invoice: Omit<EInvoice, 'fields'> = {
+    kind,
+    supplier: ctx.supplier,
+    buyer: ctx.buyer,
+    dueDates,
+    poNumbers: textsOf(all(general, 'DatiOrdineAcquisto', 'IdDocumento')),
+    corrects: textsOf(all(general, 'DatiFattureCollegate', 'IdDocumento')),
+    lines,
+    vatSummary,
+    location: locationOf(body, ctx.bodyPath),
+  };
+  if (documentType) invoice.documentType = documentType;
+  if (number) invoice.number = number;
+  if (issueDate) invoice.issueDate = issueDate;
+  if (currency) invoice.currency = currency;
+  if (total !== undefined) invoice.total = total;
+  if (totalSource) invoice.totalSource = totalSource;
+  if (amounts.length > 0) invoice.amountDue = sumDecimals(amounts);
+  const stampDuty = ctx.values.decimal(at(doc, 'DatiBollo', 'ImportoBollo'), 'ImportoBollo');
+  if (stampDuty) invoice.stampDuty = stampDuty;
+  const rounding = ctx.values.decimal(child(doc, 'Arrotondamento'), 'Arrotondamento');
+  if (rounding) invoice.rounding = rounding;
+  if (terms) invoice.paymentTerms = terms;
+  return { ...invoice, fields: ticketFieldsOf(invoice) };
+}
+
 /** Reads a parsed FatturaPA: one invoice per body, with what was found wrong on the way. */
 export function readFatturaPA(document: Document): FatturaPAReading {
   const root = document.documentElement;
@@ -84,169 +244,20 @@ export function readFatturaPA(document: Document): FatturaPAReading {
   if (bodies.length === 0)
     findings.push(finding('error', 'fatturapa.body', 'einvoices.fatturapa.no_body', {}, locationOf(root)));
 
-  const invoices = bodies.map((body, index) => {
-    const bodyPath =
-      bodies.length > 1
-        ? `/FatturaElettronica/FatturaElettronicaBody[${index + 1}]`
-        : '/FatturaElettronica/FatturaElettronicaBody';
-    const general = child(body, 'DatiGenerali');
-    const doc = child(general, 'DatiGeneraliDocumento');
-    /** A required value: a finding when it is missing. */
-    const required = (value: string | undefined, field: string, where: Element | undefined) => {
-      if (value === undefined)
-        findings.push(
-          finding(
-            'error',
-            'fatturapa.missing',
-            'einvoices.fatturapa.missing',
-            { field, invoice: index + 1 },
-            locationOf(where ?? body, where ? undefined : bodyPath),
-          ),
-        );
-      return value;
-    };
-    /** A decimal: a finding when the text is not one. */
-    const decimal = (el: Element | undefined, field: string, path?: string) => {
-      const raw = text(el);
-      if (raw === undefined) return undefined;
-      const value = readDecimal(raw);
-      if (value === undefined)
-        findings.push(
-          finding(
-            'error',
-            'fatturapa.decimal',
-            'einvoices.not_decimal',
-            { field, value: raw.slice(0, 40) },
-            locationOf(el, path),
-          ),
-        );
-      return value;
-    };
-    const date = (el: Element | undefined, field: string) => {
-      const raw = text(el);
-      if (raw === undefined) return undefined;
-      if (!isIsoDate(raw)) {
-        findings.push(
-          finding(
-            'error',
-            'fatturapa.date',
-            'einvoices.not_date',
-            { field, value: raw.slice(0, 40) },
-            locationOf(el),
-          ),
-        );
-        return undefined;
-      }
-      return raw;
-    };
-
-    const documentType = required(textAt(doc, 'TipoDocumento'), 'TipoDocumento', doc);
-    const number = required(textAt(doc, 'Numero'), 'Numero', doc);
-    const issueDate = date(child(doc, 'Data'), 'Data');
-    required(textAt(doc, 'Data'), 'Data', doc);
-    const currency = required(textAt(doc, 'Divisa'), 'Divisa', doc)?.toUpperCase();
-
-    const goods = child(body, 'DatiBeniServizi');
-    const lineEls = children(goods, 'DettaglioLinee');
-    const goodsPath = `${bodyPath}/DatiBeniServizi`;
-    const lines: InvoiceLine[] = lineEls.map((el, i) => {
-      const path =
-        lineEls.length > 1 ? `${goodsPath}/DettaglioLinee[${i + 1}]` : `${goodsPath}/DettaglioLinee`;
-      const line: InvoiceLine = { location: locationOf(el, path) };
-      const num = textAt(el, 'NumeroLinea');
-      if (num) line.number = num;
-      const description = textAt(el, 'Descrizione');
-      if (description) line.description = description;
-      const quantity = decimal(child(el, 'Quantita'), 'Quantita', `${path}/Quantita`);
-      if (quantity) line.quantity = quantity;
-      const unitPrice = decimal(child(el, 'PrezzoUnitario'), 'PrezzoUnitario', `${path}/PrezzoUnitario`);
-      if (unitPrice) line.unitPrice = unitPrice;
-      const total = decimal(child(el, 'PrezzoTotale'), 'PrezzoTotale', `${path}/PrezzoTotale`);
-      if (total) line.total = total;
-      const rate = decimal(child(el, 'AliquotaIVA'), 'AliquotaIVA', `${path}/AliquotaIVA`);
-      if (rate) line.vatRate = rate;
-      return line;
-    });
-
-    const vatSummary: VatSummary[] = children(goods, 'DatiRiepilogo').map((el) => {
-      const summary: VatSummary = {
-        taxable: decimal(child(el, 'ImponibileImporto'), 'ImponibileImporto') ?? '0',
-        tax: decimal(child(el, 'Imposta'), 'Imposta') ?? '0',
-        location: locationOf(el),
-      };
-      const rate = decimal(child(el, 'AliquotaIVA'), 'AliquotaIVA');
-      if (rate) summary.rate = rate;
-      const nature = textAt(el, 'Natura');
-      if (nature) summary.category = nature;
-      return summary;
-    });
-
-    const stated = decimal(child(doc, 'ImportoTotaleDocumento'), 'ImportoTotaleDocumento');
-    let total: string | undefined = stated;
-    let totalSource: EInvoice['totalSource'] = stated === undefined ? undefined : 'document';
-    if (stated === undefined && vatSummary.length > 0) {
-      total = sumDecimals(vatSummary.flatMap((s) => [s.taxable, s.tax]));
-      totalSource = 'vat_summary';
-      findings.push(
-        finding(
-          'info',
-          'fatturapa.total_from_summary',
-          'einvoices.fatturapa.total_from_summary',
-          { total, invoice: index + 1 },
-          locationOf(doc),
-        ),
-      );
-    }
-
-    const payments = children(body, 'DatiPagamento');
-    const dueDates: DueDate[] = [];
-    const amounts: string[] = [];
-    const terms: PaymentTerms = { means: [], accounts: [] };
-    for (const payment of payments) {
-      terms.condition ??= textAt(payment, 'CondizioniPagamento');
-      for (const detail of children(payment, 'DettaglioPagamento')) {
-        const means = textAt(detail, 'ModalitaPagamento');
-        if (means && !terms.means.includes(means)) terms.means.push(means);
-        const iban = textAt(detail, 'IBAN');
-        if (iban && !terms.accounts.includes(iban)) terms.accounts.push(iban);
-        const amount = decimal(child(detail, 'ImportoPagamento'), 'ImportoPagamento');
-        if (amount) amounts.push(amount);
-        const due = date(child(detail, 'DataScadenzaPagamento'), 'DataScadenzaPagamento');
-        if (due) dueDates.push(amount ? { date: due, amount } : { date: due });
-      }
-    }
-
-    const kind: EInvoice['kind'] =
-      documentType && CREDIT_NOTE_TYPES.includes(documentType) ? 'credit_note' : 'invoice';
-    const invoice: Omit<EInvoice, 'fields'> = {
-      kind,
+  const values = valueReader(findings, 'fatturapa');
+  const invoices = bodies.map((body, index) =>
+    readBody({
+      body,
+      index,
+      bodyPath:
+        bodies.length > 1
+          ? `/FatturaElettronica/FatturaElettronicaBody[${index + 1}]`
+          : '/FatturaElettronica/FatturaElettronicaBody',
       supplier,
       buyer,
-      dueDates,
-      poNumbers: all(general, 'DatiOrdineAcquisto', 'IdDocumento')
-        .map(text)
-        .filter((v): v is string => !!v),
-      corrects: all(general, 'DatiFattureCollegate', 'IdDocumento')
-        .map(text)
-        .filter((v): v is string => !!v),
-      lines,
-      vatSummary,
-      location: locationOf(body, bodyPath),
-    };
-    if (documentType) invoice.documentType = documentType;
-    if (number) invoice.number = number;
-    if (issueDate) invoice.issueDate = issueDate;
-    if (currency) invoice.currency = currency;
-    if (total !== undefined) invoice.total = total;
-    if (totalSource) invoice.totalSource = totalSource;
-    if (amounts.length > 0) invoice.amountDue = sumDecimals(amounts);
-    const stampDuty = decimal(at(doc, 'DatiBollo', 'ImportoBollo'), 'ImportoBollo');
-    if (stampDuty) invoice.stampDuty = stampDuty;
-    const rounding = decimal(child(doc, 'Arrotondamento'), 'Arrotondamento');
-    if (rounding) invoice.rounding = rounding;
-    if (payments.length > 0) invoice.paymentTerms = terms;
-    return { ...invoice, fields: ticketFieldsOf(invoice) };
-  });
+      values,
+    }),
+  );
 
   if (!supplier.vat)
     findings.push(

@@ -1,6 +1,7 @@
 import { normalizeVat } from '../tickets/vat.js';
-import { readDecimal, sumDecimals } from './decimal.js';
-import { finding, isIsoDate } from './findings.js';
+import { sumDecimals } from './decimal.js';
+import { finding } from './findings.js';
+import { textsOf, valueReader, type ValueReader } from './read-values.js';
 import { ticketFieldsOf } from './ticket-fields.js';
 import type { DueDate, EInvoice, Finding, InvoiceLine, Party, PaymentTerms, VatSummary } from './types.js';
 import { all, at, child, children, locationOf, text, textAt } from './xml-nav.js';
@@ -94,96 +95,31 @@ function partyOf(role: Element | undefined): Party {
   return result;
 }
 
-/** Reads a parsed UBL invoice or credit note. */
-export function readUbl(document: Document): UblReading {
-  const root = document.documentElement;
-  const findings: Finding[] = [];
-  const customization = textAt(root, 'CustomizationID');
-  const format = formatOf(customization, textAt(root, 'ProfileID'));
-  const base = customization ? { format, customization } : { format };
-  if (!isUbl(document) || !(root.namespaceURI ?? '').startsWith(UBL_NS)) {
-    findings.push(
-      finding(
-        'error',
-        'ubl.root',
-        'einvoices.ubl.root',
-        { root: root?.localName ?? '', namespace: root?.namespaceURI ?? '' },
-        locationOf(root),
-      ),
-    );
-    return { ...base, invoices: [], findings };
-  }
-  const isCreditNoteRoot = root.localName === 'CreditNote';
-  const required = (value: string | undefined, field: string) => {
-    if (value === undefined)
-      findings.push(finding('error', 'ubl.missing', 'einvoices.ubl.missing', { field }, locationOf(root)));
-    return value;
-  };
-  const decimal = (el: Element | undefined, field: string, path?: string) => {
-    const raw = text(el);
-    if (raw === undefined) return undefined;
-    const value = readDecimal(raw);
-    if (value === undefined)
-      findings.push(
-        finding(
-          'error',
-          'ubl.decimal',
-          'einvoices.not_decimal',
-          { field, value: raw.slice(0, 40) },
-          locationOf(el, path),
-        ),
-      );
-    return value;
-  };
-  const date = (el: Element | undefined, field: string) => {
-    const raw = text(el);
-    if (raw === undefined) return undefined;
-    if (!isIsoDate(raw)) {
-      findings.push(
-        finding(
-          'error',
-          'ubl.date',
-          'einvoices.not_date',
-          { field, value: raw.slice(0, 40) },
-          locationOf(el),
-        ),
-      );
-      return undefined;
-    }
-    return raw;
-  };
+/** The document being read. */
+interface UblContext {
+  root: Element;
+  rootPath: string;
+  isCreditNoteRoot: boolean;
+  values: ValueReader;
+}
 
-  const number = required(textAt(root, 'ID'), 'cbc:ID (BT-1)');
-  const issueDate = date(child(root, 'IssueDate'), 'cbc:IssueDate (BT-2)');
-  required(textAt(root, 'IssueDate'), 'cbc:IssueDate (BT-2)');
-  const currency = required(
-    textAt(root, 'DocumentCurrencyCode'),
-    'cbc:DocumentCurrencyCode (BT-5)',
-  )?.toUpperCase();
-  const typeCode = textAt(root, isCreditNoteRoot ? 'CreditNoteTypeCode' : 'InvoiceTypeCode');
-  const supplier = partyOf(child(root, 'AccountingSupplierParty'));
-  const buyer = partyOf(child(root, 'AccountingCustomerParty'));
-  if (!supplier.vat)
-    findings.push(
-      finding(
-        'error',
-        'ubl.supplier_vat',
-        'einvoices.ubl.no_supplier_vat',
-        {},
-        locationOf(child(root, 'AccountingSupplierParty') ?? root),
-      ),
-    );
-
+/** BT-9 and the payment means' due dates, each once. */
+function dueDatesOf(ctx: UblContext): DueDate[] {
   const dueDates: DueDate[] = [];
-  for (const el of [child(root, 'DueDate'), ...all(root, 'PaymentMeans', 'PaymentDueDate')]) {
-    const due = date(el, el?.localName ?? 'DueDate');
+  for (const el of [child(ctx.root, 'DueDate'), ...all(ctx.root, 'PaymentMeans', 'PaymentDueDate')]) {
+    const due = ctx.values.date(el, el?.localName ?? 'DueDate');
     if (due && !dueDates.some((d) => d.date === due)) dueDates.push({ date: due });
   }
+  return dueDates;
+}
 
+/** `cac:InvoiceLine` / `cac:CreditNoteLine`. */
+function linesOf(ctx: UblContext): InvoiceLine[] {
+  const { decimal } = ctx.values;
+  const { rootPath, isCreditNoteRoot } = ctx;
   const lineName = isCreditNoteRoot ? 'CreditNoteLine' : 'InvoiceLine';
-  const lineEls = children(root, lineName);
-  const rootPath = `/${root.localName}`;
-  const lines: InvoiceLine[] = lineEls.map((el, i) => {
+  const lineEls = children(ctx.root, lineName);
+  return lineEls.map((el, i) => {
     const path = lineEls.length > 1 ? `${rootPath}/${lineName}[${i + 1}]` : `${rootPath}/${lineName}`;
     const line: InvoiceLine = { location: locationOf(el, path) };
     const id = textAt(el, 'ID');
@@ -214,9 +150,12 @@ export function readUbl(document: Document): UblReading {
     if (rate) line.vatRate = rate;
     return line;
   });
+}
 
-  // The VAT breakdown in the document currency (BIS 3 adds a TaxTotal in the VAT accounting currency without subtotals).
-  const vatSummary: VatSummary[] = all(root, 'TaxTotal', 'TaxSubtotal')
+/** The VAT breakdown in the document currency (BIS 3 adds a TaxTotal in the VAT accounting currency without subtotals). */
+function vatSummaryOf(ctx: UblContext, currency: string | undefined): VatSummary[] {
+  const { decimal } = ctx.values;
+  return all(ctx.root, 'TaxTotal', 'TaxSubtotal')
     .filter((el) => {
       const cur = child(el, 'TaxAmount')?.getAttribute('currencyID');
       return !cur || !currency || cur.toUpperCase() === currency;
@@ -233,10 +172,13 @@ export function readUbl(document: Document): UblReading {
       if (category) summary.category = category;
       return summary;
     });
+}
 
-  const totals = child(root, 'LegalMonetaryTotal');
-  const stated = decimal(child(totals, 'TaxInclusiveAmount'), 'TaxInclusiveAmount (BT-112)');
-  const payable = decimal(child(totals, 'PayableAmount'), 'PayableAmount (BT-115)');
+/** `cac:LegalMonetaryTotal`: BT-112 (or the VAT summary's sum) and BT-115. */
+function totalsOf(ctx: UblContext, vatSummary: VatSummary[]) {
+  const totals = child(ctx.root, 'LegalMonetaryTotal');
+  const stated = ctx.values.decimal(child(totals, 'TaxInclusiveAmount'), 'TaxInclusiveAmount (BT-112)');
+  const payable = ctx.values.decimal(child(totals, 'PayableAmount'), 'PayableAmount (BT-115)');
   let total = stated;
   let totalSource: EInvoice['totalSource'] = stated === undefined ? undefined : 'document';
   if (total === undefined && vatSummary.length > 0) {
@@ -244,16 +186,20 @@ export function readUbl(document: Document): UblReading {
     totalSource = 'vat_summary';
   }
   if (total === undefined && payable === undefined)
-    findings.push(
+    ctx.values.findings.push(
       finding(
         'error',
         'ubl.missing',
         'einvoices.ubl.missing',
         { field: 'cac:LegalMonetaryTotal (BT-112)' },
-        locationOf(totals ?? root),
+        locationOf(totals ?? ctx.root),
       ),
     );
+  return { total, totalSource, payable };
+}
 
+/** `cac:PaymentMeans` and `cac:PaymentTerms`; undefined when the file states none. */
+function paymentTermsOf(root: Element): PaymentTerms | undefined {
   const terms: PaymentTerms = { means: [], accounts: [] };
   for (const means of children(root, 'PaymentMeans')) {
     const code = textAt(means, 'PaymentMeansCode');
@@ -263,6 +209,74 @@ export function readUbl(document: Document): UblReading {
   }
   const note = all(root, 'PaymentTerms', 'Note').map(text).filter(Boolean).join('\n');
   if (note) terms.note = note;
+  return terms.means.length > 0 || terms.note || terms.accounts.length > 0 ? terms : undefined;
+}
+
+/** The header: number, dates, currency, type and the parties (BT-1, 2, 5, 3, 27/31, 44/48). */
+function headerOf(ctx: UblContext) {
+  const { root, values } = ctx;
+  const required = (value: string | undefined, field: string) => {
+    if (value === undefined)
+      values.findings.push(
+        finding('error', 'ubl.missing', 'einvoices.ubl.missing', { field }, locationOf(root)),
+      );
+    return value;
+  };
+  const number = required(textAt(root, 'ID'), 'cbc:ID (BT-1)');
+  const issueDate = values.date(child(root, 'IssueDate'), 'cbc:IssueDate (BT-2)');
+  required(textAt(root, 'IssueDate'), 'cbc:IssueDate (BT-2)');
+  const currency = required(
+    textAt(root, 'DocumentCurrencyCode'),
+    'cbc:DocumentCurrencyCode (BT-5)',
+  )?.toUpperCase();
+  const typeCode = textAt(root, ctx.isCreditNoteRoot ? 'CreditNoteTypeCode' : 'InvoiceTypeCode');
+  const supplier = partyOf(child(root, 'AccountingSupplierParty'));
+  const buyer = partyOf(child(root, 'AccountingCustomerParty'));
+  if (!supplier.vat)
+    values.findings.push(
+      finding(
+        'error',
+        'ubl.supplier_vat',
+        'einvoices.ubl.no_supplier_vat',
+        {},
+        locationOf(child(root, 'AccountingSupplierParty') ?? root),
+      ),
+    );
+  return { number, issueDate, currency, typeCode, supplier, buyer };
+}
+
+/** Reads a parsed UBL invoice or credit note. */
+export function readUbl(document: Document): UblReading {
+  const root = document.documentElement;
+  const findings: Finding[] = [];
+  const customization = textAt(root, 'CustomizationID');
+  const format = formatOf(customization, textAt(root, 'ProfileID'));
+  const base = customization ? { format, customization } : { format };
+  if (!isUbl(document) || !(root.namespaceURI ?? '').startsWith(UBL_NS)) {
+    findings.push(
+      finding(
+        'error',
+        'ubl.root',
+        'einvoices.ubl.root',
+        { root: root?.localName ?? '', namespace: root?.namespaceURI ?? '' },
+        locationOf(root),
+      ),
+    );
+    return { ...base, invoices: [], findings };
+  }
+  const isCreditNoteRoot = root.localName === 'CreditNote';
+  const ctx: UblContext = {
+    root,
+    rootPath: `/${root.localName}`,
+    isCreditNoteRoot,
+    values: valueReader(findings, 'ubl'),
+  };
+  const { number, issueDate, currency, typeCode, supplier, buyer } = headerOf(ctx);
+  const dueDates = dueDatesOf(ctx);
+  const lines = linesOf(ctx);
+  const vatSummary = vatSummaryOf(ctx, currency);
+  const { total, totalSource, payable } = totalsOf(ctx, vatSummary);
+  const terms = paymentTermsOf(root);
 
   const kind: EInvoice['kind'] =
     isCreditNoteRoot || (typeCode && CREDIT_NOTE_CODES.includes(typeCode)) ? 'credit_note' : 'invoice';
@@ -271,15 +285,11 @@ export function readUbl(document: Document): UblReading {
     supplier,
     buyer,
     dueDates,
-    poNumbers: all(root, 'OrderReference', 'ID')
-      .map(text)
-      .filter((v): v is string => !!v),
-    corrects: all(root, 'BillingReference', 'InvoiceDocumentReference', 'ID')
-      .map(text)
-      .filter((v): v is string => !!v),
+    poNumbers: textsOf(all(root, 'OrderReference', 'ID')),
+    corrects: textsOf(all(root, 'BillingReference', 'InvoiceDocumentReference', 'ID')),
     lines,
     vatSummary,
-    location: locationOf(root, rootPath),
+    location: locationOf(root, ctx.rootPath),
   };
   if (typeCode) invoice.documentType = typeCode;
   if (number) invoice.number = number;
@@ -288,6 +298,6 @@ export function readUbl(document: Document): UblReading {
   if (total !== undefined) invoice.total = total;
   if (totalSource) invoice.totalSource = totalSource;
   if (payable !== undefined) invoice.amountDue = payable;
-  if (terms.means.length > 0 || terms.note || terms.accounts.length > 0) invoice.paymentTerms = terms;
+  if (terms) invoice.paymentTerms = terms;
   return { ...base, invoices: [{ ...invoice, fields: ticketFieldsOf(invoice) }], findings };
 }

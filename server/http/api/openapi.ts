@@ -10,6 +10,7 @@ import {
   apiTicketListQuery,
   attachmentJson,
   attachmentListJson,
+  einvoiceReceiptJson,
   errorJson,
   replyJson,
   ticketDetailJson,
@@ -73,6 +74,8 @@ export interface OperationSpec {
     schema: string | JsonSchema;
     examples?: Record<string, unknown>;
     encoding?: Record<string, { contentType: string }>;
+    /** Further content types taking the same body (a raw file sent as any of them). */
+    alsoAccepts?: string[];
   };
   responses: Record<string, ResponseSpec>;
 }
@@ -129,6 +132,7 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   Reply: { schema: replyJson, io: 'output' },
   Attachment: { schema: attachmentJson, io: 'output' },
   AttachmentList: { schema: attachmentListJson, io: 'output' },
+  EInvoiceReceipt: { schema: einvoiceReceiptJson, io: 'output' },
   Error: { schema: errorJson, io: 'output' },
   WebhookEndpointInput: { schema: apiEndpointInput, io: 'input' },
   WebhookEndpointUpdate: { schema: apiEndpointUpdate, io: 'input' },
@@ -377,6 +381,37 @@ export const operations: OperationSpec[] = [
     },
   },
   {
+    id: 'receiveEInvoice',
+    method: 'post',
+    path: '/einvoices',
+    secured: true,
+    params: [
+      { name: 'filename', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } },
+      { name: 'X-Filename', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } },
+    ],
+    body: {
+      // The file as it is: FatturaPA or UBL XML, a signed .p7m, or a ZIP of them.
+      contentType: 'application/xml',
+      schema: {
+        type: 'string',
+        contentMediaType: 'application/octet-stream',
+        minLength: 1,
+        maxLength: attachmentRules.maxBytes,
+      },
+      alsoAccepts: ['text/xml', 'application/pkcs7-mime', 'application/octet-stream', 'application/zip'],
+    },
+    responses: {
+      '200': { text: 'einvoices.api.known', schema: 'EInvoiceReceipt' },
+      '201': { text: 'einvoices.api.received', schema: 'EInvoiceReceipt' },
+      '400': { text: 'limits.responses.bad_request', schema: 'Error' },
+      ...refusals,
+      '413': { text: 'limits.responses.payload_too_large', schema: 'Error' },
+      '415': { text: 'einvoices.api.unsupported_type', schema: 'Error' },
+      '422': { text: 'einvoices.api.unreadable', schema: 'Error' },
+      ...unavailable,
+    },
+  },
+  {
     id: 'listTickets',
     method: 'get',
     path: '/tickets',
@@ -552,6 +587,9 @@ export function openApiDocument(locale: Locale = 'en'): JsonSchema {
             requestBody: {
               required: true,
               content: {
+                ...Object.fromEntries(
+                  (op.body.alsoAccepts ?? []).map((type) => [type, { schema: schemaRef(op.body!.schema) }]),
+                ),
                 [op.body.contentType]: {
                   schema: schemaRef(op.body.schema),
                   ...(op.body.encoding ? { encoding: op.body.encoding } : {}),
@@ -689,7 +727,7 @@ export function docsModel(locale: Locale) {
     })),
     body: op.body
       ? {
-          contentType: op.body.contentType,
+          contentType: [op.body.contentType, ...(op.body.alsoAccepts ?? [])].join(', '),
           schemaName: typeof op.body.schema === 'string' ? op.body.schema : null,
           examples: Object.entries(op.body.examples ?? {}).map(([name, value]) => ({
             name,

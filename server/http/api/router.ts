@@ -1,4 +1,10 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import multer from 'multer';
 import type { Config } from '../../config/config.js';
 import { addTicketAttachments } from '../../domain/tickets/add-attachments.js';
@@ -9,6 +15,7 @@ import {
   type IncomingFile,
 } from '../../domain/tickets/attachments.js';
 import { createTicket } from '../../domain/tickets/create.js';
+import { receiveEInvoice } from '../../domain/einvoices/receive-einvoice.js';
 import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { addReply } from '../../domain/tickets/replies.js';
 import { getEndpoint, listEndpoints } from '../../domain/webhooks/list-endpoints.js';
@@ -27,6 +34,7 @@ import { apiRateLimit } from './rate-limit.js';
 import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
 import { apiEndpointInput, apiEndpointUpdate, apiSecretRotation } from './webhook-schemas.js';
 import {
+  serializeEInvoiceReceipt,
   serializeAttachment,
   serializeTicket,
   serializeTicketDetail,
@@ -76,6 +84,59 @@ function receiveFiles(): RequestHandler {
         cause: err,
       });
     });
+}
+
+/** The content types an e-invoice file is sent as (the body is the file, as it is). */
+export const einvoiceContentTypes = [
+  'application/xml',
+  'text/xml',
+  'application/pkcs7-mime',
+  'application/octet-stream',
+  'application/zip',
+];
+
+/**
+ * The raw body of an e-invoice upload, at most the attachment size cap; another content type
+ * is refused (415), an over-large body too (413), before the domain sees anything.
+ */
+function receiveRawFile(): RequestHandler {
+  const parse = express.raw({ type: einvoiceContentTypes, limit: attachmentRules.maxBytes });
+  const mb = Math.round(attachmentRules.maxBytes / 1024 / 1024);
+  return (req, res, next) =>
+    parse(req, res, (err?: unknown) => {
+      if (err) {
+        const e = err as { type?: string; status?: number };
+        if (e.type === 'entity.too.large' || e.status === 413)
+          return next(
+            new AppError('payload_too_large', 'e-invoice too large', {
+              messageKey: 'attachments.too_large',
+              params: { name: 'file', max: mb },
+              cause: err,
+            }),
+          );
+        return next(
+          new AppError('bad_request', 'malformed request body', {
+            messageKey: 'limits.malformed_body',
+            cause: err,
+          }),
+        );
+      }
+      if (!Buffer.isBuffer(req.body))
+        return next(
+          new AppError('unsupported_media_type', 'not an e-invoice content type', {
+            messageKey: 'limits.unsupported_encoding',
+          }),
+        );
+      next();
+    });
+}
+
+/** The file's name: the `filename` query parameter or the `X-Filename` header, else one by its type. */
+function einvoiceFilename(req: Request): string {
+  const given = typeof req.query.filename === 'string' ? req.query.filename : req.get('x-filename');
+  if (given?.trim()) return given.trim().slice(0, 200);
+  const type = req.get('content-type') ?? '';
+  return type.includes('zip') ? 'einvoice.zip' : type.includes('xml') ? 'einvoice.xml' : 'einvoice.p7m';
 }
 
 /** The domain names refused files `attachments`; in the API the field is `file`. */
@@ -134,6 +195,14 @@ export function apiRoutes(config: Config): Router {
         return ticket ? created(ticket) : null;
       },
     );
+  });
+
+  // The body is the file as it is. Idempotent by content: the same bytes again make no ticket
+  // twice (an Idempotency-Key adds nothing and is not needed).
+  router.post('/einvoices', ...secured, receiveRawFile(), async (req, res) => {
+    const receipt = await receiveEInvoice(req.ctx, { filename: einvoiceFilename(req) }, req.body as Buffer);
+    const created = receipt.invoices.some((i) => i.created);
+    res.status(created ? 201 : 200).json(serializeEInvoiceReceipt(req.locale, receipt));
   });
 
   router.get('/tickets', ...secured, async (req, res) => {

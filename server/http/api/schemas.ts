@@ -94,6 +94,52 @@ export const errorJson = z.object({
   }),
 });
 
+/** One finding about an e-invoice: its rule, severity, message (in the caller's language) and place. */
+export const einvoiceFindingJson = z.object({
+  severity: z.enum(['error', 'warning', 'info']),
+  rule: z.string(),
+  message: z.string(),
+  location: z
+    .object({
+      line: z.number().int().optional(),
+      column: z.number().int().optional(),
+      path: z.string().optional(),
+    })
+    .nullable(),
+});
+
+/** What became of an e-invoice file: one ticket per invoice in it, with the findings of each. */
+export const einvoiceReceiptJson = z.object({
+  file: z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The original file, as received (download it from here). */
+    attachment: z.object({ id: objectId, url: z.string() }),
+  }),
+  invoices: z.array(
+    z.object({
+      /** The invoice's position in the file, from 0 (FatturaPA bodies, ZIP entries in order). */
+      index: z.number().int().min(0),
+      /** The file (or ZIP entry) it was read from. */
+      entry: z.string(),
+      format: z.enum(['fatturapa', 'peppol-bis3', 'oioubl', 'ubl']),
+      kind: z.enum(['invoice', 'credit_note']),
+      /** False when an earlier sending of the same file made the ticket already. */
+      created: z.boolean(),
+      ticket: z.object({
+        id: objectId,
+        number: z.string(),
+        url: z.string(),
+        /** The number of the ticket this invoice duplicates (same supplier VAT and number), if any. */
+        duplicateOf: z.string().nullable(),
+      }),
+      findings: z.array(einvoiceFindingJson),
+    }),
+  ),
+  /** Findings about the upload as a whole (a ZIP's entries). */
+  findings: z.array(einvoiceFindingJson),
+});
+
+export type EInvoiceReceiptJson = z.infer<typeof einvoiceReceiptJson>;
 export type AttachmentJson = z.infer<typeof attachmentJson>;
 export type TimelineEntryJson = z.infer<typeof timelineEntryJson>;
 export type TicketSummaryJson = z.infer<typeof ticketSummaryJson>;

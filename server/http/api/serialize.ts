@@ -1,7 +1,11 @@
 import type { Channel, Priority, TicketStatus, TicketType } from '../../../models/ticket.js';
 import type { TimelineKind } from '../../../models/timeline-entry.js';
+import type { EInvoiceReceipt } from '../../domain/einvoices/receive-einvoice.js';
+import type { Finding } from '../../domain/einvoices/types.js';
+import { t, type Locale } from '../../i18n/i18n.js';
 import type {
   AttachmentJson,
+  EInvoiceReceiptJson,
   TicketDetailJson,
   TicketJson,
   TicketSummaryJson,
@@ -142,5 +146,43 @@ export function serializeTicketDetail(
     ...serializeTicket(t),
     timeline: timeline.map(serializeTimelineEntry),
     attachments: attachments.map(serializeAttachment),
+  };
+}
+
+const serializeFinding = (locale: Locale, f: Finding) => ({
+  severity: f.severity,
+  rule: f.rule,
+  message: t(locale, f.messageKey, f.params),
+  location: f.location
+    ? {
+        ...(f.location.line !== undefined ? { line: f.location.line } : {}),
+        ...(f.location.column !== undefined ? { column: f.location.column } : {}),
+        ...(f.location.path !== undefined ? { path: f.location.path } : {}),
+      }
+    : null,
+});
+
+/** A received e-invoice file: its original, and the ticket and findings of each invoice in it. */
+export function serializeEInvoiceReceipt(locale: Locale, r: EInvoiceReceipt): EInvoiceReceiptJson {
+  return {
+    file: {
+      sha256: r.fileHash,
+      attachment: { id: String(r.attachmentId), url: attachmentUrl(r.attachmentId) },
+    },
+    invoices: r.invoices.map((i) => ({
+      index: i.index,
+      entry: i.entryName,
+      format: i.format,
+      kind: i.kind,
+      created: i.created,
+      ticket: {
+        id: String(i.ticket.id),
+        number: i.ticket.number,
+        url: ticketUrl(i.ticket.number),
+        duplicateOf: i.ticket.duplicateOf,
+      },
+      findings: i.findings.map((f) => serializeFinding(locale, f)),
+    })),
+    findings: r.findings.map((f) => serializeFinding(locale, f)),
   };
 }

@@ -10,6 +10,8 @@ import { carryUploads, type PendingUploadView } from '../../domain/tickets/pendi
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { replyAndSetStatus, replyAndSetStatusSchema } from '../../domain/queues/reply-and-set-status.js';
+import { einvoiceOfTicket } from '../../domain/einvoices/queries.js';
+import { einvoiceView } from '../einvoice-view.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
@@ -101,9 +103,10 @@ function parseType(raw: string): TicketType {
 /** Everything the ticket page shows, for the caller's eyes only. */
 async function ticketPage(req: Request, ref: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments] = await Promise.all([
+  const [timeline, attachments, einvoice] = await Promise.all([
     listTimeline(req.ctx, ticket),
     listAttachments(req.ctx, ticket),
+    ticket.type === 'invoice' ? einvoiceOfTicket(req.ctx, ticket) : null,
   ]);
   const flags = ticketPageFlags(req.ctx, ticket);
   const fourEyes = await fourEyesPageFlags(req.ctx, ticket, approvalOutcomes, req.locale);
@@ -116,6 +119,7 @@ async function ticketPage(req: Request, ref: string) {
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
     timeline: timelineView(timeline, attachments, req.locale, timeZoneOf(req), ticket),
     attachments,
+    einvoice: einvoice ? einvoiceView(einvoice, req.locale) : null,
     ...flags,
     ...fourEyes,
     draftKey: `desk-draft:${String(ticket._id)}:${req.ctx.actor.kind === 'user' ? req.ctx.actor.userId : ''}`,

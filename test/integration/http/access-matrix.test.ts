@@ -706,6 +706,7 @@ const table: Row[] = [
   { method: 'GET', path: '/api/v1/openapi.json', public: true, expect: everyone(200) },
   { method: 'GET', path: '/api/v1/docs', public: true, expect: everyone(200) },
   { method: 'POST', path: '/api/v1/tickets', expect: everyone(401) },
+  { method: 'POST', path: '/api/v1/einvoices', expect: everyone(401) },
   { method: 'GET', path: '/api/v1/tickets', expect: everyone(401) },
   {
     method: 'GET',

@@ -38,7 +38,7 @@ describe('REST API: description, docs and rate limit', function () {
     const doc = JSON.parse(res.text) as Doc;
     expect(doc.openapi).to.equal('3.1.0');
     const routes = listRoutes(tp.portal.server).filter((r) => r.path.startsWith('/api/v1/'));
-    expect(routes.length).to.equal(13);
+    expect(routes.length).to.equal(14);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`),
     );
@@ -78,6 +78,7 @@ describe('REST API: description, docs and rate limit', function () {
     const ops = [...res.text.matchAll(/data-operation="(\w+)"/g)].map((m) => m[1]);
     expect(ops).to.have.members([
       'createTicket',
+      'receiveEInvoice',
       'listTickets',
       'getTicket',
       'addReply',

@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { jsonLimits } from '../../../server/http/middleware/bodies.js';
 import { exeBytes, pdfBytes, pngBytes, tokenOf } from '../../support/api.js';
 import { makeWorld, type World } from '../../support/factories.js';
+import { fatturaPA } from '../../domain/einvoices/builders.js';
 import { invalid, valid, type GenOptions, type Schema } from '../../support/json-schema-gen.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 
@@ -131,6 +132,8 @@ describe('REST API driven by its OpenAPI document', function () {
       headers?: Record<string, string>;
       json?: unknown;
       raw?: string;
+      /** A raw file body (an e-invoice), sent as application/xml. */
+      xml?: Buffer;
       files?: Array<{ bytes: Buffer; name: string }>;
       auth?: boolean;
     },
@@ -145,6 +148,7 @@ describe('REST API driven by its OpenAPI document', function () {
         ),
       );
     if (spec.files) for (const f of spec.files) req = req.attach('file', f.bytes, f.name);
+    else if (spec.xml) req = req.set('Content-Type', 'application/xml').send(spec.xml);
     else if (spec.raw !== undefined) req = req.set('Content-Type', 'application/json').send(spec.raw);
     else if (spec.json !== undefined)
       req = req.set('Content-Type', 'application/json').send(JSON.stringify(spec.json));
@@ -172,10 +176,14 @@ describe('REST API driven by its OpenAPI document', function () {
         );
       const json = op.requestBody?.content['application/json'];
       const multipart = op.requestBody?.content['multipart/form-data'];
+      const xml = op.requestBody?.content['application/xml'];
 
       // Valid: each body variant (or none), each query value, with the real ids.
-      const bodies: Array<{ json?: unknown; files?: Array<{ bytes: Buffer; name: string }> }> = [];
+      const bodies: Array<{ json?: unknown; xml?: Buffer; files?: Array<{ bytes: Buffer; name: string }> }> =
+        [];
       if (json) for (const body of valid(json.schema, gen)) bodies.push({ json: body });
+      else if (xml)
+        bodies.push({ xml: Buffer.from(fatturaPA({ bodies: [{ number: `FUZZ-${++keySeq}` }] })) });
       else if (multipart) {
         const types = (multipart.encoding?.file?.contentType ?? '')
           .split(',')
@@ -201,7 +209,7 @@ describe('REST API driven by its OpenAPI document', function () {
           record(
             op,
             `valid ${p.name}=${String(v)}`,
-            await send(method, realUrl, op, { query: { [p.name]: v } }),
+            await send(method, realUrl, op, { ...(bodies[0] ?? {}), query: { [p.name]: v } }),
             { valid: true },
           );
       }

@@ -1,0 +1,84 @@
+import type { TicketEInvoice } from '../domain/einvoices/queries.js';
+import type { FindingLocation } from '../domain/einvoices/types.js';
+import { t, type Locale } from '../i18n/i18n.js';
+import { intlLocaleOf } from '../i18n/format.js';
+
+/**
+ * The ticket page's read-only e-invoice section: findings as a checklist (severity, rule,
+ * message in the reader's language, where in the file), the signature, and the lines, VAT
+ * summary and payment terms as a readable invoice. Amounts are the file's exact decimals, shown
+ * in the reader's number format.
+ */
+export function einvoiceView(e: TicketEInvoice, locale: Locale) {
+  const amount = (v: string | undefined) =>
+    v === undefined || v === ''
+      ? ''
+      : new Intl.NumberFormat(intlLocaleOf(locale), {
+          minimumFractionDigits: 2,
+          maximumFractionDigits: 8,
+        }).format(Number(v));
+  const plain = (v: string | undefined) =>
+    v === undefined || v === ''
+      ? ''
+      : new Intl.NumberFormat(intlLocaleOf(locale), { maximumFractionDigits: 8 }).format(Number(v));
+  const where = (l: FindingLocation | undefined) =>
+    l
+      ? [
+          l.line ? t(locale, 'einvoices.page.at_line', { line: l.line, column: l.column ?? 1 }) : '',
+          l.path ?? '',
+        ]
+          .filter(Boolean)
+          .join(' · ')
+      : '';
+  return {
+    filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
+    format: t(locale, `einvoices.page.formats.${e.format}`),
+    kind: t(locale, `einvoices.page.kinds.${e.kind}`),
+    documentType: e.documentType ?? '',
+    downloadUrl: `/attachments/${String(e.attachmentId)}`,
+    findings: e.findings.map((f) => ({
+      severity: f.severity,
+      severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
+      rule: f.rule,
+      message: t(locale, f.messageKey, f.params),
+      where: where(f.location),
+    })),
+    signature: e.signature
+      ? {
+          signers: e.signature.signers.join('; '),
+          verified: e.signature.verified,
+          status: t(
+            locale,
+            e.signature.verified
+              ? 'einvoices.page.signature_verified'
+              : 'einvoices.page.signature_not_verified',
+          ),
+        }
+      : null,
+    lines: e.lines.map((l) => ({
+      number: l.number ?? '',
+      description: l.description ?? '',
+      quantity: plain(l.quantity),
+      unitPrice: amount(l.unitPrice),
+      total: amount(l.total),
+      vatRate: plain(l.vatRate),
+    })),
+    vatSummary: e.vatSummary.map((s) => ({
+      rate: plain(s.rate),
+      category: s.category ?? '',
+      taxable: amount(s.taxable),
+      tax: amount(s.tax),
+    })),
+    dueDates: e.dueDates.map((d) => ({ on: d.date, amount: amount(d.amount) })),
+    payment: e.paymentTerms
+      ? {
+          means: e.paymentTerms.means.join(', '),
+          accounts: e.paymentTerms.accounts.join(', '),
+          note: e.paymentTerms.note ?? '',
+          condition: e.paymentTerms.condition ?? '',
+        }
+      : null,
+    corrects: e.corrects.join(', '),
+    siblings: e.siblings,
+  };
+}
