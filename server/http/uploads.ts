@@ -29,7 +29,7 @@ const tooLarge = (name: string) => {
 /**
  * multer calls back only once it has read the whole body, even to refuse it; a refusal found
  * while reading (a file before a valid token, a file over the cap) is answered at once through
- * this hook instead, and the connection closes after the answer.
+ * this hook instead, and the connection is cut shortly after the answer (`refuse`).
  */
 const refuseNow = Symbol('refuseNow');
 type UploadRequest = Request & { [refuseNow]?: (err: AppError) => void };
@@ -70,9 +70,23 @@ export function cappedMemoryStorage(
   };
 }
 
-/** Refuse the request; the connection closes after the answer, so the rest of the body is never read. */
-function refuse(res: Response, next: (err: unknown) => void, err: AppError): void {
-  res.set('Connection', 'close');
+/**
+ * After refusing a body part-way, how long the rest of it is read and thrown away before the
+ * connection is cut. Closing at once made the client's kernel reset the connection while the
+ * client was still sending, and a reset discards the answer it had not read yet: a slow client
+ * saw "connection reset" instead of the refusal (a lingering close, as web servers do).
+ */
+const LINGER_MS = 2_000;
+
+/** Refuse the request: answer at once, discard what still arrives for a moment, then cut. */
+function refuse(req: Request, res: Response, next: (err: unknown) => void, err: AppError): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    req.resume();
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+  });
   next(err);
 }
 
@@ -93,7 +107,7 @@ export function runUploadParser(
     settled = true;
     delete (req as UploadRequest)[refuseNow];
     if (!err) return next();
-    refuse(res, next, err instanceof AppError ? err : mapError(err));
+    refuse(req, res, next, err instanceof AppError ? err : mapError(err));
   };
   (req as UploadRequest)[refuseNow] = settle;
   parser(req, res, settle);
@@ -134,7 +148,7 @@ function mayUpload(req: Request): AppError | null {
 export const multipartForms: RequestHandler = (req, res, next) => {
   if (req.path.startsWith('/api/') || !req.is('multipart/form-data')) return next();
   const refused = mayUpload(req);
-  if (refused) return refuse(res, next, refused);
+  if (refused) return refuse(req, res, next, refused);
   runUploadParser(parser, req, res, next, (err) => {
     const code = (err as { code?: string }).code;
     if (code === 'LIMIT_FILE_SIZE') return tooLarge((err as { field?: string }).field ?? '');
