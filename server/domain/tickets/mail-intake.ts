@@ -35,6 +35,8 @@ import { appendTimeline } from './timeline.js';
  *   and why; the rest of the mail is taken in.
  * - Once: the same Message-ID taken in twice for a tenant is a no-op (unique index on
  *   InboundMessage).
+ * - E-invoices: a new mail to the invoice address with e-invoice attachments opens one invoice
+ *   ticket per invoice in them (server/domain/einvoices/receive-by-mail.ts) instead of a plain one.
  */
 
 /** A plain `<code>@…` address opens this type: mail from a client is most often a case to handle. */

@@ -147,6 +147,26 @@ describe('inbound mail: e-invoices to the invoice address', function () {
     expect(note, 'the internal note').to.not.equal(undefined);
     expect(note!.visibility).to.equal('internal');
     expect(note!.body).to.include('rotta.xml');
+    // The findings in words (the sender's language), not catalogue keys.
+    expect(note!.body).to.not.match(/einvoices\.|einvoicemail\./);
+    expect(note!.data).to.have.property('unread');
+  });
+
+  it('a readable and an unreadable e-invoice in one mail: the invoice ticket keeps the other file, with the findings', async () => {
+    const number = unique('FPU');
+    const broken = Buffer.from('<?xml version="1.0"?><Invoice><cbc:ID>1</Invoice>');
+    const { response } = await send(`Fatture ${number}`, [
+      { filename: 'buona.xml', content: fp(number) },
+      { filename: 'rotta.xml', content: broken },
+    ]);
+    expect(response).to.match(/^250 .*created/);
+    const [ticket, ...more] = await invoiceTickets([number]);
+    expect(more).to.have.length(0);
+    const files = await listAttachments(ctxFor(world.users.acmeAdmin, 'it'), ticket!);
+    expect(files.map((f) => f.filename).sort()).to.deep.equal(['buona.xml', 'rotta.xml']);
+    const note = (await timelineOf(ticket!._id)).find((e) => e.kind === 'note');
+    expect(note!.visibility).to.equal('internal');
+    expect(note!.body).to.include('rotta.xml');
   });
 
   it('the same mail twice, or the same file in another mail, creates nothing twice', async () => {
