@@ -69,7 +69,7 @@ const derivedId = (...parts: (string | number)[]): Types.ObjectId =>
 export const einvoiceTicketId = (tenantId: Types.ObjectId, fileHash: string, index: number): Types.ObjectId =>
   derivedId('einvoice-ticket', String(tenantId), fileHash, index);
 
-function typeOf(bytes: Buffer): { contentType: string; ext: string } {
+export function typeOf(bytes: Buffer): { contentType: string; ext: string } {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return { contentType: 'application/zip', ext: 'zip' };
   if (looksSigned(bytes)) return { contentType: 'application/pkcs7-mime', ext: 'p7m' };
   return { contentType: 'application/xml', ext: 'xml' };
@@ -153,6 +153,7 @@ async function receiveOne(
   found: Found,
   ticketIds: Types.ObjectId[],
   findings: Finding[],
+  channel: 'api' | 'email',
 ): Promise<ReceivedInvoice> {
   const { tenantId, fileHash } = base;
   const { file, invoice, index } = found;
@@ -174,7 +175,9 @@ async function receiveOne(
         created: false,
       };
   }
-  const ticket = await createTicket(ctx, ticketInputOf(invoice, base.filename), 'api', [], { id: ticketId });
+  const ticket = await createTicket(ctx, ticketInputOf(invoice, base.filename), channel, [], {
+    id: ticketId,
+  });
   await EInvoiceRecord.create({
     tenantId,
     fileHash,
@@ -222,6 +225,8 @@ function unreadable(filename: string, files: EInvoiceFile[], findings: Finding[]
 export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
+  /** The channel the tickets record (the API's by default; inbound mail says `email`). */
+  channel?: 'api' | 'email';
 }
 
 export async function receiveEInvoice(
@@ -265,7 +270,14 @@ export async function receiveEInvoice(
       ...checkInvoice({ format: f.file.format ?? 'ubl', invoice: f.invoice, client }),
     ];
     invoices.push(
-      await receiveOne(ctx, { tenantId, fileHash, filename, attachmentId }, f, ticketIds, findings),
+      await receiveOne(
+        ctx,
+        { tenantId, fileHash, filename, attachmentId },
+        f,
+        ticketIds,
+        findings,
+        opts.channel ?? 'api',
+      ),
     );
   }
   ctx.log.info(

@@ -10,6 +10,7 @@ import { AppError } from '../../errors/app-error.js';
 import { isLocale, t, type Locale } from '../../i18n/i18n.js';
 import { can } from '../auth/policy.js';
 import { deriveCtx, isStaff, makeCtx, type Ctx, type PersonActor } from '../context.js';
+import { keepUnreadable, receiveMailedEInvoices, recordMailOnTicket } from '../einvoices/receive-by-mail.js';
 import { inboundDomain } from '../settings.js';
 import { attachmentRules, sniffType, type IncomingFile } from './attachments.js';
 import { createTicket } from './create.js';
@@ -34,6 +35,8 @@ import { appendTimeline } from './timeline.js';
  *   and why; the rest of the mail is taken in.
  * - Once: the same Message-ID taken in twice for a tenant is a no-op (unique index on
  *   InboundMessage).
+ * - E-invoices: a new mail to the invoice address with e-invoice attachments opens one invoice
+ *   ticket per invoice in them (server/domain/einvoices/receive-by-mail.ts) instead of a plain one.
  */
 
 /** A plain `<code>@…` address opens this type: mail from a client is most often a case to handle. */
@@ -67,6 +70,8 @@ export type IntakeOutcome = {
   outcome: 'created' | 'replied' | 'duplicate' | 'ignored';
   tenant: string;
   ticket: string | null;
+  /** Every ticket the mail opened (a mail of e-invoices opens one per invoice); else absent. */
+  tickets?: string[];
   /** Files not kept, each with the reason, in the tenant's language. */
   dropped: string[];
 };
@@ -298,11 +303,32 @@ async function takeIn(
   type: TicketType,
   tenant: LeanTenant,
   locale: Locale,
+  messageId: string,
 ): Promise<TakenIn> {
-  const { kept, dropped } = await screenFiles(mail.attachments, locale);
   const thread = await findThread(tenant._id, mail);
   const staff = isStaff(ctx.actor);
-  if (thread && (thread.status !== 'closed' || staff)) {
+  const replying = !!thread && (thread.status !== 'closed' || staff);
+  // A new mail to the invoice address: its e-invoices open their own tickets (receive-by-mail.ts).
+  const einvoices =
+    !replying && !staff && type === 'invoice'
+      ? await receiveMailedEInvoices(ctx, mail.attachments, locale)
+      : null;
+  const { kept, dropped } = await screenFiles(einvoices ? einvoices.others : mail.attachments, locale);
+  if (einvoices?.tickets.length) {
+    const first = einvoices.tickets[0]!;
+    const mailInput = { messageId, subject: mail.subject, text: bodyText(mail), files: kept };
+    await recordMailOnTicket(ctx, first, mailInput, einvoices.unread, locale);
+    await noteDropped(ctx, first, dropped, locale);
+    return {
+      outcome: 'created',
+      tenant: tenant.code,
+      ticket: first.number,
+      tickets: einvoices.tickets.map((x) => x.number),
+      ticketId: first._id,
+      dropped,
+    };
+  }
+  if (thread && replying) {
     if (thread.status === 'closed')
       throw new AppError('forbidden', `${thread.number} is closed`, { messageKey: 'tickets.closed' });
     let body = stripQuoted(bodyText(mail));
@@ -327,6 +353,8 @@ async function takeIn(
     fields: { ...mailTicketFieldDefaults[type] },
   });
   const ticket = await createTicket(ctx, input, 'email', kept);
+  // E-invoices that could not be read at all: kept on the ordinary ticket, with the findings.
+  if (einvoices) await keepUnreadable(ctx, ticket, einvoices.unread, messageId, locale);
   await noteDropped(ctx, ticket, dropped, locale);
   return { outcome: 'created', tenant: tenant.code, ticket: ticket.number, ticketId: ticket._id, dropped };
 }
@@ -374,7 +402,14 @@ export async function receiveMail(ctx: Ctx, mail: InboundMail): Promise<IntakeOu
       continue;
     }
     try {
-      const { ticketId, ...outcome } = await takeIn(deriveCtx(sctx, { log }), mail, type, tenant, locale);
+      const { ticketId, ...outcome } = await takeIn(
+        deriveCtx(sctx, { log }),
+        mail,
+        type,
+        tenant,
+        locale,
+        messageId,
+      );
       await InboundMessage.updateOne(
         { _id: claim, tenantId: tenant._id },
         {
