@@ -10,14 +10,14 @@ import {
   parseIntakeAddress,
   receiveMail,
   type InboundMail,
-} from '../domain/tickets/mail-intake.js';
+} from '../domain/intake/mail-intake.js';
 import { AppError } from '../errors/app-error.js';
 import { presentError } from '../errors/present.js';
 import { mimeStructureProblem } from './mime-structure.js';
 
 /**
  * The inbound SMTP adapter: mail to `<tenant code>[+type]@INBOUND_MAIL_DOMAIN` becomes tickets
- * and replies (server/domain/tickets/mail-intake.ts decides how). It checks what it can as
+ * and replies (server/domain/intake/mail-intake.ts decides how). It checks what it can as
  * early as SMTP allows, so refused mail never reaches DATA:
  *
  * - MAIL FROM: the sender must be an active account           -> else 550 5.7.1

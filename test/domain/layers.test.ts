@@ -10,7 +10,9 @@ import { join, relative } from 'node:path';
  */
 const ranks: Record<string, number> = {
   // Forgets every cache of every area (tests' one reset), so it stands above them all.
-  'caches.ts': 7,
+  'caches.ts': 8,
+  // Channels that turn what arrives (a mail) into tickets or e-invoices, whichever it holds.
+  intake: 7,
   // Readers and composers of everything below: pages' views, reports, upkeep.
   queues: 6,
   reports: 6,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { configureDomainSettings } from '../../../server/domain/settings.js';
-import { parseIntakeAddress } from '../../../server/domain/tickets/mail-intake.js';
+import { parseIntakeAddress } from '../../../server/domain/intake/mail-intake.js';
 import { bodyText, cleanSubject, stripQuoted } from '../../../server/domain/tickets/mail-text.js';
 
 describe('inbound mail text', () => {

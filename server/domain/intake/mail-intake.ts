@@ -12,13 +12,13 @@ import { can } from '../auth/policy.js';
 import { deriveCtx, isStaff, makeCtx, type Ctx, type PersonActor } from '../context.js';
 import { keepUnreadable, receiveMailedEInvoices, recordMailOnTicket } from '../einvoices/receive-by-mail.js';
 import { inboundDomain } from '../settings.js';
-import { attachmentRules, sniffType, type IncomingFile } from './attachments.js';
-import { createTicket } from './create.js';
-import { changeStatus } from './lifecycle.js';
-import { bodyText, cleanSubject, stripQuoted } from './mail-text.js';
-import { addReply } from './replies.js';
-import { mailTicketFieldDefaults, mailTicketSchema, replySchema } from './schemas.js';
-import { appendTimeline } from './timeline.js';
+import { attachmentRules, sniffType, type IncomingFile } from '../tickets/attachments.js';
+import { createTicket } from '../tickets/create.js';
+import { changeStatus } from '../tickets/lifecycle.js';
+import { bodyText, cleanSubject, stripQuoted } from '../tickets/mail-text.js';
+import { addReply } from '../tickets/replies.js';
+import { mailTicketFieldDefaults, mailTicketSchema, replySchema } from '../tickets/schemas.js';
+import { appendTimeline } from '../tickets/timeline.js';
 
 /**
  * The e-mail channel: a mail to a tenant's intake address opens a ticket or continues one.
