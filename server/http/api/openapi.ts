@@ -28,6 +28,7 @@ import {
   endpointListJson,
   endpointWithSecretJson,
 } from './webhook-schemas.js';
+import { testEventJson } from './webhook-ops-schemas.js';
 
 /**
  * The API's description: one table of operations, from which both the OpenAPI 3.1 document
@@ -140,6 +141,7 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   WebhookEndpoint: { schema: endpointJson, io: 'output' },
   WebhookEndpointWithSecret: { schema: endpointWithSecretJson, io: 'output' },
   WebhookEndpointList: { schema: endpointListJson, io: 'output' },
+  WebhookTestEvent: { schema: testEventJson, io: 'output' },
 };
 
 /** Example request bodies, one per ticket type (a test checks they pass validation). */
@@ -357,6 +359,31 @@ function webhookOperations(): OperationSpec[] {
         '404': notFound,
         '409': { text: response('conflict'), schema: 'Error' },
         '422': invalid,
+        ...unavailable,
+      },
+    },
+    ...webhookOpsOperations(endpointId),
+  ];
+}
+
+/** The operable part (issue 19, item 4): test event, attempt history, replay. */
+function webhookOpsOperations(endpointId: ParamSpec): OperationSpec[] {
+  const common = { secured: true, tag: 'webhooks' } as const;
+  const text = (id: string) => `webhook_ops.api.ops.${id}`;
+  const response = (key: string) => `webhook_ops.api.responses.${key}`;
+  return [
+    {
+      ...common,
+      id: 'sendWebhookTestEvent',
+      textKey: text('test'),
+      method: 'post',
+      path: '/webhook-endpoints/:endpointId/test',
+      params: [endpointId],
+      responses: {
+        '202': { text: response('test'), schema: 'WebhookTestEvent' },
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('disabled'), schema: 'Error' },
         ...unavailable,
       },
     },
