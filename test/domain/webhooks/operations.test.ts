@@ -6,6 +6,8 @@ import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
+import { listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
+import { replayEvents } from '../../../server/domain/webhooks/replay-events.js';
 import { sendTestEvent, testEventPayloadSchema } from '../../../server/domain/webhooks/send-test-event.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
 import { AuditEvent } from '../../../models/audit-event.js';
@@ -114,5 +116,110 @@ describe('webhook operations (domain)', function () {
     await updateEndpoint(acmeAdmin(), ep.id, { state: 'disabled' });
     expect(await codeOf(sendTestEvent(acmeAdmin(), ep.id))).to.equal('conflict');
     expect(await WebhookEvent.countDocuments({ endpointId: ep.id, tenantId: world.acme._id })).to.equal(0);
+  });
+
+  /** Deliver until nothing is left, the clock moving 11 h a run: failures use up every retry. */
+  const deliverAll = async (): Promise<void> => {
+    const start = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const t = new Date(start + i * 11 * 3_600_000);
+      await deliverDueWebhooks(sys(), { now: () => t, random: () => 0.5 });
+    }
+  };
+  const eventOf = (eventId: string) =>
+    WebhookEvent.findOne({ _id: eventId, tenantId: world.acme._id }).lean().orFail();
+
+  it('replays a failed event: delivered again with the same webhook-id; the history shows every attempt', async () => {
+    const ep = await register('/replay-one');
+    const sent = await sendTestEvent(acmeAdmin(), ep.id);
+    receiver.answer = () => ({ status: 400, body: 'no thanks' });
+    await deliverAll();
+    expect(await eventOf(sent.eventId)).to.include({ status: 'failed', attempts: 8 });
+    receiver.answer = () => ({ status: 200, body: 'ok' });
+    expect(await replayEvents(acmeAdmin(), ep.id, { eventId: sent.eventId })).to.deep.equal({ replayed: 1 });
+    expect(await eventOf(sent.eventId)).to.include({ status: 'pending', attempts: 0 });
+    expect((await deliverDueWebhooks(sys())).delivered).to.equal(1);
+    expect(await eventOf(sent.eventId)).to.include({ status: 'delivered' });
+    const got = receiver.received.filter((r) => r.path === '/replay-one');
+    expect(got).to.have.length(9);
+    expect(new Set(got.map((r) => r.headers['webhook-id']))).to.deep.equal(new Set([sent.msgId]));
+    new Webhook(ep.secret).verify(
+      (got[8] as (typeof got)[number]).body,
+      (got[8] as (typeof got)[number]).headers,
+    );
+
+    const page = await listAttempts(acmeAdmin(), ep.id, { limit: 5 });
+    expect(page.data).to.have.length(5);
+    expect(page.data[0]).to.include({ ok: true, status: 200, msgId: sent.msgId, responseExcerpt: 'ok' });
+    expect(page.data[1]).to.include({ ok: false, status: 400, responseExcerpt: 'no thanks' });
+    expect(page.data[0]!.requestHeaders).to.include({ 'webhook-id': sent.msgId });
+    expect(page.data[0]!.requestHeaders).not.to.have.property('webhook-signature');
+    expect(page.data[0]!.latencyMs).to.be.a('number');
+    const rest = await listAttempts(acmeAdmin(), ep.id, { before: page.nextBefore ?? undefined, limit: 5 });
+    expect(rest.data).to.have.length(4);
+    expect(rest.nextBefore).to.equal(null);
+    const ids = [...page.data, ...rest.data].map((a) => a.id);
+    expect(ids).to.deep.equal([...ids].sort().reverse());
+    // A delivered event replays too (one delivery again); an unknown one is not found.
+    expect(await replayEvents(acmeAdmin(), ep.id, { eventId: sent.eventId })).to.deep.equal({ replayed: 1 });
+    expect(await codeOf(replayEvents(acmeAdmin(), ep.id, { eventId: String(world.acme._id) }))).to.equal(
+      'not_found',
+    );
+    const audit = await AuditEvent.find({ targetId: ep.id, action: 'webhook.replayed' })
+      .setOptions({ allTenants: true })
+      .lean();
+    expect(audit).to.have.length(2);
+  });
+
+  it('replays a time range: only this endpoint’s failed events of that range', async () => {
+    const a = await register('/range-a');
+    const b = await register('/range-b');
+    const failing = new Set<string>();
+    const early = await sendTestEvent(acmeAdmin(), a.id);
+    const ok = await sendTestEvent(acmeAdmin(), a.id);
+    const other = await sendTestEvent(acmeAdmin(), b.id);
+    await new Promise((r) => setTimeout(r, 20));
+    const boundary = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    const late = await sendTestEvent(acmeAdmin(), a.id);
+    for (const e of [early, other, late]) failing.add(e.msgId);
+    receiver.answer = (req) =>
+      failing.has(req.headers['webhook-id'] ?? '') ? { status: 422, body: 'bad' } : { status: 200 };
+    await deliverAll();
+    for (const e of [early, other, late]) expect((await eventOf(e.eventId)).status).to.equal('failed');
+    expect((await eventOf(ok.eventId)).status).to.equal('delivered');
+    const from = new Date(boundary.getTime() - 3_600_000).toISOString();
+    const result = await replayEvents(acmeAdmin(), a.id, { from, to: boundary.toISOString() });
+    expect(result).to.deep.equal({ replayed: 1 });
+    expect((await eventOf(early.eventId)).status).to.equal('pending');
+    expect((await eventOf(ok.eventId)).status).to.equal('delivered');
+    expect((await eventOf(other.eventId)).status).to.equal('failed');
+    expect((await eventOf(late.eventId)).status).to.equal('failed');
+    failing.clear();
+    expect((await deliverDueWebhooks(sys())).delivered).to.equal(1);
+    const last = receiver.received.filter((r) => r.path === '/range-a').at(-1);
+    expect(last?.headers['webhook-id']).to.equal(early.msgId);
+    // A range backwards is empty: nothing replayed.
+    expect(await replayEvents(acmeAdmin(), a.id, { from: boundary.toISOString(), to: from })).to.deep.equal({
+      replayed: 0,
+    });
+  });
+
+  it('keeps another company out of attempts and replays (not found)', async () => {
+    const ep = await register('/isolated');
+    const sent = await sendTestEvent(acmeAdmin(), ep.id);
+    await deliverDueWebhooks(sys());
+    const nord = ctxOf(world.users.nordAdmin, world.nord);
+    expect(await codeOf(listAttempts(nord, ep.id))).to.equal('not_found');
+    expect(await codeOf(replayEvents(nord, ep.id, { eventId: sent.eventId }))).to.equal('not_found');
+    const nordEp = await registerEndpoint(nord, {
+      url: receiver.url('/nord'),
+      description: 'nord',
+      events: ['ticket.created'],
+      orderedPerTicket: false,
+    });
+    // Naming acme's event through nord's own endpoint finds nothing either.
+    expect(await codeOf(replayEvents(nord, nordEp.id, { eventId: sent.eventId }))).to.equal('not_found');
+    expect((await listAttempts(nord, nordEp.id)).data).to.deep.equal([]);
   });
 });
