@@ -6,6 +6,7 @@ import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
+import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
 import { listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
 import { replayEvents } from '../../../server/domain/webhooks/replay-events.js';
 import { sendTestEvent, testEventPayloadSchema } from '../../../server/domain/webhooks/send-test-event.js';
@@ -221,5 +222,26 @@ describe('webhook operations (domain)', function () {
     // Naming acme's event through nord's own endpoint finds nothing either.
     expect(await codeOf(replayEvents(nord, nordEp.id, { eventId: sent.eventId }))).to.equal('not_found');
     expect((await listAttempts(nord, nordEp.id)).data).to.deep.equal([]);
+  });
+
+  it('purges attempts and finished events after 90 days (the maintenance purge), never waiting ones', async () => {
+    const ep = await register('/purge');
+    const done = await sendTestEvent(acmeAdmin(), ep.id);
+    await deliverDueWebhooks(sys());
+    // Written after the delivery run: waiting for the next one.
+    const other = await register('/purge-waiting');
+    const waiting = await sendTestEvent(acmeAdmin(), other.id);
+    const day = 24 * 3_600_000;
+    const soon = await purgeExpired(sys(), new Date(Date.now() + 89 * day));
+    expect(soon).to.include({ webhookAttempts: 0, webhookEvents: 0 });
+    expect((await eventOf(done.eventId)).status).to.equal('delivered');
+    const later = await purgeExpired(sys(), new Date(Date.now() + 91 * day));
+    expect(later.webhookEvents).to.be.greaterThan(0);
+    expect(later.webhookAttempts).to.be.greaterThan(0);
+    expect(await WebhookEvent.countDocuments({ _id: done.eventId, tenantId: world.acme._id })).to.equal(0);
+    expect(await WebhookAttempt.countDocuments({ eventId: done.eventId, tenantId: world.acme._id })).to.equal(
+      0,
+    );
+    expect((await eventOf(waiting.eventId)).status).to.equal('pending');
   });
 });
