@@ -7,6 +7,8 @@ import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
 import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
+import { disableFailingEndpoints } from '../../../server/domain/webhooks/disable-failing.js';
+import { OutboxMail } from '../../../models/outbox-mail.js';
 import { listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
 import { replayEvents } from '../../../server/domain/webhooks/replay-events.js';
 import { sendTestEvent, testEventPayloadSchema } from '../../../server/domain/webhooks/send-test-event.js';
@@ -243,5 +245,31 @@ describe('webhook operations (domain)', function () {
       0,
     );
     expect((await eventOf(waiting.eventId)).status).to.equal('pending');
+  });
+
+  it('disables an endpoint after 5 days of failures and mails the client admins once', async () => {
+    const ep = await register('/failing');
+    await sendTestEvent(acmeAdmin(), ep.id);
+    receiver.answer = (r) => (r.path === '/failing' ? { status: 503 } : { status: 200 });
+    const start = Date.now();
+    await deliverAll();
+    const row = await WebhookEndpoint.findOne({ _id: ep.id, tenantId: world.acme._id }).lean().orFail();
+    expect(row.failingSince).to.be.instanceOf(Date);
+    const day = 24 * 3_600_000;
+    expect(await disableFailingEndpoints(sys(), new Date(start + 4 * day))).to.deep.equal({
+      disabled: 0,
+      mailed: 0,
+    });
+    const at = new Date(start + 6 * day);
+    const first = await disableFailingEndpoints(sys(), at);
+    expect(first.disabled).to.equal(1);
+    expect(first.mailed).to.be.greaterThan(0);
+    const after = await WebhookEndpoint.findOne({ _id: ep.id, tenantId: world.acme._id }).lean().orFail();
+    expect(after).to.include({ state: 'disabled', disabledReason: 'failing' });
+    // A second run (or one after a crash between the steps) queues no second mail.
+    expect(await disableFailingEndpoints(sys(), at)).to.deep.equal({ disabled: 0, mailed: 0 });
+    const mails = await OutboxMail.find({ template: 'webhook_disabled', tenantId: world.acme._id }).lean();
+    expect(mails.map((m) => m.to)).to.include(world.users.acmeAdmin.email);
+    expect(mails).to.have.length(first.mailed);
   });
 });
