@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { purgeExpired } from '../server/domain/housekeeping/purge-expired.js';
 import { systemCtx } from '../server/domain/context.js';
 import { capacityNotice } from '../server/domain/tickets/capacity.js';
+import { disableFailingEndpoints } from '../server/domain/webhooks/disable-failing.js';
 
 export const PURGE_JOB = 'maintenance.purge-expired';
 
@@ -40,6 +41,8 @@ export async function registerMaintenanceJobs(
   agenda.define(PURGE_JOB, async () => {
     const removed = await purgeExpired(systemCtx(log, PURGE_JOB));
     log.debug({ removed }, 'purged expired rows');
+    const failing = await disableFailingEndpoints(systemCtx(log, PURGE_JOB));
+    if (failing.disabled || failing.mailed) log.info(failing, 'failing webhook endpoints disabled');
     await watchCapacity();
   });
   await watchCapacity();

@@ -20,6 +20,9 @@ const webhookAttemptSchema = new Schema({
   error: { type: String, default: null },
   ok: { type: Boolean, required: true },
 });
+// An endpoint's history, newest first (list-attempts.ts); the purge of old attempts by time.
+webhookAttemptSchema.index({ endpointId: 1, _id: -1 });
+webhookAttemptSchema.index({ at: 1 });
 webhookAttemptSchema.plugin(tenantScopePlugin);
 
 export type WebhookAttemptAttrs = InferSchemaType<typeof webhookAttemptSchema>;

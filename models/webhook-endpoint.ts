@@ -31,7 +31,7 @@ const webhookEndpointSchema = new Schema({
   previousSecretUntil: { type: Date, default: null },
   orderedPerTicket: { type: Boolean, default: false },
   state: { type: String, required: true, enum: webhookEndpointStates, default: 'active' },
-  /** `gone` (the receiver answered 410), `admin` (turned off by a person). */
+  /** `gone` (the receiver answered 410), `admin` (turned off by a person), `failing` (5 days of failures). */
   disabledReason: { type: String, default: null },
   disabledAt: { type: Date, default: null },
   failingSince: { type: Date, default: null },

@@ -16,7 +16,9 @@ const webhookEventSchema = new Schema({
   endpointId: { type: Schema.Types.ObjectId, ref: 'WebhookEndpoint', required: true },
   key: { type: String, required: true, unique: true },
   msgId: { type: String, required: true },
-  type: { type: String, required: true, enum: webhookEventTypes },
+  /** A subscribed event type, or `webhook.test` (sent on request to one endpoint, send-test-event.ts). */
+  type: { type: String, required: true, enum: [...webhookEventTypes, 'webhook.test'] },
+  /** The ticket (a test event has no ticket: its own _id, so it waits for no ticket's order). */
   ticketId: { type: Schema.Types.ObjectId, ref: 'Ticket', required: true },
   /** When the change happened (the timeline entry's time): the order of a ticket's events. */
   occurredAt: { type: Date, required: true },

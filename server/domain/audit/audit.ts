@@ -33,10 +33,24 @@ export const auditActions = [
   'invoice.approved',
   'invoice.rejected',
   'invoice.approval_overridden',
+  'webhook.registered',
+  'webhook.updated',
+  'webhook.secret_rotated',
+  'webhook.replayed',
+  'webhook.test_sent',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
-export const auditAreas = ['auth', 'user', 'tenant', 'api_token', 'sla', 'ticket', 'invoice'] as const;
+export const auditAreas = [
+  'auth',
+  'user',
+  'tenant',
+  'api_token',
+  'sla',
+  'ticket',
+  'invoice',
+  'webhook',
+] as const;
 export type AuditArea = (typeof auditAreas)[number];
 
 export const areaOfAction = (action: string): string => action.slice(0, Math.max(0, action.indexOf('.')));

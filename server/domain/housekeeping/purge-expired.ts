@@ -6,6 +6,7 @@ import { unscopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { purgeExpiredImportBatches } from '../tickets/csv-import.js';
 import { purgeStalePendingUploads } from '../tickets/pending-uploads.js';
+import { purgeWebhookHistory } from '../webhooks/purge-history.js';
 
 /** How long an inbound mail's Message-ID is remembered to ignore a second delivery of it. */
 export const inboundDedupeDays = 90;
@@ -14,7 +15,7 @@ export const inboundDedupeDays = 90;
 export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<string, number>> {
   const sessions = unscopedCollection('sessions', 'login sessions (connect-mongo): not tenant data');
   const inboundFloor = new Date(now.getTime() - inboundDedupeDays * 24 * 3600_000);
-  const [s, t, l, i, k, m, p] = await Promise.all([
+  const [s, t, l, i, k, m, p, w] = await Promise.all([
     sessions ? sessions.deleteMany({ expires: { $lt: now } }) : Promise.resolve({ deletedCount: 0 }),
     AuthToken.deleteMany({ $or: [{ expiresAt: { $lt: now } }, { usedAt: { $ne: null } }] }),
     LoginThrottle.deleteMany({ expiresAt: { $lt: now } }),
@@ -24,6 +25,7 @@ export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<s
       allTenants: true,
     }),
     purgeStalePendingUploads(now),
+    purgeWebhookHistory(now),
   ]);
   const removed = {
     sessions: s.deletedCount,
@@ -33,6 +35,8 @@ export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<s
     idempotencyKeys: k.deletedCount,
     inboundMessages: m.deletedCount,
     pendingUploads: p,
+    webhookAttempts: w.attempts,
+    webhookEvents: w.events,
   };
   ctx.log.debug(removed, 'expired rows purged');
   return removed;

@@ -36,7 +36,8 @@ export type MailTemplate =
   | 'sla_warning'
   | 'sla_breach'
   | 'sla_report'
-  | 'reports_weekly';
+  | 'reports_weekly'
+  | 'webhook_disabled';
 
 export interface MailInput {
   to: string;

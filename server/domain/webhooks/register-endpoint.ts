@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { WebhookEndpoint, webhookEventTypes } from '../../../models/webhook-endpoint.js';
+import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { forgetWebhookEndpoints } from './record-events.js';
 import { checkEndpointUrl, endpointTenant, endpointView } from './access.js';
@@ -38,6 +39,13 @@ export async function registerEndpoint(ctx: Ctx, input: RegisterEndpointInput) {
     updatedAt: now,
   });
   forgetWebhookEndpoints(String(tenantId));
+  await recordAudit(ctx, {
+    action: 'webhook.registered',
+    tenantId: String(tenantId),
+    targetId: String(row._id),
+    targetLabel: url,
+    details: { events: row.events },
+  });
   ctx.log.info({ endpoint: String(row._id), tenantId: String(tenantId) }, 'webhook endpoint registered');
   return { ...endpointView(row.toObject()), secret: row.secret };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { AppError } from '../../errors/app-error.js';
+import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { endpointView, findEndpoint } from './access.js';
 import { newWebhookSecret, ROTATION_OVERLAP_MS } from './secrets.js';
@@ -39,6 +40,13 @@ export async function rotateSecret(ctx: Ctx, id: string, input: RotateSecretInpu
     { returnDocument: 'after' },
   ).lean();
   if (!updated) throw new AppError('conflict', 'secret rotated meanwhile');
+  await recordAudit(ctx, {
+    action: 'webhook.secret_rotated',
+    tenantId: String(row.tenantId),
+    targetId: String(row._id),
+    targetLabel: row.url,
+    details: { overlapSeconds: Math.round(overlapMs / 1000) },
+  });
   ctx.log.info({ endpoint: id }, 'webhook secret rotated');
   return { ...endpointView(updated), secret };
 }

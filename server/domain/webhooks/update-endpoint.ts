@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WebhookEndpoint, webhookEventTypes } from '../../../models/webhook-endpoint.js';
 import { AppError } from '../../errors/app-error.js';
+import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { forgetWebhookEndpoints } from './record-events.js';
 import { checkEndpointUrl, endpointView, findEndpoint } from './access.js';
@@ -44,6 +45,13 @@ export async function updateEndpoint(ctx: Ctx, id: string, input: UpdateEndpoint
   ).lean();
   if (!updated) throw new AppError('conflict', 'endpoint changed meanwhile');
   forgetWebhookEndpoints(String(row.tenantId));
+  await recordAudit(ctx, {
+    action: 'webhook.updated',
+    tenantId: String(row.tenantId),
+    targetId: String(row._id),
+    targetLabel: updated.url,
+    details: { changed: Object.keys($set).filter((k) => k !== 'updatedAt') },
+  });
   ctx.log.info({ endpoint: id, changed: Object.keys($set) }, 'webhook endpoint updated');
   return endpointView(updated);
 }

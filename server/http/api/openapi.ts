@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idempotencyKeyPattern } from '../../domain/api/idempotency.js';
 import { webhookPayloadSchemas } from '../../domain/webhooks/payload-schemas.js';
+import { ATTEMPT_PAGE_MAX } from '../../domain/webhooks/list-attempts.js';
 import { attachmentRules } from '../../domain/tickets/attachments.js';
 import { jsonLimits } from '../middleware/bodies.js';
 import { t, type Locale } from '../../i18n/i18n.js';
@@ -28,6 +29,7 @@ import {
   endpointListJson,
   endpointWithSecretJson,
 } from './webhook-schemas.js';
+import { apiReplayInput, attemptListJson, replayResultJson, testEventJson } from './webhook-ops-schemas.js';
 
 /**
  * The API's description: one table of operations, from which both the OpenAPI 3.1 document
@@ -140,6 +142,10 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   WebhookEndpoint: { schema: endpointJson, io: 'output' },
   WebhookEndpointWithSecret: { schema: endpointWithSecretJson, io: 'output' },
   WebhookEndpointList: { schema: endpointListJson, io: 'output' },
+  WebhookTestEvent: { schema: testEventJson, io: 'output' },
+  WebhookAttemptList: { schema: attemptListJson, io: 'output' },
+  WebhookReplayInput: { schema: apiReplayInput, io: 'input' },
+  WebhookReplayResult: { schema: replayResultJson, io: 'output' },
 };
 
 /** Example request bodies, one per ticket type (a test checks they pass validation). */
@@ -356,6 +362,87 @@ function webhookOperations(): OperationSpec[] {
         ...refusals,
         '404': notFound,
         '409': { text: response('conflict'), schema: 'Error' },
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+    ...webhookOpsOperations(endpointId),
+  ];
+}
+
+/** The operable part (issue 19, item 4): test event, attempt history, replay. */
+function webhookOpsOperations(endpointId: ParamSpec): OperationSpec[] {
+  const common = { secured: true, tag: 'webhooks' } as const;
+  const text = (id: string) => `webhook_ops.api.ops.${id}`;
+  const response = (key: string) => `webhook_ops.api.responses.${key}`;
+  return [
+    {
+      ...common,
+      id: 'sendWebhookTestEvent',
+      textKey: text('test'),
+      method: 'post',
+      path: '/webhook-endpoints/:endpointId/test',
+      params: [endpointId],
+      responses: {
+        '202': { text: response('test'), schema: 'WebhookTestEvent' },
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('disabled'), schema: 'Error' },
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'listWebhookAttempts',
+      textKey: text('attempts'),
+      method: 'get',
+      path: '/webhook-endpoints/:endpointId/attempts',
+      params: [
+        endpointId,
+        {
+          name: 'before',
+          in: 'query',
+          required: false,
+          schema: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+          descriptionKey: 'webhook_ops.api.params.before',
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 1, maximum: ATTEMPT_PAGE_MAX, default: 50 },
+          descriptionKey: 'webhook_ops.api.params.limit',
+        },
+      ],
+      responses: {
+        '200': { text: response('attempts'), schema: 'WebhookAttemptList' },
+        ...refusals,
+        '404': notFound,
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+    {
+      ...common,
+      id: 'replayWebhookEvents',
+      textKey: text('replay'),
+      method: 'post',
+      path: '/webhook-endpoints/:endpointId/replay',
+      params: [endpointId],
+      body: {
+        contentType: 'application/json',
+        schema: 'WebhookReplayInput',
+        examples: {
+          one: { eventId: '65f1c0de8b9e4a0012345678' },
+          range: { from: '2026-03-01T00:00:00Z', to: '2026-03-02T00:00:00Z' },
+        },
+      },
+      responses: {
+        '200': { text: response('replay'), schema: 'WebhookReplayResult' },
+        ...jsonBodyRefusals,
+        ...refusals,
+        '404': notFound,
+        '409': { text: 'webhook_ops.replay_busy', schema: 'Error' },
         '422': invalid,
         ...unavailable,
       },

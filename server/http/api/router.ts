@@ -21,6 +21,10 @@ import { addReply } from '../../domain/tickets/replies.js';
 import { getEndpoint, listEndpoints } from '../../domain/webhooks/list-endpoints.js';
 import { registerEndpoint } from '../../domain/webhooks/register-endpoint.js';
 import { rotateSecret } from '../../domain/webhooks/rotate-secret.js';
+import { sendTestEvent } from '../../domain/webhooks/send-test-event.js';
+import { listAttempts } from '../../domain/webhooks/list-attempts.js';
+import { replayEvents } from '../../domain/webhooks/replay-events.js';
+import { apiAttemptListQuery, apiReplayInput } from './webhook-ops-schemas.js';
 import { updateEndpoint } from '../../domain/webhooks/update-endpoint.js';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
@@ -290,6 +294,20 @@ export function apiRoutes(config: Config): Router {
   router.post('/webhook-endpoints/:endpointId/rotate-secret', ...secured, async (req, res) => {
     const input = parseInput(apiSecretRotation, req.body ?? {});
     res.json(await rotateSecret(req.ctx, param(req, 'endpointId'), input));
+  });
+
+  router.post('/webhook-endpoints/:endpointId/test', ...secured, async (req, res) => {
+    res.status(202).json(await sendTestEvent(req.ctx, param(req, 'endpointId')));
+  });
+
+  router.get('/webhook-endpoints/:endpointId/attempts', ...secured, async (req, res) => {
+    const query = parseInput(apiAttemptListQuery, req.query);
+    res.json(await listAttempts(req.ctx, param(req, 'endpointId'), query));
+  });
+
+  router.post('/webhook-endpoints/:endpointId/replay', ...secured, async (req, res) => {
+    const input = parseInput(apiReplayInput, req.body ?? {});
+    res.json(await replayEvents(req.ctx, param(req, 'endpointId'), input));
   });
 
   // A known path with a method it does not serve: 405 naming the ones it does (a plain

@@ -745,6 +745,21 @@ const table: Row[] = [
     path: '/api/v1/webhook-endpoints/:endpointId/rotate-secret',
     variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
   },
+  {
+    method: 'POST',
+    path: '/api/v1/webhook-endpoints/:endpointId/test',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/webhook-endpoints/:endpointId/attempts',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhook-endpoints/:endpointId/replay',
+    variants: { 'any endpoint': { param: newObjectId, expect: everyone(401) } },
+  },
 ];
 
 const keyOf = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;

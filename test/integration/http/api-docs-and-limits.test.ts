@@ -38,7 +38,7 @@ describe('REST API: description, docs and rate limit', function () {
     const doc = JSON.parse(res.text) as Doc;
     expect(doc.openapi).to.equal('3.1.0');
     const routes = listRoutes(tp.portal.server).filter((r) => r.path.startsWith('/api/v1/'));
-    expect(routes.length).to.equal(14);
+    expect(routes.length).to.equal(17);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`),
     );
@@ -89,6 +89,9 @@ describe('REST API: description, docs and rate limit', function () {
       'getWebhookEndpoint',
       'updateWebhookEndpoint',
       'rotateWebhookSecret',
+      'sendWebhookTestEvent',
+      'listWebhookAttempts',
+      'replayWebhookEvents',
       'getOpenApi',
       'getDocs',
     ]);

@@ -102,6 +102,12 @@ describe('REST API driven by its OpenAPI document', function () {
       .set('Authorization', `Bearer ${token}`)
       .send({ url: 'https://hooks.invalid/seed', events: ['ticket.created'] })
       .expect(201);
+    // An event of that endpoint, for the replay of one event (its body names it).
+    const test = await agent
+      .post(`/api/v1/webhook-endpoints/${endpoint.body.id}/test`)
+      .set('Authorization', `Bearer ${token}`)
+      .expect(202);
+    known.eventId = [test.body.eventId as string];
     return {
       ref: created.body.number as string,
       id: upload.body.data[0].id as string,

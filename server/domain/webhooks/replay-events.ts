@@ -1,0 +1,71 @@
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import { WebhookEvent } from '../../../models/webhook-event.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
+import { AppError, notFound } from '../../errors/app-error.js';
+import { recordAudit } from '../audit/audit.js';
+import type { Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
+import { findEndpoint } from './access.js';
+
+const events = scopedCollection(WebhookEvent);
+
+/** One event, or a time range [from, to) of failed events (a range backwards is empty: nothing). */
+export const replayEventsSchema = z.union([
+  z.strictObject({ eventId: z.string().regex(/^[0-9a-f]{24}$/) }),
+  z.strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }),
+]);
+export type ReplayEventsInput = z.infer<typeof replayEventsSchema>;
+
+/** Back on the schedule from the start: due now, a full set of retries, no claim. */
+const requeue = (now: Date) => ({
+  $set: {
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    claimedBy: null,
+    deliveredAt: null,
+  },
+});
+
+/**
+ * Replay: one event of this endpoint (delivered, failed or still waiting for a retry: due now),
+ * or every FAILED event of this endpoint that happened in [from, to). Each is put back by a
+ * conditional update on its status, so an event being delivered right now is left alone (one
+ * event: a conflict) and a crash midway leaves every event either replayed or as it was. The row
+ * is the same, so its `webhook-id` and bytes are the same: receivers de-duplicate as ever.
+ */
+export async function replayEvents(ctx: Ctx, id: string, input: ReplayEventsInput) {
+  const ep = await findEndpoint(ctx, id);
+  const now = new Date();
+  const mine = { tenantId: ep.tenantId, endpointId: ep._id };
+  let replayed: number;
+  if ('eventId' in input) {
+    const filter = { ...mine, _id: new Types.ObjectId(input.eventId) };
+    const done = await events.updateOne(
+      { ...filter, status: { $in: ['delivered', 'failed', 'pending'] } },
+      requeue(now),
+    );
+    if (!done.matchedCount) {
+      if (!(await events.countDocuments(filter))) throw notFound();
+      throw new AppError('conflict', 'event being delivered', { messageKey: 'webhook_ops.replay_busy' });
+    }
+    replayed = 1;
+  } else {
+    const done = await events.updateMany(
+      { ...mine, status: 'failed', occurredAt: { $gte: new Date(input.from), $lt: new Date(input.to) } },
+      requeue(now),
+    );
+    replayed = done.modifiedCount;
+  }
+  await recordAudit(ctx, {
+    action: 'webhook.replayed',
+    tenantId: String(ep.tenantId),
+    targetId: String(ep._id),
+    targetLabel: ep.url,
+    details: { ...input, replayed },
+  });
+  if (replayed) domainEvents.emit('webhook.queued', { count: replayed });
+  return { replayed };
+}
