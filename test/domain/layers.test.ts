@@ -13,10 +13,11 @@ const ranks: Record<string, number> = {
   'caches.ts': 8,
   // Channels that turn what arrives (a mail) into tickets or e-invoices, whichever it holds.
   intake: 7,
+  // Purges what every area keeps past its time (imports, uploads, webhook history).
+  housekeeping: 7,
   // Readers and composers of everything below: pages' views, reports, upkeep.
   queues: 6,
   reports: 6,
-  housekeeping: 6,
   health: 6,
   // Quality control of keyed data reads ticket fields' number and VAT rules.
   quality: 6,
