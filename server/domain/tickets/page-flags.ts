@@ -4,6 +4,7 @@ import { isStaff, type Actor, type Ctx } from '../context.js';
 import { movesFor } from './transitions.js';
 
 interface FlagSource {
+  _id: unknown;
   status: string;
   tenantId: unknown;
   requester?: { id?: unknown } | null;
@@ -55,6 +56,8 @@ export function ticketPageFlags(ctx: Ctx, ticket: FlagSource) {
     canEdit,
     canTake: canEdit && !ticket.assignee,
     mine,
+    /** Where the browser keeps this person's unsent draft of this ticket's reply. */
+    draftKey: `desk-draft:${String(ticket._id)}:${ctx.actor.kind === 'user' ? ctx.actor.userId : ''}`,
     canAssign: can(ctx.actor, 'queues.manage'),
     moves: movesFor(ctx.actor, ticket).map((to) => ({
       to,

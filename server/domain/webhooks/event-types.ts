@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Types } from 'mongoose';
 import type { WebhookEventType } from '../../../models/webhook-endpoint.js';
+import type { TimelineAppended } from '../events.js';
 import { linkUrl } from '../settings.js';
 
-/** The part of a timeline entry an event is derived from. */
-export interface SourceEntry {
-  _id: Types.ObjectId;
-  key: string;
-  tenantId: Types.ObjectId;
-  ticketId: Types.ObjectId;
-  at: Date;
-  kind: string;
-  visibility: string;
-  author?: { kind?: string | null } | null;
-  data?: Record<string, unknown> | null;
-}
+/** The part of a timeline entry an event is derived from: what the bus carries. */
+export type SourceEntry = TimelineAppended;
 
 /** The timeline kinds that can become events (the sweep reads only these). */
 export const sourceKinds = ['created', 'status', 'reply', 'assignment', 'sla'] as const;

@@ -122,7 +122,6 @@ async function ticketPage(req: Request, ref: string) {
     einvoice: einvoice ? einvoiceView(einvoice, req.locale) : null,
     ...flags,
     ...fourEyes,
-    draftKey: `desk-draft:${String(ticket._id)}:${req.ctx.actor.kind === 'user' ? req.ctx.actor.userId : ''}`,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
   };
