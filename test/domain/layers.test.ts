@@ -13,6 +13,8 @@ const ranks: Record<string, number> = {
   'caches.ts': 8,
   // Channels that turn what arrives (a mail) into tickets or e-invoices, whichever it holds.
   intake: 7,
+  // Macros apply a reply through the queues' one-step reply path (reply-and-set-status.ts).
+  macros: 7,
   // Purges what every area keeps past its time (imports, uploads, webhook history).
   housekeeping: 7,
   // Readers and composers of everything below: pages' views, reports, upkeep.

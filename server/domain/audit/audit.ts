@@ -38,6 +38,7 @@ export const auditActions = [
   'webhook.secret_rotated',
   'webhook.replayed',
   'webhook.test_sent',
+  'macro.saved',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -50,6 +51,7 @@ export const auditAreas = [
   'ticket',
   'invoice',
   'webhook',
+  'macro',
 ] as const;
 export type AuditArea = (typeof auditAreas)[number];
 

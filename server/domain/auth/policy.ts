@@ -16,6 +16,10 @@ export const permissions = {
   'tickets.settle': ['client_user', 'client_admin'],
   'queues.work': ['operator', 'team_lead', 'admin'],
   'queues.manage': ['team_lead', 'admin'],
+  /** Macros (domain/macros/): kept by team leads and admins, for every client or one client. */
+  'macros.manage': ['team_lead', 'admin'],
+  /** Apply a macro to a ticket of a client one serves: the people who work the queues. */
+  'macros.apply': ['operator', 'team_lead', 'admin'],
   /**
    * Four eyes on invoices (tickets/four-eyes.ts): decide (approve or reject) an invoice above its
    * client's threshold keyed by someone else. Team leads and admins: the BPO's controls, not the

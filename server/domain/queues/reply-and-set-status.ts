@@ -38,8 +38,9 @@ export async function replyAndSetStatus(
   ref: string,
   input: ReplyAndSetStatusInput,
   files: IncomingFile[] = [],
+  options: { entryData?: Record<string, unknown> } = {},
 ) {
-  const sent = await addReply(ctx, ref, input, files);
+  const sent = await addReply(ctx, ref, input, files, options);
   let ticket = sent.ticket;
   let assigned = false;
   if (!input.internal && isStaff(ctx.actor) && !ticket.assignee) {

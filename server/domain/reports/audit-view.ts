@@ -6,16 +6,20 @@ import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 /** An action's label in the reader's language (`auth.sign_in` reads "Signed in"). */
 export const auditActionLabel = (action: string, locale: Locale): string =>
   t(locale, `audit_labels.actions.${action}`, {
-    // Areas whose labels live in their own catalogue file (four eyes: four-eyes.json; webhooks: webhook-ops.json).
+    // Areas whose labels live in their own catalogue file (four eyes: four-eyes.json; webhooks: webhook-ops.json; macros: macros.json).
     defaultValue: t(locale, `four_eyes.audit_labels.actions.${action}`, {
-      defaultValue: t(locale, `webhook_ops.audit_labels.actions.${action}`, { defaultValue: action }),
+      defaultValue: t(locale, `webhook_ops.audit_labels.actions.${action}`, {
+        defaultValue: t(locale, `macros.audit_labels.actions.${action}`, { defaultValue: action }),
+      }),
     }),
   });
 
 export const auditAreaLabel = (area: string, locale: Locale): string =>
   t(locale, `audit_labels.areas.${area}`, {
     defaultValue: t(locale, `four_eyes.audit_labels.areas.${area}`, {
-      defaultValue: t(locale, `webhook_ops.audit_labels.areas.${area}`, { defaultValue: area }),
+      defaultValue: t(locale, `webhook_ops.audit_labels.areas.${area}`, {
+        defaultValue: t(locale, `macros.audit_labels.areas.${area}`, { defaultValue: area }),
+      }),
     }),
   });
 

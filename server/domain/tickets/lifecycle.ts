@@ -39,7 +39,11 @@ export async function moveTicket(
   ctx: Ctx,
   ticket: LoadedTicket,
   to: TicketStatus,
-  options: { version?: number } = {},
+  options: {
+    version?: number;
+    /** false: the caller records the move in an entry of its own (a macro's reply, macros/). */
+    timeline?: boolean;
+  } = {},
 ) {
   const from = ticket.status as TicketStatus;
   if (from === to) return ticket;
@@ -78,7 +82,8 @@ export async function moveTicket(
   if (!updated)
     throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if (clock) await noteSlaDue(updated, ticket);
-  await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
+  if (options.timeline !== false)
+    await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
   await recordTicketAudit(ctx, updated, 'ticket.status_changed', { from, to });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
   // The requester who solved it themselves needs no mail telling them so.

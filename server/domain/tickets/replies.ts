@@ -50,7 +50,15 @@ async function assertNoNewerReply(
  * is the ticket's first response and opens a new ticket; a client's reply to a ticket pending
  * on them puts it back to open.
  */
-export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: IncomingFile[] = []) {
+// Long function: one multi-step write (ticket, first response, files, entry, mail) in its crash-safe order.
+export async function addReply(
+  ctx: Ctx,
+  ref: string,
+  input: ReplyInput,
+  files: IncomingFile[] = [],
+  /** `entryData`: what the reply's entry records besides its text (a macro and its changes). */
+  options: { entryData?: Record<string, unknown> } = {},
+) {
   const staff = isStaff(ctx.actor);
   if (input.internal && !staff) throw new AppError('forbidden', 'clients cannot write internal notes');
   const ticket = await getTicket(ctx, ref);
@@ -102,6 +110,7 @@ export async function addReply(ctx: Ctx, ref: string, input: ReplyInput, files: 
     body: input.body,
     attachmentIds: stored.map((a) => a._id),
     at: now,
+    ...(options.entryData ? { data: options.entryData } : {}),
   });
   if (statusFrom)
     await appendTimeline(ctx, updated, {

@@ -95,7 +95,10 @@ export function fieldValueText(
 /** A field's label: `fields.approvalOutcome` and `priority` both read as the catalogue names them. */
 export function fieldLabel(field: string, locale: Locale): string {
   const name = field.startsWith('fields.') ? field.slice(7) : field;
-  return t(locale, `ticket_fields.${name}`, { defaultValue: name });
+  // The status is no type field: it reads as the forms name it.
+  return t(locale, `ticket_fields.${name}`, {
+    defaultValue: t(locale, `fields.${name}`, { defaultValue: name }),
+  });
 }
 
 /** Who an entry is attributed to: a person's name, or the system part in the reader's language. */
@@ -106,6 +109,27 @@ function authorText(entry: EntrySource, locale: Locale): string {
   if (/^sla[.\s-]/i.test(name)) return t(locale, 'history.authors.sla');
   if (/^mail[.\s-]/i.test(name)) return t(locale, 'history.authors.mail');
   return t(locale, 'history.authors.system');
+}
+
+/** The lines of a list of changes ({field, from, to}), each side formatted for the reader. */
+function changeLines(list: unknown, locale: Locale, ticket: TicketSource): string[] {
+  const changes = Array.isArray(list)
+    ? (list as Array<{ field?: unknown; from?: unknown; to?: unknown }>)
+    : [];
+  // An amount changed together with its currency reads each side in its own currency.
+  const currency = changes.find((c) => c.field === 'fields.currency');
+  const fieldsNow = (ticket.fields ?? {}) as Record<string, unknown>;
+  const before: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.from } } : ticket;
+  const after: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.to } } : ticket;
+  return changes.map((c) => {
+    const field = text(c.field);
+    const name = field.startsWith('fields.') ? field.slice(7) : field;
+    return t(locale, 'history.field_change', {
+      field: fieldLabel(field, locale),
+      from: fieldValueText(name, c.from, locale, before),
+      to: fieldValueText(name, c.to, locale, after),
+    });
+  });
 }
 
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
@@ -126,26 +150,18 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
           }),
         ],
       };
-    case 'fields': {
-      const changes = Array.isArray(data.changes)
-        ? (data.changes as Array<{ field?: unknown; from?: unknown; to?: unknown }>)
-        : [];
-      // An amount changed together with its currency reads each side in its own currency.
-      const currency = changes.find((c) => c.field === 'fields.currency');
-      const fieldsNow = (ticket.fields ?? {}) as Record<string, unknown>;
-      const before: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.from } } : ticket;
-      const after: TicketSource = currency ? { fields: { ...fieldsNow, currency: currency.to } } : ticket;
+    case 'fields':
+      return { style: 'list', lines: changeLines(data.changes, locale, ticket) };
+    case 'reply': {
+      // A macro's reply records the macro and the changes it made with it (domain/macros/).
+      const macro = data.macro as { name?: unknown } | undefined;
+      if (!macro) return null;
       return {
         style: 'list',
-        lines: changes.map((c) => {
-          const field = text(c.field);
-          const name = field.startsWith('fields.') ? field.slice(7) : field;
-          return t(locale, 'history.field_change', {
-            field: fieldLabel(field, locale),
-            from: fieldValueText(name, c.from, locale, before),
-            to: fieldValueText(name, c.to, locale, after),
-          });
-        }),
+        lines: [
+          t(locale, 'macros.timeline.applied', { name: text(macro.name) }),
+          ...changeLines(data.changes, locale, ticket),
+        ],
       };
     }
     case 'assignment':

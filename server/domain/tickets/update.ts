@@ -72,7 +72,13 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === 
  * the (new) type's full schema, as at creation; the timeline records each change.
  */
 // Long function: one conditional update and its timeline and audit, kept in crash-safe order.
-export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
+export async function updateTicket(
+  ctx: Ctx,
+  ref: string,
+  input: TicketUpdate,
+  /** `timeline: false`: the caller records the changes in an entry of its own (a macro's reply). */
+  options: { timeline?: boolean } = {},
+) {
   requirePermission(ctx, 'queues.work');
   const ticket = await getTicket(ctx, ref);
   const $set: Record<string, unknown> = {};
@@ -188,11 +194,12 @@ export async function updateTicket(ctx: Ctx, ref: string, input: TicketUpdate) {
   const approvalFields = new Set(['fields.approvalOutcome', 'fields.approvalReason']);
   const fieldChanges = decision ? changes.filter((c) => !approvalFields.has(c.field)) : changes;
   if (fieldChanges.length) {
-    await appendTimeline(ctx, updated, {
-      kind: 'fields',
-      visibility: 'public',
-      data: { changes: fieldChanges },
-    });
+    if (options.timeline !== false)
+      await appendTimeline(ctx, updated, {
+        kind: 'fields',
+        visibility: 'public',
+        data: { changes: fieldChanges },
+      });
     await recordTicketAudit(ctx, updated, 'ticket.fields_changed', {
       fields: fieldChanges.map((c) => c.field),
     });

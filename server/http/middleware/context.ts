@@ -32,6 +32,7 @@ interface NavItem {
 const navigation: NavItem[] = [
   { href: '/', key: 'nav.home' },
   { href: '/queues', key: 'nav.queues', permission: 'queues.work' },
+  { href: '/macros', key: 'macros.nav', permission: 'macros.manage' },
   { href: '/tickets', key: 'nav.tickets' },
   { href: '/team', key: 'nav.team', permission: 'team.manage' },
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
