@@ -23,6 +23,7 @@ import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { macroRoutes } from './routes/macros.js';
 import { queueRoutes } from './routes/queues.js';
 import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
@@ -108,6 +109,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(adminAuditRoutes());
   app.use(adminJobRoutes());
   app.use(queueRoutes());
+  app.use(macroRoutes());
   app.use(slaContractRoutes());
   // Before the SLA reports: their `/reports/:tenantId` would take these paths' names for a client id.
   app.use(reportOperatorRoutes());

@@ -12,6 +12,7 @@ import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queri
 import { replyAndSetStatus, replyAndSetStatusSchema } from '../../domain/queues/reply-and-set-status.js';
 import { einvoiceOfTicket } from '../../domain/einvoices/queries.js';
 import { einvoiceView } from '../einvoice-view.js';
+import { macroPickerLocals } from '../macro-picker.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
@@ -100,8 +101,11 @@ function parseType(raw: string): TicketType {
   return raw as TicketType;
 }
 
-/** Everything the ticket page shows, for the caller's eyes only. */
-async function ticketPage(req: Request, ref: string) {
+/**
+ * Everything the ticket page shows, for the caller's eyes only (`macroId`: the macro whose
+ * preview the page shows, when not the one the query names; routes/macros.ts).
+ */
+export async function ticketPage(req: Request, ref: string, macroId?: string) {
   const ticket = await getTicket(req.ctx, ref);
   const [timeline, attachments, einvoice] = await Promise.all([
     listTimeline(req.ctx, ticket),
@@ -124,6 +128,7 @@ async function ticketPage(req: Request, ref: string) {
     ...fourEyes,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
     choices,
+    ...(await macroPickerLocals(req, ticket, macroId)),
   };
 }
 

@@ -12,6 +12,7 @@ import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
 import { tokenOf } from '../../support/api.js';
 import { makeAttachment, makeTicket } from '../../support/tickets.js';
+import { Macro } from '../../../models/macro.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
@@ -228,6 +229,36 @@ const workerTicketVariants = (
     expect: action({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }),
   },
   'no such ticket': { param: () => 'ACME-999999', expect: action(who(404)) },
+});
+
+/** Macros: a fresh one per cell (every client, or Nordhavn's), and the form that saves one. */
+const macroBody = (name: string): Fields => ({
+  name,
+  type: '',
+  body_en: 'Hello {{requester.name}}',
+  body_it: 'Buongiorno {{requester.name}}',
+  body_da: 'Goddag {{requester.name}}',
+});
+const anyTenantMacro = async (): Promise<string> =>
+  String(
+    (
+      await Macro.create({
+        tenantId: null,
+        name: unique('Matrix all '),
+        body: { en: 'Hello {{requester.name}}', it: 'Ciao {{requester.name}}', da: 'Hej {{requester.name}}' },
+      })
+    )._id,
+  );
+const nordMacro = async (): Promise<string> =>
+  String(
+    (await Macro.create({ tenantId: world.nord._id, name: unique('Matrix Nordhavn '), body: { en: 'Hi' } }))
+      ._id,
+  );
+const macroVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
+  'all-clients macro': { param: anyTenantMacro, expect: shape(managers(status)) },
+  'Nordhavn macro': { param: nordMacro, expect: shape(managers(status)) },
+  'no such macro': { param: newObjectId, expect: shape(managers(404)) },
+  'malformed id': { param: () => 'not-an-id', expect: shape(managers(404)) },
 });
 
 /** SLA contracts: account managers and admins, for the clients they serve (admins: all). */
@@ -613,6 +644,29 @@ const table: Row[] = [
     path: '/tickets/:ref/assign',
     body: () => ({ userId: String(world.users.operatorBoth._id) }),
     variants: workerTicketVariants(302, managers),
+  },
+
+  // Macros: kept by team leads and admins (every client or one), applied by the people who work tickets.
+  { method: 'GET', path: '/macros', expect: page(managers(200)) },
+  { method: 'GET', path: '/macros/new', expect: page(managers(200)) },
+  {
+    method: 'POST',
+    path: '/macros',
+    body: () => macroBody(unique('Matrix macro ')),
+    expect: action(managers(302)),
+  },
+  { method: 'GET', path: '/macros/:id', variants: macroVariants(page, 200) },
+  {
+    method: 'POST',
+    path: '/macros/:id',
+    body: () => macroBody(unique('Matrix macro renamed ')),
+    variants: macroVariants(action, 302),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/macro',
+    body: async () => ({ macroId: await anyTenantMacro() }),
+    variants: workerTicketVariants(302),
   },
 
   // SLA contracts: business hours and versioned targets, for account managers and admins.
