@@ -365,6 +365,14 @@
         });
     });
   }
+  // The macro picker: choosing a macro shows its preview at once (its button does without JavaScript).
+  var macroChoose = article.querySelector('form[data-macro-choose]');
+  var macroSelect = macroChoose ? macroChoose.querySelector('select[name="macro"]') : null;
+  if (macroSelect)
+    macroSelect.addEventListener('change', function () {
+      if (macroSelect.value) macroChoose.submit();
+    });
+
   composer();
 
   if (window.DeskLive) start();

@@ -78,6 +78,7 @@ describe('accessibility of the main pages of every role (axe-core)', function ()
       for (const [list, pattern] of [
         ['/queues', /^\/queues\/(?!manage)[0-9a-f]{24}$/],
         ['/queues/manage', /^\/queues\/manage\/(new|[0-9a-f]{24})$/],
+        ['/macros', /^\/macros\/(new|[0-9a-f]{24})$/],
         ['/reports', /^\/reports\/[0-9a-f]{24}(\/|$)/],
         ['/admin/tenants', /^\/admin\/tenants\/(new|[0-9a-f]{24})$/],
         ['/admin/staff', /^\/admin\/staff\/(new|[0-9a-f]{24})$/],

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { Macro } from '../../../models/macro.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
@@ -41,6 +42,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   let browser: Browser;
   const numbers: Record<string, string> = {};
   let queueId: string;
+  let macroId: string;
   const importBatches: string[] = [];
 
   before(async () => {
@@ -115,6 +117,12 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     for (const user of [world.users.acmeUser, world.users.acmeAdmin])
       importBatches.push(await makeDraftImportBatch(world.acme.id, user.id));
     queueId = String((await Queue.create({ name: 'Everything', key: 'responsive-all' }))._id);
+    const greeting = {
+      en: 'Hello {{requester.name}}',
+      it: 'Ciao {{requester.name}}',
+      da: 'Hej {{requester.name}}',
+    };
+    macroId = String((await Macro.create({ tenantId: null, name: 'Greeting', body: greeting }))._id);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -140,6 +148,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/tickets/new/:type': ticketTypes.map((t) => `/tickets/new/${t}`),
       '/queues/:id': [`/queues/${queueId}`],
       '/queues/manage/:id': [`/queues/manage/${queueId}`],
+      '/macros/:id': [`/macros/${macroId}`],
       '/admin/tenants/:id': [`/admin/tenants/${world.acme.id}`],
       '/admin/staff/:id': [`/admin/staff/${world.users.operatorAcme.id}`],
       '/reports/:tenantId': [`/reports/${world.acme.id}`],
