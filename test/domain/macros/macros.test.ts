@@ -171,6 +171,42 @@ describe('macros', function () {
       expect((await entriesOf(ticket)).map((e) => e.kind)).to.deep.equal(['created']);
     });
 
+    it("fills due times in the client's time zone and the requester's language", async () => {
+      const macro = await saveMacro(
+        lead(),
+        null,
+        input({
+          type: '',
+          body_en: 'Answer by {{due.first_response}}',
+          body_it: 'Risposta entro {{due.first_response}}',
+          body_da: 'Svar senest {{due.first_response}}, løst senest {{due.resolution}}',
+        }),
+      );
+      const ticket = await makeTicket(world.users.nordUser, world.nord, 'With a clock');
+      // A clock written as the SLA engine keeps it (sla/clock.ts): only the due times matter here.
+      await Ticket.updateOne(
+        { _id: ticket._id, tenantId: ticket.tenantId },
+        {
+          $set: {
+            sla: {
+              firstResponse: { dueAt: new Date('2026-03-02T07:30:00Z') },
+              resolution: { dueAt: new Date('2026-07-01T22:15:00Z') },
+            },
+          },
+        },
+      );
+      const preview = await previewMacro(
+        ctxOf(world.users.operatorBoth, null),
+        ticket.number,
+        String(macro._id),
+        'en',
+      );
+      expect(preview.locale).to.equal('da');
+      // Copenhagen: UTC+1 in March, UTC+2 in July (the resolution falls on the next day there).
+      expect(preview.text).to.contain('2. mar. 2026, 08.30');
+      expect(preview.text).to.contain('2. jul. 2026, 00.15');
+    });
+
     it('applies the reply and every change as one timeline entry, and counts the use', async () => {
       const macro = await saveMacro(
         lead(),
