@@ -29,6 +29,31 @@ export function eventTypeOf(entry: SourceEntry): WebhookEventType | null {
   }
 }
 
+/**
+ * The status move a reply entry records besides its text: a macro's reply (domain/macros/) is one
+ * entry holding its changes, the status among them, and that move is a status event of its own.
+ */
+function statusChangeIn(entry: SourceEntry): { from: unknown; to: unknown } | null {
+  if (entry.kind !== 'reply' || entry.visibility !== 'public') return null;
+  const changes = entry.data?.changes;
+  if (!Array.isArray(changes)) return null;
+  const status = (changes as Array<{ field?: unknown; from?: unknown; to?: unknown }>).find(
+    (c) => c.field === 'status',
+  );
+  return status ? { from: status.from ?? null, to: status.to ?? null } : null;
+}
+
+/**
+ * Every event an entry is, each with the suffix its key takes after the entry's key (the entry's
+ * own event none, so keys of existing events never change): a macro's reply is also a status move.
+ */
+export function eventsOf(entry: SourceEntry): Array<{ type: WebhookEventType; suffix: string }> {
+  const own = eventTypeOf(entry);
+  const events = own ? [{ type: own, suffix: '' }] : [];
+  if (statusChangeIn(entry)) events.push({ type: 'ticket.status_changed', suffix: ':status' });
+  return events;
+}
+
 /** The `webhook-id` of an event: derived from its unique key, so every attempt (and every writer) agrees. */
 export const msgIdOf = (key: string): string =>
   `msg_${createHash('sha256').update(key).digest('base64url').slice(0, 27)}`;
@@ -51,7 +76,7 @@ export function payloadOf(type: WebhookEventType, entry: SourceEntry, ticket: Ti
     type === 'ticket.created'
       ? pick(entry.data, 'channel')
       : type === 'ticket.status_changed'
-        ? pick(entry.data, 'from', 'to')
+        ? (statusChangeIn(entry) ?? pick(entry.data, 'from', 'to'))
         : type === 'ticket.reply_added'
           ? { replyId: String(entry._id), authorKind: entry.author?.kind ?? null }
           : type === 'ticket.assigned'

@@ -8,7 +8,7 @@ import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { ReadCache } from '../read-cache.js';
 import {
-  eventTypeOf,
+  eventsOf,
   msgIdOf,
   payloadOf,
   sourceKinds,
@@ -110,9 +110,7 @@ export async function recordWebhookEvents(
   entries: SourceEntry[],
   opts: { tickets?: Map<string, TicketFacts>; endpoints?: EndpointRow[]; now?: Date } = {},
 ): Promise<number> {
-  const typed = entries
-    .map((entry) => ({ entry, type: eventTypeOf(entry) }))
-    .filter((e): e is { entry: SourceEntry; type: NonNullable<typeof e.type> } => e.type !== null);
+  const typed = entries.flatMap((entry) => eventsOf(entry).map((e) => ({ entry, ...e })));
   if (!typed.length) return 0;
   const endpoints =
     opts.endpoints ??
@@ -134,10 +132,10 @@ export async function recordWebhookEvents(
     opts.tickets ?? new Map(),
   );
   const now = opts.now ?? new Date();
-  const rows = wanted.flatMap(({ entry, type, ep }) => {
+  const rows = wanted.flatMap(({ entry, type, suffix, ep }) => {
     const facts = tickets.get(String(entry.ticketId));
     if (!facts) return []; // a ticket that is gone (test data dropped): nothing to announce
-    const key = `${String(ep._id)}:${entry.key}`;
+    const key = `${String(ep._id)}:${entry.key}${suffix}`;
     return [
       {
         _id: new Types.ObjectId(),

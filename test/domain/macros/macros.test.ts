@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
+import { pino } from 'pino';
 import { AuditEvent } from '../../../models/audit-event.js';
+import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
+import { WebhookEvent } from '../../../models/webhook-event.js';
+import { systemCtx } from '../../../server/domain/context.js';
+import { sweepMissedWebhookEvents } from '../../../server/domain/webhooks/record-events.js';
+import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { MacroUsage } from '../../../models/macro.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
@@ -254,6 +260,34 @@ describe('macros', function () {
         macroId: macro._id,
       }).lean();
       expect(usage?.count).to.equal(1);
+    });
+
+    it("tells the client's webhooks of the reply and of the status move the one entry holds", async () => {
+      const endpoint = await registerEndpoint(ctxOf(world.users.nordAdmin, world.nord), {
+        url: 'https://erp.nord.example/hooks',
+        description: 'ERP',
+        events: ['ticket.status_changed', 'ticket.reply_added'],
+        orderedPerTicket: false,
+      });
+      const macro = await saveMacro(lead(), null, input({ status: 'resolved' }));
+      const ticket = await makeTicket(world.users.nordUser, world.nord, 'Webhook told');
+      await applyMacro(ctxOf(world.users.operatorBoth, null), ticket.number, String(macro._id), 'en');
+      await sweepMissedWebhookEvents(systemCtx(pino({ level: 'silent' }), 'macros-test'));
+      const events = await WebhookEvent.find({ endpointId: endpoint.id, ticketId: ticket._id })
+        .setOptions({ allTenants: true })
+        .lean();
+      const told = events.map((e) => {
+        const payload = JSON.parse(e.payload) as { type: string; data: { from?: string; to?: string } };
+        return [payload.type, payload.data.from ?? null, payload.data.to ?? null];
+      });
+      expect(told).to.have.deep.members([
+        ['ticket.reply_added', null, null],
+        ['ticket.status_changed', 'new', 'resolved'],
+      ]);
+      await WebhookEndpoint.updateOne(
+        { _id: endpoint.id, tenantId: world.nord._id },
+        { $set: { state: 'disabled' } },
+      );
     });
 
     it('puts the macros an operator used most first, for that operator only', async () => {
