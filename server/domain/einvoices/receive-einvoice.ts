@@ -16,6 +16,7 @@ import { checkInvoice } from './check-invoice.js';
 import { readEInvoice } from './read-einvoice.js';
 import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
+import { validateEInvoice } from './validate-einvoice.js';
 
 /**
  * An e-invoice file received as it is (the API's raw body; later the form and mail): read it,
@@ -222,6 +223,18 @@ function unreadable(filename: string, files: EInvoiceFile[], findings: Finding[]
   });
 }
 
+/**
+ * Each file holding invoices checked against the official XSD and Schematron rule sets of its
+ * format (validate-einvoice.ts): file-level findings, shown on each of its invoices' tickets.
+ */
+async function validateFiles(files: EInvoiceFile[]): Promise<Map<EInvoiceFile, Finding[]>> {
+  const validated = new Map<EInvoiceFile, Finding[]>();
+  for (const file of files)
+    if (file.invoices.length > 0 && file.format && file.source)
+      validated.set(file, await validateEInvoice(file.format, file.source));
+  return validated;
+}
+
 export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
@@ -262,11 +275,13 @@ export async function receiveEInvoice(
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
   const client = { vatNumbers: [], name: tenant.legalName };
+  const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
   for (const f of found.slice(0, opts.stopAfter ?? found.length)) {
     const findings = [
       ...f.file.findings,
+      ...(validated.get(f.file) ?? []),
       ...checkInvoice({ format: f.file.format ?? 'ubl', invoice: f.invoice, client }),
     ];
     invoices.push(
