@@ -28,6 +28,8 @@ export const validationLimits = {
   maxBytes: 10 * 1024 * 1024,
   xsdTimeoutMs: 15_000,
   maxFindingsPerEngine: 200,
+  /** What one upload (receive-einvoice.ts, a ZIP of many files) may spend on validation in all. */
+  uploadBudgetMs: 60_000,
 };
 
 const xsdDir = () => fromRoot('einvoice-rules/build/xsd');

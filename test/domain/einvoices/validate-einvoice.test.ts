@@ -11,6 +11,7 @@ import { userCtx } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { fatturaPA, ubl } from './builders.js';
+import { zip } from './zip.js';
 
 /**
  * XSD and Schematron validation with the official rule files (installed from Maven Central by
@@ -199,6 +200,31 @@ describe('e-invoices: XSD and Schematron validation (official rule files)', func
       const receipt = await receiveEInvoice(ctx, { filename: 'IT01234567897_RULES.xml' }, Buffer.from(xml));
       expect(receipt.invoices).to.have.length(1);
       expect(rules(receipt.invoices[0]!.findings)).to.include('xsd.fatturapa');
+    });
+
+    it('an upload spends a bounded time on validation: later files of a ZIP are marked not checked', async () => {
+      const ctx = userCtx(world.users.acmeAdmin);
+      const archive = zip([
+        {
+          name: 'first.xml',
+          data: Buffer.from(fatturaPA({ bodies: [{ number: 'BUDGET-1', type: 'TD99' }] })),
+        },
+        {
+          name: 'second.xml',
+          data: Buffer.from(fatturaPA({ bodies: [{ number: 'BUDGET-2', type: 'TD99' }] })),
+        },
+      ]);
+      const budget = validationLimits.uploadBudgetMs;
+      validationLimits.uploadBudgetMs = 0;
+      try {
+        const receipt = await receiveEInvoice(ctx, { filename: 'budget.zip' }, archive);
+        const [first, second] = receipt.invoices;
+        expect(rules(first!.findings)).to.include('xsd.fatturapa');
+        expect(rules(second!.findings)).to.include('rules.skipped');
+        expect(rules(second!.findings)).to.not.include('xsd.fatturapa');
+      } finally {
+        validationLimits.uploadBudgetMs = budget;
+      }
     });
   });
 });
