@@ -24,6 +24,8 @@ export interface ParsedXml {
   document: Document;
   /** The encoding the text was decoded with (a WHATWG label, e.g. `utf-8`, `windows-1252`). */
   encoding: string;
+  /** The decoded text (what the rule sets of validate-einvoice.ts read). */
+  text: string;
 }
 
 const refused = (
@@ -136,5 +138,5 @@ export function parseXml(bytes: Uint8Array, maxBytes = MAX_XML_BYTES): ParsedXml
       column: problem?.column ?? 0,
     });
   }
-  return { document, encoding };
+  return { document, encoding, text };
 }

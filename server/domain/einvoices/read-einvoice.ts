@@ -76,7 +76,8 @@ async function readFile(bytes: Uint8Array, name: string): Promise<EInvoiceFile> 
           : finding('warning', 'p7m.not_verified', 'einvoices.p7m.not_verified', { signers }),
       );
     }
-    const { document } = parseXml(content);
+    const { document, text } = parseXml(content);
+    file.source = { bytes: content, text, root: document.documentElement.localName ?? '' };
     if (isFatturaPA(document)) {
       const reading = readFatturaPA(document);
       file.format = 'fatturapa';

@@ -16,6 +16,8 @@ import { checkInvoice } from './check-invoice.js';
 import { readEInvoice } from './read-einvoice.js';
 import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
+import { finding } from './findings.js';
+import { validateEInvoice, validationLimits } from './validate-einvoice.js';
 
 /**
  * An e-invoice file received as it is (the API's raw body; later the form and mail): read it,
@@ -222,6 +224,28 @@ function unreadable(filename: string, files: EInvoiceFile[], findings: Finding[]
   });
 }
 
+/**
+ * Each file holding invoices checked against the official XSD and Schematron rule sets of its
+ * format (validate-einvoice.ts): file-level findings, shown on each of its invoices' tickets.
+ * One upload spends at most `validationLimits.uploadBudgetMs` on it (a ZIP of many files): the
+ * files after that (the first is always checked) are marked as not checked rather than holding
+ * the request for minutes.
+ */
+async function validateFiles(files: EInvoiceFile[]): Promise<Map<EInvoiceFile, Finding[]>> {
+  const validated = new Map<EInvoiceFile, Finding[]>();
+  const started = Date.now();
+  for (const file of files) {
+    if (file.invoices.length === 0 || !file.format || !file.source) continue;
+    validated.set(
+      file,
+      validated.size > 0 && Date.now() - started > validationLimits.uploadBudgetMs
+        ? [finding('warning', 'rules.skipped', 'einvoicerules.skipped', { name: file.name })]
+        : await validateEInvoice(file.format, file.source),
+    );
+  }
+  return validated;
+}
+
 export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
@@ -262,11 +286,13 @@ export async function receiveEInvoice(
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
   const client = { vatNumbers: [], name: tenant.legalName };
+  const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
   for (const f of found.slice(0, opts.stopAfter ?? found.length)) {
     const findings = [
       ...f.file.findings,
+      ...(validated.get(f.file) ?? []),
       ...checkInvoice({ format: f.file.format ?? 'ubl', invoice: f.invoice, client }),
     ];
     invoices.push(

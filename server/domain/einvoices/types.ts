@@ -142,6 +142,16 @@ export interface EInvoiceFile {
   signature?: SignatureInfo;
   invoices: EInvoice[];
   findings: Finding[];
+  /** The XML as read (after any signature was taken off), for validate-einvoice.ts. */
+  source?: XmlSource;
+}
+
+export interface XmlSource {
+  bytes: Uint8Array;
+  /** The decoded text. */
+  text: string;
+  /** The root element's local name (`FatturaElettronica`, `Invoice`, `CreditNote`). */
+  root: string;
 }
 
 export interface EInvoiceReading {

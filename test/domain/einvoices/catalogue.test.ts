@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { loadCatalogue, locales } from '../../../server/i18n/i18n.js';
 import { fromRoot } from '../../../server/paths.js';
 
-/** Every `einvoices.*` key the e-invoice code names (findings and errors pass them as arguments). */
+/** Every `einvoices.*` and `einvoicerules.*` key the e-invoice code names (findings and errors pass them as arguments). */
 function keysUsed(): Set<string> {
   const dir = fromRoot('server/domain/einvoices');
   const used = new Set<string>();
   for (const name of readdirSync(dir))
-    for (const m of readFileSync(join(dir, name), 'utf8').matchAll(/'(einvoices\.[a-z0-9_.]+)'/g))
+    for (const m of readFileSync(join(dir, name), 'utf8').matchAll(
+      /'((?:einvoices|einvoicerules)\.[a-z0-9_.]+)'/g,
+    ))
       if (m[1]) used.add(m[1]);
   return used;
 }
