@@ -62,6 +62,11 @@ const ticketSchema = new Schema(
     closedAt: { type: Date, default: null },
     reopenedAt: { type: Date, default: null },
     lastActivityAt: { type: Date, required: true, default: () => new Date() },
+    /**
+     * Timeline entries this ticket's last changes still owe (server/domain/tickets/
+     * pending-entries.ts): written with the change, pulled once the entry is stored.
+     */
+    pendingEntries: { type: [Schema.Types.Mixed], default: undefined },
   },
   { timestamps: true, minimize: false },
 );
@@ -71,6 +76,8 @@ ticketSchema.index({ tenantId: 1, number: 1 }, { unique: true });
 // and the version-checked updates by (_id, tenantId, version) index look-ups there.
 ticketSchema.index({ _id: 1, tenantId: 1 }, { unique: true });
 ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
+// The sweep finishing interrupted changes: tickets still carrying a marker (almost none).
+ticketSchema.index({ 'pendingEntries.at': 1 });
 ticketSchema.plugin(tenantScopePlugin);
 
 export type TicketAttrs = InferSchemaType<typeof ticketSchema>;

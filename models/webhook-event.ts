@@ -37,6 +37,11 @@ const webhookEventSchema = new Schema({
 });
 // The claim's read on MongoDB (the embedded engine scans: see engine notes).
 webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
+// The worker's claims and writes, one event each (`{ _id, status, claimedBy }`: claiming a
+// pending one, marking, retrying or releasing one it holds): the embedded engine answers a filter
+// from a unique index only when it names exactly its keys, else it scans the whole event table
+// (bench:webhooks: an update with `_id: { $in }` and the claim scanned at every batch).
+webhookEventSchema.index({ _id: 1, status: 1, claimedBy: 1 }, { unique: true });
 webhookEventSchema.plugin(tenantScopePlugin);
 
 export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;

@@ -124,6 +124,18 @@ export class ScopedCollection {
     return this.raw.updateOne(this.filter(filter, 'updateOne'), update, options ?? {});
   }
 
+  /**
+   * Several single-document updates in one command (an unordered bulk write, no upserts): each
+   * filter is checked like updateOne's and answered on its own (by a unique index when it names
+   * exactly its keys), where one updateMany with `$in` and another key scans on the engine.
+   */
+  updateEach(updates: Array<{ filter: Filter<Document>; update: UpdateFilter<Document> }>) {
+    return this.raw.bulkWrite(
+      updates.map((u) => ({ updateOne: { filter: this.filter(u.filter, 'updateEach'), update: u.update } })),
+      { ordered: false },
+    );
+  }
+
   updateMany(filter: Filter<Document>, update: UpdateFilter<Document>, options?: UpdateOptions) {
     if (options?.upsert) this.upsert(filter, update, 'updateMany');
     return this.raw.updateMany(this.filter(filter, 'updateMany'), update, options ?? {});

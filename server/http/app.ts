@@ -17,6 +17,7 @@ import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminStaffRoutes } from './routes/admin-staff.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
+import { webhookPageRoutes } from './routes/webhooks.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -103,6 +104,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(homeRoutes(config.embeddedCapacityTickets));
   app.use(teamRoutes());
   app.use(apiTokenRoutes());
+  app.use(webhookPageRoutes());
   app.use(ticketImportRoutes());
   app.use(adminTenantRoutes());
   app.use(adminStaffRoutes());

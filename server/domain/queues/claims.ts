@@ -8,7 +8,12 @@ import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { getTicket } from '../tickets/queries.js';
-import { appendTimeline } from '../tickets/timeline.js';
+import {
+  carrying,
+  pendingEntry,
+  writePendingEntries,
+  type PendingEntry,
+} from '../tickets/pending-entries.js';
 import { mayAccessTenant } from '../tenants/scope.js';
 import { queueFilter, sortOf, workableStatuses } from './filter.js';
 import { getQueue } from './queues.js';
@@ -18,19 +23,34 @@ function me(ctx: Ctx) {
   return { id: new Types.ObjectId(ctx.actor.userId), name: ctx.actor.name, email: ctx.actor.email };
 }
 
-/** After a claim, assignment or release: the timeline entry and the event everybody's screen needs. */
+/** The timeline entry of an assignment, carried by the ticket update that makes it (pending-entries.ts). */
+const assignmentEntry = (
+  ctx: Ctx,
+  kind: 'claimed' | 'assigned' | 'released',
+  to: { name: string } | null,
+  from: { name?: string | null } | null,
+  at: Date,
+): PendingEntry =>
+  pendingEntry(ctx, {
+    kind: 'assignment',
+    visibility: 'internal',
+    data: { action: kind, to: to?.name ?? null, from: from?.name ?? null },
+    at,
+  });
+
+/**
+ * After a claim, assignment or release: the timeline entries its update carried (the assignment,
+ * and the status change of a new ticket it opened), the audit and the event everybody's screen needs.
+ */
 async function recordAssignment(
   ctx: Ctx,
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; version: number },
   kind: 'claimed' | 'assigned' | 'released',
   to: { name: string } | null,
   from: { name?: string | null } | null,
+  entries: PendingEntry[],
 ) {
-  await appendTimeline(ctx, ticket, {
-    kind: 'assignment',
-    visibility: 'internal',
-    data: { action: kind, to: to?.name ?? null, from: from?.name ?? null },
-  });
+  await writePendingEntries(ctx, ticket, entries);
   await recordTicketAudit(
     ctx,
     ticket,
@@ -49,23 +69,38 @@ async function recordAssignment(
   });
 }
 
-const claimUpdate = (assignee: { id: Types.ObjectId; name: string; email: string }, now: Date) => ({
+const claimUpdate = (
+  assignee: { id: Types.ObjectId; name: string; email: string },
+  now: Date,
+  entry: PendingEntry,
+) => ({
   $set: { assignee, assignedAt: now, lastActivityAt: now },
   $inc: { version: 1 },
+  ...carrying([entry]),
 });
 
-/** A new ticket someone starts working on is open from then on (conditional: only if still new). */
+/** The status entry of a new ticket opened by taking or assigning it. */
+const openedEntry = (ctx: Ctx, at: Date): PendingEntry =>
+  pendingEntry(ctx, { kind: 'status', visibility: 'public', data: { from: 'new', to: 'open' }, at });
+
+/**
+ * A new ticket someone starts working on is open from then on (conditional: only if still new);
+ * the update carries its status entry. Returns the ticket and the entries still to write.
+ */
 async function openIfNew<T extends { _id: Types.ObjectId; tenantId: Types.ObjectId; status: string }>(
+  ctx: Ctx,
   ticket: T,
   now: Date,
-): Promise<T> {
-  if (ticket.status !== 'new') return ticket;
+  claim: PendingEntry,
+): Promise<{ ticket: T; entries: PendingEntry[] }> {
+  if (ticket.status !== 'new') return { ticket, entries: [claim] };
+  const status = openedEntry(ctx, now);
   const opened = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, status: 'new' },
-    { $set: { status: 'open', openedAt: now }, $inc: { version: 1 } },
+    { $set: { status: 'open', openedAt: now }, $inc: { version: 1 }, ...carrying([status]) },
     { returnDocument: 'after' },
   ).lean();
-  return (opened as T | null) ?? ticket;
+  return opened ? { ticket: opened as T, entries: [claim, status] } : { ticket, entries: [claim] };
 }
 
 /**
@@ -77,15 +112,16 @@ export async function takeTicket(ctx: Ctx, ref: string) {
   const ticket = await getTicket(ctx, ref);
   const assignee = me(ctx);
   const now = new Date();
+  const claim = assignmentEntry(ctx, 'claimed', assignee, null, now);
   const claimed = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, assignee: null, status: { $in: [...workableStatuses] } },
-    claimUpdate(assignee, now),
+    claimUpdate(assignee, now, claim),
     { returnDocument: 'after' },
   ).lean();
   if (claimed) {
-    const opened = await openIfNew(claimed, now);
-    await recordAssignment(ctx, opened, 'claimed', assignee, null);
-    return opened;
+    const opened = await openIfNew(ctx, claimed, now, claim);
+    await recordAssignment(ctx, opened.ticket, 'claimed', assignee, null, opened.entries);
+    return opened.ticket;
   }
   const current = await Ticket.findOne({ _id: ticket._id, tenantId: ticket.tenantId }).lean();
   if (current?.assignee?.id && String(current.assignee.id) === String(assignee.id)) return current;
@@ -110,14 +146,15 @@ export async function takeNext(ctx: Ctx, queueId?: string) {
     : { tenantIds: [], types: [], priorities: [], tags: [], order: 'sla' as const };
   const assignee = me(ctx);
   const now = new Date();
-  const claimed = await Ticket.findOneAndUpdate(queueFilter(ctx, queue), claimUpdate(assignee, now), {
+  const claim = assignmentEntry(ctx, 'claimed', assignee, null, now);
+  const claimed = await Ticket.findOneAndUpdate(queueFilter(ctx, queue), claimUpdate(assignee, now, claim), {
     returnDocument: 'after',
     sort: sortOf[queue.order],
   }).lean();
   if (!claimed) return null;
-  const opened = await openIfNew(claimed, now);
-  await recordAssignment(ctx, opened, 'claimed', assignee, null);
-  return opened;
+  const opened = await openIfNew(ctx, claimed, now, claim);
+  await recordAssignment(ctx, opened.ticket, 'claimed', assignee, null, opened.entries);
+  return opened.ticket;
 }
 
 /** Give a ticket back to the queue (its assignee), or take it away from anyone (team leads). */
@@ -127,14 +164,20 @@ export async function releaseTicket(ctx: Ctx, ref: string) {
   if (!ticket.assignee) return ticket;
   const mine = ctx.actor.kind === 'user' && String(ticket.assignee.id ?? '') === ctx.actor.userId;
   if (!mine) requirePermission(ctx, 'queues.manage');
+  const now = new Date();
+  const entry = assignmentEntry(ctx, 'released', null, ticket.assignee, now);
   const released = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, 'assignee.id': ticket.assignee.id },
-    { $set: { assignee: null, assignedAt: null, lastActivityAt: new Date() }, $inc: { version: 1 } },
+    {
+      $set: { assignee: null, assignedAt: null, lastActivityAt: now },
+      $inc: { version: 1 },
+      ...carrying([entry]),
+    },
     { returnDocument: 'after' },
   ).lean();
   if (!released)
     throw new AppError('conflict', 'assignment changed', { messageKey: 'tickets.changed_meanwhile' });
-  await recordAssignment(ctx, released, 'released', null, ticket.assignee);
+  await recordAssignment(ctx, released, 'released', null, ticket.assignee, [entry]);
   return released;
 }
 
@@ -162,6 +205,11 @@ export async function assignTicket(ctx: Ctx, ref: string, userId: string) {
   if (!mayAccessTenant(ctx, String(ticket.tenantId))) throw notFound('ticket');
   const assignee = { id: user._id, name: user.name, email: user.email };
   const now = new Date();
+  // Assigning a new ticket opens it: both entries ride on the one update.
+  const entries = [
+    assignmentEntry(ctx, 'assigned', assignee, ticket.assignee ?? null, now),
+    ...(ticket.status === 'new' ? [openedEntry(ctx, now)] : []),
+  ];
   const updated = await Ticket.findOneAndUpdate(
     { _id: ticket._id, tenantId: ticket.tenantId, version: ticket.version },
     {
@@ -172,12 +220,13 @@ export async function assignTicket(ctx: Ctx, ref: string, userId: string) {
         ...(ticket.status === 'new' ? { status: 'open', openedAt: now } : {}),
       },
       $inc: { version: 1 },
+      ...carrying(entries),
     },
     { returnDocument: 'after' },
   ).lean();
   if (!updated)
     throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
-  await recordAssignment(ctx, updated, 'assigned', assignee, ticket.assignee ?? null);
+  await recordAssignment(ctx, updated, 'assigned', assignee, ticket.assignee ?? null, entries);
   return updated;
 }
 
@@ -211,6 +260,7 @@ export async function claimOnReply<T extends { _id: Types.ObjectId; tenantId: Ty
   if (ctx.actor.kind !== 'user' || ctx.actor.tenantId !== null || !can(ctx.actor, 'queues.work')) return null;
   const assignee = me(ctx);
   const now = new Date();
+  const claim = assignmentEntry(ctx, 'claimed', assignee, null, now);
   const claimed = await Ticket.findOneAndUpdate(
     {
       _id: ticket._id,
@@ -218,10 +268,10 @@ export async function claimOnReply<T extends { _id: Types.ObjectId; tenantId: Ty
       assignee: null,
       status: { $in: [...workableStatuses, 'pending'] },
     },
-    claimUpdate(assignee, now),
+    claimUpdate(assignee, now, claim),
     { returnDocument: 'after' },
   ).lean();
   if (!claimed) return null;
-  await recordAssignment(ctx, claimed, 'claimed', assignee, null);
+  await recordAssignment(ctx, claimed, 'claimed', assignee, null, [claim]);
   return claimed;
 }

@@ -7,7 +7,7 @@ import { domainEvents } from '../events.js';
 import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import { movesFor, stampFor } from './transitions.js';
-import { appendTimeline } from './timeline.js';
+import { carrying, pendingEntry, writePendingEntries } from './pending-entries.js';
 import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 
@@ -60,6 +60,12 @@ export async function moveTicket(
   const byRequester = ctx.actor.kind === 'user' && String(ticket.requester?.id ?? '') === ctx.actor.userId;
   const change = slaChangeFor(from, to, now);
   const clock = change ? await slaAfter(ticket, change) : null;
+  // The status entry rides on the update (a crash before it is written loses no event).
+  // A macro's reply records the move in its own entry (options.timeline false): none here then.
+  const entries =
+    options.timeline === false
+      ? []
+      : [pendingEntry(ctx, { kind: 'status', visibility: 'public', data: { from, to }, at: now })];
   const updated = await Ticket.findOneAndUpdate(
     {
       _id: ticket._id,
@@ -76,14 +82,14 @@ export async function moveTicket(
         ...(clock ?? {}),
       },
       $inc: { version: 1 },
+      ...(entries.length ? carrying(entries) : {}),
     },
     { returnDocument: 'after' },
   ).lean();
   if (!updated)
     throw new AppError('conflict', 'ticket changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
   if (clock) await noteSlaDue(updated, ticket);
-  if (options.timeline !== false)
-    await appendTimeline(ctx, updated, { kind: 'status', visibility: 'public', data: { from, to }, at: now });
+  await writePendingEntries(ctx, updated, entries);
   await recordTicketAudit(ctx, updated, 'ticket.status_changed', { from, to });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
   // The requester who solved it themselves needs no mail telling them so.

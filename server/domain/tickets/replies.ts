@@ -10,6 +10,7 @@ import { getTicket } from './queries.js';
 import { mayReply } from './page-flags.js';
 import type { ReplyInput } from './schemas.js';
 import { appendTimeline } from './timeline.js';
+import { carrying, pendingEntry, writePendingEntries } from './pending-entries.js';
 import { noteSlaDue } from '../sla/due-list.js';
 import { slaAfter, type SlaChange } from '../sla/ticket-clock.js';
 import { sniffType, storeAttachments, type IncomingFile } from './attachments.js';
@@ -86,9 +87,18 @@ export async function addReply(
   if (clock) Object.assign($set, clock);
   const filter: Record<string, unknown> = { _id: ticket._id, tenantId: ticket.tenantId };
   if (statusFrom) filter.status = statusFrom;
+  // A status change's entry rides on the update (pending-entries.ts).
+  const statusEntry = statusFrom
+    ? pendingEntry(ctx, {
+        kind: 'status',
+        visibility: 'public',
+        data: { from: statusFrom, to: 'open' },
+        at: now,
+      })
+    : null;
   const updated = await Ticket.findOneAndUpdate(
     filter,
-    { $set, $inc: { version: 1 } },
+    { $set, $inc: { version: 1 }, ...(statusEntry ? carrying([statusEntry]) : {}) },
     { returnDocument: 'after' },
   ).lean();
   if (!updated)
@@ -112,13 +122,7 @@ export async function addReply(
     at: now,
     ...(options.entryData ? { data: options.entryData } : {}),
   });
-  if (statusFrom)
-    await appendTimeline(ctx, updated, {
-      kind: 'status',
-      visibility: 'public',
-      data: { from: statusFrom, to: 'open' },
-      at: now,
-    });
+  if (statusEntry) await writePendingEntries(ctx, updated, [statusEntry]);
   if (staff && !input.internal) {
     await notifyRequester(ctx, updated, 'ticket_replied', `reply:${String(entry._id)}`, {
       author: entry.author?.name ?? '',

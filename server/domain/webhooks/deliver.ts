@@ -48,8 +48,8 @@ export const retrySchedule = [
 export const deliveryPolicy = {
   /** A claimed event belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
-  /** Due events one run reads (small fields only) and claims at most. */
-  claimBatch: 200,
+  /** Due events one run claims at most at once (its read of due events scans on the engine: fewer, larger claims). */
+  claimBatch: 500,
   perEndpointPerRun: 25,
   concurrency: 16,
   /** Share of a retry delay added or removed at random. */
@@ -89,31 +89,28 @@ const attempts = scopedCollection(WebhookAttempt);
 /** Attempts of concurrent deliveries go in one insert (group commit), each acknowledged for itself. */
 const insertAttempt = coalescedInsert(() => attempts);
 /**
- * Delivered events are marked together: one update per run's batch, by _id and the run's claim.
- * A row another run took over meanwhile (our lease ran out) was delivered all the same.
+ * Delivered events are marked together: one command per batch (group commit), each event by its
+ * _id and the run's claim (the `{ _id, status, claimedBy }` unique index answers each on the engine). A
+ * row another run took over meanwhile (our lease ran out) is left to that run: it sends it again
+ * under the same webhook-id and marks it itself.
  */
 const markDelivered = new GroupCommit<{ _id: Types.ObjectId; run: string; at: Date; status: number }, void>(
   async (items) => {
-    const byRun = new Map<string, typeof items>();
-    for (const i of items)
-      byRun.set(`${i.run}|${i.status}`, [...(byRun.get(`${i.run}|${i.status}`) ?? []), i]);
-    for (const group of byRun.values()) {
-      const first = group[0] as (typeof items)[number];
-      const at = new Date(Math.max(...group.map((i) => i.at.getTime())));
-      await events.updateMany(
-        { _id: { $in: group.map((i) => i._id) }, claimedBy: first.run },
-        {
+    await events.updateEach(
+      items.map((i) => ({
+        filter: { _id: i._id, status: 'delivering', claimedBy: i.run },
+        update: {
           $set: {
             status: 'delivered',
-            deliveredAt: at,
+            deliveredAt: i.at,
             leaseUntil: null,
             claimedBy: null,
-            lastStatus: first.status,
+            lastStatus: i.status,
             lastError: null,
           },
         },
-      );
-    }
+      })),
+    );
     return items.map(() => ({ ok: true as const, value: undefined }));
   },
 );
@@ -295,6 +292,7 @@ async function inOrder(candidates: Candidate[], ordered: Set<string>): Promise<C
 }
 
 /** Claim due events for this run (see the header); returns them with their payloads. */
+// Long function: one atomic-claim protocol (read, order, share, probe, conditional takes), clearer whole than in pieces.
 async function claim(
   run: string,
   t: Date,
@@ -360,17 +358,40 @@ async function claim(
   }
   const leaseUntil = new Date(t.getTime() + deliveryPolicy.leaseMs);
   if (!picked.length) return { claimed: [], endpoints: usable };
-  // One conditional update takes them all (each only while still due): ours carry our mark.
-  const ids = picked.map((c) => c._id);
-  const took = await events.updateMany(
-    { _id: { $in: ids }, $or: due(t) },
-    { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } },
-  );
-  if (!took.modifiedCount) return { claimed: [], endpoints: usable };
-  const claimed = await WebhookEvent.find({ _id: { $in: ids }, claimedBy: run })
-    .setOptions({ allTenants: true })
-    .sort({ occurredAt: 1, sourceId: 1 })
-    .lean<Claimed[]>();
+  // Conditional updates take them (each only while still claimable): ours carry our mark. The
+  // waiting ones in one command, each answered by the `{ _id, status, claimedBy }` unique index
+  // (pending and unclaimed: never one delivered, given up or held by another run; one requeued
+  // for a later retry in the instant since the read goes early, nothing worse); expired leases
+  // (rare) only while the lease is still expired.
+  const claimSet = { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } };
+  const waiting = picked.filter((c) => c.status === 'pending');
+  const expired = picked.filter((c) => c.status !== 'pending');
+  let took = 0;
+  if (waiting.length)
+    took += (
+      await events.updateEach(
+        waiting.map((c) => ({
+          filter: { _id: c._id, status: 'pending', claimedBy: null },
+          update: claimSet,
+        })),
+      )
+    ).modifiedCount;
+  if (expired.length)
+    took += (
+      await events.updateMany(
+        { _id: { $in: expired.map((c) => c._id) }, status: 'delivering', leaseUntil: { $lt: t } },
+        claimSet,
+      )
+    ).modifiedCount;
+  if (!took) return { claimed: [], endpoints: usable };
+  // Read back by id (looked up id by id), ours kept.
+  const claimed = (
+    await WebhookEvent.find({ _id: { $in: picked.map((c) => c._id) } })
+      .setOptions({ allTenants: true })
+      .lean<Array<Claimed & { claimedBy?: string | null }>>()
+  )
+    .filter((r) => r.claimedBy === run)
+    .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
   return { claimed, endpoints: usable };
 }
 
@@ -380,9 +401,11 @@ const tripped = new Set<string>();
 /** Give claimed events back untouched (no attempt counted): the run will not send them. */
 async function releaseClaims(run: string, rows: Claimed[]): Promise<void> {
   if (!rows.length) return;
-  await events.updateMany(
-    { _id: { $in: rows.map((r) => r._id) }, claimedBy: run },
-    { $set: { status: 'pending', leaseUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
+  await events.updateEach(
+    rows.map((r) => ({
+      filter: { _id: r._id, status: 'delivering', claimedBy: run },
+      update: { $set: { status: 'pending', leaseUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
+    })),
   );
 }
 
@@ -420,6 +443,7 @@ async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<v
   }
 }
 
+// Long function: one attempt from request to its outcome (recorded, retried, given up, endpoint disabled), read in order.
 async function deliverOne(
   ctx: Ctx,
   run: string,
@@ -428,6 +452,7 @@ async function deliverOne(
   clock: () => Date,
   random: () => number,
   tally: DeliverResult,
+  behind: Array<Promise<void>>,
 ): Promise<void> {
   const url = new URL(ep.url);
   const sentAt = clock();
@@ -447,7 +472,7 @@ async function deliverOne(
   const t = clock();
   const status = answer.status;
   const ok = status !== null && status >= 200 && status < 300 && !answer.error;
-  await insertAttempt({
+  const attempt = {
     _id: new Types.ObjectId(),
     tenantId: row.tenantId,
     endpointId: row.endpointId,
@@ -462,15 +487,26 @@ async function deliverOne(
     latencyMs,
     error: answer.error ? answer.error.slice(0, 500) : null,
     ok,
-  });
-  const mine = { _id: row._id, claimedBy: run };
+  };
+  const mine = { _id: row._id, status: 'delivering', claimedBy: run };
   const release = { leaseUntil: null, claimedBy: null, lastStatus: status };
   if (ok) {
-    await markDelivered.submit({ _id: row._id, run, at: t, status: status ?? 200 });
+    // Recorded behind the lane's next request (group commits with the other lanes'), not before
+    // it: the claim keeps the event until its delivered mark is written, and the run waits for
+    // these before it claims again or returns. A crash in between leaves the claim, taken over
+    // when its lease runs out: sent again, same webhook-id (at least once, as before).
     tally.delivered++;
-    await noteHealth(ep, true, t);
+    behind.push(
+      insertAttempt(attempt)
+        .then(() => markDelivered.submit({ _id: row._id, run, at: t, status: status ?? 200 }))
+        .then(() => noteHealth(ep, true, t))
+        .catch((err: unknown) =>
+          ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded'),
+        ),
+    );
     return;
   }
+  await insertAttempt(attempt);
   const lastError = (answer.error ?? `HTTP ${String(status)}`).slice(0, 500);
   if (status === 410) {
     await events.updateOne(mine, { $set: { ...release, status: 'failed', lastError } });
@@ -535,6 +571,7 @@ export async function deliverDueWebhooks(
     // Stop well before the lease runs out (another run would take the rest over and send it too).
     const sendUntil = claimedAt + deliveryPolicy.leaseMs - webhookSettings().timeoutMs - 5_000;
     for (const ep of endpoints.keys()) tripped.delete(ep);
+    const behind: Array<Promise<void>> = [];
     await eachLimit(lanes, deliveryPolicy.concurrency, async ({ ep, rows }) => {
       for (const [i, row] of rows.entries()) {
         if (tripped.has(String(ep._id)) || performance.now() > sendUntil) {
@@ -544,13 +581,14 @@ export async function deliverDueWebhooks(
           break;
         }
         try {
-          await deliverOne(ctx, run, row, ep, clock, random, tally);
+          await deliverOne(ctx, run, row, ep, clock, random, tally, behind);
         } catch (err) {
           // The database failed us: the claim stays and is taken over when its lease runs out.
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded');
         }
       }
     });
+    await Promise.all(behind);
   }
   return { ...tally, claimed: claimedTotal };
 }

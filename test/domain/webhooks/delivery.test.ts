@@ -402,7 +402,13 @@ describe('webhook delivery (domain)', function () {
     expect(ok.sort()).to.deep.equal([...expected].sort()); // each once
     const wh = new Webhook(ep.secret);
     const sentTypes = new Set(at('/outage').map((r) => checkPayload(r.body).type));
-    expect([...sentTypes]).to.have.members(['ticket.created', 'ticket.assigned', 'ticket.reply_added']);
+    // Assigning a new ticket opens it: a status change too.
+    expect([...sentTypes]).to.have.members([
+      'ticket.created',
+      'ticket.assigned',
+      'ticket.status_changed',
+      'ticket.reply_added',
+    ]);
     const ids = at('/outage').map((r) => {
       // The clock ran hours ahead of the receiver's: check the signature, not the timestamp's age.
       const sig = r.headers['webhook-signature']!;

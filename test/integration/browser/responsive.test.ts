@@ -15,6 +15,9 @@ import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { makeDraftImportBatch } from '../../support/csv-import.js';
 import { listRoutes } from '../../support/routes.js';
 import { complaintInput, ctxOf, makeAttachment } from '../../support/tickets.js';
+import { Types } from 'mongoose';
+import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 
 type UserKey = keyof World['users'];
 
@@ -44,6 +47,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   let queueId: string;
   let macroId: string;
   const importBatches: string[] = [];
+  let endpointId: string;
 
   before(async () => {
     tp = await startTestPortal('browser-responsive');
@@ -123,6 +127,29 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       da: 'Hej {{requester.name}}',
     };
     macroId = String((await Macro.create({ tenantId: null, name: 'Greeting', body: greeting }))._id);
+    // A webhook endpoint and an attempt whose answer is one long line.
+    endpointId = (
+      await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+        url: 'https://erp.acme.example/webhooks/backoffice-desk/tickets',
+        description: 'ERP',
+        events: ['ticket.created', 'ticket.status_changed'],
+        orderedPerTicket: false,
+      })
+    ).id;
+    await WebhookAttempt.create({
+      tenantId: world.acme._id,
+      endpointId: new Types.ObjectId(endpointId),
+      eventId: new Types.ObjectId(),
+      msgId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
+      attempt: 1,
+      at: new Date(),
+      url: 'https://erp.acme.example/webhooks/backoffice-desk/tickets',
+      requestHeaders: { 'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', 'content-type': 'application/json' },
+      status: 503,
+      responseExcerpt: `{"error":"${LONG_WORD}"}`,
+      latencyMs: 412,
+      ok: false,
+    });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -155,6 +182,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/reports/:tenantId/statement': [`/reports/${world.acme.id}/statement`],
       '/sla/:tenantId/calendar': [`/sla/${world.acme.id}/calendar`],
       '/sla/:tenantId/policy': [`/sla/${world.acme.id}/policy`],
+      '/webhooks/:id': [`/webhooks/${endpointId}`],
     };
     // Pages reached only from a mail (a token in the path) are shown signed out, below.
     if (/^\/(password|invite)\/.*:token/.test(pattern)) return [];
@@ -301,6 +329,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       if (user === 'admin')
         expect(visited).to.include.members(['/admin/tenants', '/admin/staff', '/admin/audit']);
       if (user === 'accountManager') expect(visited).to.include.members(['/sla', '/reports']);
+      if (user === 'acmeAdmin' || user === 'admin')
+        expect(visited).to.include.members(['/webhooks', `/webhooks/${endpointId}`]);
     });
   }
 

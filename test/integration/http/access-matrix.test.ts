@@ -11,8 +11,10 @@ import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
 import { tokenOf } from '../../support/api.js';
-import { makeAttachment, makeTicket } from '../../support/tickets.js';
 import { Macro } from '../../../models/macro.js';
+import { ctxOf, makeAttachment, makeTicket } from '../../support/tickets.js';
+import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
+import { updateEndpoint } from '../../../server/domain/webhooks/update-endpoint.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
@@ -192,6 +194,33 @@ function ticketVariants(
     'malformed id': { param: () => '../etc', expect: { anonymous, others: 404 } },
   };
 }
+
+/** Webhook endpoints: client admins (their company's) and provider admins (any client's). */
+const webhookManagers = (status: Expected) => ({ admin: status, acmeAdmin: status, nordAdmin: status });
+/** A fresh, disabled endpoint of a client (registered as its admin would). */
+async function disabledEndpoint(tenant: 'acme' | 'nord'): Promise<string> {
+  const ctx = ctxOf(world.users[tenant === 'acme' ? 'acmeAdmin' : 'nordAdmin'], world[tenant]);
+  const ep = await registerEndpoint(ctx, {
+    url: `https://erp.${tenant}.example/hooks`,
+    description: 'Matrix',
+    events: ['ticket.created'],
+    orderedPerTicket: false,
+  });
+  await updateEndpoint(ctx, ep.id, { state: 'disabled' });
+  return ep.id;
+}
+const webhookVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
+  'Acme endpoint': {
+    param: () => disabledEndpoint('acme'),
+    expect: shape({ admin: status, acmeAdmin: status, nordAdmin: 404 }),
+  },
+  'Nordhavn endpoint': {
+    param: () => disabledEndpoint('nord'),
+    expect: shape({ admin: status, acmeAdmin: 404, nordAdmin: status }),
+  },
+  'no such endpoint': { param: newObjectId, expect: shape(webhookManagers(404)) },
+  'malformed id': { param: () => 'not-an-id', expect: shape(webhookManagers(404)) },
+});
 
 /** Queues: the people who work them (admins, team leads, operators), and their managers. */
 const workers = (status: Expected) => ({
@@ -753,6 +782,39 @@ const table: Row[] = [
       'no such token': { param: newObjectId, expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
       'malformed id': { param: () => 'not-an-id', expect: action({ acmeAdmin: 404, nordAdmin: 404 }) },
     },
+  },
+
+  // Webhook pages: client admins their company's endpoints, provider admins any client's; a
+  // foreign or unknown endpoint is 404. The endpoints are disabled (nothing is sent anywhere).
+  { method: 'GET', path: '/webhooks', expect: page(webhookManagers(200)) },
+  // Without events the form comes back with 422.
+  {
+    method: 'POST',
+    path: '/webhooks',
+    body: () => ({ url: 'https://erp.example/h' }),
+    expect: action(webhookManagers(422)),
+  },
+  { method: 'GET', path: '/webhooks/:id', variants: webhookVariants(page, 200) },
+  {
+    method: 'POST',
+    path: '/webhooks/:id',
+    body: () => ({ url: 'https://erp.example/h' }),
+    variants: webhookVariants(action, 422),
+  },
+  {
+    method: 'POST',
+    path: '/webhooks/:id/state',
+    body: () => ({ state: 'disabled' }),
+    variants: webhookVariants(action, 302),
+  },
+  { method: 'POST', path: '/webhooks/:id/rotate-secret', variants: webhookVariants(action, 200) },
+  // A disabled endpoint's test event is refused: back with the reason.
+  { method: 'POST', path: '/webhooks/:id/test', variants: webhookVariants(action, 302) },
+  {
+    method: 'POST',
+    path: '/webhooks/:id/replay',
+    body: () => ({ from: '2026-01-01T00:00', to: '2026-01-02T00:00' }),
+    variants: webhookVariants(action, 302),
   },
 
   // The REST API takes bearer tokens only: every session (and no session) gets 401; its
