@@ -130,7 +130,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     // A webhook endpoint and an attempt whose answer is one long line.
     endpointId = (
       await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
-        url: 'https://erp.acme.example/webhooks/backoffice-desk/tickets',
+        // A long unbroken path: the audit page and the endpoint pages quote it and must not overflow.
+        url: `https://erp.acme.example/webhooks/${'0123456789'.repeat(8)}`,
         description: 'ERP',
         events: ['ticket.created', 'ticket.status_changed'],
         orderedPerTicket: false,
