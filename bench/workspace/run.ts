@@ -259,9 +259,19 @@ async function during(seconds: number, callers: number, work: (i: number) => Pro
   );
 }
 
+/** Steps that threw (the driver gave up on the engine, a refused request): counted, not timed. */
+const errors = new Map<string, { n: number; first: string }>();
+
 async function timed(times: Times, step: Step | 'baseline find', run: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
-  await run();
+  try {
+    await run();
+  } catch (err) {
+    const seen = errors.get(step) ?? { n: 0, first: err instanceof Error ? err.message : String(err) };
+    seen.n++;
+    errors.set(step, seen);
+    return;
+  }
   times.get(step)?.push(performance.now() - t0);
 }
 
@@ -363,11 +373,12 @@ async function main(): Promise<number> {
       );
     // What one scan costs with nobody else waiting: the floor every queue read stands on.
     const alone: number[] = [];
-    for (let k = 0; k < 5; k++) {
+    for (let k = 0; k < 3; k++) {
       const t0 = performance.now();
       await bareFind();
       alone.push(performance.now() - t0);
     }
+    out(`one bare find alone: p50 ${fmt(alone, 50).trim()} (nobody else waiting)  ${load()}`);
     await baseline();
 
     const failures: string[] = [];
@@ -393,9 +404,6 @@ async function main(): Promise<number> {
     out(
       `${'baseline find'.padEnd(16)} n=${String(base.length).padStart(6)}  p50 ${fmt(base, 50)}  p95 ${fmt(base, 95)}   (the queue's first ${QUEUE_PAGE} rows, ${OPERATORS} callers)`,
     );
-    out(
-      `${'one find alone'.padEnd(16)} n=${String(alone.length).padStart(6)}  p50 ${fmt(alone, 50)}   (nobody else waiting)`,
-    );
     const rows: string[] = [];
     for (const step of steps) {
       const xs = times.get(step) ?? [];
@@ -414,6 +422,10 @@ async function main(): Promise<number> {
     out(
       `resolved during the run: ${resolved}; CPU during the workspace phase: portal (this process) ${cpu.portal.toFixed(0)} % of a core, engine ${cpu.engine.toFixed(0)} %  ${load()}`,
     );
+    for (const [step, e] of errors) {
+      failed = true;
+      out(`${step}: ${e.n} failed, e.g. ${e.first.slice(0, 160)}`);
+    }
     if (failures.length) {
       failed = true;
       out(`${failures.length} failed steps, e.g. ${failures.slice(0, 3).join('; ')}`);
