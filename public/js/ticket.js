@@ -290,6 +290,15 @@
       else if (send) send.click();
     });
 
+    /** Put a part of the page the server rendered again in place of the one shown. */
+    function swapIn(selector, html) {
+      var old = document.querySelector(selector);
+      if (!old || !html) return;
+      var holder = document.createElement('template');
+      holder.innerHTML = html;
+      var fresh = holder.content.firstElementChild;
+      if (fresh) old.replaceWith(fresh);
+    }
     /** Put the server's fresh composer in place of this one's content (the form itself stays). */
     function replaceComposer(html) {
       if (!html) return;
@@ -344,6 +353,12 @@
               holder.innerHTML = answer.entry.html;
               var node = holder.content.firstElementChild;
               if (node) timeline.appendChild(node);
+            }
+            if (answer.side) {
+              // The status badge and the side cards (who has it, the moves), as the server printed them.
+              swapIn('[data-testid="status"]', answer.side.statusHtml);
+              swapIn('[data-testid="assignee"]', answer.side.assigneeHtml);
+              swapIn('[data-testid="status-card"]', answer.side.statusCardHtml);
             }
             dropDraft();
             replaceComposer(answer.composerHtml);

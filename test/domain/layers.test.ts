@@ -17,6 +17,8 @@ const ranks: Record<string, number> = {
   macros: 7,
   // Purges what every area keeps past its time (imports, uploads, webhook history).
   housekeeping: 7,
+  // Each role's home page: gathers what the queues, reports, health and mail areas give it.
+  home: 7,
   // Readers and composers of everything below: pages' views, reports, upkeep.
   queues: 6,
   reports: 6,

@@ -39,10 +39,11 @@ export const permissions = {
 export type Permission = keyof typeof permissions;
 
 /**
- * What a tenant's API token may do: open and follow that tenant's tickets, and manage its webhook
- * endpoints (tokens are made by client admins, who may), nothing else.
+ * What a tenant's API token may do: open and follow that tenant's tickets, settle them (a reply
+ * "and resolve"), and manage its webhook endpoints (tokens are made by client admins, who may),
+ * nothing else.
  */
-const apiPermissions = new Set<Permission>(['tickets.open', 'webhooks.manage']);
+const apiPermissions = new Set<Permission>(['tickets.open', 'tickets.settle', 'webhooks.manage']);
 
 export function can(actor: Actor, permission: Permission): boolean {
   if (actor.kind === 'system') return true;
@@ -65,6 +66,8 @@ export function canSettleTicket(
   actor: Actor,
   ticket: { tenantId: unknown; requester?: { id?: unknown } | null },
 ): boolean {
+  // A token settles as the client admin who made it: any ticket of its company.
+  if (actor.kind === 'api') return String(actor.tenantId) === String(ticket.tenantId);
   if (actor.kind !== 'user' || actor.tenantId === null || !can(actor, 'tickets.settle')) return false;
   if (String(actor.tenantId) !== String(ticket.tenantId)) return false;
   return actor.role === 'client_admin' || String(ticket.requester?.id ?? '') === actor.userId;

@@ -194,6 +194,7 @@ export const ticketExamples = {
 } as const;
 
 export const replyExample = { body: 'The photos of the damaged parcel are attached now.' };
+const replyAndResolveExample = { body: 'Thanks, that settles it.', status: 'resolved' };
 
 const sampleTicket = serializeTicket({
   _id: '65f1c0ffee0000000000a001',
@@ -530,7 +531,11 @@ export const operations: OperationSpec[] = [
     path: '/tickets/:ref/replies',
     secured: true,
     params: [ref],
-    body: { contentType: 'application/json', schema: 'ReplyInput', examples: { reply: replyExample } },
+    body: {
+      contentType: 'application/json',
+      schema: 'ReplyInput',
+      examples: { reply: replyExample, replyAndResolve: replyAndResolveExample },
+    },
     responses: {
       '201': { text: 'reply_created', schema: 'Reply' },
       ...jsonBodyRefusals,

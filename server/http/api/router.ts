@@ -16,8 +16,8 @@ import {
 } from '../../domain/tickets/attachments.js';
 import { createTicket } from '../../domain/tickets/create.js';
 import { receiveEInvoice } from '../../domain/einvoices/receive-einvoice.js';
+import { replyAndSetStatus } from '../../domain/queues/reply-and-set-status.js';
 import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
-import { addReply } from '../../domain/tickets/replies.js';
 import { getEndpoint, listEndpoints } from '../../domain/webhooks/list-endpoints.js';
 import { registerEndpoint } from '../../domain/webhooks/register-endpoint.js';
 import { rotateSecret } from '../../domain/webhooks/rotate-secret.js';
@@ -43,7 +43,7 @@ import {
   serializeTicket,
   serializeTicketDetail,
   serializeTicketSummary,
-  serializeTimelineEntry,
+  serializeReply,
   ticketUrl,
 } from './serialize.js';
 
@@ -226,11 +226,15 @@ export function apiRoutes(config: Config): Router {
 
   router.post('/tickets/:ref/replies', ...secured, async (req, res) => {
     const input = parseInput(apiReplyInput, req.body ?? {});
-    const { ticket, entry } = await addReply(req.ctx, param(req, 'ref'), {
+    // The portal composer's operation: the reply, the claim of an unassigned ticket by staff, then
+    // the status; a refused status leaves the reply sent and says why.
+    const sent = await replyAndSetStatus(req.ctx, param(req, 'ref'), {
       body: input.body,
       internal: false,
+      confirm: false,
+      then: input.status,
     });
-    res.status(201).json({ entry: serializeTimelineEntry(entry), ticket: serializeTicketSummary(ticket) });
+    res.status(201).json(serializeReply(req.locale, sent));
   });
 
   // The ticket is looked up before the body is read: a foreign ticket costs no upload.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channels, priorities, ticketStatuses, ticketTypes } from '../../../models/ticket.js';
 import { timelineKinds } from '../../../models/timeline-entry.js';
+import { replyStatuses } from '../../domain/tickets/page-flags.js';
 import { replySchema, ticketInputSchema, ticketListQuerySchema } from '../../domain/tickets/schemas.js';
 
 /**
@@ -11,7 +12,13 @@ import { replySchema, ticketInputSchema, ticketListQuerySchema } from '../../dom
 
 // Requests.
 export const apiTicketInput = ticketInputSchema;
-export const apiReplyInput = replySchema.pick({ body: true });
+/**
+ * A reply and, in the same request, the status to set once it is sent (the composer's "send and
+ * …"): one domain operation, replyAndSetStatus, for the portal and the API.
+ */
+export const apiReplyInput = replySchema.pick({ body: true }).extend({
+  status: z.enum(replyStatuses).optional(),
+});
 export const apiTicketListQuery = ticketListQuerySchema.pick({
   status: true,
   type: true,
@@ -82,7 +89,20 @@ export const ticketListJson = z.object({
   hasMore: z.boolean(),
 });
 
-export const replyJson = z.object({ entry: timelineEntryJson, ticket: ticketSummaryJson });
+export const replyJson = z.object({
+  entry: timelineEntryJson,
+  ticket: ticketSummaryJson,
+  /** The reply took the unassigned ticket for its author (staff replies only). */
+  assigned: z.boolean(),
+  /** The status asked for: set, or refused with the reason (the reply is sent either way). */
+  status: z
+    .object({
+      to: z.enum(replyStatuses),
+      done: z.boolean(),
+      refused: z.object({ code: z.string(), message: z.string() }).optional(),
+    })
+    .nullable(),
+});
 
 export const attachmentListJson = z.object({ data: z.array(attachmentJson) });
 
@@ -145,3 +165,4 @@ export type TimelineEntryJson = z.infer<typeof timelineEntryJson>;
 export type TicketSummaryJson = z.infer<typeof ticketSummaryJson>;
 export type TicketJson = z.infer<typeof ticketJson>;
 export type TicketDetailJson = z.infer<typeof ticketDetailJson>;
+export type ReplyJson = z.infer<typeof replyJson>;

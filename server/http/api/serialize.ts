@@ -2,10 +2,12 @@ import type { Channel, Priority, TicketStatus, TicketType } from '../../../model
 import type { TimelineKind } from '../../../models/timeline-entry.js';
 import type { EInvoiceReceipt } from '../../domain/einvoices/receive-einvoice.js';
 import type { Finding } from '../../domain/einvoices/types.js';
+import type { StatusOutcome } from '../../domain/queues/reply-and-set-status.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type {
   AttachmentJson,
   EInvoiceReceiptJson,
+  ReplyJson,
   TicketDetailJson,
   TicketJson,
   TicketSummaryJson,
@@ -121,6 +123,29 @@ export function serializeTimelineEntry(e: TimelineSource): TimelineEntryJson {
     body: e.body ?? '',
     data: plainObject(e.data),
     attachmentIds: (e.attachmentIds ?? []).map(String),
+  };
+}
+
+/** A sent reply: the entry, the ticket as it now is, and what became of the status asked for. */
+export function serializeReply(
+  locale: Locale,
+  sent: { entry: TimelineSource; ticket: TicketSource; assigned: boolean; status: StatusOutcome | null },
+): ReplyJson {
+  const status = sent.status;
+  return {
+    entry: serializeTimelineEntry(sent.entry),
+    ticket: serializeTicketSummary(sent.ticket),
+    assigned: sent.assigned,
+    status: status && {
+      to: status.to,
+      done: status.done,
+      ...(status.refused && {
+        refused: {
+          code: status.refused.code,
+          message: t(locale, status.refused.messageKey, status.refused.params),
+        },
+      }),
+    },
   };
 }
 

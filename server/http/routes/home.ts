@@ -1,11 +1,9 @@
 import { Router } from 'express';
-import { ticketTypes } from '../../../models/ticket.js';
-import { can } from '../../domain/auth/policy.js';
-import { isClient } from '../../domain/context.js';
+import { homeFor } from '../../domain/home/home-for.js';
+import { isStaff } from '../../domain/context.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { capacityNotice } from '../../domain/tickets/capacity.js';
-import { listTickets } from '../../domain/tickets/queries.js';
-import { ticketListQuerySchema } from '../../domain/tickets/schemas.js';
+import { formatNumber } from '../../i18n/format.js';
 import { t } from '../../i18n/i18n.js';
 import { requireSignIn } from '../middleware/guards.js';
 
@@ -13,25 +11,33 @@ import { requireSignIn } from '../middleware/guards.js';
 export function homeRoutes(capacity: number | null): Router {
   const router = Router();
   router.get('/', requireSignIn, async (req, res) => {
-    const title = t(req.locale, 'home.title');
-    if (isClient(req.ctx.actor)) {
-      // Clients: their own tickets, newest first, and one button per kind of ticket they can open.
-      const mine = await listTickets(req.ctx, ticketListQuerySchema.parse({ scope: 'mine' }));
-      const types = can(req.ctx.actor, 'tickets.open') ? ticketTypes : [];
-      return res.render('home', {
-        title,
-        client: true,
-        tickets: mine.rows,
-        moreTickets: mine.hasMore,
-        types,
-        now: new Date(),
-      });
-    }
-    const [tenants, capacityWarning] = await Promise.all([
-      listTenants(req.ctx),
-      capacityNotice(req.ctx, capacity),
+    const now = new Date();
+    const staff = isStaff(req.ctx.actor);
+    // Each role's page is one domain function (domain/home/); staff also see the clients they serve.
+    const [home, tenants, capacityWarning] = await Promise.all([
+      homeFor(req.ctx, now),
+      staff ? listTenants(req.ctx) : Promise.resolve([]),
+      staff ? capacityNotice(req.ctx, capacity) : Promise.resolve(null),
     ]);
-    res.render('home', { title, tenants, capacityWarning, now: new Date() });
+    const accountManager =
+      home.kind === 'account_manager'
+        ? {
+            rows: home.accountManager.rows.map((row) => ({
+              ...row,
+              combinedText:
+                row.combined.pct === null ? '–' : `${formatNumber(row.combined.pct, req.locale)} %`,
+            })),
+          }
+        : undefined;
+    res.render('home', {
+      title: t(req.locale, 'home.title'),
+      ...home,
+      accountManager,
+      staff,
+      tenants,
+      capacityWarning,
+      now,
+    });
   });
   return router;
 }

@@ -172,6 +172,17 @@ function composerHtml(
   );
 }
 
+/** The parts of the ticket page a send can change, rendered again for the page script to swap in. */
+async function sideHtml(req: Request, page: Record<string, unknown>) {
+  const context = { ...page, csrfToken: req.res?.locals.csrfToken as string };
+  const [statusHtml, assigneeHtml, statusCardHtml] = await Promise.all(
+    ['ticket-status', 'ticket-assignee', 'ticket-status-card'].map((name) =>
+      renderPartial(name, context, readerOf(req)),
+    ),
+  );
+  return { statusHtml, assigneeHtml, statusCardHtml };
+}
+
 // Long function: a route table: many short handlers that share the page locals.
 export function ticketRoutes(): Router {
   const router = Router();
@@ -305,6 +316,8 @@ export function ticketRoutes(): Router {
           html: await renderPartial('timeline-entry', { ...entryView }, readerOf(req)),
         },
         composerHtml: fresh.canReply ? await composerHtml(req, fresh, {}) : '',
+        // The side cards the send changed (status, who has it, the moves now offered), as printed.
+        side: await sideHtml(req, fresh),
       });
     } catch (err) {
       const shown = presentError(err, req.locale, 'page');

@@ -85,6 +85,33 @@ describe('the one-step reply in a browser', function () {
     expect(await page.inputValue('textarea[name=body]')).to.equal('');
   });
 
+  it('refreshes the side cards after a send: who has the ticket and the status moves now offered', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Browser side cards');
+    await openTicket(ticket.number);
+    expect(await page.locator('[data-testid="status-card"] [data-testid="take"]').count()).to.equal(1);
+    expect(await page.locator('[data-testid="move-resolved"]').count()).to.equal(1);
+    await page.fill('textarea[name=body]', 'Taking this one and waiting for the PO.');
+    await page.click('button[data-testid="send-pending"]');
+    await page.waitForSelector(
+      '[data-composer-status]:has-text("Sent; the ticket is now Waiting for client.")',
+    );
+    expect(await stayed()).to.equal(true);
+    // Swapped in from the answer itself (the live update never redraws these cards).
+    await page.waitForSelector(`[data-testid="assignee"]:has-text("${world.users.operatorAcme.name}")`, {
+      timeout: 5_000,
+    });
+    expect(await page.locator('[data-testid="status-card"] [data-testid="take"]').count()).to.equal(0);
+    expect(await page.locator('[data-testid="status-card"] [data-testid="release"]').count()).to.equal(1);
+    expect(await page.locator('[data-testid="move-pending"]').count()).to.equal(0);
+    expect(((await page.textContent('[data-testid="status"]')) ?? '').trim()).to.equal('Waiting for client');
+    // The swapped forms still work: release, as printed by the server (a page load).
+    await Promise.all([
+      page.waitForURL(`**/tickets/${ticket.number}`),
+      page.click('[data-testid="release"]'),
+    ]);
+    expect((await stored(ticket.number))?.assignee ?? null).to.equal(null);
+  });
+
   it('sends with Ctrl+Enter, without a page load', async () => {
     const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Browser shortcut');
     await openTicket(ticket.number);

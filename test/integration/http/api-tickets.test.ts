@@ -232,6 +232,71 @@ describe('REST API: tickets', function () {
     });
   });
 
+  describe('replying and setting the status in one request', () => {
+    it("sends and resolves through the composer's operation; a refused move leaves the reply sent", async () => {
+      const opened = ticketJson.parse(
+        (await acme.post('/tickets').send(bodies.complaint()).expect(201)).body,
+      );
+      const plain = replyJson.parse(
+        (await acme.post(`/tickets/${opened.number}/replies`).send({ body: 'Just a note.' }).expect(201))
+          .body,
+      );
+      expect(plain.status).to.equal(null);
+      expect(plain.assigned).to.equal(false);
+
+      // A client may not set "waiting for client": the reply stands, the answer says why in its language.
+      const refused = await acme
+        .post(`/tickets/${opened.number}/replies`)
+        .set('Accept-Language', 'en')
+        .send({ body: 'Please wait for us.', status: 'pending' })
+        .expect(201);
+      const r = replyJson.parse(refused.body);
+      expect(r.entry).to.include({ kind: 'reply', body: 'Please wait for us.' });
+      expect(r.status?.to).to.equal('pending');
+      expect(r.status?.done).to.equal(false);
+      expect(r.status?.refused?.code).to.be.a('string').and.not.equal('');
+      expect(r.status?.refused?.message).to.be.a('string').and.not.equal('');
+      expect(r.ticket.status).to.not.equal('pending');
+
+      // The requester's company admin settles it: the reply and the status in one request.
+      const resolved = replyJson.parse(
+        (
+          await acme
+            .post(`/tickets/${opened.number}/replies`)
+            .send({ body: 'Sorted on our side, thanks.', status: 'resolved' })
+            .expect(201)
+        ).body,
+      );
+      expect(resolved.status).to.deep.equal({ to: 'resolved', done: true });
+      expect(resolved.ticket.status).to.equal('resolved');
+      // A client's reply never assigns the ticket (only a staff member's public reply does).
+      expect(resolved.assigned).to.equal(false);
+      expect(resolved.ticket.assignee).to.equal(null);
+      const stored = await Ticket.findOne({ tenantId: world.acme._id, number: opened.number }).lean();
+      expect(stored?.status).to.equal('resolved');
+      const detail = await acme.get(`/tickets/${opened.number}`).expect(200);
+      expect(detail.body.timeline.filter((e: { kind: string }) => e.kind === 'reply')).to.have.length(3);
+
+      const bad = await acme
+        .post(`/tickets/${opened.number}/replies`)
+        .send({ body: 'x', status: 'closed' })
+        .expect(422);
+      expect(errorJson.parse(bad.body).error.fields?.map((f) => f.path)).to.deep.equal(['status']);
+    });
+
+    it("refuses a status on another company's ticket as it refuses the reply (404)", async () => {
+      const opened = ticketJson.parse(
+        (await acme.post('/tickets').send(bodies.complaint()).expect(201)).body,
+      );
+      await nord
+        .post(`/tickets/${opened.number}/replies`)
+        .send({ body: 'Not mine.', status: 'resolved' })
+        .expect(404);
+      const stored = await Ticket.findOne({ tenantId: world.acme._id, number: opened.number }).lean();
+      expect(stored?.status).to.equal('new');
+    });
+  });
+
   describe('attachments', () => {
     let number = '';
     before(async () => {

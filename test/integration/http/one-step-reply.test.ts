@@ -100,6 +100,7 @@ describe('the one-step reply over HTTP', function () {
       assigned: boolean;
       entry: { id: string; html: string };
       composerHtml: string;
+      side: { statusHtml: string; assigneeHtml: string; statusCardHtml: string };
     };
     expect(answer.ok).to.equal(true);
     expect(answer.statusChange).to.deep.equal({ to: 'pending', done: true });
@@ -112,6 +113,16 @@ describe('the one-step reply over HTTP', function () {
       .to.include('data-testid="composer"')
       .and.include('data-testid="send-resolved"');
     expect(answer.composerHtml).to.not.include('data-testid="send-pending"');
+    // The side cards the send changed, rendered again: status badge, assignee, take gone, moves.
+    expect(answer.side.statusHtml).to.include('data-testid="status"').and.include('Waiting for client');
+    expect(answer.side.assigneeHtml).to.include(world.users.operatorAcme.name);
+    expect(answer.side.statusCardHtml)
+      .to.include('data-testid="status-card"')
+      .and.include('data-testid="release"')
+      .and.include('data-testid="move-resolved"')
+      .and.include(`name="_csrf" value="${token}"`);
+    expect(answer.side.statusCardHtml).to.not.include('data-testid="take"');
+    expect(answer.side.statusCardHtml).to.not.include('data-testid="move-pending"');
 
     const refused = await operator
       .post(`/tickets/${ticket.number}/replies`)
