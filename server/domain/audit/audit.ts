@@ -38,6 +38,9 @@ export const auditActions = [
   'webhook.secret_rotated',
   'webhook.replayed',
   'webhook.test_sent',
+  'quality.layout_saved',
+  'quality.lot_accepted',
+  'quality.lot_rejected',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -50,6 +53,7 @@ export const auditAreas = [
   'ticket',
   'invoice',
   'webhook',
+  'quality',
 ] as const;
 export type AuditArea = (typeof auditAreas)[number];
 
