@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Types } from 'mongoose';
 import type { Browser, Page } from 'playwright-core';
 import { KeyedRecord } from '../../../models/quality.js';
 import { startBatch } from '../../../server/domain/quality/batch.js';
@@ -18,7 +19,7 @@ describe('keying screen in the browser (keyboard only)', function () {
   let world: World;
   let browser: Browser;
   let number: string;
-  let ticketId: unknown;
+  let ticketId: Types.ObjectId;
 
   before(async () => {
     tp = await startTestPortal('browser-keying');

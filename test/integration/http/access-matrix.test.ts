@@ -230,6 +230,13 @@ const workerTicketVariants = (
   'no such ticket': { param: () => 'ACME-999999', expect: action(who(404)) },
 });
 
+/** A worker's page about a ticket: like workerTicketVariants, anonymous browsers go to sign in. */
+const workerTicketPages = (status: Expected): Record<string, Variant> => ({
+  'Acme ticket': { param: acmeTicket, expect: page(workers(status)) },
+  'Nordhavn ticket': { param: nordTicket, expect: page({ ...workers(status), operatorAcme: 404 }) },
+  'no such ticket': { param: () => 'ACME-999999', expect: page(workers(404)) },
+});
+
 /** SLA contracts: account managers and admins, for the clients they serve (admins: all). */
 const slaManagers = (status: Expected) => ({ admin: status, accountManager: status });
 const slaVariants = (shape: typeof page, status: Expected): Record<string, Variant> => ({
@@ -614,6 +621,35 @@ const table: Row[] = [
     body: () => ({ userId: String(world.users.operatorBoth._id) }),
     variants: workerTicketVariants(302, managers),
   },
+
+  // Keying and inspection of a data-entry ticket's records (issue #18): the people who work queues.
+  // A fresh complaint ticket has no batch: its pages render (the layout choice), actions on the
+  // batch answer 404, starting one is refused (400: not a data-entry ticket).
+  { method: 'GET', path: '/tickets/:ref/keying', variants: workerTicketPages(200) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/start',
+    body: () => ({ layoutId: newObjectId() }),
+    variants: workerTicketVariants(400),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/records',
+    body: () => ({ 'values.a': 'x' }),
+    variants: workerTicketVariants(404),
+  },
+  { method: 'POST', path: '/tickets/:ref/keying/import', variants: workerTicketVariants(404) },
+  { method: 'POST', path: '/tickets/:ref/keying/finish', variants: workerTicketVariants(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/export', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/source', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/inspection', variants: workerTicketPages(200) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/inspection/records',
+    body: () => ({ seq: '1' }),
+    variants: workerTicketVariants(404),
+  },
+  { method: 'POST', path: '/tickets/:ref/inspection/close', variants: workerTicketVariants(404) },
 
   // SLA contracts: business hours and versioned targets, for account managers and admins.
   { method: 'GET', path: '/sla', expect: page(slaManagers(200)) },
