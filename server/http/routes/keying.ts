@@ -110,18 +110,22 @@ export function keyingRoutes(): Router {
     res.redirect(`${base(req)}/keying`);
   });
 
-  router.get('/tickets/:ref/keying/export', routePermission('quality.key'), async (req, res: Response) => {
-    const lines = exportRecords(req.ctx, String(req.params.ref));
-    const first = await lines.next();
-    res.set({
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${String(req.params.ref).replace(/[^A-Za-z0-9-]/g, '')}-records.csv"`,
-      'Cache-Control': 'private, no-store',
-    });
-    if (!first.done) res.write(first.value);
-    for await (const line of lines) if (!res.write(line)) await new Promise((r) => res.once('drain', r));
-    res.end();
-  });
+  router.get(
+    '/tickets/:ref/keying/export.csv',
+    routePermission('quality.key'),
+    async (req, res: Response) => {
+      const lines = exportRecords(req.ctx, String(req.params.ref));
+      const first = await lines.next();
+      res.set({
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="${String(req.params.ref).replace(/[^A-Za-z0-9-]/g, '')}-records.csv"`,
+        'Cache-Control': 'private, no-store',
+      });
+      if (!first.done) res.write(first.value);
+      for await (const line of lines) if (!res.write(line)) await new Promise((r) => res.once('drain', r));
+      res.end();
+    },
+  );
 
   router.get('/tickets/:ref/keying/source', routePermission('quality.key'), async (req, res) => {
     const source = await sourceDocument(req.ctx, String(req.params.ref));

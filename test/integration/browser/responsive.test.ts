@@ -124,7 +124,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
 
   /** The page routes of the app (GET, HTML): every one is visited, or the test says why not. */
   function pagePatterns(): string[] {
-    const notPages = /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf)$/;
+    const notPages =
+      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf)$|\/keying\/source$/;
     return listRoutes(tp.portal.server)
       .filter((r) => r.method === 'GET' && !notPages.test(r.path))
       .map((r) => r.path);
@@ -136,6 +137,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     const fills: Record<string, string[]> = {
       '/tickets/:ref': ticketTypes.map((t) => `/tickets/${numbers[t]}`),
       '/tickets/:ref/edit': [`/tickets/${numbers.invoice}/edit`],
+      '/tickets/:ref/keying': [`/tickets/${numbers.data_entry}/keying`],
+      '/tickets/:ref/inspection': [`/tickets/${numbers.data_entry}/inspection`],
       '/tickets/import/:id': importBatches.map((id) => `/tickets/import/${id}`),
       '/tickets/new/:type': ticketTypes.map((t) => `/tickets/new/${t}`),
       '/queues/:id': [`/queues/${queueId}`],

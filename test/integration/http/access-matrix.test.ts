@@ -640,7 +640,7 @@ const table: Row[] = [
   },
   { method: 'POST', path: '/tickets/:ref/keying/import', variants: workerTicketVariants(404) },
   { method: 'POST', path: '/tickets/:ref/keying/finish', variants: workerTicketVariants(404) },
-  { method: 'GET', path: '/tickets/:ref/keying/export', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/export.csv', variants: workerTicketPages(404) },
   { method: 'GET', path: '/tickets/:ref/keying/source', variants: workerTicketPages(404) },
   { method: 'GET', path: '/tickets/:ref/inspection', variants: workerTicketPages(200) },
   {

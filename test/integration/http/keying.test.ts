@@ -84,7 +84,7 @@ describe('keying and inspection pages', function () {
     expect(refused.status).to.equal(422);
     expect(refused.text).to.contain('value="DK12345675"');
 
-    const csv = await keyer.get(`${keying}/export`).expect(200);
+    const csv = await keyer.get(`${keying}/export.csv`).expect(200);
     expect(csv.headers['content-type']).to.equal('text/csv; charset=utf-8');
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).to.equal('supplier_vat,amount');
