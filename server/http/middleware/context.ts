@@ -36,6 +36,7 @@ const navigation: NavItem[] = [
   { href: '/team', key: 'nav.team', permission: 'team.manage' },
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
+  { href: '/layouts', key: 'keying.nav', permission: 'quality.layouts' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },
   {

@@ -5,6 +5,7 @@ import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { resetCaches } from '../../../server/domain/caches.js';
+import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
@@ -41,6 +42,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   let browser: Browser;
   const numbers: Record<string, string> = {};
   let queueId: string;
+  let layoutId: string;
   const importBatches: string[] = [];
 
   before(async () => {
@@ -115,6 +117,15 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     for (const user of [world.users.acmeUser, world.users.acmeAdmin])
       importBatches.push(await makeDraftImportBatch(world.acme.id, user.id));
     queueId = String((await Queue.create({ name: 'Everything', key: 'responsive-all' }))._id);
+    const layout = await saveLayout(ctxOf(world.users.admin, null), String(world.acme.id), {
+      name: 'Delivery notes with a rather long name to test the wrapping of titles',
+      aql: { critical: 0.65, major: 1, minor: 2.5 },
+      fields: [
+        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
+        { key: 'doc_type', label: 'Document type', type: 'code', codes: ['INV', 'CN'] },
+      ],
+    });
+    layoutId = String(layout._id);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -142,6 +153,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/tickets/import/:id': importBatches.map((id) => `/tickets/import/${id}`),
       '/tickets/new/:type': ticketTypes.map((t) => `/tickets/new/${t}`),
       '/queues/:id': [`/queues/${queueId}`],
+      '/layouts/:id': [`/layouts/${layoutId}`],
       '/queues/manage/:id': [`/queues/manage/${queueId}`],
       '/admin/tenants/:id': [`/admin/tenants/${world.acme.id}`],
       '/admin/staff/:id': [`/admin/staff/${world.users.operatorAcme.id}`],

@@ -11,7 +11,9 @@ import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
 import { tokenOf } from '../../support/api.js';
-import { makeAttachment, makeTicket } from '../../support/tickets.js';
+import { ctxOf, makeAttachment, makeTicket } from '../../support/tickets.js';
+import { RecordLayoutModel } from '../../../models/quality.js';
+import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
@@ -236,6 +238,35 @@ const workerTicketPages = (status: Expected): Record<string, Variant> => ({
   'Nordhavn ticket': { param: nordTicket, expect: page({ ...workers(status), operatorAcme: 404 }) },
   'no such ticket': { param: () => 'ACME-999999', expect: page(workers(404)) },
 });
+
+/** Record layouts (team leads and admins): a fresh Acme layout per cell, and the form that saves one. */
+const layoutFields =
+  'ref; Reference; text; required; major; 40\namount; Amount; number; required; critical; 2 0..';
+const acmeLayout = async (): Promise<string> =>
+  String(
+    (
+      await saveLayout(ctxOf(world.users.admin, null), String(world.acme.id), {
+        name: unique('Matrix layout '),
+        aql: { critical: 0.65, major: 1, minor: 2.5 },
+        fields: [{ key: 'ref', label: 'Reference', type: 'text' }],
+      })
+    )._id,
+  );
+async function layoutBody(c: Cell): Promise<Fields> {
+  const current = /^[0-9a-f]{24}$/.test(c.param)
+    ? await RecordLayoutModel.findOne({ _id: c.param }).setOptions({ allTenants: true }).lean()
+    : null;
+  return {
+    tenantId: String(world.acme.id),
+    name: unique('Matrix layout '),
+    version: String(current?.version ?? 1),
+    inspectionLevel: 'II',
+    'aql.critical': '0.65',
+    'aql.major': '1',
+    'aql.minor': '2.5',
+    fieldsText: layoutFields,
+  };
+}
 
 /** SLA contracts: account managers and admins, for the clients they serve (admins: all). */
 const slaManagers = (status: Expected) => ({ admin: status, accountManager: status });
@@ -620,6 +651,29 @@ const table: Row[] = [
     path: '/tickets/:ref/assign',
     body: () => ({ userId: String(world.users.operatorBoth._id) }),
     variants: workerTicketVariants(302, managers),
+  },
+
+  // Record layouts of the clients' data-entry work (issue #18): team leads and admins.
+  { method: 'GET', path: '/layouts', expect: page(managers(200)) },
+  { method: 'GET', path: '/layouts/new', expect: page(managers(200)) },
+  { method: 'POST', path: '/layouts', body: layoutBody, expect: action(managers(302)) },
+  {
+    method: 'GET',
+    path: '/layouts/:id',
+    variants: {
+      'an Acme layout': { param: acmeLayout, expect: page(managers(200)) },
+      'no such layout': { param: newObjectId, expect: page(managers(404)) },
+      'malformed id': { param: () => 'not-an-id', expect: page(managers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/layouts/:id',
+    body: layoutBody,
+    variants: {
+      'an Acme layout': { param: acmeLayout, expect: action(managers(302)) },
+      'no such layout': { param: newObjectId, expect: action(managers(404)) },
+    },
   },
 
   // Keying and inspection of a data-entry ticket's records (issue #18): the people who work queues.

@@ -123,4 +123,38 @@ describe('keying and inspection pages', function () {
     const after = await KeyingBatch.findOne({ ticketNumber: number }).setOptions({ allTenants: true }).lean();
     expect(after?.state).to.equal('accepted');
   });
+
+  it('edits a layout in the layout editor: fields one per line, bad lines named, stale versions refused', async () => {
+    const lead = checker;
+    const form = {
+      tenantId: String(world.acme.id),
+      name: 'Invoices',
+      inspectionLevel: 'II',
+      'aql.critical': '0.65',
+      'aql.major': '1',
+      'aql.minor': '2.5',
+      accuracyTarget: '99.5',
+      fieldsText:
+        'vat; Supplier VAT; vat; required; critical\ntotal; Total; number; required; major; 2 0..\nkind; Kind; code; optional; minor; INV, CN',
+    };
+    const bad = await postForm(lead, '/layouts/new', '/layouts', {
+      ...form,
+      fieldsText: 'x; X; colour; required; major',
+    });
+    expect(bad.status).to.equal(422);
+    expect(bad.text).to.contain('Line 1: the type is one of text, number, date, code, vat, iban.');
+    const made = await postForm(lead, '/layouts/new', '/layouts', form);
+    expect(made.status).to.equal(302);
+    const editor = made.headers.location as string;
+    const shown = await page(lead, editor);
+    expect(shown.text).to.contain('total; Total; number; required; major; 2 0..');
+    expect(shown.text).to.contain('kind; Kind; code; optional; minor; INV, CN');
+    expect(shown.text).to.contain('value="99.5"');
+    const saved = await postForm(lead, editor, editor, { ...form, name: 'Invoices 2', version: '1' });
+    expect(saved.status).to.equal(302);
+    const stale = await postForm(lead, editor, editor, { ...form, name: 'Invoices 3', version: '1' });
+    expect(stale.status).to.equal(409);
+    expect(stale.text).to.contain('Someone changed this layout meanwhile');
+    await keyer.get('/layouts').expect(403);
+  });
 });
