@@ -34,6 +34,7 @@ const listOf = (value: unknown): string[] =>
  * export CSV, finish the batch; and the inspection screen of its sample. Thin: every rule is in
  * server/domain/quality/.
  */
+// Long function: a route table: the keying and inspection pages of a ticket.
 export function keyingRoutes(): Router {
   const router = Router();
   const base = (req: Request) => `/tickets/${String(req.params.ref)}`;

@@ -15,6 +15,7 @@ import { routePermission } from '../middleware/guards.js';
  * with its fields one per line (layout-text.ts), inspection level and AQL per class. Thin: the
  * rules are record-layout.ts and save-layout.ts.
  */
+// Long function: a route table: the record layout pages.
 export function layoutRoutes(): Router {
   const router = Router();
   const guard = routePermission('quality.layouts');
