@@ -306,4 +306,37 @@ describe('keying and inspection of records', function () {
     await keyRecord(op, ticket.number, { values: record(1) });
     expect((await finishBatch(op, ticket.number)).severity).to.equal('tightened');
   });
+
+  it('completes a finish and a close interrupted between their writes', async () => {
+    const op = staff(world.users.operatorAcme);
+    const lead = staff(world.users.teamLead);
+    const saved = await saveLayout(lead, world.acme.id as string, layoutInput({ name: 'Crashes' }));
+    const ticket = await createTicket(
+      ctxOf(world.users.acmeUser, world.acme),
+      ticketInputSchema.parse(bodies.dataEntry()),
+      'portal',
+    );
+    await startBatch(op, ticket.number, String(saved._id));
+    for (let i = 1; i <= 8; i++) await keyRecord(op, ticket.number, { values: record(i) });
+    const where = { tenantId: ticket.tenantId, ticketId: ticket._id };
+    // A crash after the batch was closed to keying, before its lot was written.
+    await KeyingBatch.updateOne(where, { $set: { state: 'inspecting' } });
+    const lot = await finishBatch(op, ticket.number);
+    expect(lot).to.deep.include({ round: 1, lotSize: 8 });
+    for (const seq of lot.seqs) await recordInspection(lead, ticket.number, { seq, wrongFields: [] });
+    // A crash after the verdict was written, before the switching state and the batch moved.
+    await InspectionLot.updateOne(
+      { _id: lot._id, tenantId: ticket.tenantId },
+      { $set: { verdict: 'accepted' } },
+    );
+    const closed = await closeLot(lead, ticket.number);
+    expect(closed.verdict).to.equal('accepted');
+    expect((await KeyingBatch.findOne(where).lean())?.state).to.equal('accepted');
+    const switching = await SwitchingStateModel.findOne({
+      tenantId: ticket.tenantId,
+      layoutId: saved._id,
+    }).lean();
+    expect((switching?.state as SwitchingState).recentNormal).to.deep.equal([true]);
+    expect(switching?.appliedLots.map(String)).to.deep.equal([String(lot._id)]);
+  });
 });
