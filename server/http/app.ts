@@ -25,6 +25,8 @@ import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { macroRoutes } from './routes/macros.js';
+import { keyingRoutes } from './routes/keying.js';
+import { layoutRoutes } from './routes/layouts.js';
 import { queueRoutes } from './routes/queues.js';
 import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
@@ -117,6 +119,8 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(reportOperatorRoutes());
   app.use(reportStatementRoutes());
   app.use(reportRoutes(pdf));
+  app.use(layoutRoutes());
+  app.use(keyingRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

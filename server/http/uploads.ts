@@ -13,6 +13,7 @@ const uploadRoutes: Array<{ path: RegExp; permission?: Permission }> = [
   { path: /^\/tickets\/new\/[\w-]+\/?$/, permission: 'tickets.open' },
   { path: /^\/tickets\/import\/?$/, permission: 'tickets.open' },
   { path: /^\/tickets\/[^/]+\/replies\/?$/ },
+  { path: /^\/tickets\/[^/]+\/keying\/import\/?$/, permission: 'quality.key' },
 ];
 
 const csrfRefused = () =>

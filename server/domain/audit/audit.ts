@@ -39,6 +39,9 @@ export const auditActions = [
   'webhook.replayed',
   'webhook.test_sent',
   'macro.saved',
+  'quality.layout_saved',
+  'quality.lot_accepted',
+  'quality.lot_rejected',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -52,6 +55,7 @@ export const auditAreas = [
   'invoice',
   'webhook',
   'macro',
+  'quality',
 ] as const;
 export type AuditArea = (typeof auditAreas)[number];
 

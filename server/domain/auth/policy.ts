@@ -32,6 +32,12 @@ export const permissions = {
   'reports.operators': ['team_lead', 'admin'],
   'reports.statement': ['account_manager', 'admin', 'client_admin'],
   'sla.manage': ['account_manager', 'admin'],
+  /** Quality of keyed data (issue #18): define a client's record layouts. */
+  'quality.layouts': ['team_lead', 'admin'],
+  /** Key, import, export and finish the records of a data-entry ticket. */
+  'quality.key': ['operator', 'team_lead', 'admin'],
+  /** Check sampled records against the source and close the lot (never one's own records). */
+  'quality.inspect': ['operator', 'team_lead', 'admin'],
   /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
   'webhooks.manage': ['client_admin', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -3,25 +3,22 @@ import { t, type Locale } from '../../i18n/i18n.js';
 import { fieldLabel } from '../tickets/timeline-view.js';
 import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 
+/** Areas whose labels live in their own catalogue file (four-eyes.json, webhook-ops.json, macros.json, keying.json). */
+const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying'];
+
+function ownLabel(locale: Locale, kind: 'actions' | 'areas', name: string): string {
+  return labelCatalogues.reduceRight(
+    (fallback, cat) => t(locale, `${cat}.audit_labels.${kind}.${name}`, { defaultValue: fallback }),
+    name,
+  );
+}
+
 /** An action's label in the reader's language (`auth.sign_in` reads "Signed in"). */
 export const auditActionLabel = (action: string, locale: Locale): string =>
-  t(locale, `audit_labels.actions.${action}`, {
-    // Areas whose labels live in their own catalogue file (four eyes: four-eyes.json; webhooks: webhook-ops.json; macros: macros.json).
-    defaultValue: t(locale, `four_eyes.audit_labels.actions.${action}`, {
-      defaultValue: t(locale, `webhook_ops.audit_labels.actions.${action}`, {
-        defaultValue: t(locale, `macros.audit_labels.actions.${action}`, { defaultValue: action }),
-      }),
-    }),
-  });
+  t(locale, `audit_labels.actions.${action}`, { defaultValue: ownLabel(locale, 'actions', action) });
 
 export const auditAreaLabel = (area: string, locale: Locale): string =>
-  t(locale, `audit_labels.areas.${area}`, {
-    defaultValue: t(locale, `four_eyes.audit_labels.areas.${area}`, {
-      defaultValue: t(locale, `webhook_ops.audit_labels.areas.${area}`, {
-        defaultValue: t(locale, `macros.audit_labels.areas.${area}`, { defaultValue: area }),
-      }),
-    }),
-  });
+  t(locale, `audit_labels.areas.${area}`, { defaultValue: ownLabel(locale, 'areas', area) });
 
 /** The choices of the audit page's filters, labelled. */
 export function auditFilterChoices(locale: Locale) {

@@ -6,6 +6,7 @@ import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { resetCaches } from '../../../server/domain/caches.js';
+import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
@@ -46,6 +47,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   const numbers: Record<string, string> = {};
   let queueId: string;
   let macroId: string;
+  let layoutId: string;
   const importBatches: string[] = [];
   let endpointId: string;
 
@@ -151,6 +153,15 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       latencyMs: 412,
       ok: false,
     });
+    const layout = await saveLayout(ctxOf(world.users.admin, null), String(world.acme.id), {
+      name: 'Delivery notes with a rather long name to test the wrapping of titles',
+      aql: { critical: 0.65, major: 1, minor: 2.5 },
+      fields: [
+        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
+        { key: 'doc_type', label: 'Document type', type: 'code', codes: ['INV', 'CN'] },
+      ],
+    });
+    layoutId = String(layout._id);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -160,7 +171,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
 
   /** The page routes of the app (GET, HTML): every one is visited, or the test says why not. */
   function pagePatterns(): string[] {
-    const notPages = /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf)$/;
+    const notPages =
+      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf)$|\/keying\/source$/;
     return listRoutes(tp.portal.server)
       .filter((r) => r.method === 'GET' && !notPages.test(r.path))
       .map((r) => r.path);
@@ -172,9 +184,12 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     const fills: Record<string, string[]> = {
       '/tickets/:ref': ticketTypes.map((t) => `/tickets/${numbers[t]}`),
       '/tickets/:ref/edit': [`/tickets/${numbers.invoice}/edit`],
+      '/tickets/:ref/keying': [`/tickets/${numbers.data_entry}/keying`],
+      '/tickets/:ref/inspection': [`/tickets/${numbers.data_entry}/inspection`],
       '/tickets/import/:id': importBatches.map((id) => `/tickets/import/${id}`),
       '/tickets/new/:type': ticketTypes.map((t) => `/tickets/new/${t}`),
       '/queues/:id': [`/queues/${queueId}`],
+      '/layouts/:id': [`/layouts/${layoutId}`],
       '/queues/manage/:id': [`/queues/manage/${queueId}`],
       '/macros/:id': [`/macros/${macroId}`],
       '/admin/tenants/:id': [`/admin/tenants/${world.acme.id}`],

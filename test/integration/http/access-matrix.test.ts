@@ -15,6 +15,8 @@ import { Macro } from '../../../models/macro.js';
 import { ctxOf, makeAttachment, makeTicket } from '../../support/tickets.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { updateEndpoint } from '../../../server/domain/webhooks/update-endpoint.js';
+import { RecordLayoutModel } from '../../../models/quality.js';
+import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
@@ -289,6 +291,41 @@ const macroVariants = (shape: typeof page, status: Expected): Record<string, Var
   'no such macro': { param: newObjectId, expect: shape(managers(404)) },
   'malformed id': { param: () => 'not-an-id', expect: shape(managers(404)) },
 });
+/** A worker's page about a ticket: like workerTicketVariants, anonymous browsers go to sign in. */
+const workerTicketPages = (status: Expected): Record<string, Variant> => ({
+  'Acme ticket': { param: acmeTicket, expect: page(workers(status)) },
+  'Nordhavn ticket': { param: nordTicket, expect: page({ ...workers(status), operatorAcme: 404 }) },
+  'no such ticket': { param: () => 'ACME-999999', expect: page(workers(404)) },
+});
+
+/** Record layouts (team leads and admins): a fresh Acme layout per cell, and the form that saves one. */
+const layoutFields =
+  'ref; Reference; text; required; major; 40\namount; Amount; number; required; critical; 2 0..';
+const acmeLayout = async (): Promise<string> =>
+  String(
+    (
+      await saveLayout(ctxOf(world.users.admin, null), String(world.acme.id), {
+        name: unique('Matrix layout '),
+        aql: { critical: 0.65, major: 1, minor: 2.5 },
+        fields: [{ key: 'ref', label: 'Reference', type: 'text' }],
+      })
+    )._id,
+  );
+async function layoutBody(c: Cell): Promise<Fields> {
+  const current = /^[0-9a-f]{24}$/.test(c.param)
+    ? await RecordLayoutModel.findOne({ _id: c.param }).setOptions({ allTenants: true }).lean()
+    : null;
+  return {
+    tenantId: String(world.acme.id),
+    name: unique('Matrix layout '),
+    version: String(current?.version ?? 1),
+    inspectionLevel: 'II',
+    'aql.critical': '0.65',
+    'aql.major': '1',
+    'aql.minor': '2.5',
+    fieldsText: layoutFields,
+  };
+}
 
 /** SLA contracts: account managers and admins, for the clients they serve (admins: all). */
 const slaManagers = (status: Expected) => ({ admin: status, accountManager: status });
@@ -697,6 +734,58 @@ const table: Row[] = [
     body: async () => ({ macroId: await anyTenantMacro() }),
     variants: workerTicketVariants(302),
   },
+
+  // Record layouts of the clients' data-entry work (issue #18): team leads and admins.
+  { method: 'GET', path: '/layouts', expect: page(managers(200)) },
+  { method: 'GET', path: '/layouts/new', expect: page(managers(200)) },
+  { method: 'POST', path: '/layouts', body: layoutBody, expect: action(managers(302)) },
+  {
+    method: 'GET',
+    path: '/layouts/:id',
+    variants: {
+      'an Acme layout': { param: acmeLayout, expect: page(managers(200)) },
+      'no such layout': { param: newObjectId, expect: page(managers(404)) },
+      'malformed id': { param: () => 'not-an-id', expect: page(managers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/layouts/:id',
+    body: layoutBody,
+    variants: {
+      'an Acme layout': { param: acmeLayout, expect: action(managers(302)) },
+      'no such layout': { param: newObjectId, expect: action(managers(404)) },
+    },
+  },
+
+  // Keying and inspection of a data-entry ticket's records (issue #18): the people who work queues.
+  // A fresh complaint ticket has no batch: its pages render (the layout choice), actions on the
+  // batch answer 404, starting one is refused (400: not a data-entry ticket).
+  { method: 'GET', path: '/tickets/:ref/keying', variants: workerTicketPages(200) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/start',
+    body: () => ({ layoutId: newObjectId() }),
+    variants: workerTicketVariants(400),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/records',
+    body: () => ({ 'values.a': 'x' }),
+    variants: workerTicketVariants(404),
+  },
+  { method: 'POST', path: '/tickets/:ref/keying/import', variants: workerTicketVariants(404) },
+  { method: 'POST', path: '/tickets/:ref/keying/finish', variants: workerTicketVariants(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/export.csv', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/source', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/inspection', variants: workerTicketPages(200) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/inspection/records',
+    body: () => ({ seq: '1' }),
+    variants: workerTicketVariants(404),
+  },
+  { method: 'POST', path: '/tickets/:ref/inspection/close', variants: workerTicketVariants(404) },
 
   // SLA contracts: business hours and versioned targets, for account managers and admins.
   { method: 'GET', path: '/sla', expect: page(slaManagers(200)) },

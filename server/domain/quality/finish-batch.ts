@@ -1,0 +1,86 @@
+import { InspectionLot, KeyedRecord, KeyingBatch } from '../../../models/quality.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Ctx } from '../context.js';
+import { loadBatch, openStates } from './batch.js';
+import { drawSample, drawAlgorithm } from './draw-sample.js';
+import { plansForLot } from './inspect-lot.js';
+import { switchingStateOf } from './switching-store.js';
+
+/**
+ * Finish a batch (after keying, or after the rework of a rejected lot) and draw its inspection
+ * sample, exactly once per round:
+ *
+ * 1. one conditional update moves the batch from keying/rework to inspecting (of two concurrent
+ *    calls one wins; from then on no record can be added, key-record.ts);
+ * 2. the lot of that round is inserted with its plans and a new seed's draw; the unique index
+ *    on (ticket, round) keeps one lot per round, and a loser reads the winner's lot.
+ *
+ * A crash between 1 and 2 is completed by calling again: a batch inspecting without the lot of
+ * its round gets it then. The plans follow the (client, layout)'s switching state; a batch is
+ * not finished while inspection is discontinued (ISO 2859-1 9.4) or when it holds no record.
+ */
+export async function finishBatch(ctx: Ctx, ticketRef: string) {
+  const { ticket, batch, layoutDoc, layout } = await loadBatch(ctx, ticketRef);
+  const tenantId = ticket.tenantId;
+  const state = await switchingStateOf(tenantId, layoutDoc._id);
+  let round = batch.round;
+  if ((openStates as readonly string[]).includes(batch.state)) {
+    if (state.severity === 'discontinued') {
+      throw new AppError('conflict', 'inspection is discontinued for this layout', {
+        messageKey: 'keying.errors.discontinued',
+      });
+    }
+    const any = await KeyedRecord.exists({ tenantId, ticketId: ticket._id });
+    if (!any) {
+      throw new AppError('conflict', 'the batch holds no record', {
+        messageKey: 'keying.errors.empty_batch',
+      });
+    }
+    const moved = await KeyingBatch.findOneAndUpdate(
+      { _id: batch._id, tenantId, state: { $in: openStates }, round: batch.round },
+      { $set: { state: 'inspecting' } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (moved) round = moved.round;
+  }
+  const existing = await InspectionLot.findOne({ tenantId, ticketId: ticket._id, round }).lean();
+  if (existing) return existing;
+  const now = await KeyingBatch.findOne({ _id: batch._id, tenantId }).lean();
+  if (!now || now.state !== 'inspecting' || now.round !== round) {
+    throw new AppError('conflict', 'the batch is not waiting for inspection', {
+      messageKey: 'keying.errors.batch_closed',
+    });
+  }
+  const seqs: number[] = [];
+  for await (const r of KeyedRecord.find({ tenantId, ticketId: ticket._id }, { seq: 1 })
+    .sort({ seq: 1 })
+    .lean()
+    .cursor())
+    seqs.push(r.seq);
+  const severity = state.severity === 'discontinued' ? 'tightened' : state.severity;
+  const plans = plansForLot(layout, seqs.length, severity);
+  const drawn = drawSample({ lotSize: seqs.length, sampleSize: plans.sampleSize });
+  try {
+    return (
+      await InspectionLot.create({
+        tenantId,
+        ticketId: ticket._id,
+        layoutId: layoutDoc._id,
+        round,
+        resubmitted: round > 1,
+        lotSize: seqs.length,
+        severity,
+        plans,
+        seed: drawn.seed,
+        algorithm: drawAlgorithm,
+        indices: drawn.indices,
+        seqs: drawn.indices.map((i) => seqs[i]!),
+      })
+    ).toObject();
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    const winner = await InspectionLot.findOne({ tenantId, ticketId: ticket._id, round }).lean();
+    if (!winner) throw err;
+    return winner;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Types } from 'mongoose';
+import { SwitchingStateModel } from '../../../models/quality.js';
+import {
+  initialSwitchingState,
+  nextSwitchingState,
+  type LotOutcome,
+  type SwitchingState,
+  type SwitchStep,
+} from './switching.js';
+
+/** The stored switching state of a (client, layout); normal inspection before the first lot. */
+export async function switchingStateOf(
+  tenantId: Types.ObjectId,
+  layoutId: Types.ObjectId,
+): Promise<SwitchingState> {
+  const doc = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+  return doc ? (doc.state as SwitchingState) : initialSwitchingState();
+}
+
+/**
+ * Apply one closed lot to the switching state of its (client, layout), once: the state is
+ * replaced only if its version is still the one read (else read again), and the lot's id is
+ * kept with it, so applying the same lot again after a crash changes nothing. A lot closed
+ * while inspection is discontinued does not move the state (clause 9.4: it waits for the
+ * supplier's action).
+ */
+export async function applyLotToSwitching(
+  tenantId: Types.ObjectId,
+  layoutId: Types.ObjectId,
+  lotId: Types.ObjectId,
+  outcome: LotOutcome,
+): Promise<SwitchStep['switched']> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const doc = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+    if (doc?.appliedLots.some((id) => String(id) === String(lotId))) return null;
+    const state = doc ? (doc.state as SwitchingState) : initialSwitchingState();
+    if (state.severity === 'discontinued') return null;
+    const step = nextSwitchingState(state, outcome);
+    const set = { state: step.state, updatedAt: new Date() };
+    if (!doc) {
+      try {
+        await SwitchingStateModel.create({ tenantId, layoutId, ...set, appliedLots: [lotId], version: 1 });
+        return step.switched;
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) continue;
+        throw err;
+      }
+    }
+    const res = await SwitchingStateModel.updateOne(
+      { tenantId, layoutId, version: doc.version },
+      { $set: set, $inc: { version: 1 }, $push: { appliedLots: { $each: [lotId], $slice: -50 } } },
+    );
+    if (res.modifiedCount === 1) return step.switched;
+  }
+  throw new Error('switching state: too many concurrent updates');
+}
