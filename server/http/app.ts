@@ -18,6 +18,7 @@ import { adminStaffRoutes } from './routes/admin-staff.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
+import { csatRoutes } from './routes/csat.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
@@ -99,6 +100,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(csrfProtection);
 
   app.use(authRoutes(config));
+  app.use(csatRoutes());
   app.use(homeRoutes(config.embeddedCapacityTickets));
   app.use(teamRoutes());
   app.use(apiTokenRoutes());

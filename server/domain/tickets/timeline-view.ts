@@ -108,6 +108,13 @@ function authorText(entry: EntrySource, locale: Locale): string {
   return t(locale, 'history.authors.system');
 }
 
+/** A satisfaction rating (server/domain/tickets/rate-resolution.ts): the score, and whether it has a comment. */
+function csatSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  const key = data.hasComment === true ? 'csat.timeline_comment' : 'csat.timeline';
+  const score = typeof data.score === 'number' ? formatNumber(data.score, locale) : '';
+  return { style: 'plain', lines: [t(locale, key, { score })] };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -180,6 +187,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
           }),
         ],
       };
+    case 'csat':
+      return csatSummary(data, locale);
     default:
       return null;
   }
