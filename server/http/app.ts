@@ -19,6 +19,7 @@ import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import { csatRoutes } from './routes/csat.js';
+import { reportCsatRoutes } from './routes/report-csat.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
@@ -113,6 +114,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(slaContractRoutes());
   // Before the SLA reports: their `/reports/:tenantId` would take these paths' names for a client id.
   app.use(reportOperatorRoutes());
+  app.use(reportCsatRoutes());
   app.use(reportStatementRoutes());
   app.use(reportRoutes(pdf));
   app.use(ticketRoutes());

@@ -38,6 +38,7 @@ const navigation: NavItem[] = [
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },
+  { href: '/reports/csat', key: 'csat.report.nav', permission: 'reports.operators' },
   {
     href: '/reports/statements',
     key: 'statement.nav',

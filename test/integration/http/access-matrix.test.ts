@@ -698,6 +698,9 @@ const table: Row[] = [
   // The operator view (team leads and admins, across the clients they serve) and its CSV.
   { method: 'GET', path: '/reports/operators', expect: page(managers(200)) },
   { method: 'GET', path: '/reports/operators/export.csv', expect: page(managers(200)) },
+  // Customer satisfaction per client and per operator: the operator view's readers.
+  { method: 'GET', path: '/reports/csat', expect: page(managers(200)) },
+  { method: 'GET', path: '/reports/csat/export.csv', expect: page(managers(200)) },
   // Monthly client statements: the list (a client admin is sent on to their own), one client's statement and its CSV tables.
   {
     method: 'GET',
