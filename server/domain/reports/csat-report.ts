@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { CsatRating } from '../../../models/csat-rating.js';
 import { requirePermission } from '../auth/policy.js';
 import { deriveCtx, type Ctx } from '../context.js';
@@ -114,4 +115,21 @@ export async function csatReport(
     ...(unassigned.surveys ? [{ operator: null, ...csatRowOf(unassigned) }] : []),
   ];
   return { period, timeZone, clients, operators, total: csatRowOf(total) };
+}
+
+/**
+ * One client's CSAT over [from, to) (the weekly digest's and the statement's line): the system
+ * reads it for a client already chosen by the caller's own rules.
+ */
+export async function clientCsat(tenantId: string, from: Date, to: Date): Promise<CsatRow> {
+  const acc = blank();
+  const cursor = CsatRating.find({
+    tenantId: new Types.ObjectId(tenantId),
+    resolvedAt: { $gte: from, $lt: to },
+  })
+    .select({ _id: 0, score: 1 })
+    .lean()
+    .cursor();
+  for await (const row of cursor) count(acc, row.score);
+  return csatRowOf(acc);
 }

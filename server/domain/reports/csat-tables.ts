@@ -90,3 +90,16 @@ export function csatRows(report: CsatReport, locale: Locale): Cell[][] {
 
 export const csatCsv = (report: CsatReport, locale: Locale): string =>
   toCsv(csatRows(report, locale), csvDelimiter(locale));
+
+/** One client's CSAT as a line of text (the weekly digest), or null without surveys. */
+export function csatTextLine(r: CsatRow, locale: Locale): string | null {
+  if (!r.surveys) return null;
+  const none = '–';
+  return t(locale, 'csat.digest_line', {
+    surveys: formatNumber(r.surveys, locale),
+    responses: formatNumber(r.responses, locale),
+    rate: r.responseRate === null ? none : pct(r.responseRate, locale),
+    satisfied: r.responses ? pct(r.interval.estimate, locale) : none,
+    interval: r.responses ? `${pct(r.interval.lower, locale)} – ${pct(r.interval.upper, locale)}` : none,
+  });
+}

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import { Types } from 'mongoose';
 import { CsatRating } from '../../../models/csat-rating.js';
+import { pino } from 'pino';
+import { systemCtx } from '../../../server/domain/context.js';
 import { csatReport } from '../../../server/domain/reports/csat-report.js';
+import { queueWeeklyDigests } from '../../../server/domain/reports/weekly-digest.js';
+import { recipientOf } from '../../support/pages.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { tableRows } from '../../support/pages.js';
@@ -121,5 +125,20 @@ describe('CSAT report', function () {
       '0.3006',
       '0.9544',
     ]);
+  });
+
+  it('adds each client’s satisfaction line to the weekly digest', async () => {
+    // Monday 16 March 2026: the digest of week 11 (9 to 16 March), which holds the surveys.
+    await queueWeeklyDigests(systemCtx(pino({ level: 'silent' }), 'test'), new Date('2026-03-16T10:00:00Z'));
+    const mail = await tp.smtp.waitFor(
+      (m) =>
+        recipientOf(m).includes(world.users.accountManager.email) && (m.subject ?? '').includes('2026-W11'),
+    );
+    expect(mail.text).to.include(
+      'Satisfaction: 4 of 5 surveys answered (80 %), satisfied 75 % (95 %: 30.1 % – 95.4 %)',
+    );
+    expect(mail.text).to.include(
+      'Satisfaction: 1 of 2 surveys answered (50 %), satisfied 0 % (95 %: 0 % – 79.3 %)',
+    );
   });
 });
