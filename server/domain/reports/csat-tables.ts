@@ -66,22 +66,31 @@ const cells = (r: CsatRow): Cell[] => [
   r.responses ? round4(r.interval.upper) : null,
 ];
 
+const figureHeaders = (L: (key: string) => string): string[] => [
+  L('surveys'),
+  L('responses'),
+  L('response_rate'),
+  L('average'),
+  L('satisfied'),
+  L('satisfied_share'),
+  L('lower'),
+  L('upper'),
+];
+
+/** One client's figures as a CSV table of one line (the statement's satisfaction table). */
+export function csatSummaryRows(r: CsatRow, locale: Locale): Cell[][] {
+  return [figureHeaders((key) => t(locale, `csat.report.${key}`)), cells(r)];
+}
+
+/** The statement page's satisfaction line, formatted for the reader. */
+export const csatSummaryLine = (r: CsatRow, locale: Locale): CsatLine =>
+  line('total', t(locale, 'csat.report.total'), r, locale);
+
 /** One table: a first column saying whether the line is a client or an operator, then the figures. */
 export function csatRows(report: CsatReport, locale: Locale): Cell[][] {
   const L = (key: string) => t(locale, `csat.report.${key}`);
   return [
-    [
-      L('kind'),
-      L('name'),
-      L('surveys'),
-      L('responses'),
-      L('response_rate'),
-      L('average'),
-      L('satisfied'),
-      L('satisfied_share'),
-      L('lower'),
-      L('upper'),
-    ],
+    [L('kind'), L('name'), ...figureHeaders(L)],
     ...report.clients.map((c) => [L('client'), c.tenant.legalName, ...cells(c)]),
     ...report.operators.map((o) => [L('operator'), o.operator?.name ?? L('unassigned'), ...cells(o)]),
     [L('total'), null, ...cells(report.total)],

@@ -335,7 +335,7 @@ const statementVariants = (status: Expected): Record<string, Variant> => ({
     expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }),
   },
 });
-const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts'];
+const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts', 'satisfaction'];
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },

@@ -5,6 +5,7 @@ import { CsatRating } from '../../../models/csat-rating.js';
 import { pino } from 'pino';
 import { systemCtx } from '../../../server/domain/context.js';
 import { csatReport } from '../../../server/domain/reports/csat-report.js';
+import { clientStatement } from '../../../server/domain/reports/statement.js';
 import { queueWeeklyDigests } from '../../../server/domain/reports/weekly-digest.js';
 import { recipientOf } from '../../support/pages.js';
 import { signedInAgent } from '../../support/browser-session.js';
@@ -140,5 +141,23 @@ describe('CSAT report', function () {
     expect(mail.text).to.include(
       'Satisfaction: 1 of 2 surveys answered (50 %), satisfied 0 % (95 %: 0 % – 79.3 %)',
     );
+  });
+
+  it('puts the month’s satisfaction in the client statement, its page and its CSV (no operator named)', async () => {
+    const statement = await clientStatement(ctxOf(world.users.admin, null), world.acme.id, {
+      month: '2026-03',
+    });
+    expect(statement.satisfaction).to.include({ surveys: 5, responses: 4, satisfied: 3 });
+    const agent = await signedInAgent(tp.url, world.users.accountManager.email);
+    const page = await agent.get(`/reports/${world.acme.id}/statement?month=2026-03`).expect(200);
+    expect(tableRows(page.text, 'satisfaction')).to.deep.equal([
+      ['5', '4', '80 %', '3.75', '75 % (3)', '30.1 % – 95.4 %'],
+    ]);
+    expect(page.text).not.to.include(world.users.operatorAcme.name);
+    const csv = await agent
+      .get(`/reports/${world.acme.id}/statement/export/satisfaction.csv?month=2026-03`)
+      .expect(200);
+    const rows = parse(csv.text.replace(/^\uFEFF/, ''), { delimiter: ',' }) as string[][];
+    expect(rows[1]).to.deep.equal(['5', '4', '0.8', '3.75', '3', '0.75', '0.3006', '0.9544']);
   });
 });
