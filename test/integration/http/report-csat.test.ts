@@ -8,6 +8,7 @@ import { csatReport } from '../../../server/domain/reports/csat-report.js';
 import { clientStatement } from '../../../server/domain/reports/statement.js';
 import { queueWeeklyDigests } from '../../../server/domain/reports/weekly-digest.js';
 import { recipientOf } from '../../support/pages.js';
+import { readPdf } from '../../support/pdf-text.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { tableRows } from '../../support/pages.js';
@@ -159,5 +160,28 @@ describe('CSAT report', function () {
       .expect(200);
     const rows = parse(csv.text.replace(/^\uFEFF/, ''), { delimiter: ',' }) as string[][];
     expect(rows[1]).to.deep.equal(['5', '4', '0.8', '3.75', '3', '0.75', '0.3006', '0.9544']);
+  });
+
+  it('shows the client’s satisfaction on its SLA report page and in its PDF, in the client’s language', async () => {
+    const agent = await signedInAgent(tp.url, world.users.accountManager.email);
+    const query = `from=${range.from}&to=${range.to}`;
+    const page = await agent.get(`/reports/${world.acme.id}?${query}`).expect(200);
+    expect(tableRows(page.text, 'satisfaction')).to.deep.equal([
+      ['5', '4', '80 %', '3.75', '75 % (3)', '30.1 % – 95.4 %'],
+    ]);
+    const res = await agent
+      .get(`/reports/${world.acme.id}/export/report.pdf?${query}`)
+      .buffer(true)
+      .parse((raw, done) => {
+        const chunks: Buffer[] = [];
+        raw.on('data', (c: Buffer) => chunks.push(c));
+        raw.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const pdf = await readPdf(res.body as Buffer);
+    // Acme reads Italian: the section and its interval, as the page shows them.
+    const text = pdf.text.toLowerCase().replace(/\s+/g, ' ');
+    expect(text).to.include('soddisfazione dei clienti');
+    expect(text).to.include('30,1 % – 95,4 %');
   });
 });
