@@ -13,6 +13,13 @@ import { forgetContract } from '../../../server/domain/sla/contract-store.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
+import { WebhookEvent } from '../../../models/webhook-event.js';
+import { systemCtx } from '../../../server/domain/context.js';
+import { sweepMissedWebhookEvents } from '../../../server/domain/webhooks/record-events.js';
+import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
+import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
+import { pino } from 'pino';
+import { ctxOf } from '../../support/tickets.js';
 import { eventTypeOf, payloadOf } from '../../../server/domain/webhooks/event-types.js';
 import { webhookPayloadSchemas } from '../../../server/domain/webhooks/payload-schemas.js';
 import { csrfFrom } from '../../support/browser-session.js';
@@ -281,5 +288,28 @@ describe('CSAT surveys', function () {
     expect(surveyLinksIn(mail).size).to.equal(0);
     expect(mail.text).not.to.include('/csat/');
     expect(await CsatRating.countDocuments({ tenantId: world.nord._id, ticketId: ticket._id })).to.equal(0);
+  });
+
+  it('a rating becomes a csat.received webhook event of the client’s endpoint, matching its schema', async () => {
+    configureWebhooks({ allowHosts: ['127.0.0.1'] });
+    try {
+      const ep = await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+        url: 'http://127.0.0.1:9/csat-hook',
+        description: 'csat',
+        events: ['csat.received'],
+        orderedPerTicket: false,
+      });
+      const { ticket, mail } = await resolvedTicket('Webhook CSAT');
+      await click(surveyLinksIn(mail).get(5) as string);
+      await sweepMissedWebhookEvents(systemCtx(pino({ level: 'silent' }), 'test'));
+      const events = await WebhookEvent.find({ tenantId: world.acme._id, endpointId: ep.id }).lean();
+      expect(events.map((e) => e.type)).to.deep.equal(['csat.received']);
+      const body = JSON.parse(String(events[0]?.payload)) as { data: Record<string, unknown> };
+      expect(webhookPayloadSchemas['csat.received'].safeParse(body).success).to.equal(true);
+      expect(body.data).to.include({ score: 5, hasComment: false });
+      expect((body.data.ticket as { number: string }).number).to.equal(ticket.number);
+    } finally {
+      configureWebhooks({ allowHosts: [] });
+    }
   });
 });
