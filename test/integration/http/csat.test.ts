@@ -10,6 +10,12 @@ import { signSurveyLink, verifySurveyLink } from '../../../server/domain/csat/li
 import { domainEvents, type DomainEvents } from '../../../server/domain/events.js';
 import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { forgetContract } from '../../../server/domain/sla/contract-store.js';
+import { policyFormValues } from '../../../server/domain/sla/contract-form-values.js';
+import {
+  parseContractInput,
+  policyInputSchema,
+  targetField,
+} from '../../../server/domain/sla/contract-input.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
@@ -311,5 +317,18 @@ describe('CSAT surveys', function () {
     } finally {
       configureWebhooks({ allowHosts: [] });
     }
+  });
+
+  it('the contract form’s opt-out box round-trips (unticked: surveys on)', () => {
+    const form: Record<string, string> = { warnAt: '75, 90' };
+    for (const type of ticketTypes)
+      for (const priority of priorities) {
+        form[targetField(type, priority, 'firstResponse')] = '1';
+        form[targetField(type, priority, 'resolution')] = '8';
+      }
+    expect(parseContractInput(policyInputSchema, form).csatOptOut).to.equal(false);
+    expect(parseContractInput(policyInputSchema, { ...form, csatOptOut: 'true' }).csatOptOut).to.equal(true);
+    expect(policyFormValues({ csatOptOut: true } as never).csatOptOut).to.equal('true');
+    expect(policyFormValues(null).csatOptOut).to.equal('');
   });
 });
