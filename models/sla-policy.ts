@@ -35,6 +35,8 @@ const slaPolicySchema = new Schema({
     default: () => ({ raisePriority: false, notifyClient: false }),
     _id: false,
   },
+  /** The client turned satisfaction surveys off: resolved mails carry no rating links. */
+  csatOptOut: { type: Boolean, default: false },
   createdAt: { type: Date, required: true, default: () => new Date(), immutable: true },
   createdBy: {
     type: { id: { type: 'ObjectId', ref: 'User', default: null }, name: { type: String, default: '' } },

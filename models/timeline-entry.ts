@@ -11,6 +11,7 @@ export const timelineKinds = [
   'attachment',
   'sla',
   'approval',
+  'csat',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

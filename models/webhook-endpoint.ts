@@ -9,6 +9,7 @@ export const webhookEventTypes = [
   'ticket.assigned',
   'ticket.sla_warning',
   'ticket.sla_breach',
+  'csat.received',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { configureDomainSettings } from './domain/settings.js';
+import { configureSurveyKey } from './domain/csat/link-token.js';
 import { closeMailer, configureMailer } from './domain/mail/mailer.js';
 import { createApp } from './http/app.js';
 import { trackConnections } from './http/graceful-close.js';
@@ -57,6 +58,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
   // Mails queued before the server listens (the demo data's) link to the configured address. A
   // free port (PORT=0) is only known after listen: set again then.
   configureDomainSettings({ publicUrl: config.publicUrl, inboundDomain: config.inboundMailDomain });
+  configureSurveyKey(config.sessionSecret);
   configureWebhooks({ allowHosts: config.webhookAllowHosts, timeoutMs: config.webhookTimeoutMs });
   if (config.seedDemo && !config.mongodbUri && (await isEmpty())) {
     await seedDemo(systemCtx(log, 'seed'));

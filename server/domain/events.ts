@@ -49,6 +49,8 @@ export interface DomainEvents {
   'ticket.commented': TicketEvent & { internal: boolean };
   'ticket.claimed': TicketEvent & { assignee: { name: string } | null };
   'ticket.released': TicketEvent & { assignee: null };
+  /** A requester rated (or re-rated, or commented on) a resolution through the survey link. */
+  'csat.received': { tenantId: string; ticketId: string; number: string; score: number; resolution: number };
   'ticket.sla': TicketEvent & {
     state: string;
     events: Array<{ target: string; kind: string; threshold: number }>;

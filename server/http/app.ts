@@ -19,6 +19,8 @@ import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { webhookPageRoutes } from './routes/webhooks.js';
 import { authRoutes } from './routes/auth.js';
+import { csatRoutes } from './routes/csat.js';
+import { reportCsatRoutes } from './routes/report-csat.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
@@ -103,6 +105,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(csrfProtection);
 
   app.use(authRoutes(config));
+  app.use(csatRoutes());
   app.use(homeRoutes(config.embeddedCapacityTickets));
   app.use(teamRoutes());
   app.use(apiTokenRoutes());
@@ -117,6 +120,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(slaContractRoutes());
   // Before the SLA reports: their `/reports/:tenantId` would take these paths' names for a client id.
   app.use(reportOperatorRoutes());
+  app.use(reportCsatRoutes());
   app.use(reportStatementRoutes());
   app.use(reportRoutes(pdf));
   app.use(layoutRoutes());

@@ -33,6 +33,8 @@ const ranks: Record<string, number> = {
   api: 6,
   // The work itself.
   tickets: 5,
+  // Satisfaction surveys: the signed link and the survey a resolved mail offers (tickets rate through it).
+  csat: 4,
   sla: 3,
   tenants: 2,
   auth: 1,
@@ -43,6 +45,8 @@ const ranks: Record<string, number> = {
   'context.ts': -1,
   'events.ts': -1,
   'settings.ts': -1,
+  // Pure arithmetic: the Wilson interval quality control and the CSAT reports share.
+  'wilson-interval.ts': -1,
   'read-cache.ts': -2,
   'provider.ts': -1,
 };

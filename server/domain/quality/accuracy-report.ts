@@ -1,5 +1,5 @@
 import { accuracyVerdict, type AccuracyVerdict } from './accuracy-verdict.js';
-import { wilsonInterval, type ProportionInterval } from './wilson-interval.js';
+import { wilsonInterval, type ProportionInterval } from '../wilson-interval.js';
 
 /**
  * Field accuracy grouped as a report shows it (per client, layout, field or keyer): the fields

@@ -1,4 +1,4 @@
-import { wilsonInterval, type ProportionInterval } from './wilson-interval.js';
+import { wilsonInterval, type ProportionInterval } from '../wilson-interval.js';
 
 /**
  * Whether a measured accuracy meets its contractual target (e.g. 0.995 = 99.5 % of fields

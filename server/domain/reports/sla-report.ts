@@ -1,4 +1,5 @@
 import { Tenant } from '../../../models/tenant.js';
+import { clientCsat, type CsatRow } from './csat-report.js';
 import { notFound } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
@@ -62,6 +63,8 @@ export interface SlaReport {
   times: TimeRow[];
   ageing: AgeingRow[];
   trend: TrendRow[];
+  /** Satisfaction surveys of the resolutions in the period (csat-report.ts). */
+  satisfaction: CsatRow;
 }
 
 /** The tenant a report is about, checked against the caller's access (foreign or unknown: 404). */
@@ -90,7 +93,9 @@ export async function slaReport(
   const asOf = new Date(Math.min(now.getTime(), period.to.getTime()));
   const calendar = await reportCalendar(tenantId, zone);
   const scan = await scanTickets(scope, { zone, calendar, period, previous, asOf }, true);
+  const satisfaction = await clientCsat(String(tenant._id), period.from, period.to);
   return {
+    satisfaction,
     tenant: { id: String(tenant._id), code: tenant.code, legalName: tenant.legalName, timeZone: zone },
     period,
     previous,

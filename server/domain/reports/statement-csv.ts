@@ -1,4 +1,5 @@
 import { t, type Locale } from '../../i18n/i18n.js';
+import { csatSummaryRows } from './csat-tables.js';
 import { csvDelimiter, toCsv } from './report-csv.js';
 import type { Statement, StatementTable } from './statement.js';
 
@@ -40,6 +41,8 @@ export function statementRows(
         [L('currency'), L('count'), L('amount')],
         ...statement.invoices.amounts.map((a) => [a.currency, a.count, a.amount]),
       ];
+    case 'satisfaction':
+      return csatSummaryRows(statement.satisfaction, locale);
   }
 }
 

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { clientCsat, type CsatRow } from './csat-report.js';
 import { Tenant } from '../../../models/tenant.js';
 import { priorities, Ticket, ticketTypes } from '../../../models/ticket.js';
 import { AppError, notFound } from '../../errors/app-error.js';
@@ -28,7 +29,7 @@ import { lastMonth, periodOf, type ReportPeriod } from './report-period.js';
  * One tenant-scoped query (created or resolved in the month) with a projection, streamed.
  */
 
-export const statementTables = ['volumes', 'records', 'outcomes', 'amounts'] as const;
+export const statementTables = ['volumes', 'records', 'outcomes', 'amounts', 'satisfaction'] as const;
 export type StatementTable = (typeof statementTables)[number];
 export const invoiceOutcomes = [...approvalOutcomes, 'none'] as const;
 export type InvoiceOutcome = (typeof invoiceOutcomes)[number];
@@ -51,6 +52,8 @@ export interface Statement {
     outcomes: Array<{ outcome: InvoiceOutcome; count: number }>;
     amounts: Array<{ currency: string; count: number; amount: number }>;
   };
+  /** Satisfaction surveys of the resolutions in the month (csat-report.ts); no operator named. */
+  satisfaction: CsatRow;
 }
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -179,7 +182,9 @@ export async function clientStatement(
     }
   }
 
+  const satisfaction = await clientCsat(String(tenant._id), month.from, month.to);
   return {
+    satisfaction,
     tenant: {
       id: String(tenant._id),
       code: tenant.code,

@@ -7,6 +7,8 @@ import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../provider.js';
+import { clientCsat, type CsatRow } from './csat-report.js';
+import { csatTextLine } from './csat-tables.js';
 import { trafficLight } from './report-tally.js';
 import { slaReport, type SlaReport } from './sla-report.js';
 
@@ -93,6 +95,17 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     return report;
   };
 
+  const csats = new Map<string, Promise<CsatRow>>();
+  const csatOf = (tenant: TenantRow) => {
+    const id = String(tenant._id);
+    let row = csats.get(id);
+    if (!row) {
+      const at = (date: string) => DateTime.fromISO(date, { zone: tenant.timeZone }).toJSDate();
+      csats.set(id, (row = clientCsat(id, at(week.fromDate), at(week.toDate))));
+    }
+    return row;
+  };
+
   let queued = 0;
   for (const m of managers) {
     const served = new Set(m.tenantIds.map(String));
@@ -104,7 +117,12 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     if (await isMailQueued(key)) continue;
     const locale: Locale = isLocale(m.locale) ? m.locale : 'en';
     const lines: string[] = [];
-    for (const tenant of mine) lines.push(digestLine(locale, tenant, await reportOf(tenant), week));
+    for (const tenant of mine) {
+      const line = digestLine(locale, tenant, await reportOf(tenant), week);
+      // The client's satisfaction over the same local days, when it had surveys.
+      const csat = csatTextLine(await csatOf(tenant), locale);
+      lines.push(csat ? `${line}\n${csat}` : line);
+    }
     const until = DateTime.fromISO(week.toDate).minus({ days: 1 }).toISODate() as string;
     const added = await enqueueMail(ctx, {
       key,

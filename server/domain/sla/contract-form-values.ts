@@ -55,5 +55,6 @@ export function policyFormValues(policy: PolicyDoc | null): Record<string, strin
   values.warnAt = (policy?.warnAt ?? [75, 90]).join(', ');
   values.raisePriority = policy?.escalation?.raisePriority ? 'true' : '';
   values.notifyClient = policy?.escalation?.notifyClient ? 'true' : '';
+  values.csatOptOut = policy?.csatOptOut ? 'true' : '';
   return values;
 }

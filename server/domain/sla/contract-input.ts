@@ -214,6 +214,8 @@ export interface PolicyInput {
   }>;
   warnAt: number[];
   escalation: { raisePriority: boolean; notifyClient: boolean };
+  /** The client turned satisfaction surveys off. */
+  csatOptOut: boolean;
   /** The version the editor started from (the form sends it): a save on top of a newer one is refused. */
   baseVersion: number | null;
 }
@@ -254,6 +256,7 @@ export const policyInputSchema = z
     warnAt: z.union([z.string().max(200), z.array(z.string().max(20)).max(20)]).optional(),
     raisePriority: z.union([z.string(), z.boolean()]).optional(),
     notifyClient: z.union([z.string(), z.boolean()]).optional(),
+    csatOptOut: z.union([z.string(), z.boolean()]).optional(),
     baseVersion: z.union([z.string().max(12), z.number()]).optional(),
   })
   .transform((raw, ctx): PolicyInput => {
@@ -294,6 +297,7 @@ export const policyInputSchema = z
       targets,
       warnAt,
       escalation: { raisePriority: checked(raw.raisePriority), notifyClient: checked(raw.notifyClient) },
+      csatOptOut: checked(raw.csatOptOut),
       baseVersion: base !== null && Number.isInteger(base) && base >= 0 ? base : null,
     };
   });

@@ -38,6 +38,7 @@ export async function savePolicy(ctx: Ctx, tenantId: string, input: unknown): Pr
       targets: data.targets,
       warnAt: data.warnAt,
       escalation: data.escalation,
+      csatOptOut: data.csatOptOut,
       createdBy: actorRef(ctx),
     });
   } catch (err) {

@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error.js';
 import { recordTicketAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
+import { offerSurvey } from '../csat/offer-survey.js';
 import { notifyRequester } from './notify.js';
 import { getTicket } from './queries.js';
 import { movesFor, stampFor } from './transitions.js';
@@ -93,8 +94,13 @@ export async function moveTicket(
   await recordTicketAudit(ctx, updated, 'ticket.status_changed', { from, to });
   if (to === 'pending') await notifyRequester(ctx, updated, 'ticket_pending', `pending:${updated.version}`);
   // The requester who solved it themselves needs no mail telling them so.
-  if (to === 'resolved' && !byRequester)
-    await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`);
+  if (to === 'resolved' && !byRequester) {
+    // The satisfaction survey of this resolution rides on the mail (unless the contract turns it off).
+    const survey = await offerSurvey(ctx, updated, now);
+    await notifyRequester(ctx, updated, 'ticket_resolved', `resolved:${updated.version}`, (locale) =>
+      survey ? survey(locale) : { survey: '' },
+    );
+  }
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),

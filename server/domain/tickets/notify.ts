@@ -31,7 +31,8 @@ export async function notifyRequester(
   ticket: TicketLike,
   template: MailTemplate,
   eventKey: string,
-  extra: Record<string, string> = {},
+  /** More parameters of the template; a function of the reader's locale when they depend on it. */
+  extra: Record<string, string> | ((locale: Locale) => Record<string, string>) = {},
   opts: NotifyOptions = {},
 ) {
   const to = ticket.requester?.email;
@@ -62,7 +63,7 @@ export async function notifyRequester(
       number: ticket.number,
       subject: ticket.subject,
       link: linkUrl(`/tickets/${ticket.number}`),
-      ...extra,
+      ...(typeof extra === 'function' ? extra(locale) : extra),
     },
     headers: { References: threadId(ticket._id), 'X-Ticket': ticket.number },
     replyTo: inboundAddress(tenant.code),

@@ -132,6 +132,13 @@ function changeLines(list: unknown, locale: Locale, ticket: TicketSource): strin
   });
 }
 
+/** A satisfaction rating (server/domain/tickets/rate-resolution.ts): the score, and whether it has a comment. */
+function csatSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  const key = data.hasComment === true ? 'csat.timeline_comment' : 'csat.timeline';
+  const score = typeof data.score === 'number' ? formatNumber(data.score, locale) : '';
+  return { style: 'plain', lines: [t(locale, key, { score })] };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -196,6 +203,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
           }),
         ],
       };
+    case 'csat':
+      return csatSummary(data, locale);
     default:
       return null;
   }

@@ -7,7 +7,7 @@ import { linkUrl } from '../settings.js';
 export type SourceEntry = TimelineAppended;
 
 /** The timeline kinds that can become events (the sweep reads only these). */
-export const sourceKinds = ['created', 'status', 'reply', 'assignment', 'sla'] as const;
+export const sourceKinds = ['created', 'status', 'reply', 'assignment', 'sla', 'csat'] as const;
 
 /** Which event a timeline entry is, or null (internal notes, field edits, attachments...). */
 export function eventTypeOf(entry: SourceEntry): WebhookEventType | null {
@@ -24,6 +24,8 @@ export function eventTypeOf(entry: SourceEntry): WebhookEventType | null {
       const kind = entry.data?.kind;
       return kind === 'breach' ? 'ticket.sla_breach' : kind === 'warning' ? 'ticket.sla_warning' : null;
     }
+    case 'csat':
+      return 'csat.received';
     default:
       return null;
   }
@@ -81,11 +83,13 @@ export function payloadOf(type: WebhookEventType, entry: SourceEntry, ticket: Ti
           ? { replyId: String(entry._id), authorKind: entry.author?.kind ?? null }
           : type === 'ticket.assigned'
             ? pick(entry.data, 'action', 'to', 'from')
-            : {
-                target: entry.data?.target ?? null,
-                threshold: entry.data?.threshold ?? null,
-                dueAt: entry.data?.dueAt ? new Date(entry.data.dueAt as string).toISOString() : null,
-              };
+            : type === 'csat.received'
+              ? pick(entry.data, 'score', 'resolution', 'hasComment')
+              : {
+                  target: entry.data?.target ?? null,
+                  threshold: entry.data?.threshold ?? null,
+                  dueAt: entry.data?.dueAt ? new Date(entry.data.dueAt as string).toISOString() : null,
+                };
   return JSON.stringify({
     type,
     timestamp: entry.at.toISOString(),

@@ -41,4 +41,10 @@ export const webhookPayloadSchemas = {
   }),
   'ticket.sla_warning': envelope('ticket.sla_warning', slaChange),
   'ticket.sla_breach': envelope('ticket.sla_breach', slaChange),
+  /** A requester rated a resolution (1-5), changed the rating or added a comment (never its text). */
+  'csat.received': envelope('csat.received', {
+    score: z.number().int().min(1).max(5),
+    resolution: z.number().int(),
+    hasComment: z.boolean(),
+  }),
 } satisfies Record<WebhookEventType, z.ZodType>;

@@ -41,6 +41,7 @@ const navigation: NavItem[] = [
   { href: '/layouts', key: 'keying.nav', permission: 'quality.layouts' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },
+  { href: '/reports/csat', key: 'csat.report.nav', permission: 'reports.operators' },
   {
     href: '/reports/statements',
     key: 'statement.nav',

@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { csatSummaryLine } from '../../domain/reports/csat-tables.js';
 import { DateTime } from 'luxon';
 import { isClient } from '../../domain/context.js';
 import { statementCsv } from '../../domain/reports/statement-csv.js';
@@ -56,8 +57,13 @@ export function reportStatementRoutes(): Router {
             label: t(req.locale, `${dimension === 'type' ? 'ticket_types' : 'priorities'}.${v.key}`),
           })),
       })),
+      satisfaction: csatSummaryLine(statement.satisfaction, req.locale),
       exports: statementTables.map((table) => ({
         table,
+        label: t(
+          req.locale,
+          table === 'satisfaction' ? 'csat.report.heading' : `statement.sections.${table}`,
+        ),
         href: `/reports/${statement.tenant.id}/statement/export/${table}.csv?${query}`,
       })),
     });

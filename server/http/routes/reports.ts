@@ -1,4 +1,5 @@
 import { Router, type Application, type Request, type Response } from 'express';
+import { csatSummaryLine } from '../../domain/reports/csat-tables.js';
 import { isClient } from '../../domain/context.js';
 import { reportCsv } from '../../domain/reports/report-csv.js';
 import { portfolio } from '../../domain/reports/portfolio.js';
@@ -77,6 +78,7 @@ function reportLocals(report: SlaReport, locale: Locale) {
       href: `/reports/${report.tenant.id}/export/${table}.csv?${query}`,
     })),
     pdfHref: `/reports/${report.tenant.id}/export/report.pdf?${query}`,
+    satisfaction: csatSummaryLine(report.satisfaction, locale),
     chartJson: scriptJson(reportCharts(report, locale)),
   };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { accuracyBy } from '../../../server/domain/quality/accuracy-report.js';
 import { accuracyFromCounts, accuracyVerdict } from '../../../server/domain/quality/accuracy-verdict.js';
-import { wilsonInterval, z95 } from '../../../server/domain/quality/wilson-interval.js';
+import { wilsonInterval, z95 } from '../../../server/domain/wilson-interval.js';
 
 const pct = (x: number) => Math.round(x * 10_000) / 100;
 

@@ -45,6 +45,7 @@ const allEvents = [
   'ticket.assigned',
   'ticket.sla_warning',
   'ticket.sla_breach',
+  'csat.received',
 ] as const;
 
 /** Issue 19, items 1-3: events written once, signed, delivered at least once, never lost. */

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { Tenant } from '../../../models/tenant.js';
 import { issueLinkToken } from '../../../server/domain/auth/link-tokens.js';
+import { CsatRating } from '../../../models/csat-rating.js';
+import { signSurveyLink } from '../../../server/domain/csat/link-token.js';
 import { locales, t } from '../../../server/i18n/i18n.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeDraftImportBatch } from '../../support/csv-import.js';
@@ -110,6 +112,25 @@ async function freshLink(purpose: 'reset' | 'invite'): Promise<string> {
   });
   return issueLinkToken(String(user.id), purpose);
 }
+/** A survey link of a fresh resolution of an Acme ticket (rated already, or not). */
+async function freshSurvey(rated: boolean): Promise<string> {
+  const ticketId = newObjectId();
+  const expiresAt = new Date(Date.now() + 86_400_000);
+  await CsatRating.create({
+    tenantId: world.acme._id,
+    ticketId,
+    number: 'MATRIX-1',
+    resolution: 3,
+    resolvedAt: new Date(),
+    expiresAt,
+    type: 'complaint',
+    priority: 'normal',
+    score: rated ? 4 : null,
+  });
+  return signSurveyLink({ tenantId: world.acme.id, ticketId, resolution: 3, locale: 'en', expiresAt });
+}
+const forgedSurvey = (): string =>
+  `${Buffer.from('{"a":"x"}').toString('base64url')}.${randomBytes(32).toString('base64url')}`;
 const newPassword = (): Fields => ({ password: 'a-new-password-42', confirm: 'a-new-password-42' });
 const tenantBody = (code: string, legalName = `${code} Ltd`): Fields => ({
   code,
@@ -411,7 +432,7 @@ const statementVariants = (status: Expected): Record<string, Variant> => ({
     expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }),
   },
 });
-const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts'];
+const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts', 'satisfaction'];
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
@@ -477,6 +498,43 @@ const table: Row[] = [
     variants: {
       'valid invitation': { param: () => freshLink('invite'), expect: everyone(302) },
       'reset link': { param: () => freshLink('reset'), expect: everyone(404) },
+    },
+  },
+
+  // The satisfaction survey of a resolved mail: the signed link is the authority, for everyone.
+  {
+    method: 'GET',
+    path: '/csat/:token',
+    variants: {
+      'valid survey link': { param: () => freshSurvey(false), expect: everyone(200) },
+      'forged link': { param: forgedSurvey, expect: everyone(404) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/csat/:token',
+    body: () => ({ score: '3' }),
+    variants: {
+      'valid survey link': { param: () => freshSurvey(false), expect: everyone(303) },
+      'forged link': { param: forgedSurvey, expect: everyone(404) },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/csat/:token/comment',
+    variants: {
+      'rated survey': { param: () => freshSurvey(true), expect: everyone(200) },
+      'not rated yet': { param: () => freshSurvey(false), expect: everyone(302) },
+      'forged link': { param: forgedSurvey, expect: everyone(404) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/csat/:token/comment',
+    body: () => ({ comment: 'Fine.' }),
+    variants: {
+      'rated survey': { param: () => freshSurvey(true), expect: everyone(200) },
+      'forged link': { param: forgedSurvey, expect: everyone(404) },
     },
   },
 
@@ -812,6 +870,9 @@ const table: Row[] = [
   // The operator view (team leads and admins, across the clients they serve) and its CSV.
   { method: 'GET', path: '/reports/operators', expect: page(managers(200)) },
   { method: 'GET', path: '/reports/operators/export.csv', expect: page(managers(200)) },
+  // Customer satisfaction per client and per operator: the operator view's readers.
+  { method: 'GET', path: '/reports/csat', expect: page(managers(200)) },
+  { method: 'GET', path: '/reports/csat/export.csv', expect: page(managers(200)) },
   // Monthly client statements: the list (a client admin is sent on to their own), one client's statement and its CSV tables.
   {
     method: 'GET',
