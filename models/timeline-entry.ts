@@ -11,6 +11,8 @@ export const timelineKinds = [
   'attachment',
   'sla',
   'approval',
+  /** A link to another ticket: closed as its duplicate, or merged (tickets/close-as-duplicate.ts). */
+  'link',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

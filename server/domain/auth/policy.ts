@@ -16,6 +16,8 @@ export const permissions = {
   'tickets.settle': ['client_user', 'client_admin'],
   'queues.work': ['operator', 'team_lead', 'admin'],
   'queues.manage': ['team_lead', 'admin'],
+  /** Close a ticket as a duplicate of another of the same client, or merge two (tickets/merge-tickets.ts). */
+  'tickets.dedupe': ['operator', 'team_lead', 'admin'],
   /**
    * Four eyes on invoices (tickets/four-eyes.ts): decide (approve or reject) an invoice above its
    * client's threshold keyed by someone else. Team leads and admins: the BPO's controls, not the

@@ -170,6 +170,12 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
         lines.push(t(locale, 'four_eyes.timeline.reason', { reason: text(data.reason) }));
       return { style: 'list', lines };
     }
+    case 'link':
+      // Closed as a duplicate or merged (close-as-duplicate.ts, merge-tickets.ts).
+      return {
+        style: 'plain',
+        lines: [t(locale, `duplicates.timeline.${text(data.action)}`, { number: text(data.number) })],
+      };
     case 'sla':
       return {
         style: 'plain',
