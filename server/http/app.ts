@@ -23,6 +23,7 @@ import { homeRoutes } from './routes/home.js';
 import { teamRoutes } from './routes/team.js';
 import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { ticketDuplicateRoutes } from './routes/ticket-duplicates.js';
 import { queueRoutes } from './routes/queues.js';
 import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
@@ -113,6 +114,8 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(reportOperatorRoutes());
   app.use(reportStatementRoutes());
   app.use(reportRoutes(pdf));
+  // Before the tickets: `/tickets/:ref` would take the duplicate check's path for a ticket.
+  app.use(ticketDuplicateRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);
