@@ -77,6 +77,8 @@ ticketSchema.index({ tenantId: 1, number: 1 }, { unique: true });
 // and the version-checked updates by (_id, tenantId, version) index look-ups there.
 ticketSchema.index({ _id: 1, tenantId: 1 }, { unique: true });
 ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
+// The merge sweep (tickets/merge-tickets.ts) finds unfinished merges by their state.
+ticketSchema.index({ mergeState: 1 });
 ticketSchema.plugin(tenantScopePlugin);
 
 export type TicketAttrs = InferSchemaType<typeof ticketSchema>;

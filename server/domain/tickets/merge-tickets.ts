@@ -96,12 +96,16 @@ export async function mergeStep(ctx: Ctx, merged: Stored): Promise<Stored> {
   return (await loadMerged(tenantId, merged._id)) ?? current;
 }
 
-/** The sweep: finish every merge left unfinished (a crash between its writes). */
+/**
+ * The sweep: finish every merge left unfinished (a crash between its writes). One equality look-up
+ * per state on the `mergeState` index (on MongoDB; the embedded engine scans, see jobs/ticket-merges.ts).
+ */
 export async function resumeMerges(ctx: Ctx): Promise<number> {
-  const open = await Ticket.find({ mergeState: { $in: ['moving', 'linking'] } })
-    .setOptions({ allTenants: true })
-    .limit(500)
-    .lean();
-  for (const t of open) await mergeStep(ctx, t);
-  return open.length;
+  let finished = 0;
+  for (const state of ['moving', 'linking'] as const) {
+    const open = await Ticket.find({ mergeState: state }).setOptions({ allTenants: true }).limit(500).lean();
+    for (const t of open) await mergeStep(ctx, t);
+    finished += open.length;
+  }
+  return finished;
 }
