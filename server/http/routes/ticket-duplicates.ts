@@ -14,17 +14,21 @@ export function ticketDuplicateRoutes(): Router {
   const router = Router();
 
   /** JSON for the invoice form's script: is this supplier invoice already a ticket of my company? */
-  router.get('/tickets/new/invoice/duplicate-check', routePermission('tickets.open'), async (req, res) => {
-    const input = parseInput(possibleDuplicateSchema, req.query);
-    const found = await findPossibleDuplicate(req.ctx, input);
-    // The words the form shows, in the reader's language (a colleague's ticket is not named).
-    const message = !found.duplicate
-      ? ''
-      : found.number
-        ? t(req.locale, 'duplicates.warning', { number: found.number })
-        : t(req.locale, 'duplicates.warning_hidden');
-    res.set('Cache-Control', 'no-store').json({ ...found, message });
-  });
+  router.get(
+    '/tickets/new/invoice/duplicate-check.json',
+    routePermission('tickets.open'),
+    async (req, res) => {
+      const input = parseInput(possibleDuplicateSchema, req.query);
+      const found = await findPossibleDuplicate(req.ctx, input);
+      // The words the form shows, in the reader's language (a colleague's ticket is not named).
+      const message = !found.duplicate
+        ? ''
+        : found.number
+          ? t(req.locale, 'duplicates.warning', { number: found.number })
+          : t(req.locale, 'duplicates.warning_hidden');
+      res.set('Cache-Control', 'no-store').json({ ...found, message });
+    },
+  );
 
   router.post('/tickets/:ref/close-duplicate', routePermission('tickets.dedupe'), async (req, res) => {
     const ref = String(req.params.ref);

@@ -124,7 +124,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
 
   /** The page routes of the app (GET, HTML): every one is visited, or the test says why not. */
   function pagePatterns(): string[] {
-    const notPages = /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf)$/;
+    const notPages = /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf|json)$/;
     return listRoutes(tp.portal.server)
       .filter((r) => r.method === 'GET' && !notPages.test(r.path))
       .map((r) => r.path);

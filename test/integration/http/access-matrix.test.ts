@@ -525,8 +525,8 @@ const table: Row[] = [
   },
   {
     method: 'GET',
-    path: '/tickets/new/invoice/duplicate-check',
-    url: '/tickets/new/invoice/duplicate-check?supplierVat=IT01234567897&invoiceNumber=M-1',
+    path: '/tickets/new/invoice/duplicate-check.json',
+    url: '/tickets/new/invoice/duplicate-check.json?supplierVat=IT01234567897&invoiceNumber=M-1',
     expect: page(importers(200)),
   },
   {
