@@ -108,6 +108,14 @@ function authorText(entry: EntrySource, locale: Locale): string {
   return t(locale, 'history.authors.system');
 }
 
+/** Closed as a duplicate or merged (close-as-duplicate.ts, merge-tickets.ts): which ticket, which way. */
+function linkSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  return {
+    style: 'plain',
+    lines: [t(locale, `duplicates.timeline.${text(data.action)}`, { number: text(data.number) })],
+  };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -171,11 +179,7 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
       return { style: 'list', lines };
     }
     case 'link':
-      // Closed as a duplicate or merged (close-as-duplicate.ts, merge-tickets.ts).
-      return {
-        style: 'plain',
-        lines: [t(locale, `duplicates.timeline.${text(data.action)}`, { number: text(data.number) })],
-      };
+      return linkSummary(data, locale);
     case 'sla':
       return {
         style: 'plain',
