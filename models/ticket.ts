@@ -46,6 +46,12 @@ const ticketSchema = new Schema(
     /** Invoices: an earlier ticket of this tenant with the same supplier VAT and invoice number. */
     duplicateOf: { type: { id: 'ObjectId', number: String }, default: null, _id: false },
     /**
+     * Merged into another ticket of the same client (tickets/merge-tickets.ts); `mergeState` is the
+     * merge's progress ('moving' then 'linking' then 'done'): a merge cut short is finished by its step.
+     */
+    mergedInto: { type: { id: 'ObjectId', number: String }, default: null, _id: false },
+    mergeState: { type: String, enum: ['moving', 'linking', 'done', null], default: null },
+    /**
      * Invoices: the staff member who last changed the invoice's keyed fields (four-eyes.ts); null
      * while nobody but the requester has keyed them (the requester is then the maker).
      */
@@ -78,6 +84,8 @@ ticketSchema.index({ _id: 1, tenantId: 1 }, { unique: true });
 ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
 // The sweep finishing interrupted changes: tickets still carrying a marker (almost none).
 ticketSchema.index({ 'pendingEntries.at': 1 });
+// The merge sweep (tickets/merge-tickets.ts) finds unfinished merges by their state.
+ticketSchema.index({ mergeState: 1 });
 ticketSchema.plugin(tenantScopePlugin);
 
 export type TicketAttrs = InferSchemaType<typeof ticketSchema>;

@@ -12,6 +12,8 @@ export const timelineKinds = [
   'sla',
   'approval',
   'csat',
+  /** A link to another ticket: closed as its duplicate, or merged (tickets/close-as-duplicate.ts). */
+  'link',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

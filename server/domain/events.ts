@@ -22,6 +22,8 @@ export type TicketRow = Pick<
   tenantId: Types.ObjectId;
   createdAt?: Date;
   dueSortAt?: Date | null;
+  /** Invoices: the earlier ticket for the same supplier invoice (queue rows mark it). */
+  duplicateOf?: { number?: string | null } | null;
 };
 
 /** A stored timeline entry, as the webhook fast path reads it. */

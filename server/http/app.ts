@@ -29,6 +29,7 @@ import { ticketRoutes } from './routes/tickets.js';
 import { macroRoutes } from './routes/macros.js';
 import { keyingRoutes } from './routes/keying.js';
 import { layoutRoutes } from './routes/layouts.js';
+import { ticketDuplicateRoutes } from './routes/ticket-duplicates.js';
 import { queueRoutes } from './routes/queues.js';
 import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
@@ -125,6 +126,8 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(reportRoutes(pdf));
   app.use(layoutRoutes());
   app.use(keyingRoutes());
+  // Before the tickets: `/tickets/:ref` would take the duplicate check's path for a ticket.
+  app.use(ticketDuplicateRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

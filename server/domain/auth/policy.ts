@@ -20,6 +20,8 @@ export const permissions = {
   'macros.manage': ['team_lead', 'admin'],
   /** Apply a macro to a ticket of a client one serves: the people who work the queues. */
   'macros.apply': ['operator', 'team_lead', 'admin'],
+  /** Close a ticket as a duplicate of another of the same client, or merge two (tickets/merge-tickets.ts). */
+  'tickets.dedupe': ['operator', 'team_lead', 'admin'],
   /**
    * Four eyes on invoices (tickets/four-eyes.ts): decide (approve or reject) an invoice above its
    * client's threshold keyed by someone else. Team leads and admins: the BPO's controls, not the

@@ -33,6 +33,7 @@ export type MailTemplate =
   | 'ticket_replied'
   | 'ticket_pending'
   | 'ticket_resolved'
+  | 'ticket_closed_duplicate'
   | 'sla_warning'
   | 'sla_breach'
   | 'sla_report'

@@ -31,6 +31,7 @@ const summaryFields = {
   version: 1,
   sla: 1,
   priorityRank: 1,
+  duplicateOf: 1,
 } as const;
 
 export interface TicketSummary {
@@ -54,6 +55,8 @@ export interface TicketSummary {
   sla: SlaBrief | null;
   slaAt: string;
   version: number;
+  /** A possible duplicate: the number of the earlier ticket for the same invoice. */
+  duplicateOf: string | null;
   /** The queues whose filter this ticket passes now (ids): a queue page keeps its row or drops it. */
   queueIds: string[];
   /** Per queue order, the key the server sorts by: a queue page places the row by it. */
@@ -118,6 +121,7 @@ export async function toSummaries(rows: SummarySource[], now = new Date()): Prom
     sla: briefs[i] ?? null,
     slaAt: now.toISOString(),
     version: t.version,
+    duplicateOf: t.duplicateOf?.number ?? null,
     queueIds: places[i]?.queueIds ?? [],
     sortKeys: places[i]?.sortKeys ?? emptyKeys,
   }));

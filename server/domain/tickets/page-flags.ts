@@ -59,6 +59,8 @@ export function ticketPageFlags(ctx: Ctx, ticket: FlagSource) {
     /** Where the browser keeps this person's unsent draft of this ticket's reply. */
     draftKey: `desk-draft:${String(ticket._id)}:${ctx.actor.kind === 'user' ? ctx.actor.userId : ''}`,
     canAssign: can(ctx.actor, 'queues.manage'),
+    /** Close as a duplicate of another ticket, or merge into one (close-as-duplicate.ts, merge-tickets.ts). */
+    canDedupe: can(ctx.actor, 'tickets.dedupe') && ticket.status !== 'closed',
     moves: movesFor(ctx.actor, ticket).map((to) => ({
       to,
       labelKey:

@@ -139,6 +139,14 @@ function csatSummary(data: Record<string, unknown>, locale: Locale): TimelineEnt
   return { style: 'plain', lines: [t(locale, key, { score })] };
 }
 
+/** Closed as a duplicate or merged (close-as-duplicate.ts, merge-tickets.ts): which ticket, which way. */
+function linkSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  return {
+    style: 'plain',
+    lines: [t(locale, `duplicates.timeline.${text(data.action)}`, { number: text(data.number) })],
+  };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -193,6 +201,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
         lines.push(t(locale, 'four_eyes.timeline.reason', { reason: text(data.reason) }));
       return { style: 'list', lines };
     }
+    case 'link':
+      return linkSummary(data, locale);
     case 'sla':
       return {
         style: 'plain',

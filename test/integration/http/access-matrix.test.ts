@@ -680,6 +680,51 @@ const table: Row[] = [
   },
   {
     method: 'GET',
+    path: '/tickets/new/invoice/duplicate-check.json',
+    url: '/tickets/new/invoice/duplicate-check.json?supplierVat=IT01234567897&invoiceNumber=M-1',
+    expect: page(importers(200)),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/close-duplicate',
+    // The original is a fresh Acme ticket: a Nordhavn ticket is refused as another client's (409 flash).
+    body: async () => ({ original: await acmeTicket() }),
+    variants: {
+      'Acme ticket': {
+        param: acmeTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 302 }),
+      },
+      'Nordhavn ticket': {
+        param: nordTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 404 }),
+      },
+      'no such ticket': {
+        param: () => 'ACME-999999',
+        expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }),
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/merge',
+    body: async () => ({ into: await acmeTicket() }),
+    variants: {
+      'Acme ticket': {
+        param: acmeTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 302 }),
+      },
+      'Nordhavn ticket': {
+        param: nordTicket,
+        expect: action({ admin: 302, teamLead: 302, operatorBoth: 302, operatorAcme: 404 }),
+      },
+      'no such ticket': {
+        param: () => 'ACME-999999',
+        expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }),
+      },
+    },
+  },
+  {
+    method: 'GET',
     path: '/tickets/:ref/edit',
     variants: {
       'Acme ticket': {
