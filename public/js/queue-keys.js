@@ -8,17 +8,26 @@
   if (!table) return;
   var dialog = document.querySelector('[data-keys-dialog]');
   var openButton = document.querySelector('[data-keys-open]');
-  var current = null;
+  // The row the keys are on, by ticket number: live updates redraw rows, the number stays.
+  var currentNumber = null;
 
   function rows() {
     return Array.prototype.slice.call(table.querySelectorAll('tbody > tr[data-number]'));
   }
+  function currentRow() {
+    if (!currentNumber) return null;
+    return (
+      rows().filter(function (r) {
+        return r.getAttribute('data-number') === currentNumber;
+      })[0] || null
+    );
+  }
   function select(row) {
-    if (current) {
-      current.classList.remove('is-current');
-      current.removeAttribute('aria-current');
-    }
-    current = row;
+    rows().forEach(function (r) {
+      r.classList.remove('is-current');
+      r.removeAttribute('aria-current');
+    });
+    currentNumber = row ? row.getAttribute('data-number') : null;
     if (!row) return;
     row.classList.add('is-current');
     row.setAttribute('aria-current', 'true');
@@ -27,7 +36,7 @@
   function move(step) {
     var list = rows();
     if (!list.length) return;
-    var at = current ? list.indexOf(current) : -1;
+    var at = list.indexOf(currentRow());
     var next = at < 0 ? (step > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, at + step));
     select(list[next]);
   }
@@ -39,6 +48,14 @@
     if (dialog && !dialog.open) dialog.showModal();
   }
 
+  // Live updates (queue.js) replace rows: the mark follows the ticket to its new row.
+  if (window.MutationObserver && table.tBodies[0]) {
+    new window.MutationObserver(function () {
+      var row = currentRow();
+      if (row && !row.classList.contains('is-current')) select(row);
+    }).observe(table.tBodies[0], { childList: true });
+  }
+
   if (openButton) {
     openButton.hidden = false;
     openButton.addEventListener('click', showKeys);
@@ -48,7 +65,8 @@
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) return;
     if (dialog && dialog.open) return;
-    if (current && !current.isConnected) current = null;
+    var current = currentRow();
+    if (current && !current.classList.contains('is-current')) select(current);
     var key = event.key;
     if (key === 'j') move(1);
     else if (key === 'k') move(-1);
