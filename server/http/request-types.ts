@@ -1,6 +1,7 @@
 import type { Ctx } from '../domain/context.js';
 import type { SessionUser } from './auth/session-user.js';
 import type { Locale } from '../i18n/i18n.js';
+import type { BulkResult } from '../domain/queues/bulk-update.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -19,6 +20,8 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     flash?: { kind: 'ok' | 'error'; key: string; params?: Record<string, string> };
+    /** What a queue page's bulk action did, shown once on the queue page it returns to. */
+    queueBulk?: BulkResult;
   }
 }
 

@@ -3,6 +3,9 @@ import type { QueueAttrs, QueueOrder } from '../../../models/queue.js';
 import type { Ctx } from '../context.js';
 import { tenantAccess } from '../tenants/scope.js';
 
+/** How close a deadline is for a ticket to count as breaching soon. */
+export const BREACHING_SOON_MS = 4 * 3600_000;
+
 /** Statuses that wait for an operator: pending tickets wait for the client instead. */
 export const workableStatuses = ['new', 'open'] as const;
 

@@ -8,13 +8,14 @@ import { slaBrief, type SlaBrief } from '../sla/view.js';
 import type { Ctx } from '../context.js';
 import type { TicketRow } from '../events.js';
 import { scopeFilter } from '../tenants/scope.js';
-import { queueFilter, sortOf, workableStatuses } from './filter.js';
+import { BREACHING_SOON_MS, queueFilter, sortOf, workableStatuses } from './filter.js';
+import { viewFilter, viewSort, type QueueViewChoice } from './save-queue-view.js';
 import { getQueue, listQueues } from './queues.js';
 import { rowPlaces } from './row-place.js';
 
 /** Rows shown on a queue page; bounded, since every unindexed query is a scan on the engine. */
 export const QUEUE_PAGE = 200;
-export const BREACHING_SOON_MS = 4 * 3600_000;
+export { BREACHING_SOON_MS };
 
 const summaryFields = {
   number: 1,
@@ -127,11 +128,19 @@ export async function toSummaries(rows: SummarySource[], now = new Date()): Prom
   }));
 }
 
-export async function queueTickets(ctx: Ctx, queueId: string) {
+/**
+ * A queue's first page, in the queue's order or, with a person's view (save-queue-view.ts), in
+ * the order and with the filters they chose. "Mine" and "anyone's" widen the queue from its
+ * unassigned tickets; everything else only narrows it.
+ */
+export async function queueTickets(ctx: Ctx, queueId: string, view?: QueueViewChoice) {
   requirePermission(ctx, 'queues.work');
   const queue = await getQueue(ctx, queueId);
-  const rows = await Ticket.find(queueFilter(ctx, queue))
-    .sort(sortOf[queue.order])
+  const base = queueFilter(ctx, queue, { unassignedOnly: !view || view.assignee === 'unassigned' });
+  const extra = view ? viewFilter(ctx, view) : {};
+  const filter = Object.keys(extra).length ? { $and: [base, extra] } : base;
+  const rows = await Ticket.find(filter)
+    .sort((view && viewSort(view)) ?? sortOf[queue.order])
     .limit(QUEUE_PAGE)
     .select(summaryFields)
     .lean();

@@ -1,8 +1,9 @@
 import { Router, type Request } from 'express';
 import { queueOrders } from '../../../models/queue.js';
-import { priorities, ticketTypes } from '../../../models/ticket.js';
+import { priorities, ticketStatuses, ticketTypes } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import {
+  assignableStaff,
   assignInputSchema,
   assignTicket,
   releaseTicket,
@@ -17,6 +18,14 @@ import {
   updateQueue,
 } from '../../domain/queues/queues.js';
 import { queueOverview, queueTickets } from '../../domain/queues/views.js';
+import { bulkInputSchema, bulkTicketsSchema, bulkUpdate } from '../../domain/queues/bulk-update.js';
+import {
+  defaultQueueView,
+  getQueueView,
+  queueViewInputSchema,
+  saveQueueView,
+} from '../../domain/queues/save-queue-view.js';
+import { queueViewSlaStates, queueViewSorts } from '../../../models/queue-view.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
@@ -32,6 +41,13 @@ const back = (req: Request, fallback: string): string => {
     return fallback;
   }
 };
+
+/** Whom a team lead may assign the page's tickets to: those serving any of the caller's clients. */
+async function staffFor(req: Request, tenants: Array<{ _id: unknown }>) {
+  const lists = await Promise.all(tenants.map((tn) => assignableStaff(req.ctx, String(tn._id))));
+  const byId = new Map(lists.flat().map((u) => [String(u._id), { _id: String(u._id), name: u.name }]));
+  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
 
 // Long function: a route table: many short handlers.
 export function queueRoutes(): Router {
@@ -96,9 +112,60 @@ export function queueRoutes(): Router {
     });
   });
 
+  // The filter form is a plain GET: `view=1` marks it sent, and the choice is saved for the caller.
   router.get('/queues/:id', async (req, res) => {
-    const { queue, tickets } = await queueTickets(req.ctx, String(req.params.id));
-    res.render('queues/show', { title: queue.name, queue, tickets });
+    const id = String(req.params.id);
+    const query = req.query as Record<string, unknown>;
+    const view =
+      query.view === '1'
+        ? await saveQueueView(req.ctx, id, parseInput(queueViewInputSchema, query))
+        : await getQueueView(req.ctx, id);
+    const { queue, tickets } = await queueTickets(req.ctx, id, view);
+    const tenants = await listTenants(req.ctx);
+    const canManage = can(req.ctx.actor, 'queues.manage');
+    const bulk = req.session.queueBulk;
+    delete req.session.queueBulk;
+    res.render('queues/show', {
+      title: queue.name,
+      queue,
+      tickets,
+      view,
+      bulk: bulk
+        ? {
+            done: bulk.done,
+            failed: bulk.failed.map((f) => ({
+              ticket: f.number ?? f.ref,
+              reason: t(req.locale, f.messageKey, f.params),
+            })),
+          }
+        : null,
+      tenants,
+      types: ticketTypes,
+      priorities,
+      statuses: ticketStatuses,
+      sorts: queueViewSorts,
+      slaStates: queueViewSlaStates,
+      canManage,
+      staff: canManage ? await staffFor(req, tenants) : [],
+      selectable: true,
+      // Live rows follow the queue's own order and filter: a person's own view is drawn on load.
+      liveView: JSON.stringify(view) === JSON.stringify(defaultQueueView),
+    });
+  });
+
+  // One action on the selected rows; each ticket is checked and recorded on its own (bulk-update.ts).
+  router.post('/queues/:id/bulk', async (req, res) => {
+    const id = String(req.params.id);
+    await getQueue(req.ctx, id);
+    const body = req.body as Record<string, unknown>;
+    if (!body.tickets) {
+      req.session.flash = { kind: 'error', key: 'queue_views.bulk_none_selected' };
+      return res.redirect(`/queues/${id}`);
+    }
+    const refs = parseInput(bulkTicketsSchema, body.tickets);
+    const result = await bulkUpdate(req.ctx, refs, parseInput(bulkInputSchema, body));
+    req.session.queueBulk = result;
+    res.redirect(`/queues/${id}`);
   });
 
   router.post('/queues/:id/next', async (req, res) => {

@@ -25,7 +25,7 @@ export function registerQueueHandlers({ handle, reader }: HandlerKit): void {
         version: ticket.version,
         html: await renderPartial(
           'ticket-rows',
-          { rows: [ticket], noEmptyRow: true, queue: order ? { order } : null },
+          { rows: [ticket], noEmptyRow: true, queue: order ? { order } : null, selectable: Boolean(order) },
           reader,
         ),
       })),

@@ -806,6 +806,12 @@ const table: Row[] = [
   },
   { method: 'GET', path: '/queues/:id', variants: queueVariants(page, 200) },
   { method: 'POST', path: '/queues/:id/next', variants: queueVariants(action, 302) },
+  {
+    method: 'POST',
+    path: '/queues/:id/bulk',
+    body: () => ({ tickets: 'ACME-999999', action: 'priority', priority: 'high' }),
+    variants: queueVariants(action, 302),
+  },
   { method: 'POST', path: '/tickets/:ref/take', variants: workerTicketVariants(302) },
   { method: 'POST', path: '/tickets/:ref/release', variants: workerTicketVariants(302) },
   {
