@@ -52,6 +52,7 @@ export interface AppDeps {
   pdf: PdfRenderer;
 }
 
+// Long function: the middleware and routers in mount order (the order matters), read top to bottom.
 export function createApp({ config, log, sessionStore, defaults, sessions, pdf }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
