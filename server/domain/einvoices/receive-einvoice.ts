@@ -153,7 +153,7 @@ async function receiveOne(
   found: Found,
   ticketIds: Types.ObjectId[],
   findings: Finding[],
-  channel: 'api' | 'email',
+  channel: 'api' | 'email' | 'portal',
 ): Promise<ReceivedInvoice> {
   const { tenantId, fileHash } = base;
   const { file, invoice, index } = found;
@@ -226,7 +226,7 @@ export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
   /** The channel the tickets record (the API's by default; inbound mail says `email`). */
-  channel?: 'api' | 'email';
+  channel?: 'api' | 'email' | 'portal';
 }
 
 export async function receiveEInvoice(
