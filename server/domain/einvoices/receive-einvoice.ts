@@ -13,6 +13,7 @@ import { attachmentRules, blobStore, safeFilename } from '../tickets/attachments
 import { clientTenantId, createTicket } from '../tickets/create.js';
 import { mailTicketSchema, type MailTicketInput } from '../tickets/schemas.js';
 import { checkInvoice } from './check-invoice.js';
+import { linkCreditNotes } from './link-credit-notes.js';
 import { readEInvoice } from './read-einvoice.js';
 import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
@@ -196,10 +197,14 @@ async function receiveOne(
     ...(invoice.paymentTerms ? { paymentTerms: invoice.paymentTerms } : {}),
     dueDates: invoice.dueDates,
     corrects: invoice.corrects,
+    ...(invoice.fields.supplierVat ? { supplierVat: invoice.fields.supplierVat } : {}),
+    ...(invoice.number ? { number: invoice.number } : {}),
     siblingTicketIds: ticketIds.filter((id) => !id.equals(ticketId)),
   }).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err; // a concurrent sending recorded it
   });
+  // After the row (also on a re-sending: a crash before the links is completed by sending again).
+  await linkCreditNotes(tenantId, ticketId, invoice);
   return {
     ...summary,
     ticket: { id: ticket._id, number: ticket.number, duplicateOf: ticket.duplicateOf?.number ?? null },
