@@ -92,4 +92,28 @@ describe('invoice form: e-invoice files in', function () {
     expect(bad.status).to.equal(422);
     expect(decodeHtml(textOf(bad.text))).to.include('x.xml è stato rifiutato:');
   });
+
+  it('shows a credit note and the invoice it corrects on both ticket pages', async () => {
+    const note = numbersIn(
+      (
+        await upload([
+          {
+            name: 'cn.xml',
+            data: Buffer.from(ubl({ root: 'CreditNote', id: 'FRM-CN', corrects: 'FRM-CINV' })),
+          },
+        ])
+      ).text,
+    );
+    const inv = numbersIn(
+      (await upload([{ name: 'inv.xml', data: Buffer.from(ubl({ id: 'FRM-CINV' })) }])).text,
+    );
+    const notePage = await client.get(`/tickets/${note[0]}`).expect(200);
+    expect(notePage.text).to.match(
+      new RegExp(`data-testid="einvoice-corrects">[^]*?href="/tickets/${inv[0]}"`),
+    );
+    const invPage = await client.get(`/tickets/${inv[0]}`).expect(200);
+    expect(invPage.text).to.match(
+      new RegExp(`data-testid="einvoice-corrected-by">[^]*?href="/tickets/${note[0]}"`),
+    );
+  });
 });
