@@ -32,10 +32,18 @@ const einvoiceSchema = new Schema({
   /** Credit notes: the numbers of the invoices they correct. */
   corrects: { type: [String], default: [] },
   siblingTicketIds: { type: [Schema.Types.ObjectId], default: [] },
+  /** The supplier's VAT number and the document number (how a credit note finds its invoice). */
+  supplierVat: { type: String },
+  number: { type: String },
+  /** Credit notes: the tickets of the invoices they correct; invoices: the credit notes correcting them. */
+  correctsTicketIds: { type: [Schema.Types.ObjectId], default: [] },
+  correctedByTicketIds: { type: [Schema.Types.ObjectId], default: [] },
   createdAt: { type: Date, required: true, default: () => new Date() },
 });
 einvoiceSchema.index({ tenantId: 1, fileHash: 1, bodyIndex: 1 }, { unique: true });
 einvoiceSchema.index({ tenantId: 1, ticketId: 1 });
+einvoiceSchema.index({ tenantId: 1, supplierVat: 1, number: 1 });
+einvoiceSchema.index({ tenantId: 1, supplierVat: 1, corrects: 1 });
 einvoiceSchema.plugin(tenantScopePlugin);
 
 export type EInvoiceAttrs = InferSchemaType<typeof einvoiceSchema>;

@@ -80,5 +80,7 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
       : null,
     corrects: e.corrects.join(', '),
     siblings: e.siblings,
+    correctsTickets: e.correctsTickets,
+    correctedBy: e.correctedBy,
   };
 }

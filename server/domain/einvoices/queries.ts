@@ -21,6 +21,9 @@ export interface TicketEInvoice {
   corrects: string[];
   /** The tickets of the other invoices of the same file. */
   siblings: { number: string }[];
+  /** Credit notes: the tickets of the invoices they correct; invoices: the credit notes correcting them. */
+  correctsTickets: { number: string }[];
+  correctedBy: { number: string }[];
 }
 
 /**
@@ -42,6 +45,18 @@ export async function einvoiceOfTicket(
         .sort({ seq: 1 })
         .lean()
     : [];
+  const numbersOf = async (ids: Types.ObjectId[] | undefined) =>
+    ids?.length
+      ? (
+          await Ticket.find({ tenantId: ticket.tenantId, _id: { $in: ids } }, { number: 1, seq: 1 })
+            .sort({ seq: 1 })
+            .lean()
+        ).map((t) => ({ number: t.number }))
+      : [];
+  const [correctsTickets, correctedBy] = await Promise.all([
+    numbersOf(row.correctsTicketIds),
+    numbersOf(row.correctedByTicketIds),
+  ]);
   return {
     filename: row.filename,
     ...(row.entryName ? { entryName: row.entryName } : {}),
@@ -57,5 +72,7 @@ export async function einvoiceOfTicket(
     ...(row.paymentTerms ? { paymentTerms: row.paymentTerms as PaymentTerms } : {}),
     corrects: row.corrects,
     siblings: siblings.map((s) => ({ number: s.number })),
+    correctsTickets,
+    correctedBy,
   };
 }

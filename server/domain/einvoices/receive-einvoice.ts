@@ -13,6 +13,7 @@ import { attachmentRules, blobStore, safeFilename } from '../tickets/attachments
 import { clientTenantId, createTicket } from '../tickets/create.js';
 import { mailTicketSchema, type MailTicketInput } from '../tickets/schemas.js';
 import { checkInvoice } from './check-invoice.js';
+import { linkCreditNotes } from './link-credit-notes.js';
 import { readEInvoice } from './read-einvoice.js';
 import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
@@ -155,7 +156,7 @@ async function receiveOne(
   found: Found,
   ticketIds: Types.ObjectId[],
   findings: Finding[],
-  channel: 'api' | 'email',
+  channel: 'api' | 'email' | 'portal',
 ): Promise<ReceivedInvoice> {
   const { tenantId, fileHash } = base;
   const { file, invoice, index } = found;
@@ -198,10 +199,14 @@ async function receiveOne(
     ...(invoice.paymentTerms ? { paymentTerms: invoice.paymentTerms } : {}),
     dueDates: invoice.dueDates,
     corrects: invoice.corrects,
+    ...(invoice.fields.supplierVat ? { supplierVat: invoice.fields.supplierVat } : {}),
+    ...(invoice.number ? { number: invoice.number } : {}),
     siblingTicketIds: ticketIds.filter((id) => !id.equals(ticketId)),
   }).catch((err: unknown) => {
     if (!isDuplicateKey(err)) throw err; // a concurrent sending recorded it
   });
+  // After the row (also on a re-sending: a crash before the links is completed by sending again).
+  await linkCreditNotes(tenantId, ticketId, invoice);
   return {
     ...summary,
     ticket: { id: ticket._id, number: ticket.number, duplicateOf: ticket.duplicateOf?.number ?? null },
@@ -250,7 +255,7 @@ export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
   /** The channel the tickets record (the API's by default; inbound mail says `email`). */
-  channel?: 'api' | 'email';
+  channel?: 'api' | 'email' | 'portal';
 }
 
 export async function receiveEInvoice(

@@ -33,7 +33,8 @@ import { conflictFlash, presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission, requireSignIn } from '../middleware/guards.js';
-import { formUploads } from '../uploads.js';
+import { formUploads, uploadedFiles } from '../uploads.js';
+import { receiveEInvoiceFiles } from '../../domain/einvoices/receive-einvoice-files.js';
 import { renderPartial } from '../views.js';
 
 /** Form posts name type fields `fields.<name>`; gather them, numbers read in the reader's locale. */
@@ -235,6 +236,25 @@ export function ticketRoutes(): Router {
   router.post('/tickets/new/:type', routePermission('tickets.open'), async (req, res) => {
     const type = parseType(String(req.params.type));
     const body = req.body as Record<string, unknown>;
+    if (type === 'invoice' && body.einvoiceUpload === '1') {
+      // The e-invoice files of the invoice form: one ticket per invoice, through the one intake.
+      await handleForm(req, res, 'tickets/new', newFormLocals(req, type), async () => {
+        const outcomes = await receiveEInvoiceFiles(req.ctx, uploadedFiles(req, 'einvoices'));
+        res.status(outcomes.some((o) => o.receipt) ? 201 : 422).render('tickets/einvoices-received', {
+          title: t(req.locale, 'einvoiceform.title'),
+          files: outcomes.map((o) => ({
+            filename: o.filename,
+            tickets: (o.receipt?.invoices ?? []).map((i) => ({
+              number: i.ticket.number,
+              duplicateOf: i.ticket.duplicateOf,
+              created: i.created,
+            })),
+            error: o.error ? presentError(o.error, req.locale, 'page').message : null,
+          })),
+        });
+      });
+      return;
+    }
     // A refused form comes back with its files still attached (kept for this session).
     const locals: Record<string, unknown> & { pendingUploads?: PendingUploadView[] } = newFormLocals(
       req,
