@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
 import { pino } from 'pino';
+import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { SlaEvent } from '../../../models/sla-event.js';
@@ -45,7 +46,13 @@ describe('demo history', function () {
     tenants = await Tenant.find({}).sort({ code: 1 }).lean();
     for (const tenant of tenants) {
       const demo = demoTickets[tenant.code]?.length ?? 0;
-      const rows = (await Ticket.find({ tenantId: tenant._id, seq: { $gt: demo } })
+      // The demo e-invoices (server/seed/demo-einvoices.ts) come after the history: not part of it.
+      const einvoices = await EInvoiceRecord.find({ tenantId: tenant._id }).select({ ticketId: 1 }).lean();
+      const rows = (await Ticket.find({
+        tenantId: tenant._id,
+        seq: { $gt: demo },
+        _id: { $nin: einvoices.map((e) => e.ticketId) },
+      })
         .sort({ seq: 1 })
         .lean()) as unknown as Stored[];
       history.set(tenant.code, rows);

@@ -1,0 +1,194 @@
+/**
+ * E-invoice intake benchmark (issue #17): BENCH_FILES generated files (einvoice-samples.ts:
+ * FatturaPA plain and signed `.p7m`, Peppol BIS 3, OIOUBL 2.1; 1 to 200 lines) through the full
+ * intake (`receiveEInvoice`: unwrap, parse, read, XSD + Schematron validation, checks, ticket,
+ * stored original) on the embedded engine, one file after the other, against a bare XML parse
+ * (xmldom's DOMParser, the parser the intake uses) of the same XML in the same run.
+ *
+ *   npm run bench:einvoice                  # 1000 files
+ *   BENCH_FILES=100 npm run bench:einvoice
+ *
+ * Prints both rates, their ratio (target: intake within 10x of the bare parse), the time per
+ * format, and RSS / heap sampled every 250 ms across the batch, by tenths of the batch, to show
+ * whether memory is flat (the last tenth's peak against the second's). The Schematron worker's
+ * heap is its own (worker thread) and counts in RSS only.
+ */
+import { DOMParser } from '@xmldom/xmldom';
+import mongoose from 'mongoose';
+import { pino } from 'pino';
+import { Tenant } from '../../models/tenant.js';
+import { User } from '../../models/user.js';
+import { toProfile } from '../../server/domain/auth/profile.js';
+import { makeCtx } from '../../server/domain/context.js';
+import { receiveEInvoice } from '../../server/domain/einvoices/receive-einvoice.js';
+import { stopSchematron } from '../../server/domain/einvoices/validate-schematron.js';
+import { makeCmsSigner } from '../../server/seed/cms-signer.js';
+import { fatturaPA, fpLines, ubl, ublLines } from '../../server/seed/einvoice-samples.js';
+import { runOnBackends, startBenchEngine } from '../support/backend.js';
+import { mb, out, startWatchdog } from '../support/harness.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 60 * 60_000);
+const KINDS = ['fatturapa', 'fatturapa-p7m', 'peppol', 'oioubl'] as const;
+type Kind = (typeof KINDS)[number];
+
+startWatchdog(TIMEOUT_MS);
+
+interface BenchFile {
+  kind: Kind;
+  lines: number;
+  name: string;
+  bytes: Buffer;
+  xml: string;
+}
+
+/** Line counts spread over 1..200, small ones more often (as invoices are). */
+const linesOf = (i: number) => (i % 10 === 9 ? 200 : 1 + ((i * 37) % (i % 3 === 0 ? 200 : 20)));
+
+async function makeFiles(): Promise<BenchFile[]> {
+  const signer = await makeCmsSigner('Bench Signer', 'Bench');
+  const buyer = { country: 'IT', code: '12345678903', name: 'Bench Client S.p.A.' };
+  const ublBuyer = { name: 'Bench Client S.p.A.', vat: 'DK87654322', country: 'DK' };
+  const files: BenchFile[] = [];
+  for (let i = 0; i < FILES; i++) {
+    const kind = KINDS[i % KINDS.length]!;
+    const lines = linesOf(i);
+    const number = `B-${i}`;
+    const xml =
+      kind === 'fatturapa' || kind === 'fatturapa-p7m'
+        ? fatturaPA({ buyer, bodies: [{ number, ...fpLines(lines, i) }] })
+        : ubl({
+            buyer: ublBuyer,
+            id: number,
+            flavour: kind === 'oioubl' ? 'oioubl' : 'peppol',
+            ...ublLines(lines, i),
+          });
+    const raw = Buffer.from(xml, 'utf8');
+    const bytes = kind === 'fatturapa-p7m' ? await signer.sign(raw) : raw;
+    files.push({ kind, lines, name: `${number}.xml${kind === 'fatturapa-p7m' ? '.p7m' : ''}`, bytes, xml });
+  }
+  return files;
+}
+
+interface Sample {
+  at: number;
+  done: number;
+  rss: number;
+  heap: number;
+}
+
+async function main(): Promise<number> {
+  const log = pino({ level: 'warn' });
+  const engine = await startBenchEngine('bench_einvoice', log);
+  try {
+    await mongoose.connect(engine.uri);
+    const tenant = await Tenant.create({
+      code: 'bench',
+      legalName: 'Bench Client S.p.A.',
+      timeZone: 'Europe/Rome',
+      locale: 'it',
+      status: 'active',
+    });
+    const user = await User.create({
+      email: 'admin@bench.example',
+      name: 'Bench Admin',
+      role: 'client_admin',
+      tenantId: tenant._id,
+      passwordHash: 'x',
+      status: 'active',
+    });
+    const actor = toProfile(user, tenant, { locale: 'en', timeZone: 'Europe/Rome' });
+    const ctx = makeCtx({ tenantId: actor.tenantId, actor, requestId: 'bench', log });
+
+    const t0 = performance.now();
+    const files = await makeFiles();
+    const totalBytes = files.reduce((n, f) => n + f.bytes.length, 0);
+    out(
+      `bench/einvoice: ${files.length} files, ${mb(totalBytes)} (generated in ${Math.round(performance.now() - t0)} ms)`,
+    );
+
+    // Bare parse: the XML of every file (signed ones already unwrapped), three passes, the best.
+    let bareMs = Infinity;
+    for (let pass = 0; pass < 3; pass++) {
+      const start = performance.now();
+      for (const f of files) {
+        const doc = new DOMParser().parseFromString(f.xml, 'application/xml');
+        if (!doc.documentElement) throw new Error(`bare parse failed: ${f.name}`);
+      }
+      bareMs = Math.min(bareMs, performance.now() - start);
+    }
+
+    // Full intake, one file after the other, with RSS and heap sampled.
+    const samples: Sample[] = [];
+    let done = 0;
+    const start = performance.now();
+    const sample = () => {
+      const m = process.memoryUsage();
+      samples.push({ at: performance.now() - start, done, rss: m.rss, heap: m.heapUsed });
+    };
+    const sampler = setInterval(sample, 250);
+    const perKind = new Map<Kind, { ms: number; n: number; lines: number }>();
+    let failures = 0;
+    let findings = 0;
+    for (const f of files) {
+      const s = performance.now();
+      try {
+        const receipt = await receiveEInvoice(ctx, { filename: f.name }, f.bytes);
+        if (receipt.invoices.length !== 1 || !receipt.invoices[0]!.created) failures++;
+        findings += receipt.invoices.reduce((n, inv) => n + inv.findings.length, 0);
+      } catch (err) {
+        failures++;
+        if (failures <= 3) out(`  failed ${f.name}: ${(err as Error).message}`);
+      }
+      const k = perKind.get(f.kind) ?? { ms: 0, n: 0, lines: 0 };
+      k.ms += performance.now() - s;
+      k.n++;
+      k.lines += f.lines;
+      perKind.set(f.kind, k);
+      done++;
+    }
+    clearInterval(sampler);
+    sample();
+    const intakeMs = performance.now() - start;
+
+    const rate = (ms: number) => (files.length / ms) * 1000;
+    out(`bare parse      ${rate(bareMs).toFixed(0).padStart(8)} files/s  (${bareMs.toFixed(0)} ms)`);
+    out(
+      `full intake     ${rate(intakeMs).toFixed(1).padStart(8)} files/s  (${(intakeMs / 1000).toFixed(1)} s)`,
+    );
+    out(`ratio           ${(intakeMs / bareMs).toFixed(0)}x slower than the bare parse (target: 10x)`);
+    for (const [kind, k] of perKind)
+      out(
+        `  ${kind.padEnd(14)} ${k.n} files, ${(k.ms / k.n).toFixed(0)} ms per file, mean ${(k.lines / k.n).toFixed(0)} lines`,
+      );
+    out(`findings ${findings}, failures ${failures}`);
+
+    // Memory by tenths of the batch: peak RSS and heap in each.
+    const tenths: string[] = [];
+    const peaks: number[] = [];
+    for (let t = 0; t < 10; t++) {
+      const inTenth = samples.filter(
+        (s) => s.done >= (files.length * t) / 10 && s.done < (files.length * (t + 1)) / 10,
+      );
+      if (inTenth.length === 0) continue;
+      const rss = Math.max(...inTenth.map((s) => s.rss));
+      const heap = Math.max(...inTenth.map((s) => s.heap));
+      peaks.push(rss);
+      tenths.push(`${t + 1}: ${mb(rss)}/${mb(heap)}`);
+    }
+    out(`peak RSS/heap by tenth of the batch  ${tenths.join('  ')}`);
+    const peakRss = Math.max(...samples.map((s) => s.rss));
+    const growth = peaks.length >= 3 ? (peaks[peaks.length - 1]! - peaks[1]!) / peaks[1]! : 0;
+    out(
+      `peak RSS ${mb(peakRss)}, peak heap ${mb(Math.max(...samples.map((s) => s.heap)))}; ` +
+        `last tenth vs second ${(growth * 100).toFixed(0)}%: ${Math.abs(growth) < 0.15 ? 'flat' : 'NOT flat'}`,
+    );
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await stopSchematron().catch(() => undefined);
+    await mongoose.disconnect();
+    await engine.stop();
+  }
+}
+
+runOnBackends(main, 'bench/einvoice');
