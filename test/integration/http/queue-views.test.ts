@@ -54,7 +54,7 @@ describe('queue views over HTTP: sort, filter, saved, bulk', function () {
     expect(res.status).to.equal(302);
     expect(res.headers.location).to.equal(url);
     const after = await operator.get(url).expect(200);
-    expect(after.text).to.include('Done on 2 tickets.').and.include('Not done on 1 tickets:');
+    expect(after.text).to.include('Done on 2 tickets.').and.include('Not done on 1 ticket:');
     expect(after.text).to.include(`data-bulk-failed="${n1.number}"`);
     expect(after.text).to.include('not a ticket of a client you serve');
     for (const t of [a1, a2]) {
