@@ -1,6 +1,6 @@
 /**
- * Generated e-invoice XML for the demo seed and bench/einvoice (the tests have their own copy in
- * test/domain/einvoices/builders.ts): written here, not copied from sample files, so free of
+ * Generated e-invoice XML for the demo seed, bench/einvoice and the tests (test/domain/einvoices/
+ * builders.ts re-exports it): written here, not copied from sample files, so free of
  * third-party licences. VAT numbers are valid (IT01234567897, IT12345678903, DK12345674,
  * DK87654322). `fpLines` / `ublLines` make N consistent lines with their totals.
  */
