@@ -33,7 +33,7 @@ import { WebhookEndpoint } from '../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../models/webhook-event.js';
 import { systemCtx } from '../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../server/domain/webhooks/deliver.js';
-import { msgIdOf } from '../../server/domain/webhooks/event-types.js';
+import { msgIdOf, unsentState } from '../../server/domain/webhooks/event-types.js';
 import { newWebhookSecret } from '../../server/domain/webhooks/secrets.js';
 import { configureWebhooks } from '../../server/domain/webhooks/settings.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
@@ -188,15 +188,7 @@ async function main(): Promise<number> {
         occurredAt: now,
         sourceId: id,
         payload: body(i),
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        claimedBy: null,
-        lastStatus: null,
-        lastError: null,
-        createdAt: now,
-        deliveredAt: null,
+        ...unsentState(now),
       };
     });
     const healthy = rows.filter((r) => String(r.endpointId) !== flakyId);

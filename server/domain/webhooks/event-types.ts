@@ -56,6 +56,19 @@ export function eventsOf(entry: SourceEntry): Array<{ type: WebhookEventType; su
   return events;
 }
 
+/** The delivery state of an event just written: due now, never tried, held by no worker. */
+export const unsentState = (now: Date) => ({
+  status: 'pending' as const,
+  attempts: 0,
+  nextAttemptAt: now,
+  leaseUntil: null,
+  claimedBy: null,
+  lastStatus: null,
+  lastError: null,
+  createdAt: now,
+  deliveredAt: null,
+});
+
 /** The `webhook-id` of an event: derived from its unique key, so every attempt (and every writer) agrees. */
 export const msgIdOf = (key: string): string =>
   `msg_${createHash('sha256').update(key).digest('base64url').slice(0, 27)}`;

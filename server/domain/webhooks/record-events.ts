@@ -11,6 +11,7 @@ import { completePendingEntries } from '../tickets/pending-entries.js';
 import {
   eventsOf,
   msgIdOf,
+  unsentState,
   payloadOf,
   sourceKinds,
   type SourceEntry,
@@ -149,15 +150,7 @@ export async function recordWebhookEvents(
         occurredAt: entry.at,
         sourceId: entry._id,
         payload: payloadOf(type, entry, facts),
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        claimedBy: null,
-        lastStatus: null,
-        lastError: null,
-        createdAt: now,
-        deliveredAt: null,
+        ...unsentState(now),
       },
     ];
   });

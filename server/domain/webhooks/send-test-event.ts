@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { findEndpoint } from './access.js';
-import { msgIdOf } from './event-types.js';
+import { msgIdOf, unsentState } from './event-types.js';
 
 const events = scopedCollection(WebhookEvent);
 
@@ -60,15 +60,7 @@ export async function sendTestEvent(ctx: Ctx, id: string) {
     occurredAt: now,
     sourceId: _id,
     payload,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    leaseUntil: null,
-    claimedBy: null,
-    lastStatus: null,
-    lastError: null,
-    createdAt: now,
-    deliveredAt: null,
+    ...unsentState(now),
   });
   await recordAudit(ctx, {
     action: 'webhook.test_sent',
