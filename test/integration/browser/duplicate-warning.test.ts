@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
-import { launchBrowser } from '../../support/browser.js';
-import { makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { launchBrowser, signedInPage } from '../../support/browser.js';
+import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf } from '../../support/tickets.js';
 
@@ -20,16 +20,7 @@ describe('the duplicate invoice warning in a browser', function () {
     tp = await startTestPortal('browser-duplicate-warning');
     world = await makeWorld();
     browser = await launchBrowser();
-    context = await browser.newContext({ locale: 'en-GB' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', world.users.acmeUser.email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    ({ context, page } = await signedInPage(browser, tp.url, world.users.acmeUser.email));
   });
   after(async () => {
     await context?.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Ticket } from '../../../models/ticket.js';
-import { launchBrowser } from '../../support/browser.js';
+import { launchBrowser, signedInPage } from '../../support/browser.js';
 import { makeWorld, PASSWORD, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { makeTicket } from '../../support/tickets.js';
@@ -19,16 +19,7 @@ describe('the one-step reply in a browser', function () {
     tp = await startTestPortal('browser-one-step-reply');
     world = await makeWorld();
     browser = await launchBrowser();
-    context = await browser.newContext({ locale: 'en-GB' });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', world.users.operatorAcme.email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    ({ context, page } = await signedInPage(browser, tp.url, world.users.operatorAcme.email));
   });
   after(async () => {
     await context?.close().catch(() => undefined);
