@@ -31,9 +31,15 @@ const csatRatingSchema = new Schema({
   comment: { type: String, default: '', maxlength: 2000 },
   /** Bumped on every rating or comment: the timeline entry's key, so each change is one webhook event. */
   changes: { type: Number, required: true, default: 0 },
+  /**
+   * Set by the rating's (or comment's) update, cleared once its timeline entry is written: a crash
+   * in between leaves it, and the webhook sweep writes the entry (tickets/rate-resolution.ts).
+   */
+  entryOwedSince: { type: Date, default: null },
 });
 csatRatingSchema.index({ tenantId: 1, ticketId: 1, resolution: 1 }, { unique: true });
 csatRatingSchema.index({ tenantId: 1, resolvedAt: 1 });
+csatRatingSchema.index({ entryOwedSince: 1 });
 csatRatingSchema.plugin(tenantScopePlugin);
 
 export type CsatRatingAttrs = InferSchemaType<typeof csatRatingSchema>;

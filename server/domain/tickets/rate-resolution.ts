@@ -79,6 +79,11 @@ async function recordChange(ctx: Ctx, row: Row): Promise<void> {
       author: { id: null, name: 'csat', kind: 'system' },
     },
   );
+  // The entry is written: the marker goes (unless a later change owes its own entry by now).
+  await CsatRating.updateOne(
+    { _id: row._id, tenantId: row.tenantId, changes: row.changes },
+    { $set: { entryOwedSince: null } },
+  );
   domainEvents.emit('csat.received', {
     tenantId: String(row.tenantId),
     ticketId: String(row.ticketId),
@@ -86,6 +91,25 @@ async function recordChange(ctx: Ctx, row: Row): Promise<void> {
     score: row.score ?? 0,
     resolution: row.resolution,
   });
+}
+
+/** Ratings older than this that still owe their entry were interrupted (younger: a request in flight). */
+export const OWED_ENTRY_GRACE_MS = 30_000;
+
+/**
+ * Finish what a crash interrupted between a rating's update and its timeline entry: every rating
+ * (of every tenant) still owing its entry after OWED_ENTRY_GRACE_MS gets the entry of its latest
+ * change (its key is unique, so never twice). Run by the webhook sweep. Returns how many.
+ */
+export async function completeOwedRatingEntries(ctx: Ctx, opts: { now?: Date } = {}): Promise<number> {
+  const cutoff = new Date((opts.now ?? new Date()).getTime() - OWED_ENTRY_GRACE_MS);
+  const rows = await CsatRating.find({ entryOwedSince: { $ne: null, $lt: cutoff } })
+    .setOptions({ allTenants: true })
+    .limit(500)
+    .lean<Row[]>();
+  for (const row of rows) await recordChange(ctx, row);
+  if (rows.length) ctx.log.warn({ finished: rows.length }, 'rating entries a crash interrupted written');
+  return rows.length;
 }
 
 /** Record (or change, within the window) the rating of the link's resolution. */
@@ -98,7 +122,7 @@ export async function rateResolution(
   const link = verifySurveyLink(token, now);
   const row = await CsatRating.findOneAndUpdate(
     { ...filterOf(link), expiresAt: { $gt: now } },
-    { $set: { score: input.score, ratedAt: now }, $inc: { changes: 1 } },
+    { $set: { score: input.score, ratedAt: now, entryOwedSince: now }, $inc: { changes: 1 } },
     { returnDocument: 'after' },
   ).lean();
   if (!row) throw invalidLink();
@@ -116,7 +140,7 @@ export async function commentOnRating(
   const link = verifySurveyLink(token, now);
   const row = await CsatRating.findOneAndUpdate(
     { ...filterOf(link), expiresAt: { $gt: now }, score: { $ne: null } },
-    { $set: { comment: input.comment }, $inc: { changes: 1 } },
+    { $set: { comment: input.comment, entryOwedSince: now }, $inc: { changes: 1 } },
     { returnDocument: 'after' },
   ).lean();
   if (!row) throw invalidLink();

@@ -319,6 +319,28 @@ describe('CSAT surveys', function () {
     }
   });
 
+  it('a crash between a rating and its timeline entry loses no event: the sweep writes it, once', async () => {
+    const { ticket } = await resolvedTicket('Crash after rating');
+    const row = await CsatRating.findOne({ tenantId: world.acme._id, ticketId: ticket._id }).lean();
+    // The rating's own update as rateResolution makes it, then the process dies before the entry.
+    const ratedAt = new Date(Date.now() - 60_000);
+    await CsatRating.updateOne(
+      { _id: row!._id, tenantId: world.acme._id },
+      { $set: { score: 2, ratedAt, entryOwedSince: ratedAt }, $inc: { changes: 1 } },
+    );
+    const entries = () =>
+      TimelineEntry.find({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'csat' }).lean();
+    expect(await entries()).to.have.length(0);
+    const ctx = systemCtx(pino({ level: 'silent' }), 'test');
+    await sweepMissedWebhookEvents(ctx);
+    await sweepMissedWebhookEvents(ctx);
+    const written = await entries();
+    expect(written).to.have.length(1);
+    expect(written[0]?.data).to.include({ score: 2 });
+    const after = await CsatRating.findOne({ _id: row!._id, tenantId: world.acme._id }).lean();
+    expect(after?.entryOwedSince).to.equal(null);
+  });
+
   it('the contract form’s opt-out box round-trips (unticked: surveys on)', () => {
     const form: Record<string, string> = { warnAt: '75, 90' };
     for (const type of ticketTypes)
