@@ -19,7 +19,7 @@ declare global {
 
 declare module 'express-session' {
   interface SessionData {
-    flash?: { kind: 'ok' | 'error'; key: string; params?: Record<string, string> };
+    flash?: { kind: 'ok' | 'error'; key: string; params?: Record<string, string | number> };
     /** What a queue page's bulk action did, shown once on the queue page it returns to. */
     queueBulk?: BulkResult;
   }

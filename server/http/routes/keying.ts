@@ -99,7 +99,7 @@ export function keyingRoutes(): Router {
         }));
         return res.status(422).render('tickets/keying', { ...(await keyingPage(req)), importErrors });
       }
-      req.session.flash = { kind: 'ok', key: 'keying.imported', params: { count: String(report.imported) } };
+      req.session.flash = { kind: 'ok', key: 'keying.imported', params: { count: report.imported } };
     } catch (err) {
       if (conflictFlash(err)) return backWithConflict(req, res, `${base(req)}/keying`, err);
       if (err instanceof AppError && err.code === 'validation') {

@@ -9,7 +9,6 @@ import { replayEvents, replayEventsSchema } from '../../domain/webhooks/replay-e
 import { rotateSecret } from '../../domain/webhooks/rotate-secret.js';
 import { sendTestEvent } from '../../domain/webhooks/send-test-event.js';
 import { updateEndpoint, updateEndpointSchema } from '../../domain/webhooks/update-endpoint.js';
-import { formatNumber } from '../../i18n/format.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
@@ -197,7 +196,7 @@ export function webhookPageRoutes(): Router {
         req.session.flash = {
           kind: 'ok',
           key: 'webhook_pages.replayed',
-          params: { count: formatNumber(replayed, req.locale) },
+          params: { count: replayed },
         };
         res.redirect(`/webhooks/${id}`);
       },

@@ -194,9 +194,8 @@ describe('webhook pages', function () {
       to: local(new Date(occurred.getTime() + 120_000)),
     });
     expect(replayed.status).to.equal(302);
-    expect(textOf((await acmeAdmin.get(path)).text)).to.include(
-      t('it', 'webhook_pages.replayed', { count: '1' }),
-    );
+    // The words themselves: a key that does not resolve would be on the page and in t()'s answer alike.
+    expect(textOf((await acmeAdmin.get(path)).text)).to.include('Rimesso in coda: 1 evento.');
     await until('the replayed delivery', async () =>
       Boolean(await WebhookAttempt.exists({ endpointId: ep?._id, tenantId: world.acme._id, ok: true })),
     );
