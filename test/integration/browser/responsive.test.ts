@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { CsatRating } from '../../../models/csat-rating.js';
 import { Macro } from '../../../models/macro.js';
 import { Queue } from '../../../models/queue.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { SlaPolicy } from '../../../models/sla-policy.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { resetCaches } from '../../../server/domain/caches.js';
+import { signSurveyLink } from '../../../server/domain/csat/link-token.js';
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
@@ -50,6 +52,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   let layoutId: string;
   const importBatches: string[] = [];
   let endpointId: string;
+  let csatToken: string;
 
   before(async () => {
     tp = await startTestPortal('browser-responsive');
@@ -116,6 +119,28 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
         await addReply(i % 2 ? client : operator, ticket.number, { body, internal: i === 4 });
       }
       await makeAttachment(world.users.acmeUser, world.acme, ticket);
+      if (type === 'complaint') {
+        // A rated survey of this resolution: its pages are reached from the resolved mail, signed out.
+        const expiresAt = new Date(Date.now() + 86_400_000);
+        await CsatRating.create({
+          tenantId: world.acme._id,
+          ticketId: ticket._id,
+          number: ticket.number,
+          resolution: 1,
+          resolvedAt: new Date(),
+          expiresAt,
+          type,
+          priority: ticket.priority,
+          score: 4,
+        });
+        csatToken = signSurveyLink({
+          tenantId: String(world.acme._id),
+          ticketId: String(ticket._id),
+          resolution: 1,
+          locale: 'it',
+          expiresAt,
+        });
+      }
     }
     for (let i = 0; i < 4; i++)
       await createTicket(client, complaintInput(`Another parcel late, number ${i + 1}`), 'portal');
@@ -201,7 +226,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/webhooks/:id': [`/webhooks/${endpointId}`],
     };
     // Pages reached only from a mail (a token in the path) are shown signed out, below.
-    if (/^\/(password|invite)\/.*:token/.test(pattern)) return [];
+    if (/^\/(password|invite|csat)\/.*:token/.test(pattern)) return [];
     const urls = fills[pattern];
     if (!urls) throw new Error(`no values for the page ${pattern}: add them to urlsOf`);
     return urls;
@@ -355,6 +380,12 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
     const page = await context.newPage();
     const problems: Problem[] = [];
     for (const path of pagePatterns().filter((p) => p === '/login' || /^\/password\/[a-z-]+$/.test(p))) {
+      const res = await page.goto(`${tp.url}${path}`);
+      expect(res?.status(), path).to.equal(200);
+      for (const size of SIZES) await checkAt(page, path, size, problems);
+    }
+    // The satisfaction survey's pages (from the resolved mail, no sign-in).
+    for (const path of [`/csat/${csatToken}?score=4`, `/csat/${csatToken}/comment`]) {
       const res = await page.goto(`${tp.url}${path}`);
       expect(res?.status(), path).to.equal(200);
       for (const size of SIZES) await checkAt(page, path, size, problems);
