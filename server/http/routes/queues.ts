@@ -18,6 +18,7 @@ import {
   updateQueue,
 } from '../../domain/queues/queues.js';
 import { queueOverview, queueTickets } from '../../domain/queues/views.js';
+import { sortLinks } from '../../domain/queues/sort-links.js';
 import { bulkInputSchema, bulkTicketsSchema, bulkUpdate } from '../../domain/queues/bulk-update.js';
 import {
   defaultQueueView,
@@ -144,6 +145,7 @@ export function queueRoutes(): Router {
       priorities,
       statuses: ticketStatuses,
       sorts: queueViewSorts,
+      sortLinks: sortLinks(String(queue._id), view),
       slaStates: queueViewSlaStates,
       canManage,
       staff: canManage ? await staffFor(req, tenants) : [],

@@ -36,6 +36,18 @@ describe('queue views over HTTP: sort, filter, saved, bulk', function () {
     const seen = order(filtered.text, ['Omega crate damaged', 'Alpha crate damaged']);
     expect(seen).to.have.length(2);
     expect(seen[0]).to.be.lessThan(seen[1]!);
+    // The headers sort too: the sorted column says so, and its link keeps the filter and turns the direction.
+    const subjectHeader = /<th aria-sort="descending"><a href="([^"]+)"[^>]*data-sort="subject"/.exec(
+      filtered.text,
+    );
+    expect(subjectHeader, 'the subject header, sorted descending').to.not.equal(null);
+    const flip = subjectHeader![1]!.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+    expect(flip).to.include('q=crate').and.include('sort=subject').and.include('dir=asc');
+    const flipped = await operator.get(flip).expect(200);
+    const up = order(flipped.text, ['Omega crate damaged', 'Alpha crate damaged']);
+    expect(up[0]).to.be.greaterThan(up[1]!);
+    expect(flipped.text).to.not.include('Something else');
+    await operator.get(`${url}?view=1&q=crate&sort=subject&dir=desc`).expect(200);
     // Saved: the next plain visit shows the same choice, the form filled in.
     const again = await operator.get(url).expect(200);
     expect(again.text).to.not.include('Something else');
