@@ -28,6 +28,7 @@ import { DEMO_PASSWORD } from '../../server/seed/demo-data.js';
 import { fromRoot } from '../../server/paths.js';
 import { slaDueRowOf } from '../../server/domain/sla/due-list.js';
 import { freePort, out, percentile, rng, runMain, sleep, sorted, startWatchdog } from '../support/harness.js';
+import { signIn } from '../support/sign-in.js';
 import { processCpuMs } from '../support/proc.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -160,22 +161,6 @@ async function idleCpu(p: Portal, seconds: number): Promise<{ portal: number; en
   return { portal: (p1 - p0) / (seconds * 10), engine: (e1 - e0) / (seconds * 10) };
 }
 
-/** A signed-in browser of one operator: the session cookie from the login form. */
-async function signIn(url: string, email: string): Promise<string> {
-  const page = await fetch(`${url}/login`);
-  const cookie = (page.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  const res = await fetch(`${url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ _csrf: csrf, email, password: DEMO_PASSWORD }).toString(),
-  });
-  const session = (res.headers.getSetCookie()[0] ?? cookie).split(';')[0] ?? '';
-  if (res.status !== 302) throw new Error(`sign-in of ${email}: ${res.status}`);
-  return session;
-}
-
 type PageName = '/queues' | 'queue page' | 'ticket list' | 'ticket page';
 
 async function operatorsLoad(
@@ -200,7 +185,9 @@ async function operatorsLoad(
     ['ticket page', []],
   ]);
   const cookies = await Promise.all(
-    Array.from({ length: OPERATORS }, (_, i) => signIn(p.url, STAFF[i % STAFF.length] as string)),
+    Array.from({ length: OPERATORS }, (_, i) =>
+      signIn(p.url, STAFF[i % STAFF.length] as string, DEMO_PASSWORD),
+    ),
   );
   const end = Date.now() + seconds * 1000;
   let failures = 0;

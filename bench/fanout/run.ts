@@ -44,6 +44,7 @@ import { ticketSummaryForEvent } from '../../server/domain/queues/views.js';
 import { makeCtx } from '../../server/domain/context.js';
 import { createApiToken } from '../../server/domain/tenants/api-tokens.js';
 import { gcExposed, gcIfExposed, out, sleep, spread, startWatchdog } from '../support/harness.js';
+import { signIn } from '../support/sign-in.js';
 import { startBare } from './bare.js';
 import { startClientGroup, type ClientGroup } from './client-group.js';
 import { now, probeEmits } from './probes.js';
@@ -72,28 +73,6 @@ const load = (): string =>
   `load average ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')}`;
-
-/** Sign in through the login form, as a browser does; returns the session cookie pair. */
-async function signIn(url: string, email: string): Promise<string> {
-  const cookieOf = (res: Response): string | undefined =>
-    res.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0] ?? '')
-      .find((c) => c.startsWith('desk.sid='));
-  const page = await fetch(`${url}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
-  const first = cookieOf(page);
-  if (!csrf || !first) throw new Error('no CSRF token or cookie on the login page');
-  const res = await fetch(`${url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: first, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }).toString(),
-  });
-  const cookie = cookieOf(res);
-  if (res.status !== 302 || !cookie) throw new Error(`sign-in of ${email} failed (${res.status})`);
-  return cookie;
-}
 
 /** One trigger and its times; `at` = every socket's receipt. */
 interface Round {
@@ -258,7 +237,7 @@ async function main(): Promise<number> {
         status: 'active',
         passwordHash,
       });
-      cookies.push(await signIn(portalUrl, op.email));
+      cookies.push(await signIn(portalUrl, op.email, PASSWORD));
     }
 
     const createTicket = async (key: string): Promise<void> => {

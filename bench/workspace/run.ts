@@ -42,6 +42,7 @@ import { ticketInputSchema } from '../../server/domain/tickets/schemas.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { commandLine, commandProfile, out, percentile, sorted, startWatchdog } from '../support/harness.js';
 import { engineCpuMs, ownCpuMs } from '../support/proc.js';
+import { csrfIn, signIn } from '../support/sign-in.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 20_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20);
@@ -68,21 +69,8 @@ interface Browser {
   csrf: string;
 }
 
-const csrfIn = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-
-async function signIn(url: string, email: string): Promise<Browser> {
-  const page = await fetch(`${url}/login`);
-  const cookie = (page.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-  const csrf = csrfIn(await page.text());
-  const res = await fetch(`${url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }).toString(),
-  });
-  await res.arrayBuffer();
-  if (res.status !== 302) throw new Error(`sign-in of ${email}: ${res.status}`);
-  const session = (res.headers.getSetCookie()[0] ?? cookie).split(';')[0] ?? '';
+async function openBrowser(url: string, email: string): Promise<Browser> {
+  const session = await signIn(url, email, PASSWORD);
   // The form token from a page that reads no tickets (the layout's sign-out form carries it): at
   // 100 000 tickets, 50 home pages at once would be 50 scans before the run even starts.
   const page403 = await fetch(`${url}/tickets/new`, { headers: { cookie: session } });
@@ -357,7 +345,7 @@ async function main(): Promise<number> {
     const seeded = await seed(quiet);
     out(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(0)} s (${engine.backend})  ${load()}`);
     const browsers: Browser[] = [];
-    for (const email of seeded.operators) browsers.push(await signIn(url, email));
+    for (const email of seeded.operators) browsers.push(await openBrowser(url, email));
 
     // The baseline: the queue's first page as its filter, sort and size say, bare on the driver.
     const queue = await Queue.findById(seeded.queueId).lean().orFail();

@@ -5,8 +5,8 @@ import { takeTicket } from '../../../server/domain/queues/claims.js';
 import { createQueue, queueInputSchema } from '../../../server/domain/queues/queues.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
 import { t } from '../../../server/i18n/i18n.js';
-import { launchBrowser } from '../../support/browser.js';
-import { makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { launchBrowser, signedInPage as signIn } from '../../support/browser.js';
+import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 
@@ -20,17 +20,8 @@ describe('live queue and ticket pages in a browser', function () {
   const contexts: BrowserContext[] = [];
 
   async function signedInPage(email: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
+    const { context, page } = await signIn(browser, tp.url, email);
     contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
     return page;
   }
 

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Ticket } from '../../../models/ticket.js';
 import { createQueue, queueInputSchema } from '../../../server/domain/queues/queues.js';
-import { launchBrowser } from '../../support/browser.js';
-import { makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { launchBrowser, signedInPage as signIn } from '../../support/browser.js';
+import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
 
@@ -18,17 +18,11 @@ describe('queue page keyboard paths', function () {
   const made: Array<Awaited<ReturnType<typeof makeTicket>>> = [];
 
   async function signedInPage(email: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1440, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
+    const { context, page } = await signIn(browser, tp.url, email, {
+      locale: 'en-GB',
+      viewport: { width: 1440, height: 900 },
     });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    contexts.push(context);
     return page;
   }
   const currentNumber = (page: Page) =>

@@ -8,8 +8,8 @@ import { sortKeyOf } from '../../../server/domain/queues/row-place.js';
 import { queueTickets } from '../../../server/domain/queues/views.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { updateTicket } from '../../../server/domain/tickets/update.js';
-import { launchBrowser } from '../../support/browser.js';
-import { makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { launchBrowser, signedInPage as signIn } from '../../support/browser.js';
+import { makeWorld, type World } from '../../support/factories.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { complaintInput, ctxOf } from '../../support/tickets.js';
 
@@ -26,17 +26,8 @@ describe('each display rule once: queue rows placed by the server sort key', fun
     createTicket(ctxOf(world.users.acmeUser, world.acme), { ...complaintInput(subject), priority }, 'portal');
 
   async function signedInPage(email: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
+    const { context, page } = await signIn(browser, tp.url, email);
     contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
     return page;
   }
 

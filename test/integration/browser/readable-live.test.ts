@@ -7,8 +7,8 @@ import { assignTicket } from '../../../server/domain/queues/claims.js';
 import { sweepSla } from '../../../server/domain/sla/sweep.js';
 import { updateTicket } from '../../../server/domain/tickets/update.js';
 import { createQueue, queueInputSchema } from '../../../server/domain/queues/queues.js';
-import { launchBrowser } from '../../support/browser.js';
-import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factories.js';
+import { launchBrowser, signedInPage as signIn } from '../../support/browser.js';
+import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { frozenContract, quickContract } from '../../support/frozen-contract.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeTicket } from '../../support/tickets.js';
@@ -23,17 +23,8 @@ describe('readable history in a browser: one timeline presenter, one SLA display
   const contexts: BrowserContext[] = [];
 
   async function signedInPage(email: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
+    const { context, page } = await signIn(browser, tp.url, email);
     contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
-    await page.goto(`${tp.url}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
     return page;
   }
 
