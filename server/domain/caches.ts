@@ -1,3 +1,5 @@
+import { forgetPortfolioHomes } from './home/account-manager-home.js';
+import { forgetMailHealth } from './home/admin-home.js';
 import { forgetContract } from './sla/contract-store.js';
 import { forgetApiTokens } from './tenants/api-tokens.js';
 import { forgetProvider } from './provider.js';
@@ -8,7 +10,7 @@ import { forgetWebhookEndpoints } from './webhooks/record-events.js';
  * Forget everything this process keeps of what it read from the database, at once: tenants and
  * the provider (provider.ts), the owners of accepted API tokens (tenants/api-tokens.ts), SLA
  * calendars and current policies (sla/contract-store.ts), tenants' active webhook endpoints
- * (webhooks/record-events.ts). Tests call it after writing behind the
+ * (webhooks/record-events.ts), the home pages' mail figures and portfolios (home/). Tests call it after writing behind the
  * domain's back, instead of each remembering which cache to forget; the domain itself forgets
  * precisely what it changes. A new module-level cache of database reads adds its forget here.
  *
@@ -23,4 +25,6 @@ export function resetCaches(): void {
   forgetApiTokens();
   forgetContract();
   forgetWebhookEndpoints();
+  forgetMailHealth();
+  forgetPortfolioHomes();
 }

@@ -5,6 +5,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listScheduledJobs, type ScheduledJobView } from '../health/scheduled-jobs.js';
+import { ReadCache } from '../read-cache.js';
 
 /**
  * What an admin's home page watches, and when it calls for attention: a job is late once its
@@ -18,6 +19,8 @@ export const adminHomePolicy = {
   windowMs: 24 * 3600_000,
   inboundStuckMs: 10 * 60_000,
   recentRows: 5,
+  /** The mail figures are this old at most: each is a scan of its collection on the embedded engine. */
+  mailHealthTtlMs: 15_000,
 } as const;
 
 export interface JobHealth {
@@ -101,16 +104,33 @@ async function inboundHealth(now: Date) {
 }
 
 /**
+ * The outbox and inbound figures, shared by every admin's home page for
+ * `adminHomePolicy.mailHealthTtlMs` (keyed by database): counting them scans the mail collections
+ * on the embedded engine (../shared/engine-notes.md), and a few admins reloading their home must
+ * not add a scan each. Nothing changes mail from here, so nothing forgets it but resetCaches.
+ */
+const mailHealth = new ReadCache<{
+  outbox: Awaited<ReturnType<typeof outboxHealth>>;
+  inbound: Awaited<ReturnType<typeof inboundHealth>>;
+}>(adminHomePolicy.mailHealthTtlMs, 16);
+
+export function forgetMailHealth(): void {
+  mailHealth.forget();
+}
+
+/**
  * An admin's home page: the health of the scheduled jobs (failed or late ones), the outbox (mail
  * waiting and since when, mail given up in the last day with its error) and inbound mail (taken in
  * during the last day, by outcome; claims left by a dead process). Read-only, provider-wide.
  */
 export async function adminHome(ctx: Ctx, now = new Date()) {
   requirePermission(ctx, 'jobs.read');
-  const [jobs, outbox, inbound, tenants] = await Promise.all([
+  const [jobs, { outbox, inbound }, tenants] = await Promise.all([
     listScheduledJobs(ctx),
-    outboxHealth(now),
-    inboundHealth(now),
+    mailHealth.get(OutboxMail.db.name, async () => {
+      const [outbox, inbound] = await Promise.all([outboxHealth(now), inboundHealth(now)]);
+      return { outbox, inbound };
+    }),
     Tenant.find({}).select({ code: 1 }).lean(),
   ]);
   const codes = new Map(tenants.map((t) => [String(t._id), t.code]));
