@@ -154,6 +154,46 @@ describe('e-invoice findings gate the approval (pages and JSON)', function () {
     expect(textOf(shown)).to.match(/Approved accepting \d+ warnings? of the file/);
   });
 
+  it('gates the approval on the full edit page the same way', async () => {
+    const { number, errorId } = await einvoice();
+    const edit = (await lead.get(`/tickets/${number}/edit`).expect(200)).text;
+    expect(textOfElementWith(edit, 'data-testid="approval-blocked"')).to.contain('Approval blocked');
+    expect(edit).to.contain('data-testid="accept-warnings"');
+    const ticket = await Ticket.findOne({ tenantId: world.acme._id, number }).lean();
+    const f = ticket!.fields as Record<string, string | number>;
+    const form = {
+      form: 'edit',
+      type: 'invoice',
+      subject: ticket!.subject,
+      description: '',
+      priority: 'normal',
+      tags: 'e-invoice',
+      'fields.supplierName': String(f.supplierName),
+      'fields.supplierVat': String(f.supplierVat),
+      'fields.invoiceNumber': String(f.invoiceNumber),
+      'fields.issueDate': String(f.issueDate),
+      'fields.dueDate': String(f.dueDate),
+      'fields.amount': String(f.amount),
+      'fields.currency': String(f.currency),
+      'fields.approvalOutcome': 'approved',
+      acceptWarnings: 'on',
+    };
+    const token = csrfFrom(edit);
+    const refused = await lead
+      .post(`/tickets/${number}/fields`)
+      .type('form')
+      .send({ _csrf: token, ...form });
+    expect(refused.status).to.equal(422);
+    expect(fieldError(refused.text, 'fields.approvalOutcome')).to.contain('cannot be approved');
+    await post(lead, number, '/finding-overrides', { finding: errorId, reason: 'Agreed' });
+    const approved = await lead
+      .post(`/tickets/${number}/fields`)
+      .type('form')
+      .send({ _csrf: token, ...form });
+    expect(approved.status).to.equal(302);
+    expect(await outcome(number)).to.equal('approved');
+  });
+
   it('answers JSON callers with the override or the refusal, in their language; two at once give one', async () => {
     const { number, errorId } = await einvoice();
     const empty = await postJson(italianLead, number, { finding: errorId, reason: '' });
