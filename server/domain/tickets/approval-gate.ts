@@ -3,6 +3,7 @@ import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { AppError } from '../../errors/app-error.js';
 import { authorOf } from '../auth/authors.js';
 import type { Ctx } from '../context.js';
+import { mayAccessTenant } from '../tenants/scope.js';
 import { findingStates, gateOf, type Finding, type FindingState } from './finding-state.js';
 
 /**
@@ -26,8 +27,8 @@ export interface WarningsAcceptance {
   findings: string[];
 }
 
-/** The findings of a ticket's file with their state, or null for a ticket not made from a file. */
-export async function ticketFindingStates(ticket: {
+/** The findings of a ticket's file with their state (for a ticket already in the caller's scope). */
+async function readFindingStates(ticket: {
   _id: Types.ObjectId;
   tenantId: Types.ObjectId;
 }): Promise<FindingState[] | null> {
@@ -37,6 +38,18 @@ export async function ticketFindingStates(ticket: {
   ).lean();
   if (!row) return null;
   return findingStates(row.findings as Finding[], row.overrides as Record<string, unknown> | undefined);
+}
+
+/**
+ * The findings of a ticket's file with their state, or null for a ticket not made from a file (or
+ * of a client the caller does not serve).
+ */
+export async function ticketFindingStates(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+): Promise<FindingState[] | null> {
+  if (!mayAccessTenant(ctx, String(ticket.tenantId))) return null;
+  return readFindingStates(ticket);
 }
 
 /**
@@ -50,7 +63,8 @@ export async function checkApprovalGate(
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
   opts: { acceptWarnings: boolean },
 ): Promise<WarningsAcceptance | null> {
-  const states = await ticketFindingStates(ticket);
+  // The caller has the ticket from getTicket (its scope checked): the gate reads the row itself.
+  const states = await readFindingStates(ticket);
   if (!states) return null;
   const gate = gateOf(states);
   if (gate.blocked) {

@@ -383,7 +383,8 @@ export function ticketRoutes(): Router {
       approvalOutcomes,
       req.locale,
     );
-    const gate = ticket.type === 'invoice' ? approvalGateView(await ticketFindingStates(ticket)) : null;
+    const gate =
+      ticket.type === 'invoice' ? approvalGateView(await ticketFindingStates(req.ctx, ticket)) : null;
     return {
       title: t(req.locale, 'ticket_edit.title', { number: ticket.number }),
       gate,

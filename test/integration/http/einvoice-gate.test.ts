@@ -68,7 +68,7 @@ describe('e-invoice findings gate the approval (pages and JSON)', function () {
       _id: receipt.invoices[0]!.ticket.id,
       tenantId: world.acme._id,
     }).lean();
-    const states = (await ticketFindingStates(ticket!))!;
+    const states = (await ticketFindingStates(userCtx(world.users.admin), ticket!))!;
     const error = states.find((s) => s.severity === 'error' && s.rule === 'bpo.summary_tax')!;
     return { number: ticket!.number, errorId: error.id };
   }
