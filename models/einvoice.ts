@@ -38,6 +38,12 @@ const einvoiceSchema = new Schema({
   /** Credit notes: the tickets of the invoices they correct; invoices: the credit notes correcting them. */
   correctsTicketIds: { type: [Schema.Types.ObjectId], default: [] },
   correctedByTicketIds: { type: [Schema.Types.ObjectId], default: [] },
+  /**
+   * Error findings overridden by staff (domain/einvoices/override-finding.ts), by finding id
+   * (domain/tickets/finding-state.ts `findingId`): `{ by: { id, name }, at, reason, rule }`. Written
+   * once per finding by a conditional update (the first of two concurrent overrides wins).
+   */
+  overrides: { type: Schema.Types.Mixed, default: () => ({}) },
   createdAt: { type: Date, required: true, default: () => new Date() },
 });
 einvoiceSchema.index({ tenantId: 1, fileHash: 1, bodyIndex: 1 }, { unique: true });

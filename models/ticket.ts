@@ -57,6 +57,12 @@ const ticketSchema = new Schema(
      */
     keyedBy: { type: person, default: null },
     keyedAt: { type: Date, default: null },
+    /**
+     * E-invoice tickets: the warnings of the file the approver accepted with the approval
+     * (domain/tickets/approval-gate.ts): `{ by: { id, name }, at, findings: [ids] }`, set by the same
+     * update as the approval and cleared when that approval is taken back.
+     */
+    warningsAccepted: { type: Schema.Types.Mixed, default: null },
     /** Lowercased text the staff search matches (number, subject, requester, references). */
     searchText: { type: String, default: '' },
     /** Bumped on every change: clients catch up on what they missed by version. */

@@ -30,6 +30,7 @@ import { macroRoutes } from './routes/macros.js';
 import { keyingRoutes } from './routes/keying.js';
 import { layoutRoutes } from './routes/layouts.js';
 import { ticketDuplicateRoutes } from './routes/ticket-duplicates.js';
+import { einvoiceFindingRoutes } from './routes/einvoice-findings.js';
 import { queueRoutes } from './routes/queues.js';
 import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
@@ -129,6 +130,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(keyingRoutes());
   // Before the tickets: `/tickets/:ref` would take the duplicate check's path for a ticket.
   app.use(ticketDuplicateRoutes());
+  app.use(einvoiceFindingRoutes());
   app.use(ticketRoutes());
 
   app.use(notFoundHandler);

@@ -2,6 +2,59 @@ import type { TicketEInvoice } from '../domain/einvoices/queries.js';
 import type { FindingLocation } from '../domain/einvoices/types.js';
 import { t, type Locale } from '../i18n/i18n.js';
 import { intlLocaleOf } from '../i18n/format.js';
+import { findingStates, gateOf, type FindingState } from '../domain/tickets/finding-state.js';
+
+/**
+ * What the approval control says about the findings (tickets/approval-gate.ts decides; this only
+ * shows it): the errors still blocking and the warnings an approver accepts.
+ */
+export function approvalGateView(states: readonly FindingState[] | null) {
+  if (!states) return null;
+  const gate = gateOf(states);
+  return {
+    blocked: gate.blocked,
+    blockedCount: gate.blocking.length,
+    blockedRules: gate.blocking.map((f) => f.rule).join(', '),
+    warningsCount: gate.warnings.length,
+  };
+}
+
+/** Who accepted the file's warnings with the approval, and when (a Date the template formats). */
+export function warningsAcceptedView(raw: unknown) {
+  const w = raw as { by?: { name?: string }; at?: Date } | null | undefined;
+  return w?.at ? { name: w.by?.name ?? '', at: w.at } : null;
+}
+
+/** The checklist's rows: each finding in the reader's language, its override, its override form. */
+function findingViews(
+  states: readonly FindingState[],
+  locale: Locale,
+  opts: { mayOverride?: boolean; staff?: boolean },
+) {
+  const where = (l: FindingLocation | undefined) =>
+    l
+      ? [
+          l.line ? t(locale, 'einvoices.page.at_line', { line: l.line, column: l.column ?? 1 }) : '',
+          l.path ?? '',
+        ]
+          .filter(Boolean)
+          .join(' · ')
+      : '';
+  return states.map((f) => ({
+    id: f.id,
+    blocking: f.blocking,
+    override:
+      f.override && opts.staff
+        ? { name: f.override.by.name, at: f.override.at, reason: f.override.reason }
+        : null,
+    mayOverride: f.blocking && opts.mayOverride === true,
+    severity: f.severity,
+    severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
+    rule: f.rule,
+    message: t(locale, f.messageKey, f.params),
+    where: where(f.location),
+  }));
+}
 
 /**
  * The ticket page's read-only e-invoice section: findings as a checklist (severity, rule,
@@ -9,7 +62,16 @@ import { intlLocaleOf } from '../i18n/format.js';
  * summary and payment terms as a readable invoice. Amounts are the file's exact decimals, shown
  * in the reader's number format.
  */
-export function einvoiceView(e: TicketEInvoice, locale: Locale) {
+export function einvoiceView(
+  e: TicketEInvoice,
+  locale: Locale,
+  /**
+   * `mayOverride`: the reader may override error findings (an override form under each);
+   * `staff`: the reader sees the overrides (staff's control: internal, as their timeline entries).
+   */
+  opts: { mayOverride?: boolean; staff?: boolean } = {},
+) {
+  const states = findingStates(e.findings, e.overrides);
   const amount = (v: string | undefined) =>
     v === undefined || v === ''
       ? ''
@@ -21,28 +83,13 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
     v === undefined || v === ''
       ? ''
       : new Intl.NumberFormat(intlLocaleOf(locale), { maximumFractionDigits: 8 }).format(Number(v));
-  const where = (l: FindingLocation | undefined) =>
-    l
-      ? [
-          l.line ? t(locale, 'einvoices.page.at_line', { line: l.line, column: l.column ?? 1 }) : '',
-          l.path ?? '',
-        ]
-          .filter(Boolean)
-          .join(' · ')
-      : '';
   return {
     filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
     format: t(locale, `einvoices.page.formats.${e.format}`),
     kind: t(locale, `einvoices.page.kinds.${e.kind}`),
     documentType: e.documentType ?? '',
     downloadUrl: `/attachments/${String(e.attachmentId)}`,
-    findings: e.findings.map((f) => ({
-      severity: f.severity,
-      severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
-      rule: f.rule,
-      message: t(locale, f.messageKey, f.params),
-      where: where(f.location),
-    })),
+    findings: findingViews(states, locale, opts),
     signature: e.signature
       ? {
           signers: e.signature.signers.join('; '),
@@ -78,6 +125,7 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
           condition: e.paymentTerms.condition ?? '',
         }
       : null,
+    gate: approvalGateView(states),
     corrects: e.corrects.join(', '),
     siblings: e.siblings,
     correctsTickets: e.correctsTickets,

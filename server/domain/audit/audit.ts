@@ -33,6 +33,8 @@ export const auditActions = [
   'invoice.approved',
   'invoice.rejected',
   'invoice.approval_overridden',
+  'invoice.finding_overridden',
+  'invoice.warnings_accepted',
   'webhook.registered',
   'webhook.updated',
   'webhook.secret_rotated',

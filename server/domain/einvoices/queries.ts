@@ -14,6 +14,8 @@ export interface TicketEInvoice {
   attachmentId: Types.ObjectId;
   signature?: SignatureInfo;
   findings: Finding[];
+  /** The overrides of its error findings, by finding id (tickets/finding-state.ts). */
+  overrides: Record<string, unknown>;
   lines: InvoiceLine[];
   vatSummary: VatSummary[];
   dueDates: DueDate[];
@@ -66,6 +68,7 @@ export async function einvoiceOfTicket(
     attachmentId: row.attachmentId,
     ...(row.signature ? { signature: row.signature as SignatureInfo } : {}),
     findings: row.findings as Finding[],
+    overrides: (row.overrides ?? {}) as Record<string, unknown>,
     lines: row.lines as InvoiceLine[],
     vatSummary: row.vatSummary as VatSummary[],
     dueDates: row.dueDates as DueDate[],

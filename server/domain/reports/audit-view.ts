@@ -3,8 +3,11 @@ import { t, type Locale } from '../../i18n/i18n.js';
 import { fieldLabel } from '../tickets/timeline-view.js';
 import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 
-/** Areas whose labels live in their own catalogue file (four-eyes.json, webhook-ops.json, macros.json, keying.json). */
-const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying'];
+/**
+ * Areas whose labels live in their own catalogue file (four-eyes.json, webhook-ops.json,
+ * macros.json, keying.json, einvoice-gate.json).
+ */
+const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying', 'einvoice_gate'];
 
 function ownLabel(locale: Locale, kind: 'actions' | 'areas', name: string): string {
   return labelCatalogues.reduceRight(
@@ -53,6 +56,10 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
       ]
         .filter(Boolean)
         .join(' · ');
+    case 'invoice.finding_overridden':
+      return [str(details.rule), str(details.reason)].filter(Boolean).join(' · ');
+    case 'invoice.warnings_accepted':
+      return t(locale, 'einvoice_gate.timeline.warnings_accepted', { count: Number(details.count) || 0 });
     case 'ticket.taken':
     case 'ticket.assigned':
       return str(details.to);

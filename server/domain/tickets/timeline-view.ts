@@ -147,6 +147,20 @@ function linkSummary(data: Record<string, unknown>, locale: Locale): TimelineEnt
   };
 }
 
+/** An e-invoice's gate (einvoices/override-finding.ts, approval-gate.ts): an error overridden, warnings accepted. */
+function gateSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  if (data.action === 'finding_overridden')
+    return {
+      style: 'list',
+      lines: [
+        t(locale, 'einvoice_gate.timeline.finding_overridden', { rule: text(data.rule) }),
+        t(locale, 'einvoice_gate.timeline.reason', { reason: text(data.reason) }),
+      ],
+    };
+  const count = typeof data.count === 'number' ? data.count : 0;
+  return { style: 'plain', lines: [t(locale, 'einvoice_gate.timeline.warnings_accepted', { count })] };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -190,6 +204,7 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
         ],
       };
     case 'approval': {
+      if (data.action) return gateSummary(data, locale);
       // A four-eyes decision (four-eyes.ts): what was decided, on what amount, who keyed it.
       const amount =
         typeof data.amount === 'number' ? money(data.amount, text(data.currency), locale) : empty(locale);

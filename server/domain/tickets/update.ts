@@ -22,6 +22,7 @@ import {
   type FourEyesDecision,
   type FourEyesRule,
 } from './four-eyes.js';
+import { checkApprovalGate, type WarningsAcceptance } from './approval-gate.js';
 import { reclaimInvoiceKey } from './invoice-keys.js';
 import { getTicket } from './queries.js';
 import { fieldSchemas } from './schemas.js';
@@ -58,6 +59,14 @@ export const ticketUpdateSchema = z.object({
    * recorded as an override.
    */
   approvalOverride: z
+    .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
+    .optional()
+    .transform((v) => v === true || v === 'true' || v === 'on'),
+  /**
+   * E-invoice tickets: the approver accepts the warnings of the file with the approval
+   * ("accept with warnings", approval-gate.ts); an approval without it is refused.
+   */
+  acceptWarnings: z
     .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
     .optional()
     .transform((v) => v === true || v === 'true' || v === 'on'),
@@ -128,6 +137,7 @@ export async function updateTicket(
   let decision: { outcome: FourEyesDecision; rule: FourEyesRule; override: boolean; maker: string } | null =
     null;
   const guard: Record<string, unknown> = {};
+  let accepted: WarningsAcceptance | null = null;
   if (type === 'invoice' && $set.fields) {
     const keyedNow = changes.some((c) =>
       (keyedInvoiceFields as readonly string[]).includes(c.field.slice('fields.'.length)),
@@ -155,6 +165,14 @@ export async function updateTicket(
       // Re-keyed after its approval: the approval was of other values, so it is taken back.
       delete fields.approvalOutcome;
       changes.push({ field: 'fields.approvalOutcome', from: 'approved', to: null });
+    }
+    // An e-invoice is approved only with its file's errors overridden and its warnings accepted.
+    if (outcomeChange && fields.approvalOutcome === 'approved') {
+      accepted = await checkApprovalGate(ctx, ticket, { acceptWarnings: input.acceptWarnings === true });
+      $set.warningsAccepted = accepted;
+    } else if (fields.approvalOutcome !== 'approved' && ticket.warningsAccepted) {
+      // The acceptance went with an approval that is no more.
+      $set.warningsAccepted = null;
     }
   }
   if ($set.fields || $set.subject || $set.type) {
@@ -205,6 +223,7 @@ export async function updateTicket(
     });
   }
   if (decision) await recordFourEyesDecision(ctx, updated, decision);
+  if (accepted) await recordWarningsAccepted(ctx, updated, accepted);
   domainEvents.emit('ticket.updated', {
     tenantId: String(updated.tenantId),
     ticketId: String(updated._id),
@@ -244,4 +263,15 @@ async function recordFourEyesDecision(
         : 'invoice.rejected',
     data,
   );
+}
+
+/** The approver accepted the file's warnings with the approval: one timeline and one audit entry. */
+async function recordWarningsAccepted(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string },
+  accepted: WarningsAcceptance,
+) {
+  const data = { action: 'warnings_accepted', count: accepted.findings.length, findings: accepted.findings };
+  await appendTimeline(ctx, ticket, { kind: 'approval', visibility: 'public', data });
+  await recordTicketAudit(ctx, ticket, 'invoice.warnings_accepted', data);
 }

@@ -11,7 +11,8 @@ import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { replyAndSetStatus, replyAndSetStatusSchema } from '../../domain/queues/reply-and-set-status.js';
 import { einvoiceOfTicket } from '../../domain/einvoices/queries.js';
-import { einvoiceView } from '../einvoice-view.js';
+import { approvalGateView, einvoiceView, warningsAcceptedView } from '../einvoice-view.js';
+import { ticketFindingStates } from '../../domain/tickets/approval-gate.js';
 import { macroPickerLocals } from '../macro-picker.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
 import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
@@ -124,7 +125,13 @@ export async function ticketPage(req: Request, ref: string, macroId?: string) {
     editValues: editValuesOf(ticket, ticket.type as TicketType, req.locale),
     timeline: timelineView(timeline, attachments, req.locale, timeZoneOf(req), ticket),
     attachments,
-    einvoice: einvoice ? einvoiceView(einvoice, req.locale) : null,
+    einvoice: einvoice
+      ? einvoiceView(einvoice, req.locale, {
+          mayOverride: can(req.ctx.actor, 'invoices.override_findings'),
+          staff: isStaff(req.ctx.actor),
+        })
+      : null,
+    warningsAccepted: warningsAcceptedView(ticket.warningsAccepted),
     ...flags,
     ...fourEyes,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],
@@ -376,8 +383,11 @@ export function ticketRoutes(): Router {
       approvalOutcomes,
       req.locale,
     );
+    const gate =
+      ticket.type === 'invoice' ? approvalGateView(await ticketFindingStates(req.ctx, ticket)) : null;
     return {
       title: t(req.locale, 'ticket_edit.title', { number: ticket.number }),
+      gate,
       ticket,
       type: editType,
       typeChanged: editType !== ticket.type,
@@ -421,6 +431,7 @@ export function ticketRoutes(): Router {
           priority: body.priority,
           tags: body.tags,
           approvalOverride: body.approvalOverride,
+          acceptWarnings: body.acceptWarnings,
           ...(full || Object.keys(fields).length ? { fields } : {}),
         };
         try {

@@ -20,6 +20,8 @@ import { updateEndpoint } from '../../../server/domain/webhooks/update-endpoint.
 import { RecordLayoutModel } from '../../../models/quality.js';
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { Queue } from '../../../models/queue.js';
+import { EInvoiceRecord } from '../../../models/einvoice.js';
+import { findingId } from '../../../server/domain/tickets/finding-state.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 
@@ -216,6 +218,30 @@ function ticketVariants(
     'no such ticket': { param: () => 'ACME-999999', expect: { anonymous, others: 404 } },
     'malformed id': { param: () => '../etc', expect: { anonymous, others: 404 } },
   };
+}
+
+/** An e-invoice's error finding (as the intake stores it) and a fresh ticket of a client holding it. */
+const matrixFinding = {
+  severity: 'error' as const,
+  rule: 'bpo.total',
+  messageKey: 'einvoices.bpo.total',
+  params: { total: '1.00', computed: '2.00', currency: 'EUR' },
+};
+async function findingTicket(tenant: 'acme' | 'nord'): Promise<string> {
+  const requester = tenant === 'acme' ? world.users.acmeUser : world.users.nordUser;
+  const ticket = await makeTicket(requester, world[tenant]);
+  await EInvoiceRecord.create({
+    tenantId: ticket.tenantId,
+    fileHash: randomBytes(32).toString('hex'),
+    bodyIndex: 0,
+    ticketId: ticket._id,
+    attachmentId: newObjectId(),
+    filename: 'matrix.xml',
+    format: 'fatturapa',
+    kind: 'invoice',
+    findings: [matrixFinding],
+  });
+  return ticket.number;
 }
 
 /** Webhook endpoints: client admins (their company's) and provider admins (any client's). */
@@ -702,6 +728,21 @@ const table: Row[] = [
         param: () => 'ACME-999999',
         expect: action({ admin: 404, teamLead: 404, operatorBoth: 404, operatorAcme: 404 }),
       },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/finding-overrides',
+    // Team leads and admins (invoices.override_findings) of a client they serve; one override per cell.
+    body: () => ({ finding: findingId(matrixFinding), reason: 'Checked with the supplier' }),
+    variants: {
+      'Acme e-invoice': { param: () => findingTicket('acme'), expect: action({ admin: 302, teamLead: 302 }) },
+      'Nordhavn e-invoice': {
+        param: () => findingTicket('nord'),
+        expect: action({ admin: 302, teamLead: 302 }),
+      },
+      'ticket without a file': { param: acmeTicket, expect: action({ admin: 404, teamLead: 404 }) },
+      'no such ticket': { param: () => 'ACME-999999', expect: action({ admin: 404, teamLead: 404 }) },
     },
   },
   {
