@@ -178,6 +178,9 @@ async function receiveOne(
     if (ticket)
       return {
         ...summary,
+        ...(ticket.duplicateOf?.number
+          ? { findings: [...findings, duplicateFinding(ticket.duplicateOf.number)] }
+          : {}),
         ticket: { id: ticket._id, number: ticket.number, duplicateOf: ticket.duplicateOf?.number ?? null },
         created: false,
       };

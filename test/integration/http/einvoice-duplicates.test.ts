@@ -127,6 +127,10 @@ describe('duplicate invoices across channels and formats', function () {
     const said = api.findings.find((f) => f.rule === 'bpo.duplicate');
     expect(said?.severity).to.equal('warning');
     expect(said?.message).to.include(first.number);
+    // Sent again, the answer says it again.
+    const resent = await viaApi(fp(n, '2026-03-02'));
+    expect(resent.created).to.equal(false);
+    expect(resent.findings.map((f) => f.rule)).to.include('bpo.duplicate');
 
     const mail = await viaMail(`Fattura ${n}`, 'peppol.xml', peppol(` ${n} `, '2026-03-02'));
     expect(mail.response).to.match(/^250 /);
