@@ -92,6 +92,9 @@ ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
 ticketSchema.index({ 'pendingEntries.at': 1 });
 // The merge sweep (tickets/merge-tickets.ts) finds unfinished merges by their state.
 ticketSchema.index({ mergeState: 1 });
+// A PO's other open tickets of the client (tickets/list-po-tickets.ts); on MongoDB only, the
+// embedded engine ignores non-unique indexes and scans.
+ticketSchema.index({ tenantId: 1, 'fields.poNumber': 1, status: 1 });
 ticketSchema.plugin(tenantScopePlugin);
 
 export type TicketAttrs = InferSchemaType<typeof ticketSchema>;

@@ -1,6 +1,6 @@
-// The new invoice form: while the client types the supplier VAT and the invoice number, ask the
-// server (debounced) whether that invoice is already a ticket of their company, and say so before
-// the form is sent. The rule and the words come from the server; sending is never blocked.
+// The new invoice form: while the client types the supplier VAT, the invoice number and its issue
+// date, ask the server (debounced) whether that invoice is already a ticket of their company, and
+// say so before the form is sent. The rule and the words come from the server; sending is never blocked.
 (function () {
   'use strict';
 
@@ -10,7 +10,8 @@
   if (!form) return;
   var vat = form.querySelector('[name="fields.supplierVat"]');
   var number = form.querySelector('[name="fields.invoiceNumber"]');
-  if (!vat || !number) return;
+  var date = form.querySelector('[name="fields.issueDate"]');
+  if (!vat || !number || !date) return;
   var url = box.getAttribute('data-duplicate-check');
   var DEBOUNCE_MS = 400;
   var timer = null;
@@ -24,9 +25,16 @@
   function check() {
     var v = vat.value.trim();
     var n = number.value.trim();
-    if (!v || !n) return show('');
+    var d = date.value.trim();
+    if (!v || !n || !d) return show('');
     var mine = ++asked;
-    var query = '?supplierVat=' + encodeURIComponent(v) + '&invoiceNumber=' + encodeURIComponent(n);
+    var query =
+      '?supplierVat=' +
+      encodeURIComponent(v) +
+      '&invoiceNumber=' +
+      encodeURIComponent(n) +
+      '&issueDate=' +
+      encodeURIComponent(d);
     fetch(url + query, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
       .then(function (res) {
         return res.ok ? res.json() : null;
@@ -48,6 +56,8 @@
 
   vat.addEventListener('input', later);
   number.addEventListener('input', later);
+  date.addEventListener('input', later);
+  date.addEventListener('change', later);
   // A form re-rendered with values (a refused send) checks at once.
   check();
 })();

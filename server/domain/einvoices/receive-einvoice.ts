@@ -32,7 +32,7 @@ import { validateEInvoice, validationLimits } from './validate-einvoice.js';
  * unique key on (tenantId, fileHash, bodyIndex). Sending the same bytes again (a retry, or after
  * a crash part-way) completes what is missing and creates nothing twice. The same invoice in
  * other bytes (re-exported, signed, another format) makes new tickets, which the duplicate rule
- * (supplier VAT + number) flags. A file with no invoice in it at all (XXE, broken envelope, not
+ * (issue date + supplier VAT + number, tickets/invoice-keys.ts) flags, with a finding naming the first. A file with no invoice in it at all (XXE, broken envelope, not
  * an e-invoice) is refused (`validation`) with its findings, and nothing is stored.
  */
 
@@ -47,7 +47,7 @@ export interface ReceivedInvoice {
   entryName: string;
   format: EInvoiceFormat;
   kind: EInvoice['kind'];
-  /** `duplicateOf`: the number of the ticket this invoice duplicates (supplier VAT + number). */
+  /** `duplicateOf`: the number of the ticket this invoice duplicates (issue date + supplier VAT + number). */
   ticket: { id: Types.ObjectId; number: string; duplicateOf: string | null };
   /** False when an earlier sending of the same bytes made it already. */
   created: boolean;
@@ -149,6 +149,10 @@ interface Found {
   index: number;
 }
 
+/** The checklist's line for an invoice that is already a ticket (warning: the house rule for typed duplicates is to flag, not refuse). */
+const duplicateFinding = (number: string): Finding =>
+  finding('warning', 'bpo.duplicate', 'invoicedupes.finding', { number });
+
 /** One invoice: its ticket (made once, under its derived id) and its row. */
 async function receiveOne(
   ctx: Ctx,
@@ -174,6 +178,9 @@ async function receiveOne(
     if (ticket)
       return {
         ...summary,
+        ...(ticket.duplicateOf?.number
+          ? { findings: [...findings, duplicateFinding(ticket.duplicateOf.number)] }
+          : {}),
         ticket: { id: ticket._id, number: ticket.number, duplicateOf: ticket.duplicateOf?.number ?? null },
         created: false,
       };
@@ -181,6 +188,11 @@ async function receiveOne(
   const ticket = await createTicket(ctx, ticketInputOf(invoice, base.filename), channel, [], {
     id: ticketId,
   });
+  // A duplicate (issue date + supplier VAT + number of a ticket already there, typed or from any
+  // file): still a ticket, flagged by createTicket, and said in its checklist too.
+  const all = ticket.duplicateOf?.number
+    ? [...findings, duplicateFinding(ticket.duplicateOf.number)]
+    : findings;
   await EInvoiceRecord.create({
     tenantId,
     fileHash,
@@ -193,7 +205,7 @@ async function receiveOne(
     kind: invoice.kind,
     ...(invoice.documentType ? { documentType: invoice.documentType } : {}),
     ...(file.signature ? { signature: file.signature } : {}),
-    findings,
+    findings: all,
     lines: invoice.lines,
     vatSummary: invoice.vatSummary,
     ...(invoice.paymentTerms ? { paymentTerms: invoice.paymentTerms } : {}),
@@ -209,6 +221,7 @@ async function receiveOne(
   await linkCreditNotes(tenantId, ticketId, invoice);
   return {
     ...summary,
+    findings: all,
     ticket: { id: ticket._id, number: ticket.number, duplicateOf: ticket.duplicateOf?.number ?? null },
     created: !recorded,
   };

@@ -12,6 +12,8 @@ import { checkVat } from './vat.js';
 export const possibleDuplicateSchema = z.object({
   supplierVat: z.string().trim().max(30).default(''),
   invoiceNumber: z.string().trim().max(60).default(''),
+  /** The issue date as the form's date field sends it (`YYYY-MM-DD`); empty until it is typed. */
+  issueDate: z.string().trim().max(30).default(''),
 });
 export type PossibleDuplicateInput = z.infer<typeof possibleDuplicateSchema>;
 
@@ -22,7 +24,7 @@ export interface PossibleDuplicate {
 }
 
 /**
- * Whether an invoice with this supplier VAT and number is already a ticket of the caller's own
+ * Whether an invoice with this supplier VAT, number and issue date is already a ticket of the caller's own
  * company, before the form is sent. The same rule as the flag set when a ticket is stored
  * (invoiceKeyOf, the key the unique index of invoice-keys.ts holds), read with one indexed
  * look-up in the caller's tenant only: another company's invoices are never consulted.
@@ -34,7 +36,9 @@ export async function findPossibleDuplicate(
   requirePermission(ctx, 'tickets.open');
   if (!ctx.tenantId) throw new AppError('forbidden', 'no tenant');
   const vat = checkVat(input.supplierVat);
-  const key = vat.ok ? invoiceKeyOf({ supplierVat: vat.vat, invoiceNumber: input.invoiceNumber }) : null;
+  const key = vat.ok
+    ? invoiceKeyOf({ supplierVat: vat.vat, invoiceNumber: input.invoiceNumber, issueDate: input.issueDate })
+    : null;
   if (!key) return { duplicate: false, number: null };
   const tenantId = new Types.ObjectId(ctx.tenantId);
   const found = await InvoiceKey.findOne({ tenantId, key }).lean();

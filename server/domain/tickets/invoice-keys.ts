@@ -3,14 +3,17 @@ import { Counter } from '../../../models/counter.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { Ticket } from '../../../models/ticket.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
-import { scopedCollection } from '../../db/scoped-collection.js';
+import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
+import { vatWithoutPrefix } from './vat.js';
 
 /**
  * Duplicate supplier invoices, decided by a unique index instead of a scan of the tickets: each
- * invoice ticket claims the row (tenantId, `VAT|invoice number`) of models/invoice-key.ts after
- * it is stored. The ticket whose row went in is the original; a later one finds that row with
- * one indexed lookup and records it as `duplicateOf`. Two tickets for the same invoice at the
- * same moment: exactly one is the original.
+ * invoice ticket claims the row (tenantId, `issue date|VAT|invoice number`) of
+ * models/invoice-key.ts after it is stored. The ticket whose row went in is the original; a later
+ * one finds that row with one indexed lookup and records it as `duplicateOf`. Two tickets for the
+ * same invoice at the same moment: exactly one is the original. Every channel (form, API, CSV,
+ * mail, e-invoice files of any format) stores its tickets through `createTicket`, so the rule
+ * is the same for all of them and in either order.
  */
 
 export interface DuplicateOf {
@@ -21,6 +24,7 @@ export interface DuplicateOf {
 interface InvoiceFields {
   supplierVat?: unknown;
   invoiceNumber?: unknown;
+  issueDate?: unknown;
 }
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
@@ -30,17 +34,31 @@ const invoiceKeys = scopedCollection(InvoiceKey);
 const tickets = scopedCollection(Ticket);
 const insertKey = coalescedInsert(() => invoiceKeys);
 
-/** `VAT|invoice number` (the VAT comes normalized from the ticket schemas), or null without both. */
+/** An issue date as a calendar date (`YYYY-MM-DD`): an ISO date, with or without a time or zone after it. */
+function calendarDate(value: unknown): string | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().slice(0, 10);
+  if (typeof value !== 'string') return null;
+  const m = /^\s*(\d{4}-\d{2}-\d{2})/.exec(value);
+  return m ? (m[1] as string) : null;
+}
+
+/** Keys of this rule start with the date: a row of the older `VAT|number` rule never does. */
+const CURRENT_KEY = /^\d{4}-\d{2}-\d{2}\|/;
+
+/**
+ * `issue date|VAT|invoice number`, or null without all three: the VAT without spaces, dots or
+ * its country prefix (vat.ts `vatWithoutPrefix`), the number trimmed and in lower case, the date
+ * as a calendar date. The same supplier invoice typed on the form, sent through the API or as a
+ * FatturaPA or UBL file gives the same key; the same number on another day does not.
+ */
 export function invoiceKeyOf(fields: unknown): string | null {
   const f = (fields ?? {}) as InvoiceFields;
-  if (
-    typeof f.supplierVat !== 'string' ||
-    typeof f.invoiceNumber !== 'string' ||
-    !f.supplierVat ||
-    !f.invoiceNumber
-  )
-    return null;
-  return `${f.supplierVat}|${f.invoiceNumber.toLowerCase()}`;
+  if (typeof f.supplierVat !== 'string' || typeof f.invoiceNumber !== 'string') return null;
+  const vat = vatWithoutPrefix(f.supplierVat);
+  const number = f.invoiceNumber.trim().toLowerCase();
+  const date = calendarDate(f.issueDate);
+  if (!vat || !number || !date) return null;
+  return `${date}|${vat}|${number}`;
 }
 
 /**
@@ -80,12 +98,17 @@ export async function claimInvoiceKey(ticket: {
   return duplicateOf;
 }
 
-const BACKFILL_MARKER = 'migration:invoice-keys';
+/** The second run of the backfill: the rule gained the issue date (issue 17 item 6). */
+const BACKFILL_MARKER = 'migration:invoice-keys-v2';
 
 /**
- * Once per database: rows for the invoice tickets stored before invoice keys existed, oldest
- * ticket first so that it stays the original. Safe to run on several nodes at once (the unique
- * index takes each key once); the marker is written only after a complete run.
+ * Once per database: rows under the current rule for the invoice tickets stored before it
+ * (before invoice keys existed, or keyed by the older `VAT|number` rule), oldest ticket first so
+ * that it stays the original; then the rows of the older rule are removed. Safe to run on
+ * several nodes at once (the unique index takes each key once) and to run again after a crash
+ * part-way (inserts of keys already there are ignored, the removal is repeated); the marker is
+ * written only after a complete run. The `duplicateOf` a ticket already carries is left as it
+ * was: staff may have acted on it.
  */
 export async function backfillInvoiceKeys(): Promise<number> {
   if (await Counter.exists({ _id: BACKFILL_MARKER })) return 0;
@@ -113,6 +136,9 @@ export async function backfillInvoiceKeys(): Promise<number> {
       if (!isDuplicateKey(err)) throw err;
     }
   }
+  await crossTenant(InvoiceKey, 'migration: rows of the older key rule, in every tenant').deleteMany({
+    key: { $not: CURRENT_KEY },
+  });
   await Counter.updateOne({ _id: BACKFILL_MARKER }, { $set: { seq: 1 } }, { upsert: true });
   return inserted;
 }

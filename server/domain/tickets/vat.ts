@@ -68,6 +68,18 @@ function danishCheckOk(digits: string): boolean {
   return weights.reduce((sum, w, i) => sum + w * Number(digits[i]), 0) % 11 === 0;
 }
 
+/**
+ * The part of a VAT number that names the company whatever way it was written: normalised, and
+ * without its country prefix when it has one (a known country whose format the rest matches;
+ * GR read as EL), so `IT 01234567897`, `it01234567897` and `01234567897` give the same answer.
+ */
+export function vatWithoutPrefix(input: string): string {
+  let vat = normalizeVat(input);
+  if (vat.startsWith('GR')) vat = `EL${vat.slice(2)}`;
+  const format = formats[vat.slice(0, 2)];
+  return format && format.re.test(vat.slice(2)) ? vat.slice(2) : vat;
+}
+
 /** Check a VAT number; a refusal names a translation key and what is wrong. */
 export function checkVat(input: string): VatCheck {
   let vat = normalizeVat(input);

@@ -15,6 +15,7 @@ import {
   type IncomingFile,
 } from '../../domain/tickets/attachments.js';
 import { createTicket } from '../../domain/tickets/create.js';
+import { listPoTickets } from '../../domain/tickets/list-po-tickets.js';
 import { receiveEInvoice } from '../../domain/einvoices/receive-einvoice.js';
 import { replyAndSetStatus } from '../../domain/queues/reply-and-set-status.js';
 import { findTicket, getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
@@ -217,11 +218,12 @@ export function apiRoutes(config: Config): Router {
 
   router.get('/tickets/:ref', ...secured, async (req, res) => {
     const ticket = await getTicket(req.ctx, param(req, 'ref'));
-    const [timeline, attachments] = await Promise.all([
+    const [timeline, attachments, poTickets] = await Promise.all([
       listTimeline(req.ctx, ticket),
       listAttachments(req.ctx, ticket),
+      listPoTickets(req.ctx, ticket),
     ]);
-    res.json(serializeTicketDetail(ticket, timeline, attachments));
+    res.json(serializeTicketDetail(ticket, timeline, attachments, poTickets));
   });
 
   router.post('/tickets/:ref/replies', ...secured, async (req, res) => {

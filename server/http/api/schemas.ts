@@ -78,9 +78,27 @@ export const ticketSummaryJson = z.object({
 
 export const ticketJson = ticketSummaryJson.extend({ description: z.string() });
 
+/** A ticket's PO number with the other open tickets of the same client that name it (tickets/list-po-tickets.ts). */
+export const poTicketsJson = z.object({
+  po: z.string(),
+  tickets: z.array(
+    z.object({
+      number: z.string(),
+      subject: z.string(),
+      type: z.enum(ticketTypes),
+      status: z.enum(ticketStatuses),
+      url: z.string(),
+    }),
+  ),
+  /** More open tickets name it than are listed (the newest 20 are). */
+  more: z.boolean(),
+});
+
 export const ticketDetailJson = ticketJson.extend({
   timeline: z.array(timelineEntryJson),
   attachments: z.array(attachmentJson),
+  /** Null when the ticket names no PO number. */
+  poTickets: poTicketsJson.nullable(),
 });
 
 export const ticketListJson = z.object({

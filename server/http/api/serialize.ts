@@ -3,6 +3,7 @@ import type { TimelineKind } from '../../../models/timeline-entry.js';
 import type { EInvoiceReceipt } from '../../domain/einvoices/receive-einvoice.js';
 import type { Finding } from '../../domain/einvoices/types.js';
 import type { StatusOutcome } from '../../domain/queues/reply-and-set-status.js';
+import type { PoTickets } from '../../domain/tickets/list-po-tickets.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type {
   AttachmentJson,
@@ -166,11 +167,23 @@ export function serializeTicketDetail(
   t: TicketSource,
   timeline: TimelineSource[],
   attachments: AttachmentSource[],
+  poTickets: PoTickets | null = null,
 ): TicketDetailJson {
   return {
     ...serializeTicket(t),
     timeline: timeline.map(serializeTimelineEntry),
     attachments: attachments.map(serializeAttachment),
+    poTickets: poTickets && {
+      po: poTickets.po,
+      tickets: poTickets.tickets.map((p) => ({
+        number: p.number,
+        subject: p.subject,
+        type: p.type as TicketType,
+        status: p.status as TicketStatus,
+        url: ticketUrl(p.number),
+      })),
+      more: poTickets.more,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { assignableStaff } from '../../domain/queues/claims.js';
 import { slaView } from '../../domain/sla/view.js';
 import { clientTenantId, createTicket } from '../../domain/tickets/create.js';
 import { carryUploads, type PendingUploadView } from '../../domain/tickets/pending-uploads.js';
+import { listPoTickets } from '../../domain/tickets/list-po-tickets.js';
 import { changeStatus } from '../../domain/tickets/lifecycle.js';
 import { getTicket, listTickets, listTimeline } from '../../domain/tickets/queries.js';
 import { replyAndSetStatus, replyAndSetStatusSchema } from '../../domain/queues/reply-and-set-status.js';
@@ -109,10 +110,11 @@ function parseType(raw: string): TicketType {
  */
 export async function ticketPage(req: Request, ref: string, macroId?: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments, einvoice] = await Promise.all([
+  const [timeline, attachments, einvoice, poTickets] = await Promise.all([
     listTimeline(req.ctx, ticket),
     listAttachments(req.ctx, ticket),
     ticket.type === 'invoice' ? einvoiceOfTicket(req.ctx, ticket) : null,
+    listPoTickets(req.ctx, ticket),
   ]);
   const flags = ticketPageFlags(req.ctx, ticket);
   const fourEyes = await fourEyesPageFlags(req.ctx, ticket, approvalOutcomes, req.locale);
@@ -132,6 +134,7 @@ export async function ticketPage(req: Request, ref: string, macroId?: string) {
         })
       : null,
     warningsAccepted: warningsAcceptedView(ticket.warningsAccepted),
+    poTickets,
     ...flags,
     ...fourEyes,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],

@@ -66,15 +66,33 @@ describe('duplicates: warn, close as duplicate, merge', function () {
     const same = await findPossibleDuplicate(acmeUser, {
       supplierVat: 'it 01234567897',
       invoiceNumber: 'f-17',
+      issueDate: '2026-11-02',
     });
     expect(same).to.deep.equal({ duplicate: true, number: first.number });
     expect(
-      await findPossibleDuplicate(acmeUser, { supplierVat: 'IT01234567897', invoiceNumber: 'F-18' }),
+      await findPossibleDuplicate(acmeUser, {
+        supplierVat: 'IT01234567897',
+        invoiceNumber: 'F-18',
+        issueDate: '2026-11-02',
+      }),
     ).to.deep.equal({ duplicate: false, number: null });
+    // The same number on another day is another invoice; without a date nothing is said yet.
+    for (const issueDate of ['2026-11-03', ''])
+      expect(
+        await findPossibleDuplicate(acmeUser, {
+          supplierVat: 'IT01234567897',
+          invoiceNumber: 'F-17',
+          issueDate,
+        }),
+      ).to.deep.equal({ duplicate: false, number: null });
     // Another company with the same supplier invoice hears nothing of Acme's.
     const nordUser = ctxOf(world.users.nordUser, world.nord);
     expect(
-      await findPossibleDuplicate(nordUser, { supplierVat: 'IT01234567897', invoiceNumber: 'F-17' }),
+      await findPossibleDuplicate(nordUser, {
+        supplierVat: 'IT01234567897',
+        invoiceNumber: 'F-17',
+        issueDate: '2026-11-02',
+      }),
     ).to.deep.equal({ duplicate: false, number: null });
     // The stored flag agrees with the warning.
     const second = await createTicket(acmeUser, invoice('IT01234567897', 'F-17'), 'portal');

@@ -54,6 +54,7 @@ describe('the duplicate invoice warning in a browser', function () {
     await page.goto(`${tp.url}/tickets/new/invoice`);
     const warning = page.locator('[data-testid="duplicate-warning"]');
     expect(await warning.isHidden()).to.equal(true);
+    await page.fill('input[name="fields.issueDate"]', '2026-11-02');
     await page.fill('input[name="fields.supplierVat"]', 'IT 01234567897');
     // Typed key by key: the debounce asks once for the whole number, not once per key.
     await page.locator('input[name="fields.invoiceNumber"]').pressSequentially('w-7', { delay: 30 });

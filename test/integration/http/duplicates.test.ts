@@ -56,7 +56,8 @@ describe('duplicates over HTTP', function () {
 
   it("answers the form's duplicate check from the caller's company only", async () => {
     const first = await createTicket(ctxOf(world.users.acmeUser, world.acme), invoice('D-1'), 'portal');
-    const url = '/tickets/new/invoice/duplicate-check.json?supplierVat=dk%2012345674&invoiceNumber=d-1';
+    const url =
+      '/tickets/new/invoice/duplicate-check.json?supplierVat=dk%2012345674&invoiceNumber=d-1&issueDate=2026-11-02';
     const mine = (await acmeClient.get(url).expect(200)).body as {
       duplicate: boolean;
       number: string;
