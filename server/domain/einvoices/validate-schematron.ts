@@ -250,6 +250,9 @@ export async function runValidator(
   });
 }
 
+/** The validator process's pid while it runs (the bench samples its memory). */
+export const validatorPid = (): number | undefined => running?.child.pid;
+
 /** Stops the process (tests; the portal exits without it: it is unref'd). */
 export async function stopSchematron(): Promise<void> {
   const r = running;
