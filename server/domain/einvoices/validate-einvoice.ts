@@ -84,9 +84,13 @@ export function ruleSetsFor(format: EInvoiceFormat, root = 'Invoice'): string[] 
   return [];
 }
 
-/** `/*:Invoice[namespace-uri()='…'][1]/*:TaxTotal[…][1]` as `/Invoice[1]/TaxTotal[1]`. */
+/**
+ * `/*:Invoice[namespace-uri()='…'][1]/*:TaxTotal[…][1]` as `/Invoice[1]/TaxTotal[1]`, and OIOUBL's
+ * `/*[local-name()='Invoice']/*[local-name()='Note']` as `/Invoice/Note`.
+ */
 export const readablePath = (location: string): string =>
   location
+    .replace(/\*\[local-name\(\)='([^']*)'\]/g, '$1')
     .replace(/\[namespace-uri\(\)='[^']*'\]/g, '')
     .replace(/Q\{[^}]*\}/g, '')
     .replace(/\*:/g, '')
