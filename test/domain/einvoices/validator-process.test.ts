@@ -44,8 +44,7 @@ describe('e-invoices: the validator process and OIOUBL rules', function () {
       ubl({ flavour: 'oioubl', root: 'CreditNote', corrects: 'OIO-RULES' }),
     );
     expect(credit.some((x) => String(x.params.engine).includes('OIOUBL 2.1'))).to.equal(true);
-    expect(credit.map((x) => x.location?.path ?? '').filter((p) => p.startsWith('/CreditNote'))).to.not.be
-      .empty;
+    expect(credit.some((x) => (x.location?.path ?? '').startsWith('/CreditNote'))).to.equal(true);
   });
 
   it('a validator that dies during a file gives a "validation unavailable" warning; the next file starts a new one', async () => {
