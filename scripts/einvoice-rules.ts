@@ -2,15 +2,15 @@
  * Installs the official e-invoice rule files (einvoice-rules/sources.json) into
  * einvoice-rules/build/: each jar from Maven Central (or the local ~/.m2 copy) checked against its
  * SHA-256, the listed XSD and XSLT files extracted, the schema imports Java resolves by catalogue
- * given the file beside them (libxml2 needs it), and each Schematron XSLT compiled to a SaxonJS
- * SEF with xslt3. Idempotent: a build whose stamp matches sources.json and this script is left as
- * it is. Run by `npm run einvoice-rules` (prestart, pretest, .ci/run) and by the tests that need it.
+ * given the file beside them (the only change made); then builds the validator that runs them
+ * (einvoice-validator/, a Java 17 jar, with Maven, like devdb/). Idempotent: a build whose stamp
+ * matches sources.json and this script, and a jar newer than its sources, are left as they are.
+ * Run by `npm run einvoice-rules` (prestart, pretest, .ci/run) and by the tests that need it.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,11 +32,10 @@ interface Sources {
   repository: string;
   artifacts: Artifact[];
   schemaLocations: { map: Record<string, string> };
-  compile: { name: string; xslt: string; sef: string }[];
 }
 
 /** Bumped when what this script writes changes (the stamp then no longer matches). */
-const SCRIPT_VERSION = 1;
+const SCRIPT_VERSION = 2;
 const SOURCES = fromRoot('einvoice-rules/sources.json');
 const BUILD = fromRoot('einvoice-rules/build');
 
@@ -111,17 +110,61 @@ async function fixSchemaLocations(dir: string, map: Record<string, string>): Pro
   }
 }
 
-async function compileSef(xslt: string, sef: string): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const cli = join(dirname(require.resolve('xslt3/package.json')), 'xslt3.js');
-  await mkdir(dirname(sef), { recursive: true });
-  await promisify(execFile)(
-    process.execPath,
-    [cli, `-xsl:${xslt}`, `-export:${sef}`, '-nogo', '-relocate:on'],
-    {
-      maxBuffer: 16 * 1024 * 1024,
-    },
+const VALIDATOR = fromRoot('einvoice-validator');
+export const VALIDATOR_JAR = join(VALIDATOR, 'target', 'einvoice-validator.jar');
+
+async function newestSource(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return newest;
+}
+
+async function validatorIsFresh(): Promise<boolean> {
+  if (!existsSync(VALIDATOR_JAR)) return false;
+  const built = (await stat(VALIDATOR_JAR)).mtimeMs;
+  return (
+    built >= (await stat(join(VALIDATOR, 'pom.xml'))).mtimeMs &&
+    built >= (await newestSource(join(VALIDATOR, 'src')))
   );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * einvoice-validator/target/einvoice-validator.jar, built with Maven when missing or older than its
+ * sources (`mvn -q -B -f einvoice-validator/pom.xml package`; Saxon-HE from Maven Central). One
+ * build at a time across processes (a lock directory, taken over after 10 minutes).
+ */
+export async function ensureValidatorJar(log: (line: string) => void = () => {}): Promise<string> {
+  if (await validatorIsFresh()) return VALIDATOR_JAR;
+  const lock = join(VALIDATOR, '.build-lock');
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      const since = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (since > 10 * 60_000) await rm(lock, { recursive: true, force: true });
+      else await sleep(500);
+    }
+  }
+  try {
+    if (await validatorIsFresh()) return VALIDATOR_JAR;
+    log('einvoice-rules: building einvoice-validator/target/einvoice-validator.jar (Maven)');
+    await promisify(execFile)(
+      'mvn',
+      ['-q', '-B', '-f', join(VALIDATOR, 'pom.xml'), 'package', '-DskipTests'],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 },
+    );
+    return VALIDATOR_JAR;
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
 }
 
 /** The stamp a complete build carries: what it was built from. */
@@ -137,8 +180,13 @@ export async function rulesAreInstalled(): Promise<boolean> {
   }
 }
 
-/** Builds einvoice-rules/build/ unless it is already complete for these sources. */
+/** Builds einvoice-rules/build/ unless it is already complete for these sources, and the validator. */
 export async function ensureEInvoiceRules(log: (line: string) => void = () => {}): Promise<void> {
+  await installRules(log);
+  await ensureValidatorJar(log);
+}
+
+async function installRules(log: (line: string) => void): Promise<void> {
   if (await rulesAreInstalled()) return;
   const sources = JSON.parse(await readFile(SOURCES, 'utf8')) as Sources;
   const tmp = `${BUILD}.tmp-${process.pid}`;
@@ -163,10 +211,6 @@ export async function ensureEInvoiceRules(log: (line: string) => void = () => {}
       }
     }
     await fixSchemaLocations(join(tmp, 'xsd'), sources.schemaLocations.map);
-    for (const c of sources.compile) {
-      log(`einvoice-rules: compiling ${c.xslt}`);
-      await compileSef(join(tmp, c.xslt), join(tmp, c.sef));
-    }
     await writeFile(join(tmp, 'stamp'), `${await expectedStamp()}\n`);
     // Another process may have finished first: its build is as good as this one.
     if (await rulesAreInstalled()) return;

@@ -1,112 +1,264 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 import { fromRoot } from '../../paths.js';
-import type { SchematronReply, SchematronRequest, SvrlItem } from './schematron-worker.js';
 
 /**
- * Runs Schematron rule sets (their official XSLT, compiled to SEF) over an invoice in one worker
- * thread (schematron-worker.ts), one invoice at a time. Bounded: a run that takes longer than
- * `timeoutMs` terminates the worker (a fresh one takes the next invoice) and rejects with
- * `SchematronTimeout`; the worker's heap is capped (`resourceLimits`), so a pathological file
- * fails alone instead of taking the portal's memory.
+ * The validator process: one long-lived Java 17 process (einvoice-validator/, built into
+ * einvoice-validator/target/einvoice-validator.jar by scripts/einvoice-rules.ts) that keeps the XSD
+ * compiled (the JDK's javax.xml.validation) and the official Schematron XSLT compiled (Saxon-HE),
+ * and checks one file per request over stdin/stdout (protocol: Validator.java). Started on the
+ * first request, restarted on the next request after it dies; the portal never waits on it
+ * unbounded:
+ *
+ * - a request that takes longer than `timeoutMs` (plus `timeoutMsPerMb`, plus `startTimeoutMs` for
+ *   the first that needs a schema or rule set: the process compiles each once, on first need or
+ *   in the background) rejects with `SchematronTimeout` (its late reply is dropped); a request still unanswered `hardKillAfterMs` later kills the process (the file
+ *   made it hang), whose other requests reject with `ValidatorUnavailable`;
+ * - the process's heap is capped (`maxHeapMb`); if it dies, every request in flight rejects with
+ *   `ValidatorUnavailable` (validate-einvoice.ts turns that into a finding, never a lost invoice).
  */
 
 export class SchematronTimeout extends Error {}
+export class ValidatorUnavailable extends Error {}
 
-export const schematronLimits = { timeoutMs: 15_000, maxHeapMb: 1024 };
+export const schematronLimits = {
+  timeoutMs: 15_000,
+  /** Added to `timeoutMs` per MB of XML: a large file gets longer (checking grows with its lines). */
+  timeoutMsPerMb: 15_000,
+  hardKillAfterMs: 30_000,
+  startTimeoutMs: 120_000,
+  maxHeapMb: 1024,
+  threads: 2,
+};
 
-export const sefDir = () => fromRoot('einvoice-rules/build/sef');
+const BUILD = () => fromRoot('einvoice-rules/build');
+export const validatorJar = () => fromRoot('einvoice-validator/target/einvoice-validator.jar');
 
-export const ruleSetInstalled = (set: string) => existsSync(`${sefDir()}/${set}.sef.json`);
+/** The XSD a request names (`kind`), as files of einvoice-rules/build. */
+const SCHEMAS: Record<string, string> = {
+  fatturapa: 'xsd/fatturapa/Schema_del_file_xml_FatturaPA_v1.2.2.xsd',
+  Invoice: 'xsd/ubl21/maindoc/UBL-Invoice-2.1.xsd',
+  CreditNote: 'xsd/ubl21/maindoc/UBL-CreditNote-2.1.xsd',
+};
+
+/** The Schematron rule sets (einvoice-rules/sources.json's `ruleSets`), as files of the build. */
+export const RULE_SET_FILES: Record<string, string> = {
+  'en16931-ubl': 'xslt/EN16931-UBL-validation.xslt',
+  'peppol-bis3': 'xslt/PEPPOL-EN16931-UBL.xslt',
+  'oioubl-invoice': 'xslt/OIOUBL_Invoice_Schematron.xslt',
+  'oioubl-creditnote': 'xslt/OIOUBL_CreditNote_Schematron.xslt',
+};
+
+export const ruleSetInstalled = (set: string) =>
+  RULE_SET_FILES[set] !== undefined && existsSync(join(BUILD(), RULE_SET_FILES[set]));
+export const schemaInstalled = (kind: string) =>
+  SCHEMAS[kind] !== undefined && existsSync(join(BUILD(), SCHEMAS[kind]));
+
+/** What the process says about one file. */
+export type ValidatorRecord =
+  | { type: 'xsd'; line: number; message: string }
+  | { type: 'svrl'; set: string; id: string; flag: string; location: string; text: string }
+  | { type: 'failed'; engine: string; message: string };
 
 interface Pending {
-  resolve: (items: SvrlItem[]) => void;
+  resolve: (records: ValidatorRecord[]) => void;
   reject: (err: Error) => void;
+  timers: NodeJS.Timeout[];
 }
 
-let worker: Worker | null = null;
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  ready: Promise<void>;
+  pending: Map<number, Pending>;
+  stderr: string;
+  /** The schemas and rule sets this process has answered with (compiled, so checking only). */
+  warm: Set<string>;
+}
+
+let running: Running | null = null;
 let nextId = 1;
-const pending = new Map<number, Pending>();
-/** Runs are one after the other: each waits for the one before (SaxonJS runs synchronously). */
-let queue: Promise<unknown> = Promise.resolve();
 
-function failAll(err: Error): void {
-  for (const p of pending.values()) p.reject(err);
-  pending.clear();
+function javaCommand(): string {
+  const home = process.env.JAVA_HOME;
+  return home && existsSync(join(home, 'bin', 'java')) ? join(home, 'bin', 'java') : 'java';
 }
 
-function startWorker(): Worker {
-  const options = {
-    workerData: { sefDir: sefDir() },
-    resourceLimits: { maxOldGenerationSizeMb: schematronLimits.maxHeapMb },
+const unescape = (field: string) =>
+  field.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c));
+
+export function parseRecords(payload: string): ValidatorRecord[] {
+  if (payload === '') return [];
+  return payload.split('\n').flatMap((line): ValidatorRecord[] => {
+    const f = line.split('\t').map(unescape);
+    if (f[0] === 'xsd') return [{ type: 'xsd', line: Number(f[1]) || 0, message: f[2] ?? '' }];
+    if (f[0] === 'svrl')
+      return [
+        {
+          type: 'svrl',
+          set: f[1] ?? '',
+          id: f[2] ?? '',
+          flag: f[3] ?? '',
+          location: f[4] ?? '',
+          text: f[5] ?? '',
+        },
+      ];
+    if (f[0] === 'failed') return [{ type: 'failed', engine: f[1] ?? '', message: f[2] ?? '' }];
+    return [];
+  });
+}
+
+function stop(r: Running, err: Error): void {
+  if (running === r) running = null;
+  for (const p of r.pending.values()) {
+    for (const t of p.timers) clearTimeout(t);
+    p.reject(err);
+  }
+  r.pending.clear();
+  r.child.kill('SIGKILL');
+}
+
+function start(): Running {
+  const jar = validatorJar();
+  const args = [
+    `-Xmx${schematronLimits.maxHeapMb}m`,
+    '-XX:+UseSerialGC',
+    '-jar',
+    jar,
+    String(schematronLimits.threads),
+    ...Object.entries(SCHEMAS)
+      .filter(([kind]) => schemaInstalled(kind))
+      .map(([kind, file]) => `xsd.${kind}=${join(BUILD(), file)}`),
+    ...Object.entries(RULE_SET_FILES)
+      .filter(([set]) => ruleSetInstalled(set))
+      .map(([set, file]) => `sch.${set}=${join(BUILD(), file)}`),
+  ];
+  const child = spawn(javaCommand(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const r: Running = { child, pending: new Map(), stderr: '', ready: Promise.resolve(), warm: new Set() };
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as unknown as { unref?: () => void }).unref?.();
+
+  let buffer: Buffer = Buffer.alloc(0);
+  let header: { id: number; length: number } | null = null;
+  let markReady: () => void = () => {};
+  let failReady: (err: Error) => void = () => {};
+  r.ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  r.ready.catch(() => undefined);
+  let isReady = false;
+  const startTimer = setTimeout(() => {
+    failReady(new ValidatorUnavailable('the validator did not start in time'));
+    stop(r, new ValidatorUnavailable('the validator did not start in time'));
+  }, schematronLimits.startTimeoutMs);
+
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    for (;;) {
+      if (!header) {
+        const nl = buffer.indexOf(10);
+        if (nl < 0) return;
+        const line = buffer.subarray(0, nl).toString('latin1');
+        buffer = buffer.subarray(nl + 1);
+        if (!isReady) {
+          if (line === 'VALIDATOR READY') {
+            isReady = true;
+            clearTimeout(startTimer);
+            markReady();
+          }
+          continue;
+        }
+        const [id, length] = line.split(' ').map(Number);
+        header = { id: id ?? 0, length: length ?? 0 };
+      }
+      if (buffer.length < header.length) return;
+      const payload = buffer.subarray(0, header.length).toString('utf8');
+      buffer = buffer.subarray(header.length);
+      const p = r.pending.get(header.id);
+      r.pending.delete(header.id);
+      header = null;
+      if (!p) continue;
+      for (const t of p.timers) clearTimeout(t);
+      p.resolve(parseRecords(payload));
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    r.stderr = (r.stderr + chunk.toString('utf8')).slice(-2000);
+  });
+  const died = (why: string) => {
+    clearTimeout(startTimer);
+    const detail = `${why}${r.stderr ? `: ${r.stderr.trim().split('\n').slice(-1)[0]}` : ''}`.slice(0, 300);
+    failReady(new ValidatorUnavailable(detail));
+    stop(r, new ValidatorUnavailable(detail));
   };
-  // Built, the worker is the .js beside this file. Under tsx (tests, dev) both are .ts sources,
-  // and the worker registers tsx first (a worker does not always inherit its parent's loader;
-  // `tsx/esm/api` resolves from the working directory, the project root).
-  const w = import.meta.url.endsWith('.ts')
-    ? new Worker(
-        `import('tsx/esm/api').then((api) => { api.register(); ` +
-          `return import(${JSON.stringify(new URL('./schematron-worker.ts', import.meta.url).href)}); });`,
-        { ...options, eval: true },
-      )
-    : new Worker(new URL('./schematron-worker.js', import.meta.url), options);
-  w.unref();
-  w.on('message', (reply: SchematronReply) => {
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if ('error' in reply) p.reject(new Error(reply.error));
-    else p.resolve(reply.items);
-  });
-  w.on('error', (err) => {
-    if (worker === w) worker = null;
-    failAll(err);
-  });
-  w.on('exit', () => {
-    if (worker === w) worker = null;
-    failAll(new Error('schematron worker stopped'));
-  });
-  return w;
+  child.on('error', (err) => died(`the validator could not start (${err.message})`));
+  child.on('exit', (code, signal) => died(`the validator stopped (${signal ?? code})`));
+  child.stdin.on('error', () => undefined);
+  return r;
 }
 
-function runOnce(xml: string, sets: string[]): Promise<SvrlItem[]> {
-  worker ??= startWorker();
-  const w = worker;
+/**
+ * The validator's records for one file: XSD `kind` (`fatturapa`, `Invoice`, `CreditNote`, or null
+ * for none) and the Schematron `sets`, in one request.
+ */
+export async function runValidator(
+  kind: string | null,
+  sets: string[],
+  bytes: Uint8Array,
+): Promise<ValidatorRecord[]> {
+  if (!existsSync(validatorJar()))
+    throw new ValidatorUnavailable('the validator is not built (npm run einvoice-rules)');
+  running ??= start();
+  const r = running;
+  await r.ready;
   const id = nextId++;
-  return new Promise<SvrlItem[]>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      if (worker === w) worker = null;
-      void w.terminate();
-      reject(new SchematronTimeout(`schematron run over ${schematronLimits.timeoutMs} ms`));
-    }, schematronLimits.timeoutMs);
-    pending.set(id, {
-      resolve: (items) => {
-        clearTimeout(timer);
-        resolve(items);
+  const needs = [...(kind ? [`xsd.${kind}`] : []), ...sets];
+  // The first file that needs a schema or rule set waits for its compiling too (seconds).
+  const timeoutMs =
+    schematronLimits.timeoutMs +
+    Math.round((bytes.byteLength / 1_048_576) * schematronLimits.timeoutMsPerMb) +
+    (needs.every((n) => r.warm.has(n)) ? 0 : schematronLimits.startTimeoutMs);
+  return new Promise<ValidatorRecord[]>((resolve, reject) => {
+    const p: Pending = {
+      resolve: (records) => {
+        for (const n of needs) r.warm.add(n);
+        resolve(records);
       },
-      reject: (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    });
-    w.postMessage({ id, xml, sets } satisfies SchematronRequest);
+      reject,
+      timers: [],
+    };
+    p.timers.push(
+      setTimeout(() => {
+        // Answered late or never: the caller goes on; the process gets a while longer.
+        p.resolve = () => {};
+        p.reject = () => {};
+        reject(new SchematronTimeout(`over ${timeoutMs} ms`));
+      }, timeoutMs),
+      setTimeout(() => {
+        if (r.pending.has(id))
+          stop(r, new ValidatorUnavailable('the validator hung on a file and was restarted'));
+      }, timeoutMs + schematronLimits.hardKillAfterMs),
+    );
+    // The process and its pipes are unref'd (an idle validator never keeps the portal alive); a
+    // request's own time limit (ref'd) keeps the event loop running until its answer.
+    p.timers[1]?.unref();
+    r.pending.set(id, p);
+    r.child.stdin.write(`${id} ${kind ?? '-'} ${sets.length ? sets.join(',') : '-'} ${bytes.byteLength}\n`);
+    r.child.stdin.write(bytes);
   });
 }
 
-/** The SVRL items of every set over `xml`, in the order of `sets`. */
-export function runSchematron(xml: string, sets: string[]): Promise<SvrlItem[]> {
-  const run = queue.then(
-    () => runOnce(xml, sets),
-    () => runOnce(xml, sets),
-  );
-  queue = run.catch(() => undefined);
-  return run;
-}
+/** The validator process's pid while it runs (the bench samples its memory). */
+export const validatorPid = (): number | undefined => running?.child.pid;
 
-/** Stops the worker (tests; the process exits without it: the worker is unref'd). */
+/** Stops the process (tests; the portal exits without it: it is unref'd). */
 export async function stopSchematron(): Promise<void> {
-  const w = worker;
-  worker = null;
-  if (w) await w.terminate();
+  const r = running;
+  running = null;
+  if (!r) return;
+  const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
+  stop(r, new ValidatorUnavailable('the validator was stopped'));
+  if (r.child.exitCode === null && r.child.signalCode === null) await exited;
 }
