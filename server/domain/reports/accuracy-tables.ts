@@ -2,7 +2,6 @@ import { formatNumber, intlLocaleOf } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type { AccuracyFigure, ClientAccuracy, LayoutAccuracy } from '../quality/client-accuracy.js';
 import type { KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
-import { csvDelimiter, toCsv } from './report-csv.js';
 
 /**
  * Field accuracy (quality/client-accuracy.ts) as the reports show it: page lines (percentages
@@ -106,9 +105,6 @@ export function accuracyRows(acc: ClientAccuracy, locale: Locale): Cell[][] {
     ...acc.layouts.flatMap(layoutRows),
   ];
 }
-
-export const accuracyCsv = (acc: ClientAccuracy, locale: Locale): string =>
-  toCsv(accuracyRows(acc, locale), csvDelimiter(locale));
 
 /** The statement's record counts as a CSV table of one line. */
 export function recordCountRows(acc: ClientAccuracy, locale: Locale): Cell[][] {

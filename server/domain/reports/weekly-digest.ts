@@ -7,6 +7,8 @@ import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../provider.js';
+import { clientAccuracy, type ClientAccuracy } from '../quality/client-accuracy.js';
+import { accuracyTextLines } from './accuracy-tables.js';
 import { clientCsat, type CsatRow } from './csat-report.js';
 import { csatTextLine } from './csat-tables.js';
 import { trafficLight } from './report-tally.js';
@@ -106,6 +108,17 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     return row;
   };
 
+  const accuracies = new Map<string, Promise<ClientAccuracy>>();
+  const accuracyOf = (tenant: TenantRow) => {
+    const id = String(tenant._id);
+    let row = accuracies.get(id);
+    if (!row) {
+      const at = (date: string) => DateTime.fromISO(date, { zone: tenant.timeZone }).toJSDate();
+      accuracies.set(id, (row = clientAccuracy(id, at(week.fromDate), at(week.toDate))));
+    }
+    return row;
+  };
+
   let queued = 0;
   for (const m of managers) {
     const served = new Set(m.tenantIds.map(String));
@@ -121,7 +134,9 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
       const line = digestLine(locale, tenant, await reportOf(tenant), week);
       // The client's satisfaction over the same local days, when it had surveys.
       const csat = csatTextLine(await csatOf(tenant), locale);
-      lines.push(csat ? `${line}\n${csat}` : line);
+      // Field accuracy of the lots closed in those days, one line per layout inspected.
+      const accuracy = accuracyTextLines(await accuracyOf(tenant), locale);
+      lines.push([line, ...(csat ? [csat] : []), ...accuracy].join('\n'));
     }
     const until = DateTime.fromISO(week.toDate).minus({ days: 1 }).toISODate() as string;
     const added = await enqueueMail(ctx, {
