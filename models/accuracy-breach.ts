@@ -11,9 +11,10 @@ const accuracyBreachSchema = new Schema({
   tenantId: tenantRef(),
   layoutId: { type: Schema.Types.ObjectId, ref: 'RecordLayout', required: true },
   layoutName: { type: String, required: true },
-  /** The month, '2026-05', and its first instant in the client's time zone. */
+  /** The month, '2026-05', its first instant and the next month's, in the client's time zone. */
   period: { type: String, required: true },
   periodStart: { type: Date, required: true },
+  periodEnd: { type: Date, required: true },
   target: { type: Number, required: true },
   inspected: { type: Number, required: true },
   correct: { type: Number, required: true },

@@ -52,7 +52,7 @@ export interface RecordCounts {
 export interface ClientAccuracy {
   layouts: LayoutAccuracy[];
   records: RecordCounts;
-  /** Breaches recorded for the months starting in the period. */
+  /** Breaches recorded for the months that overlap the period. */
   breaches: Array<{ layoutId: string; layoutName: string; period: string; target: number; upper: number }>;
 }
 
@@ -155,7 +155,7 @@ export async function clientAccuracy(
   const breaches = onlyLayout
     ? []
     : (
-        await AccuracyBreach.find({ tenantId: tenant, periodStart: range })
+        await AccuracyBreach.find({ tenantId: tenant, periodStart: { $lt: to }, periodEnd: { $gt: from } })
           .sort({ periodStart: 1, layoutName: 1 })
           .lean()
       ).map((b) => ({

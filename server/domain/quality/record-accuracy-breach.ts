@@ -33,6 +33,7 @@ export async function recordAccuracyBreach(
       layoutName: layout.name,
       period: start.toFormat('yyyy-MM'),
       periodStart: from,
+      periodEnd: to,
       target: layout.target,
       inspected: layout.inspected,
       correct: layout.correct,
