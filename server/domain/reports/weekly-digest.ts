@@ -7,7 +7,6 @@ import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../provider.js';
-import { clientAccuracy, type ClientAccuracy } from '../quality/client-accuracy.js';
 import { accuracyTextLines } from './accuracy-tables.js';
 import { clientCsat, type CsatRow } from './csat-report.js';
 import { csatTextLine } from './csat-tables.js';
@@ -108,17 +107,6 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     return row;
   };
 
-  const accuracies = new Map<string, Promise<ClientAccuracy>>();
-  const accuracyOf = (tenant: TenantRow) => {
-    const id = String(tenant._id);
-    let row = accuracies.get(id);
-    if (!row) {
-      const at = (date: string) => DateTime.fromISO(date, { zone: tenant.timeZone }).toJSDate();
-      accuracies.set(id, (row = clientAccuracy(id, at(week.fromDate), at(week.toDate))));
-    }
-    return row;
-  };
-
   let queued = 0;
   for (const m of managers) {
     const served = new Set(m.tenantIds.map(String));
@@ -131,11 +119,12 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     const locale: Locale = isLocale(m.locale) ? m.locale : 'en';
     const lines: string[] = [];
     for (const tenant of mine) {
-      const line = digestLine(locale, tenant, await reportOf(tenant), week);
+      const report = await reportOf(tenant);
+      const line = digestLine(locale, tenant, report, week);
       // The client's satisfaction over the same local days, when it had surveys.
       const csat = csatTextLine(await csatOf(tenant), locale);
-      // Field accuracy of the lots closed in those days, one line per layout inspected.
-      const accuracy = accuracyTextLines(await accuracyOf(tenant), locale);
+      // Field accuracy of the lots closed in those days (the report's), one line per layout inspected.
+      const accuracy = accuracyTextLines(report.accuracy, locale);
       lines.push([line, ...(csat ? [csat] : []), ...accuracy].join('\n'));
     }
     const until = DateTime.fromISO(week.toDate).minus({ days: 1 }).toISODate() as string;
