@@ -21,9 +21,10 @@ import { applyLotToSwitching } from './switching-store.js';
  * 3. the batch moves, conditional on its round: accepted, or back to rework with the next round
  *    (the whole batch is reworked and finished again, which draws the new round's lot).
  *
- * Each step is conditional, so calling again after a crash completes what is missing.
+ * Each step is conditional, so calling again after a crash completes what is missing. `now` is
+ * the closing instant (the demo seed closes its past lots on their days).
  */
-export async function closeLot(ctx: Ctx, ticketRef: string) {
+export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
   requirePermission(ctx, 'quality.inspect');
   const { ticket, batch, layout } = await loadBatch(ctx, ticketRef);
   const tenantId = ticket.tenantId;
@@ -69,12 +70,12 @@ export async function closeLot(ctx: Ctx, ticketRef: string) {
   );
   const closed = await InspectionLot.findOneAndUpdate(
     { _id: lot._id, tenantId, verdict: null },
-    { $set: { verdict, errorsByField, errorsByClass: judged.byClass, fieldChecks, closedAt: new Date() } },
+    { $set: { verdict, errorsByField, errorsByClass: judged.byClass, fieldChecks, closedAt: now } },
     { returnDocument: 'after' },
   ).lean();
   const firstClose = closed !== null;
   const switched = await applyLotToSwitching(tenantId, lot.layoutId, lot._id, judged.outcome);
-  const closedAt = closed?.closedAt ?? lot.closedAt ?? new Date();
+  const closedAt = closed?.closedAt ?? lot.closedAt ?? now;
   const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt);
   await KeyingBatch.updateOne(
     { _id: batch._id, tenantId, state: 'inspecting', round: lot.round },
