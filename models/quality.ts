@@ -97,6 +97,8 @@ const inspectionLotSchema = new Schema({
   checker: { type: person, default: null },
   errorsByField: { type: Schema.Types.Mixed, default: null },
   errorsByClass: { type: Schema.Types.Mixed, default: null },
+  /** Fields checked and found wrong per (field, keyer), written with the verdict (lot-field-checks.ts). */
+  fieldChecks: { type: Schema.Types.Mixed, default: null },
   verdict: { type: String, enum: [...lotVerdicts, null], default: null },
   drawnAt: { type: Date, required: true, default: () => new Date() },
   closedAt: { type: Date, default: null },

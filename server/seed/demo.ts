@@ -10,6 +10,7 @@ import { seedContracts } from './demo-contracts.js';
 import { backdateDemoClocks } from './demo-sla.js';
 import { seedDemoHistory } from './demo-history.js';
 import { seedDemoEInvoices } from './demo-einvoices.js';
+import { seedDemoQuality } from './demo-quality.js';
 import { Ticket } from '../../models/ticket.js';
 import { Queue } from '../../models/queue.js';
 import { toProfile } from '../domain/auth/profile.js';
@@ -67,6 +68,7 @@ export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: numb
   await seedContracts();
   await seedTickets(ctx);
   await seedDemoEInvoices(ctx, (email) => actAs(ctx, email));
+  await seedDemoQuality(ctx, (email) => actAs(ctx, email));
   ctx.log.info({ tenants: demoTenants.length, usersCreated: created }, 'demo data in place');
   return { tenants: demoTenants.length, users: created };
 }

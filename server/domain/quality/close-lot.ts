@@ -1,4 +1,4 @@
-import { InspectionLot, KeyingBatch } from '../../../models/quality.js';
+import { InspectionLot, KeyedRecord, KeyingBatch } from '../../../models/quality.js';
 import { AppError } from '../../errors/app-error.js';
 import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
@@ -6,20 +6,25 @@ import type { Ctx } from '../context.js';
 import { loadBatch } from './batch.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
+import { fieldChecksOf } from './lot-field-checks.js';
+import { recordAccuracyBreach } from './record-accuracy-breach.js';
 import { applyLotToSwitching } from './switching-store.js';
 
 /**
  * Close the open lot of a batch once every sampled record has a finding (`quality.inspect`):
  * inspect-lot.ts judges it per class, then
  *
- * 1. the verdict and the error counts are written on the lot, conditional on it having none;
+ * 1. the verdict, the error counts and the fields checked per keyer (lot-field-checks.ts) are
+ *    written on the lot, conditional on it having none;
  * 2. the lot is applied to the (client, layout)'s switching state (switching-store.ts, once);
+ *    a breach of the layout's accuracy target in the month is recorded (record-accuracy-breach.ts, once);
  * 3. the batch moves, conditional on its round: accepted, or back to rework with the next round
  *    (the whole batch is reworked and finished again, which draws the new round's lot).
  *
- * Each step is conditional, so calling again after a crash completes what is missing.
+ * Each step is conditional, so calling again after a crash completes what is missing. `now` is
+ * the closing instant (the demo seed closes its past lots on their days).
  */
-export async function closeLot(ctx: Ctx, ticketRef: string) {
+export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
   requirePermission(ctx, 'quality.inspect');
   const { ticket, batch, layout } = await loadBatch(ctx, ticketRef);
   const tenantId = ticket.tenantId;
@@ -50,13 +55,28 @@ export async function closeLot(ctx: Ctx, ticketRef: string) {
   for (const wrong of wrongFields.values())
     for (const key of wrong) errorsByField[key] = (errorsByField[key] ?? 0) + 1;
   const verdict = judged.accepted ? 'accepted' : 'rejected';
+  const keyers = new Map<number, { id?: unknown; name?: string | null }>();
+  for await (const r of KeyedRecord.find({ tenantId, ticketId: ticket._id, seq: { $in: lot.seqs } })
+    .select({ seq: 1, keyedBy: 1 })
+    .lean()
+    .cursor())
+    keyers.set(r.seq, r.keyedBy);
+  const fieldChecks = fieldChecksOf(
+    layout.fields.map((f) => f.key),
+    lot.seqs.map((seq) => ({
+      keyer: keyers.get(seq) ?? { id: null, name: '' },
+      wrong: findings[String(seq)]?.wrong ?? [],
+    })),
+  );
   const closed = await InspectionLot.findOneAndUpdate(
     { _id: lot._id, tenantId, verdict: null },
-    { $set: { verdict, errorsByField, errorsByClass: judged.byClass, closedAt: new Date() } },
+    { $set: { verdict, errorsByField, errorsByClass: judged.byClass, fieldChecks, closedAt: now } },
     { returnDocument: 'after' },
   ).lean();
   const firstClose = closed !== null;
   const switched = await applyLotToSwitching(tenantId, lot.layoutId, lot._id, judged.outcome);
+  const closedAt = closed?.closedAt ?? lot.closedAt ?? now;
+  const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt);
   await KeyingBatch.updateOne(
     { _id: batch._id, tenantId, state: 'inspecting', round: lot.round },
     verdict === 'accepted'
@@ -69,7 +89,12 @@ export async function closeLot(ctx: Ctx, ticketRef: string) {
       tenantId: String(tenantId),
       targetId: String(ticket._id),
       targetLabel: ticket.number,
-      details: { round: lot.round, byClass: judged.byClass, ...(switched ? { switched } : {}) },
+      details: {
+        round: lot.round,
+        byClass: judged.byClass,
+        ...(switched ? { switched } : {}),
+        ...(breached ? { accuracyBreach: true } : {}),
+      },
     });
   }
   return { verdict, byClass: judged.byClass, switched };

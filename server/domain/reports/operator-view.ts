@@ -3,6 +3,7 @@ import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import { requirePermission } from '../auth/policy.js';
 import { deriveCtx, type Ctx } from '../context.js';
+import { keyerAccuracy, type KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
 import { slaTargets, type SlaTarget } from '../sla/clock.js';
 import { scopeFilter, tenantAccess } from '../tenants/scope.js';
 import { periodOf, type ReportPeriod } from './report-period.js';
@@ -32,6 +33,8 @@ import { outcomeOf, percentile } from './report-tally.js';
  * - rows: every active operator and team lead serving at least one of the viewer's tenants (so a
  *   quiet operator shows with zero), plus anyone else found as the assignee of a handled ticket.
  *   A person serving only other tenants never appears.
+ * - field accuracy per keyer (quality/keyer-accuracy.ts): per keyer and client layout, over the
+ *   inspection lots closed in the period, with the 95 % interval and the layout target's verdict.
  *
  * One query with a projection over the viewer's tenants, streamed: memory grows with the
  * number of operators and their handled tickets' durations, not with the tickets read.
@@ -60,6 +63,7 @@ export interface OperatorView {
   /** Handled tickets that nobody held; null when there were none. */
   unassigned: OperatorRow | null;
   totals: { handled: number; firstResponse: OutcomeCount; resolution: OutcomeCount };
+  keyers: KeyerAccuracyRow[];
 }
 
 interface Acc {
@@ -168,6 +172,7 @@ export async function operatorView(
     period,
     timeZone,
     rows,
+    keyers: await keyerAccuracy(ctx, period.from, period.to),
     unassigned: unassigned.handled ? rowOf(unassigned) : null,
     totals: {
       handled: all.reduce((n, a) => n + a.handled, 0),

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { t, type Locale } from '../../i18n/i18n.js';
+import { accuracyRows } from './accuracy-tables.js';
 import type { ReportTable } from './report-tables.js';
 import type { Tally } from './report-tally.js';
 import type { SlaReport } from './sla-report.js';
@@ -119,6 +120,8 @@ export function reportRows(report: SlaReport, table: ReportTable, locale: Locale
           ...tallyCells(r.resolution),
         ]),
       ];
+    case 'accuracy':
+      return accuracyRows(report.accuracy, locale);
   }
 }
 

@@ -5,7 +5,15 @@ import { blankPair, combined, percentile, type Pair, type Tally } from './report
 
 /** The tables of an SLA report, built from its scan. */
 
-export const reportTables = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend'] as const;
+export const reportTables = [
+  'compliance',
+  'breaches',
+  'volumes',
+  'times',
+  'ageing',
+  'trend',
+  'accuracy',
+] as const;
 export type ReportTable = (typeof reportTables)[number];
 
 export interface ComplianceRow {

@@ -1,4 +1,5 @@
 import { Tenant } from '../../../models/tenant.js';
+import { clientAccuracy, type ClientAccuracy } from '../quality/client-accuracy.js';
 import { clientCsat, type CsatRow } from './csat-report.js';
 import { notFound } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
@@ -65,6 +66,8 @@ export interface SlaReport {
   trend: TrendRow[];
   /** Satisfaction surveys of the resolutions in the period (csat-report.ts). */
   satisfaction: CsatRow;
+  /** Field accuracy of the lots inspected in the period, per layout and field (client-accuracy.ts). */
+  accuracy: ClientAccuracy;
 }
 
 /** The tenant a report is about, checked against the caller's access (foreign or unknown: 404). */
@@ -94,8 +97,10 @@ export async function slaReport(
   const calendar = await reportCalendar(tenantId, zone);
   const scan = await scanTickets(scope, { zone, calendar, period, previous, asOf }, true);
   const satisfaction = await clientCsat(String(tenant._id), period.from, period.to);
+  const accuracy = await clientAccuracy(String(tenant._id), period.from, period.to);
   return {
     satisfaction,
+    accuracy,
     tenant: { id: String(tenant._id), code: tenant.code, legalName: tenant.legalName, timeZone: zone },
     period,
     previous,

@@ -1,4 +1,5 @@
 import { t, type Locale } from '../../i18n/i18n.js';
+import { accuracyRows, recordCountRows } from './accuracy-tables.js';
 import { csatSummaryRows } from './csat-tables.js';
 import { csvDelimiter, toCsv } from './report-csv.js';
 import type { Statement, StatementTable } from './statement.js';
@@ -43,6 +44,10 @@ export function statementRows(
       ];
     case 'satisfaction':
       return csatSummaryRows(statement.satisfaction, locale);
+    case 'quality':
+      return recordCountRows(statement.accuracy, locale);
+    case 'accuracy':
+      return accuracyRows(statement.accuracy, locale);
   }
 }
 

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { clientAccuracy, type ClientAccuracy } from '../quality/client-accuracy.js';
 import { clientCsat, type CsatRow } from './csat-report.js';
 import { Tenant } from '../../../models/tenant.js';
 import { priorities, Ticket, ticketTypes } from '../../../models/ticket.js';
@@ -24,12 +25,22 @@ import { lastMonth, periodOf, type ReportPeriod } from './report-period.js';
  *   (`none` when staff recorded none), and the sum of their amounts per currency (summed in
  *   hundredths, so the total is exact to the cent). An invoice without amount or currency (one
  *   opened by mail and never completed) counts by outcome but adds to no currency.
+ * - quality (quality/client-accuracy.ts): records keyed, inspected, accepted and reworked in the
+ *   month, and field accuracy per layout and field with its 95 % interval and verdict.
  *
  * Nothing here names a person: client admins read their own company's statement.
  * One tenant-scoped query (created or resolved in the month) with a projection, streamed.
  */
 
-export const statementTables = ['volumes', 'records', 'outcomes', 'amounts', 'satisfaction'] as const;
+export const statementTables = [
+  'volumes',
+  'records',
+  'outcomes',
+  'amounts',
+  'satisfaction',
+  'quality',
+  'accuracy',
+] as const;
 export type StatementTable = (typeof statementTables)[number];
 export const invoiceOutcomes = [...approvalOutcomes, 'none'] as const;
 export type InvoiceOutcome = (typeof invoiceOutcomes)[number];
@@ -54,6 +65,8 @@ export interface Statement {
   };
   /** Satisfaction surveys of the resolutions in the month (csat-report.ts); no operator named. */
   satisfaction: CsatRow;
+  /** Records keyed, inspected, accepted, reworked and field accuracy per layout (client-accuracy.ts). */
+  accuracy: ClientAccuracy;
 }
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -183,8 +196,10 @@ export async function clientStatement(
   }
 
   const satisfaction = await clientCsat(String(tenant._id), month.from, month.to);
+  const accuracy = await clientAccuracy(String(tenant._id), month.from, month.to);
   return {
     satisfaction,
+    accuracy,
     tenant: {
       id: String(tenant._id),
       code: tenant.code,

@@ -7,6 +7,7 @@ import type { Ctx } from '../context.js';
 import { enqueueMail, isMailQueued } from '../mail/outbox.js';
 import { linkUrl } from '../settings.js';
 import { cachedProvider } from '../provider.js';
+import { accuracyTextLines } from './accuracy-tables.js';
 import { clientCsat, type CsatRow } from './csat-report.js';
 import { csatTextLine } from './csat-tables.js';
 import { trafficLight } from './report-tally.js';
@@ -118,10 +119,13 @@ export async function queueWeeklyDigests(ctx: Ctx, now = new Date()): Promise<nu
     const locale: Locale = isLocale(m.locale) ? m.locale : 'en';
     const lines: string[] = [];
     for (const tenant of mine) {
-      const line = digestLine(locale, tenant, await reportOf(tenant), week);
+      const report = await reportOf(tenant);
+      const line = digestLine(locale, tenant, report, week);
       // The client's satisfaction over the same local days, when it had surveys.
       const csat = csatTextLine(await csatOf(tenant), locale);
-      lines.push(csat ? `${line}\n${csat}` : line);
+      // Field accuracy of the lots closed in those days (the report's), one line per layout inspected.
+      const accuracy = accuracyTextLines(report.accuracy, locale);
+      lines.push([line, ...(csat ? [csat] : []), ...accuracy].join('\n'));
     }
     const until = DateTime.fromISO(week.toDate).minus({ days: 1 }).toISODate() as string;
     const added = await enqueueMail(ctx, {

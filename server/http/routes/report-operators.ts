@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { keyerLines } from '../../domain/reports/accuracy-tables.js';
 import { operatorCsv } from '../../domain/reports/operator-csv.js';
 import { operatorView } from '../../domain/reports/operator-view.js';
 import { t } from '../../i18n/i18n.js';
@@ -31,6 +32,7 @@ export function reportOperatorRoutes(): Router {
         key: r.operator?.id ?? 'unassigned',
         hasMedian: r.medianSeconds !== null,
       })),
+      keyers: keyerLines(view.keyers, req.locale),
       csvHref: `/reports/operators/export.csv?${query}`,
     });
   });

@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { accuracyPageTables } from '../../domain/reports/accuracy-tables.js';
 import { csatSummaryLine } from '../../domain/reports/csat-tables.js';
 import { DateTime } from 'luxon';
 import { isClient } from '../../domain/context.js';
@@ -22,6 +23,13 @@ const monthLabel = (statement: Statement, locale: Locale): string =>
   DateTime.fromJSDate(statement.month.from, { zone: statement.tenant.timeZone })
     .setLocale(intlLocaleOf(locale))
     .toFormat('LLLL yyyy');
+
+/** The tables whose heading lives in another catalogue than the statement's. */
+const exportLabels: Partial<Record<(typeof statementTables)[number], string>> = {
+  satisfaction: 'csat.report.heading',
+  quality: 'accuracy.records_heading',
+  accuracy: 'accuracy.heading',
+};
 
 export function reportStatementRoutes(): Router {
   const router = Router();
@@ -58,12 +66,10 @@ export function reportStatementRoutes(): Router {
           })),
       })),
       satisfaction: csatSummaryLine(statement.satisfaction, req.locale),
+      accuracy: accuracyPageTables(statement.accuracy, req.locale),
       exports: statementTables.map((table) => ({
         table,
-        label: t(
-          req.locale,
-          table === 'satisfaction' ? 'csat.report.heading' : `statement.sections.${table}`,
-        ),
+        label: t(req.locale, exportLabels[table] ?? `statement.sections.${table}`),
         href: `/reports/${statement.tenant.id}/statement/export/${table}.csv?${query}`,
       })),
     });

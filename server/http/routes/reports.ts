@@ -1,4 +1,5 @@
 import { Router, type Application, type Request, type Response } from 'express';
+import { accuracyPageTables } from '../../domain/reports/accuracy-tables.js';
 import { csatSummaryLine } from '../../domain/reports/csat-tables.js';
 import { isClient } from '../../domain/context.js';
 import { reportCsv } from '../../domain/reports/report-csv.js';
@@ -79,6 +80,7 @@ function reportLocals(report: SlaReport, locale: Locale) {
     })),
     pdfHref: `/reports/${report.tenant.id}/export/report.pdf?${query}`,
     satisfaction: csatSummaryLine(report.satisfaction, locale),
+    accuracy: accuracyPageTables(report.accuracy, locale),
     chartJson: scriptJson(reportCharts(report, locale)),
   };
 }

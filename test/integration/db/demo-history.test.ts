@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
 import { pino } from 'pino';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
+import { KeyingBatch } from '../../../models/quality.js';
 import { InvoiceKey } from '../../../models/invoice-key.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { SlaEvent } from '../../../models/sla-event.js';
@@ -34,7 +35,7 @@ type Stored = Omit<TicketAttrs, 'sla'> & { _id: Types.ObjectId; sla: SlaClock };
  * the reports.
  */
 describe('demo history', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const ctx = systemCtx(pino({ level: 'silent' }), 'seed');
   const now = new Date();
   const history = new Map<string, Stored[]>();
@@ -48,10 +49,12 @@ describe('demo history', function () {
       const demo = demoTickets[tenant.code]?.length ?? 0;
       // The demo e-invoices (server/seed/demo-einvoices.ts) come after the history: not part of it.
       const einvoices = await EInvoiceRecord.find({ tenantId: tenant._id }).select({ ticketId: 1 }).lean();
+      // So do the demo keying batches (server/seed/demo-quality.ts).
+      const batches = await KeyingBatch.find({ tenantId: tenant._id }).select({ ticketId: 1 }).lean();
       const rows = (await Ticket.find({
         tenantId: tenant._id,
         seq: { $gt: demo },
-        _id: { $nin: einvoices.map((e) => e.ticketId) },
+        _id: { $nin: [...einvoices.map((e) => e.ticketId), ...batches.map((b) => b.ticketId)] },
       })
         .sort({ seq: 1 })
         .lean()) as unknown as Stored[];

@@ -433,7 +433,7 @@ const reportVariants = (status: Expected): Record<string, Variant> => ({
     expect: page({ ...reporters(404), acmeAdmin: 404, nordAdmin: 404 }),
   },
 });
-const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend'];
+const reportTableNames = ['compliance', 'breaches', 'volumes', 'times', 'ageing', 'trend', 'accuracy'];
 
 /**
  * Monthly client statements (permission reports.statement): account managers and admins for the
@@ -458,7 +458,15 @@ const statementVariants = (status: Expected): Record<string, Variant> => ({
     expect: page({ ...statementReaders(404), acmeAdmin: 404, nordAdmin: 404 }),
   },
 });
-const statementTableNames = ['volumes', 'records', 'outcomes', 'amounts', 'satisfaction'];
+const statementTableNames = [
+  'volumes',
+  'records',
+  'outcomes',
+  'amounts',
+  'satisfaction',
+  'quality',
+  'accuracy',
+];
 
 const table: Row[] = [
   { method: 'USE', path: '/static', public: true, url: '/static/css/app.css', expect: everyone(200) },
