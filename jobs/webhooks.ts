@@ -9,6 +9,7 @@ import {
   recordWebhookEvents,
   sweepMissedWebhookEvents,
 } from '../server/domain/webhooks/record-events.js';
+import { recordBusinessWebhookEvent } from '../server/domain/webhooks/record-business-events.js';
 import type { SourceEntry } from '../server/domain/webhooks/event-types.js';
 
 export const WEBHOOK_DELIVER_JOB = 'webhooks.deliver';
@@ -73,6 +74,20 @@ export function webhooksOnEvents(log: Logger): () => Promise<void> {
         recordSlaWebhookEvents(systemCtx(log, 'webhooks.on-sla'), e.tenantId, e.ticketId).catch(
           (err: unknown) =>
             log.warn({ err }, 'SLA webhook events not written at once (the sweep writes them)'),
+        ),
+      ),
+    ),
+    domainEvents.on('einvoice.received', (e) =>
+      track(
+        recordBusinessWebhookEvent(systemCtx(log, 'webhooks.on-einvoice'), 'einvoice.received', e).catch(
+          (err: unknown) => log.warn({ err }, 'e-invoice webhook events not written'),
+        ),
+      ),
+    ),
+    domainEvents.on('quality.lot_decided', (e) =>
+      track(
+        recordBusinessWebhookEvent(systemCtx(log, 'webhooks.on-lot'), 'quality.lot_decided', e).catch(
+          (err: unknown) => log.warn({ err }, 'quality lot webhook events not written'),
         ),
       ),
     ),
