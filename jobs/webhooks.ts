@@ -9,7 +9,10 @@ import {
   recordWebhookEvents,
   sweepMissedWebhookEvents,
 } from '../server/domain/webhooks/record-events.js';
-import { recordBusinessWebhookEvent } from '../server/domain/webhooks/record-business-events.js';
+import {
+  recordBusinessWebhookEvent,
+  sweepMissedBusinessEvents,
+} from '../server/domain/webhooks/record-business-events.js';
 import type { SourceEntry } from '../server/domain/webhooks/event-types.js';
 
 export const WEBHOOK_DELIVER_JOB = 'webhooks.deliver';
@@ -31,6 +34,8 @@ export async function registerWebhookJobs(agenda: Agenda, log: Logger): Promise<
   agenda.define(
     WEBHOOK_SWEEP_JOB,
     async () => {
+      // E-invoices and lots first: the timeline sweep moves the cursors both read from.
+      await sweepMissedBusinessEvents(systemCtx(log, WEBHOOK_SWEEP_JOB));
       await sweepMissedWebhookEvents(systemCtx(log, WEBHOOK_SWEEP_JOB));
     },
     { concurrency: 1, lockLifetime: 10 * 60_000 },

@@ -16,6 +16,8 @@ import { webhookPayloadSchemas } from '../../../server/domain/webhooks/payload-s
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
 import { webhooksOnEvents } from '../../../jobs/webhooks.js';
+import { sweepMissedBusinessEvents } from '../../../server/domain/webhooks/record-business-events.js';
+import { systemCtx } from '../../../server/domain/context.js';
 import { bodies, userCtx } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
@@ -146,11 +148,12 @@ describe('webhook events of e-invoices and quality lots', function () {
     expect(await rowsOf(otherId, 'einvoice.received')).to.have.length(0);
   });
 
-  it('quality.lot_decided: the batch ticket, layout, verdict, sample size and errors by class', async () => {
+  /** A keying batch with one sampled record wrong (critical): its lot closed, rejected. */
+  async function decidedLot(layoutName: string) {
     const lead = ctxOf(world.users.teamLead, null);
     const op = ctxOf(world.users.operatorAcme, null);
     const layout = await saveLayout(lead, world.acme.id as string, {
-      name: 'Webhook notes',
+      name: layoutName,
       aql: { critical: 0.65, major: 1.0, minor: 2.5 },
       fields: [
         { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
@@ -171,6 +174,11 @@ describe('webhook events of e-invoices and quality lots', function () {
     for (const seq of rest) await recordInspection(lead, ticket.number, { seq, wrongFields: [] });
     const closed = await closeLot(lead, ticket.number);
     expect(closed.verdict).to.equal('rejected');
+    return { ticket, layout, lot, closed };
+  }
+
+  it('quality.lot_decided: the batch ticket, layout, verdict, sample size and errors by class', async () => {
+    const { ticket, layout, lot, closed } = await decidedLot('Webhook notes');
     const [got] = await delivered('quality.lot_decided', 1);
     expect(got?.data).to.deep.include({
       tenantId: String(world.acme._id),
@@ -185,5 +193,34 @@ describe('webhook events of e-invoices and quality lots', function () {
     });
     await settle();
     expect(await rowsOf(endpointId, 'quality.lot_decided')).to.have.length(1);
+  });
+
+  it('never lost: what nobody announced (a crash before the bus) is written by the sweep, once', async () => {
+    await stopListeners(); // the process that stored the records died before announcing them
+    stopListeners = async () => undefined;
+    const bytes = Buffer.from(
+      fatturaPA({ bodies: [{ number: 'WH-LOST', due: [{ date: '2026-05-31', amount: '50.00' }] }] }),
+    );
+    const receipt = await receiveEInvoice(userCtx(world.users.acmeAdmin), { filename: 'lost.xml' }, bytes);
+    const { lot } = await decidedLot('Lost notes');
+    await settle();
+    const keyed = async () =>
+      (
+        await WebhookEvent.find({ endpointId, sourceId: { $in: [receipt.invoices[0]!.ticket.id, lot._id] } })
+          .setOptions({ allTenants: true })
+          .lean()
+      )
+        .map((e) => e.type)
+        .sort();
+    expect(await keyed()).to.deep.equal([]);
+    const sys = systemCtx(log, 'test-sweep');
+    expect(await sweepMissedBusinessEvents(sys)).to.equal(2);
+    expect(await keyed()).to.deep.equal(['einvoice.received', 'quality.lot_decided']);
+    expect(await sweepMissedBusinessEvents(sys)).to.equal(0);
+    const rows = await WebhookEvent.find({ endpointId, sourceId: lot._id })
+      .setOptions({ allTenants: true })
+      .lean();
+    const parsed = webhookPayloadSchemas['quality.lot_decided'].safeParse(JSON.parse(rows[0]!.payload));
+    expect(parsed.success, parsed.error?.message).to.equal(true);
   });
 });
