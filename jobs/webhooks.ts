@@ -9,6 +9,10 @@ import {
   recordWebhookEvents,
   sweepMissedWebhookEvents,
 } from '../server/domain/webhooks/record-events.js';
+import {
+  recordBusinessWebhookEvent,
+  sweepMissedBusinessEvents,
+} from '../server/domain/webhooks/record-business-events.js';
 import type { SourceEntry } from '../server/domain/webhooks/event-types.js';
 
 export const WEBHOOK_DELIVER_JOB = 'webhooks.deliver';
@@ -30,6 +34,8 @@ export async function registerWebhookJobs(agenda: Agenda, log: Logger): Promise<
   agenda.define(
     WEBHOOK_SWEEP_JOB,
     async () => {
+      // E-invoices and lots first: the timeline sweep moves the cursors both read from.
+      await sweepMissedBusinessEvents(systemCtx(log, WEBHOOK_SWEEP_JOB));
       await sweepMissedWebhookEvents(systemCtx(log, WEBHOOK_SWEEP_JOB));
     },
     { concurrency: 1, lockLifetime: 10 * 60_000 },
@@ -73,6 +79,20 @@ export function webhooksOnEvents(log: Logger): () => Promise<void> {
         recordSlaWebhookEvents(systemCtx(log, 'webhooks.on-sla'), e.tenantId, e.ticketId).catch(
           (err: unknown) =>
             log.warn({ err }, 'SLA webhook events not written at once (the sweep writes them)'),
+        ),
+      ),
+    ),
+    domainEvents.on('einvoice.received', (e) =>
+      track(
+        recordBusinessWebhookEvent(systemCtx(log, 'webhooks.on-einvoice'), 'einvoice.received', e).catch(
+          (err: unknown) => log.warn({ err }, 'e-invoice webhook events not written'),
+        ),
+      ),
+    ),
+    domainEvents.on('quality.lot_decided', (e) =>
+      track(
+        recordBusinessWebhookEvent(systemCtx(log, 'webhooks.on-lot'), 'quality.lot_decided', e).catch(
+          (err: unknown) => log.warn({ err }, 'quality lot webhook events not written'),
         ),
       ),
     ),

@@ -10,6 +10,8 @@ export const webhookEventTypes = [
   'ticket.sla_warning',
   'ticket.sla_breach',
   'csat.received',
+  'einvoice.received',
+  'quality.lot_decided',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 

@@ -39,6 +39,15 @@ export interface TimelineAppended {
   data?: Record<string, unknown> | null;
 }
 
+/** What happened outside the timeline that a webhook announces (webhooks/record-business-events.ts). */
+export interface BusinessEvent {
+  tenantId: Types.ObjectId;
+  ticket: { _id: Types.ObjectId; number: string; type: string };
+  /** The durable record it comes from (an e-invoice record, a closed lot): its key, unique. */
+  sourceId: Types.ObjectId;
+  at: Date;
+}
+
 export interface DomainEvents {
   'user.sessions_revoked': { userId: string };
   'mail.queued': { key: string };
@@ -53,6 +62,21 @@ export interface DomainEvents {
   'ticket.released': TicketEvent & { assignee: null };
   /** A requester rated (or re-rated, or commented on) a resolution through the survey link. */
   'csat.received': { tenantId: string; ticketId: string; number: string; score: number; resolution: number };
+  /** An invoice of an e-invoice file has its ticket and record (also again when the same bytes come back). */
+  'einvoice.received': BusinessEvent & {
+    format: string;
+    findings: { error: number; warning: number; info: number };
+    duplicateOf: string | null;
+  };
+  /** A keying batch's inspection lot was judged (quality/close-lot.ts). */
+  'quality.lot_decided': BusinessEvent & {
+    layout: { id: Types.ObjectId; name: string };
+    round: number;
+    verdict: 'accepted' | 'rejected';
+    lotSize: number;
+    sampleSize: number;
+    errorsByClass: Record<string, { inspected: number; nonconforming: number }>;
+  };
   'ticket.sla': TicketEvent & {
     state: string;
     events: Array<{ target: string; kind: string; threshold: number }>;

@@ -17,6 +17,7 @@ import { linkCreditNotes } from './link-credit-notes.js';
 import { readEInvoice } from './read-einvoice.js';
 import type { EInvoice, EInvoiceFile, EInvoiceFormat, Finding, InvoiceTicketFields } from './types.js';
 import { looksSigned } from './unwrap-signed.js';
+import { domainEvents } from '../events.js';
 import { finding } from './findings.js';
 import { validateEInvoice, validationLimits } from './validate-einvoice.js';
 
@@ -227,6 +228,21 @@ async function receiveOne(
   };
 }
 
+/** What the bus announces of a received invoice (webhooks: `einvoice.received`, once per ticket). */
+const receivedEvent = (tenantId: Types.ObjectId, i: ReceivedInvoice) => ({
+  tenantId,
+  ticket: { _id: i.ticket.id, number: i.ticket.number, type: 'invoice' },
+  sourceId: i.ticket.id,
+  at: new Date(),
+  format: i.format,
+  findings: {
+    error: i.findings.filter((f) => f.severity === 'error').length,
+    warning: i.findings.filter((f) => f.severity === 'warning').length,
+    info: i.findings.filter((f) => f.severity === 'info').length,
+  },
+  duplicateOf: i.ticket.duplicateOf,
+});
+
 /** The file could not be read as any invoice: refused with what was found, nothing stored. */
 function unreadable(filename: string, files: EInvoiceFile[], findings: Finding[]): AppError {
   const all = [...findings, ...files.flatMap((f) => f.findings)];
@@ -324,6 +340,7 @@ export async function receiveEInvoice(
       ),
     );
   }
+  for (const i of invoices) domainEvents.emit('einvoice.received', receivedEvent(tenantId, i));
   ctx.log.info(
     { file: filename, invoices: invoices.length, created: invoices.filter((i) => i.created).length },
     'e-invoice received',

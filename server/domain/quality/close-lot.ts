@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error.js';
 import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
 import { loadBatch } from './batch.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
@@ -26,7 +27,7 @@ import { applyLotToSwitching } from './switching-store.js';
  */
 export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
   requirePermission(ctx, 'quality.inspect');
-  const { ticket, batch, layout } = await loadBatch(ctx, ticketRef);
+  const { ticket, batch, layout, layoutDoc } = await loadBatch(ctx, ticketRef);
   const tenantId = ticket.tenantId;
   const lot = await InspectionLot.findOne({ tenantId, ticketId: ticket._id, round: batch.round }).lean();
   if (!lot || batch.state !== 'inspecting') {
@@ -83,6 +84,24 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
       ? { $set: { state: 'accepted' } }
       : { $set: { state: 'rework' }, $inc: { round: 1 } },
   );
+  // Also on a call that completes an earlier one cut short: the webhook event is written once by its key.
+  domainEvents.emit('quality.lot_decided', {
+    tenantId,
+    ticket: { _id: ticket._id, number: ticket.number, type: ticket.type },
+    sourceId: lot._id,
+    at: closed?.closedAt ?? lot.closedAt ?? new Date(),
+    layout: { id: lot.layoutId, name: layoutDoc.name },
+    round: lot.round,
+    verdict,
+    lotSize: lot.lotSize,
+    sampleSize: lot.indices.length,
+    errorsByClass: Object.fromEntries(
+      Object.entries(judged.byClass).map(([cls, c]) => [
+        cls,
+        { inspected: c.inspected, nonconforming: c.nonconforming },
+      ]),
+    ),
+  });
   if (firstClose) {
     await recordAudit(ctx, {
       action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',

@@ -48,8 +48,8 @@ export const retrySchedule = [
 export const deliveryPolicy = {
   /** A claimed event belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
-  /** Due events one run claims at most at once (its read of due events scans on the engine: fewer, larger claims). */
-  claimBatch: 500,
+  /** Due events one claim takes at most (its read of due events scans on the engine: fewer, larger claims). */
+  claimBatch: 1000,
   perEndpointPerRun: 25,
   concurrency: 16,
   /** Share of a retry delay added or removed at random. */
@@ -67,7 +67,7 @@ export interface DeliverOptions {
   random?: () => number;
   /** Events one call delivers at most. */
   limit?: number;
-  /** Due events one claim reads at once, all endpoints together (default 4 x claimBatch). */
+  /** Due events one claim reads at once, all endpoints together (default 2 x claimBatch). */
   scan?: number;
 }
 
@@ -140,9 +140,12 @@ type Candidate = {
   attempts: number;
   nextAttemptAt: Date;
   leaseUntil?: Date | null;
+  msgId: string;
+  payload: string;
+  type: string;
 };
 
-type Claimed = Candidate & { msgId: string; payload: string; type: string };
+type Claimed = Candidate;
 
 const due = (t: Date): Array<Record<string, unknown>> => [
   { status: 'pending', nextAttemptAt: { $lte: t } },
@@ -304,7 +307,7 @@ async function claim(
   const dueOf = (ids: Types.ObjectId[], limit: number) =>
     WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
       .setOptions({ allTenants: true })
-      .select({ payload: 0, msgId: 0 })
+      .select({ key: 0, createdAt: 0, lastError: 0, lastStatus: 0, deliveredAt: 0 })
       .sort({ nextAttemptAt: 1, _id: 1 })
       .limit(limit)
       .lean<Candidate[]>();
@@ -384,15 +387,37 @@ async function claim(
       )
     ).modifiedCount;
   if (!took) return { claimed: [], endpoints: usable };
-  // Read back by id (looked up id by id), ours kept.
+  // Every pick taken (the usual case: this process claims in turn): they are ours as read, with
+  // the claim's changes. Some taken by another process meanwhile: read back by id, ours kept.
   const claimed = (
-    await WebhookEvent.find({ _id: { $in: picked.map((c) => c._id) } })
-      .setOptions({ allTenants: true })
-      .lean<Array<Claimed & { claimedBy?: string | null }>>()
+    took === picked.length
+      ? picked.map((c) => ({
+          ...c,
+          status: 'delivering',
+          leaseUntil,
+          claimedBy: run,
+          attempts: c.attempts + 1,
+        }))
+      : await WebhookEvent.find({ _id: { $in: picked.map((c) => c._id) } })
+          .setOptions({ allTenants: true })
+          .lean<Array<Claimed & { claimedBy?: string | null }>>()
   )
     .filter((r) => r.claimedBy === run)
     .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
   return { claimed, endpoints: usable };
+}
+
+/**
+ * This process's claims, one at a time: two runs of one node (the recurring job and the wake-up)
+ * would otherwise read the same oldest due events and race for each (half of every take lost,
+ * bench:webhooks); in turn, the second reads after the first's take and claims the next ones
+ * while the first sends. Other processes still race, settled by the conditional updates.
+ */
+let claimTurn: Promise<unknown> = Promise.resolve();
+function inTurn<T>(fn: () => Promise<T>): Promise<T> {
+  const mine = claimTurn.then(fn, fn);
+  claimTurn = mine.catch(() => undefined);
+  return mine;
 }
 
 /** Endpoints whose breaker opened in this process: their lanes stop sending what they still hold. */
@@ -545,11 +570,8 @@ export async function deliverDueWebhooks(
   let claimedTotal = 0;
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
-    const { claimed, endpoints } = await claim(
-      run,
-      clock(),
-      want,
-      opts.scan ?? deliveryPolicy.claimBatch * 4,
+    const { claimed, endpoints } = await inTurn(() =>
+      claim(run, clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
     );
     if (!claimed.length) break;
     claimedTotal += claimed.length;

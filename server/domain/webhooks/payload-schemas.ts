@@ -47,4 +47,29 @@ export const webhookPayloadSchemas = {
     resolution: z.number().int(),
     hasComment: z.boolean(),
   }),
+  /** An invoice of an e-invoice file got its ticket: the file's format, its findings counted by severity, the duplicate's number. */
+  'einvoice.received': envelope('einvoice.received', {
+    format: z.enum(['fatturapa', 'peppol-bis3', 'oioubl', 'ubl']),
+    findings: z.strictObject({
+      error: z.number().int().min(0),
+      warning: z.number().int().min(0),
+      info: z.number().int().min(0),
+    }),
+    duplicateOf: z.string().nullable(),
+  }),
+  /** A keying batch's inspection lot was judged (the batch is the ticket): its sample and the nonconforming records per field class. */
+  'quality.lot_decided': envelope('quality.lot_decided', {
+    lot: z.strictObject({
+      id: z.string().regex(/^[0-9a-f]{24}$/),
+      round: z.number().int().min(1),
+      lotSize: z.number().int().min(0),
+      sampleSize: z.number().int().min(0),
+    }),
+    layout: z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/), name: z.string() }),
+    verdict: z.enum(['accepted', 'rejected']),
+    errorsByClass: z.partialRecord(
+      z.enum(['critical', 'major', 'minor']),
+      z.strictObject({ inspected: z.number().int().min(0), nonconforming: z.number().int().min(0) }),
+    ),
+  }),
 } satisfies Record<WebhookEventType, z.ZodType>;

@@ -64,8 +64,18 @@ export function forgetWebhookEndpoints(tenantId?: string): void {
   activeEndpoints.forget(tenantId);
 }
 
+/** A tenant's active endpoints, from the fast path's cache. */
+export function tenantEndpoints(tenantId: Types.ObjectId): Promise<EndpointRow[]> {
+  return activeEndpoints.get(String(tenantId), () =>
+    WebhookEndpoint.find({ tenantId, state: 'active' })
+      .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1 })
+      .lean<EndpointRow[]>()
+      .exec(),
+  );
+}
+
 /** Insert rows, ignoring the ones already there; returns how many are new. */
-async function insertFresh(rows: object[]): Promise<number> {
+export async function insertFresh(rows: object[]): Promise<number> {
   if (!rows.length) return 0;
   try {
     await events.insertMany(rows, { ordered: false });
@@ -115,14 +125,7 @@ export async function recordWebhookEvents(
 ): Promise<number> {
   const typed = entries.flatMap((entry) => eventsOf(entry).map((e) => ({ entry, ...e })));
   if (!typed.length) return 0;
-  const endpoints =
-    opts.endpoints ??
-    (await activeEndpoints.get(String(tenantId), () =>
-      WebhookEndpoint.find({ tenantId, state: 'active' })
-        .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1 })
-        .lean<EndpointRow[]>()
-        .exec(),
-    ));
+  const endpoints = opts.endpoints ?? (await tenantEndpoints(tenantId));
   const wanted = endpoints.flatMap((ep) =>
     typed
       .filter(({ entry, type }) => ep.events.includes(type) && storedSince(entry, ep.createdAt))

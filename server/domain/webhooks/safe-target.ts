@@ -118,12 +118,12 @@ export const guardedLookup = ((
 /** Agents for guarded targets (lookup checked at connect) and for hosts an admin allowed. */
 const agents = {
   guarded: {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 8, lookup: guardedLookup }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 8, lookup: guardedLookup }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 16, lookup: guardedLookup }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 16, lookup: guardedLookup }),
   },
   allowed: {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 8 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
   },
 } as const;
 

@@ -46,6 +46,8 @@ const allEvents = [
   'ticket.sla_warning',
   'ticket.sla_breach',
   'csat.received',
+  'einvoice.received',
+  'quality.lot_decided',
 ] as const;
 
 /** Issue 19, items 1-3: events written once, signed, delivered at least once, never lost. */
