@@ -25,6 +25,7 @@ import { applyLotToSwitching } from './switching-store.js';
  * Each step is conditional, so calling again after a crash completes what is missing. `now` is
  * the closing instant (the demo seed closes its past lots on their days).
  */
+// Long function: the three crash-safe steps above in their order, each a conditional write.
 export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
   requirePermission(ctx, 'quality.inspect');
   const { ticket, batch, layout, layoutDoc } = await loadBatch(ctx, ticketRef);

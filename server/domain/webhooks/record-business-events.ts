@@ -108,6 +108,7 @@ const SWEEP_LIMIT = 2000;
  * oldest of those endpoints' cursors (minus SWEEP_MARGIN_MS) are announced again; what was
  * written already is a duplicate key. Runs before the timeline sweep, which moves the cursors.
  */
+// Long function: one sweep per tenant and source kind, read then announce, in the order the cursors need.
 export async function sweepMissedBusinessEvents(ctx: Ctx, opts: { now?: Date } = {}): Promise<number> {
   const endpoints = await WebhookEndpoint.find({ state: 'active', events: { $in: businessTypes } })
     .setOptions({ allTenants: true })
