@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { loadBatch } from './batch.js';
+import { appendKeyingEntry } from './keying-timeline.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
 import { applyLotToSwitching } from './switching-store.js';
@@ -63,6 +64,11 @@ export async function closeLot(ctx: Ctx, ticketRef: string) {
       ? { $set: { state: 'accepted' } }
       : { $set: { state: 'rework' }, $inc: { round: 1 } },
   );
+  await appendKeyingEntry(ctx, ticket, {
+    action: verdict,
+    data: { round: lot.round },
+    key: `keying.lot:${String(lot._id)}`,
+  });
   if (firstClose) {
     await recordAudit(ctx, {
       action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',
