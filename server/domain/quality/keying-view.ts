@@ -1,5 +1,5 @@
 import { InspectionLot, KeyedRecord, KeyingBatch, RecordLayoutModel } from '../../../models/quality.js';
-import { requirePermission } from '../auth/policy.js';
+import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listAttachments } from '../tickets/attachments.js';
 import { getTicket } from '../tickets/queries.js';
@@ -88,7 +88,7 @@ export async function keyingView(ctx: Ctx, ticketRef: string) {
     })),
     lot,
     open: batch.state === 'keying' || batch.state === 'rework',
-    double,
+    double: double && { ...double, canSettle: can(ctx.actor, 'records.settle') },
   };
 }
 

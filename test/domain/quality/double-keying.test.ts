@@ -126,7 +126,7 @@ describe('double keying of critical fields', function () {
     const seen = await keyingView(b, ticket.number);
     expect(JSON.stringify(seen.records)).not.to.contain('IT01234567897');
     expect(JSON.stringify(seen.records)).to.contain('row 2');
-    expect(seen.double).to.deep.equal({ waiting: 2, unsettled: 0 });
+    expect(seen.double).to.deep.equal({ waiting: 2, unsettled: 0, canSettle: false });
     expect((await secondKeyingView(a, ticket.number)).seq).to.equal(null);
 
     expect(
