@@ -4,9 +4,9 @@ import { AppError } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, openStates } from './batch.js';
 import { drawSample, drawAlgorithm } from './draw-sample.js';
-import { incompleteFilter, isDoubleKeyed } from './double-keying.js';
+import { incompleteFilter, isDoubleKeyed, type Difference } from './double-keying.js';
 import { plansForLot } from './inspect-lot.js';
-import { appendKeyingEntry } from './keying-timeline.js';
+import { appendKeyingEntry, settledEntryKey } from './keying-timeline.js';
 import { switchingStateOf } from './switching-store.js';
 
 /**
@@ -108,6 +108,24 @@ async function finished<L extends { _id: unknown; round: number; lotSize: number
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
   lot: L,
 ): Promise<L> {
+  // A settlement interrupted before its entry (a crash) gets it now, at the time it was settled.
+  const settled = KeyedRecord.find(
+    { tenantId: ticket.tenantId, ticketId: ticket._id, unsettled: 0, second: { $ne: null } },
+    { seq: 1, second: 1, differences: 1 },
+  )
+    .lean()
+    .cursor();
+  for await (const r of settled) {
+    const diffs = (r.differences ?? []) as Difference[];
+    if (diffs.length === 0) continue;
+    const at = new Date(Math.max(...diffs.map((d) => (d.settled ? new Date(d.settled.at).getTime() : 0))));
+    await appendKeyingEntry(ctx, ticket, {
+      action: 'settled',
+      data: { seq: r.seq, fields: diffs.length },
+      key: settledEntryKey(r._id, r.second?.at),
+      at,
+    });
+  }
   await appendKeyingEntry(ctx, ticket, {
     action: 'finished',
     data: { round: lot.round, records: lot.lotSize, sample: lot.seqs.length },

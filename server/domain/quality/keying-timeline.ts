@@ -14,7 +14,7 @@ export type KeyingAction = 'finished' | 'accepted' | 'rejected' | 'settled';
 export async function appendKeyingEntry(
   ctx: Ctx,
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
-  entry: { action: KeyingAction; data: Record<string, unknown>; key: string },
+  entry: { action: KeyingAction; data: Record<string, unknown>; key: string; at?: Date },
 ): Promise<void> {
   try {
     await appendTimeline(ctx, ticket, {
@@ -22,9 +22,14 @@ export async function appendKeyingEntry(
       visibility: 'internal',
       data: { action: entry.action, ...entry.data },
       key: entry.key,
+      ...(entry.at ? { at: entry.at } : {}),
     });
   } catch (err) {
     // The entry was written by an earlier (interrupted or concurrent) call.
     if ((err as { code?: number }).code !== 11000) throw err;
   }
 }
+
+/** The key of a record's "differences settled" entry: once per second keying of the record. */
+export const settledEntryKey = (recordId: unknown, secondAt: Date | null | undefined): string =>
+  `keying.settled:${String(recordId)}:${secondAt ? secondAt.getTime() : 0}`;

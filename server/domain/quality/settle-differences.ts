@@ -5,7 +5,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, localeOf, notOpen, openStates, personOf } from './batch.js';
 import { atRev, recordChanged, sameId, type Difference } from './double-keying.js';
-import { appendKeyingEntry } from './keying-timeline.js';
+import { appendKeyingEntry, settledEntryKey } from './keying-timeline.js';
 import { validateFieldValue, type FieldValue } from './validate-record.js';
 
 export const settleDifferencesSchema = z.object({
@@ -100,7 +100,8 @@ export async function settleDifferences(ctx: Ctx, ticketRef: string, input: Sett
     await appendKeyingEntry(ctx, ticket, {
       action: 'settled',
       data: { seq: written.seq, fields: differences.length },
-      key: `keying.settled:${String(written._id)}:${written.rev}`,
+      key: settledEntryKey(written._id, written.second?.at),
+      at,
     });
   }
   return { seq: written.seq, unsettled: written.unsettled };

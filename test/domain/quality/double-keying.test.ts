@@ -238,6 +238,30 @@ describe('double keying of critical fields', function () {
     expect(await refusal(finishBatch(a, ticket.number))).to.equal('conflict:double.errors.unsettled');
   });
 
+  it('writes the timeline entry of a settlement lost in a crash when the batch is finished, once', async () => {
+    const ticket = await dataEntryTicket();
+    const a = staff(world.users.operatorAcme);
+    await keyRecord(a, ticket.number, { values: record(1) });
+    await keySecond(staff(keyerB), ticket.number, {
+      seq: 1,
+      values: { supplier_vat: 'IT01234567897', amount: '9' },
+    });
+    await settleDifferences(staff(world.users.teamLead), ticket.number, {
+      seq: 1,
+      settle: [{ key: 'amount', choice: 'second' }],
+    });
+    const scope = { tenantId: ticket.tenantId, ticketId: ticket._id, kind: 'keying' as const };
+    const written = await TimelineEntry.findOne(scope).lean();
+    expect(written?.data).to.deep.include({ action: 'settled', seq: 1 });
+    // The crash: the record is settled, its entry was never written.
+    await TimelineEntry.deleteOne({ tenantId: ticket.tenantId, _id: written!._id });
+    await finishBatch(a, ticket.number);
+    await finishBatch(a, ticket.number);
+    const entries = await TimelineEntry.find(scope).sort({ at: 1 }).lean();
+    expect(entries.map((e) => (e.data as { action: string }).action)).to.deep.equal(['settled', 'finished']);
+    expect(entries[0]?.at.getTime()).to.equal(written?.at.getTime());
+  });
+
   it('keeps another client out of the records and their differences', async () => {
     const ticket = await dataEntryTicket();
     await keyRecord(staff(world.users.operatorAcme), ticket.number, { values: record(1) });
