@@ -56,6 +56,11 @@ keyingBatchSchema.plugin(tenantScopePlugin);
 export const KeyingBatch = mongoose.model('KeyingBatch', keyingBatchSchema);
 export type KeyingBatchDoc = InferSchemaType<typeof keyingBatchSchema> & { _id: Types.ObjectId };
 
+const secondKeyingSchema = new Schema(
+  { values: { type: Schema.Types.Mixed, required: true }, by: { type: person, required: true }, at: Date },
+  { _id: false },
+);
+
 /** One keyed record of a batch: its values normalised by validate-record.ts, and who keyed it. */
 const keyedRecordSchema = new Schema({
   tenantId: tenantRef(),
@@ -66,6 +71,20 @@ const keyedRecordSchema = new Schema({
   keyedAt: { type: Date, required: true, default: () => new Date() },
   /** The round in which the record was last keyed (above 1: reworked after a rejected lot). */
   round: { type: Number, required: true, default: 1 },
+  /**
+   * Double keying (layout `doubleKeyCritical`, quality/double-keying.ts): the second, independent
+   * keying of the critical fields, by someone other than `keyedBy`; null until it is keyed.
+   */
+  second: { type: secondKeyingSchema, default: null },
+  /**
+   * The critical fields whose two keyings differ: `{ key, first, second, settled }`, `settled`
+   * being `{ value, how: first|second|typed, by, at }` once a third person chose the value.
+   */
+  differences: { type: [Schema.Types.Mixed], default: [] },
+  /** How many differences are not settled yet: the record is complete at 0 with `second` keyed. */
+  unsettled: { type: Number, required: true, default: 0 },
+  /** Bumped by every write of the values: double keying and settling are conditional on it. */
+  rev: { type: Number, required: true, default: 0 },
 });
 keyedRecordSchema.index({ tenantId: 1, ticketId: 1, seq: 1 }, { unique: true });
 keyedRecordSchema.plugin(tenantScopePlugin);

@@ -14,6 +14,8 @@ export const timelineKinds = [
   'csat',
   /** A link to another ticket: closed as its duplicate, or merged (tickets/close-as-duplicate.ts). */
   'link',
+  /** The records of a data-entry ticket: batch finished, lot accepted or rejected, differences settled (quality/keying-timeline.ts). */
+  'keying',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

@@ -117,7 +117,8 @@ export function presentError(
 export interface FlashMessage {
   kind: 'error';
   key: string;
-  params: Record<string, string>;
+  /** Numbers stay numbers, so that a count picks its plural form. */
+  params: Record<string, string | number>;
 }
 
 /**
@@ -130,6 +131,8 @@ export function conflictFlash(err: unknown): FlashMessage | null {
   return {
     kind: 'error',
     key: appError.messageKey,
-    params: Object.fromEntries(Object.entries(appError.params).map(([k, v]) => [k, String(v)])),
+    params: Object.fromEntries(
+      Object.entries(appError.params).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]),
+    ),
   };
 }

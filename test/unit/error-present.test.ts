@@ -90,7 +90,7 @@ describe('presentError: one presenter over the error table', () => {
     for (const code of codes) {
       const flash = conflictFlash(sample(code));
       if (errorTable[code].form === 'flash')
-        expect(flash, code).to.deep.equal({ kind: 'error', key: `errors.${code}`, params: { number: '7' } });
+        expect(flash, code).to.deep.equal({ kind: 'error', key: `errors.${code}`, params: { number: 7 } });
       else expect(flash, code).to.equal(null);
     }
     expect(

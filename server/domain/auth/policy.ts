@@ -47,6 +47,8 @@ export const permissions = {
   'quality.key': ['operator', 'team_lead', 'admin'],
   /** Check sampled records against the source and close the lot (never one's own records). */
   'quality.inspect': ['operator', 'team_lead', 'admin'],
+  /** Settle the differences between the two keyings of a double-keyed record (never one's own keying). */
+  'records.settle': ['team_lead', 'admin'],
   /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
   'webhooks.manage': ['client_admin', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -5,6 +5,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { loadBatch } from './batch.js';
+import { appendKeyingEntry } from './keying-timeline.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
 import { fieldChecksOf } from './lot-field-checks.js';
@@ -102,6 +103,11 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
         { inspected: c.inspected, nonconforming: c.nonconforming },
       ]),
     ),
+  });
+  await appendKeyingEntry(ctx, ticket, {
+    action: verdict,
+    data: { round: lot.round },
+    key: `keying.lot:${String(lot._id)}`,
   });
   if (firstClose) {
     await recordAudit(ctx, {

@@ -1,9 +1,12 @@
+import type { Types } from 'mongoose';
 import { InspectionLot, KeyedRecord, KeyingBatch } from '../../../models/quality.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, openStates } from './batch.js';
 import { drawSample, drawAlgorithm } from './draw-sample.js';
+import { incompleteFilter, isDoubleKeyed, type Difference } from './double-keying.js';
 import { plansForLot } from './inspect-lot.js';
+import { appendKeyingEntry, settledEntryKey } from './keying-timeline.js';
 import { switchingStateOf } from './switching-store.js';
 
 /**
@@ -36,6 +39,19 @@ export async function finishBatch(ctx: Ctx, ticketRef: string) {
         messageKey: 'keying.errors.empty_batch',
       });
     }
+    if (isDoubleKeyed(layout)) {
+      const incomplete = await KeyedRecord.countDocuments({
+        tenantId,
+        ticketId: ticket._id,
+        ...incompleteFilter,
+      });
+      if (incomplete > 0) {
+        throw new AppError('conflict', 'records are not double keyed and settled', {
+          messageKey: 'double.errors.unsettled',
+          params: { count: incomplete },
+        });
+      }
+    }
     const moved = await KeyingBatch.findOneAndUpdate(
       { _id: batch._id, tenantId, state: { $in: openStates }, round: batch.round },
       { $set: { state: 'inspecting' } },
@@ -44,7 +60,7 @@ export async function finishBatch(ctx: Ctx, ticketRef: string) {
     if (moved) round = moved.round;
   }
   const existing = await InspectionLot.findOne({ tenantId, ticketId: ticket._id, round }).lean();
-  if (existing) return existing;
+  if (existing) return finished(ctx, ticket, existing);
   const now = await KeyingBatch.findOne({ _id: batch._id, tenantId }).lean();
   if (!now || now.state !== 'inspecting' || now.round !== round) {
     throw new AppError('conflict', 'the batch is not waiting for inspection', {
@@ -61,7 +77,7 @@ export async function finishBatch(ctx: Ctx, ticketRef: string) {
   const plans = plansForLot(layout, seqs.length, severity);
   const drawn = drawSample({ lotSize: seqs.length, sampleSize: plans.sampleSize });
   try {
-    return (
+    const lot = (
       await InspectionLot.create({
         tenantId,
         ticketId: ticket._id,
@@ -77,10 +93,43 @@ export async function finishBatch(ctx: Ctx, ticketRef: string) {
         seqs: drawn.indices.map((i) => seqs[i]!),
       })
     ).toObject();
+    return await finished(ctx, ticket, lot);
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
     const winner = await InspectionLot.findOne({ tenantId, ticketId: ticket._id, round }).lean();
     if (!winner) throw err;
-    return winner;
+    return finished(ctx, ticket, winner);
   }
+}
+
+/** The lot drawn, after its timeline entry (once per round; a repeated call writes a missing one). */
+async function finished<L extends { _id: unknown; round: number; lotSize: number; seqs: number[] }>(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  lot: L,
+): Promise<L> {
+  // A settlement interrupted before its entry (a crash) gets it now, at the time it was settled.
+  const settled = KeyedRecord.find(
+    { tenantId: ticket.tenantId, ticketId: ticket._id, unsettled: 0, second: { $ne: null } },
+    { seq: 1, second: 1, differences: 1 },
+  )
+    .lean()
+    .cursor();
+  for await (const r of settled) {
+    const diffs = (r.differences ?? []) as Difference[];
+    if (diffs.length === 0) continue;
+    const at = new Date(Math.max(...diffs.map((d) => (d.settled ? new Date(d.settled.at).getTime() : 0))));
+    await appendKeyingEntry(ctx, ticket, {
+      action: 'settled',
+      data: { seq: r.seq, fields: diffs.length },
+      key: settledEntryKey(r._id, r.second?.at),
+      at,
+    });
+  }
+  await appendKeyingEntry(ctx, ticket, {
+    action: 'finished',
+    data: { round: lot.round, records: lot.lotSize, sample: lot.seqs.length },
+    key: `keying.finished:${String(lot._id)}`,
+  });
+  return lot;
 }

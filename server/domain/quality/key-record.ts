@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { KeyedRecord, KeyingBatch } from '../../../models/quality.js';
-import { notFound, validation } from '../../errors/app-error.js';
+import type { Types } from 'mongoose';
+import { AppError, notFound, validation } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, localeOf, notOpen, openStates, personOf } from './batch.js';
-import { validateRecord } from './validate-record.js';
+import { atRev, doubleKeyedFields, recordChanged, sameId } from './double-keying.js';
+import type { LayoutField } from './record-layout.js';
+import { validateRecord, type FieldValue } from './validate-record.js';
 
 export const keyRecordSchema = z.object({
   /** The record to change; absent: a new record at the end of the batch. */
@@ -36,13 +39,12 @@ export async function keyRecord(ctx: Ctx, ticketRef: string, input: KeyRecordInp
       state: { $in: openStates },
     });
     if (!open) throw notOpen();
-    const updated = await KeyedRecord.findOneAndUpdate(
-      { tenantId: ticket.tenantId, ticketId: ticket._id, seq: input.seq },
-      { $set: { values: checked.values, keyedBy, keyedAt: new Date(), round: batch.round } },
-      { returnDocument: 'after' },
-    ).lean();
-    if (!updated) throw notFound('record');
-    return updated;
+    return changeRecord(ticket, input.seq, doubleKeyedFields(layout), {
+      values: checked.values,
+      keyedBy,
+      keyedAt: new Date(),
+      round: batch.round,
+    });
   }
   const reserved = await KeyingBatch.findOneAndUpdate(
     { _id: batch._id, tenantId: ticket.tenantId, state: { $in: openStates } },
@@ -59,4 +61,50 @@ export async function keyRecord(ctx: Ctx, ticketRef: string, input: KeyRecordInp
     round: reserved.round,
   });
   return created.toObject();
+}
+
+/**
+ * Change a keyed record. With double keying, the second keyer never changes the first keying
+ * (they would be both), and a change of a double-keyed value drops the second keying and its
+ * settled differences: the record is keyed twice again. Both hold by one update conditional on
+ * the revision read and on the editor not being the second keyer.
+ */
+async function changeRecord(
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  seq: number,
+  doubled: LayoutField[],
+  set: { values: Record<string, FieldValue>; keyedBy: { id: Types.ObjectId | null; name: string } } & Record<
+    string,
+    unknown
+  >,
+) {
+  const filter = { tenantId: ticket.tenantId, ticketId: ticket._id, seq };
+  const record = await KeyedRecord.findOne(filter).lean();
+  if (!record) throw notFound('record');
+  const secondKeyer = (r: { second?: { by?: { id?: unknown } } | null }) =>
+    sameId(r.second?.by?.id, set.keyedBy.id);
+  const refusal = () =>
+    new AppError('forbidden', 'the second keyer changes the first keying', {
+      messageKey: 'double.errors.second_keyer_edits',
+    });
+  if (doubled.length > 0 && secondKeyer(record)) throw refusal();
+  const old = record.values as Record<string, unknown>;
+  const rekey = doubled.some((f) => (old[f.key] ?? null) !== (set.values[f.key] ?? null));
+  const updated = await KeyedRecord.findOneAndUpdate(
+    {
+      ...filter,
+      ...atRev(record.rev),
+      ...(doubled.length > 0 && set.keyedBy.id ? { 'second.by.id': { $ne: set.keyedBy.id } } : {}),
+    },
+    {
+      $set: { ...set, ...(rekey ? { second: null, differences: [], unsettled: 0 } : {}) },
+      $inc: { rev: 1 },
+    },
+    { returnDocument: 'after' },
+  ).lean();
+  if (!updated) {
+    const now = await KeyedRecord.findOne(filter, { second: 1 }).lean();
+    throw now && doubled.length > 0 && secondKeyer(now) ? refusal() : recordChanged();
+  }
+  return updated;
 }

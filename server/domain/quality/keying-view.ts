@@ -1,8 +1,10 @@
 import { InspectionLot, KeyedRecord, KeyingBatch, RecordLayoutModel } from '../../../models/quality.js';
-import { requirePermission } from '../auth/policy.js';
+import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listAttachments } from '../tickets/attachments.js';
 import { getTicket } from '../tickets/queries.js';
+import { personOf } from './batch.js';
+import { doubleKeyedFields, sameId } from './double-keying.js';
 import { layoutOf } from './save-layout.js';
 import type { LayoutField } from './record-layout.js';
 
@@ -55,6 +57,20 @@ export async function keyingView(ctx: Ctx, ticketRef: string) {
     round: batch.round,
   }).lean();
   const keys = fields.map((f) => f.key);
+  // Double keying: a record's double-keyed values stay hidden from everyone but its keyer until
+  // its second keying is in, so that the second keyer keys blind.
+  const doubled = new Set(layout ? doubleKeyedFields(layout).map((f) => f.key) : []);
+  const me = personOf(ctx).id;
+  const hidden = (r: (typeof records)[number], key: string) =>
+    doubled.has(key) && !r.second && !sameId(r.keyedBy.id, me);
+  const scope = { tenantId: ticket.tenantId, ticketId: ticket._id };
+  const double =
+    doubled.size > 0
+      ? {
+          waiting: await KeyedRecord.countDocuments({ ...scope, second: null }),
+          unsettled: await KeyedRecord.countDocuments({ ...scope, unsettled: { $gt: 0 } }),
+        }
+      : null;
   return {
     ticket,
     batch,
@@ -66,10 +82,13 @@ export async function keyingView(ctx: Ctx, ticketRef: string) {
     records: records.map((r) => ({
       seq: r.seq,
       keyedBy: r.keyedBy.name,
-      cells: keys.map((k) => (r.values as Record<string, unknown>)[k] ?? ''),
+      cells: keys.map((k) =>
+        hidden(r, k) ? { hidden: true } : ((r.values as Record<string, unknown>)[k] ?? ''),
+      ),
     })),
     lot,
     open: batch.state === 'keying' || batch.state === 'rework',
+    double: double && { ...double, canSettle: can(ctx.actor, 'records.settle') },
   };
 }
 

@@ -161,6 +161,26 @@ function gateSummary(data: Record<string, unknown>, locale: Locale): TimelineEnt
   return { style: 'plain', lines: [t(locale, 'einvoice_gate.timeline.warnings_accepted', { count })] };
 }
 
+/** The records of a data-entry ticket (quality/keying-timeline.ts): finished, judged, settled. */
+function keyingSummary(data: Record<string, unknown>, locale: Locale): TimelineEntryView['summary'] {
+  const num = (v: unknown) => (typeof v === 'number' ? formatNumber(v, locale) : '');
+  const action = text(data.action);
+  const key = action === 'finished' && typeof data.round === 'number' && data.round > 1 ? 'reworked' : action;
+  return {
+    style: 'plain',
+    lines: [
+      t(locale, `double.timeline.${key}`, {
+        round: num(data.round),
+        next: typeof data.round === 'number' ? num(data.round + 1) : '',
+        records: num(data.records),
+        sample: num(data.sample),
+        seq: num(data.seq),
+        count: typeof data.fields === 'number' ? data.fields : 0,
+      }),
+    ],
+  };
+}
+
 function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): TimelineEntryView['summary'] {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   switch (entry.kind) {
@@ -230,6 +250,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
       };
     case 'csat':
       return csatSummary(data, locale);
+    case 'keying':
+      return keyingSummary(data, locale);
     default:
       return null;
   }

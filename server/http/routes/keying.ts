@@ -6,6 +6,7 @@ import { importRecords } from '../../domain/quality/import-records.js';
 import { keyRecord, keyRecordSchema } from '../../domain/quality/key-record.js';
 import { inspectionView, keyingView, sourceDocument } from '../../domain/quality/keying-view.js';
 import { recordInspection, recordInspectionSchema } from '../../domain/quality/record-inspection.js';
+import { refuseBlindExport } from '../../domain/quality/refuse-blind-export.js';
 import { startBatch } from '../../domain/quality/batch.js';
 import { openAttachment } from '../../domain/tickets/attachments.js';
 import { AppError } from '../../errors/app-error.js';
@@ -115,6 +116,12 @@ export function keyingRoutes(): Router {
     '/tickets/:ref/keying/export.csv',
     routePermission('quality.key'),
     async (req, res: Response) => {
+      try {
+        await refuseBlindExport(req.ctx, String(req.params.ref));
+      } catch (err) {
+        if (conflictFlash(err)) return backWithConflict(req, res, `${base(req)}/keying`, err);
+        throw err;
+      }
       const lines = exportRecords(req.ctx, String(req.params.ref));
       const first = await lines.next();
       res.set({

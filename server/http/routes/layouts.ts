@@ -46,6 +46,7 @@ export function layoutRoutes(): Router {
         minor: Number(body['aql.minor']),
       },
       ...(percent ? { accuracyTarget: Number(percent) / 100 } : {}),
+      doubleKeyCritical: body.doubleKeyCritical === 'true',
     };
   }
 
@@ -103,6 +104,7 @@ export function layoutRoutes(): Router {
         'aql.minor': String(layout.aql.minor),
         accuracyTarget: layout.accuracyTarget === undefined ? '' : String(layout.accuracyTarget * 100),
         fieldsText: fieldsToText(layout.fields),
+        doubleKeyCritical: layout.doubleKeyCritical,
       },
     });
   });

@@ -211,6 +211,8 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/tickets/:ref/edit': [`/tickets/${numbers.invoice}/edit`],
       '/tickets/:ref/keying': [`/tickets/${numbers.data_entry}/keying`],
       '/tickets/:ref/inspection': [`/tickets/${numbers.data_entry}/inspection`],
+      '/tickets/:ref/keying/second': [`/tickets/${numbers.data_entry}/keying/second`],
+      '/tickets/:ref/differences': [`/tickets/${numbers.data_entry}/differences`],
       '/tickets/import/:id': importBatches.map((id) => `/tickets/import/${id}`),
       '/tickets/new/:type': ticketTypes.map((t) => `/tickets/new/${t}`),
       '/queues/:id': [`/queues/${queueId}`],

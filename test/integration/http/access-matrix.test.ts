@@ -944,6 +944,30 @@ const table: Row[] = [
     variants: workerTicketVariants(404),
   },
   { method: 'POST', path: '/tickets/:ref/inspection/close', variants: workerTicketVariants(404) },
+  // Double keying (issue #18 item 3): the second keying by the people who key, the differences
+  // settled by team leads and admins (records.settle). A ticket without a batch answers 404.
+  { method: 'GET', path: '/tickets/:ref/keying/second', variants: workerTicketPages(404) },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/second',
+    body: () => ({ seq: '1', 'values.a': 'x' }),
+    variants: workerTicketVariants(404),
+  },
+  {
+    method: 'GET',
+    path: '/tickets/:ref/differences',
+    variants: {
+      'Acme ticket': { param: acmeTicket, expect: page(managers(404)) },
+      'Nordhavn ticket': { param: nordTicket, expect: page(managers(404)) },
+      'no such ticket': { param: () => 'ACME-999999', expect: page(managers(404)) },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/differences',
+    body: () => ({ seq: '1', 'choice.a': 'first' }),
+    variants: workerTicketVariants(404, managers),
+  },
 
   // SLA contracts: business hours and versioned targets, for account managers and admins.
   { method: 'GET', path: '/sla', expect: page(slaManagers(200)) },
