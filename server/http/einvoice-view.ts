@@ -1,6 +1,6 @@
 import type { TicketEInvoice } from '../domain/einvoices/queries.js';
 import type { FindingLocation } from '../domain/einvoices/types.js';
-import { t, type Locale } from '../i18n/i18n.js';
+import { i18n, t, type Locale } from '../i18n/i18n.js';
 import { intlLocaleOf } from '../i18n/format.js';
 
 /**
@@ -30,6 +30,14 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
           .filter(Boolean)
           .join(' · ')
       : '';
+  // A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside.
+  const fatturapa = e.format === 'fatturapa';
+  const code = (list: string, value: string) => {
+    const key = `einvoicepay.${list}.${value}`;
+    return /^[A-Za-z0-9]{1,4}$/.test(value) && i18n().exists(key, { lng: locale })
+      ? `${t(locale, key)} (${value})`
+      : value;
+  };
   return {
     filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
     format: t(locale, `einvoices.page.formats.${e.format}`),
@@ -72,10 +80,15 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
     dueDates: e.dueDates.map((d) => ({ on: d.date, amount: amount(d.amount) })),
     payment: e.paymentTerms
       ? {
-          means: e.paymentTerms.means.join(', '),
+          means: e.paymentTerms.means
+            .map((m) => code(fatturapa ? 'fatturapa_means' : 'ubl_means', m))
+            .join(', '),
           accounts: e.paymentTerms.accounts.join(', '),
           note: e.paymentTerms.note ?? '',
-          condition: e.paymentTerms.condition ?? '',
+          condition:
+            fatturapa && e.paymentTerms.condition
+              ? code('fatturapa_condition', e.paymentTerms.condition)
+              : (e.paymentTerms.condition ?? ''),
         }
       : null,
     corrects: e.corrects.join(', '),
