@@ -1,7 +1,7 @@
 import type { TicketEInvoice } from '../domain/einvoices/queries.js';
 import type { FindingLocation } from '../domain/einvoices/types.js';
 import { i18n, t, type Locale } from '../i18n/i18n.js';
-import { intlLocaleOf } from '../i18n/format.js';
+import { formatDate, intlLocaleOf } from '../i18n/format.js';
 
 /**
  * The ticket page's read-only e-invoice section: findings as a checklist (severity, rule,
@@ -30,6 +30,23 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
           .filter(Boolean)
           .join(' · ')
       : '';
+  // The BPO checks' amounts and dates (exact decimals, ISO dates) in the reader's format; the rule
+  // files' own texts and other values are left as they are.
+  const readable = (rule: string, params: Record<string, string | number>) =>
+    rule.startsWith('bpo.')
+      ? Object.fromEntries(
+          Object.entries(params).map(([k, v]) => [
+            k,
+            typeof v !== 'string'
+              ? v
+              : /^-?\d+\.\d+$/.test(v)
+                ? amount(v)
+                : /^\d{4}-\d{2}-\d{2}$/.test(v)
+                  ? formatDate(`${v}T12:00:00Z`, locale, 'UTC')
+                  : v,
+          ]),
+        )
+      : params;
   // A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside.
   const fatturapa = e.format === 'fatturapa';
   const code = (list: string, value: string) => {
@@ -48,7 +65,7 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
       severity: f.severity,
       severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
       rule: f.rule,
-      message: t(locale, f.messageKey, f.params),
+      message: t(locale, f.messageKey, readable(f.rule, f.params)),
       where: where(f.location),
     })),
     signature: e.signature
