@@ -10,17 +10,8 @@ import { formatDate, intlLocaleOf } from '../i18n/format.js';
  * in the reader's number format.
  */
 export function einvoiceView(e: TicketEInvoice, locale: Locale) {
-  const amount = (v: string | undefined) =>
-    v === undefined || v === ''
-      ? ''
-      : new Intl.NumberFormat(intlLocaleOf(locale), {
-          minimumFractionDigits: 2,
-          maximumFractionDigits: 8,
-        }).format(Number(v));
-  const plain = (v: string | undefined) =>
-    v === undefined || v === ''
-      ? ''
-      : new Intl.NumberFormat(intlLocaleOf(locale), { maximumFractionDigits: 8 }).format(Number(v));
+  const amount = (v: string | undefined) => formatted(locale, v, 2);
+  const plain = (v: string | undefined) => formatted(locale, v, 0);
   const where = (l: FindingLocation | undefined) =>
     l
       ? [
@@ -30,31 +21,7 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
           .filter(Boolean)
           .join(' · ')
       : '';
-  // The BPO checks' amounts and dates (exact decimals, ISO dates) in the reader's format; the rule
-  // files' own texts and other values are left as they are.
-  const readable = (rule: string, params: Record<string, string | number>) =>
-    rule.startsWith('bpo.')
-      ? Object.fromEntries(
-          Object.entries(params).map(([k, v]) => [
-            k,
-            typeof v !== 'string'
-              ? v
-              : /^-?\d+\.\d+$/.test(v)
-                ? amount(v)
-                : /^\d{4}-\d{2}-\d{2}$/.test(v)
-                  ? formatDate(`${v}T12:00:00Z`, locale, 'UTC')
-                  : v,
-          ]),
-        )
-      : params;
-  // A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside.
   const fatturapa = e.format === 'fatturapa';
-  const code = (list: string, value: string) => {
-    const key = `einvoicepay.${list}.${value}`;
-    return /^[A-Za-z0-9]{1,4}$/.test(value) && i18n().exists(key, { lng: locale })
-      ? `${t(locale, key)} (${value})`
-      : value;
-  };
   return {
     filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
     format: t(locale, `einvoices.page.formats.${e.format}`),
@@ -65,7 +32,7 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
       severity: f.severity,
       severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
       rule: f.rule,
-      message: t(locale, f.messageKey, readable(f.rule, f.params)),
+      message: t(locale, f.messageKey, readableParams(locale, f.rule, f.params, amount)),
       where: where(f.location),
     })),
     signature: e.signature
@@ -98,14 +65,15 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
     payment: e.paymentTerms
       ? {
           means: e.paymentTerms.means
-            .map((m) => code(fatturapa ? 'fatturapa_means' : 'ubl_means', m))
+            .map((m) => paymentCode(locale, fatturapa ? 'fatturapa_means' : 'ubl_means', m))
             .join(', '),
           accounts: e.paymentTerms.accounts.join(', '),
           note: e.paymentTerms.note ?? '',
-          condition:
-            fatturapa && e.paymentTerms.condition
-              ? code('fatturapa_condition', e.paymentTerms.condition)
-              : (e.paymentTerms.condition ?? ''),
+          condition: paymentCode(
+            locale,
+            fatturapa ? 'fatturapa_condition' : '-',
+            e.paymentTerms.condition ?? '',
+          ),
         }
       : null,
     corrects: e.corrects.join(', '),
@@ -113,4 +81,50 @@ export function einvoiceView(e: TicketEInvoice, locale: Locale) {
     correctsTickets: e.correctsTickets,
     correctedBy: e.correctedBy,
   };
+}
+
+/**
+ * The BPO checks' amounts and dates (exact decimals, ISO dates) in the reader's format; the rule
+ * files' own texts and other values are left as they are.
+ */
+function readableParams(
+  locale: Locale,
+  rule: string,
+  params: Record<string, string | number>,
+  amount: (v: string) => string,
+): Record<string, string | number> {
+  if (!rule.startsWith('bpo.')) return params;
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      typeof v !== 'string'
+        ? v
+        : /^-?\d+\.\d+$/.test(v)
+          ? amount(v)
+          : /^\d{4}-\d{2}-\d{2}$/.test(v)
+            ? formatDate(`${v}T12:00:00Z`, locale, 'UTC')
+            : v,
+    ]),
+  );
+}
+
+/**
+ * A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside;
+ * a code of no known list (`list` is `-`), or unknown in its list, as it is.
+ */
+function paymentCode(locale: Locale, list: string, value: string): string {
+  const key = `einvoicepay.${list}.${value}`;
+  return /^[A-Za-z0-9]{1,4}$/.test(value) && i18n().exists(key, { lng: locale })
+    ? `${t(locale, key)} (${value})`
+    : value;
+}
+
+/** An exact decimal of the file in the reader's number format (`min` decimals at least, 8 at most). */
+function formatted(locale: Locale, v: string | undefined, min: number): string {
+  return v === undefined || v === ''
+    ? ''
+    : new Intl.NumberFormat(intlLocaleOf(locale), {
+        minimumFractionDigits: min,
+        maximumFractionDigits: 8,
+      }).format(Number(v));
 }
