@@ -1,7 +1,7 @@
 import type { TicketEInvoice } from '../domain/einvoices/queries.js';
 import type { FindingLocation } from '../domain/einvoices/types.js';
-import { t, type Locale } from '../i18n/i18n.js';
-import { intlLocaleOf } from '../i18n/format.js';
+import { i18n, t, type Locale } from '../i18n/i18n.js';
+import { formatDate, intlLocaleOf } from '../i18n/format.js';
 import { findingStates, gateOf, type FindingState } from '../domain/tickets/finding-state.js';
 
 /**
@@ -51,7 +51,11 @@ function findingViews(
     severity: f.severity,
     severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
     rule: f.rule,
-    message: t(locale, f.messageKey, f.params),
+    message: t(
+      locale,
+      f.messageKey,
+      readableParams(locale, f.rule, f.params, (v) => formatted(locale, v, 2)),
+    ),
     where: where(f.location),
   }));
 }
@@ -72,17 +76,9 @@ export function einvoiceView(
   opts: { mayOverride?: boolean; staff?: boolean } = {},
 ) {
   const states = findingStates(e.findings, e.overrides);
-  const amount = (v: string | undefined) =>
-    v === undefined || v === ''
-      ? ''
-      : new Intl.NumberFormat(intlLocaleOf(locale), {
-          minimumFractionDigits: 2,
-          maximumFractionDigits: 8,
-        }).format(Number(v));
-  const plain = (v: string | undefined) =>
-    v === undefined || v === ''
-      ? ''
-      : new Intl.NumberFormat(intlLocaleOf(locale), { maximumFractionDigits: 8 }).format(Number(v));
+  const amount = (v: string | undefined) => formatted(locale, v, 2);
+  const plain = (v: string | undefined) => formatted(locale, v, 0);
+  const fatturapa = e.format === 'fatturapa';
   return {
     filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
     format: t(locale, `einvoices.page.formats.${e.format}`),
@@ -119,10 +115,16 @@ export function einvoiceView(
     dueDates: e.dueDates.map((d) => ({ on: d.date, amount: amount(d.amount) })),
     payment: e.paymentTerms
       ? {
-          means: e.paymentTerms.means.join(', '),
+          means: e.paymentTerms.means
+            .map((m) => paymentCode(locale, fatturapa ? 'fatturapa_means' : 'ubl_means', m))
+            .join(', '),
           accounts: e.paymentTerms.accounts.join(', '),
           note: e.paymentTerms.note ?? '',
-          condition: e.paymentTerms.condition ?? '',
+          condition: paymentCode(
+            locale,
+            fatturapa ? 'fatturapa_condition' : '-',
+            e.paymentTerms.condition ?? '',
+          ),
         }
       : null,
     gate: approvalGateView(states),
@@ -131,4 +133,50 @@ export function einvoiceView(
     correctsTickets: e.correctsTickets,
     correctedBy: e.correctedBy,
   };
+}
+
+/**
+ * The BPO checks' amounts and dates (exact decimals, ISO dates) in the reader's format; the rule
+ * files' own texts and other values are left as they are.
+ */
+function readableParams(
+  locale: Locale,
+  rule: string,
+  params: Record<string, string | number>,
+  amount: (v: string) => string,
+): Record<string, string | number> {
+  if (!rule.startsWith('bpo.')) return params;
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      typeof v !== 'string'
+        ? v
+        : /^-?\d+\.\d+$/.test(v)
+          ? amount(v)
+          : /^\d{4}-\d{2}-\d{2}$/.test(v)
+            ? formatDate(`${v}T12:00:00Z`, locale, 'UTC')
+            : v,
+    ]),
+  );
+}
+
+/**
+ * A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside;
+ * a code of no known list (`list` is `-`), or unknown in its list, as it is.
+ */
+function paymentCode(locale: Locale, list: string, value: string): string {
+  const key = `einvoicepay.${list}.${value}`;
+  return /^[A-Za-z0-9]{1,4}$/.test(value) && i18n().exists(key, { lng: locale })
+    ? `${t(locale, key)} (${value})`
+    : value;
+}
+
+/** An exact decimal of the file in the reader's number format (`min` decimals at least, 8 at most). */
+function formatted(locale: Locale, v: string | undefined, min: number): string {
+  return v === undefined || v === ''
+    ? ''
+    : new Intl.NumberFormat(intlLocaleOf(locale), {
+        minimumFractionDigits: min,
+        maximumFractionDigits: 8,
+      }).format(Number(v));
 }
