@@ -12,10 +12,9 @@ import { makeSigner, type Signer } from '../../domain/einvoices/openssl.js';
 /** The checklist rows of a ticket page: rule and the row's text. */
 const checklist = (html: string): Map<string, string> =>
   new Map(
-    [...html.matchAll(/<li class="finding finding-(\w+)" data-rule="([^"]+)">([^]*?)<\/li>/g)].map((m) => [
-      m[2]!,
-      `${m[1]}|${decodeHtml(m[3]!.replace(/<[^>]+>/g, ' '))}`,
-    ]),
+    [...html.matchAll(/<li class="finding finding-(\w+)"[^>]*? data-rule="([^"]+)"[^>]*>([^]*?)<\/li>/g)].map(
+      (m) => [m[2]!, `${m[1]}|${decodeHtml(m[3]!.replace(/<[^>]+>/g, ' '))}`],
+    ),
   );
 
 /**
