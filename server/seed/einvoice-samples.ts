@@ -222,8 +222,10 @@ export function ubl(o: UblOptions = {}): string {
     root === 'Invoice' && !oio ? `<cbc:DueDate>${due}</cbc:DueDate>` : '',
     root === 'Invoice'
       ? `<cbc:InvoiceTypeCode${oio ? ` ${OIO_LIST}:invoicetypecode-1.1"` : ''}>380</cbc:InvoiceTypeCode>`
-      : '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
-    `<cbc:Note>Tak for handlen</cbc:Note><cbc:DocumentCurrencyCode>${cur}</cbc:DocumentCurrencyCode><cbc:BuyerReference>4711</cbc:BuyerReference>`,
+      : oio
+        ? '' // UBL 2.1's CreditNoteTypeCode and BuyerReference are not in OIOUBL (UBL 2.0).
+        : '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
+    `<cbc:Note>Tak for handlen</cbc:Note><cbc:DocumentCurrencyCode>${cur}</cbc:DocumentCurrencyCode>${oio ? '' : '<cbc:BuyerReference>4711</cbc:BuyerReference>'}`,
     o.orderRef ? `<cac:OrderReference><cbc:ID>${esc(o.orderRef)}</cbc:ID></cac:OrderReference>` : '',
     o.corrects
       ? `<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>${esc(o.corrects)}</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>`
