@@ -147,6 +147,31 @@ export interface UblOptions {
 
 const UBL_CAC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2';
 const UBL_CBC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2';
+/**
+ * OIOUBL 2.1's code lists and identifier schemes (OIOUBL's own rules, phive-rules-oioubl, hold a
+ * file to them: code list ids, structured Danish addresses, a buyer contact, bank payment).
+ */
+const OIO_LIST = 'listAgencyID="320" listID="urn:oioubl:codelist';
+const OIO_VAT_SCHEME =
+  '<cac:TaxScheme><cbc:ID schemeAgencyID="320" schemeID="urn:oioubl:id:taxschemeid-1.1">63</cbc:ID><cbc:Name>Moms</cbc:Name></cac:TaxScheme>';
+/** Our VAT categories (EN 16931's) as OIOUBL's tax category ids (taxcategoryid-1.1). */
+const OIO_CATEGORY: Record<string, string> = {
+  S: 'StandardRated',
+  Z: 'ZeroRated',
+  E: 'ZeroRated',
+  AE: 'ReverseCharge',
+};
+const OIO_ADDRESS = {
+  supplier: { street: 'Vesterbrogade', number: '12', city: 'København V', zone: '1620' },
+  buyer: { street: 'Rådhuspladsen', number: '2', city: 'Aarhus C', zone: '8000' },
+};
+const OIO_CONTACT = {
+  supplier: { id: 'SALG', name: 'Salgsafdelingen', mail: 'salg@nordisk-raadgivning.example' },
+  buyer: { id: '4711', name: 'Bogholderiet', mail: 'faktura@kunde.example' },
+};
+
+const oioTaxCategory = (category: string | undefined, percent: string) =>
+  `<cac:TaxCategory><cbc:ID schemeAgencyID="320" schemeID="urn:oioubl:id:taxcategoryid-1.1">${OIO_CATEGORY[category ?? 'S'] ?? 'StandardRated'}</cbc:ID><cbc:Percent>${percent}</cbc:Percent>${OIO_VAT_SCHEME}</cac:TaxCategory>`;
 
 /** A UBL 2.1 invoice or credit note, written as Peppol BIS 3 or OIOUBL 2.1 write them. */
 export function ubl(o: UblOptions = {}): string {
@@ -160,14 +185,34 @@ export function ubl(o: UblOptions = {}): string {
   const supplier = o.supplier ?? { name: 'Nordisk Rådgivning ApS', vat: 'DK12345674', country: 'DK' };
   const buyer = o.buyer ?? { name: 'Aarhus Kommune', vat: 'DK87654322', country: 'DK' };
   const amount = (tag: string, v: string) => `<cbc:${tag} currencyID="${cur}">${v}</cbc:${tag}>`;
-  const party = (p: { name: string; vat: string; country: string }) =>
+  const oioParty = (p: { name: string; vat: string; country: string }, role: 'supplier' | 'buyer') => {
+    const a = OIO_ADDRESS[role];
+    const c = OIO_CONTACT[role];
+    return [
+      `<cac:Party><cbc:EndpointID schemeID="DK:CVR">${p.vat}</cbc:EndpointID><cac:PartyName><cbc:Name>${esc(p.name)}</cbc:Name></cac:PartyName>`,
+      `<cac:PostalAddress><cbc:AddressFormatCode ${OIO_LIST}:addressformatcode-1.1">StructuredDK</cbc:AddressFormatCode><cbc:StreetName>${a.street}</cbc:StreetName><cbc:BuildingNumber>${a.number}</cbc:BuildingNumber><cbc:CityName>${a.city}</cbc:CityName><cbc:PostalZone>${a.zone}</cbc:PostalZone><cac:Country><cbc:IdentificationCode>${p.country}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>`,
+      `<cac:PartyTaxScheme><cbc:CompanyID schemeID="DK:SE">${p.vat}</cbc:CompanyID>${OIO_VAT_SCHEME}</cac:PartyTaxScheme>`,
+      `<cac:PartyLegalEntity><cbc:RegistrationName>${esc(p.name)}</cbc:RegistrationName><cbc:CompanyID schemeID="DK:CVR">${p.vat}</cbc:CompanyID></cac:PartyLegalEntity>`,
+      `<cac:Contact><cbc:ID>${c.id}</cbc:ID><cbc:Name>${c.name}</cbc:Name><cbc:ElectronicMail>${c.mail}</cbc:ElectronicMail></cac:Contact></cac:Party>`,
+    ].join('');
+  };
+  const party = (p: { name: string; vat: string; country: string }, role: 'supplier' | 'buyer') =>
     oio
-      ? `<cac:Party><cbc:EndpointID schemeID="DK:CVR">${p.vat}</cbc:EndpointID><cac:PartyName><cbc:Name>${esc(p.name)}</cbc:Name></cac:PartyName><cac:PostalAddress><cac:Country><cbc:IdentificationCode>${p.country}</cbc:IdentificationCode></cac:Country></cac:PostalAddress><cac:PartyTaxScheme><cbc:CompanyID schemeID="DK:SE">${p.vat}</cbc:CompanyID><cac:TaxScheme><cbc:ID schemeID="urn:oioubl:id:taxschemeid-1.1">63</cbc:ID><cbc:Name>Moms</cbc:Name></cac:TaxScheme></cac:PartyTaxScheme><cac:PartyLegalEntity><cbc:RegistrationName>${esc(p.name)}</cbc:RegistrationName><cbc:CompanyID schemeID="DK:CVR">${p.vat}</cbc:CompanyID></cac:PartyLegalEntity></cac:Party>`
+      ? oioParty(p, role)
       : `<cac:Party><cbc:EndpointID schemeID="0184">${p.vat.slice(2)}</cbc:EndpointID><cac:PartyName><cbc:Name>${esc(p.name)} (trading)</cbc:Name></cac:PartyName><cac:PostalAddress><cac:Country><cbc:IdentificationCode>${p.country}</cbc:IdentificationCode></cac:Country></cac:PostalAddress><cac:PartyTaxScheme><cbc:CompanyID>${p.vat}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme><cac:PartyLegalEntity><cbc:RegistrationName>${esc(p.name)}</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party>`;
   const lineTag = root === 'Invoice' ? 'InvoiceLine' : 'CreditNoteLine';
   const qtyTag = root === 'Invoice' ? 'InvoicedQuantity' : 'CreditedQuantity';
   const taxInclusive = o.taxInclusive === undefined ? '1250.00' : o.taxInclusive;
+  const payable = o.payable ?? taxInclusive ?? '1250.00';
   const due = o.dueDate ?? '2026-04-01';
+  const taxTotal = subtotals.length
+    ? subtotals
+        .map((s) => Number(s.tax))
+        .reduce((a, b) => a + b)
+        .toFixed(2)
+    : '0.00';
+  // OIOUBL's line VAT: the line's amount at its rate (its rules check it to within 1).
+  const lineTax = (l: UblLine) => ((Number(l.total) * Number(l.percent ?? '25')) / 100).toFixed(2);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:${root}-2" xmlns:cac="${UBL_CAC}" xmlns:cbc="${UBL_CBC}">\n`,
     oio
@@ -176,36 +221,34 @@ export function ubl(o: UblOptions = {}): string {
     `<cbc:ID>${esc(o.id ?? 'INV-2026-0042')}</cbc:ID><cbc:IssueDate>${o.issueDate ?? '2026-03-02'}</cbc:IssueDate>`,
     root === 'Invoice' && !oio ? `<cbc:DueDate>${due}</cbc:DueDate>` : '',
     root === 'Invoice'
-      ? '<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>'
-      : '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
-    `<cbc:Note>Tak for handlen</cbc:Note><cbc:DocumentCurrencyCode>${cur}</cbc:DocumentCurrencyCode><cbc:BuyerReference>4711</cbc:BuyerReference>`,
+      ? `<cbc:InvoiceTypeCode${oio ? ` ${OIO_LIST}:invoicetypecode-1.1"` : ''}>380</cbc:InvoiceTypeCode>`
+      : oio
+        ? '' // UBL 2.1's CreditNoteTypeCode and BuyerReference are not in OIOUBL (UBL 2.0).
+        : '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
+    `<cbc:Note>Tak for handlen</cbc:Note><cbc:DocumentCurrencyCode>${cur}</cbc:DocumentCurrencyCode>${oio ? '' : '<cbc:BuyerReference>4711</cbc:BuyerReference>'}`,
     o.orderRef ? `<cac:OrderReference><cbc:ID>${esc(o.orderRef)}</cbc:ID></cac:OrderReference>` : '',
     o.corrects
       ? `<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>${esc(o.corrects)}</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>`
       : '',
-    `<cac:AccountingSupplierParty>${party(supplier)}</cac:AccountingSupplierParty>`,
-    `<cac:AccountingCustomerParty>${party(buyer)}</cac:AccountingCustomerParty>`,
-    `<cac:PaymentMeans><cbc:PaymentMeansCode>${oio ? '42' : '30'}</cbc:PaymentMeansCode>${oio || root === 'CreditNote' ? `<cbc:PaymentDueDate>${due}</cbc:PaymentDueDate>` : ''}<cac:PayeeFinancialAccount><cbc:ID>DK5000400440116243</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>`,
-    '<cac:PaymentTerms><cbc:Note>Netto 30 dage</cbc:Note></cac:PaymentTerms>',
-    `<cac:TaxTotal>${amount(
-      'TaxAmount',
-      subtotals.length
-        ? subtotals
-            .map((s) => Number(s.tax))
-            .reduce((a, b) => a + b)
-            .toFixed(2)
-        : '0.00',
-    )}`,
+    `<cac:AccountingSupplierParty>${party(supplier, 'supplier')}</cac:AccountingSupplierParty>`,
+    `<cac:AccountingCustomerParty>${party(buyer, 'buyer')}</cac:AccountingCustomerParty>`,
+    oio
+      ? // OIOUBL's bank transfer (42): a Danish account number and registration number, not an IBAN.
+        `<cac:PaymentMeans><cbc:ID>1</cbc:ID><cbc:PaymentMeansCode>42</cbc:PaymentMeansCode><cbc:PaymentDueDate>${due}</cbc:PaymentDueDate><cbc:PaymentChannelCode ${OIO_LIST}:paymentchannelcode-1.1">DK:BANK</cbc:PaymentChannelCode><cac:PayeeFinancialAccount><cbc:ID>4400116243</cbc:ID><cac:FinancialInstitutionBranch><cbc:ID>0040</cbc:ID></cac:FinancialInstitutionBranch></cac:PayeeFinancialAccount></cac:PaymentMeans>`
+      : `<cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode>${root === 'CreditNote' ? `<cbc:PaymentDueDate>${due}</cbc:PaymentDueDate>` : ''}<cac:PayeeFinancialAccount><cbc:ID>DK5000400440116243</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>`,
+    `<cac:PaymentTerms><cbc:Note>Netto 30 dage</cbc:Note>${oio ? amount('Amount', payable) : ''}</cac:PaymentTerms>`,
+    `<cac:TaxTotal>${amount('TaxAmount', taxTotal)}`,
     ...subtotals.map(
       (s) =>
-        `<cac:TaxSubtotal>${amount('TaxableAmount', s.taxable)}${amount('TaxAmount', s.tax)}<cac:TaxCategory><cbc:ID>${s.category ?? 'S'}</cbc:ID><cbc:Percent>${s.percent}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>`,
+        `<cac:TaxSubtotal>${amount('TaxableAmount', s.taxable)}${amount('TaxAmount', s.tax)}${oio ? oioTaxCategory(s.category, s.percent) : `<cac:TaxCategory><cbc:ID>${s.category ?? 'S'}</cbc:ID><cbc:Percent>${s.percent}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>`}</cac:TaxSubtotal>`,
     ),
     '</cac:TaxTotal>',
     oio ? '' : '<cac:TaxTotal><cbc:TaxAmount currencyID="SEK">2700.00</cbc:TaxAmount></cac:TaxTotal>',
-    `<cac:LegalMonetaryTotal>${amount('LineExtensionAmount', o.lineExtension ?? '1000.00')}${amount('TaxExclusiveAmount', o.lineExtension ?? '1000.00')}${taxInclusive === null ? '' : amount('TaxInclusiveAmount', taxInclusive)}${amount('PayableAmount', o.payable ?? taxInclusive ?? '1250.00')}</cac:LegalMonetaryTotal>`,
+    // OIOUBL's TaxExclusiveAmount is the VAT total (its rules say so), not the amount before VAT.
+    `<cac:LegalMonetaryTotal>${amount('LineExtensionAmount', o.lineExtension ?? '1000.00')}${amount('TaxExclusiveAmount', oio ? taxTotal : (o.lineExtension ?? '1000.00'))}${taxInclusive === null ? '' : amount('TaxInclusiveAmount', taxInclusive)}${amount('PayableAmount', payable)}</cac:LegalMonetaryTotal>`,
     ...lines.map(
       (l, i) =>
-        `<cac:${lineTag}><cbc:ID>${i + 1}</cbc:ID><cbc:${qtyTag} unitCode="EA">${l.quantity}</cbc:${qtyTag}>${amount('LineExtensionAmount', l.total)}${oio ? `<cac:TaxTotal>${amount('TaxAmount', '0')}<cac:TaxSubtotal>${amount('TaxableAmount', l.total)}${amount('TaxAmount', '0')}<cac:TaxCategory><cbc:ID>StandardRated</cbc:ID><cbc:Percent>${l.percent ?? '25'}</cbc:Percent><cac:TaxScheme><cbc:ID>63</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>` : ''}<cac:Item><cbc:Name>${esc(l.name)}</cbc:Name>${oio ? '' : `<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>${l.percent ?? '25'}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>`}</cac:Item><cac:Price>${amount('PriceAmount', l.price)}</cac:Price></cac:${lineTag}>`,
+        `<cac:${lineTag}><cbc:ID>${i + 1}</cbc:ID><cbc:${qtyTag} unitCode="EA">${l.quantity}</cbc:${qtyTag}>${amount('LineExtensionAmount', l.total)}${oio ? `<cac:TaxTotal>${amount('TaxAmount', lineTax(l))}<cac:TaxSubtotal>${amount('TaxableAmount', l.total)}${amount('TaxAmount', lineTax(l))}${oioTaxCategory('S', l.percent ?? '25')}</cac:TaxSubtotal></cac:TaxTotal>` : ''}<cac:Item><cbc:Name>${esc(l.name)}</cbc:Name>${oio ? '' : `<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>${l.percent ?? '25'}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>`}</cac:Item><cac:Price>${amount('PriceAmount', l.price)}</cac:Price></cac:${lineTag}>`,
     ),
     `</${root}>\n`,
   ].join('');
