@@ -22,7 +22,7 @@ import type { LayoutField } from './record-layout.js';
 
 export type RecordFileFormat = 'csv' | 'xlsx';
 
-/** The largest record file taken through the API (read from disk, so memory does not grow with it). */
+/** The largest record file taken through the API (read from disk, so memory does not grow with it; keying-files.json says 100 MB). */
 export const maxRecordFileBytes = 100 * 1024 * 1024;
 
 export const recordFileTypes: Record<RecordFileFormat, string> = {
