@@ -197,6 +197,7 @@ async function bareBaseline(report: string[]): Promise<number> {
         }
         await raw.insertMany(docs, { ordered: false });
         inserted += docs.length;
+        if (inserted % 10_000 === 0) out(`  bare: ${inserted} inserted`);
       }
     },
     report,
@@ -206,7 +207,7 @@ async function bareBaseline(report: string[]): Promise<number> {
     'bare cursor read',
     () => read / RECORDS,
     async () => {
-      for await (const doc of raw.find({ tenantId, ticketId }).sort({ seq: 1 })) if (doc) read++;
+      for await (const doc of raw.find({ tenantId, ticketId })) if (doc) read++;
     },
     report,
   );
@@ -341,6 +342,7 @@ async function main(): Promise<number> {
       const actor = toProfile(user, t, { locale: 'en', timeZone: 'Europe/Rome' });
       return makeCtx({ tenantId: actor.tenantId, actor, requestId: 'bench', log });
     };
+    out('  users ready');
     const layout = await saveLayout(ctxOf(lead, null), String(tenant._id), layoutInput);
     const ctxs = { client: ctxOf(clientUser, tenant), keyer: ctxOf(keyer, null) };
 

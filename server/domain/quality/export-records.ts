@@ -29,25 +29,39 @@ async function loadExport(ctx: Ctx, ticketRef: string) {
   return loaded;
 }
 
-function recordCursor(ticket: { tenantId: Types.ObjectId; _id: Types.ObjectId }) {
-  return KeyedRecord.find({ tenantId: ticket.tenantId, ticketId: ticket._id })
-    .sort({ seq: 1 })
-    .lean()
-    .cursor();
+/**
+ * The batch's records in record order, read a thousand record numbers at a time: each query
+ * sorts at most a thousand documents. A single sorted cursor over the whole batch made the
+ * embedded engine (which sorts in memory) stop answering from about 50 000 records.
+ */
+async function* recordsInOrder(
+  ticket: { tenantId: Types.ObjectId; _id: Types.ObjectId },
+  lastSeq: number,
+): AsyncGenerator<{ values?: unknown }> {
+  for (let from = 1; from <= lastSeq; from += pageSize) {
+    yield* await KeyedRecord.find({
+      tenantId: ticket.tenantId,
+      ticketId: ticket._id,
+      seq: { $gte: from, $lt: from + pageSize },
+    })
+      .sort({ seq: 1 })
+      .lean();
+  }
 }
+const pageSize = 1000;
 
 /**
  * The batch's records as CSV for the client: a header of the layout's field keys, then one line
  * per record in record order, the columns in the layout's order, values as stored (dates
  * YYYY-MM-DD, numbers with a point, codes as the layout spells them; a text a spreadsheet would
- * run as a formula prefixed with an apostrophe, which the import takes off). Read with a cursor,
- * so a large batch is streamed, not held.
+ * run as a formula prefixed with an apostrophe, which the import takes off). Read a thousand
+ * records at a time, so a large batch is streamed, not held.
  */
 export async function* exportRecords(ctx: Ctx, ticketRef: string): AsyncGenerator<string> {
-  const { ticket, layout } = await loadExport(ctx, ticketRef);
+  const { ticket, batch, layout } = await loadExport(ctx, ticketRef);
   const keys = layout.fields.map((f) => f.key);
   yield `${keys.map(cell).join(',')}\r\n`;
-  for await (const record of recordCursor(ticket)) {
+  for await (const record of recordsInOrder(ticket, batch.nextSeq - 1)) {
     const values = (record.values ?? {}) as Record<string, unknown>;
     yield `${keys.map((k) => cell(values[k])).join(',')}\r\n`;
   }
@@ -78,7 +92,7 @@ export async function checkRecordsExport(ctx: Ctx, ticketRef: string): Promise<{
  * and a text starting with = stays text).
  */
 export async function writeRecordsXlsx(ctx: Ctx, ticketRef: string, out: Writable): Promise<void> {
-  const { ticket, layout } = await loadExport(ctx, ticketRef);
+  const { ticket, batch, layout } = await loadExport(ctx, ticketRef);
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: true,
@@ -92,7 +106,7 @@ export async function writeRecordsXlsx(ctx: Ctx, ticketRef: string, out: Writabl
   }));
   sheet.addRow(layout.fields.map((f) => f.key)).commit();
   let n = 0;
-  for await (const record of recordCursor(ticket)) {
+  for await (const record of recordsInOrder(ticket, batch.nextSeq - 1)) {
     const values = (record.values ?? {}) as Record<string, unknown>;
     sheet.addRow(layout.fields.map((f) => xlsxCell(f, values[f.key]))).commit();
     n += 1;
