@@ -49,6 +49,11 @@ export const permissions = {
   'quality.inspect': ['operator', 'team_lead', 'admin'],
   /** Settle the differences between the two keyings of a double-keyed record (never one's own keying). */
   'records.settle': ['team_lead', 'admin'],
+  /**
+   * Send a data-entry ticket's records in as a CSV/XLSX file and take them out again: the people
+   * who key, and a client's API token for its own tickets (out only once the lot is accepted).
+   */
+  'quality.exchange': ['operator', 'team_lead', 'admin'],
   /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
   'webhooks.manage': ['client_admin', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
@@ -57,10 +62,15 @@ export type Permission = keyof typeof permissions;
 
 /**
  * What a tenant's API token may do: open and follow that tenant's tickets, settle them (a reply
- * "and resolve"), and manage its webhook endpoints (tokens are made by client admins, who may),
- * nothing else.
+ * "and resolve"), manage its webhook endpoints (tokens are made by client admins, who may), and
+ * send and fetch the records of its data-entry tickets as files, nothing else.
  */
-const apiPermissions = new Set<Permission>(['tickets.open', 'tickets.settle', 'webhooks.manage']);
+const apiPermissions = new Set<Permission>([
+  'tickets.open',
+  'tickets.settle',
+  'webhooks.manage',
+  'quality.exchange',
+]);
 
 export function can(actor: Actor, permission: Permission): boolean {
   if (actor.kind === 'system') return true;

@@ -1,17 +1,18 @@
 import { Types } from 'mongoose';
 import { KeyingBatch, RecordLayoutModel } from '../../../models/quality.js';
 import { AppError, notFound } from '../../errors/app-error.js';
-import { requirePermission } from '../auth/policy.js';
+import { requirePermission, type Permission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { getTicket } from '../tickets/queries.js';
 import { layoutOf } from './save-layout.js';
 
 /**
  * The keying batch of a data-entry ticket with its layout, for the quality operations (staff
- * with `quality.key`). A ticket the caller cannot see reads as not found.
+ * with `quality.key`, or the permission named: record files take `quality.exchange`). A ticket
+ * the caller cannot see reads as not found.
  */
-export async function loadBatch(ctx: Ctx, ticketRef: string) {
-  requirePermission(ctx, 'quality.key');
+export async function loadBatch(ctx: Ctx, ticketRef: string, permission: Permission = 'quality.key') {
+  requirePermission(ctx, permission);
   const ticket = await getTicket(ctx, ticketRef);
   const batch = await KeyingBatch.findOne({ tenantId: ticket.tenantId, ticketId: ticket._id }).lean();
   if (!batch) throw notFound('batch');

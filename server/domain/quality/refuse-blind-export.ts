@@ -1,16 +1,17 @@
 import { KeyedRecord } from '../../../models/quality.js';
 import { AppError } from '../../errors/app-error.js';
-import type { Ctx } from '../context.js';
-import { loadBatch } from './batch.js';
+import type { loadBatch } from './batch.js';
 import { isDoubleKeyed } from './double-keying.js';
 
 /**
  * Double keying keeps the second keyer blind: while a record of a double-keyed batch awaits its
  * second keying, the batch's records are not exported (the file would show the first keying's
- * values). Called by the export adapters before they stream.
+ * values). Called by every export (export-records.ts: both formats, page and API) before a byte is sent.
  */
-export async function refuseBlindExport(ctx: Ctx, ticketRef: string): Promise<void> {
-  const { ticket, layout } = await loadBatch(ctx, ticketRef);
+export async function refuseBlindExport({
+  ticket,
+  layout,
+}: Pick<Awaited<ReturnType<typeof loadBatch>>, 'ticket' | 'layout'>): Promise<void> {
   if (!isDoubleKeyed(layout)) return;
   const waiting = await KeyedRecord.countDocuments({
     tenantId: ticket.tenantId,

@@ -30,6 +30,8 @@ import {
   endpointWithSecretJson,
 } from './webhook-schemas.js';
 import { apiReplayInput, attemptListJson, replayResultJson, testEventJson } from './webhook-ops-schemas.js';
+import { maxRecordFileBytes, recordFileTypes } from '../../domain/quality/record-files.js';
+import { recordExportQuery, recordImportJson } from './record-files.js';
 
 /**
  * The API's description: one table of operations, from which both the OpenAPI 3.1 document
@@ -451,6 +453,69 @@ function webhookOpsOperations(endpointId: ParamSpec): OperationSpec[] {
   ];
 }
 
+/** The records of a data-entry ticket as CSV/XLSX files (issue #18; api/record-files.ts). */
+function recordFileOperations(): OperationSpec[] {
+  const text = (id: string) => `keying_files.api.ops.${id}`;
+  const response = (key: string) => `keying_files.api.responses.${key}`;
+  const file = { type: 'string', contentMediaType: 'application/octet-stream' };
+  return [
+    {
+      id: 'importRecords',
+      textKey: text('import'),
+      method: 'post',
+      path: '/tickets/:ref/records',
+      secured: true,
+      params: [ref],
+      body: {
+        // The file as it is: CSV text, or an XLSX workbook.
+        contentType: 'text/csv',
+        schema: { type: 'string', minLength: 1, maxLength: maxRecordFileBytes },
+        alsoAccepts: [recordFileTypes.xlsx, 'application/octet-stream'],
+      },
+      responses: {
+        '200': { text: response('imported'), schema: jsonSchema(recordImportJson, 'output') },
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('not_open'), schema: 'Error' },
+        '413': { text: 'limits.responses.payload_too_large', schema: 'Error' },
+        '415': { text: response('unsupported_type'), schema: 'Error' },
+        '422': { text: response('refused'), schema: 'Error' },
+        ...unavailable,
+      },
+    },
+    {
+      id: 'exportRecords',
+      textKey: text('export'),
+      method: 'get',
+      path: '/tickets/:ref/records',
+      secured: true,
+      params: [
+        ref,
+        {
+          name: 'format',
+          in: 'query',
+          required: false,
+          schema: (jsonSchema(recordExportQuery, 'input').properties as Record<string, JsonSchema>).format!,
+          descriptionKey: 'keying_files.api.params.format',
+        },
+      ],
+      responses: {
+        '200': {
+          text: response('export'),
+          contentType: 'text/csv',
+          schema: file,
+          headers: ['Content-Disposition'],
+        },
+        ...refusals,
+        '404': notFound,
+        '409': { text: response('not_open'), schema: 'Error' },
+        '422': invalid,
+        ...unavailable,
+      },
+    },
+  ];
+}
+
 export const operations: OperationSpec[] = [
   {
     id: 'createTicket',
@@ -610,6 +675,7 @@ export const operations: OperationSpec[] = [
       ...unavailable,
     },
   },
+  ...recordFileOperations(),
   ...webhookOperations(),
   {
     id: 'getOpenApi',

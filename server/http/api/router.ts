@@ -36,6 +36,7 @@ import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
 import { API_BASE, docsModel, openApiDocument, operations } from './openapi.js';
 import { apiRateLimit } from './rate-limit.js';
+import { recordFileApiRoutes } from './record-files.js';
 import { apiReplyInput, apiTicketInput, apiTicketListQuery } from './schemas.js';
 import { apiEndpointInput, apiEndpointUpdate, apiSecretRotation } from './webhook-schemas.js';
 import {
@@ -257,6 +258,8 @@ export function apiRoutes(config: Config): Router {
       throw asFileField(err);
     }
   });
+
+  router.use(recordFileApiRoutes(secured));
 
   router.get('/attachments/:id', ...secured, async (req: Request, res: Response, next: NextFunction) => {
     const { attachment, stream } = await openAttachment(req.ctx, param(req, 'id'));

@@ -1,12 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { closeLot } from '../../domain/quality/close-lot.js';
-import { exportRecords } from '../../domain/quality/export-records.js';
 import { finishBatch } from '../../domain/quality/finish-batch.js';
-import { importRecords } from '../../domain/quality/import-records.js';
+import { importRecordFile, recordFileOf } from '../../domain/quality/import-records.js';
 import { keyRecord, keyRecordSchema } from '../../domain/quality/key-record.js';
 import { inspectionView, keyingView, sourceDocument } from '../../domain/quality/keying-view.js';
 import { recordInspection, recordInspectionSchema } from '../../domain/quality/record-inspection.js';
-import { refuseBlindExport } from '../../domain/quality/refuse-blind-export.js';
 import { startBatch } from '../../domain/quality/batch.js';
 import { openAttachment } from '../../domain/tickets/attachments.js';
 import { AppError } from '../../errors/app-error.js';
@@ -14,6 +12,7 @@ import { conflictFlash } from '../../errors/present.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
+import { sendRecordsExport } from '../record-files.js';
 import { uploadedFiles } from '../uploads.js';
 
 /** Source documents shown inline beside the keying form; anything else is only linked. */
@@ -32,7 +31,7 @@ const listOf = (value: unknown): string[] =>
 /**
  * The keying screen of a data-entry ticket (issue #18): choose the layout, key records (keyboard
  * only; public/js/keying.js checks fields as typed from the rules the page carries), import and
- * export CSV, finish the batch; and the inspection screen of its sample. Thin: every rule is in
+ * export CSV or XLSX, finish the batch; and the inspection screen of its sample. Thin: every rule is in
  * server/domain/quality/.
  */
 // Long function: a route table: the keying and inspection pages of a ticket.
@@ -84,13 +83,14 @@ export function keyingRoutes(): Router {
   });
 
   router.post('/tickets/:ref/keying/import', routePermission('quality.key'), async (req, res) => {
-    // No file: the domain still finds the ticket and batch first (404), then refuses the empty CSV.
+    // CSV or XLSX (told by its bytes). No file: the domain still finds the ticket and batch
+    // first (404), then refuses the empty file.
     const [file] = uploadedFiles(req, 'file');
     try {
-      const report = await importRecords(
+      const report = await importRecordFile(
         req.ctx,
         String(req.params.ref),
-        file ? file.buffer.toString('utf8') : '',
+        recordFileOf(file ? file.buffer : Buffer.alloc(0)),
       );
       if (report.errors.length > 0) {
         const importErrors = report.errors.map((e) => ({
@@ -112,28 +112,17 @@ export function keyingRoutes(): Router {
     res.redirect(`${base(req)}/keying`);
   });
 
-  router.get(
-    '/tickets/:ref/keying/export.csv',
-    routePermission('quality.key'),
-    async (req, res: Response) => {
+  // A refused export (records awaiting their second keying) goes back to the keying page with why.
+  for (const format of ['csv', 'xlsx'] as const)
+    router.get(`/tickets/:ref/keying/export.${format}`, routePermission('quality.key'), async (req, res) => {
       try {
-        await refuseBlindExport(req.ctx, String(req.params.ref));
+        await sendRecordsExport(req, res, format);
       } catch (err) {
-        if (conflictFlash(err)) return backWithConflict(req, res, `${base(req)}/keying`, err);
+        if (!res.headersSent && conflictFlash(err))
+          return backWithConflict(req, res, `${base(req)}/keying`, err);
         throw err;
       }
-      const lines = exportRecords(req.ctx, String(req.params.ref));
-      const first = await lines.next();
-      res.set({
-        'Content-Type': 'text/csv; charset=utf-8',
-        'Content-Disposition': `attachment; filename="${String(req.params.ref).replace(/[^A-Za-z0-9-]/g, '')}-records.csv"`,
-        'Cache-Control': 'private, no-store',
-      });
-      if (!first.done) res.write(first.value);
-      for await (const line of lines) if (!res.write(line)) await new Promise((r) => res.once('drain', r));
-      res.end();
-    },
-  );
+    });
 
   router.get('/tickets/:ref/keying/source', routePermission('quality.key'), async (req, res) => {
     const source = await sourceDocument(req.ctx, String(req.params.ref));

@@ -935,6 +935,7 @@ const table: Row[] = [
   { method: 'POST', path: '/tickets/:ref/keying/import', variants: workerTicketVariants(404) },
   { method: 'POST', path: '/tickets/:ref/keying/finish', variants: workerTicketVariants(404) },
   { method: 'GET', path: '/tickets/:ref/keying/export.csv', variants: workerTicketPages(404) },
+  { method: 'GET', path: '/tickets/:ref/keying/export.xlsx', variants: workerTicketPages(404) },
   { method: 'GET', path: '/tickets/:ref/keying/source', variants: workerTicketPages(404) },
   { method: 'GET', path: '/tickets/:ref/inspection', variants: workerTicketPages(200) },
   {
@@ -1111,6 +1112,16 @@ const table: Row[] = [
   {
     method: 'POST',
     path: '/api/v1/tickets/:ref/attachments',
+    variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/tickets/:ref/records',
+    variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/tickets/:ref/records',
     variants: { 'any ticket': { param: newObjectId, expect: everyone(401) } },
   },
   {

@@ -38,7 +38,7 @@ describe('REST API: description, docs and rate limit', function () {
     const doc = JSON.parse(res.text) as Doc;
     expect(doc.openapi).to.equal('3.1.0');
     const routes = listRoutes(tp.portal.server).filter((r) => r.path.startsWith('/api/v1/'));
-    expect(routes.length).to.equal(17);
+    expect(routes.length).to.equal(19);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} /api/v1${path}`),
     );
@@ -84,6 +84,8 @@ describe('REST API: description, docs and rate limit', function () {
       'addReply',
       'uploadAttachments',
       'downloadAttachment',
+      'importRecords',
+      'exportRecords',
       'listWebhookEndpoints',
       'createWebhookEndpoint',
       'getWebhookEndpoint',

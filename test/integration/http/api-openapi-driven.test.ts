@@ -3,6 +3,9 @@ import supertest from 'supertest';
 import { jsonLimits } from '../../../server/http/middleware/bodies.js';
 import { exeBytes, pdfBytes, pngBytes, tokenOf } from '../../support/api.js';
 import { makeWorld, type World } from '../../support/factories.js';
+import { ctxOf } from '../../support/tickets.js';
+import { startBatch } from '../../../server/domain/quality/batch.js';
+import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { fatturaPA } from '../../domain/einvoices/builders.js';
 import { invalid, valid, type GenOptions, type Schema } from '../../support/json-schema-gen.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
@@ -108,6 +111,20 @@ describe('REST API driven by its OpenAPI document', function () {
       .set('Authorization', `Bearer ${token}`)
       .expect(202);
     known.eventId = [test.body.eventId as string];
+    // The ticket's records (issue #18): a batch on a layout the CSV sample fits.
+    const layout = await saveLayout(ctxOf(world.users.teamLead, null), String(world.acme.id), {
+      name: 'Fuzz rows',
+      aql: { critical: 0.65, major: 1, minor: 2.5 },
+      fields: [
+        { key: 'sku', label: 'SKU', type: 'text' },
+        { key: 'qty', label: 'Quantity', type: 'number' },
+      ],
+    });
+    await startBatch(
+      ctxOf(world.users.operatorAcme, null),
+      created.body.number as string,
+      String(layout._id),
+    );
     return {
       ref: created.body.number as string,
       id: upload.body.data[0].id as string,
@@ -140,6 +157,8 @@ describe('REST API driven by its OpenAPI document', function () {
       raw?: string;
       /** A raw file body (an e-invoice), sent as application/xml. */
       xml?: Buffer;
+      /** A raw file body (records), sent as text/csv. */
+      csv?: Buffer;
       files?: Array<{ bytes: Buffer; name: string }>;
       auth?: boolean;
     },
@@ -155,6 +174,7 @@ describe('REST API driven by its OpenAPI document', function () {
       );
     if (spec.files) for (const f of spec.files) req = req.attach('file', f.bytes, f.name);
     else if (spec.xml) req = req.set('Content-Type', 'application/xml').send(spec.xml);
+    else if (spec.csv) req = req.set('Content-Type', 'text/csv').send(spec.csv);
     else if (spec.raw !== undefined) req = req.set('Content-Type', 'application/json').send(spec.raw);
     else if (spec.json !== undefined)
       req = req.set('Content-Type', 'application/json').send(JSON.stringify(spec.json));
@@ -183,13 +203,19 @@ describe('REST API driven by its OpenAPI document', function () {
       const json = op.requestBody?.content['application/json'];
       const multipart = op.requestBody?.content['multipart/form-data'];
       const xml = op.requestBody?.content['application/xml'];
+      const csv = op.requestBody?.content['text/csv'];
 
       // Valid: each body variant (or none), each query value, with the real ids.
-      const bodies: Array<{ json?: unknown; xml?: Buffer; files?: Array<{ bytes: Buffer; name: string }> }> =
-        [];
+      const bodies: Array<{
+        json?: unknown;
+        xml?: Buffer;
+        csv?: Buffer;
+        files?: Array<{ bytes: Buffer; name: string }>;
+      }> = [];
       if (json) for (const body of valid(json.schema, gen)) bodies.push({ json: body });
       else if (xml)
         bodies.push({ xml: Buffer.from(fatturaPA({ bodies: [{ number: `FUZZ-${++keySeq}` }] })) });
+      else if (csv) bodies.push({ csv: samples['text/csv']!.bytes() });
       else if (multipart) {
         const types = (multipart.encoding?.file?.contentType ?? '')
           .split(',')
