@@ -197,7 +197,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   /** The page routes of the app (GET, HTML): every one is visited, or the test says why not. */
   function pagePatterns(): string[] {
     const notPages =
-      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|pdf|json)$|\/keying\/source$/;
+      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|xlsx|pdf|json)$|\/keying\/source$/;
     return listRoutes(tp.portal.server)
       .filter((r) => r.method === 'GET' && !notPages.test(r.path))
       .map((r) => r.path);
