@@ -1,7 +1,7 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { Ticket, type TicketStatus } from '../../../models/ticket.js';
 import type { Ctx } from '../context.js';
-import { scopeFilter } from '../tenants/scope.js';
+import { mayAccessTenant } from '../tenants/scope.js';
 
 /** At most this many other tickets are listed for one PO (the page says when there are more). */
 export const PO_TICKETS_MAX = 20;
@@ -21,19 +21,17 @@ export interface PoTickets {
   more: boolean;
 }
 
-/** Whether the caller's scope (scopeFilter) admits this tenant. */
+/** Whether the caller may read this tenant (scope.ts), and it is the one a narrowed context names. */
 function scopeAdmits(ctx: Ctx, tenantId: Types.ObjectId): boolean {
-  const scope = scopeFilter(ctx).tenantId;
-  if (scope instanceof Types.ObjectId) return scope.equals(tenantId);
-  if ('$in' in scope) return scope.$in.some((id) => id.equals(tenantId));
-  return true;
+  const id = String(tenantId);
+  return mayAccessTenant(ctx, id) && (ctx.tenantId ?? id) === id;
 }
 
 /**
  * A ticket's purchase-order number with the other open (new, open, pending) tickets of the same
  * client that name it, in any ticket type with a `poNumber` field, newest first: null when the
  * ticket names no PO. The PO is compared as stored (the ticket schemas trim it). Only the
- * ticket's own tenant is read, and only when the caller's scope admits it (scopeFilter): another
+ * ticket's own tenant is read, and only when the caller's scope admits it (scope.ts): another
  * client's tickets never appear, whatever their PO. On MongoDB the (tenantId, fields.poNumber,
  * status) index of models/ticket.ts answers it; the embedded engine scans (see engine-notes).
  */
