@@ -32,14 +32,15 @@ const csatRatingSchema = new Schema({
   /** Bumped on every rating or comment: the timeline entry's key, so each change is one webhook event. */
   changes: { type: Number, required: true, default: 0 },
   /**
-   * Set by the rating's (or comment's) update, cleared once its timeline entry is written: a crash
-   * in between leaves it, and the webhook sweep writes the entry (tickets/rate-resolution.ts).
+   * The timeline entry each rating (or comment) update carries, pulled once written: a crash in
+   * between leaves it, and the webhook sweep writes it (the one mechanism of
+   * server/domain/tickets/pending-entries.ts, as for a ticket's status changes).
    */
-  entryOwedSince: { type: Date, default: null },
+  pendingEntries: { type: [Schema.Types.Mixed], default: undefined },
 });
 csatRatingSchema.index({ tenantId: 1, ticketId: 1, resolution: 1 }, { unique: true });
 csatRatingSchema.index({ tenantId: 1, resolvedAt: 1 });
-csatRatingSchema.index({ entryOwedSince: 1 });
+csatRatingSchema.index({ 'pendingEntries.at': 1 });
 csatRatingSchema.plugin(tenantScopePlugin);
 
 export type CsatRatingAttrs = InferSchemaType<typeof csatRatingSchema>;

@@ -6,7 +6,7 @@ import { AppError } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
 import { verifySurveyLink } from '../csat/link-token.js';
 import { domainEvents } from '../events.js';
-import { appendTimeline } from './timeline.js';
+import { carrying, pendingEntry, writePendingEntries } from './pending-entries.js';
 
 /**
  * Rating a resolution through the survey link of its mail (no sign-in: the signed token says
@@ -14,6 +14,8 @@ import { appendTimeline } from './timeline.js';
  * is one conditional update of it (still within the window), so one rating per resolution and a
  * second click changes it. Each change is a timeline entry (internal) keyed by the row's change
  * count, which the webhooks turn into a `csat.received` event, and a `csat.received` on the bus.
+ * The entry rides on the row's update, as a status change's rides on the ticket's
+ * (pending-entries.ts): one mechanism, one sweep.
  */
 
 export const rateInputSchema = z.object({ score: z.coerce.number().int().min(1).max(5) });
@@ -62,54 +64,57 @@ const viewOf = (locale: Locale, row: Row): SurveyView => ({
   expiresAt: row.expiresAt,
 });
 
-async function recordChange(ctx: Ctx, row: Row): Promise<void> {
-  const data = {
-    score: row.score,
-    resolution: row.resolution,
-    hasComment: Boolean(row.comment),
-  };
-  await appendTimeline(
-    ctx,
-    { _id: row.ticketId, tenantId: row.tenantId },
-    {
-      kind: 'csat',
-      visibility: 'internal',
-      key: `csat:${String(row._id)}:${row.changes}`,
-      data,
-      author: { id: null, name: 'csat', kind: 'system' },
-    },
-  );
-  // The entry is written: the marker goes (unless a later change owes its own entry by now).
-  await CsatRating.updateOne(
-    { _id: row._id, tenantId: row.tenantId, changes: row.changes },
-    { $set: { entryOwedSince: null } },
-  );
-  domainEvents.emit('csat.received', {
-    tenantId: String(row.tenantId),
-    ticketId: String(row.ticketId),
-    number: row.number,
-    score: row.score ?? 0,
-    resolution: row.resolution,
-  });
-}
-
-/** Ratings older than this that still owe their entry were interrupted (younger: a request in flight). */
-export const OWED_ENTRY_GRACE_MS = 30_000;
+/** Who a rating's entry is by: the survey link signs nobody in. */
+const SURVEY_AUTHOR = { id: null, name: 'csat', kind: 'system' } as const;
 
 /**
- * Finish what a crash interrupted between a rating's update and its timeline entry: every rating
- * (of every tenant) still owing its entry after OWED_ENTRY_GRACE_MS gets the entry of its latest
- * change (its key is unique, so never twice). Run by the webhook sweep. Returns how many.
+ * Apply one change (a rating or a comment) to the link's survey row: a conditional update on the
+ * row's change count that carries its timeline entry (tickets/pending-entries.ts: a crash before
+ * the entry is written leaves the marker, and the webhook sweep writes it, once). A click that
+ * changed the row meanwhile makes this one read it again.
  */
-export async function completeOwedRatingEntries(ctx: Ctx, opts: { now?: Date } = {}): Promise<number> {
-  const cutoff = new Date((opts.now ?? new Date()).getTime() - OWED_ENTRY_GRACE_MS);
-  const rows = await CsatRating.find({ entryOwedSince: { $ne: null, $lt: cutoff } })
-    .setOptions({ allTenants: true })
-    .limit(500)
-    .lean<Row[]>();
-  for (const row of rows) await recordChange(ctx, row);
-  if (rows.length) ctx.log.warn({ finished: rows.length }, 'rating entries a crash interrupted written');
-  return rows.length;
+async function changeRating(
+  ctx: Ctx,
+  link: ReturnType<typeof verifySurveyLink>,
+  now: Date,
+  change: { set: Partial<Pick<Row, 'score' | 'ratedAt' | 'comment'>>; only?: Record<string, unknown> },
+): Promise<Row> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await CsatRating.findOne({
+      ...filterOf(link),
+      expiresAt: { $gt: now },
+      ...change.only,
+    }).lean<Row>();
+    if (!current) throw invalidLink();
+    const next = { ...current, ...change.set, changes: current.changes + 1 };
+    const entry = pendingEntry(ctx, {
+      kind: 'csat',
+      visibility: 'internal',
+      key: `csat:${String(current._id)}:${next.changes}`,
+      data: { score: next.score, resolution: next.resolution, hasComment: Boolean(next.comment) },
+      at: now,
+      author: SURVEY_AUTHOR,
+    });
+    const row = await CsatRating.findOneAndUpdate(
+      { _id: current._id, tenantId: current.tenantId, changes: current.changes, expiresAt: { $gt: now } },
+      { $set: change.set, $inc: { changes: 1 }, ...carrying([entry]) },
+      { returnDocument: 'after' },
+    ).lean<Row>();
+    if (!row) continue;
+    await writePendingEntries(ctx, { _id: row.ticketId, tenantId: row.tenantId }, [entry], {
+      model: 'rating',
+      _id: row._id,
+    });
+    domainEvents.emit('csat.received', {
+      tenantId: String(row.tenantId),
+      ticketId: String(row.ticketId),
+      number: row.number,
+      score: row.score ?? 0,
+      resolution: row.resolution,
+    });
+    return row;
+  }
+  throw new AppError('conflict', 'survey changed meanwhile', { messageKey: 'tickets.changed_meanwhile' });
 }
 
 /** Record (or change, within the window) the rating of the link's resolution. */
@@ -120,14 +125,8 @@ export async function rateResolution(
   now = new Date(),
 ): Promise<SurveyView> {
   const link = verifySurveyLink(token, now);
-  const row = await CsatRating.findOneAndUpdate(
-    { ...filterOf(link), expiresAt: { $gt: now } },
-    { $set: { score: input.score, ratedAt: now, entryOwedSince: now }, $inc: { changes: 1 } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (!row) throw invalidLink();
-  await recordChange(ctx, row as Row);
-  return viewOf(link.locale, row as Row);
+  const row = await changeRating(ctx, link, now, { set: { score: input.score, ratedAt: now } });
+  return viewOf(link.locale, row);
 }
 
 /** The optional comment, after a rating (refused before one: nothing to comment on). */
@@ -138,12 +137,9 @@ export async function commentOnRating(
   now = new Date(),
 ): Promise<SurveyView> {
   const link = verifySurveyLink(token, now);
-  const row = await CsatRating.findOneAndUpdate(
-    { ...filterOf(link), expiresAt: { $gt: now }, score: { $ne: null } },
-    { $set: { comment: input.comment, entryOwedSince: now }, $inc: { changes: 1 } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (!row) throw invalidLink();
-  await recordChange(ctx, row as Row);
-  return viewOf(link.locale, row as Row);
+  const row = await changeRating(ctx, link, now, {
+    set: { comment: input.comment },
+    only: { score: { $ne: null } },
+  });
+  return viewOf(link.locale, row);
 }

@@ -8,7 +8,6 @@ import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { ReadCache } from '../read-cache.js';
 import { completePendingEntries } from '../tickets/pending-entries.js';
-import { completeOwedRatingEntries } from '../tickets/rate-resolution.js';
 import {
   eventsOf,
   msgIdOf,
@@ -184,16 +183,15 @@ export async function recordSlaWebhookEvents(ctx: Ctx, tenantId: string, ticketI
 }
 
 /**
- * Write every event the fast path missed: first the timeline entries a crash left owed by a
- * ticket update (status changes and assignments: `completePendingEntries`) or by a satisfaction
- * rating (`completeOwedRatingEntries`); then for each tenant
+ * Write every event the fast path missed: first the timeline entries a crash left carried by an
+ * update (status changes, assignments and satisfaction ratings: `completePendingEntries`); then
+ * for each tenant
  * with active endpoints, the timeline entries stored since the oldest of their cursors (minus
  * SWEEP_MARGIN_MS), page by page; then the cursors move to the start of this sweep. Returns how
  * many events were written.
  */
 export async function sweepMissedWebhookEvents(ctx: Ctx, opts: { now?: Date } = {}): Promise<number> {
   await completePendingEntries(ctx, opts);
-  await completeOwedRatingEntries(ctx, opts);
   const start = opts.now ?? new Date();
   const endpoints = await WebhookEndpoint.find({ state: 'active' })
     .setOptions({ allTenants: true })

@@ -18,6 +18,7 @@ import {
 } from '../../../server/domain/sla/contract-input.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
+import { rateResolution } from '../../../server/domain/tickets/rate-resolution.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
@@ -322,11 +323,26 @@ describe('CSAT surveys', function () {
   it('a crash between a rating and its timeline entry loses no event: the sweep writes it, once', async () => {
     const { ticket } = await resolvedTicket('Crash after rating');
     const row = await CsatRating.findOne({ tenantId: world.acme._id, ticketId: ticket._id }).lean();
-    // The rating's own update as rateResolution makes it, then the process dies before the entry.
+    // The rating's own update as rateResolution makes it (carrying its entry, the one mechanism of
+    // pending-entries.ts), then the process dies before the entry is written.
     const ratedAt = new Date(Date.now() - 60_000);
+    const key = `csat:${String(row!._id)}:1`;
     await CsatRating.updateOne(
       { _id: row!._id, tenantId: world.acme._id },
-      { $set: { score: 2, ratedAt, entryOwedSince: ratedAt }, $inc: { changes: 1 } },
+      {
+        $set: { score: 2, ratedAt },
+        $inc: { changes: 1 },
+        $push: {
+          pendingEntries: {
+            key,
+            kind: 'csat',
+            visibility: 'internal',
+            data: { score: 2, resolution: row!.resolution, hasComment: false },
+            at: ratedAt,
+            author: { id: null, name: 'csat', kind: 'system' },
+          },
+        },
+      },
     );
     const entries = () =>
       TimelineEntry.find({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'csat' }).lean();
@@ -335,10 +351,25 @@ describe('CSAT surveys', function () {
     await sweepMissedWebhookEvents(ctx);
     await sweepMissedWebhookEvents(ctx);
     const written = await entries();
-    expect(written).to.have.length(1);
+    expect(written.map((e) => [e.key, e.at.getTime()])).to.deep.equal([[key, ratedAt.getTime()]]);
     expect(written[0]?.data).to.include({ score: 2 });
     const after = await CsatRating.findOne({ _id: row!._id, tenantId: world.acme._id }).lean();
-    expect(after?.entryOwedSince).to.equal(null);
+    expect(after?.pendingEntries ?? []).to.deep.equal([]);
+    // A rating made normally leaves no marker behind, and its entry follows the interrupted one.
+    await rateResolution(
+      systemCtx(pino({ level: 'silent' }), 'test'),
+      signSurveyLink({
+        tenantId: String(world.acme._id),
+        ticketId: String(ticket._id),
+        resolution: row!.resolution,
+        locale: 'it',
+        expiresAt: row!.expiresAt,
+      }),
+      { score: 4 },
+    );
+    expect((await entries()).map((e) => e.key)).to.deep.equal([key, `csat:${String(row!._id)}:2`]);
+    const rated = await CsatRating.findOne({ _id: row!._id, tenantId: world.acme._id }).lean();
+    expect(rated?.pendingEntries ?? []).to.deep.equal([]);
   });
 
   it('the contract form’s opt-out box round-trips (unticked: surveys on)', () => {
