@@ -4,6 +4,7 @@ import { AppError, notFound, validation } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, personOf } from './batch.js';
+import { sameId, type Difference, type Person } from './double-keying.js';
 
 export const recordInspectionSchema = z.object({
   seq: z.coerce.number().int().min(1),
@@ -13,9 +14,26 @@ export const recordInspectionSchema = z.object({
 export type RecordInspectionInput = z.infer<typeof recordInspectionSchema>;
 
 /**
+ * Everyone who keyed a value of the record: its keyer, its second keyer (double keying) and a
+ * settler who typed a value of their own (choosing one of the two keyings keys nothing).
+ */
+type KeyerRef = { id?: Person['id'] | undefined } | null | undefined;
+
+export function keyersOf(record: {
+  keyedBy: KeyerRef;
+  second?: { by?: KeyerRef } | null;
+  differences?: unknown[] | null;
+}): Array<Person['id']> {
+  const typed = ((record.differences ?? []) as Difference[])
+    .filter((d) => d.settled?.how === 'typed')
+    .map((d) => d.settled?.by.id ?? null);
+  return [record.keyedBy?.id ?? null, record.second?.by?.id ?? null, ...typed];
+}
+
+/**
  * A checker's finding on one sampled record of the open lot (`quality.inspect`): which fields
- * were keyed wrong. The checker is never the person who keyed the record: that is refused
- * (`keying.errors.checker_is_keyer`). A finding can be changed until the lot is closed; the
+ * were keyed wrong. The checker is never a person who keyed the record (`keyersOf`: with double
+ * keying the second keyer too): that is refused (`keying.errors.checker_is_keyer`). A finding can be changed until the lot is closed; the
  * write is conditional on the lot still being open.
  */
 export async function recordInspection(ctx: Ctx, ticketRef: string, input: RecordInspectionInput) {
@@ -47,7 +65,7 @@ export async function recordInspection(ctx: Ctx, ticketRef: string, input: Recor
   }).lean();
   if (!record) throw notFound('record');
   const checker = personOf(ctx);
-  if (checker.id === null || String(record.keyedBy.id) === String(checker.id)) {
+  if (checker.id === null || keyersOf(record).some((id) => sameId(id, checker.id))) {
     throw new AppError('forbidden', 'the checker keyed this record', {
       messageKey: 'keying.errors.checker_is_keyer',
     });

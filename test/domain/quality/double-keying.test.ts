@@ -203,7 +203,12 @@ describe('double keying of critical fields', function () {
 
     // Complete: the batch finishes; finished, judged and settled appear on the timeline.
     const lot = await finishBatch(a, ticket.number);
-    for (const seq of lot.seqs) await recordInspection(lead, ticket.number, { seq, wrongFields: [] });
+    // The lead typed record 2's amount: keyed by them, so someone else checks it.
+    for (const seq of lot.seqs)
+      await recordInspection(seq === 2 ? staff(world.users.admin) : lead, ticket.number, {
+        seq,
+        wrongFields: [],
+      });
     await closeLot(lead, ticket.number);
     const entries = await TimelineEntry.find({
       tenantId: ticket.tenantId,
