@@ -8,7 +8,7 @@ import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
 import { signSurveyLink, verifySurveyLink } from '../../../server/domain/csat/link-token.js';
 import { domainEvents, type DomainEvents } from '../../../server/domain/events.js';
-import { takeTicket } from '../../../server/domain/queues/claims.js';
+import { assignTicket, takeTicket } from '../../../server/domain/queues/claims.js';
 import { forgetContract } from '../../../server/domain/sla/contract-store.js';
 import { policyFormValues } from '../../../server/domain/sla/contract-form-values.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { changeStatus } from '../../../server/domain/tickets/lifecycle.js';
 import { rateResolution } from '../../../server/domain/tickets/rate-resolution.js';
+import { updateTicket } from '../../../server/domain/tickets/update.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
@@ -185,6 +186,49 @@ describe('CSAT surveys', function () {
     expect(
       (await CsatRating.findOne({ tenantId: world.acme._id, _id: rows[0]?._id }).lean())?.score,
     ).to.equal(5);
+  });
+
+  it('a link reused after the ticket is reopened and resolved again rates its own resolution only; each survey keeps the assignee, type and priority of its moment', async () => {
+    const { ticket, mail } = await resolvedTicket('Riaperto dopo la risposta');
+    expect(ticket.priority).not.to.equal('urgent');
+    const firstLinks = surveyLinksIn(mail);
+    await click(firstLinks.get(2) as string);
+    // Reopened, given to another operator at another priority, resolved again: a new resolution.
+    const lead = ctxFor(world.users.teamLead);
+    await changeStatus(lead, ticket.number, 'open');
+    await updateTicket(lead, ticket.number, { priority: 'urgent' });
+    await assignTicket(lead, ticket.number, String(world.users.operatorBoth._id));
+    await changeStatus(ctxFor(world.users.operatorBoth), ticket.number, 'resolved');
+    const again = await tp.smtp.waitFor(
+      (m) =>
+        m !== mail &&
+        headerOf(m, 'x-ticket') === ticket.number &&
+        /\] (Risolto|Resolved|Løst):/.test(m.subject ?? ''),
+    );
+    const secondLinks = surveyLinksIn(again);
+    expect(secondLinks.get(5)).not.to.equal(firstLinks.get(5));
+    const rows = async () =>
+      CsatRating.find({ tenantId: world.acme._id, ticketId: ticket._id }).sort({ resolution: 1 }).lean();
+    const [one, two] = await rows();
+    expect([one?.score, two?.score]).to.deep.equal([2, null]);
+    // Each survey is of its moment: the first keeps what the ticket was then, not what it became.
+    expect([one?.assignee?.name, one?.type, one?.priority]).to.deep.equal([
+      world.users.operatorAcme.name,
+      'complaint',
+      ticket.priority,
+    ]);
+    expect([two?.assignee?.name, two?.type, two?.priority]).to.deep.equal([
+      world.users.operatorBoth.name,
+      'complaint',
+      'urgent',
+    ]);
+    // The first mail's link, used again, changes the first resolution's rating and nothing else.
+    const reused = await click(firstLinks.get(4) as string);
+    expect(reused.posted.status).to.equal(303);
+    const [oneAfter, twoAfter] = await rows();
+    expect([oneAfter?.score, twoAfter?.score]).to.deep.equal([4, null]);
+    await click(secondLinks.get(5) as string);
+    expect((await rows()).map((r) => r.score)).to.deep.equal([4, 5]);
   });
 
   it('refuses tampered, forged, expired and malformed tokens with a 4xx page, never a 5xx', async () => {
