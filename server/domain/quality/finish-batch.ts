@@ -8,6 +8,7 @@ import { incompleteFilter, isDoubleKeyed, type Difference } from './double-keyin
 import { plansForLot } from './inspect-lot.js';
 import { appendKeyingEntry, settledEntryKey } from './keying-timeline.js';
 import { switchingStateOf } from './switching-store.js';
+import { requireReworkDone } from './rework-done.js';
 
 /**
  * Finish a batch (after keying, or after the rework of a rejected lot) and draw its inspection
@@ -20,7 +21,8 @@ import { switchingStateOf } from './switching-store.js';
  *
  * A crash between 1 and 2 is completed by calling again: a batch inspecting without the lot of
  * its round gets it then. The plans follow the (client, layout)'s switching state; a batch is
- * not finished while inspection is discontinued (ISO 2859-1 9.4) or when it holds no record.
+ * not finished while inspection is discontinued (ISO 2859-1 9.4), when it holds no record, or, in
+ * rework, while a record the rejected lot found wrong is not keyed again (rework-done.ts).
  */
 export async function finishBatch(ctx: Ctx, ticketRef: string) {
   const { ticket, batch, layoutDoc, layout } = await loadBatch(ctx, ticketRef);
@@ -33,6 +35,7 @@ export async function finishBatch(ctx: Ctx, ticketRef: string) {
         messageKey: 'keying.errors.discontinued',
       });
     }
+    await requireReworkDone({ tenantId, ticketId: ticket._id, round: batch.round });
     const any = await KeyedRecord.exists({ tenantId, ticketId: ticket._id });
     if (!any) {
       throw new AppError('conflict', 'the batch holds no record', {

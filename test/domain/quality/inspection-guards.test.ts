@@ -9,6 +9,8 @@ import { keySecond } from '../../../server/domain/quality/key-second.js';
 import { recordInspection } from '../../../server/domain/quality/record-inspection.js';
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { settleDifferences } from '../../../server/domain/quality/settle-differences.js';
+import { closeLot } from '../../../server/domain/quality/close-lot.js';
+import { t } from '../../../server/i18n/i18n.js';
 import { applyLotToSwitching, switchingStateOf } from '../../../server/domain/quality/switching-store.js';
 import type { LotOutcome } from '../../../server/domain/quality/switching.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
@@ -19,10 +21,11 @@ import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { ctxOf } from '../../support/tickets.js';
 
 /**
- * Issue #18 item 2, two guards of the inspection: "a checker (never the person who keyed a
- * record)" holds for everyone who keyed it (with double keying: the second keyer, and a settler
- * who typed a value), and "the rule to stop after repeated rejections on tightened inspection"
- * stops the next batch from being finished and inspected (ISO 2859-1 9.4).
+ * Issue #18 item 2, guards of the inspection: "a checker (never the person who keyed a record)"
+ * holds for everyone who keyed it (with double keying: the second keyer, and a settler who typed
+ * a value); "the rule to stop after repeated rejections on tightened inspection" stops the next
+ * batch from being finished and inspected (ISO 2859-1 9.4); "a rejected lot goes back for full
+ * rework": at least what the inspection found wrong is keyed again before it is resubmitted.
  */
 describe('inspection guards: who may check, and no lot while inspection is stopped', function () {
   this.timeout(60_000);
@@ -132,5 +135,32 @@ describe('inspection guards: who may check, and no lot while inspection is stopp
     // Keying goes on meanwhile; only the lot waits for the corrective action.
     await keyRecord(a, ticket.number, { values: record(2) });
     expect(await refusal(finishBatch(a, ticket.number))).to.equal('conflict:keying.errors.discontinued');
+  });
+
+  it('finishes a rework round only once the records the rejected lot found wrong are keyed again', async () => {
+    const ticket = await dataEntryTicket(await layout('Reworked', false));
+    const a = staff(world.users.operatorAcme);
+    const lead = staff(world.users.teamLead);
+    for (let i = 1; i <= 10; i++) await keyRecord(a, ticket.number, { values: record(i) });
+    const lot = await finishBatch(a, ticket.number);
+    const [wrong, ...right] = lot.seqs;
+    await recordInspection(lead, ticket.number, { seq: wrong!, wrongFields: ['supplier_vat'] });
+    for (const seq of right) await recordInspection(lead, ticket.number, { seq, wrongFields: [] });
+    expect((await closeLot(lead, ticket.number)).verdict).to.equal('rejected');
+    // Straight back without correcting anything: refused, saying how many records wait.
+    expect(await refusal(finishBatch(a, ticket.number))).to.equal('conflict:rework.pending');
+    for (const lang of ['en', 'it', 'da'] as const) {
+      expect(t(lang, 'rework.pending', { count: 1 }), lang).to.match(/^1 \S/);
+      expect(t(lang, 'rework.pending', { count: 2 }), lang).not.to.equal(
+        t(lang, 'rework.pending', { count: 1 }),
+      );
+    }
+    // A record the inspection did not fault, keyed again, is not the one that waits.
+    if (right[0] !== undefined)
+      await keyRecord(a, ticket.number, { seq: right[0], values: record(right[0]) });
+    expect(await refusal(finishBatch(a, ticket.number))).to.equal('conflict:rework.pending');
+    await keyRecord(staff(keyerB), ticket.number, { seq: wrong!, values: record(wrong!) });
+    const round2 = await finishBatch(a, ticket.number);
+    expect(round2).to.deep.include({ round: 2, resubmitted: true, lotSize: 10 });
   });
 });
