@@ -416,6 +416,32 @@ describe('CSAT surveys', function () {
     expect(rated?.pendingEntries ?? []).to.deep.equal([]);
   });
 
+  it('two ratings of one resolution at once: both recorded in turn, each with its own entry, nothing owed', async () => {
+    const { ticket } = await resolvedTicket('Due clic insieme');
+    const row = await CsatRating.findOne({ tenantId: world.acme._id, ticketId: ticket._id }).lean();
+    const token = signSurveyLink({
+      tenantId: String(world.acme._id),
+      ticketId: String(ticket._id),
+      resolution: row!.resolution,
+      locale: 'it',
+      expiresAt: row!.expiresAt,
+    });
+    const ctx = systemCtx(pino({ level: 'silent' }), 'test');
+    await Promise.all([rateResolution(ctx, token, { score: 1 }), rateResolution(ctx, token, { score: 5 })]);
+    const after = await CsatRating.findOne({ _id: row!._id, tenantId: world.acme._id }).lean();
+    expect(after?.changes).to.equal(2);
+    expect(after?.pendingEntries ?? []).to.deep.equal([]);
+    const entries = await TimelineEntry.find({ tenantId: world.acme._id, ticketId: ticket._id, kind: 'csat' })
+      .sort({ key: 1 })
+      .lean();
+    expect(entries.map((e) => e.key)).to.deep.equal([
+      `csat:${String(row!._id)}:1`,
+      `csat:${String(row!._id)}:2`,
+    ]);
+    // The last entry says the score the row kept.
+    expect(entries[1]?.data).to.include({ score: after?.score });
+  });
+
   it('the contract form’s opt-out box round-trips (unticked: surveys on)', () => {
     const form: Record<string, string> = { warnAt: '75, 90' };
     for (const type of ticketTypes)
