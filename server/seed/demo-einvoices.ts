@@ -63,28 +63,48 @@ function acmeFiles(): DemoFile[] {
   ];
 }
 
+/**
+ * The sample builder's Peppol invoice as a Danish supplier's valid one: the builder adds a second
+ * tax total in a tax currency the invoice does not name (PEPPOL-EN16931-R054) and leaves out what
+ * Peppol's Danish rules ask of a Danish supplier: its CVR number as legal entity (DK-R-002) and a
+ * payment means code from their list (DK-R-005; 58 is a SEPA credit transfer to the IBAN given).
+ */
+const danishPeppol = (o: Parameters<typeof ubl>[0]): string =>
+  ubl(o)
+    .replace(/<cac:TaxTotal><cbc:TaxAmount currencyID="SEK">[^<]*<\/cbc:TaxAmount><\/cac:TaxTotal>/, '')
+    .replace(
+      /(<cac:AccountingSupplierParty>.*?<cac:PartyLegalEntity><cbc:RegistrationName>[^<]*<\/cbc:RegistrationName>)/,
+      '$1<cbc:CompanyID schemeID="0184">12345674</cbc:CompanyID>',
+    )
+    .replace(
+      '<cbc:PaymentMeansCode>30</cbc:PaymentMeansCode>',
+      '<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>',
+    );
+
 function nordhavnFiles(): DemoFile[] {
   const buyer = { name: 'Nordhavn Shipping A/S', vat: 'DK87654322', country: 'DK' };
   const valid = { buyer, id: 'NR-2026-0042', orderRef: 'PO-88213', ...ublLines(4, 5) };
   return [
-    { filename: 'NR-2026-0042.xml', bytes: text(ubl(valid)) },
+    { filename: 'NR-2026-0042.xml', bytes: text(danishPeppol(valid)) },
     {
       filename: 'NR-2026-0047.xml',
       // Paid in full already: a payable amount below the total draws the rules' findings.
-      bytes: text(ubl({ buyer, id: 'NR-2026-0047', ...ublLines(2, 6), payable: '0.00' })),
+      bytes: text(danishPeppol({ buyer, id: 'NR-2026-0047', ...ublLines(2, 6), payable: '0.00' })),
     },
     {
       filename: 'NR-2026-0051.xml.p7m',
       varies: true,
       bytes: async () => {
         const signer = await makeCmsSigner('Jens Holm', 'Nordisk Raadgivning');
-        return signer.sign(Buffer.from(ubl({ buyer, id: 'NR-2026-0051', ...ublLines(6, 7) }), 'utf8'));
+        return signer.sign(
+          Buffer.from(danishPeppol({ buyer, id: 'NR-2026-0051', ...ublLines(6, 7) }), 'utf8'),
+        );
       },
     },
     {
       filename: 'NR-CN-2026-0003.xml',
       bytes: text(
-        ubl({
+        danishPeppol({
           root: 'CreditNote',
           buyer,
           id: 'NR-CN-2026-0003',

@@ -52,6 +52,14 @@ describe('demo e-invoices', function () {
         _id: { $in: rows.map((r) => r.ticketId) },
       }).lean();
       expect(tickets, code).to.have.length(5);
+      // The valid one is valid: no error and no warning on it (info, such as the signature's trust, may be).
+      const valid = code === 'acme' ? 'IT01234567897_00118.xml' : 'NR-2026-0042.xml';
+      expect(
+        findings(valid)
+          .filter((f) => f.severity !== 'info')
+          .map((f) => f.rule),
+        `${code} findings of ${valid}`,
+      ).to.deep.equal([]);
       const warned = code === 'acme' ? 'IT01234567897_00121.xml' : 'NR-2026-0047.xml';
       expect(
         findings(warned).some((f) => f.severity === 'warning' || f.severity === 'error'),
