@@ -10,7 +10,7 @@ import {
   intlLocaleOf,
 } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
-import { formatInputNumber } from '../domain/tickets/numbers.js';
+import { formatInputNumber, separatorsOf } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
 
 interface RootData {
@@ -73,6 +73,10 @@ const helpers = {
   },
   formatNumber(value: number, options: HelperOptions): string {
     return formatNumber(value, localeOf(options));
+  },
+  /** The reader's decimal or group separator, for a script that reads numbers as they type them. */
+  numberSeparator(which: 'decimal' | 'group', options: HelperOptions): string {
+    return separatorsOf(localeOf(options))[which === 'group' ? 'group' : 'decimal'];
   },
   /**
    * A keyed record's value as its reader keys it: a number field's value in their locale (at
