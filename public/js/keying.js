@@ -10,6 +10,20 @@
   var msg = function (name) {
     return form.getAttribute('data-msg-' + name) || '';
   };
+  var escape = function (s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  };
+  var decimal = form.getAttribute('data-decimal') || '.';
+  var group = form.getAttribute('data-group') || ',';
+  // A number as the reader writes it (the page says their separators, as numbers.ts reads them).
+  var localNumber = new RegExp(
+    '^([-+]?)(\\d{1,3}(?:' + escape(group) + '\\d{3})+|\\d+)(?:' + escape(decimal) + '(\\d+))?$',
+  );
+  function valueOf(plain) {
+    var m = localNumber.exec(plain);
+    if (!m) return null;
+    return Number((m[1] === '-' ? '-' : '') + m[2].split(group).join('') + (m[3] ? '.' + m[3] : ''));
+  }
 
   function check(input) {
     var d = input.dataset;
@@ -22,6 +36,9 @@
       var sep = Math.max(plain.lastIndexOf('.'), plain.lastIndexOf(','));
       var digits = sep >= 0 ? plain.length - sep - 1 : 0;
       if (digits > 0 && digits !== 3 && digits > Number(d.ruleDecimals)) return msg('decimals');
+      var n = valueOf(plain);
+      if (n !== null && d.ruleMin !== undefined && n < Number(d.ruleMin)) return msg('range');
+      if (n !== null && d.ruleMax !== undefined && n > Number(d.ruleMax)) return msg('range');
     }
     if (d.ruleType === 'date') {
       var iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);

@@ -47,7 +47,14 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
 }
 
 export function fieldsFromZod(err: ZodError): FieldError[] {
-  return err.issues.map((issue) => {
+  return err.issues.flatMap((issue): FieldError[] => {
+    // A field a strict schema does not know: named, one by one (not a nameless "not valid").
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((k) => ({
+        path: [...issue.path.map(String), k].join('.'),
+        key: 'unknown_fields.unknown',
+        params: {},
+      }));
     const params: Record<string, string | number> = {};
     if ('minimum' in issue && (typeof issue.minimum === 'number' || typeof issue.minimum === 'bigint'))
       params.min = Number(issue.minimum);
@@ -58,7 +65,7 @@ export function fieldsFromZod(err: ZodError): FieldError[] {
     if (issue.code === 'custom' && custom)
       for (const [k, v] of Object.entries(custom))
         if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
-    return { path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params };
+    return [{ path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params }];
   });
 }
 

@@ -10,7 +10,7 @@ import {
   intlLocaleOf,
 } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
-import { formatInputNumber } from '../domain/tickets/numbers.js';
+import { formatInputNumber, separatorsOf } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
 
 interface RootData {
@@ -73,6 +73,30 @@ const helpers = {
   },
   formatNumber(value: number, options: HelperOptions): string {
     return formatNumber(value, localeOf(options));
+  },
+  /** The reader's decimal or group separator, for a script that reads numbers as they type them. */
+  numberSeparator(which: 'decimal' | 'group', options: HelperOptions): string {
+    return separatorsOf(localeOf(options))[which === 'group' ? 'group' : 'decimal'];
+  },
+  /**
+   * A keyed record's value as its reader keys it: a number field's value in their locale (at
+   * least the field's decimals, so it reads back the same), a date field's in their date format.
+   */
+  keyedValue(
+    value: unknown,
+    field: { type?: string; decimals?: number } | undefined,
+    options: HelperOptions,
+  ) {
+    if (value === null || value === undefined) return '';
+    const locale = localeOf(options);
+    if (field?.type === 'number') {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (String(value).trim() !== '' && Number.isFinite(n))
+        return formatInputNumber(n, locale, field.decimals ?? 0);
+    }
+    if (field?.type === 'date' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+      return formatDate(`${value}T12:00:00Z`, locale, 'UTC');
+    return String(value);
   },
   money(amount: number, currency: string, options: HelperOptions): string {
     if (typeof amount !== 'number') return '';

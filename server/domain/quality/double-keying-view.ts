@@ -59,6 +59,10 @@ export async function differencesView(ctx: Ctx, ticketRef: string) {
     batch,
     layoutName: layoutDoc.name,
     doubleKeyed: doubled.length > 0,
+    // What the page needs to show each field's keyings in the reader's number and date formats.
+    formats: Object.fromEntries(
+      layout.fields.map((f) => [f.key, { type: f.type, decimals: f.type === 'number' ? f.decimals : 0 }]),
+    ),
     open: (openStates as readonly string[]).includes(batch.state),
     incomplete,
     records: rows.map((r) => ({

@@ -58,6 +58,35 @@ const emptyFile = () =>
     fields: [{ path: 'file', key: 'keying.errors.csv_empty' }],
   });
 
+/**
+ * The field key of each header cell (by key or label, any case). Two columns naming one field
+ * are refused: which of the two values to keep would be a guess.
+ */
+function headerColumns(
+  cells: FileRow['cells'],
+  byName: Map<string, string>,
+  fieldOf: Map<string, LayoutField>,
+): string[] {
+  const seen = new Map<string, string>();
+  return cells.map((c) => {
+    const name = cellText(c, undefined, 'en').trim();
+    const key = byName.get(name.toLowerCase()) ?? name;
+    const first = seen.get(key);
+    if (first !== undefined && fieldOf.has(key))
+      throw new AppError('validation', 'two columns for one field', {
+        fields: [
+          {
+            path: 'file',
+            key: 'record_columns.duplicate',
+            params: { field: fieldOf.get(key)?.label ?? key, first, second: name },
+          },
+        ],
+      });
+    seen.set(key, name);
+    return key;
+  });
+}
+
 interface CheckedRow {
   row: number;
   check: RecordCheck;
@@ -92,10 +121,7 @@ async function* checkedRows(
     if (next.done) break;
     const { row, cells } = next.value;
     if (!columns) {
-      columns = cells.map((c) => {
-        const name = cellText(c, undefined, 'en').trim();
-        return byName.get(name.toLowerCase()) ?? name;
-      });
+      columns = headerColumns(cells, byName, fieldOf);
       continue;
     }
     const raw: Record<string, string> = {};

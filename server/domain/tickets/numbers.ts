@@ -19,6 +19,9 @@ const separators: Record<Locale, { group: string; decimal: string }> = {
   da: { group: '.', decimal: ',' },
 };
 
+/** The reader's group and decimal separators (the keying screen's script reads numbers with them). */
+export const separatorsOf = (locale: Locale): { group: string; decimal: string } => separators[locale];
+
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const patterns = new Map<Locale, RegExp>();
 function patternOf(locale: Locale): RegExp {

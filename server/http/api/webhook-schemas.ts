@@ -18,7 +18,9 @@ const url = z
 
 export const apiEndpointInput = registerEndpointSchema.omit({ tenantId: true }).extend({ url });
 export const apiEndpointUpdate = updateEndpointSchema.extend({ url: url.optional() });
-export const apiSecretRotation = rotateSecretSchema;
+// Strict: a misspelt `overlapSeconds` (`overlap: 0` after a leak) must not rotate with the
+// default overlap, the old secret signing on for a day.
+export const apiSecretRotation = rotateSecretSchema.strict();
 
 const when = z.iso.datetime().nullable();
 export const endpointJson = z.object({

@@ -20,6 +20,14 @@ const locals = (view: SurveyView) => ({
   bare: true,
 });
 
+/** The survey page: the five scores, the one chosen in the mail (if any), the one recorded. */
+const surveyLocals = (view: SurveyView, chosen: number | null) => ({
+  ...locals(view),
+  chosen,
+  scores: [1, 2, 3, 4, 5].map((score) => ({ score, label: t(view.locale, `csat.scores.${score}`) })),
+  current: view.score,
+});
+
 /**
  * The satisfaction survey of a resolved mail: no sign-in, the signed token is the authority.
  * A GET never records (mail scanners open links): it shows the chosen score with a button, and a
@@ -31,18 +39,19 @@ export function csatRoutes(): Router {
   router.get('/csat/:token', async (req, res) => {
     const view = await surveyPage(req.ctx, token(req));
     const chosen = rateInputSchema.safeParse({ score: req.query.score });
-    res.render('csat/survey', {
-      ...locals(view),
-      chosen: chosen.success ? chosen.data.score : null,
-      scores: [1, 2, 3, 4, 5].map((score) => ({ score, label: t(view.locale, `csat.scores.${score}`) })),
-      current: view.score,
-    });
+    res.render('csat/survey', surveyLocals(view, chosen.success ? chosen.data.score : null));
   });
 
+  // The link first (a forged or expired one is 404 whatever the score), then the score: one
+  // outside 1..5 shows the survey again, with why, in the survey's language.
   router.post('/csat/:token', async (req, res) => {
-    const input = parseInput(rateInputSchema, req.body);
-    await rateResolution(req.ctx, token(req), input);
-    res.redirect(303, `/csat/${encodeURIComponent(token(req))}/comment`);
+    const view = await surveyPage(req.ctx, token(req));
+    req.locale = view.locale;
+    await handleForm(req, res, 'csat/survey', surveyLocals(view, null), async () => {
+      const input = parseInput(rateInputSchema, req.body);
+      await rateResolution(req.ctx, token(req), input);
+      res.redirect(303, `/csat/${encodeURIComponent(token(req))}/comment`);
+    });
   });
 
   router.get('/csat/:token/comment', async (req, res) => {
@@ -53,6 +62,7 @@ export function csatRoutes(): Router {
 
   router.post('/csat/:token/comment', async (req, res) => {
     const view = await surveyPage(req.ctx, token(req));
+    req.locale = view.locale;
     await handleForm(req, res, 'csat/comment', { ...locals(view), score: view.score }, async () => {
       const input = parseInput(commentInputSchema, req.body);
       const saved = await commentOnRating(req.ctx, token(req), input);

@@ -104,7 +104,12 @@ export function keyingRoutes(): Router {
     } catch (err) {
       if (conflictFlash(err)) return backWithConflict(req, res, `${base(req)}/keying`, err);
       if (err instanceof AppError && err.code === 'validation') {
-        req.session.flash = { kind: 'error', key: err.fields[0]?.key ?? 'errors.validation' };
+        const [first] = err.fields;
+        req.session.flash = {
+          kind: 'error',
+          key: first?.key ?? 'errors.validation',
+          params: first?.params,
+        };
         return res.redirect(`${base(req)}/keying`);
       }
       throw err;

@@ -3,6 +3,7 @@ import { fieldsFromText, fieldsToText } from '../../domain/quality/layout-text.j
 import { getLayout, listLayouts } from '../../domain/quality/list-layouts.js';
 import { fieldClasses } from '../../domain/quality/record-layout.js';
 import { aqlValues, inspectionLevels } from '../../domain/quality/sampling-tables.js';
+import { formatInputNumber } from '../../domain/tickets/numbers.js';
 import { saveLayout } from '../../domain/quality/save-layout.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
 import { validation } from '../../errors/app-error.js';
@@ -102,7 +103,11 @@ export function layoutRoutes(): Router {
         'aql.critical': String(layout.aql.critical),
         'aql.major': String(layout.aql.major),
         'aql.minor': String(layout.aql.minor),
-        accuracyTarget: layout.accuracyTarget === undefined ? '' : String(layout.accuracyTarget * 100),
+        // As the reader types it (99,5 in Italian and Danish), without binary noise (0.45 * 100).
+        accuracyTarget:
+          layout.accuracyTarget === undefined
+            ? ''
+            : formatInputNumber(Math.round(layout.accuracyTarget * 1e6) / 1e4, req.locale),
         fieldsText: fieldsToText(layout.fields),
         doubleKeyCritical: layout.doubleKeyCritical,
       },

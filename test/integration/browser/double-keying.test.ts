@@ -77,7 +77,7 @@ describe('double keying in the browser (keyboard only)', function () {
 
     const lead = await signedInPage(browser, tp.url, world.users.teamLead.email);
     await lead.page.goto(`${tp.url}/tickets/${number}/differences`);
-    expect(await lead.page.textContent('[data-testid=first-amount]')).to.equal('12.5');
+    expect(await lead.page.textContent('[data-testid=first-amount]')).to.equal('12.50'); // with the field's two decimals
     expect(await lead.page.textContent('[data-testid=second-amount]')).to.equal('12.05');
     // The first choice has the focus: the arrows move through the choices, Tab to the typed value.
     expect(await focused(lead.page)).to.equal('choice.amount');

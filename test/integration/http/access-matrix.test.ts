@@ -12,13 +12,17 @@ import { makeUser, makeWorld, PASSWORD, type World } from '../../support/factori
 import { newObjectId, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { listRoutes } from '../../support/routes.js';
-import { tokenOf } from '../../support/api.js';
+import { bodies, tokenOf } from '../../support/api.js';
+import { createTicket } from '../../../server/domain/tickets/create.js';
+import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { Macro } from '../../../models/macro.js';
 import { ctxOf, makeAttachment, makeTicket } from '../../support/tickets.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { updateEndpoint } from '../../../server/domain/webhooks/update-endpoint.js';
 import { RecordLayoutModel } from '../../../models/quality.js';
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
+import { startBatch } from '../../../server/domain/quality/batch.js';
+import { keyRecord } from '../../../server/domain/quality/key-record.js';
 import { Queue } from '../../../models/queue.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { findingId } from '../../../server/domain/tickets/finding-state.js';
@@ -348,6 +352,50 @@ const workerTicketPages = (status: Expected): Record<string, Variant> => ({
 /** Record layouts (team leads and admins): a fresh Acme layout per cell, and the form that saves one. */
 const layoutFields =
   'ref; Reference; text; required; major; 40\namount; Amount; number; required; critical; 2 0..';
+/**
+ * A fresh ticket of a client with a batch being keyed (one record keyed) on a layout of that
+ * client, so the keying routes reach the batch itself: a foreign operator's 404 is then the
+ * ticket's, not the missing batch's.
+ */
+async function batchTicket(tenant: 'acme' | 'nord'): Promise<string> {
+  const requester = tenant === 'acme' ? world.users.acmeUser : world.users.nordUser;
+  const ticket = await createTicket(
+    ctxOf(requester, world[tenant]),
+    ticketInputSchema.parse(bodies.dataEntry()),
+    'portal',
+  );
+  const keyer = ctxOf(world.users.operatorBoth, null);
+  const layout = await saveLayout(ctxOf(world.users.admin, null), String(world[tenant].id), {
+    name: unique('Matrix batch '),
+    aql: { critical: 0.65, major: 1, minor: 2.5 },
+    fields: [{ key: 'ref', label: 'Reference', type: 'text' }],
+  });
+  await startBatch(keyer, ticket.number, String(layout._id));
+  await keyRecord(keyer, ticket.number, { values: { ref: 'R-1' } });
+  return ticket.number;
+}
+/** Keying routes on tickets holding a batch: the workers of the client's tenant, a foreign operator 404. */
+const batchVariants = (
+  shape: typeof page,
+  status: Expected,
+  who: (s: Expected) => Partial<Record<RoleKey, Expected>> = workers,
+): Record<string, Variant> => ({
+  'Acme batch': { param: () => batchTicket('acme'), expect: shape(who(status)) },
+  'Nordhavn batch': {
+    param: () => batchTicket('nord'),
+    expect: shape({ ...who(status), ...(who === workers ? { operatorAcme: 404 } : {}) }),
+  },
+});
+const nordLayout = async (): Promise<string> =>
+  String(
+    (
+      await saveLayout(ctxOf(world.users.admin, null), String(world.nord.id), {
+        name: unique('Matrix Nordhavn layout '),
+        aql: { critical: 0.65, major: 1, minor: 2.5 },
+        fields: [{ key: 'ref', label: 'Reference', type: 'text' }],
+      })
+    )._id,
+  );
 const acmeLayout = async (): Promise<string> =>
   String(
     (
@@ -902,6 +950,7 @@ const table: Row[] = [
     path: '/layouts/:id',
     variants: {
       'an Acme layout': { param: acmeLayout, expect: page(managers(200)) },
+      'a Nordhavn layout': { param: nordLayout, expect: page(managers(200)) },
       'no such layout': { param: newObjectId, expect: page(managers(404)) },
       'malformed id': { param: () => 'not-an-id', expect: page(managers(404)) },
     },
@@ -919,7 +968,11 @@ const table: Row[] = [
   // Keying and inspection of a data-entry ticket's records (issue #18): the people who work queues.
   // A fresh complaint ticket has no batch: its pages render (the layout choice), actions on the
   // batch answer 404, starting one is refused (400: not a data-entry ticket).
-  { method: 'GET', path: '/tickets/:ref/keying', variants: workerTicketPages(200) },
+  {
+    method: 'GET',
+    path: '/tickets/:ref/keying',
+    variants: { ...workerTicketPages(200), ...batchVariants(page, 200) },
+  },
   {
     method: 'POST',
     path: '/tickets/:ref/keying/start',
@@ -930,14 +983,37 @@ const table: Row[] = [
     method: 'POST',
     path: '/tickets/:ref/keying/records',
     body: () => ({ 'values.a': 'x' }),
-    variants: workerTicketVariants(404),
+    // On a batch, a field the layout lacks re-renders the form (422).
+    variants: { ...workerTicketVariants(404), ...batchVariants(action, 422) },
   },
-  { method: 'POST', path: '/tickets/:ref/keying/import', variants: workerTicketVariants(404) },
-  { method: 'POST', path: '/tickets/:ref/keying/finish', variants: workerTicketVariants(404) },
-  { method: 'GET', path: '/tickets/:ref/keying/export.csv', variants: workerTicketPages(404) },
-  { method: 'GET', path: '/tickets/:ref/keying/export.xlsx', variants: workerTicketPages(404) },
+  // On a batch, no file goes back with why (302).
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/import',
+    variants: { ...workerTicketVariants(404), ...batchVariants(action, 302) },
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/keying/finish',
+    variants: { ...workerTicketVariants(404), ...batchVariants(action, 302) },
+  },
+  // Staff export a batch while it is keyed (only the client waits for its acceptance).
+  {
+    method: 'GET',
+    path: '/tickets/:ref/keying/export.csv',
+    variants: { ...workerTicketPages(404), ...batchVariants(page, 200) },
+  },
+  {
+    method: 'GET',
+    path: '/tickets/:ref/keying/export.xlsx',
+    variants: { ...workerTicketPages(404), ...batchVariants(page, 200) },
+  },
   { method: 'GET', path: '/tickets/:ref/keying/source', variants: workerTicketPages(404) },
-  { method: 'GET', path: '/tickets/:ref/inspection', variants: workerTicketPages(200) },
+  {
+    method: 'GET',
+    path: '/tickets/:ref/inspection',
+    variants: { ...workerTicketPages(200), ...batchVariants(page, 200) },
+  },
   {
     method: 'POST',
     path: '/tickets/:ref/inspection/records',
@@ -947,7 +1023,11 @@ const table: Row[] = [
   { method: 'POST', path: '/tickets/:ref/inspection/close', variants: workerTicketVariants(404) },
   // Double keying (issue #18 item 3): the second keying by the people who key, the differences
   // settled by team leads and admins (records.settle). A ticket without a batch answers 404.
-  { method: 'GET', path: '/tickets/:ref/keying/second', variants: workerTicketPages(404) },
+  {
+    method: 'GET',
+    path: '/tickets/:ref/keying/second',
+    variants: { ...workerTicketPages(404), ...batchVariants(page, 200) },
+  },
   {
     method: 'POST',
     path: '/tickets/:ref/keying/second',
@@ -961,6 +1041,7 @@ const table: Row[] = [
       'Acme ticket': { param: acmeTicket, expect: page(managers(404)) },
       'Nordhavn ticket': { param: nordTicket, expect: page(managers(404)) },
       'no such ticket': { param: () => 'ACME-999999', expect: page(managers(404)) },
+      ...batchVariants(page, 200, managers),
     },
   },
   {
