@@ -8,8 +8,10 @@ export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'fail
  * One event for one endpoint, written once: `key` is `<endpointId>:<timeline entry key>`, unique,
  * so the fast path and the sweep that re-derives events from the timeline never write it twice.
  * `msgId` (the `webhook-id` header) is derived from the key and is the same on every attempt.
- * The row is also the delivery's state: claimed with a lease (`delivering` until `leaseUntil`),
- * retried on the schedule (`nextAttemptAt`), finished as `delivered` or `failed`.
+ * The row is also the delivery's state: due (`pending` from `nextAttemptAt`), sent under its
+ * endpoint's lease (WebhookEndpoint.leaseToken: no write per event before the attempt), then one
+ * write: finished as `delivered` or `failed`, or rescheduled. `delivering` with `leaseUntil` and
+ * `claimedBy` are the per-event claims of before (a row left so is sent once its lease runs out).
  */
 const webhookEventSchema = new Schema({
   tenantId: tenantRef(),
@@ -37,10 +39,10 @@ const webhookEventSchema = new Schema({
 });
 // The claim's read on MongoDB (the embedded engine scans: see engine notes).
 webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
-// The worker's claims and writes, one event each (`{ _id, status, claimedBy }`: claiming a
-// pending one, marking, retrying or releasing one it holds): the embedded engine answers a filter
-// from a unique index only when it names exactly its keys, else it scans the whole event table
-// (bench:webhooks: an update with `_id: { $in }` and the claim scanned at every batch).
+// The worker's one write per attempt, by the row as it read it (`{ _id, status, claimedBy }`: an
+// event replayed or finished otherwise meanwhile is left alone): the embedded engine answers a
+// filter from a unique index only when it names exactly its keys, else it scans the whole event
+// table (bench:webhooks: an update with `_id: { $in }` scanned at every batch).
 webhookEventSchema.index({ _id: 1, status: 1, claimedBy: 1 }, { unique: true });
 webhookEventSchema.plugin(tenantScopePlugin);
 

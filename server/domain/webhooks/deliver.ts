@@ -51,7 +51,7 @@ export const retrySchedule = [
 export const deliveryPolicy = {
   /** A taken endpoint belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
-  /** Due events one claim takes at most (its read of due events scans on the engine: fewer, larger claims). */
+  /** Due events one run sends per lease at most (the read of due events scans on the engine: fewer, larger reads). */
   claimBatch: 1000,
   perEndpointPerRun: 25,
   concurrency: 16,
@@ -82,7 +82,7 @@ export interface DeliverResult {
 
 const events = crossTenant(
   WebhookEvent,
-  'the webhook worker delivers every tenant’s events, each by its unique _id and its claim',
+  'the webhook worker delivers every tenant’s events, each by its unique key as read, under its endpoint’s lease',
 );
 const endpointsDoor = crossTenant(
   WebhookEndpoint,
