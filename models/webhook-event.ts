@@ -10,7 +10,7 @@ export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'fail
  * `msgId` (the `webhook-id` header) is derived from the key and is the same on every attempt.
  * The row is also the delivery's state: due (`pending` from `nextAttemptAt`), sent under its
  * endpoint's lease (WebhookEndpoint.leaseToken: no write per event before the attempt), then one
- * write: finished as `delivered` or `failed`, or rescheduled. `delivering` with `leaseUntil` and
+ * write by _id: finished as `delivered` or `failed`, or rescheduled. `delivering` with `leaseUntil` and
  * `claimedBy` are the per-event claims of before (a row left so is sent once its lease runs out).
  */
 const webhookEventSchema = new Schema({
@@ -39,11 +39,9 @@ const webhookEventSchema = new Schema({
 });
 // The claim's read on MongoDB (the embedded engine scans: see engine notes).
 webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
-// The worker's one write per attempt, by the row as it read it (`{ _id, status, claimedBy }`: an
-// event replayed or finished otherwise meanwhile is left alone): the embedded engine answers a
-// filter from a unique index only when it names exactly its keys, else it scans the whole event
-// table (bench:webhooks: an update with `_id: { $in }` scanned at every batch).
-webhookEventSchema.index({ _id: 1, status: 1, claimedBy: 1 }, { unique: true });
+// No unique index on `{ _id, status, claimedBy }` any more (the per-event claims of before): the
+// worker writes each outcome by _id under its endpoint's lease, and on the embedded engine that
+// index cost more per write than the write itself (bench:webhooks, server/domain/webhooks/deliver.ts).
 webhookEventSchema.plugin(tenantScopePlugin);
 
 export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;

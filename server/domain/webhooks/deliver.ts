@@ -55,6 +55,8 @@ export const deliveryPolicy = {
   claimBatch: 1000,
   perEndpointPerRun: 25,
   concurrency: 16,
+  /** Outcomes are written only while the lease has at least this long to run (else dropped: sent again). */
+  writeMarginMs: 10_000,
   /** Share of a retry delay added or removed at random. */
   jitter: 0.1,
   breakerThreshold: 5,
@@ -94,12 +96,16 @@ const insertAttempt = coalescedInsert(() => attempts);
 /**
  * The outcome of an attempt, one write per event: delivered, rescheduled or given up, with the
  * attempt count and the last answer. Concurrent outcomes go as one command (group commit), each
- * event by its `{ _id, status, claimedBy }` as read (the unique index answers each on the
- * engine): an event replayed or finished otherwise meanwhile is left alone.
+ * event by its _id alone (the engine answers it from the _id index; a condition on its status
+ * would need a unique index naming it, which costs the engine more per write than the write
+ * itself: bench:webhooks). No condition is needed while the run holds the endpoint's lease: no
+ * other run sends or writes its events, so a run submits outcomes only until shortly before its
+ * lease runs out (`writeMarginMs`); a later outcome is dropped and the event, still due, is sent
+ * again by the next holder under the same webhook-id.
  */
-const finishEvent = new GroupCommit<{ filter: Record<string, unknown>; set: Record<string, unknown> }, void>(
+const finishEvent = new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(
   async (items) => {
-    await events.updateEach(items.map((i) => ({ filter: i.filter, update: { $set: i.set } })));
+    await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
     return items.map(() => ({ ok: true as const, value: undefined }));
   },
 );
@@ -464,6 +470,7 @@ async function deliverOne(
   random: () => number,
   tally: DeliverResult,
   behind: Array<Promise<void>>,
+  writeUntil: number,
 ): Promise<void> {
   const url = new URL(ep.url);
   const sentAt = clock();
@@ -499,8 +506,17 @@ async function deliverOne(
     error: answer.error ? answer.error.slice(0, 500) : null,
     ok,
   };
-  // The row as read (pending, or a claim of the per-event leases of before whose lease ran out).
-  const mine = { _id: row._id, status: row.status, claimedBy: row.claimedBy ?? null };
+  // Written only while the lease holds (see finishEvent); after, the event stays due.
+  const finish = async (set: Record<string, unknown>): Promise<void> => {
+    if (performance.now() > writeUntil) {
+      ctx.log.warn(
+        { event: String(row._id) },
+        'webhook outcome not written: the lease runs out (sent again)',
+      );
+      return;
+    }
+    await finishEvent.submit({ _id: row._id, set });
+  };
   const release = { leaseUntil: null, claimedBy: null, lastStatus: status, attempts: row.attempts };
   if (ok) {
     // Recorded behind the lane's next request (group commits with the other lanes'), not before
@@ -511,15 +527,12 @@ async function deliverOne(
     behind.push(
       insertAttempt(attempt)
         .then(() =>
-          finishEvent.submit({
-            filter: mine,
-            set: {
-              ...release,
-              status: 'delivered',
-              deliveredAt: t,
-              lastStatus: status ?? 200,
-              lastError: null,
-            },
+          finish({
+            ...release,
+            status: 'delivered',
+            deliveredAt: t,
+            lastStatus: status ?? 200,
+            lastError: null,
           }),
         )
         .then(() => noteHealth(ep, true, t))
@@ -532,7 +545,7 @@ async function deliverOne(
   await insertAttempt(attempt);
   const lastError = (answer.error ?? `HTTP ${String(status)}`).slice(0, 500);
   if (status === 410) {
-    await finishEvent.submit({ filter: mine, set: { ...release, status: 'failed', lastError } });
+    await finish({ ...release, status: 'failed', lastError });
     await endpointsDoor.updateOne(
       { _id: ep._id, state: 'active' },
       { $set: { state: 'disabled', disabledReason: 'gone', disabledAt: t } },
@@ -542,12 +555,11 @@ async function deliverOne(
     return;
   }
   const next = nextAttemptAt(row.attempts, t, random, retryAfterMs(answer.retryAfter, t));
-  await finishEvent.submit({
-    filter: mine,
-    set: next
+  await finish(
+    next
       ? { ...release, status: 'pending', nextAttemptAt: next, lastError }
       : { ...release, status: 'failed', lastError },
-  });
+  );
   if (next) tally.retried++;
   else tally.failed++;
   // The endpoint's health, not this payload's: no answer, throttled, or the server failing.
@@ -568,6 +580,8 @@ export async function deliverDueWebhooks(
   let claimedTotal = 0;
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
+    // Taken no earlier than now: the lease's end as this process counts it.
+    const writeUntil = performance.now() + deliveryPolicy.leaseMs - deliveryPolicy.writeMarginMs;
     const { claimed, endpoints, held, token } = await inTurn(() =>
       claim(clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
     );
@@ -604,7 +618,7 @@ export async function deliverDueWebhooks(
         // The rest stay as they are (no attempt counted), due for the next run.
         if (tripped.has(String(ep._id)) || performance.now() > sendUntil) break;
         try {
-          await deliverOne(ctx, row, ep, clock, random, tally, behind);
+          await deliverOne(ctx, row, ep, clock, random, tally, behind, writeUntil);
         } catch (err) {
           // The database failed us: the event stays due, sent again (same webhook-id) after the lease.
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded');
