@@ -19,8 +19,8 @@ export const WEBHOOK_DELIVER_JOB = 'webhooks.deliver';
 export const WEBHOOK_SWEEP_JOB = 'webhooks.sweep-missed';
 
 /**
- * Two recurring jobs: delivery of due webhook events (retries, and what a dead process had
- * claimed), and the sweep that writes events the fast path missed (server/domain/webhooks/
+ * Two recurring jobs: delivery of due webhook events (retries, and the endpoints a dead process
+ * had leased), and the sweep that writes events the fast path missed (server/domain/webhooks/
  * record-events.ts), also run once when a node starts (a crash means a restart).
  */
 export async function registerWebhookJobs(agenda: Agenda, log: Logger): Promise<void> {

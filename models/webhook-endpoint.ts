@@ -20,8 +20,8 @@ export const webhookEndpointStates = ['active', 'disabled'] as const;
 /**
  * A client system's receiver of signed webhooks (Standard Webhooks). The secret signs every
  * request; during a rotation the previous one signs too until `previousSecretUntil`. Health
- * (`consecutiveFailures`, `circuitOpenUntil`, `probeUntil`, `failingSince`) is written by the
- * delivery worker only; `derivedUntil` is the sweep's cursor over the timeline (events of entries
+ * (`consecutiveFailures`, `circuitOpenUntil`, `probeUntil`, `failingSince`) and the delivery lease
+ * (`leaseToken`, `leaseUntil`) are written by the delivery worker only; `derivedUntil` is the sweep's cursor over the timeline (events of entries
  * stored before it have been written for this endpoint).
  */
 const webhookEndpointSchema = new Schema({
@@ -41,6 +41,15 @@ const webhookEndpointSchema = new Schema({
   consecutiveFailures: { type: Number, default: 0 },
   circuitOpenUntil: { type: Date, default: null },
   probeUntil: { type: Date, default: null },
+  /**
+   * The delivery lease (server/domain/webhooks/deliver.ts): a run takes the endpoint with one
+   * conditional update naming the token and time it read (a fresh token each take), sends its due
+   * events without claiming each, and gives it back by clearing `leaseUntil` (the token stays, so
+   * a take-and-give-back in between fails the next taker's condition). A run that dies leaves its
+   * lease to run out; the next run sends again under the same webhook-id.
+   */
+  leaseToken: { type: String, default: null },
+  leaseUntil: { type: Date, default: null },
   derivedUntil: { type: Date, required: true, default: () => new Date() },
   createdAt: { type: Date, required: true, default: () => new Date() },
   updatedAt: { type: Date, required: true, default: () => new Date() },

@@ -8,8 +8,10 @@ export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'fail
  * One event for one endpoint, written once: `key` is `<endpointId>:<timeline entry key>`, unique,
  * so the fast path and the sweep that re-derives events from the timeline never write it twice.
  * `msgId` (the `webhook-id` header) is derived from the key and is the same on every attempt.
- * The row is also the delivery's state: claimed with a lease (`delivering` until `leaseUntil`),
- * retried on the schedule (`nextAttemptAt`), finished as `delivered` or `failed`.
+ * The row is also the delivery's state: due (`pending` from `nextAttemptAt`), sent under its
+ * endpoint's lease (WebhookEndpoint.leaseToken: no write per event before the attempt), then one
+ * write by _id: finished as `delivered` or `failed`, or rescheduled. `delivering` with `leaseUntil` and
+ * `claimedBy` are the per-event claims of before (a row left so is sent once its lease runs out).
  */
 const webhookEventSchema = new Schema({
   tenantId: tenantRef(),
@@ -37,11 +39,9 @@ const webhookEventSchema = new Schema({
 });
 // The claim's read on MongoDB (the embedded engine scans: see engine notes).
 webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
-// The worker's claims and writes, one event each (`{ _id, status, claimedBy }`: claiming a
-// pending one, marking, retrying or releasing one it holds): the embedded engine answers a filter
-// from a unique index only when it names exactly its keys, else it scans the whole event table
-// (bench:webhooks: an update with `_id: { $in }` and the claim scanned at every batch).
-webhookEventSchema.index({ _id: 1, status: 1, claimedBy: 1 }, { unique: true });
+// No unique index on `{ _id, status, claimedBy }` any more (the per-event claims of before): the
+// worker writes each outcome by _id under its endpoint's lease, and on the embedded engine that
+// index cost more per write than the write itself (bench:webhooks, server/domain/webhooks/deliver.ts).
 webhookEventSchema.plugin(tenantScopePlugin);
 
 export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;

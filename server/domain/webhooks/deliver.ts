@@ -18,11 +18,14 @@ import { webhookSettings } from './settings.js';
  * Delivery of webhook events, at least once, by any number of workers (agenda's recurring job
  * and the in-process wake-up, jobs/webhooks.ts):
  *
- * - a run claims due events with one conditional update each (`delivering`, a lease until
- *   `leaseUntil`): two runs never send the same event at once, and the claim of a run that dies
- *   is taken over once its lease runs out (same `webhook-id`: the receiver de-duplicates);
- * - each attempt is recorded (`WebhookAttempt`) and the event finished or put back on the retry
- *   schedule of the Standard Webhooks spec with jitter, later if the receiver said `Retry-After`;
+ * - a run takes the endpoints that have due events with a lease on the endpoint row (one
+ *   conditional update per endpoint, all in one command: `leaseToken`, `leaseUntil`), then sends
+ *   their due events, read after the endpoint rows, without claiming each: two runs never send an
+ *   endpoint's events at once, and the lease of a run that dies runs out, then another run sends
+ *   again what was not marked (same `webhook-id`: the receiver de-duplicates);
+ * - each attempt is recorded (`WebhookAttempt`, one insert per batch) and the event finished or
+ *   put back on the retry schedule of the Standard Webhooks spec with jitter, later if the
+ *   receiver said `Retry-After`: one write per event, the attempt's summary in it, batched;
  * - 410 Gone disables the endpoint; 429, 5xx, timeouts and refused connections count towards the
  *   endpoint's circuit breaker: after `breakerThreshold` in a row without a success its events
  *   wait (no attempt spent) until the breaker lets one probe through (half-open);
@@ -46,12 +49,14 @@ export const retrySchedule = [
 ] as const;
 
 export const deliveryPolicy = {
-  /** A claimed event belongs to its run this long (well beyond the request timeout). */
+  /** A taken endpoint belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
-  /** Due events one claim takes at most (its read of due events scans on the engine: fewer, larger claims). */
+  /** Due events one run sends per lease at most (the read of due events scans on the engine: fewer, larger reads). */
   claimBatch: 1000,
   perEndpointPerRun: 25,
   concurrency: 16,
+  /** Outcomes are written only while the lease has at least this long to run (else dropped: sent again). */
+  writeMarginMs: 10_000,
   /** Share of a retry delay added or removed at random. */
   jitter: 0.1,
   breakerThreshold: 5,
@@ -79,7 +84,7 @@ export interface DeliverResult {
 
 const events = crossTenant(
   WebhookEvent,
-  'the webhook worker delivers every tenant’s events, each by its unique _id and its claim',
+  'the webhook worker delivers every tenant’s events, each by its unique key as read, under its endpoint’s lease',
 );
 const endpointsDoor = crossTenant(
   WebhookEndpoint,
@@ -89,28 +94,18 @@ const attempts = scopedCollection(WebhookAttempt);
 /** Attempts of concurrent deliveries go in one insert (group commit), each acknowledged for itself. */
 const insertAttempt = coalescedInsert(() => attempts);
 /**
- * Delivered events are marked together: one command per batch (group commit), each event by its
- * _id and the run's claim (the `{ _id, status, claimedBy }` unique index answers each on the engine). A
- * row another run took over meanwhile (our lease ran out) is left to that run: it sends it again
- * under the same webhook-id and marks it itself.
+ * The outcome of an attempt, one write per event: delivered, rescheduled or given up, with the
+ * attempt count and the last answer. Concurrent outcomes go as one command (group commit), each
+ * event by its _id alone (the engine answers it from the _id index; a condition on its status
+ * would need a unique index naming it, which costs the engine more per write than the write
+ * itself: bench:webhooks). No condition is needed while the run holds the endpoint's lease: no
+ * other run sends or writes its events, so a run submits outcomes only until shortly before its
+ * lease runs out (`writeMarginMs`); a later outcome is dropped and the event, still due, is sent
+ * again by the next holder under the same webhook-id.
  */
-const markDelivered = new GroupCommit<{ _id: Types.ObjectId; run: string; at: Date; status: number }, void>(
+const finishEvent = new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(
   async (items) => {
-    await events.updateEach(
-      items.map((i) => ({
-        filter: { _id: i._id, status: 'delivering', claimedBy: i.run },
-        update: {
-          $set: {
-            status: 'delivered',
-            deliveredAt: i.at,
-            leaseUntil: null,
-            claimedBy: null,
-            lastStatus: i.status,
-            lastError: null,
-          },
-        },
-      })),
-    );
+    await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
     return items.map(() => ({ ok: true as const, value: undefined }));
   },
 );
@@ -127,6 +122,8 @@ type EndpointRow = {
   failingSince?: Date | null;
   circuitOpenUntil?: Date | null;
   probeUntil?: Date | null;
+  leaseToken?: string | null;
+  leaseUntil?: Date | null;
 };
 
 type Candidate = {
@@ -140,6 +137,7 @@ type Candidate = {
   attempts: number;
   nextAttemptAt: Date;
   leaseUntil?: Date | null;
+  claimedBy?: string | null;
   msgId: string;
   payload: string;
   type: string;
@@ -245,7 +243,10 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Endpoints that may be sent to now; half-open ones (breaker expired) get one probe each. */
+/**
+ * Endpoints that may be sent to now: not held by another run's lease, circuit closed; half-open
+ * ones (breaker expired) get one probe each.
+ */
 async function usableEndpoints(
   t: Date,
 ): Promise<{ usable: Map<string, EndpointRow>; halfOpen: Set<string> }> {
@@ -256,6 +257,7 @@ async function usableEndpoints(
   const usable = new Map<string, EndpointRow>();
   const halfOpen = new Set<string>();
   for (const ep of rows) {
+    if (ep.leaseUntil && ep.leaseUntil > t) continue; // another run holds it
     if (ep.circuitOpenUntil && ep.circuitOpenUntil > t) continue;
     if (ep.circuitOpenUntil) {
       if (ep.probeUntil && ep.probeUntil > t) continue; // someone is probing it
@@ -294,16 +296,52 @@ async function inOrder(candidates: Candidate[], ordered: Set<string>): Promise<C
   );
 }
 
-/** Claim due events for this run (see the header); returns them with their payloads. */
-// Long function: one atomic-claim protocol (read, order, share, probe, conditional takes), clearer whole than in pieces.
-async function claim(
-  run: string,
-  t: Date,
-  max: number,
-  scan: number,
-): Promise<{ claimed: Claimed[]; endpoints: Map<string, EndpointRow> }> {
+/** What one claim gives a run: its events (payloads included), the endpoints, the leases it holds. */
+interface Taken {
+  claimed: Claimed[];
+  endpoints: Map<string, EndpointRow>;
+  /** Endpoints this run holds under `token` (given back when it is done with them). */
+  held: Types.ObjectId[];
+  token: string;
+}
+
+/**
+ * Lease the endpoints that have due events, each only if its row is still as read (token and
+ * lease time, read before the due events: an endpoint another run took and gave back in between
+ * fails the condition, so no event it finished meanwhile is read here as still due). One command
+ * for all; returns the ids taken.
+ */
+async function leaseEndpoints(rows: EndpointRow[], token: string, until: Date): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const took = await endpointsDoor.updateEach(
+    rows.map((ep) => ({
+      filter: { _id: ep._id, leaseToken: ep.leaseToken ?? null, leaseUntil: ep.leaseUntil ?? null },
+      update: { $set: { leaseToken: token, leaseUntil: until } },
+    })),
+  );
+  if (took.modifiedCount === rows.length) return new Set(rows.map((ep) => String(ep._id)));
+  const mine = await WebhookEndpoint.find({ _id: { $in: rows.map((ep) => ep._id) }, leaseToken: token })
+    .setOptions({ allTenants: true })
+    .select({ _id: 1 })
+    .lean<Array<{ _id: Types.ObjectId }>>();
+  return new Set(mine.map((ep) => String(ep._id)));
+}
+
+/** Give leased endpoints back (one command): their due events are anyone's again. */
+async function releaseEndpoints(token: string, ids: Types.ObjectId[]): Promise<void> {
+  if (!ids.length) return;
+  await endpointsDoor.updateEach(
+    ids.map((_id) => ({ filter: { _id, leaseToken: token }, update: { $set: { leaseUntil: null } } })),
+  );
+}
+
+/** Take endpoints with due events for this run (see the header); returns their events to send. */
+// Long function: one lease protocol (read, lease, order, share, probe), clearer whole than in pieces.
+async function claim(t: Date, max: number, scan: number): Promise<Taken> {
+  const token = randomUUID();
   const { usable, halfOpen } = await usableEndpoints(t);
-  if (!usable.size) return { claimed: [], endpoints: usable };
+  const none: Taken = { claimed: [], endpoints: usable, held: [], token };
+  if (!usable.size) return none;
   const dueOf = (ids: Types.ObjectId[], limit: number) =>
     WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
       .setOptions({ allTenants: true })
@@ -323,10 +361,17 @@ async function claim(
     for (const more of await Promise.all(left.map((ep) => dueOf([ep._id], deliveryPolicy.perEndpointPerRun))))
       found.push(...more);
   }
+  const wanted = [...new Set(found.map((c) => String(c.endpointId)))].map(
+    (id) => usable.get(id) as EndpointRow,
+  );
+  const held = await leaseEndpoints(wanted, token, new Date(t.getTime() + deliveryPolicy.leaseMs));
+  const taken: Taken = { ...none, held: wanted.filter((ep) => held.has(String(ep._id))).map((ep) => ep._id) };
+  const ours = found.filter((c) => held.has(String(c.endpointId)));
+  if (!ours.length) return taken;
   const ordered = new Set(
     [...usable.values()].filter((ep) => ep.orderedPerTicket).map((ep) => String(ep._id)),
   );
-  const eligible = await inOrder(found, ordered);
+  const eligible = await inOrder(ours, ordered);
   const perEndpoint = new Map<string, number>();
   const picked: Candidate[] = [];
   // Each endpoint with due events gets an equal share of the run, at least perEndpointPerRun.
@@ -359,59 +404,18 @@ async function claim(
       if (drop >= 0) picked.splice(drop, 1);
     }
   }
-  const leaseUntil = new Date(t.getTime() + deliveryPolicy.leaseMs);
-  if (!picked.length) return { claimed: [], endpoints: usable };
-  // Conditional updates take them (each only while still claimable): ours carry our mark. The
-  // waiting ones in one command, each answered by the `{ _id, status, claimedBy }` unique index
-  // (pending and unclaimed: never one delivered, given up or held by another run; one requeued
-  // for a later retry in the instant since the read goes early, nothing worse); expired leases
-  // (rare) only while the lease is still expired.
-  const claimSet = { $set: { status: 'delivering', leaseUntil, claimedBy: run }, $inc: { attempts: 1 } };
-  const waiting = picked.filter((c) => c.status === 'pending');
-  const expired = picked.filter((c) => c.status !== 'pending');
-  let took = 0;
-  if (waiting.length)
-    took += (
-      await events.updateEach(
-        waiting.map((c) => ({
-          filter: { _id: c._id, status: 'pending', claimedBy: null },
-          update: claimSet,
-        })),
-      )
-    ).modifiedCount;
-  if (expired.length)
-    took += (
-      await events.updateMany(
-        { _id: { $in: expired.map((c) => c._id) }, status: 'delivering', leaseUntil: { $lt: t } },
-        claimSet,
-      )
-    ).modifiedCount;
-  if (!took) return { claimed: [], endpoints: usable };
-  // Every pick taken (the usual case: this process claims in turn): they are ours as read, with
-  // the claim's changes. Some taken by another process meanwhile: read back by id, ours kept.
-  const claimed = (
-    took === picked.length
-      ? picked.map((c) => ({
-          ...c,
-          status: 'delivering',
-          leaseUntil,
-          claimedBy: run,
-          attempts: c.attempts + 1,
-        }))
-      : await WebhookEvent.find({ _id: { $in: picked.map((c) => c._id) } })
-          .setOptions({ allTenants: true })
-          .lean<Array<Claimed & { claimedBy?: string | null }>>()
-  )
-    .filter((r) => r.claimedBy === run)
+  // Ours as read (the lease, not a write per event, keeps other runs off them); this attempt's number.
+  const claimed = picked
+    .map((c) => ({ ...c, attempts: c.attempts + 1 }))
     .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
-  return { claimed, endpoints: usable };
+  return { ...taken, claimed };
 }
 
 /**
  * This process's claims, one at a time: two runs of one node (the recurring job and the wake-up)
- * would otherwise read the same oldest due events and race for each (half of every take lost,
- * bench:webhooks); in turn, the second reads after the first's take and claims the next ones
- * while the first sends. Other processes still race, settled by the conditional updates.
+ * would otherwise read the same endpoints and race for each lease; in turn, the second reads
+ * after the first's take and leases the endpoints left. Other processes still race, settled by
+ * the conditional updates.
  */
 let claimTurn: Promise<unknown> = Promise.resolve();
 function inTurn<T>(fn: () => Promise<T>): Promise<T> {
@@ -422,17 +426,6 @@ function inTurn<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Endpoints whose breaker opened in this process: their lanes stop sending what they still hold. */
 const tripped = new Set<string>();
-
-/** Give claimed events back untouched (no attempt counted): the run will not send them. */
-async function releaseClaims(run: string, rows: Claimed[]): Promise<void> {
-  if (!rows.length) return;
-  await events.updateEach(
-    rows.map((r) => ({
-      filter: { _id: r._id, status: 'delivering', claimedBy: run },
-      update: { $set: { status: 'pending', leaseUntil: null, claimedBy: null }, $inc: { attempts: -1 } },
-    })),
-  );
-}
 
 /** The endpoint answered, or not: its breaker and failing-since follow. */
 async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<void> {
@@ -471,13 +464,13 @@ async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<v
 // Long function: one attempt from request to its outcome (recorded, retried, given up, endpoint disabled), read in order.
 async function deliverOne(
   ctx: Ctx,
-  run: string,
   row: Claimed,
   ep: EndpointRow,
   clock: () => Date,
   random: () => number,
   tally: DeliverResult,
   behind: Array<Promise<void>>,
+  writeUntil: number,
 ): Promise<void> {
   const url = new URL(ep.url);
   const sentAt = clock();
@@ -513,17 +506,35 @@ async function deliverOne(
     error: answer.error ? answer.error.slice(0, 500) : null,
     ok,
   };
-  const mine = { _id: row._id, status: 'delivering', claimedBy: run };
-  const release = { leaseUntil: null, claimedBy: null, lastStatus: status };
+  // Written only while the lease holds (see finishEvent); after, the event stays due.
+  const finish = async (set: Record<string, unknown>): Promise<void> => {
+    if (performance.now() > writeUntil) {
+      ctx.log.warn(
+        { event: String(row._id) },
+        'webhook outcome not written: the lease runs out (sent again)',
+      );
+      return;
+    }
+    await finishEvent.submit({ _id: row._id, set });
+  };
+  const release = { leaseUntil: null, claimedBy: null, lastStatus: status, attempts: row.attempts };
   if (ok) {
     // Recorded behind the lane's next request (group commits with the other lanes'), not before
-    // it: the claim keeps the event until its delivered mark is written, and the run waits for
-    // these before it claims again or returns. A crash in between leaves the claim, taken over
-    // when its lease runs out: sent again, same webhook-id (at least once, as before).
+    // it: the endpoint's lease keeps the event until its delivered mark is written, and the run
+    // waits for these before it gives the lease back, claims again or returns. A crash in between
+    // leaves the lease to run out: sent again, same webhook-id (at least once, as before).
     tally.delivered++;
     behind.push(
       insertAttempt(attempt)
-        .then(() => markDelivered.submit({ _id: row._id, run, at: t, status: status ?? 200 }))
+        .then(() =>
+          finish({
+            ...release,
+            status: 'delivered',
+            deliveredAt: t,
+            lastStatus: status ?? 200,
+            lastError: null,
+          }),
+        )
         .then(() => noteHealth(ep, true, t))
         .catch((err: unknown) =>
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded'),
@@ -534,7 +545,7 @@ async function deliverOne(
   await insertAttempt(attempt);
   const lastError = (answer.error ?? `HTTP ${String(status)}`).slice(0, 500);
   if (status === 410) {
-    await events.updateOne(mine, { $set: { ...release, status: 'failed', lastError } });
+    await finish({ ...release, status: 'failed', lastError });
     await endpointsDoor.updateOne(
       { _id: ep._id, state: 'active' },
       { $set: { state: 'disabled', disabledReason: 'gone', disabledAt: t } },
@@ -544,11 +555,11 @@ async function deliverOne(
     return;
   }
   const next = nextAttemptAt(row.attempts, t, random, retryAfterMs(answer.retryAfter, t));
-  await events.updateOne(mine, {
-    $set: next
+  await finish(
+    next
       ? { ...release, status: 'pending', nextAttemptAt: next, lastError }
       : { ...release, status: 'failed', lastError },
-  });
+  );
   if (next) tally.retried++;
   else tally.failed++;
   // The endpoint's health, not this payload's: no answer, throttled, or the server failing.
@@ -565,15 +576,23 @@ export async function deliverDueWebhooks(
   const clock = opts.now ?? (() => new Date());
   const random = opts.random ?? Math.random;
   const limit = opts.limit ?? 1000;
-  const run = `${ctx.requestId}:${randomUUID()}`;
   const tally: DeliverResult = { delivered: 0, retried: 0, failed: 0 };
   let claimedTotal = 0;
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
-    const { claimed, endpoints } = await inTurn(() =>
-      claim(run, clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
+    // Taken no earlier than now: the lease's end as this process counts it.
+    const writeUntil = performance.now() + deliveryPolicy.leaseMs - deliveryPolicy.writeMarginMs;
+    const { claimed, endpoints, held, token } = await inTurn(() =>
+      claim(clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
     );
-    if (!claimed.length) break;
+    const giveBack = () =>
+      releaseEndpoints(token, held).catch((err: unknown) =>
+        ctx.log.warn({ err }, 'webhook endpoints not given back (their lease runs out)'),
+      );
+    if (!claimed.length) {
+      await giveBack();
+      break;
+    }
     claimedTotal += claimed.length;
     // One endpoint's events go one after another in their order; endpoints in parallel.
     const byEndpoint = new Map<string, Claimed[]>();
@@ -595,22 +614,20 @@ export async function deliverDueWebhooks(
     for (const ep of endpoints.keys()) tripped.delete(ep);
     const behind: Array<Promise<void>> = [];
     await eachLimit(lanes, deliveryPolicy.concurrency, async ({ ep, rows }) => {
-      for (const [i, row] of rows.entries()) {
-        if (tripped.has(String(ep._id)) || performance.now() > sendUntil) {
-          await releaseClaims(run, rows.slice(i)).catch((err: unknown) =>
-            ctx.log.warn({ err }, 'webhook claims not given back (their lease runs out)'),
-          );
-          break;
-        }
+      for (const row of rows) {
+        // The rest stay as they are (no attempt counted), due for the next run.
+        if (tripped.has(String(ep._id)) || performance.now() > sendUntil) break;
         try {
-          await deliverOne(ctx, run, row, ep, clock, random, tally, behind);
+          await deliverOne(ctx, row, ep, clock, random, tally, behind, writeUntil);
         } catch (err) {
-          // The database failed us: the claim stays and is taken over when its lease runs out.
+          // The database failed us: the event stays due, sent again (same webhook-id) after the lease.
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded');
         }
       }
     });
+    // Every outcome written before the lease goes back (else another run reads a delivered event as due).
     await Promise.all(behind);
+    await giveBack();
   }
   return { ...tally, claimed: claimedTotal };
 }

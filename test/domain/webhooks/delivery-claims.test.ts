@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
@@ -15,11 +16,13 @@ import { WebhookReceiver } from '../../support/webhook-receiver.js';
 const sys = (name: string) => systemCtx(pino({ level: 'silent' }), name);
 
 /**
- * Issue 19, item 3 (delivery speed, bench:webhooks): claims take each waiting event by its unique
- * `{ _id, status, claimedBy }` key and successes are recorded behind the next request. What must
- * still hold: workers running at once send each event once; a claim never takes an event another
- * run holds, nor one delivered; an expired lease is taken over; a run returns only once what it
- * delivered is recorded.
+ * Issue 19, item 3 (delivery speed, bench:webhooks): a run leases each endpoint it sends to (one
+ * conditional update on the endpoint row) instead of claiming each event, and writes each event
+ * once after its attempt, by its unique `{ _id, status, claimedBy }` key; successes are recorded
+ * behind the next request. What must still hold: workers running at once send each event once; a
+ * run never sends an endpoint another run holds, nor an event delivered or held by a per-event
+ * claim of before; an expired lease is taken over (same webhook-id); a run returns only once what
+ * it delivered is recorded, and gives its leases back.
  */
 describe('webhook delivery claims (several workers, recorded behind the requests)', function () {
   this.timeout(60_000);
@@ -112,5 +115,80 @@ describe('webhook delivery claims (several workers, recorded behind the requests
       ['delivered', null],
     ]);
     expect(after[2]?.attempts).to.equal(2);
+  });
+
+  it('leaves an endpoint another run holds alone until its lease runs out, then sends each event once', async () => {
+    const ep = await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+      url: receiver.url('/leased'),
+      description: 'leased',
+      events: ['ticket.created'],
+      orderedPerTicket: false,
+    });
+    for (let i = 0; i < 3; i++) await makeTicket(world.users.acmeUser, world.acme, `Leased ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    const t = Date.now();
+    // A run on another node took the endpoint and died (kill -9) before writing anything.
+    await WebhookEndpoint.updateOne(
+      { _id: ep.id, tenantId: world.acme._id },
+      { $set: { leaseToken: 'dead-run', leaseUntil: new Date(t + 60_000) } },
+    );
+    await deliverDueWebhooks(sys('early'), { now: () => new Date(t + 1000) });
+    expect(receiver.received.filter((r) => r.path === '/leased')).to.have.length(0);
+    const untouched = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(untouched.map((e) => [e.status, e.attempts])).to.deep.equal([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+
+    await deliverDueWebhooks(sys('late'), { now: () => new Date(t + 61_000) });
+    const ids = receiver.received.filter((r) => r.path === '/leased').map((r) => r.headers['webhook-id']);
+    expect([...ids].sort()).to.deep.equal(untouched.map((e) => e.msgId).sort());
+    const after = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(after.every((e) => e.status === 'delivered' && e.attempts === 1)).to.equal(true);
+    const row = await WebhookEndpoint.findOne({ _id: ep.id, tenantId: world.acme._id }).lean();
+    expect(row?.leaseToken).to.be.a('string').and.not.equal('dead-run');
+    expect(row?.leaseUntil, 'the taker gave the endpoint back').to.equal(null);
+    // Nothing due any more: the next run sends nothing again.
+    await deliverDueWebhooks(sys('again'), { now: () => new Date(t + 62_000) });
+    expect(receiver.received.filter((r) => r.path === '/leased')).to.have.length(3);
+  });
+
+  it('two workers on one node: each endpoint held by one run at a time, every event sent once, leases given back', async () => {
+    const eps = await Promise.all(
+      ['/pair-a', '/pair-b', '/pair-c'].map((path) =>
+        registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+          url: receiver.url(path),
+          description: path,
+          events: ['ticket.created'],
+          orderedPerTicket: false,
+        }),
+      ),
+    );
+    for (let i = 0; i < 30; i++) await makeTicket(world.users.acmeUser, world.acme, `Pair ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    receiver.delayMs = 5;
+    // Each worker delivers until nothing is left, as the recurring job and the wake-up do.
+    const worker = async (name: string) => {
+      for (let round = 0; round < 20; round++) {
+        const r = await deliverDueWebhooks(sys(name), { limit: 20 });
+        if (!r.claimed) return;
+      }
+    };
+    await Promise.all([worker('job'), worker('wake-up')]);
+    receiver.delayMs = 0;
+    const paths = new Set(['/pair-a', '/pair-b', '/pair-c']);
+    const ids = receiver.received.filter((r) => paths.has(r.path)).map((r) => r.headers['webhook-id']);
+    expect(ids).to.have.length(90);
+    expect(new Set(ids).size).to.equal(90);
+    const ok = await WebhookAttempt.countDocuments({
+      endpointId: { $in: eps.map((ep) => ep.id) },
+      ok: true,
+    }).setOptions({ allTenants: true });
+    expect(ok).to.equal(90);
+    const rows = await WebhookEndpoint.find({ _id: { $in: eps.map((ep) => ep.id) } })
+      .setOptions({ allTenants: true })
+      .lean();
+    expect(rows.map((r) => r.leaseUntil)).to.deep.equal([null, null, null]);
   });
 });
