@@ -76,7 +76,6 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
     { $set: { verdict, errorsByField, errorsByClass: judged.byClass, fieldChecks, closedAt: now } },
     { returnDocument: 'after' },
   ).lean();
-  const firstClose = closed !== null;
   const switched = await applyLotToSwitching(tenantId, lot.layoutId, lot._id, judged.outcome);
   const closedAt = closed?.closedAt ?? lot.closedAt ?? now;
   const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt);
@@ -109,19 +108,19 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
     data: { round: lot.round },
     key: `keying.lot:${String(lot._id)}`,
   });
-  if (firstClose) {
-    await recordAudit(ctx, {
-      action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',
-      tenantId: String(tenantId),
-      targetId: String(ticket._id),
-      targetLabel: ticket.number,
-      details: {
-        round: lot.round,
-        byClass: judged.byClass,
-        ...(switched ? { switched } : {}),
-        ...(breached ? { accuracyBreach: true } : {}),
-      },
-    });
-  }
+  // Once by its key: a call completing one cut short writes the entry if it is missing.
+  await recordAudit(ctx, {
+    action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',
+    key: `quality.lot:${String(lot._id)}`,
+    tenantId: String(tenantId),
+    targetId: String(ticket._id),
+    targetLabel: ticket.number,
+    details: {
+      round: lot.round,
+      byClass: judged.byClass,
+      ...(switched ? { switched } : {}),
+      ...(breached ? { accuracyBreach: true } : {}),
+    },
+  });
   return { verdict, byClass: judged.byClass, switched };
 }
