@@ -77,6 +77,20 @@ export interface DomainEvents {
     sampleSize: number;
     errorsByClass: Record<string, { inspected: number; nonconforming: number }>;
   };
+  /**
+   * A layout's accuracy target was breached in a month (quality/record-accuracy-breach.ts): raised
+   * once, by the lot closing that recorded the breach; the ticket is that lot's batch.
+   */
+  'quality.accuracy_breached': BusinessEvent & {
+    layout: { id: Types.ObjectId; name: string };
+    /** The month, '2026-05', in the client's time zone. */
+    period: string;
+    target: number;
+    inspected: number;
+    correct: number;
+    lower: number;
+    upper: number;
+  };
   'ticket.sla': TicketEvent & {
     state: string;
     events: Array<{ target: string; kind: string; threshold: number }>;

@@ -9,6 +9,7 @@ import { appendKeyingEntry } from './keying-timeline.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
 import { fieldChecksOf } from './lot-field-checks.js';
+import { mailAccuracyBreach } from './mail-accuracy-breach.js';
 import { recordAccuracyBreach } from './record-accuracy-breach.js';
 import { applyLotToSwitching } from './switching-store.js';
 
@@ -19,7 +20,8 @@ import { applyLotToSwitching } from './switching-store.js';
  * 1. the verdict, the error counts and the fields checked per keyer (lot-field-checks.ts) are
  *    written on the lot, conditional on it having none;
  * 2. the lot is applied to the (client, layout)'s switching state (switching-store.ts, once);
- *    a breach of the layout's accuracy target in the month is recorded (record-accuracy-breach.ts, once);
+ *    a breach of the layout's accuracy target in the month is recorded (record-accuracy-breach.ts, once,
+ *    announced on the bus) and mailed to the client's account managers (mail-accuracy-breach.ts, once);
  * 3. the batch moves, conditional on its round: accepted, or back to rework with the next round
  *    (the whole batch is reworked and finished again, which draws the new round's lot).
  *
@@ -78,7 +80,11 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
   ).lean();
   const switched = await applyLotToSwitching(tenantId, lot.layoutId, lot._id, judged.outcome);
   const closedAt = closed?.closedAt ?? lot.closedAt ?? now;
-  const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt);
+  const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt, {
+    lotId: lot._id,
+    ticket: { _id: ticket._id, number: ticket.number, type: ticket.type },
+  });
+  await mailAccuracyBreach(ctx, tenantId, lot._id);
   await KeyingBatch.updateOne(
     { _id: batch._id, tenantId, state: 'inspecting', round: lot.round },
     verdict === 'accepted'

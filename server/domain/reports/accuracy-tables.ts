@@ -1,4 +1,4 @@
-import { formatNumber, intlLocaleOf } from '../../i18n/format.js';
+import { formatNumber, formatPercent } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type { AccuracyFigure, ClientAccuracy, LayoutAccuracy } from '../quality/client-accuracy.js';
 import type { KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
@@ -15,8 +15,7 @@ import type { KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
 type Cell = string | number | null;
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 /** A proportion as a percentage with two decimals (0.99205 -> "99.21 %"). */
-export const accuracyPct = (x: number, locale: Locale): string =>
-  `${new Intl.NumberFormat(intlLocaleOf(locale), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Math.round(x * 10_000) / 100)} %`;
+export const accuracyPct = formatPercent;
 
 export interface AccuracyLine {
   key: string;
