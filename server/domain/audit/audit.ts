@@ -47,6 +47,8 @@ export const auditActions = [
   'quality.lot_rejected',
   'quality.second_keyed',
   'quality.differences_settled',
+  'quality.inspection_resumed',
+  'quality.reduced_allowed',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

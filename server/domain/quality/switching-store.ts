@@ -8,6 +8,23 @@ import {
   type SwitchStep,
 } from './switching.js';
 
+/**
+ * The stored switching row of a (client, layout), created (normal inspection, version 1) when
+ * there is none yet, for the choices made between lots.
+ */
+export async function switchingRowOf(tenantId: Types.ObjectId, layoutId: Types.ObjectId) {
+  const doc = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+  if (doc) return doc;
+  try {
+    await SwitchingStateModel.create({ tenantId, layoutId, state: initialSwitchingState(), version: 1 });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  const made = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+  if (!made) throw new Error('switching state: not found after its creation');
+  return made;
+}
+
 /** The stored switching state of a (client, layout); normal inspection before the first lot. */
 export async function switchingStateOf(
   tenantId: Types.ObjectId,
@@ -35,7 +52,12 @@ export async function applyLotToSwitching(
     if (doc?.appliedLots.some((id) => String(id) === String(lotId))) return null;
     const state = doc ? (doc.state as SwitchingState) : initialSwitchingState();
     if (state.severity === 'discontinued') return null;
-    const step = nextSwitchingState(state, outcome);
+    // Reduced inspection only where the team lead allowed it (clause 9.3.3 b and c).
+    const allowed = doc?.reducedAllowed === true;
+    const step = nextSwitchingState(state, outcome, {
+      productionSteady: allowed,
+      authorityApprovesReduced: allowed,
+    });
     const set = { state: step.state, updatedAt: new Date() };
     if (!doc) {
       try {

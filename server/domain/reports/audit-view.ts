@@ -70,6 +70,15 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
         seq: Number(details.seq) || 0,
         count: Array.isArray(details.fields) ? details.fields.length : 0,
       });
+    case 'quality.inspection_resumed':
+      return t(locale, 'quality_ops.audit_details.resumed', {
+        layout: str(details.layout),
+        action: str(details.correctiveAction),
+      });
+    case 'quality.reduced_allowed':
+      return t(locale, `quality_ops.audit_details.${details.allow === true ? 'reduced_on' : 'reduced_off'}`, {
+        layout: str(details.layout),
+      });
     case 'ticket.taken':
     case 'ticket.assigned':
       return str(details.to);
