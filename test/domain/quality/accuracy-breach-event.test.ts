@@ -6,23 +6,19 @@ import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { domainEvents, type DomainEvents } from '../../../server/domain/events.js';
 import { renderMail } from '../../../server/domain/mail/mailer.js';
-import { startBatch } from '../../../server/domain/quality/batch.js';
 import { closeLot } from '../../../server/domain/quality/close-lot.js';
 import { finishBatch } from '../../../server/domain/quality/finish-batch.js';
 import { keyRecord } from '../../../server/domain/quality/key-record.js';
 import { recordInspection } from '../../../server/domain/quality/record-inspection.js';
-import { saveLayout } from '../../../server/domain/quality/save-layout.js';
-import { createTicket } from '../../../server/domain/tickets/create.js';
-import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { webhookPayloadSchemas } from '../../../server/domain/webhooks/payload-schemas.js';
 import {
   recordBusinessWebhookEvent,
   sweepMissedBusinessEvents,
 } from '../../../server/domain/webhooks/record-business-events.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
-import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
+import { dataEntryBatch, deliveryNote, saveTestLayout } from '../../support/keying.js';
 import { ctxOf } from '../../support/tickets.js';
 
 const log = pino({ level: 'silent' });
@@ -43,15 +39,7 @@ describe('the accuracy breach event, its webhook and its mail', function () {
   before(async () => {
     await connectTestDb('accuracy-breach-event');
     world = await makeWorld();
-    const layout = await saveLayout(ctxOf(world.users.teamLead, null), world.acme.id as string, {
-      name: 'Breach notes',
-      aql: { critical: 0.65, major: 1.0, minor: 2.5 },
-      accuracyTarget: 0.995,
-      fields: [
-        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
-        { key: 'note', label: 'Note', type: 'text', maxLength: 20, class: 'minor' },
-      ],
-    });
+    const layout = await saveTestLayout(world, { name: 'Breach notes', accuracyTarget: 0.995 });
     layoutId = String(layout._id);
     off = domainEvents.on('quality.accuracy_breached', (e) => raised.push(e));
   });
@@ -64,14 +52,8 @@ describe('the accuracy breach event, its webhook and its mail', function () {
   async function closedLot() {
     const lead = ctxOf(world.users.teamLead, null);
     const op = ctxOf(world.users.operatorAcme, null);
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(op, ticket.number, layoutId);
-    for (let i = 1; i <= 20; i++)
-      await keyRecord(op, ticket.number, { values: { supplier_vat: 'IT01234567897', note: `row ${i}` } });
+    const ticket = await dataEntryBatch(world, layoutId);
+    for (let i = 1; i <= 20; i++) await keyRecord(op, ticket.number, { values: deliveryNote(i) });
     const lot = await finishBatch(op, ticket.number);
     for (const [i, seq] of lot.seqs.entries())
       await recordInspection(lead, ticket.number, {

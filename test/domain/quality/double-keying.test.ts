@@ -4,9 +4,7 @@ import { AuditEvent } from '../../../models/audit-event.js';
 import { KeyedRecord } from '../../../models/quality.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import type { UserDoc } from '../../../models/user.js';
-import { AppError } from '../../../server/errors/app-error.js';
 import { auditRowView } from '../../../server/domain/reports/audit-view.js';
-import { startBatch } from '../../../server/domain/quality/batch.js';
 import { closeLot } from '../../../server/domain/quality/close-lot.js';
 import { differencesView, secondKeyingView } from '../../../server/domain/quality/double-keying-view.js';
 import { finishBatch } from '../../../server/domain/quality/finish-batch.js';
@@ -14,14 +12,17 @@ import { keyRecord } from '../../../server/domain/quality/key-record.js';
 import { keySecond } from '../../../server/domain/quality/key-second.js';
 import { keyingView } from '../../../server/domain/quality/keying-view.js';
 import { recordInspection } from '../../../server/domain/quality/record-inspection.js';
-import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { settleDifferences } from '../../../server/domain/quality/settle-differences.js';
-import { createTicket } from '../../../server/domain/tickets/create.js';
-import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { timelineView } from '../../../server/domain/tickets/timeline-view.js';
-import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
+import {
+  dataEntryBatch,
+  deliveryNote,
+  deliveryNoteFields,
+  refusal,
+  saveTestLayout,
+} from '../../support/keying.js';
 import { ctxOf } from '../../support/tickets.js';
 
 /** Issue #18 item 3: critical fields keyed twice, blind, differences settled by a third person. */
@@ -34,15 +35,10 @@ describe('double keying of critical fields', function () {
     await connectTestDb('double-keying');
     world = await makeWorld();
     keyerB = await makeUser({ role: 'operator', tenantIds: [world.acme.id] });
-    const saved = await saveLayout(staff(world.users.teamLead), world.acme.id as string, {
+    const saved = await saveTestLayout(world, {
       name: 'Invoices twice',
-      aql: { critical: 0.65, major: 1.0, minor: 2.5 },
       doubleKeyCritical: true,
-      fields: [
-        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
-        { key: 'amount', label: 'Amount', type: 'number', decimals: 2, required: true, class: 'critical' },
-        { key: 'note', label: 'Note', type: 'text', maxLength: 20, class: 'minor' },
-      ],
+      fields: deliveryNoteFields({ amountClass: 'critical' }),
     });
     expect(saved.doubleKeyCritical).to.equal(true);
     layoutId = String(saved._id);
@@ -50,28 +46,8 @@ describe('double keying of critical fields', function () {
   after(dropAndDisconnect);
 
   const staff = (user: UserDoc) => ctxOf(user, null);
-  async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof AppError) {
-        const fields = err.fields.map((f) => `${f.path}=${f.key}`).join(',');
-        return fields ? `${err.code}:${fields}` : `${err.code}:${err.messageKey}`;
-      }
-      throw err;
-    }
-    return 'accepted';
-  }
-  async function dataEntryTicket() {
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(staff(world.users.operatorAcme), ticket.number, layoutId);
-    return ticket;
-  }
-  const record = (i: number) => ({ supplier_vat: 'IT01234567897', amount: `${i}.50`, note: `row ${i}` });
+  const dataEntryTicket = () => dataEntryBatch(world, layoutId);
+  const record = deliveryNote;
   const stored = async (ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, seq: number) =>
     KeyedRecord.findOne({ tenantId: ticket.tenantId, ticketId: ticket._id, seq }).lean();
 

@@ -3,24 +3,19 @@ import { Types } from 'mongoose';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { SwitchingStateModel } from '../../../models/quality.js';
 import { allowReducedInspection } from '../../../server/domain/quality/allow-reduced-inspection.js';
-import { startBatch } from '../../../server/domain/quality/batch.js';
 import { finishBatch } from '../../../server/domain/quality/finish-batch.js';
 import { keyRecord } from '../../../server/domain/quality/key-record.js';
 import {
   resumeInspection,
   resumeInspectionSchema,
 } from '../../../server/domain/quality/resume-inspection.js';
-import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { initialSwitchingState, type SwitchingState } from '../../../server/domain/quality/switching.js';
 import { applyLotToSwitching } from '../../../server/domain/quality/switching-store.js';
 import { switchingView } from '../../../server/domain/quality/switching-view.js';
 import { auditRowView } from '../../../server/domain/reports/audit-view.js';
-import { createTicket } from '../../../server/domain/tickets/create.js';
-import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
-import { AppError } from '../../../server/errors/app-error.js';
-import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
+import { dataEntryBatch, deliveryNote, refusal, saveTestLayout } from '../../support/keying.js';
 import { ctxOf } from '../../support/tickets.js';
 
 /**
@@ -37,37 +32,14 @@ describe('resuming inspection and allowing reduced inspection', function () {
   });
   after(dropAndDisconnect);
 
-  async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof AppError) {
-        const fields = err.fields.map((f) => `${f.path}=${f.key}`).join(',');
-        return fields ? `${err.code}:${fields}` : `${err.code}:${err.messageKey}`;
-      }
-      throw err;
-    }
-    return 'accepted';
-  }
   const lead = () => ctxOf(world.users.teamLead, null);
   const op = () => ctxOf(world.users.operatorAcme, null);
 
-  /** A layout of its own and a data-entry ticket keyed on it (one record). */
+  /** A layout of its own (the delivery notes renamed) and a data-entry ticket keyed on it (one record). */
   async function keyedTicket(name: string) {
-    const layout = await saveLayout(lead(), world.acme.id as string, {
-      name,
-      aql: { critical: 0.65, major: 1.0, minor: 2.5 },
-      fields: [
-        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
-      ],
-    });
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(op(), ticket.number, String(layout._id));
-    await keyRecord(op(), ticket.number, { values: { supplier_vat: 'IT01234567897' } });
+    const layout = await saveTestLayout(world, { name });
+    const ticket = await dataEntryBatch(world, layout._id);
+    await keyRecord(op(), ticket.number, { values: deliveryNote(1) });
     return { ticket, layout };
   }
   /** The stored switching state of the layout set as a scripted sequence of lots would leave it. */
