@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Types } from 'mongoose';
+import type { AccuracyBreachAttrs } from '../../models/accuracy-breach.js';
 import type { TicketAttrs } from '../../models/ticket.js';
 
 /**
@@ -83,13 +84,8 @@ export interface DomainEvents {
    */
   'quality.accuracy_breached': BusinessEvent & {
     layout: { id: Types.ObjectId; name: string };
-    /** The month, '2026-05', in the client's time zone. */
-    period: string;
-    target: number;
-    inspected: number;
-    correct: number;
-    lower: number;
-    upper: number;
+    /** The month ('2026-05', the client's time zone), the target and the figures it was seen on. */
+    breach: Pick<AccuracyBreachAttrs, 'period' | 'target' | 'inspected' | 'correct' | 'lower' | 'upper'>;
   };
   'ticket.sla': TicketEvent & {
     state: string;

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { SwitchingStateModel } from '../../../models/quality.js';
 import { AppError } from '../../errors/app-error.js';
-import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, personOf } from './batch.js';
 import { sameId } from './double-keying.js';
 import { leaveReduced, type SwitchingState } from './switching.js';
-import { switchingRowOf } from './switching-store.js';
+import { recordSwitchingAudit, switchingRowOf } from './switching-store.js';
 
 export const allowReducedSchema = z.object({ allow: z.boolean() });
 export type AllowReducedInput = z.infer<typeof allowReducedSchema>;
@@ -26,19 +25,12 @@ export async function allowReducedInspection(ctx: Ctx, ticketRef: string, input:
   const me = personOf(ctx);
   const row = await switchingRowOf(ticket.tenantId, layoutDoc._id);
   const audit = (at: Date, switched: unknown) =>
-    recordAudit(ctx, {
-      action: 'quality.reduced_allowed',
-      key: `quality.reduced_allowed:${String(row._id)}:${at.getTime()}`,
-      tenantId: String(ticket.tenantId),
-      targetId: String(ticket._id),
-      targetLabel: ticket.number,
-      details: {
-        layout: layoutDoc.name,
-        layoutId: String(layoutDoc._id),
-        allow: input.allow,
-        ...(switched ? { switched } : {}),
-      },
-    });
+    recordSwitchingAudit(
+      ctx,
+      'quality.reduced_allowed',
+      { ticket, layout: layoutDoc, rowId: row._id, at },
+      { allow: input.allow, ...(switched ? { switched } : {}) },
+    );
   const choice = row.reducedChoice;
   if (
     row.reducedAllowed === input.allow &&

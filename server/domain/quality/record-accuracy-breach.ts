@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
-import { AccuracyBreach } from '../../../models/accuracy-breach.js';
+import { AccuracyBreach, type AccuracyBreachAttrs } from '../../../models/accuracy-breach.js';
 import { Tenant } from '../../../models/tenant.js';
-import { domainEvents } from '../events.js';
+import { domainEvents, type DomainEvents } from '../events.js';
 import { clientAccuracy } from './client-accuracy.js';
 
 /** The lot whose closing looks for a breach, and its batch's ticket (the event names them). */
@@ -64,32 +64,16 @@ export async function recordAccuracyBreach(
 
 /** The bus event of a stored breach (also what the webhook sweep announces again). */
 export function breachEventOf(
-  b: {
-    _id: Types.ObjectId;
-    tenantId: Types.ObjectId;
-    layoutId: Types.ObjectId;
-    layoutName: string;
-    period: string;
-    target: number;
-    inspected: number;
-    correct: number;
-    lower: number;
-    upper: number;
-    recordedAt: Date;
-  },
+  b: AccuracyBreachAttrs & { _id: Types.ObjectId },
   ticket: BreachSource['ticket'],
-) {
+): DomainEvents['quality.accuracy_breached'] {
+  const { period, target, inspected, correct, lower, upper } = b;
   return {
     tenantId: b.tenantId,
     ticket: { _id: ticket._id, number: ticket.number, type: ticket.type },
     sourceId: b._id,
     at: b.recordedAt,
     layout: { id: b.layoutId, name: b.layoutName },
-    period: b.period,
-    target: b.target,
-    inspected: b.inspected,
-    correct: b.correct,
-    lower: b.lower,
-    upper: b.upper,
+    breach: { period, target, inspected, correct, lower, upper },
   };
 }

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { SwitchingStateModel } from '../../../models/quality.js';
 import { AppError } from '../../errors/app-error.js';
-import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, personOf } from './batch.js';
 import { sameId } from './double-keying.js';
 import { resumeAfterDiscontinuation, type SwitchingState } from './switching.js';
-import { switchingRowOf } from './switching-store.js';
+import { recordSwitchingAudit, switchingRowOf } from './switching-store.js';
 
 export const resumeInspectionSchema = z.object({
   /** What the supplier (the keying team) did about quality, as ISO 2859-1 9.4 requires before resuming. */
@@ -29,18 +28,12 @@ export async function resumeInspection(ctx: Ctx, ticketRef: string, input: Resum
   const row = await switchingRowOf(ticket.tenantId, layoutDoc._id);
   const state = row.state as SwitchingState;
   const audit = (resumed: { at: Date }) =>
-    recordAudit(ctx, {
-      action: 'quality.inspection_resumed',
-      key: `quality.inspection_resumed:${String(row._id)}:${resumed.at.getTime()}`,
-      tenantId: String(ticket.tenantId),
-      targetId: String(ticket._id),
-      targetLabel: ticket.number,
-      details: {
-        layout: layoutDoc.name,
-        layoutId: String(layoutDoc._id),
-        correctiveAction: input.correctiveAction,
-      },
-    });
+    recordSwitchingAudit(
+      ctx,
+      'quality.inspection_resumed',
+      { ticket, layout: layoutDoc, rowId: row._id, at: resumed.at },
+      { correctiveAction: input.correctiveAction },
+    );
   const repeat = (r: typeof row | null) =>
     r?.resumed &&
     (r.state as SwitchingState).severity !== 'discontinued' &&

@@ -1,5 +1,7 @@
 import type { Types } from 'mongoose';
 import { SwitchingStateModel } from '../../../models/quality.js';
+import { recordAudit, type AuditAction } from '../audit/audit.js';
+import type { Ctx } from '../context.js';
 import {
   initialSwitchingState,
   nextSwitchingState,
@@ -75,4 +77,30 @@ export async function applyLotToSwitching(
     if (res.modifiedCount === 1) return step.switched;
   }
   throw new Error('switching state: too many concurrent updates');
+}
+
+/**
+ * The audit entry of a team lead's choice on a layout's switching state (resume-inspection.ts,
+ * allow-reduced-inspection.ts), on the ticket it was made from, once by its key: the switching
+ * row and the instant of the choice.
+ */
+export async function recordSwitchingAudit(
+  ctx: Ctx,
+  action: Extract<AuditAction, 'quality.inspection_resumed' | 'quality.reduced_allowed'>,
+  where: {
+    ticket: { _id: unknown; tenantId: unknown; number: string };
+    layout: { _id: unknown; name: string };
+    rowId: unknown;
+    at: Date;
+  },
+  details: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(ctx, {
+    action,
+    key: `${action}:${String(where.rowId)}:${where.at.getTime()}`,
+    tenantId: String(where.ticket.tenantId),
+    targetId: String(where.ticket._id),
+    targetLabel: where.ticket.number,
+    details: { layout: where.layout.name, layoutId: String(where.layout._id), ...details },
+  });
 }

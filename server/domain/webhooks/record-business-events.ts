@@ -22,20 +22,10 @@ const keyPrefix: Record<BusinessEventType, string> = {
 };
 
 /** The facts of an accuracy breach in its payload. */
-function breachFacts(b: DomainEvents['quality.accuracy_breached']) {
-  return {
-    breach: {
-      id: String(b.sourceId),
-      period: b.period,
-      target: b.target,
-      inspected: b.inspected,
-      correct: b.correct,
-      lower: b.lower,
-      upper: b.upper,
-    },
-    layout: { id: String(b.layout.id), name: b.layout.name },
-  };
-}
+const breachFacts = (b: DomainEvents['quality.accuracy_breached']) => ({
+  breach: { id: String(b.sourceId), ...b.breach },
+  layout: { id: String(b.layout.id), name: b.layout.name },
+});
 
 /** The thin JSON body (documented by payload-schemas.ts in the OpenAPI document's `webhooks`). */
 export function businessPayloadOf<T extends BusinessEventType>(type: T, e: DomainEvents[T]): string {

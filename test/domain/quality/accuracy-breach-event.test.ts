@@ -78,9 +78,9 @@ describe('the accuracy breach event, its webhook and its mail', function () {
     expect(breach?.lotId && String(breach.lotId)).to.equal(String(lot._id));
     const e = raised[0]!;
     expect(String(e.sourceId)).to.equal(String(breach!._id));
-    expect(e).to.deep.include({ period: breach!.period, target: 0.995, inspected: breach!.inspected });
+    expect(e.breach).to.deep.include({ period: breach!.period, target: 0.995, inspected: breach!.inspected });
     expect(e.ticket).to.deep.equal({ _id: ticket._id, number: ticket.number, type: 'data_entry' });
-    expect(e.upper).to.be.below(0.995);
+    expect(e.breach.upper).to.be.below(0.995);
 
     // Closing again (completing a closing cut short) and another lot of the month raise nothing new.
     await closeLot(lead, ticket.number).catch(() => undefined);
