@@ -96,6 +96,17 @@ export function webhooksOnEvents(log: Logger): () => Promise<void> {
         ),
       ),
     ),
+    domainEvents.on('quality.accuracy_breached', (e) =>
+      track(
+        recordBusinessWebhookEvent(
+          systemCtx(log, 'webhooks.on-accuracy-breach'),
+          'quality.accuracy_breached',
+          e,
+        ).catch((err: unknown) =>
+          log.warn({ err }, 'accuracy breach webhook events not written (the sweep writes them)'),
+        ),
+      ),
+    ),
     domainEvents.on('webhook.queued', () => {
       if (running) {
         again = true;

@@ -21,6 +21,9 @@ const accuracyBreachSchema = new Schema({
   lower: { type: Number, required: true },
   upper: { type: Number, required: true },
   recordedAt: { type: Date, required: true, default: () => new Date() },
+  /** The lot whose closing recorded it, and that lot's ticket (null on rows written before they were kept). */
+  lotId: { type: Schema.Types.ObjectId, default: null },
+  ticketId: { type: Schema.Types.ObjectId, default: null },
 });
 accuracyBreachSchema.index({ tenantId: 1, layoutId: 1, period: 1 }, { unique: true });
 accuracyBreachSchema.plugin(tenantScopePlugin);

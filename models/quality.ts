@@ -134,6 +134,19 @@ const switchingStateSchema = new Schema({
   state: { type: Schema.Types.Mixed, required: true },
   /** The last lots applied, so that applying a lot again (after a crash) changes nothing. */
   appliedLots: { type: [Schema.Types.ObjectId], default: [] },
+  /**
+   * Clause 9.3.3 b) and c), the team lead's choice (allow-reduced-inspection.ts): production is
+   * steady and reduced inspection is desirable, so a switching score of 30 moves normal to reduced.
+   */
+  reducedAllowed: { type: Boolean, default: false },
+  /** Who last chose `reducedAllowed`, when (the instant keys its audit entry). */
+  reducedChoice: { type: { allow: Boolean, by: person, at: Date }, default: null, _id: false },
+  /** The last resumption after discontinuation (resume-inspection.ts): who, when, the corrective action. */
+  resumed: {
+    type: { by: person, at: Date, correctiveAction: String },
+    default: null,
+    _id: false,
+  },
   version: { type: Number, required: true, default: 0 },
   updatedAt: { type: Date, required: true, default: () => new Date() },
 });

@@ -12,6 +12,7 @@ export const webhookEventTypes = [
   'csat.received',
   'einvoice.received',
   'quality.lot_decided',
+  'quality.accuracy_breached',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Types } from 'mongoose';
+import type { AccuracyBreachAttrs } from '../../models/accuracy-breach.js';
 import type { TicketAttrs } from '../../models/ticket.js';
 
 /**
@@ -76,6 +77,15 @@ export interface DomainEvents {
     lotSize: number;
     sampleSize: number;
     errorsByClass: Record<string, { inspected: number; nonconforming: number }>;
+  };
+  /**
+   * A layout's accuracy target was breached in a month (quality/record-accuracy-breach.ts): raised
+   * once, by the lot closing that recorded the breach; the ticket is that lot's batch.
+   */
+  'quality.accuracy_breached': BusinessEvent & {
+    layout: { id: Types.ObjectId; name: string };
+    /** The month ('2026-05', the client's time zone), the target and the figures it was seen on. */
+    breach: Pick<AccuracyBreachAttrs, 'period' | 'target' | 'inspected' | 'correct' | 'lower' | 'upper'>;
   };
   'ticket.sla': TicketEvent & {
     state: string;

@@ -28,6 +28,7 @@ import { ticketImportRoutes } from './routes/ticket-import.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { macroRoutes } from './routes/macros.js';
 import { doubleKeyingRoutes } from './routes/double-keying.js';
+import { inspectionSwitchingRoutes } from './routes/inspection-switching.js';
 import { keyingRoutes } from './routes/keying.js';
 import { layoutRoutes } from './routes/layouts.js';
 import { ticketDuplicateRoutes } from './routes/ticket-duplicates.js';
@@ -129,6 +130,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(reportRoutes(pdf));
   app.use(layoutRoutes());
   app.use(keyingRoutes());
+  app.use(inspectionSwitchingRoutes());
   app.use(doubleKeyingRoutes());
   // Before the tickets: `/tickets/:ref` would take the duplicate check's path for a ticket.
   app.use(ticketDuplicateRoutes());

@@ -55,6 +55,11 @@ export function formatNumber(value: number, locale: Locale): string {
   return new Intl.NumberFormat(intlLocale[locale]).format(value);
 }
 
+/** A proportion as a percentage with two decimals in the reader's number format (0.99205 -> "99.21 %"). */
+export function formatPercent(x: number, locale: Locale): string {
+  return `${new Intl.NumberFormat(intlLocale[locale], { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Math.round(x * 10_000) / 100)} %`;
+}
+
 /** A file size in B, kB or MB (steps of 1024), one decimal, in the reader's number format. */
 export function formatBytes(size: number, locale: Locale): string {
   const units = ['B', 'kB', 'MB'];

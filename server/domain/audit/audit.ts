@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { AuditEvent } from '../../../models/audit-event.js';
 import type { Ctx } from '../context.js';
@@ -44,6 +45,10 @@ export const auditActions = [
   'quality.layout_saved',
   'quality.lot_accepted',
   'quality.lot_rejected',
+  'quality.second_keyed',
+  'quality.differences_settled',
+  'quality.inspection_resumed',
+  'quality.reduced_allowed',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -71,7 +76,17 @@ export interface AuditInput {
   details?: Record<string, unknown>;
   /** For events before anyone is signed in (failed sign-in): who it was about. */
   actorEmail?: string | null;
+  /**
+   * What makes the entry one of a kind (e.g. `quality.second_keyed:<record>:<time>`): an entry
+   * with a key is written once (its id is derived from the key), so an operation repeated to
+   * complete one cut short by a crash writes the entry if it is missing and never a second one.
+   */
+  key?: string;
 }
+
+/** The id of a keyed entry: the first 12 bytes of the key's SHA-256. */
+export const auditIdOf = (key: string): Types.ObjectId =>
+  new Types.ObjectId(createHash('sha256').update(`audit:${key}`).digest().subarray(0, 12));
 
 /** A ticket action (take, assign, release, status, fields, attachment), on the ticket's tenant. */
 export async function recordTicketAudit(
@@ -91,7 +106,8 @@ export async function recordTicketAudit(
 
 export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
   const actor = ctx.actor;
-  await AuditEvent.create({
+  const created = AuditEvent.create({
+    ...(input.key ? { _id: auditIdOf(input.key) } : {}),
     at: new Date(),
     action: input.action,
     tenantId: input.tenantId ? new Types.ObjectId(input.tenantId) : null,
@@ -104,5 +120,9 @@ export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
     ip: ctx.ip ?? null,
     requestId: ctx.requestId,
     details: input.details ?? {},
+  });
+  await created.catch((err: unknown) => {
+    // A keyed entry written by an earlier (interrupted or concurrent) call.
+    if (!input.key || (err as { code?: unknown } | null)?.code !== 11000) throw err;
   });
 }

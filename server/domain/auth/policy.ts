@@ -47,6 +47,11 @@ export const permissions = {
   'quality.key': ['operator', 'team_lead', 'admin'],
   /** Check sampled records against the source and close the lot (never one's own records). */
   'quality.inspect': ['operator', 'team_lead', 'admin'],
+  /**
+   * Steer a client layout's inspection between lots (ISO 2859-1 clause 9): resume it after it was
+   * stopped on tightened inspection, once the supplier acted, and allow or withdraw reduced inspection.
+   */
+  'quality.switching': ['team_lead', 'admin'],
   /** Settle the differences between the two keyings of a double-keyed record (never one's own keying). */
   'records.settle': ['team_lead', 'admin'],
   /**

@@ -38,7 +38,15 @@ export type MailTemplate =
   | 'sla_breach'
   | 'sla_report'
   | 'reports_weekly'
-  | 'webhook_disabled';
+  | 'webhook_disabled'
+  | 'accuracy_breach';
+
+/**
+ * Where a template's subject and body live: `mail.<template>` (core.json), or the catalogue of
+ * the feature that mails it (a file of its own, e.g. quality-ops.json).
+ */
+const ownCatalogue: Partial<Record<MailTemplate, string>> = { accuracy_breach: 'quality_ops.mail' };
+const catalogueOf = (template: MailTemplate): string => ownCatalogue[template] ?? `mail.${template}`;
 
 export interface MailInput {
   to: string;
@@ -55,8 +63,8 @@ const escapeHtml = (s: string): string =>
 
 /** Render a templated mail in the reader's locale: subject and paragraphs come from the catalogue. */
 export function renderMail(input: MailInput): { subject: string; text: string; html: string } {
-  const subject = t(input.locale, `mail.${input.template}.subject`, input.params);
-  const body = t(input.locale, `mail.${input.template}.body`, input.params);
+  const subject = t(input.locale, `${catalogueOf(input.template)}.subject`, input.params);
+  const body = t(input.locale, `${catalogueOf(input.template)}.body`, input.params);
   const footer = t(input.locale, 'mail.footer');
   const text = `${body}\n\n-- \n${footer}\n`;
   const paragraphs = body

@@ -9,6 +9,7 @@ import { appendKeyingEntry } from './keying-timeline.js';
 import { drawAlgorithm } from './draw-sample.js';
 import { classSamples, judgeLot, type LotPlans } from './inspect-lot.js';
 import { fieldChecksOf } from './lot-field-checks.js';
+import { mailAccuracyBreach } from './mail-accuracy-breach.js';
 import { recordAccuracyBreach } from './record-accuracy-breach.js';
 import { applyLotToSwitching } from './switching-store.js';
 
@@ -19,7 +20,8 @@ import { applyLotToSwitching } from './switching-store.js';
  * 1. the verdict, the error counts and the fields checked per keyer (lot-field-checks.ts) are
  *    written on the lot, conditional on it having none;
  * 2. the lot is applied to the (client, layout)'s switching state (switching-store.ts, once);
- *    a breach of the layout's accuracy target in the month is recorded (record-accuracy-breach.ts, once);
+ *    a breach of the layout's accuracy target in the month is recorded (record-accuracy-breach.ts, once,
+ *    announced on the bus) and mailed to the client's account managers (mail-accuracy-breach.ts, once);
  * 3. the batch moves, conditional on its round: accepted, or back to rework with the next round
  *    (the whole batch is reworked and finished again, which draws the new round's lot).
  *
@@ -76,10 +78,13 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
     { $set: { verdict, errorsByField, errorsByClass: judged.byClass, fieldChecks, closedAt: now } },
     { returnDocument: 'after' },
   ).lean();
-  const firstClose = closed !== null;
   const switched = await applyLotToSwitching(tenantId, lot.layoutId, lot._id, judged.outcome);
   const closedAt = closed?.closedAt ?? lot.closedAt ?? now;
-  const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt);
+  const breached = await recordAccuracyBreach(tenantId, lot.layoutId, closedAt, {
+    lotId: lot._id,
+    ticket: { _id: ticket._id, number: ticket.number, type: ticket.type },
+  });
+  await mailAccuracyBreach(ctx, tenantId, lot._id);
   await KeyingBatch.updateOne(
     { _id: batch._id, tenantId, state: 'inspecting', round: lot.round },
     verdict === 'accepted'
@@ -109,19 +114,19 @@ export async function closeLot(ctx: Ctx, ticketRef: string, now = new Date()) {
     data: { round: lot.round },
     key: `keying.lot:${String(lot._id)}`,
   });
-  if (firstClose) {
-    await recordAudit(ctx, {
-      action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',
-      tenantId: String(tenantId),
-      targetId: String(ticket._id),
-      targetLabel: ticket.number,
-      details: {
-        round: lot.round,
-        byClass: judged.byClass,
-        ...(switched ? { switched } : {}),
-        ...(breached ? { accuracyBreach: true } : {}),
-      },
-    });
-  }
+  // Once by its key: a call completing one cut short writes the entry if it is missing.
+  await recordAudit(ctx, {
+    action: verdict === 'accepted' ? 'quality.lot_accepted' : 'quality.lot_rejected',
+    key: `quality.lot:${String(lot._id)}`,
+    tenantId: String(tenantId),
+    targetId: String(ticket._id),
+    targetLabel: ticket.number,
+    details: {
+      round: lot.round,
+      byClass: judged.byClass,
+      ...(switched ? { switched } : {}),
+      ...(breached ? { accuracyBreach: true } : {}),
+    },
+  });
   return { verdict, byClass: judged.byClass, switched };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KeyedRecord, KeyingBatch } from '../../../models/quality.js';
 import { AppError, notFound, validation } from '../../errors/app-error.js';
 import type { Ctx } from '../context.js';
+import { recordAudit } from '../audit/audit.js';
 import { loadBatch, localeOf, notOpen, openStates, personOf } from './batch.js';
 import { atRev, compareKeyings, doubleKeyedFields, recordChanged, sameId } from './double-keying.js';
 import { validateRecord } from './validate-record.js';
@@ -19,6 +20,10 @@ export type KeySecondInput = z.infer<typeof keySecondSchema>;
  * update writes it only where the record has no second keying, another person as its keyer and
  * the revision read, so two tabs of one person, or two people at once, make one second keying.
  * The answer tells only how many fields differ, never the first keying's values.
+ *
+ * The second keying is in the audit log (`quality.second_keyed`, keyed by the record and the
+ * keying's instant). The same person sending the same values again (a retry after a crash between
+ * the record's write and its audit entry) completes the entry and gets the first answer.
  */
 export async function keySecond(ctx: Ctx, ticketRef: string, input: KeySecondInput) {
   const { ticket, batch, layout } = await loadBatch(ctx, ticketRef);
@@ -59,6 +64,8 @@ export async function keySecond(ctx: Ctx, ticketRef: string, input: KeySecondInp
     }
     return null;
   };
+  const mine = repeatOf(record, me.id, checked.values);
+  if (mine) return completeSecondKeying(ctx, ticket, mine);
   const early = refuse(record);
   if (early) throw early;
   const differences = compareKeyings(fields, record.values as Record<string, unknown>, checked.values);
@@ -75,8 +82,55 @@ export async function keySecond(ctx: Ctx, ticketRef: string, input: KeySecondInp
     { returnDocument: 'after' },
   ).lean();
   if (!written) {
-    const now = await KeyedRecord.findOne(filter, { second: 1, keyedBy: 1 }).lean();
+    const now = await KeyedRecord.findOne(filter, {
+      _id: 1,
+      seq: 1,
+      second: 1,
+      keyedBy: 1,
+      differences: 1,
+    }).lean();
+    const repeat = now && repeatOf(now, me.id, checked.values);
+    if (repeat) return completeSecondKeying(ctx, ticket, repeat);
     throw (now && refuse(now)) ?? recordChanged();
   }
-  return { seq: written.seq, differences: differences.length };
+  return completeSecondKeying(ctx, ticket, written as SecondKeyed);
+}
+
+interface SecondKeyed {
+  _id: unknown;
+  seq: number;
+  second: { values?: unknown; by?: { id?: unknown } | null; at?: Date | null } | null;
+  differences?: Array<{ key: string }> | null;
+}
+
+/** The record, when its second keying is this person's with these values: a repeated request. */
+function repeatOf(
+  record: Partial<SecondKeyed> & { _id: unknown; seq: number },
+  me: unknown,
+  values: Record<string, unknown>,
+): SecondKeyed | null {
+  const second = record.second;
+  if (!second || !sameId(second.by?.id, me)) return null;
+  const stored = (second.values ?? {}) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(stored), ...Object.keys(values)]);
+  for (const key of keys) if ((stored[key] ?? null) !== (values[key] ?? null)) return null;
+  return record as SecondKeyed;
+}
+
+/** The audit entry of a second keying (once, by its key) and the answer. */
+async function completeSecondKeying(
+  ctx: Ctx,
+  ticket: { _id: unknown; tenantId: unknown; number: string },
+  record: SecondKeyed,
+) {
+  const differences = (record.differences ?? []).map((d) => d.key);
+  await recordAudit(ctx, {
+    action: 'quality.second_keyed',
+    key: `quality.second_keyed:${String(record._id)}:${record.second?.at?.getTime() ?? 0}`,
+    tenantId: String(ticket.tenantId),
+    targetId: String(ticket._id),
+    targetLabel: ticket.number,
+    details: { seq: record.seq, differences: differences.length, fields: differences },
+  });
+  return { seq: record.seq, differences: differences.length };
 }

@@ -1,6 +1,8 @@
+import type { Types } from 'mongoose';
 import { z } from 'zod';
 import { KeyedRecord, KeyingBatch } from '../../../models/quality.js';
 import { AppError, notFound, validation } from '../../errors/app-error.js';
+import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { loadBatch, localeOf, notOpen, openStates, personOf } from './batch.js';
@@ -30,6 +32,11 @@ export type SettleDifferencesInput = z.infer<typeof settleDifferencesSchema>;
  * what, for accuracy per keyer). The settler is neither keyer; the write is one conditional
  * update at the revision read, which also holds the settler apart from both keyers. When the
  * last difference is settled the ticket's timeline says so.
+ *
+ * Each settlement is in the audit log (`quality.differences_settled`, keyed by the record and the
+ * settlement's instant). The same person sending the same settlement again (a retry after a crash
+ * between the record's write and its entries) completes the audit and timeline entries and gets
+ * the first answer.
  */
 export async function settleDifferences(ctx: Ctx, ticketRef: string, input: SettleDifferencesInput) {
   requirePermission(ctx, 'records.settle');
@@ -53,6 +60,8 @@ export async function settleDifferences(ctx: Ctx, ticketRef: string, input: Sett
     });
   if (keyer(record)) throw keyerRefusal();
   const differences = (record.differences ?? []) as Difference[];
+  const repeat = repeatedSettlement(differences, input, me.id);
+  if (repeat) return completeSettlement(ctx, ticket, record, repeat);
   const set: Record<string, unknown> = {};
   const errors: { path: string; key: string; params?: Record<string, string | number> }[] = [];
   const at = new Date();
@@ -93,16 +102,71 @@ export async function settleDifferences(ctx: Ctx, ticketRef: string, input: Sett
     { returnDocument: 'after' },
   ).lean();
   if (!written) {
-    const now = await KeyedRecord.findOne(filter, { keyedBy: 1, second: 1 }).lean();
+    const now = await KeyedRecord.findOne(filter).lean();
+    const again = now && repeatedSettlement((now.differences ?? []) as Difference[], input, me.id);
+    if (now && again) return completeSettlement(ctx, ticket, now, again);
     throw now && keyer(now) ? keyerRefusal() : recordChanged();
   }
-  if (written.unsettled === 0) {
+  return completeSettlement(ctx, ticket, written, at);
+}
+
+/**
+ * The instant of this person's earlier settlement of exactly these fields with these choices
+ * (a repeated request), or null.
+ */
+function repeatedSettlement(
+  differences: readonly Difference[],
+  input: SettleDifferencesInput,
+  me: unknown,
+): Date | null {
+  let at: Date | null = null;
+  for (const item of input.settle) {
+    const settled = differences.find((d) => d.key === item.key)?.settled;
+    if (!settled || settled.how !== item.choice || !sameId(settled.by.id, me)) return null;
+    if (at && at.getTime() !== new Date(settled.at).getTime()) return null;
+    at = new Date(settled.at);
+  }
+  return at;
+}
+
+/**
+ * The entries of a settlement, each once by its key: the audit entry of the fields settled at
+ * `at`, and the timeline's "differences settled" when none is left; then the answer.
+ */
+async function completeSettlement(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string },
+  record: {
+    _id: unknown;
+    seq: number;
+    unsettled?: number | null;
+    differences?: unknown;
+    second?: { at?: Date | null } | null;
+  },
+  at: Date,
+) {
+  const differences = (record.differences ?? []) as Difference[];
+  const now = differences.filter((d) => d.settled && new Date(d.settled.at).getTime() === at.getTime());
+  const unsettled = record.unsettled ?? 0;
+  await recordAudit(ctx, {
+    action: 'quality.differences_settled',
+    key: `quality.differences_settled:${String(record._id)}:${at.getTime()}`,
+    tenantId: String(ticket.tenantId),
+    targetId: String(ticket._id),
+    targetLabel: ticket.number,
+    details: {
+      seq: record.seq,
+      fields: now.map((d) => ({ key: d.key, how: d.settled?.how ?? null })),
+      unsettled,
+    },
+  });
+  if (unsettled === 0) {
     await appendKeyingEntry(ctx, ticket, {
       action: 'settled',
-      data: { seq: written.seq, fields: differences.length },
-      key: settledEntryKey(written._id, written.second?.at),
+      data: { seq: record.seq, fields: differences.length },
+      key: settledEntryKey(record._id, record.second?.at),
       at,
     });
   }
-  return { seq: written.seq, unsettled: written.unsettled };
+  return { seq: record.seq, unsettled };
 }

@@ -1,5 +1,7 @@
 import type { Types } from 'mongoose';
 import { SwitchingStateModel } from '../../../models/quality.js';
+import { recordAudit, type AuditAction } from '../audit/audit.js';
+import type { Ctx } from '../context.js';
 import {
   initialSwitchingState,
   nextSwitchingState,
@@ -7,6 +9,23 @@ import {
   type SwitchingState,
   type SwitchStep,
 } from './switching.js';
+
+/**
+ * The stored switching row of a (client, layout), created (normal inspection, version 1) when
+ * there is none yet, for the choices made between lots.
+ */
+export async function switchingRowOf(tenantId: Types.ObjectId, layoutId: Types.ObjectId) {
+  const doc = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+  if (doc) return doc;
+  try {
+    await SwitchingStateModel.create({ tenantId, layoutId, state: initialSwitchingState(), version: 1 });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  const made = await SwitchingStateModel.findOne({ tenantId, layoutId }).lean();
+  if (!made) throw new Error('switching state: not found after its creation');
+  return made;
+}
 
 /** The stored switching state of a (client, layout); normal inspection before the first lot. */
 export async function switchingStateOf(
@@ -35,7 +54,12 @@ export async function applyLotToSwitching(
     if (doc?.appliedLots.some((id) => String(id) === String(lotId))) return null;
     const state = doc ? (doc.state as SwitchingState) : initialSwitchingState();
     if (state.severity === 'discontinued') return null;
-    const step = nextSwitchingState(state, outcome);
+    // Reduced inspection only where the team lead allowed it (clause 9.3.3 b and c).
+    const allowed = doc?.reducedAllowed === true;
+    const step = nextSwitchingState(state, outcome, {
+      productionSteady: allowed,
+      authorityApprovesReduced: allowed,
+    });
     const set = { state: step.state, updatedAt: new Date() };
     if (!doc) {
       try {
@@ -53,4 +77,30 @@ export async function applyLotToSwitching(
     if (res.modifiedCount === 1) return step.switched;
   }
   throw new Error('switching state: too many concurrent updates');
+}
+
+/**
+ * The audit entry of a team lead's choice on a layout's switching state (resume-inspection.ts,
+ * allow-reduced-inspection.ts), on the ticket it was made from, once by its key: the switching
+ * row and the instant of the choice.
+ */
+export async function recordSwitchingAudit(
+  ctx: Ctx,
+  action: Extract<AuditAction, 'quality.inspection_resumed' | 'quality.reduced_allowed'>,
+  where: {
+    ticket: { _id: unknown; tenantId: unknown; number: string };
+    layout: { _id: unknown; name: string };
+    rowId: unknown;
+    at: Date;
+  },
+  details: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(ctx, {
+    action,
+    key: `${action}:${String(where.rowId)}:${where.at.getTime()}`,
+    tenantId: String(where.ticket.tenantId),
+    targetId: String(where.ticket._id),
+    targetLabel: where.ticket.number,
+    details: { layout: where.layout.name, layoutId: String(where.layout._id), ...details },
+  });
 }

@@ -1,4 +1,4 @@
-import { formatNumber, intlLocaleOf } from '../../i18n/format.js';
+import { formatNumber, formatPercent } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type { AccuracyFigure, ClientAccuracy, LayoutAccuracy } from '../quality/client-accuracy.js';
 import type { KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
@@ -15,8 +15,7 @@ import type { KeyerAccuracyRow } from '../quality/keyer-accuracy.js';
 type Cell = string | number | null;
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 /** A proportion as a percentage with two decimals (0.99205 -> "99.21 %"). */
-export const accuracyPct = (x: number, locale: Locale): string =>
-  `${new Intl.NumberFormat(intlLocaleOf(locale), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Math.round(x * 10_000) / 100)} %`;
+export const accuracyPct = formatPercent;
 
 export interface AccuracyLine {
   key: string;
@@ -72,7 +71,7 @@ export function accuracyPageTables(acc: ClientAccuracy, locale: Locale) {
   };
 }
 
-const figureCells = (f: AccuracyFigure, target: number | null, locale: Locale): Cell[] => [
+export const figureCells = (f: AccuracyFigure, target: number | null, locale: Locale): Cell[] => [
   target === null ? null : round4(target),
   f.inspected,
   f.correct,
@@ -82,6 +81,25 @@ const figureCells = (f: AccuracyFigure, target: number | null, locale: Locale): 
   f.verdict === null ? null : t(locale, `accuracy.verdicts.${f.verdict}`),
 ];
 
+/** The headings of figureCells' columns. */
+export const figureHeadings = (locale: Locale): string[] =>
+  ['target', 'inspected', 'correct', 'estimate', 'lower', 'upper', 'verdict'].map((key) =>
+    t(locale, `accuracy.csv.${key}`),
+  );
+
+/**
+ * The operator view's per-keyer accuracy as CSV rows (the page's keyer lines, keyer-accuracy.ts):
+ * keyer, client, layout, then the figures as the accuracy CSV has them (target, fields checked,
+ * correct, accuracy and the 95 % Wilson bounds as fractions, verdict).
+ */
+export function keyerRows(rows: readonly KeyerAccuracyRow[], locale: Locale): Cell[][] {
+  const L = (key: string) => t(locale, `accuracy.${key}`);
+  return [
+    [L('keyer'), L('client'), L('layout'), ...figureHeadings(locale)],
+    ...rows.map((r) => [r.keyer.name, r.tenant.legalName, r.layoutName, ...figureCells(r, r.target, locale)]),
+  ];
+}
+
 /** The accuracy CSV: a line per layout (all fields) and per field of it. */
 export function accuracyRows(acc: ClientAccuracy, locale: Locale): Cell[][] {
   const L = (key: string) => t(locale, `accuracy.csv.${key}`);
@@ -89,21 +107,7 @@ export function accuracyRows(acc: ClientAccuracy, locale: Locale): Cell[][] {
     [L('kind_layout'), l.name, L('all'), ...figureCells(l, l.target, locale)],
     ...l.fields.map((f) => [L('kind_field'), l.name, f.label, ...figureCells(f, l.target, locale)]),
   ];
-  return [
-    [
-      L('kind'),
-      L('layout'),
-      L('name'),
-      L('target'),
-      L('inspected'),
-      L('correct'),
-      L('estimate'),
-      L('lower'),
-      L('upper'),
-      L('verdict'),
-    ],
-    ...acc.layouts.flatMap(layoutRows),
-  ];
+  return [[L('kind'), L('layout'), L('name'), ...figureHeadings(locale)], ...acc.layouts.flatMap(layoutRows)];
 }
 
 /** The statement's record counts as a CSV table of one line. */

@@ -5,9 +5,9 @@ import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
 
 /**
  * Areas whose labels live in their own catalogue file (four-eyes.json, webhook-ops.json,
- * macros.json, keying.json, einvoice-gate.json).
+ * macros.json, keying.json, einvoice-gate.json, quality-ops.json).
  */
-const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying', 'einvoice_gate'];
+const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying', 'einvoice_gate', 'quality_ops'];
 
 function ownLabel(locale: Locale, kind: 'actions' | 'areas', name: string): string {
   return labelCatalogues.reduceRight(
@@ -60,6 +60,25 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
       return [str(details.rule), str(details.reason)].filter(Boolean).join(' · ');
     case 'invoice.warnings_accepted':
       return t(locale, 'einvoice_gate.timeline.warnings_accepted', { count: Number(details.count) || 0 });
+    case 'quality.second_keyed':
+      return t(locale, 'quality_ops.audit_details.second_keyed', {
+        seq: Number(details.seq) || 0,
+        count: Number(details.differences) || 0,
+      });
+    case 'quality.differences_settled':
+      return t(locale, 'quality_ops.audit_details.settled', {
+        seq: Number(details.seq) || 0,
+        count: Array.isArray(details.fields) ? details.fields.length : 0,
+      });
+    case 'quality.inspection_resumed':
+      return t(locale, 'quality_ops.audit_details.resumed', {
+        layout: str(details.layout),
+        action: str(details.correctiveAction),
+      });
+    case 'quality.reduced_allowed':
+      return t(locale, `quality_ops.audit_details.${details.allow === true ? 'reduced_on' : 'reduced_off'}`, {
+        layout: str(details.layout),
+      });
     case 'ticket.taken':
     case 'ticket.assigned':
       return str(details.to);

@@ -1,11 +1,14 @@
 import { t, type Locale } from '../../i18n/i18n.js';
+import { keyerRows } from './accuracy-tables.js';
 import { csvDelimiter, toCsv } from './report-csv.js';
 import type { OperatorRow, OperatorView } from './operator-view.js';
 
 /**
  * The operator view as CSV, in the report exports' format (report-csv.ts): BOM, the reader's
  * separator and headers, plain numbers, durations in business seconds. The line of tickets
- * resolved while unassigned comes last.
+ * resolved while unassigned comes last. When lots were closed in the period, the page's field
+ * accuracy per keyer and client layout follows after an empty line, as a table with its own
+ * headings (accuracy-tables.ts `keyerRows`: fields checked, accuracy, the 95 % Wilson bounds).
  */
 export function operatorRows(view: OperatorView, locale: Locale): Array<Array<string | number | null>> {
   const L = (key: string) => t(locale, `operators.csv.${key}`);
@@ -34,6 +37,7 @@ export function operatorRows(view: OperatorView, locale: Locale): Array<Array<st
     ],
     ...view.rows.map(line),
     ...(view.unassigned ? [line(view.unassigned)] : []),
+    ...(view.keyers.length ? [[], ...keyerRows(view.keyers, locale)] : []),
   ];
 }
 

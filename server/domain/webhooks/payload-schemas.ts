@@ -72,4 +72,21 @@ export const webhookPayloadSchemas = {
       z.strictObject({ inspected: z.number().int().min(0), nonconforming: z.number().int().min(0) }),
     ),
   }),
+  /**
+   * A layout's accuracy target was breached in a month: the 95 % Wilson interval of the month's
+   * field accuracy lies wholly below the target (proportions 0..1). Once per layout and month; the
+   * ticket is the batch whose lot showed it.
+   */
+  'quality.accuracy_breached': envelope('quality.accuracy_breached', {
+    breach: z.strictObject({
+      id: z.string().regex(/^[0-9a-f]{24}$/),
+      period: z.string().regex(/^\d{4}-\d{2}$/),
+      target: z.number().min(0).max(1),
+      inspected: z.number().int().min(0),
+      correct: z.number().int().min(0),
+      lower: z.number().min(0).max(1),
+      upper: z.number().min(0).max(1),
+    }),
+    layout: z.strictObject({ id: z.string().regex(/^[0-9a-f]{24}$/), name: z.string() }),
+  }),
 } satisfies Record<WebhookEventType, z.ZodType>;

@@ -1,45 +1,56 @@
 import { Types } from 'mongoose';
+import { AccuracyBreach } from '../../../models/accuracy-breach.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { InspectionLot, RecordLayoutModel } from '../../../models/quality.js';
 import { Ticket } from '../../../models/ticket.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import type { Ctx } from '../context.js';
+import { breachEventOf } from '../quality/record-accuracy-breach.js';
 import { domainEvents, type DomainEvents } from '../events.js';
 import { linkUrl } from '../settings.js';
 import { msgIdOf, unsentState } from './event-types.js';
 import { insertFresh, SWEEP_MARGIN_MS, tenantEndpoints } from './record-events.js';
 
 /** The webhook events that come from records other than the timeline (e-invoices, quality lots). */
-export type BusinessEventType = 'einvoice.received' | 'quality.lot_decided';
+export type BusinessEventType = 'einvoice.received' | 'quality.lot_decided' | 'quality.accuracy_breached';
 
 /** The key of such an event after its endpoint's id: one per source record, whoever writes it. */
 const keyPrefix: Record<BusinessEventType, string> = {
   'einvoice.received': 'einvoice',
   'quality.lot_decided': 'lot',
+  'quality.accuracy_breached': 'accuracy-breach',
 };
+
+/** The facts of an accuracy breach in its payload. */
+const breachFacts = (b: DomainEvents['quality.accuracy_breached']) => ({
+  breach: { id: String(b.sourceId), ...b.breach },
+  layout: { id: String(b.layout.id), name: b.layout.name },
+});
 
 /** The thin JSON body (documented by payload-schemas.ts in the OpenAPI document's `webhooks`). */
 export function businessPayloadOf<T extends BusinessEventType>(type: T, e: DomainEvents[T]): string {
   const facts =
-    type === 'einvoice.received'
-      ? (() => {
-          const r = e as DomainEvents['einvoice.received'];
-          return { format: r.format, findings: r.findings, duplicateOf: r.duplicateOf };
-        })()
-      : (() => {
-          const l = e as DomainEvents['quality.lot_decided'];
-          return {
-            lot: {
-              id: String(l.sourceId),
-              round: l.round,
-              lotSize: l.lotSize,
-              sampleSize: l.sampleSize,
-            },
-            layout: { id: String(l.layout.id), name: l.layout.name },
-            verdict: l.verdict,
-            errorsByClass: l.errorsByClass,
-          };
-        })();
+    type === 'quality.accuracy_breached'
+      ? breachFacts(e as DomainEvents['quality.accuracy_breached'])
+      : type === 'einvoice.received'
+        ? (() => {
+            const r = e as DomainEvents['einvoice.received'];
+            return { format: r.format, findings: r.findings, duplicateOf: r.duplicateOf };
+          })()
+        : (() => {
+            const l = e as DomainEvents['quality.lot_decided'];
+            return {
+              lot: {
+                id: String(l.sourceId),
+                round: l.round,
+                lotSize: l.lotSize,
+                sampleSize: l.sampleSize,
+              },
+              layout: { id: String(l.layout.id), name: l.layout.name },
+              verdict: l.verdict,
+              errorsByClass: l.errorsByClass,
+            };
+          })();
   return JSON.stringify({
     type,
     timestamp: e.at.toISOString(),
@@ -97,7 +108,12 @@ export async function recordBusinessWebhookEvent<T extends BusinessEventType>(
   return fresh;
 }
 
-const businessTypes: BusinessEventType[] = ['einvoice.received', 'quality.lot_decided'];
+const breached = 'quality.accuracy_breached' as const;
+const businessTypes: BusinessEventType[] = [
+  'einvoice.received',
+  'quality.lot_decided',
+  'quality.accuracy_breached',
+];
 /** Source records one sweep query reads at most per tenant and kind (more wait for the next sweep). */
 const SWEEP_LIMIT = 2000;
 
@@ -143,10 +159,18 @@ export async function sweepMissedBusinessEvents(ctx: Ctx, opts: { now?: Date } =
           .limit(SWEEP_LIMIT)
           .lean()
       : [];
-    if (!records.length && !lots.length) continue;
+    const breaches = wants('quality.accuracy_breached')
+      ? await AccuracyBreach.find({ tenantId, recordedAt: { $gte: from }, ticketId: { $ne: null } })
+          .limit(SWEEP_LIMIT)
+          .lean()
+      : [];
+    if (!records.length && !lots.length && !breaches.length) continue;
     const tickets = new Map(
       (
-        await Ticket.find({ tenantId, _id: { $in: [...records, ...lots].map((r) => r.ticketId) } })
+        await Ticket.find({
+          tenantId,
+          _id: { $in: [...records, ...lots, ...breaches].map((r) => r.ticketId) },
+        })
           .select({ number: 1, type: 1, duplicateOf: 1 })
           .lean()
       ).map((t) => [String(t._id), t]),
@@ -204,6 +228,12 @@ export async function sweepMissedBusinessEvents(ctx: Ctx, opts: { now?: Date } =
         },
         { endpoints: list, ...opts },
       );
+    }
+    for (const b of breaches) {
+      const t = tickets.get(String(b.ticketId));
+      if (!t) continue;
+      const event = breachEventOf(b, t);
+      written += await recordBusinessWebhookEvent(ctx, breached, event, { endpoints: list, ...opts });
     }
   }
   if (written) ctx.log.warn({ written }, 'e-invoice and quality webhook events written by the sweep');

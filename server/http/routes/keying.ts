@@ -3,7 +3,7 @@ import { closeLot } from '../../domain/quality/close-lot.js';
 import { finishBatch } from '../../domain/quality/finish-batch.js';
 import { importRecordFile, recordFileOf } from '../../domain/quality/import-records.js';
 import { keyRecord, keyRecordSchema } from '../../domain/quality/key-record.js';
-import { inspectionView, keyingView, sourceDocument } from '../../domain/quality/keying-view.js';
+import { keyingView, sourceDocument } from '../../domain/quality/keying-view.js';
 import { recordInspection, recordInspectionSchema } from '../../domain/quality/record-inspection.js';
 import { startBatch } from '../../domain/quality/batch.js';
 import { openAttachment } from '../../domain/tickets/attachments.js';
@@ -13,6 +13,7 @@ import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
 import { sendRecordsExport } from '../record-files.js';
+import { inspectionLocals } from './inspection-switching.js';
 import { uploadedFiles } from '../uploads.js';
 
 /** Source documents shown inline beside the keying form; anything else is only linked. */
@@ -158,11 +159,7 @@ export function keyingRoutes(): Router {
   });
 
   router.get('/tickets/:ref/inspection', routePermission('quality.inspect'), async (req, res) => {
-    const view = await inspectionView(req.ctx, String(req.params.ref));
-    res.render('tickets/inspection', {
-      title: t(req.locale, 'keying.inspection_title', { number: view.ticket.number }),
-      ...view,
-    });
+    res.render('tickets/inspection', await inspectionLocals(req));
   });
 
   router.post('/tickets/:ref/inspection/records', routePermission('quality.inspect'), async (req, res) => {

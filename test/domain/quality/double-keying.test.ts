@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
+import { AuditEvent } from '../../../models/audit-event.js';
 import { KeyedRecord } from '../../../models/quality.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import type { UserDoc } from '../../../models/user.js';
-import { AppError } from '../../../server/errors/app-error.js';
-import { startBatch } from '../../../server/domain/quality/batch.js';
+import { auditRowView } from '../../../server/domain/reports/audit-view.js';
 import { closeLot } from '../../../server/domain/quality/close-lot.js';
 import { differencesView, secondKeyingView } from '../../../server/domain/quality/double-keying-view.js';
 import { finishBatch } from '../../../server/domain/quality/finish-batch.js';
@@ -12,14 +12,17 @@ import { keyRecord } from '../../../server/domain/quality/key-record.js';
 import { keySecond } from '../../../server/domain/quality/key-second.js';
 import { keyingView } from '../../../server/domain/quality/keying-view.js';
 import { recordInspection } from '../../../server/domain/quality/record-inspection.js';
-import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import { settleDifferences } from '../../../server/domain/quality/settle-differences.js';
-import { createTicket } from '../../../server/domain/tickets/create.js';
-import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { timelineView } from '../../../server/domain/tickets/timeline-view.js';
-import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
+import {
+  dataEntryBatch,
+  deliveryNote,
+  deliveryNoteFields,
+  refusal,
+  saveTestLayout,
+} from '../../support/keying.js';
 import { ctxOf } from '../../support/tickets.js';
 
 /** Issue #18 item 3: critical fields keyed twice, blind, differences settled by a third person. */
@@ -32,15 +35,10 @@ describe('double keying of critical fields', function () {
     await connectTestDb('double-keying');
     world = await makeWorld();
     keyerB = await makeUser({ role: 'operator', tenantIds: [world.acme.id] });
-    const saved = await saveLayout(staff(world.users.teamLead), world.acme.id as string, {
+    const saved = await saveTestLayout(world, {
       name: 'Invoices twice',
-      aql: { critical: 0.65, major: 1.0, minor: 2.5 },
       doubleKeyCritical: true,
-      fields: [
-        { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
-        { key: 'amount', label: 'Amount', type: 'number', decimals: 2, required: true, class: 'critical' },
-        { key: 'note', label: 'Note', type: 'text', maxLength: 20, class: 'minor' },
-      ],
+      fields: deliveryNoteFields({ amountClass: 'critical' }),
     });
     expect(saved.doubleKeyCritical).to.equal(true);
     layoutId = String(saved._id);
@@ -48,28 +46,8 @@ describe('double keying of critical fields', function () {
   after(dropAndDisconnect);
 
   const staff = (user: UserDoc) => ctxOf(user, null);
-  async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof AppError) {
-        const fields = err.fields.map((f) => `${f.path}=${f.key}`).join(',');
-        return fields ? `${err.code}:${fields}` : `${err.code}:${err.messageKey}`;
-      }
-      throw err;
-    }
-    return 'accepted';
-  }
-  async function dataEntryTicket() {
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(staff(world.users.operatorAcme), ticket.number, layoutId);
-    return ticket;
-  }
-  const record = (i: number) => ({ supplier_vat: 'IT01234567897', amount: `${i}.50`, note: `row ${i}` });
+  const dataEntryTicket = () => dataEntryBatch(world, layoutId);
+  const record = deliveryNote;
   const stored = async (ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }, seq: number) =>
     KeyedRecord.findOne({ tenantId: ticket.tenantId, ticketId: ticket._id, seq }).lean();
 
@@ -265,6 +243,81 @@ describe('double keying of critical fields', function () {
     const entries = await TimelineEntry.find(scope).sort({ at: 1 }).lean();
     expect(entries.map((e) => (e.data as { action: string }).action)).to.deep.equal(['settled', 'finished']);
     expect(entries[0]?.at.getTime()).to.equal(written?.at.getTime());
+  });
+
+  it('audits the second keying and the settlement once, and a retry after a crash completes them', async () => {
+    const ticket = await dataEntryTicket();
+    const a = staff(world.users.operatorAcme);
+    const b = staff(keyerB);
+    const lead = staff(world.users.teamLead);
+    await keyRecord(a, ticket.number, { values: record(1) });
+    const second = { seq: 1, values: { supplier_vat: 'DK12345674', amount: '9' } };
+    expect(await keySecond(b, ticket.number, second)).to.deep.equal({ seq: 1, differences: 2 });
+    const audits = (action: string) =>
+      AuditEvent.find({ tenantId: ticket.tenantId, targetId: ticket._id, action }).lean();
+    const [keyed] = await audits('quality.second_keyed');
+    expect(keyed?.details).to.deep.equal({ seq: 1, differences: 2, fields: ['supplier_vat', 'amount'] });
+    expect(keyed?.actorEmail).to.equal(keyerB.email);
+    expect(keyed?.targetLabel).to.equal(ticket.number);
+    // The crash: the record has its second keying, its audit entry was never written.
+    await AuditEvent.deleteOne({ tenantId: ticket.tenantId, _id: keyed!._id });
+    // The same person sending the same keying again completes it; other values are refused.
+    expect(await keySecond(b, ticket.number, second)).to.deep.equal({ seq: 1, differences: 2 });
+    expect(await keySecond(b, ticket.number, second)).to.deep.equal({ seq: 1, differences: 2 });
+    expect(
+      await refusal(
+        keySecond(b, ticket.number, { seq: 1, values: { supplier_vat: 'DK12345674', amount: '8' } }),
+      ),
+    ).to.equal('conflict:double.errors.already_second');
+    expect(await audits('quality.second_keyed')).to.have.length(1);
+
+    const vat = { seq: 1, settle: [{ key: 'supplier_vat', choice: 'first' as const }] };
+    expect(await settleDifferences(lead, ticket.number, vat)).to.deep.equal({ seq: 1, unsettled: 1 });
+    const amount = { seq: 1, settle: [{ key: 'amount', choice: 'second' as const }] };
+    expect(await settleDifferences(lead, ticket.number, amount)).to.deep.equal({ seq: 1, unsettled: 0 });
+    const settled = await audits('quality.differences_settled');
+    expect(settled.map((e) => e.details)).to.have.deep.members([
+      { seq: 1, fields: [{ key: 'supplier_vat', how: 'first' }], unsettled: 1 },
+      { seq: 1, fields: [{ key: 'amount', how: 'second' }], unsettled: 0 },
+    ]);
+    // The crash after the last settlement's write: neither its audit nor its timeline entry.
+    const last = settled.find((e) => (e.details as { unsettled: number }).unsettled === 0)!;
+    await AuditEvent.deleteOne({ tenantId: ticket.tenantId, _id: last._id });
+    await TimelineEntry.deleteMany({ tenantId: ticket.tenantId, ticketId: ticket._id, kind: 'keying' });
+    const again = await Promise.all([
+      settleDifferences(lead, ticket.number, amount),
+      settleDifferences(lead, ticket.number, amount),
+    ]);
+    expect(again).to.deep.equal([
+      { seq: 1, unsettled: 0 },
+      { seq: 1, unsettled: 0 },
+    ]);
+    expect(await audits('quality.differences_settled')).to.have.length(2);
+    const entries = await TimelineEntry.find({
+      tenantId: ticket.tenantId,
+      ticketId: ticket._id,
+      kind: 'keying',
+    }).lean();
+    expect(entries.map((e) => (e.data as { action: string }).action)).to.deep.equal(['settled']);
+    // Another choice for a settled field is still refused.
+    expect(
+      await refusal(
+        settleDifferences(lead, ticket.number, { seq: 1, settle: [{ key: 'amount', choice: 'first' }] }),
+      ),
+    ).to.equal('conflict:double.errors.already_settled');
+    // The audit page reads them in the reader's language.
+    const rows = (await audits('quality.differences_settled')).map((e) => auditRowView(e, 'en'));
+    expect(rows.map((r) => r.actionLabel)).to.deep.equal([
+      'Differences between two keyings settled',
+      'Differences between two keyings settled',
+    ]);
+    expect(rows.map((r) => r.detailsText)).to.have.members([
+      'Record 1: 1 difference settled',
+      'Record 1: 1 difference settled',
+    ]);
+    expect(auditRowView((await audits('quality.second_keyed'))[0]!, 'it').detailsText).to.equal(
+      'Record 1: 2 campi differiscono dalla prima digitazione',
+    );
   });
 
   it('keeps another client out of the records and their differences', async () => {

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { InspectionLot, KeyedRecord, KeyingBatch, SwitchingStateModel } from '../../../models/quality.js';
 import type { UserDoc } from '../../../models/user.js';
-import { AppError } from '../../../server/errors/app-error.js';
 import { startBatch } from '../../../server/domain/quality/batch.js';
 import { closeLot } from '../../../server/domain/quality/close-lot.js';
 import { drawSample } from '../../../server/domain/quality/draw-sample.js';
@@ -14,10 +13,9 @@ import { recordInspection } from '../../../server/domain/quality/record-inspecti
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
 import type { SwitchingState } from '../../../server/domain/quality/switching.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
-import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
-import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
+import { dataEntryBatch, deliveryNote, deliveryNotesLayout, refusal } from '../../support/keying.js';
 import { complaintInput, ctxOf } from '../../support/tickets.js';
 
 /** Issue #18, items 1 and 2: records stored per ticket, finished, sampled, inspected, reworked. */
@@ -36,38 +34,9 @@ describe('keying and inspection of records', function () {
   after(dropAndDisconnect);
 
   const staff = (user: UserDoc) => ctxOf(user, null);
-  const layoutInput = (over: Record<string, unknown> = {}) => ({
-    name: 'Delivery notes',
-    aql: { critical: 0.65, major: 1.0, minor: 2.5 },
-    fields: [
-      { key: 'supplier_vat', label: 'Supplier VAT', type: 'vat', required: true, class: 'critical' },
-      { key: 'amount', label: 'Amount', type: 'number', decimals: 2, min: 0, required: true },
-      { key: 'note', label: 'Note', type: 'text', maxLength: 20, class: 'minor' },
-    ],
-    ...over,
-  });
-  async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof AppError) {
-        const fields = err.fields.map((f) => `${f.path}=${f.key}`).join(',');
-        return fields ? `${err.code}:${fields}` : `${err.code}:${err.messageKey}`;
-      }
-      throw err;
-    }
-    return 'accepted';
-  }
-  async function dataEntryTicket() {
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(staff(world.users.operatorAcme), ticket.number, layoutId);
-    return ticket;
-  }
-  const record = (i: number) => ({ supplier_vat: 'IT01234567897', amount: `${i}.50`, note: `row ${i}` });
+  const layoutInput = deliveryNotesLayout;
+  const dataEntryTicket = () => dataEntryBatch(world, layoutId);
+  const record = deliveryNote;
 
   it('refuses a wrong layout field by field, and layouts to those without the permission', async () => {
     const lead = staff(world.users.teamLead);
@@ -282,12 +251,7 @@ describe('keying and inspection of records', function () {
     const lead = staff(world.users.teamLead);
     const saved = await saveLayout(lead, world.acme.id as string, layoutInput({ name: 'Switching' }));
     for (let n = 0; n < 2; n++) {
-      const ticket = await createTicket(
-        ctxOf(world.users.acmeUser, world.acme),
-        ticketInputSchema.parse(bodies.dataEntry()),
-        'portal',
-      );
-      await startBatch(op, ticket.number, String(saved._id));
+      const ticket = await dataEntryBatch(world, saved._id);
       for (let i = 1; i <= 10; i++) await keyRecord(op, ticket.number, { values: record(i) });
       const lot = await finishBatch(op, ticket.number);
       expect(lot.severity).to.equal('normal');
@@ -297,12 +261,7 @@ describe('keying and inspection of records', function () {
     }
     const state = await SwitchingStateModel.findOne({ tenantId: world.acme._id, layoutId: saved._id }).lean();
     expect((state?.state as SwitchingState).severity).to.equal('tightened');
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(op, ticket.number, String(saved._id));
+    const ticket = await dataEntryBatch(world, saved._id);
     await keyRecord(op, ticket.number, { values: record(1) });
     expect((await finishBatch(op, ticket.number)).severity).to.equal('tightened');
   });
@@ -311,12 +270,7 @@ describe('keying and inspection of records', function () {
     const op = staff(world.users.operatorAcme);
     const lead = staff(world.users.teamLead);
     const saved = await saveLayout(lead, world.acme.id as string, layoutInput({ name: 'Crashes' }));
-    const ticket = await createTicket(
-      ctxOf(world.users.acmeUser, world.acme),
-      ticketInputSchema.parse(bodies.dataEntry()),
-      'portal',
-    );
-    await startBatch(op, ticket.number, String(saved._id));
+    const ticket = await dataEntryBatch(world, saved._id);
     for (let i = 1; i <= 8; i++) await keyRecord(op, ticket.number, { values: record(i) });
     const where = { tenantId: ticket.tenantId, ticketId: ticket._id };
     // A crash after the batch was closed to keying, before its lot was written.

@@ -48,6 +48,7 @@ const allEvents = [
   'csat.received',
   'einvoice.received',
   'quality.lot_decided',
+  'quality.accuracy_breached',
 ] as const;
 
 /** Issue 19, items 1-3: events written once, signed, delivered at least once, never lost. */

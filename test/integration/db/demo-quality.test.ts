@@ -10,6 +10,7 @@ import {
   SwitchingStateModel,
 } from '../../../models/quality.js';
 import { Tenant } from '../../../models/tenant.js';
+import { Ticket } from '../../../models/ticket.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { clientAccuracy } from '../../../server/domain/quality/client-accuracy.js';
 import type { SwitchingState } from '../../../server/domain/quality/switching.js';
@@ -44,13 +45,16 @@ describe('demo quality data', function () {
   it('seeds the demo states through the domain, and a second seed changes nothing', async () => {
     await seedDemo(ctx);
     const first = await counts();
-    expect(first).to.include({ layouts: 2, batches: 6, records: 150 });
-    // Acme: 3 lots + 1 rework; Nordhavn: 3 lots + 2 reworks.
-    expect(first.lots).to.equal(9);
+    expect(first).to.include({ layouts: 3, batches: 7, records: 160 });
+    // Acme: 3 lots + 1 rework and the double-keyed batch's lot; Nordhavn: 3 lots + 2 reworks.
+    expect(first.lots).to.equal(10);
 
     const acme = (await Tenant.findOne({ code: 'acme' }).lean())!;
     const nord = (await Tenant.findOne({ code: 'nordhavn' }).lean())!;
-    const acmeLots = await InspectionLot.find({ tenantId: acme._id }).sort({ closedAt: 1 }).lean();
+    const notes = await RecordLayoutModel.findOne({ tenantId: acme._id, name: 'Bolle di consegna' }).lean();
+    const acmeLots = await InspectionLot.find({ tenantId: acme._id, layoutId: notes!._id })
+      .sort({ closedAt: 1 })
+      .lean();
     expect(acmeLots.map((l) => [l.round, l.verdict])).to.deep.equal([
       [1, 'accepted'],
       [1, 'rejected'],
@@ -63,7 +67,7 @@ describe('demo quality data', function () {
     );
     expect(months.size).to.equal(3);
     const states = await KeyingBatch.find({ tenantId: acme._id }).lean();
-    expect(states.map((b) => b.state)).to.deep.equal(['accepted', 'accepted', 'accepted']);
+    expect(states.map((b) => b.state)).to.deep.equal(['accepted', 'accepted', 'accepted', 'accepted']);
 
     const switching = await SwitchingStateModel.findOne({ tenantId: nord._id }).lean();
     expect((switching?.state as SwitchingState).severity).to.equal('tightened');
@@ -86,5 +90,68 @@ describe('demo quality data', function () {
 
     await seedDemo(ctx);
     expect(await counts()).to.deep.equal(first);
+  });
+
+  /** Acme's double-keyed layout, its batch and its records. */
+  async function doubleKeyed() {
+    const acme = (await Tenant.findOne({ code: 'acme' }).lean())!;
+    const layout = (await RecordLayoutModel.findOne({ tenantId: acme._id, doubleKeyCritical: true }).lean())!;
+    const batch = await KeyingBatch.findOne({ tenantId: acme._id, layoutId: layout._id }).lean();
+    const records = batch
+      ? await KeyedRecord.find({ tenantId: acme._id, ticketId: batch.ticketId }).sort({ seq: 1 }).lean()
+      : [];
+    return { acme, layout, batch, records };
+  }
+
+  it('seeds a double-keyed batch keyed twice with its differences settled by a third person', async () => {
+    const { layout, batch, records } = await doubleKeyed();
+    expect(layout.name).to.equal('Fatture passive (doppia digitazione)');
+    expect(batch?.state).to.equal('accepted');
+    expect(records).to.have.length(10);
+    expect(records.every((r) => r.second && r.unsettled === 0)).to.equal(true);
+    const settled = records.filter((r) => r.differences.length > 0);
+    expect(settled.map((r) => r.seq)).to.deep.equal([3, 7]);
+    for (const r of settled) {
+      const [d] = r.differences as Array<{ key: string; settled: { how: string; by: { name: string } } }>;
+      expect(d).to.deep.include({ key: 'total' });
+      expect(d!.settled.how).to.equal('first');
+      expect([r.keyedBy.name, r.second!.by!.name]).to.not.include(d!.settled.by.name);
+    }
+  });
+
+  it('finishes what a killed seed left of a client and never makes anything twice', async () => {
+    const before = await doubleKeyed();
+    const tickets = () => Ticket.countDocuments({ tenantId: before.acme._id });
+    const ticketCount = await tickets();
+    const scope = { tenantId: before.acme._id, ticketId: before.batch!.ticketId };
+    // Killed between the ticket and its batch: the ticket stays, nothing else of the batch.
+    await KeyedRecord.deleteMany(scope);
+    await InspectionLot.deleteMany(scope);
+    await KeyingBatch.deleteOne(scope);
+    await seedDemo(ctx);
+    let now = await doubleKeyed();
+    expect(await tickets()).to.equal(ticketCount);
+    expect(String(now.batch?.ticketId)).to.equal(String(before.batch!.ticketId));
+    expect(now.batch?.state).to.equal('accepted');
+    expect(now.records).to.have.length(10);
+    expect(now.records.filter((r) => r.differences.length > 0).map((r) => r.seq)).to.deep.equal([3, 7]);
+
+    // Killed while keying: two records not keyed yet, record 7 not keyed a second time, no lot drawn.
+    await KeyedRecord.deleteMany({ ...scope, seq: { $in: [9, 10] } });
+    await KeyedRecord.updateOne(
+      { ...scope, seq: 7 },
+      { $set: { second: null, differences: [], unsettled: 0 } },
+    );
+    await InspectionLot.deleteMany(scope);
+    await KeyingBatch.updateOne(scope, { $set: { state: 'keying' } });
+    const lotsBefore = await InspectionLot.countDocuments({}).setOptions(all);
+    await seedDemo(ctx);
+    now = await doubleKeyed();
+    expect(now.batch?.state).to.equal('accepted');
+    expect(now.records).to.have.length(10);
+    expect(now.records.every((r) => r.second && r.unsettled === 0)).to.equal(true);
+    expect(now.records.find((r) => r.seq === 7)?.differences).to.have.length(1);
+    expect(await InspectionLot.countDocuments({}).setOptions(all)).to.equal(lotsBefore + 1);
+    expect(await tickets()).to.equal(ticketCount);
   });
 });

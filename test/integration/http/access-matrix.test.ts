@@ -1021,6 +1021,20 @@ const table: Row[] = [
     variants: workerTicketVariants(404),
   },
   { method: 'POST', path: '/tickets/:ref/inspection/close', variants: workerTicketVariants(404) },
+  // Steering a client layout's inspection (ISO 2859-1 clause 9): team leads and admins
+  // (quality.switching). A ticket without a batch answers 404.
+  {
+    method: 'POST',
+    path: '/tickets/:ref/inspection/resume',
+    body: () => ({ correctiveAction: 'Keyers retrained on VAT numbers.' }),
+    variants: workerTicketVariants(404, managers),
+  },
+  {
+    method: 'POST',
+    path: '/tickets/:ref/inspection/reduced',
+    body: () => ({ allow: 'true' }),
+    variants: workerTicketVariants(404, managers),
+  },
   // Double keying (issue #18 item 3): the second keying by the people who key, the differences
   // settled by team leads and admins (records.settle). A ticket without a batch answers 404.
   {

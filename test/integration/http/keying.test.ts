@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { InspectionLot, KeyingBatch } from '../../../models/quality.js';
+import { Types } from 'mongoose';
+import { InspectionLot, KeyingBatch, SwitchingStateModel } from '../../../models/quality.js';
 import { saveLayout } from '../../../server/domain/quality/save-layout.js';
+import { initialSwitchingState } from '../../../server/domain/quality/switching.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import { bodies } from '../../support/api.js';
@@ -122,6 +124,58 @@ describe('keying and inspection pages', function () {
     expect((await page(checker, inspection)).text).to.contain('Lot accepted.');
     const after = await KeyingBatch.findOne({ ticketNumber: number }).setOptions({ allTenants: true }).lean();
     expect(after?.state).to.equal('accepted');
+  });
+
+  it('lets a team lead resume a stopped inspection and allow reduced inspection on the inspection page', async () => {
+    const inspection = `/tickets/${number}/inspection`;
+    const layout = { tenantId: world.acme._id, layoutId: new Types.ObjectId(layoutId) };
+    const stopped = { ...initialSwitchingState(), severity: 'discontinued' as const };
+    await SwitchingStateModel.updateOne(
+      layout,
+      { $set: { state: stopped }, $inc: { version: 1 } },
+      { upsert: true },
+    );
+    // The operator reads the state but gets no form.
+    const seen = await page(keyer, inspection);
+    expect(seen.text).to.contain('data-testid="switching"');
+    expect(seen.text).to.contain('Delivery notes: stopped inspection.');
+    expect(seen.text).not.to.contain('data-testid="resume-inspection"');
+    expect(seen.text).not.to.contain('data-testid="allow-reduced"');
+    await keyer
+      .post(`${inspection}/resume`)
+      .type('form')
+      .send({ _csrf: csrfFrom(seen.text) })
+      .expect(403);
+    // The team lead: a corrective action too short is shown on the form, what was typed kept.
+    expect((await page(checker, inspection)).text).to.contain('data-testid="resume-inspection"');
+    const short = await postForm(checker, inspection, `${inspection}/resume`, { correctiveAction: 'fixed' });
+    expect(short.status).to.equal(422);
+    expect(short.text).to.match(/id="e-correctiveAction"/);
+    expect(short.text).to.contain('>fixed</textarea>');
+    const done = await postForm(checker, inspection, `${inspection}/resume`, {
+      correctiveAction: 'Keyers retrained on VAT numbers.',
+    });
+    expect(done.status).to.equal(302);
+    const resumed = await page(checker, inspection);
+    expect(resumed.text).to.contain('Inspection resumed on tightened inspection.');
+    expect(resumed.text).to.contain('Delivery notes: tightened inspection.');
+    expect(resumed.text).to.contain('Keyers retrained on VAT numbers.');
+    const again = await postForm(checker, inspection, `${inspection}/resume`, {
+      correctiveAction: 'Another corrective action.',
+    });
+    expect(again.status).to.equal(409);
+    expect(again.text).to.contain('Inspection of this layout is not stopped.');
+    // Reduced inspection: allowed, then withdrawn (an unticked box), each in words on the page.
+    expect((await postForm(checker, inspection, `${inspection}/reduced`, { allow: 'true' })).status).to.equal(
+      302,
+    );
+    const allowed = await page(checker, inspection);
+    expect(allowed.text).to.contain('Reduced inspection is allowed for this layout.');
+    expect(allowed.text).to.match(/name="allow" value="true" checked/);
+    expect((await postForm(checker, inspection, `${inspection}/reduced`, {})).status).to.equal(302);
+    const row = await SwitchingStateModel.findOne(layout).lean();
+    expect(row?.reducedAllowed).to.equal(false);
+    expect((await page(checker, inspection)).text).to.contain('Reduced inspection: not allowed.');
   });
 
   it('edits a layout in the layout editor: fields one per line, bad lines named, stale versions refused', async () => {

@@ -19,6 +19,7 @@ import { clientStatement } from '../../../server/domain/reports/statement.js';
 import { queueWeeklyDigests } from '../../../server/domain/reports/weekly-digest.js';
 import { createTicket } from '../../../server/domain/tickets/create.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
+import { t } from '../../../server/i18n/i18n.js';
 import { bodies } from '../../support/api.js';
 import { signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
@@ -54,6 +55,16 @@ describe('field accuracy in the reports', function () {
   /** Acme's lots: round 1 sample, all VAT wrong (rejected), then round 2 all right (accepted). */
   const acmeLots: { round1: number; round2: number; lotSize: number } = { round1: 0, round2: 0, lotSize: 20 };
   let nordSample = 0;
+  /** The headings of the figures in the accuracy CSVs (English). */
+  const figureHeadings = [
+    'Target',
+    'Fields checked',
+    'Correct',
+    'Accuracy',
+    'Lower bound (95 %)',
+    'Upper bound (95 %)',
+    'Verdict',
+  ];
 
   async function keyedBatch(tenant: 'acme' | 'nord', layoutId: string, keyer: UserDoc, count: number) {
     const requester = tenant === 'acme' ? world.users.acmeUser : world.users.nordUser;
@@ -159,18 +170,7 @@ describe('field accuracy in the reports', function () {
     expect(page.text).not.to.include(world.users.operatorAcme.name);
     const csv = await agent.get(`/reports/${world.acme.id}/export/accuracy.csv?${query}`).expect(200);
     const table = parse(csv.text.replace(/^\uFEFF/, ''), { delimiter: ',' }) as string[][];
-    expect(table[0]).to.deep.equal([
-      'Row',
-      'Layout',
-      'Name',
-      'Target',
-      'Fields checked',
-      'Correct',
-      'Accuracy',
-      'Lower bound (95 %)',
-      'Upper bound (95 %)',
-      'Verdict',
-    ]);
+    expect(table[0]).to.deep.equal(['Row', 'Layout', 'Name', ...figureHeadings]);
     const sampled = acmeLots.round1 + acmeLots.round2;
     expect(table[1]?.slice(0, 6)).to.deep.equal([
       'layout',
@@ -253,6 +253,54 @@ describe('field accuracy in the reports', function () {
     expect(page.text).to.include('Second Keyer');
     const nordRow = rows.find((r) => r[1] === 'Manifests');
     expect(nordRow?.[6]).to.equal('Met');
+  });
+
+  it('exports the per keyer accuracy of the page in the operators CSV, headings translated', async () => {
+    const lead = ctxOf(world.users.teamLead, null);
+    const view = await operatorView(lead, 'Europe/Rome', range);
+    const agent = await signedInAgent(tp.url, world.users.teamLead.email);
+    const csv = await agent.get(`/reports/operators/export.csv?${query}`).buffer(true).expect(200);
+    const rows = parse(csv.text, { delimiter: ',', bom: true, relax_column_count: true }) as string[][];
+    const gap = rows.findIndex((r) => r.length === 1 && r[0] === '');
+    expect(gap).to.be.greaterThan(0);
+    expect(rows[gap + 1]).to.deep.equal(['Keyer', 'Client', 'Layout', ...figureHeadings]);
+    const keyerLines = rows.slice(gap + 2);
+    expect(keyerLines).to.have.length(view.keyers.length);
+    const round4 = (x: number) => String(Math.round(x * 10_000) / 10_000);
+    // The same figures as the page's, from keyer-accuracy.ts: fields checked, accuracy and its interval.
+    for (const k of view.keyers) {
+      const line = keyerLines.find((r) => r[0] === k.keyer.name && r[2] === k.layoutName);
+      expect(line, `${k.keyer.name} ${k.layoutName}`).to.deep.equal([
+        k.keyer.name,
+        k.tenant.legalName,
+        k.layoutName,
+        k.target === null ? '' : round4(k.target),
+        String(k.inspected),
+        String(k.correct),
+        round4(k.interval.estimate),
+        round4(k.interval.lower),
+        round4(k.interval.upper),
+        t('en', `accuracy.verdicts.${k.verdict ?? 'none'}`),
+      ]);
+    }
+    expect(keyerLines.map((r) => r[0])).to.include.members([world.users.operatorAcme.name, 'Second Keyer']);
+    // In Danish: the reader's separator and headings.
+    const danish = await makeUser({ role: 'team_lead', tenantIds: [world.acme.id], locale: 'da' });
+    const da = await (
+      await signedInAgent(tp.url, danish.email)
+    )
+      .get(`/reports/operators/export.csv?${query}`)
+      .buffer(true)
+      .expect(200);
+    const daRows = parse(da.text, { delimiter: ';', bom: true, relax_column_count: true }) as string[][];
+    const daGap = daRows.findIndex((r) => r.length === 1 && r[0] === '');
+    expect(daRows[daGap + 1]?.slice(0, 4)).to.deep.equal([
+      t('da', 'accuracy.keyer'),
+      t('da', 'accuracy.client'),
+      t('da', 'accuracy.layout'),
+      t('da', 'accuracy.csv.target'),
+    ]);
+    expect(daRows.slice(daGap + 2).map((r) => r[1])).to.not.include(world.nord.legalName);
   });
 
   it('adds each inspected layout’s accuracy to the weekly digest', async () => {
