@@ -64,7 +64,7 @@ function acmeFiles(): DemoFile[] {
 }
 
 function nordhavnFiles(): DemoFile[] {
-  const buyer = { name: 'Nordhavn Shipping A/S', vat: 'DK87654322', country: 'DK' };
+  const buyer = { name: 'Nordhavn Shipping A/S', vat: 'DK87654311', country: 'DK' };
   const valid = { buyer, id: 'NR-2026-0042', orderRef: 'PO-88213', ...ublLines(4, 5) };
   return [
     { filename: 'NR-2026-0042.xml', bytes: text(ubl(valid)) },

@@ -319,7 +319,7 @@ export async function receiveEInvoice(
   const fileHash = createHash('sha256').update(bytes).digest('hex');
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
-  const client = { vatNumbers: [], name: tenant.legalName };
+  const client = { vatNumbers: tenant.vatNumber ? [tenant.vatNumber] : [], name: tenant.legalName };
   const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
