@@ -61,6 +61,8 @@ export interface EInvoiceReceipt {
   invoices: ReceivedInvoice[];
   /** Findings about the upload as a whole (a ZIP's entries, and its files that held no invoice). */
   findings: Finding[];
+  /** The client's time zone: the findings' instants are shown in it (finding-message.ts). */
+  timeZone: string;
 }
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
@@ -347,5 +349,11 @@ export async function receiveEInvoice(
   );
   // Files of a ZIP that held no invoice say why here (their findings belong to no ticket).
   const unread = reading.files.filter((f) => f.invoices.length === 0).flatMap((f) => f.findings);
-  return { fileHash, attachmentId, invoices, findings: [...reading.findings, ...unread] };
+  return {
+    fileHash,
+    attachmentId,
+    invoices,
+    findings: [...reading.findings, ...unread],
+    timeZone: tenant.timeZone,
+  };
 }
