@@ -29,6 +29,12 @@ const tenantSchema = new Schema(
      * decimal, e.g. '5000.00') needs approval by a second person (server/domain/tickets/four-eyes.ts).
      */
     fourEyes: { type: [fourEyesRule], default: [] },
+    /**
+     * The client's VAT number, normalised (`IT01234567897`, `DK12345674`: a Danish VAT number is DK
+     * + the CVR number), or null when none is on file. E-invoices sent for the client are checked
+     * against it (server/domain/einvoices/check-invoice.ts `bpo.buyer`).
+     */
+    vatNumber: { type: String, default: null, maxlength: 30 },
   },
   { timestamps: true },
 );

@@ -63,6 +63,11 @@ const ticketSchema = new Schema(
      * update as the approval and cleared when that approval is taken back.
      */
     warningsAccepted: { type: Schema.Types.Mixed, default: null },
+    /**
+     * E-invoice tickets: the ids of the findings overridden (domain/einvoices/override-finding.ts),
+     * each pushed by the update that bumps the version for it, so a repeated override bumps nothing.
+     */
+    findingOverrides: { type: [String], default: undefined },
     /** Lowercased text the staff search matches (number, subject, requester, references). */
     searchText: { type: String, default: '' },
     /** Bumped on every change: clients catch up on what they missed by version. */

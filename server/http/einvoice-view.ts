@@ -1,7 +1,8 @@
 import type { TicketEInvoice } from '../domain/einvoices/queries.js';
 import type { FindingLocation } from '../domain/einvoices/types.js';
 import { i18n, t, type Locale } from '../i18n/i18n.js';
-import { formatDate, intlLocaleOf } from '../i18n/format.js';
+import { findingMessage } from '../domain/einvoices/finding-message.js';
+import { formatDecimal } from '../i18n/format.js';
 import { findingStates, gateOf, type FindingState } from '../domain/tickets/finding-state.js';
 
 /**
@@ -29,8 +30,9 @@ export function warningsAcceptedView(raw: unknown) {
 function findingViews(
   states: readonly FindingState[],
   locale: Locale,
-  opts: { mayOverride?: boolean; staff?: boolean },
+  opts: { mayOverride?: boolean; staff?: boolean; timeZone?: string },
 ) {
+  const reader = { locale, timeZone: opts.timeZone ?? 'UTC' };
   const where = (l: FindingLocation | undefined) =>
     l
       ? [
@@ -51,11 +53,7 @@ function findingViews(
     severity: f.severity,
     severityLabel: t(locale, `einvoices.page.severity.${f.severity}`),
     rule: f.rule,
-    message: t(
-      locale,
-      f.messageKey,
-      readableParams(locale, f.rule, f.params, (v) => formatted(locale, v, 2)),
-    ),
+    message: findingMessage(reader, f),
     where: where(f.location),
   }));
 }
@@ -71,13 +69,14 @@ export function einvoiceView(
   locale: Locale,
   /**
    * `mayOverride`: the reader may override error findings (an override form under each);
-   * `staff`: the reader sees the overrides (staff's control: internal, as their timeline entries).
+   * `staff`: the reader sees the overrides (staff's control: internal, as their timeline entries);
+   * `timeZone`: the reader's, for the instants in finding messages (finding-message.ts).
    */
-  opts: { mayOverride?: boolean; staff?: boolean } = {},
+  opts: { mayOverride?: boolean; staff?: boolean; timeZone?: string } = {},
 ) {
   const states = findingStates(e.findings, e.overrides);
-  const amount = (v: string | undefined) => formatted(locale, v, 2);
-  const plain = (v: string | undefined) => formatted(locale, v, 0);
+  const amount = (v: string | undefined) => formatDecimal(v, locale, 2);
+  const plain = (v: string | undefined) => formatDecimal(v, locale, 0);
   const fatturapa = e.format === 'fatturapa';
   return {
     filename: e.entryName ? `${e.filename} › ${e.entryName}` : e.filename,
@@ -136,31 +135,6 @@ export function einvoiceView(
 }
 
 /**
- * The BPO checks' amounts and dates (exact decimals, ISO dates) in the reader's format; the rule
- * files' own texts and other values are left as they are.
- */
-function readableParams(
-  locale: Locale,
-  rule: string,
-  params: Record<string, string | number>,
-  amount: (v: string) => string,
-): Record<string, string | number> {
-  if (!rule.startsWith('bpo.')) return params;
-  return Object.fromEntries(
-    Object.entries(params).map(([k, v]) => [
-      k,
-      typeof v !== 'string'
-        ? v
-        : /^-?\d+\.\d+$/.test(v)
-          ? amount(v)
-          : /^\d{4}-\d{2}-\d{2}$/.test(v)
-            ? formatDate(`${v}T12:00:00Z`, locale, 'UTC')
-            : v,
-    ]),
-  );
-}
-
-/**
  * A payment code of the file (FatturaPA MP/TP, UNCL 4461 in UBL) in words, the code kept beside;
  * a code of no known list (`list` is `-`), or unknown in its list, as it is.
  */
@@ -169,14 +143,4 @@ function paymentCode(locale: Locale, list: string, value: string): string {
   return /^[A-Za-z0-9]{1,4}$/.test(value) && i18n().exists(key, { lng: locale })
     ? `${t(locale, key)} (${value})`
     : value;
-}
-
-/** An exact decimal of the file in the reader's number format (`min` decimals at least, 8 at most). */
-function formatted(locale: Locale, v: string | undefined, min: number): string {
-  return v === undefined || v === ''
-    ? ''
-    : new Intl.NumberFormat(intlLocaleOf(locale), {
-        minimumFractionDigits: min,
-        maximumFractionDigits: 8,
-      }).format(Number(v));
 }

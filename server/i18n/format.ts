@@ -51,6 +51,25 @@ export function formatDate(
   return formatInstant(value, locale, timeZone, 'date');
 }
 
+/** Who reads a text: their language, and the time zone dates are shown in (the tenant's, or the user's). */
+export interface Reader {
+  locale: Locale;
+  timeZone: string;
+}
+
+/**
+ * An exact decimal string (an e-invoice's `1234.5`) in the reader's number format, with at least
+ * `minFractionDigits` decimals (8 at most); empty for no value.
+ */
+export function formatDecimal(value: string | undefined, locale: Locale, minFractionDigits: number): string {
+  return value === undefined || value === ''
+    ? ''
+    : new Intl.NumberFormat(intlLocale[locale], {
+        minimumFractionDigits: minFractionDigits,
+        maximumFractionDigits: 8,
+      }).format(Number(value));
+}
+
 export function formatNumber(value: number, locale: Locale): string {
   return new Intl.NumberFormat(intlLocale[locale]).format(value);
 }

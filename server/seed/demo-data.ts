@@ -15,6 +15,8 @@ export const demoTenants = [
     legalName: 'Acme Logistica S.p.A.',
     timeZone: 'Europe/Rome',
     locale: 'it' as const,
+    /** The buyer of the demo e-invoices (server/seed/demo-einvoices.ts). */
+    vatNumber: 'IT12345678903',
     /** Four eyes on invoices (README): above these amounts a second person decides. */
     fourEyes: [{ currency: 'EUR', above: '5000.00' }],
   },
@@ -23,6 +25,7 @@ export const demoTenants = [
     legalName: 'Nordhavn Shipping A/S',
     timeZone: 'Europe/Copenhagen',
     locale: 'da' as const,
+    vatNumber: 'DK87654311',
     fourEyes: [
       { currency: 'DKK', above: '37500.00' },
       { currency: 'EUR', above: '5000.00' },

@@ -82,7 +82,7 @@ const danishPeppol = (o: Parameters<typeof ubl>[0]): string =>
     );
 
 function nordhavnFiles(): DemoFile[] {
-  const buyer = { name: 'Nordhavn Shipping A/S', vat: 'DK87654322', country: 'DK' };
+  const buyer = { name: 'Nordhavn Shipping A/S', vat: 'DK87654311', country: 'DK' };
   const valid = { buyer, id: 'NR-2026-0042', orderRef: 'PO-88213', ...ublLines(4, 5) };
   return [
     { filename: 'NR-2026-0042.xml', bytes: text(danishPeppol(valid)) },

@@ -42,6 +42,8 @@ export async function seedDemo(ctx: Ctx): Promise<{ tenants: number; users: numb
       { upsert: true, returnDocument: 'after' },
     );
     tenantIds.set(tenant.code, doc._id);
+    // A demo database seeded before clients had a VAT number gets one (never overwriting one set).
+    await Tenant.updateOne({ code: tenant.code, vatNumber: null }, { $set: { vatNumber: tenant.vatNumber } });
   }
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   let created = 0;

@@ -1,4 +1,4 @@
-import { checkVat, normalizeVat } from '../tickets/vat.js';
+import { checkVat, normalizeVat, vatWithoutPrefix } from '../tickets/vat.js';
 import { multiplyDecimals, roundDecimal, sumDecimals, withinTolerance } from './decimal.js';
 import { finding } from './findings.js';
 import type { EInvoice, EInvoiceFormat, Finding } from './types.js';
@@ -14,8 +14,13 @@ import type { EInvoice, EInvoiceFormat, Finding } from './types.js';
  * - `bpo.due_before_issue`: no due date before the issue date;
  * - `bpo.supplier_vat`: the supplier's VAT number is valid for its country (tickets/vat.ts; the
  *   message is the VAT check's own, `exact.vat.*`);
- * - `bpo.buyer`: the buyer is the client the file was sent for (its VAT number is one of the
- *   client's); when the client has no VAT number on file, `bpo.buyer_unchecked` (info) says so.
+ * - `bpo.buyer`: the buyer is the client the file was sent for: one of the buyer's identifiers
+ *   names one of the client's VAT numbers (FatturaPA `CessionarioCommittente` IdFiscaleIVA or
+ *   CodiceFiscale; UBL `AccountingCustomerParty` PartyTaxScheme CompanyID, PartyLegalEntity
+ *   CompanyID or EndpointID, OIOUBL's DK:CVR and DK:SE included), compared as the duplicate rule
+ *   compares supplier VAT numbers (tickets/vat.ts `vatWithoutPrefix`: a Danish CVR number matches
+ *   DK + it, an Italian company's codice fiscale its partita IVA); when the client has no VAT
+ *   number on file, `bpo.buyer_unchecked` (info) says so.
  *
  * Amounts are compared exactly (decimal.ts) within `TOLERANCE` (0.01).
  */
@@ -131,20 +136,27 @@ function checkSupplierVat(invoice: EInvoice): Finding[] {
   ];
 }
 
+/** The buyer's identifiers as the duplicate rule compares VAT numbers (without a country prefix). */
+function buyerIds(invoice: EInvoice): string[] {
+  const ids = [invoice.buyer.vat, ...invoice.buyer.otherIds.map((i) => i.id)];
+  return ids.filter((id): id is string => Boolean(id)).map(vatWithoutPrefix);
+}
+
 /** `bpo.buyer` / `bpo.buyer_unchecked`. */
 function checkBuyer(invoice: EInvoice, client: InvoiceCheckInput['client']): Finding[] {
-  const clientVats = client.vatNumbers.map(normalizeVat).filter(Boolean);
+  const buyerVat = invoice.buyer.vat ?? invoice.buyer.otherIds[0]?.id ?? '';
+  const clientVats = client.vatNumbers.map(vatWithoutPrefix).filter(Boolean);
   if (clientVats.length === 0)
     return [
       finding(
         'info',
         'bpo.buyer_unchecked',
         'einvoices.bpo.buyer_unchecked',
-        { buyer: invoice.buyer.name ?? '', vat: invoice.buyer.vat ?? '' },
+        { buyer: invoice.buyer.name ?? '', vat: buyerVat },
         invoice.location,
       ),
     ];
-  if (invoice.buyer.vat && clientVats.includes(normalizeVat(invoice.buyer.vat))) return [];
+  if (buyerIds(invoice).some((id) => clientVats.includes(id))) return [];
   return [
     finding(
       'error',
@@ -152,9 +164,9 @@ function checkBuyer(invoice: EInvoice, client: InvoiceCheckInput['client']): Fin
       'einvoices.bpo.buyer',
       {
         buyer: invoice.buyer.name ?? '',
-        vat: invoice.buyer.vat ?? '',
+        vat: buyerVat,
         client: client.name ?? '',
-        clientVat: clientVats.join(', '),
+        clientVat: client.vatNumbers.map(normalizeVat).join(', '),
       },
       invoice.location,
     ),

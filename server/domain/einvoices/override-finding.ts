@@ -1,11 +1,14 @@
+import type { Types } from 'mongoose';
 import { z } from 'zod';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
+import { Ticket } from '../../../models/ticket.js';
 import { AppError, notFound, validation } from '../../errors/app-error.js';
 import { recordTicketAudit } from '../audit/audit.js';
 import { authorOf } from '../auth/authors.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
+import { domainEvents } from '../events.js';
 import { getTicket } from '../tickets/queries.js';
 import { appendTimeline } from '../tickets/timeline.js';
 import { findingStates, isFindingId, type FindingOverride } from '../tickets/finding-state.js';
@@ -21,15 +24,44 @@ export const overrideFindingInput = z.object({
 export type OverrideFindingInput = z.infer<typeof overrideFindingInput>;
 
 /**
+ * The ticket changed: its version bumped once for the override (the update records the finding's
+ * id, so a repeat bumps nothing), and `ticket.updated` on the bus with the version it has now.
+ */
+async function announceOverride(
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; version: number },
+  id: string,
+) {
+  const bumped = await Ticket.findOneAndUpdate(
+    { _id: ticket._id, tenantId: ticket.tenantId, findingOverrides: { $ne: id } },
+    { $set: { lastActivityAt: new Date() }, $inc: { version: 1 }, $push: { findingOverrides: id } },
+    { returnDocument: 'after', projection: { version: 1 } },
+  ).lean();
+  const version =
+    bumped?.version ??
+    (await Ticket.findOne({ _id: ticket._id, tenantId: ticket.tenantId }, { version: 1 }).lean())?.version ??
+    ticket.version;
+  domainEvents.emit('ticket.updated', {
+    tenantId: String(ticket.tenantId),
+    ticketId: String(ticket._id),
+    number: ticket.number,
+    version,
+    changes: ['findingOverrides'],
+  });
+}
+
+/**
  * Staff holding `invoices.override_findings` override one error finding of an e-invoice ticket
  * they serve, with a reason (issue #17 item 5): recorded on the file's row under the finding's
  * id (tickets/finding-state.ts), with who and when, then as an internal timeline entry and an audit entry.
  * Only errors are overridden (a warning never blocks; the approver accepts warnings with the
  * approval), each once: the row is written by one conditional update (`overrides.<id>` absent),
  * so of two concurrent overrides of the same finding one is stored and the other refused
- * (`conflict`). A crash after the row is completed by sending the same override again: the same
- * person and reason find their override stored and the missing entries are written (the timeline
- * entry under a key of its own, the audit entry once).
+ * (`conflict`). Then the ticket changes like any other change: its version is bumped once for
+ * the override (a conditional update that also records the finding's id in `findingOverrides`)
+ * and `ticket.updated` goes on the bus (the real-time layer refreshes the open ticket pages and
+ * queues). A crash after the row is completed by sending the same override again: the same person
+ * and reason find their override stored and the missing steps are done (the version bumped if it
+ * was not, the timeline entry under a key of its own, the audit entry once, the event).
  */
 export async function overrideFinding(ctx: Ctx, ref: string, id: string, rawInput: unknown) {
   requirePermission(ctx, 'invoices.override_findings');
@@ -101,5 +133,6 @@ export async function overrideFinding(ctx: Ctx, ref: string, id: string, rawInpu
       'details.findingId': id,
     }));
   if (!audited) await recordTicketAudit(ctx, ticket, 'invoice.finding_overridden', data);
+  await announceOverride(ticket, id);
   return { ticket, findingId: id, override: stored };
 }

@@ -3,11 +3,13 @@ import { Types } from 'mongoose';
 import { Attachment } from '../../../models/attachment.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { AppError } from '../../errors/app-error.js';
+import type { Reader } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { authorOf } from '../auth/authors.js';
 import { deriveCtx, type Ctx } from '../context.js';
 import { blobStore, safeFilename, storeAttachments, type IncomingFile } from '../tickets/attachments.js';
 import { appendTimeline } from '../tickets/timeline.js';
+import { findingMessage } from './finding-message.js';
 import { receiveEInvoice, typeOf } from './receive-einvoice.js';
 import { looksSigned } from './unwrap-signed.js';
 
@@ -61,22 +63,27 @@ export interface MailedEInvoices {
   others: IncomingFile[];
 }
 
-function reasonsOf(err: AppError, locale: Locale): string[] {
-  const reasons = (err.fields ?? []).map((f) => t(locale, f.key, f.params ?? {}));
-  const head = t(locale, err.messageKey, err.params);
+/** Why a file held no invoice: the refusal and its findings (finding-message.ts), for this reader. */
+function reasonsOf(err: AppError, reader: Reader): string[] {
+  const reasons = (err.fields ?? []).map((f) =>
+    findingMessage(reader, { messageKey: f.key, params: f.params }),
+  );
+  const head = findingMessage(reader, { messageKey: err.messageKey, params: err.params });
   return [head, ...reasons.filter((r) => r !== head)];
 }
 
 /**
  * Read each e-invoice candidate among the attachments as the API would (`receiveEInvoice` with
- * channel `email`). Null when there is none: the mail is an ordinary one. A file the reader
+ * channel `email`); the reasons a file could not be read are written for `reader` (the client's
+ * language and time zone: they go in the internal note). Null when there is none: the mail is an
+ * ordinary one. A file the reader
  * refuses (no invoice in it, too large, empty) is returned in `unread`; any other failure (the
  * database) is thrown, so the sending server tries again and the content ids make nothing twice.
  */
 export async function receiveMailedEInvoices(
   ctx: Ctx,
   files: IncomingFile[],
-  locale: Locale,
+  reader: Reader,
 ): Promise<MailedEInvoices | null> {
   const candidates = files.filter(isEInvoiceCandidate);
   if (!candidates.length) return null;
@@ -102,7 +109,7 @@ export async function receiveMailedEInvoices(
           });
     } catch (err) {
       if (!(err instanceof AppError) || !['validation', 'payload_too_large'].includes(err.code)) throw err;
-      unread.push({ file, reasons: reasonsOf(err, locale) });
+      unread.push({ file, reasons: reasonsOf(err, reader) });
     }
   }
   return { tickets, unread, others: files.filter((f) => !candidates.includes(f)) };
@@ -186,7 +193,8 @@ export async function keepUnreadable(
 
 /**
  * The rest of the mail on the first invoice ticket: its text and its other files, as one public
- * entry in the sender's name (once per mail: its key); then the unread files as above.
+ * entry in the sender's name and language (once per mail: its key); then the unread files as
+ * above, in `noteLocale` (the client's).
  */
 export async function recordMailOnTicket(
   ctx: Ctx,
@@ -194,6 +202,7 @@ export async function recordMailOnTicket(
   mail: { messageId: string; subject: string; text: string; files: IncomingFile[] },
   unread: UnreadFile[],
   locale: Locale,
+  noteLocale: Locale = locale,
 ): Promise<void> {
   const key = `mail-einvoice:${String(ticket.tenantId)}:${mail.messageId}`;
   if (
@@ -213,5 +222,5 @@ export async function recordMailOnTicket(
       data: { channel: 'email' },
     });
   }
-  await keepUnreadable(ctx, ticket, unread, mail.messageId, locale);
+  await keepUnreadable(ctx, ticket, unread, mail.messageId, noteLocale);
 }

@@ -61,6 +61,8 @@ export interface EInvoiceReceipt {
   invoices: ReceivedInvoice[];
   /** Findings about the upload as a whole (a ZIP's entries, and its files that held no invoice). */
   findings: Finding[];
+  /** The client's time zone: the findings' instants are shown in it (finding-message.ts). */
+  timeZone: string;
 }
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 11000;
@@ -319,7 +321,7 @@ export async function receiveEInvoice(
   const fileHash = createHash('sha256').update(bytes).digest('hex');
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
-  const client = { vatNumbers: [], name: tenant.legalName };
+  const client = { vatNumbers: tenant.vatNumber ? [tenant.vatNumber] : [], name: tenant.legalName };
   const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
@@ -347,5 +349,11 @@ export async function receiveEInvoice(
   );
   // Files of a ZIP that held no invoice say why here (their findings belong to no ticket).
   const unread = reading.files.filter((f) => f.invoices.length === 0).flatMap((f) => f.findings);
-  return { fileHash, attachmentId, invoices, findings: [...reading.findings, ...unread] };
+  return {
+    fileHash,
+    attachmentId,
+    invoices,
+    findings: [...reading.findings, ...unread],
+    timeZone: tenant.timeZone,
+  };
 }

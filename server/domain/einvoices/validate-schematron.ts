@@ -8,8 +8,9 @@ import { fromRoot } from '../../paths.js';
  * einvoice-validator/target/einvoice-validator.jar by scripts/einvoice-rules.ts) that keeps the XSD
  * compiled (the JDK's javax.xml.validation) and the official Schematron XSLT compiled (Saxon-HE),
  * and checks one file per request over stdin/stdout (protocol: Validator.java). Started on the
- * first request, restarted on the next request after it dies; the portal never waits on it
- * unbounded:
+ * first request, restarted on the next request after it dies, and replaced by a new one when a
+ * file needs a schema or rule set installed after it started (`npm run einvoice-rules` on a running
+ * portal: the old one finishes its files and ends); the portal never waits on it unbounded:
  *
  * - a request that takes longer than `timeoutMs` (plus `timeoutMsPerMb`, plus `startTimeoutMs` for
  *   the first that needs a schema or rule set: the process compiles each once, on first need or
@@ -74,6 +75,8 @@ interface Running {
   stderr: string;
   /** The schemas and rule sets this process has answered with (compiled, so checking only). */
   warm: Set<string>;
+  /** The schemas (`xsd.<kind>`) and rule sets it was started with: those installed then. */
+  loaded: Set<string>;
 }
 
 let running: Running | null = null;
@@ -118,23 +121,33 @@ function stop(r: Running, err: Error): void {
   r.child.kill('SIGKILL');
 }
 
-function start(): Running {
-  const jar = validatorJar();
+/** The process's command line: the schemas and rule sets installed now, and their names. */
+function processArgs(): { args: string[]; loaded: Set<string> } {
+  const schemas = Object.entries(SCHEMAS).filter(([kind]) => schemaInstalled(kind));
+  const sets = Object.entries(RULE_SET_FILES).filter(([set]) => ruleSetInstalled(set));
   const args = [
     `-Xmx${schematronLimits.maxHeapMb}m`,
     '-XX:+UseSerialGC',
     '-jar',
-    jar,
+    validatorJar(),
     String(schematronLimits.threads),
-    ...Object.entries(SCHEMAS)
-      .filter(([kind]) => schemaInstalled(kind))
-      .map(([kind, file]) => `xsd.${kind}=${join(BUILD(), file)}`),
-    ...Object.entries(RULE_SET_FILES)
-      .filter(([set]) => ruleSetInstalled(set))
-      .map(([set, file]) => `sch.${set}=${join(BUILD(), file)}`),
+    ...schemas.map(([kind, file]) => `xsd.${kind}=${join(BUILD(), file)}`),
+    ...sets.map(([set, file]) => `sch.${set}=${join(BUILD(), file)}`),
   ];
+  return { args, loaded: new Set([...schemas.map(([kind]) => `xsd.${kind}`), ...sets.map(([set]) => set)]) };
+}
+
+function start(): Running {
+  const { args, loaded } = processArgs();
   const child = spawn(javaCommand(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const r: Running = { child, pending: new Map(), stderr: '', ready: Promise.resolve(), warm: new Set() };
+  const r: Running = {
+    child,
+    pending: new Map(),
+    stderr: '',
+    ready: Promise.resolve(),
+    warm: new Set(),
+    loaded,
+  };
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr])
     (stream as unknown as { unref?: () => void }).unref?.();
@@ -182,6 +195,8 @@ function start(): Running {
       if (!p) continue;
       for (const t of p.timers) clearTimeout(t);
       p.resolve(parseRecords(payload));
+      // Replaced (retire) and done with its last file: it ends.
+      if (running !== r && r.pending.size === 0) r.child.kill('SIGKILL');
     }
   });
   child.stderr.on('data', (chunk: Buffer) => {
@@ -210,11 +225,14 @@ export async function runValidator(
 ): Promise<ValidatorRecord[]> {
   if (!existsSync(validatorJar()))
     throw new ValidatorUnavailable('the validator is not built (npm run einvoice-rules)');
+  const needs = [...(kind ? [`xsd.${kind}`] : []), ...sets];
+  // Started before a schema or rule set this file needs was installed: a new process loads it.
+  const current = running;
+  if (current && needs.some((n) => !current.loaded.has(n))) retire(current);
   running ??= start();
   const r = running;
   await r.ready;
   const id = nextId++;
-  const needs = [...(kind ? [`xsd.${kind}`] : []), ...sets];
   // The first file that needs a schema or rule set waits for its compiling too (seconds).
   const timeoutMs =
     schematronLimits.timeoutMs +
@@ -248,6 +266,15 @@ export async function runValidator(
     r.child.stdin.write(`${id} ${kind ?? '-'} ${sets.length ? sets.join(',') : '-'} ${bytes.byteLength}\n`);
     r.child.stdin.write(bytes);
   });
+}
+
+/**
+ * Stop handing a process new files: the next request starts another; this one ends when the files
+ * it holds are answered (at once when it holds none).
+ */
+function retire(r: Running): void {
+  if (running === r) running = null;
+  if (r.pending.size === 0) r.child.kill('SIGKILL');
 }
 
 /** The validator process's pid while it runs (the bench samples its memory). */

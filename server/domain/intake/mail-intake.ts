@@ -309,15 +309,17 @@ async function takeIn(
   const staff = isStaff(ctx.actor);
   const replying = !!thread && (thread.status !== 'closed' || staff);
   // A new mail to the invoice address: its e-invoices open their own tickets (receive-by-mail.ts).
+  // The findings of files that could not be read go in an internal note in the client's language.
+  const client = { locale: isLocale(tenant.locale) ? tenant.locale : locale, timeZone: tenant.timeZone };
   const einvoices =
     !replying && !staff && type === 'invoice'
-      ? await receiveMailedEInvoices(ctx, mail.attachments, locale)
+      ? await receiveMailedEInvoices(ctx, mail.attachments, client)
       : null;
   const { kept, dropped } = await screenFiles(einvoices ? einvoices.others : mail.attachments, locale);
   if (einvoices?.tickets.length) {
     const first = einvoices.tickets[0]!;
     const mailInput = { messageId, subject: mail.subject, text: bodyText(mail), files: kept };
-    await recordMailOnTicket(ctx, first, mailInput, einvoices.unread, locale);
+    await recordMailOnTicket(ctx, first, mailInput, einvoices.unread, locale, client.locale);
     await noteDropped(ctx, first, dropped, locale);
     return {
       outcome: 'created',
@@ -354,7 +356,7 @@ async function takeIn(
   });
   const ticket = await createTicket(ctx, input, 'email', kept);
   // E-invoices that could not be read at all: kept on the ordinary ticket, with the findings.
-  if (einvoices) await keepUnreadable(ctx, ticket, einvoices.unread, messageId, locale);
+  if (einvoices) await keepUnreadable(ctx, ticket, einvoices.unread, messageId, client.locale);
   await noteDropped(ctx, ticket, dropped, locale);
   return { outcome: 'created', tenant: tenant.code, ticket: ticket.number, ticketId: ticket._id, dropped };
 }

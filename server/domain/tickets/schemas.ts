@@ -49,7 +49,7 @@ export const complaintFields = z.object({
 
 export const approvalOutcomes = ['approved', 'rejected', 'on_hold'] as const;
 /** A VAT number, normalised (upper case, no spaces, dots or dashes) and checked per country (vat.ts). */
-const vatNumber = z
+export const vatNumber = z
   .string()
   .trim()
   .min(1)

@@ -104,3 +104,9 @@ export function checkVat(input: string): VatCheck {
     return { ok: false, vat, key: 'exact.vat.dk_check', params: { country } };
   return { ok: true, vat };
 }
+
+/** The CVR number a Danish VAT number carries (DK + CVR), else null. */
+export function cvrOf(vat: string | null | undefined): string | null {
+  const normalized = normalizeVat(vat ?? '');
+  return /^DK\d{8}$/.test(normalized) ? normalized.slice(2) : null;
+}

@@ -1,9 +1,11 @@
 import type { Channel, Priority, TicketStatus, TicketType } from '../../../models/ticket.js';
 import type { TimelineKind } from '../../../models/timeline-entry.js';
+import { findingMessage } from '../../domain/einvoices/finding-message.js';
 import type { EInvoiceReceipt } from '../../domain/einvoices/receive-einvoice.js';
 import type { Finding } from '../../domain/einvoices/types.js';
 import type { StatusOutcome } from '../../domain/queues/reply-and-set-status.js';
 import type { PoTickets } from '../../domain/tickets/list-po-tickets.js';
+import type { Reader } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import type {
   AttachmentJson,
@@ -187,10 +189,10 @@ export function serializeTicketDetail(
   };
 }
 
-const serializeFinding = (locale: Locale, f: Finding) => ({
+const serializeFinding = (reader: Reader, f: Finding) => ({
   severity: f.severity,
   rule: f.rule,
-  message: t(locale, f.messageKey, f.params),
+  message: findingMessage(reader, f),
   location: f.location
     ? {
         ...(f.location.line !== undefined ? { line: f.location.line } : {}),
@@ -202,6 +204,7 @@ const serializeFinding = (locale: Locale, f: Finding) => ({
 
 /** A received e-invoice file: its original, and the ticket and findings of each invoice in it. */
 export function serializeEInvoiceReceipt(locale: Locale, r: EInvoiceReceipt): EInvoiceReceiptJson {
+  const reader = { locale, timeZone: r.timeZone };
   return {
     file: {
       sha256: r.fileHash,
@@ -219,8 +222,8 @@ export function serializeEInvoiceReceipt(locale: Locale, r: EInvoiceReceipt): EI
         url: ticketUrl(i.ticket.number),
         duplicateOf: i.ticket.duplicateOf,
       },
-      findings: i.findings.map((f) => serializeFinding(locale, f)),
+      findings: i.findings.map((f) => serializeFinding(reader, f)),
     })),
-    findings: r.findings.map((f) => serializeFinding(locale, f)),
+    findings: r.findings.map((f) => serializeFinding(reader, f)),
   };
 }

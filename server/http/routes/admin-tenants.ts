@@ -9,8 +9,10 @@ import {
   tenantStatusSchema,
   updateTenant,
 } from '../../domain/tenants/tenants.js';
+import { clientVatInputSchema, saveClientVat } from '../../domain/einvoices/save-client-vat.js';
 import { fourEyesRulesText } from '../../domain/tickets/four-eyes.js';
 import { fourEyesRulesInputSchema, saveFourEyesRules } from '../../domain/tickets/save-four-eyes-rules.js';
+import { cvrOf } from '../../domain/tickets/vat.js';
 import { locales, t } from '../../i18n/i18n.js';
 import { handleForm, parseInput } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
@@ -22,11 +24,13 @@ const formLocals = (req: Request, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** The tenant form: the tenant's own fields and its four-eyes thresholds, refused together. */
-const tenantFormSchema = tenantInputSchema.extend(fourEyesRulesInputSchema.shape);
+/** The tenant form: the tenant's own fields, its VAT number and four-eyes thresholds, refused together. */
+const tenantFormSchema = tenantInputSchema
+  .extend(fourEyesRulesInputSchema.shape)
+  .extend(clientVatInputSchema.shape);
 function parseTenantForm(body: unknown) {
-  const { fourEyes, ...tenant } = parseInput(tenantFormSchema, body);
-  return { tenant, rules: { fourEyes } };
+  const { fourEyes, vatNumber, ...tenant } = parseInput(tenantFormSchema, body);
+  return { tenant, rules: { fourEyes }, vat: { vatNumber } };
 }
 
 export function adminTenantRoutes(): Router {
@@ -36,7 +40,7 @@ export function adminTenantRoutes(): Router {
   router.get('/admin/tenants', async (req, res) => {
     res.render('admin/tenants', {
       title: t(req.locale, 'tenants.title'),
-      tenants: await listTenants(req.ctx),
+      tenants: (await listTenants(req.ctx)).map((tn) => ({ ...tn, cvr: cvrOf(tn.vatNumber) })),
       statuses: tenantStatuses,
     });
   });
@@ -45,9 +49,10 @@ export function adminTenantRoutes(): Router {
   });
   router.post('/admin/tenants', async (req, res) => {
     await handleForm(req, res, 'admin/tenant-form', formLocals(req), async () => {
-      const { tenant, rules } = parseTenantForm(req.body);
+      const { tenant, rules, vat } = parseTenantForm(req.body);
       const created = await createTenant(req.ctx, tenant);
       await saveFourEyesRules(req.ctx, String(created._id), rules);
+      await saveClientVat(req.ctx, String(created._id), vat);
       req.session.flash = { kind: 'ok', key: 'tenants.created' };
       res.redirect('/admin/tenants');
     });
@@ -62,9 +67,10 @@ export function adminTenantRoutes(): Router {
   router.post('/admin/tenants/:id', async (req, res) => {
     const tenant = await getTenant(req.ctx, req.params.id);
     await handleForm(req, res, 'admin/tenant-form', formLocals(req, { tenant }), async () => {
-      const { tenant: input, rules } = parseTenantForm(req.body);
+      const { tenant: input, rules, vat } = parseTenantForm(req.body);
       await updateTenant(req.ctx, req.params.id, input);
       await saveFourEyesRules(req.ctx, req.params.id, rules);
+      await saveClientVat(req.ctx, req.params.id, vat);
       req.session.flash = { kind: 'ok', key: 'tenants.saved' };
       res.redirect('/admin/tenants');
     });

@@ -129,6 +129,7 @@ export async function ticketPage(req: Request, ref: string, macroId?: string) {
     attachments,
     einvoice: einvoice
       ? einvoiceView(einvoice, req.locale, {
+          timeZone: timeZoneOf(req),
           mayOverride: can(req.ctx.actor, 'invoices.override_findings'),
           staff: isStaff(req.ctx.actor),
         })

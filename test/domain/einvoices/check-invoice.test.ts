@@ -111,6 +111,60 @@ describe('e-invoices: the BPO checks', () => {
     const unchecked = checkInvoice({ format: 'peppol-bis3', invoice: peppol(), client: { vatNumbers: [] } });
     expect(rules(unchecked)).to.deep.equal(['info:bpo.buyer_unchecked']);
   });
+
+  it('knows the buyer by any identifier the file gives: codice fiscale, CVR (DK:CVR, 0184), EndpointID', () => {
+    const readFp = (xml: string) => readFatturaPA(parseXml(Buffer.from(xml)).document).invoices[0]!;
+    const readUblText = (xml: string) => readUbl(parseXml(Buffer.from(xml)).document).invoices[0]!;
+    // FatturaPA: a buyer with only a codice fiscale (an Italian company's is its partita IVA).
+    const fpXml = fatturaPA({ bodies: [{ number: '1' }] });
+    const onlyCf = fpXml.replace(
+      /(<CessionarioCommittente><DatiAnagrafici>)<IdFiscaleIVA>.*?<\/IdFiscaleIVA>/,
+      '$1<CodiceFiscale>12345678903</CodiceFiscale>',
+    );
+    expect(onlyCf).to.not.equal(fpXml);
+    const cfInvoice = readFp(onlyCf);
+    expect(cfInvoice.buyer.vat).to.equal(undefined);
+    expect(rules(checkInvoice({ format: 'fatturapa', invoice: cfInvoice, client: bianchi }))).to.deep.equal(
+      [],
+    );
+    const other = checkInvoice({
+      format: 'fatturapa',
+      invoice: cfInvoice,
+      client: { vatNumbers: ['IT01234567897'] },
+    });
+    expect(rules(other)).to.deep.equal(['error:bpo.buyer']);
+    expect(other[0]!.params).to.include({ vat: '12345678903' });
+    // OIOUBL: EndpointID and PartyLegalEntity CompanyID under DK:CVR, PartyTaxScheme under DK:SE.
+    const oio = peppol({ flavour: 'oioubl' });
+    expect(rules(checkInvoice({ format: 'oioubl', invoice: oio, client: aarhus }))).to.deep.equal([]);
+    expect(rules(checkInvoice({ format: 'oioubl', invoice: oio, client: bianchi }))).to.deep.equal([
+      'error:bpo.buyer',
+    ]);
+    // Peppol: only a CVR number without its DK prefix (EndpointID 0184), no VAT tax scheme.
+    const ublXml = ubl({ buyer: { name: 'Aarhus Kommune', vat: 'DK87654311', country: 'DK' } });
+    const customer = /<cac:AccountingCustomerParty>[\s\S]*?<\/cac:AccountingCustomerParty>/.exec(ublXml)![0];
+    const cvrOnly = ublXml.replace(
+      customer,
+      customer.replace(/<cac:PartyTaxScheme>[\s\S]*?<\/cac:PartyTaxScheme>/, ''),
+    );
+    const cvrInvoice = readUblText(cvrOnly);
+    // The reader made the CVR a VAT number (DK + it); the client's is written with spaces.
+    expect(cvrInvoice.buyer.vat).to.equal('DK87654311');
+    expect(
+      rules(
+        checkInvoice({
+          format: 'peppol-bis3',
+          invoice: cvrInvoice,
+          client: { vatNumbers: ['DK 87 65 43 11'] },
+        }),
+      ),
+    ).to.deep.equal([]);
+    expect(
+      rules(
+        checkInvoice({ format: 'peppol-bis3', invoice: cvrInvoice, client: { vatNumbers: ['DK12345674'] } }),
+      ),
+    ).to.deep.equal(['error:bpo.buyer']);
+  });
 });
 
 describe('e-invoices: exact decimals', () => {

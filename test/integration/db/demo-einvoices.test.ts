@@ -72,6 +72,12 @@ describe('demo e-invoices', function () {
           findings(duplicate).filter((f) => f.severity === 'error'),
           `${code} ${duplicate}`,
         ).to.deep.equal([]);
+      // Each demo client has its VAT number on file and is the buyer of its files.
+      expect(tenant?.vatNumber, code).to.equal(code === 'acme' ? 'IT12345678903' : 'DK87654311');
+      expect(
+        rows.flatMap((r) => (r.findings ?? []) as Finding[]).filter((f) => f.rule.startsWith('bpo.buyer')),
+        code,
+      ).to.deep.equal([]);
       const dupTicket = tickets.find((t) => t._id.equals(byName.get(duplicate)!.ticketId));
       expect(dupTicket?.duplicateOf?.number, `${code} ${duplicate}`).to.be.a('string');
     }

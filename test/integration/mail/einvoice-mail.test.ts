@@ -147,7 +147,7 @@ describe('inbound mail: e-invoices to the invoice address', function () {
     expect(note, 'the internal note').to.not.equal(undefined);
     expect(note!.visibility).to.equal('internal');
     expect(note!.body).to.include('rotta.xml');
-    // The findings in words (the sender's language), not catalogue keys.
+    // The findings in words (the client's language), not catalogue keys.
     expect(note!.body).to.not.match(/einvoices\.|einvoicemail\./);
     expect(note!.data).to.have.property('unread');
   });
