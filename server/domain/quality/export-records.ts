@@ -33,8 +33,8 @@ async function loadExport(ctx: Ctx, ticketRef: string) {
 
 /**
  * The batch's records in record order, read a thousand record numbers at a time: each query
- * sorts at most a thousand documents. A single sorted cursor over the whole batch made the
- * embedded engine (which sorts in memory) stop answering from about 50 000 records.
+ * sorts at most a thousand documents (the embedded engine sorts in its heap). A single cursor
+ * over the whole batch works too since devdb/ bounds its batches (README: Cursor batches).
  */
 async function* recordsInOrder(
   ticket: { tenantId: Types.ObjectId; _id: Types.ObjectId },
