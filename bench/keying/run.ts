@@ -12,7 +12,9 @@
  *
  * Prints each phase's time, the ratio of the whole (import + finish + export) to the bare
  * baseline (target: within 3x), and RSS / heap sampled every 250 ms by tenths of each phase's
- * progress (bytes of the file read, rows written), to show whether memory is flat.
+ * progress (bytes of the file read, rows written), to show whether memory is flat. Run with
+ * NODE_OPTIONS=--expose-gc, each phase also prints the heap still live after it (a full GC once
+ * the phase is timed).
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,11 +153,20 @@ async function phase<T>(
     tenths.push(`${t + 1}: ${mb(rss)}/${mb(Math.max(...inTenth.map((s) => s.heap)))}`);
   }
   const growth = peaks.length >= 3 ? (peaks[peaks.length - 1]! - peaks[1]!) / peaks[1]! : 0;
+  // With node --expose-gc: the heap still live once the phase is over (a full GC, after the timing),
+  // to tell what the phase kept from what the collector had not yet reclaimed.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let live = '';
+  if (gc) {
+    gc();
+    live = `   live heap after: ${mb(process.memoryUsage().heapUsed)}`;
+  }
   report.push(
     `  ${label.padEnd(22)} ${(ms / 1000).toFixed(1).padStart(6)} s   RSS/heap by tenth  ${tenths.join('  ')}` +
       (peaks.length >= 3
         ? `   (last tenth vs second ${(growth * 100).toFixed(0)}%: ${Math.abs(growth) < 0.15 ? 'flat' : 'NOT flat'})`
-        : ''),
+        : '') +
+      live,
   );
   return { ms, value };
 }

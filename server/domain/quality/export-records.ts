@@ -33,8 +33,8 @@ async function loadExport(ctx: Ctx, ticketRef: string) {
 
 /**
  * The batch's records in record order, read a thousand record numbers at a time: each query
- * sorts at most a thousand documents. A single sorted cursor over the whole batch made the
- * embedded engine (which sorts in memory) stop answering from about 50 000 records.
+ * sorts at most a thousand documents (the embedded engine sorts in its heap). A single cursor
+ * over the whole batch works too since devdb/ bounds its batches (README: Cursor batches).
  */
 async function* recordsInOrder(
   ticket: { tenantId: Types.ObjectId; _id: Types.ObjectId },
@@ -85,6 +85,34 @@ export async function checkRecordsExport(ctx: Ctx, ticketRef: string): Promise<{
   return { ticketNumber: ticket.number };
 }
 
+/** The part of exceljs's styles table a workbook writer calls for every cell. */
+interface CellStyles {
+  addStyleModel(model: Record<string, unknown> | undefined, cellType: number): number;
+}
+
+/**
+ * exceljs gives every cell a fresh copy of its column's style and looks it up by identity, so
+ * each cell's style is built and serialised again: two thirds of the export's time (measured:
+ * 20 000 rows of 30 columns, 4.2 s, against 1.2-1.5 s with this). Styles that are only a number
+ * format are the same style for the same format and cell type: their id is kept here. The
+ * workbook's parts are the same as without it (compared unzipped; only the creation time differs).
+ */
+function reuseColumnStyles(workbook: ExcelJS.stream.xlsx.WorkbookWriter): void {
+  const styles = (workbook as unknown as { styles: CellStyles }).styles;
+  const build = styles.addStyleModel.bind(styles);
+  const ids = new Map<string, number>();
+  styles.addStyleModel = (model, cellType) => {
+    if (model && Object.keys(model).some((k) => k !== 'numFmt')) return build(model, cellType);
+    const key = `${String(model?.['numFmt'] ?? '')}|${cellType}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = build(model, cellType);
+      ids.set(key, id);
+    }
+    return id;
+  };
+}
+
 /**
  * The batch's records as an XLSX workbook written to `out` as it is read (WorkbookWriter: one
  * row in memory at a time, the writer waiting whenever `out` is full). One worksheet named after
@@ -100,6 +128,7 @@ export async function writeRecordsXlsx(ctx: Ctx, ticketRef: string, out: Writabl
     useStyles: true,
     useSharedStrings: false,
   });
+  reuseColumnStyles(workbook);
   const sheet = workbook.addWorksheet(ticket.number.slice(0, 31));
   sheet.columns = layout.fields.map((f) => ({
     key: f.key,

@@ -164,6 +164,19 @@ describe('record files: XLSX and CSV import and export', function () {
     // Text that looks like a formula is a text cell, never a formula.
     expect(cells[2]).to.deep.equal(['DK12345674', '=HYPERLINK("x")', 1000000, day(1999, 12, 31), 'CN']);
     expect(cells[3]).to.deep.equal(['IT01234567897', '+39 045', 0, day(2026, 12, 1)]);
+    // Each column keeps its format (the export reuses one style per format): text as text, dates
+    // yyyy-mm-dd, numbers general.
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(out as unknown as ArrayBuffer);
+    const second = book.worksheets[0]!.getRow(2);
+    expect([1, 2, 3, 4, 5, 6].map((c) => second.getCell(c).numFmt ?? 'General')).to.deep.equal([
+      '@',
+      '@',
+      'General',
+      'yyyy-mm-dd',
+      '@',
+      '@',
+    ]);
 
     const again = await batchTicket();
     await importRecordFile(op(), again, recordFileOf(out));

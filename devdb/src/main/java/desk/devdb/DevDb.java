@@ -98,7 +98,8 @@ public final class DevDb {
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
             if (READ_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
-                return super.handleCommand(channel, database, command, query);
+                return BoundedBatches.boundFirstBatch(getCursorRegistry(), command, query,
+                    super.handleCommand(channel, database, command, query));
             }
             // Commands that change the catalogue run alone (see DDL_COMMANDS), other writes together.
             Lock held = DDL_COMMANDS.contains(command.toLowerCase(Locale.ROOT)) ? lock.writeLock() : lock.readLock();
@@ -111,6 +112,12 @@ public final class DevDb {
                 // its earlier writes stand, and each of them is whole.
                 commit();
             }
+        }
+
+        /** A getMore of MongoDB's size (see BoundedBatches), not every document left. */
+        @Override
+        protected Document handleGetMore(String database, String collection, Document query) {
+            return BoundedBatches.boundGetMore(query, q -> super.handleGetMore(database, collection, q));
         }
 
         /** Commits what every finished write command changed; a no-op when another commit did. */
@@ -154,7 +161,8 @@ public final class DevDb {
         public Document handleCommand(Channel channel, String database, String command, Document query) {
             String name = command.toLowerCase(Locale.ROOT);
             if (READ_COMMANDS.contains(name)) {
-                return super.handleCommand(channel, database, command, query);
+                return BoundedBatches.boundFirstBatch(getCursorRegistry(), command, query,
+                    super.handleCommand(channel, database, command, query));
             }
             Lock held = DDL_COMMANDS.contains(name) ? lock.writeLock() : lock.readLock();
             held.lock();
@@ -163,6 +171,12 @@ public final class DevDb {
             } finally {
                 held.unlock();
             }
+        }
+
+        /** A getMore of MongoDB's size (see BoundedBatches), not every document left. */
+        @Override
+        protected Document handleGetMore(String database, String collection, Document query) {
+            return BoundedBatches.boundGetMore(query, q -> super.handleGetMore(database, collection, q));
         }
     }
 
