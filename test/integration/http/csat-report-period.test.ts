@@ -39,4 +39,19 @@ describe('CSAT report period in the reader’s language', function () {
       expect(period, locale).not.to.match(/\d{4}-\d{2}-\d{2}/);
     }
   });
+
+  it('does the same on the SLA report and the operators view (same defect, older pages)', async () => {
+    const world = await makeWorld();
+    const lead = await makeUser({ role: 'team_lead', tenantIds: [world.acme.id], locale: 'da' });
+    const agent = await signedInAgent(tp.url, lead.email);
+    for (const url of [
+      `/reports/${world.acme.id}?from=2026-03-01&to=2026-04-01`,
+      '/reports/operators?from=2026-03-01&to=2026-04-01',
+    ]) {
+      const page = await agent.get(url).expect(200);
+      const period = textOfElementWith(page.text, 'data-testid="period"') ?? '';
+      expect(period, url).to.contain(dayIn('da-DK', '2026-03-01'));
+      expect(period, url).not.to.match(/\d{4}-\d{2}-\d{2}/);
+    }
+  });
 });
