@@ -28,13 +28,11 @@ export const permissions = {
    * client's (client admins follow their invoices, they do not sign them off in our desk).
    */
   'invoices.approve': ['team_lead', 'admin'],
-  /** Approve such an invoice as its own maker when no second person is available, with a reason. */
-  'invoices.override': ['admin'],
   /**
    * Override an error finding of an e-invoice's file with a reason, so the invoice may be approved
-   * (einvoices/override-finding.ts). A permission of its own rather than `invoices.override`
-   * (admins approving their own keying, a four-eyes exception): judging that a file's error does
-   * not stand in the way is the approvers' control, so the same roles as `invoices.approve`.
+   * (einvoices/override-finding.ts). Judging that a file's error does not stand in the way is the
+   * approvers' control, so the same roles as `invoices.approve`. Four eyes itself has no override:
+   * the maker of an invoice never approves it (tickets/four-eyes.ts).
    */
   'invoices.override_findings': ['team_lead', 'admin'],
   'reports.read': ['account_manager', 'team_lead', 'admin', 'client_admin'],

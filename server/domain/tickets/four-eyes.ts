@@ -10,8 +10,9 @@ import { currencyCodes } from './currencies.js';
 /**
  * Four eyes on invoices. Per client (tenant.fourEyes) an invoice in a currency whose amount is
  * above that currency's threshold needs its decision (approved or rejected) taken by a second
- * person: someone holding `invoices.approve` who is not the invoice's maker. An admin
- * (`invoices.override`) may approve in the maker's place with a reason, recorded as an override.
+ * person: someone holding `invoices.approve` who is not the invoice's maker. The maker never
+ * decides, whatever their role (an admin included): there is no override of four eyes. (Entries
+ * of the earlier admin override, `override: true`, still render in old timelines.)
  *
  * The maker is the person who keyed the invoice: the staff member who last changed one of its
  * keyed fields (`keyedInvoiceFields`: everything but the approval itself), recorded on the ticket
@@ -172,28 +173,19 @@ export type FourEyesDecision = 'approved' | 'rejected';
 /**
  * Whether the caller may take this decision on an invoice under four eyes; throws a field error on
  * `fields.approvalOutcome` (the form shows it on the approval box, the API as a 422) otherwise.
- * Returns whether it is an override (an admin approving as the maker, with a reason).
  */
 export function checkFourEyesDecision(
   ctx: Ctx,
   ticket: MakerSource,
   decision: FourEyesDecision,
-  opts: { override?: boolean; reason?: string | undefined; keyedNow: boolean },
-): { override: boolean } {
+  opts: { keyedNow: boolean },
+): void {
   const field = 'fields.approvalOutcome';
   if (!can(ctx.actor, 'invoices.approve'))
     throw validation([{ path: field, key: 'four_eyes.errors.no_permission' }], 'four eyes: no permission');
   // Changing the keyed fields in the same request makes the caller the maker of what they decide.
   const maker = opts.keyedNow || isMaker(ctx, ticket);
-  if (!maker) return { override: false };
-  if (opts.override && decision === 'approved' && can(ctx.actor, 'invoices.override')) {
-    if (!opts.reason?.trim())
-      throw validation(
-        [{ path: 'fields.approvalReason', key: 'four_eyes.errors.override_reason' }],
-        'four eyes: override needs a reason',
-      );
-    return { override: true };
-  }
+  if (!maker) return;
   throw validation([{ path: field, key: 'four_eyes.errors.maker' }], 'four eyes: the maker cannot decide');
 }
 
@@ -207,7 +199,6 @@ export function fourEyesFlags(
   if (!rule) return { fourEyes: null, approvalOutcomes: outcomes };
   const maker = makerOf(ticket);
   const mayDecide = can(ctx.actor, 'invoices.approve') && !isMaker(ctx, ticket);
-  const mayOverride = isMaker(ctx, ticket) && can(ctx.actor, 'invoices.override');
   const outcome = (ticket.fields as Record<string, unknown> | undefined)?.approvalOutcome;
   return {
     fourEyes: {
@@ -215,14 +206,9 @@ export function fourEyesFlags(
       makerName: maker.name,
       decided: outcome === 'approved' || outcome === 'rejected',
       mayDecide,
-      mayOverride,
     },
     // The decisions are not offered to whoever may not take them (the maker, no permission).
-    approvalOutcomes: mayDecide
-      ? outcomes
-      : mayOverride
-        ? outcomes.filter((o) => o !== 'rejected')
-        : outcomes.filter((o) => o !== 'approved' && o !== 'rejected'),
+    approvalOutcomes: mayDecide ? outcomes : outcomes.filter((o) => o !== 'approved' && o !== 'rejected'),
   };
 }
 

@@ -55,14 +55,6 @@ export const ticketUpdateSchema = z.object({
    */
   replaceFields: z.boolean().optional(),
   /**
-   * Four eyes: an admin approves an invoice they keyed themselves, with a reason (four-eyes.ts);
-   * recorded as an override.
-   */
-  approvalOverride: z
-    .union([z.boolean(), z.enum(['true', 'false', 'on', ''])])
-    .optional()
-    .transform((v) => v === true || v === 'true' || v === 'on'),
-  /**
    * E-invoice tickets: the approver accepts the warnings of the file with the approval
    * ("accept with warnings", approval-gate.ts); an approval without it is refused.
    */
@@ -151,16 +143,12 @@ export async function updateTicket(
     const outcomeChange = changes.find((c) => c.field === 'fields.approvalOutcome');
     const outcome = fields.approvalOutcome;
     if (rule && outcomeChange && (outcome === 'approved' || outcome === 'rejected')) {
-      const { override } = checkFourEyesDecision(ctx, ticket, outcome, {
-        override: input.approvalOverride === true,
-        reason: typeof fields.approvalReason === 'string' ? fields.approvalReason : undefined,
-        keyedNow,
-      });
+      checkFourEyesDecision(ctx, ticket, outcome, { keyedNow });
       const makerName = makerOf(keyedNow && actor ? { keyedBy: actor } : ticket).name;
-      decision = { outcome, rule, override, maker: makerName };
+      decision = { outcome, rule, override: false, maker: makerName };
       // The maker named in the filter: a concurrent re-keying makes this update miss, never pass.
       const actorId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
-      if (!override && actorId) guard['keyedBy.id'] = { $ne: new Types.ObjectId(actorId) };
+      if (actorId) guard['keyedBy.id'] = { $ne: new Types.ObjectId(actorId) };
     } else if (rule && keyedNow && outcome === 'approved' && !outcomeChange) {
       // Re-keyed after its approval: the approval was of other values, so it is taken back.
       delete fields.approvalOutcome;

@@ -434,7 +434,6 @@ export function ticketRoutes(): Router {
             : {}),
           priority: body.priority,
           tags: body.tags,
-          approvalOverride: body.approvalOverride,
           acceptWarnings: body.acceptWarnings,
           ...(full || Object.keys(fields).length ? { fields } : {}),
         };

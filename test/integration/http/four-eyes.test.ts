@@ -216,6 +216,31 @@ describe('four eyes on invoices (pages and API)', function () {
     });
   });
 
+  it('refuses an admin who keyed the invoice, even with a reason and the old override box', async () => {
+    const created = await api
+      .post('/tickets')
+      .send(bodies.invoice({ amount: 6000, currency: 'EUR', invoiceNumber: 'FE-ADMIN-1' }))
+      .expect(201);
+    const number = created.body.number as string;
+    // The admin keys a field: they are the maker now.
+    await postCard(admin, number, { 'fields.supplierName': 'Nordic Paper A/S, Aarhus' }).then((r) =>
+      expect(r.status).to.equal(302),
+    );
+    const refused = await postCard(admin, number, {
+      'fields.approvalOutcome': 'approved',
+      'fields.approvalReason': 'Only one person on shift',
+      approvalOverride: 'on',
+    });
+    expect(refused.status).to.equal(422);
+    expect(fieldError(refused.text, 'fields.approvalOutcome')).to.match(/You keyed this invoice/);
+    expect(refused.text).to.not.include('data-testid="approval-override"');
+    const ticket = await Ticket.findOne({ tenantId: world.acme._id, number }).lean();
+    expect((ticket?.fields as Record<string, unknown>).approvalOutcome).to.equal(undefined);
+    await postCard(second, number, { 'fields.approvalOutcome': 'approved' }).then((r) =>
+      expect(r.status).to.equal(302),
+    );
+  });
+
   it("keeps another client's invoices out of this client's threshold", async () => {
     const nordApi = apiClient(tp.url, (await tokenOf(world.users.nordAdmin)).token);
     const created = await nordApi
