@@ -115,6 +115,14 @@ function databaseUnreachable(err: unknown): boolean {
       e instanceof MongoTopologyClosedError
     )
       return true;
+    // A socket the engine closed, met by the driver while writing a command before it noticed
+    // (Node's EPIPE "This socket has been ended by the other party", not wrapped by the driver:
+    // seen in the crash-mixed test when the engine is killed mid-request).
+    if (
+      ['EPIPE', 'ECONNRESET'].includes(String((e as { code?: unknown }).code)) &&
+      /[\\/]mongodb[\\/]/.test(e.stack ?? '')
+    )
+      return true;
     // mongoose with bufferCommands off, on a connection that is down.
     if (
       /^Cannot call `[^`]+` before initial connection is complete|Client must be connected before running operations/.test(

@@ -25,6 +25,28 @@ describe('error normalisation', () => {
     expect(appError.code).to.equal('unavailable');
   });
 
+  it("reads the driver's write to a socket the engine closed (Node's EPIPE) as the database unreachable", () => {
+    // Seen once as a 500 on POST /api/v1/tickets in the crash-mixed test (engine killed mid-request):
+    // Node's own error, thrown from the driver's Connection.writeCommand, not wrapped by the driver.
+    const epipe = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+    });
+    epipe.stack = [
+      'Error: This socket has been ended by the other party',
+      '    at Socket.writeAfterFIN [as write] (node:net:566:14)',
+      '    at Connection.writeCommand (/app/node_modules/mongodb/src/cmap/connection.ts:722:23)',
+      '    at async Server.command (/app/node_modules/mongodb/src/sdam/server.ts:351:21)',
+    ].join('\n');
+    expect(toAppError(epipe).code).to.equal('unavailable');
+    // The same error from anything else (a mail server, a webhook receiver) is not the database.
+    const other = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+    });
+    other.stack =
+      'Error: This socket has been ended by the other party\n    at SMTPConnection._send (/app/node_modules/nodemailer/lib/smtp-connection/index.js:1:1)';
+    expect(toAppError(other).code).to.equal('internal');
+  });
+
   it('keeps a bulk write error of the data itself as what it is', () => {
     const duplicate = new MongoServerError({
       message: 'E11000 duplicate key error',
