@@ -287,12 +287,26 @@ export interface ReceiveOptions {
   channel?: 'api' | 'email' | 'portal';
 }
 
-export async function receiveEInvoice(
+/**
+ * A file read and validated, nothing written yet (the first half of `receiveEInvoice`): a batch
+ * (batch-intake.ts) prepares the next files while the current one's tickets are written, since
+ * reading is the portal's work and validation the validator process's.
+ */
+export interface PreparedEInvoice {
+  filename: string;
+  bytes: Buffer;
+  tenantId: Types.ObjectId;
+  client: { vatNumbers: string[]; name: string };
+  reading: Awaited<ReturnType<typeof readEInvoice>>;
+  found: Found[];
+  validated: Map<EInvoiceFile, Finding[]>;
+}
+
+export async function prepareEInvoice(
   ctx: Ctx,
   rawInput: ReceiveEInvoiceInput,
   bytes: Buffer,
-  opts: ReceiveOptions = {},
-): Promise<EInvoiceReceipt> {
+): Promise<PreparedEInvoice> {
   requirePermission(ctx, 'tickets.open');
   const { filename } = receiveEInvoiceInput.parse(rawInput);
   if (bytes.length === 0)
@@ -315,12 +329,21 @@ export async function receiveEInvoice(
     .flatMap((file) => file.invoices.map((invoice) => ({ file, invoice })))
     .map((f, index) => ({ ...f, index }));
   if (found.length === 0) throw unreadable(filename, reading.files, reading.findings);
+  const validated = await validateFiles(reading.files);
+  const client = { vatNumbers: [], name: tenant.legalName };
+  return { filename, bytes, tenantId, client, reading, found, validated };
+}
 
+/** The second half: the stored original, the tickets and their rows (all the writes). */
+export async function commitEInvoice(
+  ctx: Ctx,
+  prepared: PreparedEInvoice,
+  opts: ReceiveOptions = {},
+): Promise<EInvoiceReceipt> {
+  const { filename, bytes, tenantId, client, reading, found, validated } = prepared;
   const fileHash = createHash('sha256').update(bytes).digest('hex');
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
-  const client = { vatNumbers: [], name: tenant.legalName };
-  const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
   for (const f of found.slice(0, opts.stopAfter ?? found.length)) {
@@ -348,4 +371,13 @@ export async function receiveEInvoice(
   // Files of a ZIP that held no invoice say why here (their findings belong to no ticket).
   const unread = reading.files.filter((f) => f.invoices.length === 0).flatMap((f) => f.findings);
   return { fileHash, attachmentId, invoices, findings: [...reading.findings, ...unread] };
+}
+
+export async function receiveEInvoice(
+  ctx: Ctx,
+  rawInput: ReceiveEInvoiceInput,
+  bytes: Buffer,
+  opts: ReceiveOptions = {},
+): Promise<EInvoiceReceipt> {
+  return commitEInvoice(ctx, await prepareEInvoice(ctx, rawInput, bytes), opts);
 }
