@@ -41,7 +41,8 @@ export async function receiveEInvoiceBatch(
     onDone?: (index: number) => void;
   } = {},
 ): Promise<BatchResult[]> {
-  const prepared: Promise<Settled<Awaited<ReturnType<typeof prepareEInvoice>>>>[] = [];
+  // A file's reading is let go once it is written: memory holds `ahead` files, not the batch.
+  const prepared: (Promise<Settled<Awaited<ReturnType<typeof prepareEInvoice>>>> | null)[] = [];
   const prepare = (i: number) => {
     const file = files[i];
     if (file && prepared[i] === undefined)
@@ -53,6 +54,7 @@ export async function receiveEInvoiceBatch(
   for (let i = 0; i < files.length; i++) {
     prepare(i);
     const p = (await prepared[i])!;
+    prepared[i] = null;
     prepare(i + ahead);
     const done = p.ok ? await settle(commitEInvoice(ctx, p.value, opts)) : p;
     if (!done.ok && opts.stopOn?.(done.error)) {
