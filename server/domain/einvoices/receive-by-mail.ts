@@ -10,7 +10,8 @@ import { deriveCtx, type Ctx } from '../context.js';
 import { blobStore, safeFilename, storeAttachments, type IncomingFile } from '../tickets/attachments.js';
 import { appendTimeline } from '../tickets/timeline.js';
 import { findingMessage } from './finding-message.js';
-import { receiveEInvoice, typeOf } from './receive-einvoice.js';
+import { receiveEInvoiceBatch } from './receive-einvoice-batch.js';
+import { typeOf } from './receive-einvoice.js';
 import { looksSigned } from './unwrap-signed.js';
 
 /**
@@ -73,10 +74,10 @@ function reasonsOf(err: AppError, reader: Reader): string[] {
 }
 
 /**
- * Read each e-invoice candidate among the attachments as the API would (`receiveEInvoice` with
- * channel `email`); the reasons a file could not be read are written for `reader` (the client's
- * language and time zone: they go in the internal note). Null when there is none: the mail is an
- * ordinary one. A file the reader
+ * Read each e-invoice candidate among the attachments as the API would (the one intake, pipelined
+ * by receive-einvoice-batch.ts, with channel `email`); the reasons a file could not be read are
+ * written for `reader` (the client's language and time zone: they go in the internal note). Null
+ * when there is none: the mail is an ordinary one. A file the reader
  * refuses (no invoice in it, too large, empty) is returned in `unread`; any other failure (the
  * database) is thrown, so the sending server tries again and the content ids make nothing twice.
  */
@@ -89,29 +90,30 @@ export async function receiveMailedEInvoices(
   if (!candidates.length) return null;
   const tickets: MailedInvoiceTicket[] = [];
   const unread: UnreadFile[] = [];
-  for (const file of candidates) {
-    try {
-      const receipt = await receiveEInvoice(
-        ctx,
-        { filename: file.filename.slice(0, 200) || 'e-invoice.xml' },
-        file.buffer,
-        {
-          channel: 'email',
-        },
-      );
-      for (const invoice of receipt.invoices)
-        if (!tickets.some((x) => x._id.equals(invoice.ticket.id)))
-          tickets.push({
-            _id: invoice.ticket.id,
-            tenantId: new Types.ObjectId(ctx.tenantId as string),
-            number: invoice.ticket.number,
-            created: invoice.created,
-          });
-    } catch (err) {
-      if (!(err instanceof AppError) || !['validation', 'payload_too_large'].includes(err.code)) throw err;
-      unread.push({ file, reasons: reasonsOf(err, reader) });
+  const refused = (err: unknown): err is AppError =>
+    err instanceof AppError && ['validation', 'payload_too_large'].includes(err.code);
+  const named = candidates.map((file) => ({
+    ...file,
+    filename: file.filename.slice(0, 200) || 'e-invoice.xml',
+  }));
+  const results = await receiveEInvoiceBatch(ctx, named, {
+    channel: 'email',
+    stopOn: (err) => !refused(err),
+  });
+  results.forEach(({ receipt, error }, i) => {
+    if (!receipt) {
+      unread.push({ file: candidates[i]!, reasons: reasonsOf(error as AppError, reader) });
+      return;
     }
-  }
+    for (const invoice of receipt.invoices)
+      if (!tickets.some((x) => x._id.equals(invoice.ticket.id)))
+        tickets.push({
+          _id: invoice.ticket.id,
+          tenantId: new Types.ObjectId(ctx.tenantId as string),
+          number: invoice.ticket.number,
+          created: invoice.created,
+        });
+  });
   return { tickets, unread, others: files.filter((f) => !candidates.includes(f)) };
 }
 

@@ -289,12 +289,28 @@ export interface ReceiveOptions {
   channel?: 'api' | 'email' | 'portal';
 }
 
-export async function receiveEInvoice(
+/**
+ * A file read and validated, nothing written yet (the first half of `receiveEInvoice`): a batch
+ * (batch-intake.ts) prepares the next files while the current one's tickets are written, since
+ * reading is the portal's work and validation the validator process's.
+ */
+export interface PreparedEInvoice {
+  filename: string;
+  bytes: Buffer;
+  tenantId: Types.ObjectId;
+  /** The client's time zone, for the receipt (finding-message.ts). */
+  timeZone: string;
+  client: { vatNumbers: string[]; name: string };
+  reading: Awaited<ReturnType<typeof readEInvoice>>;
+  found: Found[];
+  validated: Map<EInvoiceFile, Finding[]>;
+}
+
+export async function prepareEInvoice(
   ctx: Ctx,
   rawInput: ReceiveEInvoiceInput,
   bytes: Buffer,
-  opts: ReceiveOptions = {},
-): Promise<EInvoiceReceipt> {
+): Promise<PreparedEInvoice> {
   requirePermission(ctx, 'tickets.open');
   const { filename } = receiveEInvoiceInput.parse(rawInput);
   if (bytes.length === 0)
@@ -317,12 +333,21 @@ export async function receiveEInvoice(
     .flatMap((file) => file.invoices.map((invoice) => ({ file, invoice })))
     .map((f, index) => ({ ...f, index }));
   if (found.length === 0) throw unreadable(filename, reading.files, reading.findings);
+  const validated = await validateFiles(reading.files);
+  const client = { vatNumbers: tenant.vatNumber ? [tenant.vatNumber] : [], name: tenant.legalName };
+  return { filename, bytes, tenantId, timeZone: tenant.timeZone, client, reading, found, validated };
+}
 
+/** The second half: the stored original, the tickets and their rows (all the writes). */
+export async function commitEInvoice(
+  ctx: Ctx,
+  prepared: PreparedEInvoice,
+  opts: ReceiveOptions = {},
+): Promise<EInvoiceReceipt> {
+  const { filename, bytes, tenantId, timeZone, client, reading, found, validated } = prepared;
   const fileHash = createHash('sha256').update(bytes).digest('hex');
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
   const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
-  const client = { vatNumbers: tenant.vatNumber ? [tenant.vatNumber] : [], name: tenant.legalName };
-  const validated = await validateFiles(reading.files);
   const invoices: ReceivedInvoice[] = [];
   // One after the other: ticket numbers follow the order of the invoices in the file.
   for (const f of found.slice(0, opts.stopAfter ?? found.length)) {
@@ -354,6 +379,15 @@ export async function receiveEInvoice(
     attachmentId,
     invoices,
     findings: [...reading.findings, ...unread],
-    timeZone: tenant.timeZone,
+    timeZone,
   };
+}
+
+export async function receiveEInvoice(
+  ctx: Ctx,
+  rawInput: ReceiveEInvoiceInput,
+  bytes: Buffer,
+  opts: ReceiveOptions = {},
+): Promise<EInvoiceReceipt> {
+  return commitEInvoice(ctx, await prepareEInvoice(ctx, rawInput, bytes), opts);
 }
