@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { Tenant } from '../../../models/tenant.js';
 import { Ticket } from '../../../models/ticket.js';
@@ -266,6 +266,34 @@ describe('four eyes on invoices', function () {
     // A second person approves it.
     await update(world.users.teamLead, t.number, { fields: { approvalOutcome: 'approved' } });
     expect(await audits(t, 'invoice.approved')).to.have.length(1);
+  });
+
+  it('still reads an approval entry of the earlier admin override in every language', () => {
+    // Written before the override was removed: `override: true`, kept readable in old timelines.
+    const old = {
+      _id: new Types.ObjectId(),
+      kind: 'approval',
+      visibility: 'public',
+      at: new Date('2026-11-02T09:30:00Z'),
+      author: { name: 'Admin', kind: 'user' },
+      data: {
+        outcome: 'approved',
+        override: true,
+        maker: 'Admin',
+        reason: 'Alone on shift',
+        amount: 6500,
+        currency: 'EUR',
+      },
+    };
+    for (const locale of ['en', 'it', 'da'] as const) {
+      const lines = timelineView([old], [], locale, 'Europe/Rome')[0]?.summary?.lines ?? [];
+      expect(lines).to.have.length(2);
+      expect(lines.join(' ')).to.include('Admin').and.to.include('Alone on shift');
+      expect(lines.join(' ')).to.not.include('four_eyes.');
+    }
+    expect(timelineView([old], [], 'en', 'Europe/Rome')[0]?.summary?.lines[0]).to.equal(
+      'Invoice of €6,500.00 approved as an override of the four-eyes rule (keyed by Admin)',
+    );
   });
 
   it('never lets the maker approve, however the requests interleave', async () => {
