@@ -20,7 +20,7 @@ export async function handleForm(
   req: Request,
   res: Response,
   view: string,
-  locals: Record<string, unknown>,
+  locals: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>),
   action: () => Promise<void>,
 ): Promise<void> {
   try {
@@ -34,8 +34,9 @@ export async function handleForm(
     delete values.password;
     delete values.confirm;
     delete values._csrf;
+    // A page's locals are read only when the form is shown again: a successful post redirects.
     res.status(shown.status).render(view, {
-      ...locals,
+      ...(typeof locals === 'function' ? await locals() : locals),
       values,
       errors,
       formError: shown.message,

@@ -39,11 +39,17 @@ export function adminStaffRoutes(): Router {
     res.render('admin/staff-form', await formLocals(req, { values: { role: 'operator', tenantIds: [] } }));
   });
   router.post('/admin/staff', async (req, res) => {
-    await handleForm(req, res, 'admin/staff-form', await formLocals(req), async () => {
-      await createStaff(req.ctx, parseInput(staffInputSchema, req.body));
-      req.session.flash = { kind: 'ok', key: 'staff.invited' };
-      res.redirect('/admin/staff');
-    });
+    await handleForm(
+      req,
+      res,
+      'admin/staff-form',
+      () => formLocals(req),
+      async () => {
+        await createStaff(req.ctx, parseInput(staffInputSchema, req.body));
+        req.session.flash = { kind: 'ok', key: 'staff.invited' };
+        res.redirect('/admin/staff');
+      },
+    );
   });
   router.get('/admin/staff/:id', async (req, res) => {
     const member = await getStaff(req.ctx, req.params.id);
@@ -54,12 +60,18 @@ export function adminStaffRoutes(): Router {
   });
   router.post('/admin/staff/:id', async (req, res) => {
     const member = await getStaff(req.ctx, req.params.id);
-    await handleForm(req, res, 'admin/staff-form', await formLocals(req, { member }), async () => {
-      const input = parseInput(staffInputSchema, { ...req.body, email: member.email });
-      await updateStaff(req.ctx, req.params.id, input);
-      req.session.flash = { kind: 'ok', key: 'staff.saved' };
-      res.redirect('/admin/staff');
-    });
+    await handleForm(
+      req,
+      res,
+      'admin/staff-form',
+      () => formLocals(req, { member }),
+      async () => {
+        const input = parseInput(staffInputSchema, { ...req.body, email: member.email });
+        await updateStaff(req.ctx, req.params.id, input);
+        req.session.flash = { kind: 'ok', key: 'staff.saved' };
+        res.redirect('/admin/staff');
+      },
+    );
   });
   router.post('/admin/staff/:id/status', async (req, res) => {
     const { status } = parseInput(userStatusInputSchema, req.body);

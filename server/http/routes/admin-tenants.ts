@@ -48,14 +48,20 @@ export function adminTenantRoutes(): Router {
     res.render('admin/tenant-form', formLocals(req, { values: { locale: 'en', timeZone: 'Europe/Rome' } }));
   });
   router.post('/admin/tenants', async (req, res) => {
-    await handleForm(req, res, 'admin/tenant-form', formLocals(req), async () => {
-      const { tenant, rules, vat } = parseTenantForm(req.body);
-      const created = await createTenant(req.ctx, tenant);
-      await saveFourEyesRules(req.ctx, String(created._id), rules);
-      await saveClientVat(req.ctx, String(created._id), vat);
-      req.session.flash = { kind: 'ok', key: 'tenants.created' };
-      res.redirect('/admin/tenants');
-    });
+    await handleForm(
+      req,
+      res,
+      'admin/tenant-form',
+      () => formLocals(req),
+      async () => {
+        const { tenant, rules, vat } = parseTenantForm(req.body);
+        const created = await createTenant(req.ctx, tenant);
+        await saveFourEyesRules(req.ctx, String(created._id), rules);
+        await saveClientVat(req.ctx, String(created._id), vat);
+        req.session.flash = { kind: 'ok', key: 'tenants.created' };
+        res.redirect('/admin/tenants');
+      },
+    );
   });
   router.get('/admin/tenants/:id', async (req, res) => {
     const tenant = await getTenant(req.ctx, req.params.id);
@@ -66,14 +72,20 @@ export function adminTenantRoutes(): Router {
   });
   router.post('/admin/tenants/:id', async (req, res) => {
     const tenant = await getTenant(req.ctx, req.params.id);
-    await handleForm(req, res, 'admin/tenant-form', formLocals(req, { tenant }), async () => {
-      const { tenant: input, rules, vat } = parseTenantForm(req.body);
-      await updateTenant(req.ctx, req.params.id, input);
-      await saveFourEyesRules(req.ctx, req.params.id, rules);
-      await saveClientVat(req.ctx, req.params.id, vat);
-      req.session.flash = { kind: 'ok', key: 'tenants.saved' };
-      res.redirect('/admin/tenants');
-    });
+    await handleForm(
+      req,
+      res,
+      'admin/tenant-form',
+      () => formLocals(req, { tenant }),
+      async () => {
+        const { tenant: input, rules, vat } = parseTenantForm(req.body);
+        await updateTenant(req.ctx, req.params.id, input);
+        await saveFourEyesRules(req.ctx, req.params.id, rules);
+        await saveClientVat(req.ctx, req.params.id, vat);
+        req.session.flash = { kind: 'ok', key: 'tenants.saved' };
+        res.redirect('/admin/tenants');
+      },
+    );
   });
   router.post('/admin/tenants/:id/status', async (req, res) => {
     const { status } = parseInput(tenantStatusSchema, req.body);

@@ -27,15 +27,21 @@ export function apiTokenRoutes(): Router {
   });
 
   router.post('/api-tokens', async (req, res) => {
-    await handleForm(req, res, 'api-tokens', await pageLocals(req), async () => {
-      const { token, apiToken } = await createApiToken(req.ctx, parseInput(apiTokenInputSchema, req.body));
-      res.set('Cache-Control', 'no-store');
-      res.status(201).render('api-tokens', {
-        ...(await pageLocals(req)),
-        values: {},
-        created: { token, name: apiToken.name },
-      });
-    });
+    await handleForm(
+      req,
+      res,
+      'api-tokens',
+      () => pageLocals(req),
+      async () => {
+        const { token, apiToken } = await createApiToken(req.ctx, parseInput(apiTokenInputSchema, req.body));
+        res.set('Cache-Control', 'no-store');
+        res.status(201).render('api-tokens', {
+          ...(await pageLocals(req)),
+          values: {},
+          created: { token, name: apiToken.name },
+        });
+      },
+    );
   });
 
   router.post('/api-tokens/:id/revoke', async (req, res) => {

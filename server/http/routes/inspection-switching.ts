@@ -32,29 +32,39 @@ export function inspectionSwitchingRoutes(): Router {
 
   router.post('/tickets/:ref/inspection/resume', guard, async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    const locals = await inspectionLocals(req);
-    await handleForm(req, res, 'tickets/inspection', locals, async () => {
-      const input = parseInput(resumeInspectionSchema, { correctiveAction: body.correctiveAction ?? '' });
-      await resumeInspection(req.ctx, String(req.params.ref), input);
-      req.session.flash = { kind: 'ok', key: 'quality_ops.switching.resumed' };
-      back(req, res);
-    });
+    await handleForm(
+      req,
+      res,
+      'tickets/inspection',
+      () => inspectionLocals(req),
+      async () => {
+        const input = parseInput(resumeInspectionSchema, { correctiveAction: body.correctiveAction ?? '' });
+        await resumeInspection(req.ctx, String(req.params.ref), input);
+        req.session.flash = { kind: 'ok', key: 'quality_ops.switching.resumed' };
+        back(req, res);
+      },
+    );
   });
 
   router.post('/tickets/:ref/inspection/reduced', guard, async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    const locals = await inspectionLocals(req);
-    await handleForm(req, res, 'tickets/inspection', locals, async () => {
-      const input = parseInput(allowReducedSchema, { allow: body.allow === 'true' });
-      await allowReducedInspection(req.ctx, String(req.params.ref), input);
-      req.session.flash = {
-        kind: 'ok',
-        key: input.allow
-          ? 'quality_ops.switching.reduced_saved_on'
-          : 'quality_ops.switching.reduced_saved_off',
-      };
-      back(req, res);
-    });
+    await handleForm(
+      req,
+      res,
+      'tickets/inspection',
+      () => inspectionLocals(req),
+      async () => {
+        const input = parseInput(allowReducedSchema, { allow: body.allow === 'true' });
+        await allowReducedInspection(req.ctx, String(req.params.ref), input);
+        req.session.flash = {
+          kind: 'ok',
+          key: input.allow
+            ? 'quality_ops.switching.reduced_saved_on'
+            : 'quality_ops.switching.reduced_saved_off',
+        };
+        back(req, res);
+      },
+    );
   });
   return router;
 }

@@ -69,18 +69,24 @@ export function keyingRoutes(): Router {
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(body))
       if (key.startsWith('values.')) values[key.slice(7)] = typeof value === 'string' ? value : '';
-    await handleForm(req, res, 'tickets/keying', await keyingPage(req), async () => {
-      try {
-        const input = parseInput(keyRecordSchema, { values, ...(body.seq ? { seq: body.seq } : {}) });
-        const saved = await keyRecord(req.ctx, String(req.params.ref), input);
-        req.session.flash = { kind: 'ok', key: 'keying.saved', params: { seq: String(saved.seq) } };
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'conflict')
-          return backWithConflict(req, res, `${base(req)}/keying`, err);
-        throw err;
-      }
-      res.redirect(`${base(req)}/keying`);
-    });
+    await handleForm(
+      req,
+      res,
+      'tickets/keying',
+      () => keyingPage(req),
+      async () => {
+        try {
+          const input = parseInput(keyRecordSchema, { values, ...(body.seq ? { seq: body.seq } : {}) });
+          const saved = await keyRecord(req.ctx, String(req.params.ref), input);
+          req.session.flash = { kind: 'ok', key: 'keying.saved', params: { seq: String(saved.seq) } };
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'conflict')
+            return backWithConflict(req, res, `${base(req)}/keying`, err);
+          throw err;
+        }
+        res.redirect(`${base(req)}/keying`);
+      },
+    );
   });
 
   router.post('/tickets/:ref/keying/import', routePermission('quality.key'), async (req, res) => {

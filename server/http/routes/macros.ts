@@ -53,11 +53,17 @@ export function macroRoutes(): Router {
   router.post('/macros', async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const type = typeof body.type === 'string' && body.type ? body.type : null;
-    await handleForm(req, res, 'macros/form', await formLocals(req, { type }), async () => {
-      await saveMacro(req.ctx, null, parseInput(macroInputSchema, body));
-      req.session.flash = { kind: 'ok', key: 'macros.saved' };
-      res.redirect('/macros');
-    });
+    await handleForm(
+      req,
+      res,
+      'macros/form',
+      () => formLocals(req, { type }),
+      async () => {
+        await saveMacro(req.ctx, null, parseInput(macroInputSchema, body));
+        req.session.flash = { kind: 'ok', key: 'macros.saved' };
+        res.redirect('/macros');
+      },
+    );
   });
   router.get('/macros/:id', async (req, res) => {
     const macro = await getMacro(req.ctx, String(req.params.id));
@@ -80,17 +86,23 @@ export function macroRoutes(): Router {
     const macro = await getMacro(req.ctx, String(req.params.id));
     const body = req.body as Record<string, unknown>;
     const type = typeof body.type === 'string' && body.type ? body.type : null;
-    await handleForm(req, res, 'macros/form', await formLocals(req, { macro, type }), async () => {
-      const input = parseInput(macroInputSchema, {
-        ...body,
-        // The scope stays the macro's (the form shows it, fixed).
-        tenantId: macro.tenantId ? String(macro.tenantId) : '',
-        active: body.active === 'true' ? 'true' : 'false',
-      });
-      await saveMacro(req.ctx, String(macro._id), input);
-      req.session.flash = { kind: 'ok', key: 'macros.saved' };
-      res.redirect('/macros');
-    });
+    await handleForm(
+      req,
+      res,
+      'macros/form',
+      () => formLocals(req, { macro, type }),
+      async () => {
+        const input = parseInput(macroInputSchema, {
+          ...body,
+          // The scope stays the macro's (the form shows it, fixed).
+          tenantId: macro.tenantId ? String(macro.tenantId) : '',
+          active: body.active === 'true' ? 'true' : 'false',
+        });
+        await saveMacro(req.ctx, String(macro._id), input);
+        req.session.flash = { kind: 'ok', key: 'macros.saved' };
+        res.redirect('/macros');
+      },
+    );
   });
 
   /**

@@ -88,11 +88,17 @@ export function queueRoutes(): Router {
     );
   });
   router.post('/queues/manage', routePermission('queues.manage'), async (req, res) => {
-    await handleForm(req, res, 'queues/form', await formLocals(req), async () => {
-      await createQueue(req.ctx, parseInput(queueInputSchema, req.body));
-      req.session.flash = { kind: 'ok', key: 'queues.saved' };
-      res.redirect('/queues/manage');
-    });
+    await handleForm(
+      req,
+      res,
+      'queues/form',
+      () => formLocals(req),
+      async () => {
+        await createQueue(req.ctx, parseInput(queueInputSchema, req.body));
+        req.session.flash = { kind: 'ok', key: 'queues.saved' };
+        res.redirect('/queues/manage');
+      },
+    );
   });
   router.get('/queues/manage/:id', routePermission('queues.manage'), async (req, res) => {
     const queue = await getQueue(req.ctx, String(req.params.id));
@@ -102,15 +108,21 @@ export function queueRoutes(): Router {
   router.post('/queues/manage/:id', routePermission('queues.manage'), async (req, res) => {
     const id = String(req.params.id);
     const queue = await getQueue(req.ctx, id);
-    await handleForm(req, res, 'queues/form', await formLocals(req, { queue }), async () => {
-      const body = req.body as Record<string, unknown>;
-      await updateQueue(req.ctx, id, {
-        ...parseInput(queueInputSchema, body),
-        active: body.active === 'true',
-      });
-      req.session.flash = { kind: 'ok', key: 'queues.saved' };
-      res.redirect('/queues/manage');
-    });
+    await handleForm(
+      req,
+      res,
+      'queues/form',
+      () => formLocals(req, { queue }),
+      async () => {
+        const body = req.body as Record<string, unknown>;
+        await updateQueue(req.ctx, id, {
+          ...parseInput(queueInputSchema, body),
+          active: body.active === 'true',
+        });
+        req.session.flash = { kind: 'ok', key: 'queues.saved' };
+        res.redirect('/queues/manage');
+      },
+    );
   });
 
   // The filter form is a plain GET: `view=1` marks it sent, and the choice is saved for the caller.

@@ -27,11 +27,17 @@ export function teamRoutes(): Router {
     res.render('team', { ...(await pageLocals(req)), values: { role: 'client_user' } });
   });
   router.post('/team', async (req, res) => {
-    await handleForm(req, res, 'team', await pageLocals(req), async () => {
-      await inviteTeamMember(req.ctx, parseInput(teamInviteSchema, req.body));
-      req.session.flash = { kind: 'ok', key: 'team.invited' };
-      res.redirect('/team');
-    });
+    await handleForm(
+      req,
+      res,
+      'team',
+      () => pageLocals(req),
+      async () => {
+        await inviteTeamMember(req.ctx, parseInput(teamInviteSchema, req.body));
+        req.session.flash = { kind: 'ok', key: 'team.invited' };
+        res.redirect('/team');
+      },
+    );
   });
   router.post('/team/:id/status', async (req, res) => {
     const { status } = parseInput(userStatusInputSchema, req.body);

@@ -249,21 +249,27 @@ export function ticketRoutes(): Router {
     const body = req.body as Record<string, unknown>;
     if (type === 'invoice' && body.einvoiceUpload === '1') {
       // The e-invoice files of the invoice form: one ticket per invoice, through the one intake.
-      await handleForm(req, res, 'tickets/new', newFormLocals(req, type), async () => {
-        const outcomes = await receiveEInvoiceFiles(req.ctx, uploadedFiles(req, 'einvoices'));
-        res.status(outcomes.some((o) => o.receipt) ? 201 : 422).render('tickets/einvoices-received', {
-          title: t(req.locale, 'einvoiceform.title'),
-          files: outcomes.map((o) => ({
-            filename: o.filename,
-            tickets: (o.receipt?.invoices ?? []).map((i) => ({
-              number: i.ticket.number,
-              duplicateOf: i.ticket.duplicateOf,
-              created: i.created,
+      await handleForm(
+        req,
+        res,
+        'tickets/new',
+        () => newFormLocals(req, type),
+        async () => {
+          const outcomes = await receiveEInvoiceFiles(req.ctx, uploadedFiles(req, 'einvoices'));
+          res.status(outcomes.some((o) => o.receipt) ? 201 : 422).render('tickets/einvoices-received', {
+            title: t(req.locale, 'einvoiceform.title'),
+            files: outcomes.map((o) => ({
+              filename: o.filename,
+              tickets: (o.receipt?.invoices ?? []).map((i) => ({
+                number: i.ticket.number,
+                duplicateOf: i.ticket.duplicateOf,
+                created: i.created,
+              })),
+              error: o.error ? presentError(o.error, req.locale, 'page').message : null,
             })),
-            error: o.error ? presentError(o.error, req.locale, 'page').message : null,
-          })),
-        });
-      });
+          });
+        },
+      );
       return;
     }
     // A refused form comes back with its files still attached (kept for this session).

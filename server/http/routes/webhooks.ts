@@ -89,19 +89,25 @@ export function webhookPageRoutes(): Router {
 
   router.post('/webhooks', async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    await handleForm(req, res, 'webhooks/list', { ...(await listLocals(req)) }, async () => {
-      const input = parseInput(registerEndpointSchema, {
-        ...endpointForm(body),
-        ...(text(body.tenantId) ? { tenantId: text(body.tenantId) } : {}),
-      });
-      const created = await registerEndpoint(req.ctx, input);
-      res.set('Cache-Control', 'no-store');
-      res.status(201).render('webhooks/list', {
-        ...(await listLocals(req)),
-        values: { events: [] },
-        created,
-      });
-    });
+    await handleForm(
+      req,
+      res,
+      'webhooks/list',
+      () => listLocals(req),
+      async () => {
+        const input = parseInput(registerEndpointSchema, {
+          ...endpointForm(body),
+          ...(text(body.tenantId) ? { tenantId: text(body.tenantId) } : {}),
+        });
+        const created = await registerEndpoint(req.ctx, input);
+        res.set('Cache-Control', 'no-store');
+        res.status(201).render('webhooks/list', {
+          ...(await listLocals(req)),
+          values: { events: [] },
+          created,
+        });
+      },
+    );
   });
 
   router.get('/webhooks/:id', async (req, res) => {
