@@ -19,9 +19,13 @@ import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreTool;
 
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
@@ -118,6 +122,31 @@ public final class DevDb {
         @Override
         protected Document handleGetMore(String database, String collection, Document query) {
             return BoundedBatches.boundGetMore(query, q -> super.handleGetMore(database, collection, q));
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new KeyedH2Database(databaseName);
+        }
+
+        /**
+         * H2's database with its unique indexes in {@link SerializedKeyIndex} (same file format, no
+         * serialization per comparison). An inner class: H2Database's constructor opens the stored
+         * indexes through the override below before any field of a subclass is set, and the store
+         * is reached through the enclosing backend (H2Backend sets it before opening databases).
+         */
+        private final class KeyedH2Database extends H2Database {
+            KeyedH2Database(String databaseName) {
+                super(databaseName, getMvStore(), getCursorRegistry());
+            }
+
+            @Override
+            protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
+                                                            boolean sparse) {
+                // H2Database's map name for the index (private there), so existing files open as they are.
+                String mapName = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
+                return new SerializedKeyIndex(getMvStore(), mapName, indexName, keys, sparse);
+            }
         }
 
         /** Commits what every finished write command changed; a no-op when another commit did. */

@@ -62,7 +62,8 @@ final class IndexCheck {
                 }
                 collections++;
                 // Only unique indexes are stored (the engine ignores the others: EmptyIndex).
-                List<Index<Object>> all = collection.getIndexes().stream().filter(i -> i instanceof H2UniqueIndex).toList();
+                List<SerializedKeyIndex> all = collection.getIndexes().stream()
+                    .filter(i -> i instanceof SerializedKeyIndex).map(i -> (SerializedKeyIndex) i).toList();
                 indexes += all.size();
                 Tally[] tallies = new Tally[all.size()];
                 for (int i = 0; i < tallies.length; i++) {
@@ -98,14 +99,12 @@ final class IndexCheck {
      * unique indexes: 24 s with lookups on a busy machine).
      */
     private static final class Tally {
-        final Index<Object> index;
-        final MVMap<KeyValue, Object> map;
+        final SerializedKeyIndex index;
         final Map<KeyValue, Object> expected = new HashMap<>();
         long conflicting;
 
-        Tally(Index<Object> index) {
+        Tally(SerializedKeyIndex index) {
             this.index = index;
-            this.map = mapOf(index);
         }
 
         void see(DocumentWithPosition<Object> d) {
@@ -126,7 +125,7 @@ final class IndexCheck {
             long found = 0;
             long misplaced = 0;
             long stale = 0;
-            for (Map.Entry<KeyValue, Object> e : map.entrySet()) {
+            for (Map.Entry<KeyValue, Object> e : index.entries()) {
                 Object want = expected.get(e.getKey());
                 if (want == null) {
                     stale++;
@@ -145,8 +144,8 @@ final class IndexCheck {
         }
     }
 
-    private static void rebuild(Index<Object> index, MongoCollection<Object> collection, H2Collection h2, String name) {
-        mapOf(index).clear();
+    private static void rebuild(SerializedKeyIndex index, MongoCollection<Object> collection, H2Collection h2, String name) {
+        index.clear();
         try (Stream<DocumentWithPosition<Object>> docs = documentsOf(h2)) {
             for (DocumentWithPosition<Object> d : (Iterable<DocumentWithPosition<Object>>) docs::iterator) {
                 Document doc = d.getDocument();
@@ -211,6 +210,7 @@ final class IndexCheck {
         }
     }
 
+    /** The map of mongo-java-server's own H2 index (BreakIndex opens the store with a plain H2Backend). */
     @SuppressWarnings("unchecked")
     static MVMap<KeyValue, Object> mapOf(Index<Object> index) {
         try {
