@@ -28,7 +28,7 @@ import { engineCpuMs } from '../support/proc.js';
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 5_000);
 const BATCH = 100;
-const WARMUP_DOCS = Math.min(DOCS, 2_000);
+const WARMUP_DOCS = DOCS;
 const COUNTERS = 100;
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 5 * 60_000);
 

@@ -15,13 +15,16 @@ import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreTool;
 
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -130,10 +133,12 @@ public final class DevDb {
         }
 
         /**
-         * H2's database with its unique indexes in {@link SerializedKeyIndex} (same file format, no
-         * serialization per comparison). An inner class: H2Database's constructor opens the stored
-         * indexes through the override below before any field of a subclass is set, and the store
-         * is reached through the enclosing backend (H2Backend sets it before opening databases).
+         * H2's database with its unique indexes in {@link SerializedKeyIndex} (no serialization per
+         * comparison) and its collections in {@link StoredDocumentCollection} (documents
+         * (de)serialized one by one, not a page at a time); the file is the same. An inner class:
+         * H2Database's constructor opens the stored collections and indexes through the overrides
+         * below before any field of a subclass is set, so the store is reached through the
+         * enclosing backend (H2Backend sets it before opening databases).
          */
         private final class KeyedH2Database extends H2Database {
             KeyedH2Database(String databaseName) {
@@ -146,6 +151,17 @@ public final class DevDb {
                 // H2Database's map name for the index (private there), so existing files open as they are.
                 String mapName = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
                 return new SerializedKeyIndex(getMvStore(), mapName, indexName, keys, sparse);
+            }
+
+            @Override
+            protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+                // H2Database's map names (DATABASES_PREFIX and META_PREFIX are package-private there).
+                String fullName = getFullCollectionNamespace(collectionName);
+                MVMap<Object, StoredDocumentCollection.StoredDocument> data = getMvStore().openMap("databases." + fullName,
+                    new MVMap.Builder<Object, StoredDocumentCollection.StoredDocument>()
+                        .valueType(StoredDocumentCollection.StoredDocumentType.INSTANCE));
+                MVMap<String, Object> meta = getMvStore().openMap("meta." + fullName);
+                return new StoredDocumentCollection(this, collectionName, options, data, meta, cursorRegistry);
             }
         }
 

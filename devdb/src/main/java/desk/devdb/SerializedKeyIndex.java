@@ -3,7 +3,9 @@ package desk.devdb;
 import java.nio.ByteBuffer;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Map.Entry;
 
 import org.h2.mvstore.MVMap;
@@ -16,6 +18,7 @@ import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.bson.ObjectId;
 
 /**
  * mongo-java-server's H2 unique index ({@code H2UniqueIndex}), minus its cost per lookup. That
@@ -36,6 +39,21 @@ final class SerializedKeyIndex extends AbstractUniqueIndex<Object> {
 
     private final MVMap<Key, Object> map;
 
+    /**
+     * The serialization of the last few single-value keys, by value: one document's key is looked
+     * up two or three times in a row (the duplicate check, the insert's own check, the put; the
+     * update's query and its position), and serializing it is most of a lookup's cost now. Only
+     * for values whose equal instances serialize to equal bytes (a key of several values could
+     * hold one instance twice, which Java serialization writes as a back-reference).
+     */
+    private final Map<Object, byte[]> recent = new LinkedHashMap<>(32, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Object, byte[]> eldest) {
+            return size() > RECENT_KEYS;
+        }
+    };
+    private static final int RECENT_KEYS = 16;
+
     /** The index's map in {@code store}, named {@code mapName} (H2Database's name for it). */
     SerializedKeyIndex(MVStore store, String mapName, String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -44,12 +62,12 @@ final class SerializedKeyIndex extends AbstractUniqueIndex<Object> {
 
     @Override
     protected Object removeDocument(KeyValue keyValue) {
-        return map.remove(new Key(keyValue));
+        return map.remove(key(keyValue));
     }
 
     @Override
     protected boolean putKeyPosition(KeyValue keyValue, Object position) {
-        return map.putIfAbsent(new Key(keyValue), Missing.ofNullable(position)) == null;
+        return map.putIfAbsent(key(keyValue), Missing.ofNullable(position)) == null;
     }
 
     @Override
@@ -59,7 +77,32 @@ final class SerializedKeyIndex extends AbstractUniqueIndex<Object> {
 
     @Override
     protected Object getPosition(KeyValue keyValue) {
-        return map.get(new Key(keyValue));
+        return map.get(key(keyValue));
+    }
+
+    /** The map's key for {@code keyValue}: its serialization, from {@link #recent} when it is there. */
+    private Key key(KeyValue keyValue) {
+        if (keyValue.size() != 1 || !serializesByValue(keyValue.get(0))) {
+            return new Key(keyValue);
+        }
+        Object value = keyValue.get(0);
+        synchronized (recent) {
+            byte[] bytes = recent.get(value);
+            if (bytes != null) {
+                return new Key(keyValue, bytes);
+            }
+        }
+        Key key = new Key(keyValue);
+        synchronized (recent) {
+            recent.put(value, key.bytes);
+        }
+        return key;
+    }
+
+    /** Values of which two equal ones (equals) have the same Java serialization. */
+    private static boolean serializesByValue(Object value) {
+        return value == null || value instanceof String || value instanceof ObjectId || value instanceof Double
+            || value instanceof Long || value instanceof Integer || value instanceof Boolean;
     }
 
     @Override
@@ -106,8 +149,12 @@ final class SerializedKeyIndex extends AbstractUniqueIndex<Object> {
         private volatile KeyValue value;
 
         Key(KeyValue value) {
+            this(value, ObjectDataType.serialize(value));
+        }
+
+        Key(KeyValue value, byte[] bytes) {
             this.value = value;
-            this.bytes = ObjectDataType.serialize(value);
+            this.bytes = bytes;
         }
 
         private Key(byte[] bytes) {
