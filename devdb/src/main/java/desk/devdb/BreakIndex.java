@@ -38,7 +38,8 @@ public final class BreakIndex {
         }
         Path dir = Path.of(args[0]);
         MVStore store = new MVStore.Builder().fileName(dir.resolve("devdb.mv").toString()).autoCommitDisabled().open();
-        H2Backend backend = new H2Backend(store);
+        // The engine's own backend: its collections store documents in its own format (BSON).
+        H2Backend backend = new DevDb.DurableH2Backend(store);
         MongoCollection<Object> collection = IndexCheck.collectionsOf(backend.resolveDatabase(args[1])).stream()
             .filter(c -> c.getCollectionName().equals(args[2])).findFirst()
             .orElseThrow(() -> new IllegalArgumentException("no collection " + args[2]));
@@ -49,19 +50,23 @@ public final class BreakIndex {
             first = docs.findFirst().orElseThrow(() -> new IllegalArgumentException("empty collection"));
         }
         if (args[4].equals("drop-entry")) {
-            MVMap<KeyValue, Object> map = IndexCheck.mapOf(index);
             for (KeyValue key : index.getKeyValues(first.getDocument())) {
-                map.remove(key);
+                if (index instanceof SerializedKeyIndex keyed) {
+                    keyed.removeDocument(key);
+                } else {
+                    IndexCheck.mapOf(index).remove(key);
+                }
             }
         } else if (args[4].equals("duplicate")) {
             Field f = H2Collection.class.getDeclaredField("dataMap");
             f.setAccessible(true);
             @SuppressWarnings("unchecked")
-            MVMap<Object, Document> data = (MVMap<Object, Document>) f.get(collection);
+            MVMap<Object, StoredDocumentCollection.StoredDocument> data =
+                (MVMap<Object, StoredDocumentCollection.StoredDocument>) f.get(collection);
             Document copy = new Document(first.getDocument());
             ObjectId id = new ObjectId();
             copy.put("_id", id);
-            data.put(id, copy);
+            data.put(id, new StoredDocumentCollection.StoredDocument(copy));
         } else {
             throw new IllegalArgumentException("unknown damage " + args[4]);
         }

@@ -89,7 +89,7 @@ public final class DevDb {
      * off, and its housekeeping runs here under the same exclusion. Every write command is
      * committed before it is answered; writers that finish together share one commit.
      */
-    private static final class DurableH2Backend extends H2Backend {
+    static final class DurableH2Backend extends H2Backend {
         private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
         private final MVStore store;
 

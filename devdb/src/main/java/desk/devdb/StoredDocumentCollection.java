@@ -22,6 +22,10 @@ import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * mongo-java-server's H2 collection, whose documents are (de)serialized one by one instead of a
@@ -34,8 +38,10 @@ import de.bwaldvogel.mongo.bson.Document;
  *
  * <p>Here each value is a {@link StoredDocument}: the document's bytes as read from the file,
  * deserialized only when the document is asked for, and written back as the same bytes when it
- * was not changed. The bytes on disk are exactly ObjectDataType's (tag 19, the length, the Java
- * serialization), so the file is the same for either collection class. Everything else is
+ * was not changed. A document written is stored as BSON under a tag of its own; one written by an
+ * engine of before (ObjectDataType's tag 19, the length, the Java serialization) is read as it is
+ * and stays so until it changes, so a data dir of before opens unchanged (an engine of before
+ * cannot read a document written now: no downgrade). Everything else is
  * H2Collection's (this extends it, so the start-up index check reaches it the same way), over
  * {@link #data} instead of its private map, which it is handed but never touches (every method
  * that reads it is overridden here).
@@ -112,34 +118,65 @@ final class StoredDocumentCollection extends H2Collection {
     }
 
     /**
-     * One stored document: its bytes (as read from the file) or the document (once asked for, or
-     * when written by a command), never both, so that a page in H2's cache holds what it held
-     * before (the documents its readers used) or less (bytes). Synchronized: readers run beside
-     * each other and beside a commit, which only reads (writes are held off while it runs).
+     * One stored document: its bytes (as read from the file, in either format) or the document
+     * (once asked for, or when written by a command), never both, so that a page in H2's cache
+     * holds what it held before (the documents its readers used) or less (bytes). Synchronized:
+     * readers run beside each other and beside a commit, which only reads (writes are held off
+     * while it runs).
      */
     static final class StoredDocument {
         private byte[] bytes;
+        /** The format of {@link #bytes}: {@link StoredDocumentType#TYPE_BSON} or Java serialization. */
+        private byte tag;
         private Document document;
 
         StoredDocument(Document document) {
             this.document = document;
         }
 
-        private StoredDocument(byte[] bytes) {
+        private StoredDocument(byte tag, byte[] bytes) {
+            this.tag = tag;
             this.bytes = bytes;
         }
 
         synchronized Document document() {
             if (document == null) {
-                document = (Document) ObjectDataType.deserialize(bytes);
+                document = tag == StoredDocumentType.TYPE_BSON
+                    ? BsonDecoder.decodeBson(Unpooled.wrappedBuffer(bytes))
+                    : (Document) ObjectDataType.deserialize(bytes);
                 bytes = null;
             }
             return document;
         }
 
-        /** ObjectDataType's serialization of the document, kept from the file when it was not asked for. */
-        synchronized byte[] bytes() {
-            return bytes != null ? bytes : ObjectDataType.serialize(document);
+        /**
+         * The document's bytes in the file, written with {@code put}: those read from the file
+         * when it was not asked for (either format); else BSON, or Java serialization for a
+         * document holding a value BSON has no type for (none arrives over the wire, but a value
+         * the engine made itself could).
+         */
+        synchronized void writeTo(WriteBuffer buff) {
+            if (bytes != null) {
+                put(buff, tag, bytes);
+                return;
+            }
+            ByteBuf encoded = Unpooled.buffer(StoredDocumentType.INSTANCE.averageMemory / 2);
+            try {
+                BsonEncoder.encodeDocument(document, encoded);
+                byte[] bson = new byte[encoded.readableBytes()];
+                encoded.readBytes(bson);
+                put(buff, StoredDocumentType.TYPE_BSON, bson);
+            } catch (RuntimeException notBson) {
+                put(buff, StoredDocumentType.TYPE_SERIALIZED_OBJECT, ObjectDataType.serialize(document));
+            } finally {
+                encoded.release();
+            }
+        }
+
+        private static void put(WriteBuffer buff, byte tag, byte[] bytes) {
+            StoredDocumentType.INSTANCE.averageMemory =
+                (int) ((2L * bytes.length + 15L * StoredDocumentType.INSTANCE.averageMemory) / 16);
+            buff.put(tag).putVarInt(bytes.length).put(bytes);
         }
 
         synchronized int memory() {
@@ -153,13 +190,21 @@ final class StoredDocumentCollection extends H2Collection {
         }
     }
 
-    /** The values' data type: ObjectDataType's format for a serialized object (tag 19, var int length, bytes). */
+    /**
+     * The values' data type: a tag, a var int length, the bytes. Documents are written as BSON
+     * (mongo-java-server's own wire codec: every type a document holds), read as BSON or, for a
+     * data dir written before, as ObjectDataType wrote them (its tag 19 and Java serialization).
+     * Java serialization was most of the engine's time reading a collection: about 1 ms of CPU a
+     * 30-field document, so a cursor over 100 000 records read for minutes (bench:keying on H2).
+     */
     static final class StoredDocumentType extends BasicDataType<StoredDocument> {
         static final StoredDocumentType INSTANCE = new StoredDocumentType();
         /** ObjectDataType.TYPE_SERIALIZED_OBJECT (package-private there). */
-        private static final byte TYPE_SERIALIZED_OBJECT = 19;
+        static final byte TYPE_SERIALIZED_OBJECT = 19;
+        /** A BSON document: a tag ObjectDataType never writes (its tags are 0 to 127). */
+        static final byte TYPE_BSON = (byte) 0xB5;
 
-        /** Twice the documents' serialized size, a running average as ObjectDataType keeps it. */
+        /** Twice the documents' stored size, a running average as ObjectDataType keeps it. */
         private volatile int averageMemory = 2 * 1024;
 
         @Override
@@ -169,20 +214,18 @@ final class StoredDocumentCollection extends H2Collection {
 
         @Override
         public void write(WriteBuffer buff, StoredDocument value) {
-            byte[] bytes = value.bytes();
-            averageMemory = (int) ((2L * bytes.length + 15L * averageMemory) / 16);
-            buff.put(TYPE_SERIALIZED_OBJECT).putVarInt(bytes.length).put(bytes);
+            value.writeTo(buff);
         }
 
         @Override
         public StoredDocument read(ByteBuffer buff) {
             byte tag = buff.get();
-            if (tag != TYPE_SERIALIZED_OBJECT) {
-                throw new IllegalStateException("a document of H2 type " + tag + ", not a serialized Document");
+            if (tag != TYPE_SERIALIZED_OBJECT && tag != TYPE_BSON) {
+                throw new IllegalStateException("a document of H2 type " + tag + ", neither BSON nor a serialized Document");
             }
             byte[] bytes = new byte[DataUtils.readVarInt(buff)];
             buff.get(bytes);
-            return new StoredDocument(bytes);
+            return new StoredDocument(tag, bytes);
         }
 
         @Override
