@@ -31,6 +31,7 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
+import { boundedBodies } from '../middleware/bodies.js';
 import { cappedMemoryStorage, runUploadParser } from '../uploads.js';
 import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
@@ -164,7 +165,9 @@ function asFileField(err: unknown): unknown {
 // Long function: a route table: one short handler per API operation.
 export function apiRoutes(config: Config): Router {
   const router = Router();
-  const secured = [apiAuth, apiRateLimit(config.apiRateLimit)];
+  // The body is read after the token: its refusals (malformed JSON, too large, too deep) speak the
+  // language the token's user reads when the request names none (as every other refusal does).
+  const secured = [apiAuth, apiRateLimit(config.apiRateLimit), ...boundedBodies];
 
   router.use((req, _res, next) => {
     req.locale = localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;

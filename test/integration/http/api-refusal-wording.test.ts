@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { t } from '../../../server/i18n/i18n.js';
+import { jsonLimits } from '../../../server/http/middleware/bodies.js';
+import { tokenOf } from '../../support/api.js';
+import { makeWorld, type World } from '../../support/factories.js';
+import { startTestPortal, type TestPortal } from '../../support/portal.js';
+
+type ErrorBody = {
+  error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };
+};
+
+/**
+ * How the REST API words a refusal (found by the outside test of issues #17-#19): in the caller's
+ * language whatever was refused, one message per field, a clear one for a repeated parameter.
+ */
+describe('REST API: refusals in the caller’s words', function () {
+  this.timeout(60_000);
+  let tp: TestPortal;
+  let world: World;
+  let acme: string; // the token of an Italian client admin
+  let nord: string; // the token of a Danish client admin
+
+  before(async () => {
+    tp = await startTestPortal('api-refusal-wording');
+    world = await makeWorld();
+    acme = (await tokenOf(world.users.acmeAdmin, 'erp')).token;
+    nord = (await tokenOf(world.users.nordAdmin, 'erp')).token;
+  });
+  after(() => tp?.stop());
+
+  const post = (token: string | null, path: string, language?: string) => {
+    const req = supertest(tp.url).post(`/api/v1${path}`).set('Content-Type', 'application/json');
+    if (token) req.set('Authorization', `Bearer ${token}`);
+    if (language) req.set('Accept-Language', language);
+    return req;
+  };
+
+  it('refuses malformed JSON in the language of the request, else of the token’s user', async () => {
+    const cases: Array<[string, string | undefined, 'it' | 'da' | 'en']> = [
+      [acme, undefined, 'it'],
+      [nord, undefined, 'da'],
+      [acme, 'da', 'da'],
+      [nord, 'en-GB,en;q=0.8', 'en'],
+    ];
+    for (const [token, language, expected] of cases) {
+      for (const path of ['/tickets', '/webhook-endpoints']) {
+        const res = await post(token, path, language).send('{"type": "data_entry",');
+        expect(res.status, `${path} ${language}`).to.equal(400);
+        expect(res.body as ErrorBody, `${path} ${language}`).to.deep.equal({
+          error: { code: 'bad_request', message: t(expected, 'limits.malformed_json') },
+        });
+      }
+    }
+    // Too deep and too large, the same.
+    const deep = await post(nord, '/tickets').send(
+      `${'['.repeat(jsonLimits.depth + 5)}${']'.repeat(jsonLimits.depth + 5)}`,
+    );
+    expect(deep.status).to.equal(400);
+    expect((deep.body as ErrorBody).error.message).to.equal(
+      t('da', 'limits.too_deep', { max: jsonLimits.depth }),
+    );
+    const big = await post(acme, '/tickets').send(
+      JSON.stringify({ subject: 'x'.repeat(jsonLimits.bytes + 10) }),
+    );
+    expect(big.status).to.equal(413);
+    expect((big.body as ErrorBody).error.message).to.equal(
+      t('it', 'limits.too_large', { kb: Math.round(jsonLimits.bytes / 1024) }),
+    );
+    // Without a token the body is never read: 401, in the language asked for.
+    const anonymous = await post(null, '/tickets', 'it').send('{"type":');
+    expect(anonymous.status).to.equal(401);
+    expect((anonymous.body as ErrorBody).error.message).to.equal(t('it', 'api.token_missing'));
+  });
+});
