@@ -179,12 +179,15 @@ export function webhookPageRoutes(): Router {
     const id = req.params.id;
     const body = req.body as Record<string, unknown>;
     const zone = res.locals.timeZone as string;
-    const locals = await endpointLocals(req, res, id);
     await handleForm(
       req,
       res,
       'webhooks/endpoint',
-      { ...locals, values: endpointValues(locals.endpoint) },
+      // The form again shows the range as typed; the settings form above it, the endpoint's.
+      async () => {
+        const locals = await endpointLocals(req, res, id);
+        return { ...locals, endpointSettings: endpointValues(locals.endpoint) };
+      },
       async () => {
         const input = parseInput(
           replayEventsSchema,
