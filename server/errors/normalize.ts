@@ -46,7 +46,13 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
   }
 }
 
+/**
+ * A message per refused field, at most one each (the first issue of a path: a value can break
+ * several checks at once, e.g. an address too long and not https, and the caller is told one
+ * thing to fix).
+ */
 export function fieldsFromZod(err: ZodError): FieldError[] {
+  const seen = new Set<string>();
   return err.issues.flatMap((issue): FieldError[] => {
     // A field a strict schema does not know: named, one by one (not a nameless "not valid").
     if (issue.code === 'unrecognized_keys')
@@ -65,7 +71,10 @@ export function fieldsFromZod(err: ZodError): FieldError[] {
     if (issue.code === 'custom' && custom)
       for (const [k, v] of Object.entries(custom))
         if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
-    return [{ path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params }];
+    const path = issue.path.map(String).join('.');
+    if (seen.has(path)) return [];
+    seen.add(path);
+    return [{ path, key: zodFieldKey(issue), params }];
   });
 }
 

@@ -72,4 +72,22 @@ describe('REST API: refusals in the caller’s words', function () {
     expect(anonymous.status).to.equal(401);
     expect((anonymous.body as ErrorBody).error.message).to.equal(t('it', 'api.token_missing'));
   });
+
+  const get = (token: string, path: string) =>
+    supertest(tp.url).get(`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
+
+  it('gives one message per field, however many rules its value breaks', async () => {
+    // An address over the length limit that is not https either: one message for `url`.
+    const res = await post(acme, '/webhook-endpoints').send({
+      url: `ftp://${'h'.repeat(3000)}.example/hook`,
+      events: ['ticket.created'],
+    });
+    expect(res.status).to.equal(422);
+    const fields = (res.body as ErrorBody).error.fields ?? [];
+    expect(fields.map((f) => f.path)).to.deep.equal(['url']);
+    const limit = await get(acme, '/tickets?page=100000');
+    expect((limit.body as ErrorBody).error.fields).to.deep.equal([
+      { path: 'page', message: t('it', 'validation.too_big', { max: 1000 }) },
+    ]);
+  });
 });
