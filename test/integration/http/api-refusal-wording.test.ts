@@ -76,6 +76,45 @@ describe('REST API: refusals in the caller’s words', function () {
   const get = (token: string, path: string) =>
     supertest(tp.url).get(`/api/v1${path}`).set('Authorization', `Bearer ${token}`);
 
+  it('tells a parameter repeated where one value is expected as such, on every route alike', async () => {
+    const endpoint = await post(acme, '/webhook-endpoints')
+      .send({ url: 'https://hooks.invalid/erp', events: ['ticket.created'] })
+      .expect(201);
+    const attempts = `/webhook-endpoints/${endpoint.body.id as string}/attempts`;
+    const cases: Array<[string, string]> = [
+      ['/tickets?status=open&status=closed', 'status'], // an enum
+      ['/tickets?page=1&page=2', 'page'], // a number (read "required")
+      [`${attempts}?limit=5&limit=10`, 'limit'],
+      [`${attempts}?before=65f1c0ffee0000000000a001&before=65f1c0ffee0000000000a002`, 'before'], // a string
+    ];
+    for (const [path, field] of cases) {
+      const res = await get(acme, path);
+      expect(res.status, path).to.equal(422);
+      expect(res.body as ErrorBody, path).to.deep.equal({
+        error: {
+          code: 'validation',
+          message: t('it', 'errors.validation'),
+          fields: [{ path: field, message: t('it', 'input_checks.given_twice') }],
+        },
+      });
+    }
+    // The same in a JSON body, and a value of the wrong type is no longer "required".
+    const listed = await post(nord, '/tickets').send({ type: 'complaint', subject: ['a', 'b'] });
+    expect(listed.status).to.equal(422);
+    expect((listed.body as ErrorBody).error.fields).to.deep.include({
+      path: 'subject',
+      message: t('da', 'input_checks.given_twice'),
+    });
+    const wrongType = await post(nord, '/tickets').send({ type: 'complaint', subject: 42 });
+    expect((wrongType.body as ErrorBody).error.fields).to.deep.include({
+      path: 'subject',
+      message: t('da', 'validation.invalid_type'),
+    });
+    // Once, as documented, still answers.
+    await get(acme, '/tickets?status=open&page=1').expect(200);
+    await get(acme, `${attempts}?limit=5`).expect(200);
+  });
+
   it('gives one message per field, however many rules its value breaks', async () => {
     // An address over the length limit that is not https either: one message for `url`.
     const res = await post(acme, '/webhook-endpoints').send({
