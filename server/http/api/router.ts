@@ -347,10 +347,12 @@ export function apiRoutes(config: Config): Router {
       }),
     );
   });
-  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id.
-  router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    next(
-      err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err,
+  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id,
+  // once the token is read (401 without one, and the 404 in the language of the token's user).
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(err instanceof URIError)) return next(err);
+    void apiAuth(req, res, (authError?: unknown) =>
+      next(authError ?? new AppError('not_found', 'undecodable id in the path', { cause: err })),
     );
   });
 

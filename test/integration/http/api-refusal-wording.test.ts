@@ -129,4 +129,13 @@ describe('REST API: refusals in the caller’s words', function () {
       { path: 'page', message: t('it', 'validation.too_big', { max: 1000 }) },
     ]);
   });
+
+  it('answers an id that does not decode 404 in the token’s language, and 401 without a token', async () => {
+    for (const path of ['/webhook-endpoints/%E0', '/tickets/%E0', '/tickets/%E0/records']) {
+      const res = await get(nord, path);
+      expect(res.status, path).to.equal(404);
+      expect((res.body as ErrorBody).error.message, path).to.equal(t('da', 'errors.not_found'));
+      await supertest(tp.url).get(`/api/v1${path}`).expect(401);
+    }
+  });
 });
