@@ -14,8 +14,32 @@ interface MongoLikeError {
   keyValue?: Record<string, unknown>;
 }
 
+/**
+ * What was given at an issue's path, when the caller passes the input that was parsed (zod does
+ * not keep it in its issues); `absent` when the path leads nowhere.
+ */
+const absent = Symbol('absent');
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (!v || typeof v !== 'object' || !Object.hasOwn(v, key)) return absent;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
 /** Translation key for a zod issue, so catalogues stay small and generic. */
-function zodFieldKey(issue: ZodError['issues'][number]): string {
+function zodFieldKey(issue: ZodError['issues'][number], input: unknown = absent): string {
+  const given = input === absent ? absent : valueAt(input, issue.path);
+  // A parameter repeated (`?status=open&status=closed`, or a list in JSON) where one value is
+  // expected: the query parser made a list of it, which the schema then calls the wrong type (a
+  // number coerced from it, NaN: "required") or no choice. Said as it is, for every route alike.
+  if (
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value') &&
+    Array.isArray(given) &&
+    given.length > 1
+  )
+    return 'input_checks.given_twice';
   const custom = (issue as { params?: { key?: string } }).params?.key;
   // A key of its own catalogue (`area.key`), or one of the generic `validation.*` ones.
   if (custom) return custom.includes('.') ? custom : `validation.${custom}`;
@@ -38,7 +62,8 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
     case 'invalid_type':
       // A schema may name the message itself (e.g. a number given text, null, a boolean or a list).
       if (/^[a-z_]+\.[a-z_.]+$/.test(issue.message)) return issue.message;
-      return (issue as { input?: unknown }).input === undefined
+      // zod keeps no input in its issues: what was given, when known, tells absent from wrong.
+      return (given === absent ? (issue as { input?: unknown }).input : given) === undefined
         ? 'validation.required'
         : 'validation.invalid_type';
     default:
@@ -46,7 +71,13 @@ function zodFieldKey(issue: ZodError['issues'][number]): string {
   }
 }
 
-export function fieldsFromZod(err: ZodError): FieldError[] {
+/**
+ * A message per refused field, at most one each (the first issue of a path: a value can break
+ * several checks at once, e.g. an address too long and not https, and the caller is told one
+ * thing to fix). `input`, the value that was parsed, lets a list given for one value be told so.
+ */
+export function fieldsFromZod(err: ZodError, input: unknown = absent): FieldError[] {
+  const seen = new Set<string>();
   return err.issues.flatMap((issue): FieldError[] => {
     // A field a strict schema does not know: named, one by one (not a nameless "not valid").
     if (issue.code === 'unrecognized_keys')
@@ -65,7 +96,10 @@ export function fieldsFromZod(err: ZodError): FieldError[] {
     if (issue.code === 'custom' && custom)
       for (const [k, v] of Object.entries(custom))
         if (k !== 'key' && (typeof v === 'string' || typeof v === 'number')) params[k] = v;
-    return [{ path: issue.path.map(String).join('.'), key: zodFieldKey(issue), params }];
+    const path = issue.path.map(String).join('.');
+    if (seen.has(path)) return [];
+    seen.add(path);
+    return [{ path, key: zodFieldKey(issue, input), params }];
   });
 }
 

@@ -95,7 +95,14 @@ export function presentError(
         ...base,
         channel,
         view: `errors/${mapping.view}`,
-        model: { title: message, message, fields, status: mapping.status },
+        // A field whose message is the page's own (a refusal worded for its one field, e.g. a
+        // report period) is not said twice.
+        model: {
+          title: message,
+          message,
+          fields: fields.filter((f) => f.message !== message),
+          status: mapping.status,
+        },
         form: mapping.form,
       };
     case 'api':

@@ -99,13 +99,15 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
     app.use(root.prefix, express.static(root.dir, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use(healthRoutes());
 
-  // Bounded before anything walks them (size, JSON depth): refusals are 4xx, never 5xx.
-  app.use(boundedBodies);
-  // The REST API: bearer tokens only, so it sits before sessions, passport and CSRF.
+  // The REST API: bearer tokens only, so it sits before sessions, passport and CSRF. It reads its
+  // bodies itself, after the token: a refused body is told in the caller's language.
   app.use('/api/v1', apiRoutes(config));
   app.use(sessions ?? sessionMiddleware(config, sessionStore));
   configurePassport(app, defaults);
   app.use(contextMiddleware(config));
+  // Bounded before anything walks them (size, JSON depth): refusals are 4xx, never 5xx. Read once
+  // the reader is known (nothing before reads a body), so a refusal is in their language.
+  app.use(boundedBodies);
   app.use(multipartForms);
   app.use(csrfProtection);
 

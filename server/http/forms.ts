@@ -1,13 +1,18 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
-import { toAppError } from '../errors/normalize.js';
+import { fieldsFromZod, toAppError } from '../errors/normalize.js';
 import { conflictFlash, presentError } from '../errors/present.js';
 
-/** Parse input with a domain schema; a failure becomes a `validation` AppError with field keys. */
+/**
+ * Parse input with a domain schema; a failure becomes a `validation` AppError with field keys.
+ * Every route's query and body pass here: the input is given to the field messages, so that a
+ * parameter repeated where one value is expected is told so (not "required").
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw toAppError(result.error);
+  if (!result.success)
+    throw new AppError('validation', 'invalid input', { fields: fieldsFromZod(result.error, input) });
   return result.data;
 }
 

@@ -184,7 +184,7 @@ function dayOf(month: 0 | 1 | 2, zone: string, now: Date): Date {
 
 /** The demo data-entry ticket of a batch, or a new one (its description names the layout). */
 async function batchTicket(
-  tenant: { _id: Types.ObjectId; code: string; timeZone: string },
+  tenant: { _id: Types.ObjectId; code: string; timeZone: string; locale: string },
   layout: DemoLayout,
   layoutId: Types.ObjectId,
   index: number,
@@ -213,7 +213,8 @@ async function batchTicket(
     client,
     ticketInputSchema.parse({
       type: 'data_entry',
-      subject: `${layout.name}: ${DateTime.fromJSDate(at, { zone: tenant.timeZone }).toFormat('LLLL yyyy')}`,
+      // The month in the client's language, as the other demo subjects (demo-history.ts) name it.
+      subject: `${layout.name}: ${DateTime.fromJSDate(at, { zone: tenant.timeZone }).setLocale(tenant.locale).toFormat('LLLL yyyy')}`,
       priority: 'normal',
       fields: { batchDescription: layout.name, targetSystem: 'ERP', expectedRecordCount: records },
     }),
@@ -253,7 +254,7 @@ async function keyTwice(ctx: { second: Ctx; lead: Ctx }, number: string, layout:
  * already drawn and closing completes one cut short.
  */
 async function seedBatch(
-  tenant: { _id: Types.ObjectId; code: string; timeZone: string },
+  tenant: { _id: Types.ObjectId; code: string; timeZone: string; locale: string },
   layout: DemoLayout,
   layoutId: Types.ObjectId,
   index: number,
@@ -323,7 +324,7 @@ export async function seedDemoQuality(
   let created = 0;
   const lead = await actAs('lead@desk.example');
   for (const [code, layouts] of Object.entries(demoLayouts)) {
-    const tenant = await Tenant.findOne({ code }).select({ code: 1, timeZone: 1 }).lean();
+    const tenant = await Tenant.findOne({ code }).select({ code: 1, timeZone: 1, locale: 1 }).lean();
     if (!tenant) continue;
     for (const layout of layouts) {
       const existing = await RecordLayoutModel.findOne({ tenantId: tenant._id, name: layout.name }).lean();

@@ -43,7 +43,8 @@ function stringCandidates(schema: Schema, name: string, opts: GenOptions): strin
     : [];
   const known = (opts.known?.[name] ?? []).filter((v): v is string => typeof v === 'string');
   if (schema.format === 'date') return ['2026-03-02'];
-  if (schema.format === 'date-time') return ['2026-03-02T09:15:00.000Z'];
+  // An instant a check ties to another (a range's end after its start) comes from `known`.
+  if (schema.format === 'date-time') return [known[0] ?? '2026-03-02T09:15:00.000Z'];
   if (schema.format === 'email') return ['someone@example.test'];
   const out: string[] = [...known, ...examples];
   const typical = letters(Math.max(min, Math.min(max ?? 12, 12)));

@@ -124,8 +124,18 @@ async function* checkedRows(
       columns = headerColumns(cells, byName, fieldOf);
       continue;
     }
+    // A value in a column the header does not name (past its last column: a separator inside an
+    // unquoted value shifts the row) would be dropped without a word, its neighbours read into
+    // the wrong fields: the file is refused, naming the row. Empty cells there (a spreadsheet's
+    // trailing separators, on the header too) are not values.
+    const named = columns;
+    if (cells.some((c, i) => !named[i] && cellText(c ?? null, undefined, 'en').trim() !== ''))
+      throw new AppError('validation', 'a value in an unnamed column', {
+        fields: [{ path: 'file', key: 'input_checks.extra_cells', params: { row } }],
+      });
     const raw: Record<string, string> = {};
     columns.forEach((key, c) => {
+      if (!key) return;
       raw[key] = cellText(cells[c] ?? null, fieldOf.get(key), locale);
     });
     any = true;

@@ -10,10 +10,19 @@ import { findEndpoint } from './access.js';
 
 const events = scopedCollection(WebhookEvent);
 
-/** One event, or a time range [from, to) of failed events (a range backwards is empty: nothing). */
+/**
+ * One event, or a time range [from, to) of failed events. A range that is empty by its bounds
+ * (`from` not before `to`: typed the wrong way round) is refused on `from`, not answered
+ * "0 replayed" as if nothing had failed in it.
+ */
 export const replayEventsSchema = z.union([
   z.strictObject({ eventId: z.string().regex(/^[0-9a-f]{24}$/) }),
-  z.strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }),
+  z
+    .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
+    .refine((range) => Date.parse(range.from) < Date.parse(range.to), {
+      path: ['from'],
+      params: { key: 'input_checks.from_after_to' },
+    }),
 ]);
 export type ReplayEventsInput = z.infer<typeof replayEventsSchema>;
 

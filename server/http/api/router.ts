@@ -31,6 +31,7 @@ import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../errors/normalize.js';
 import { localeFromAcceptLanguage, t } from '../../i18n/i18n.js';
 import { parseInput } from '../forms.js';
+import { boundedBodies } from '../middleware/bodies.js';
 import { cappedMemoryStorage, runUploadParser } from '../uploads.js';
 import { apiAuth } from './auth.js';
 import { idempotent } from './idempotency.js';
@@ -164,7 +165,9 @@ function asFileField(err: unknown): unknown {
 // Long function: a route table: one short handler per API operation.
 export function apiRoutes(config: Config): Router {
   const router = Router();
-  const secured = [apiAuth, apiRateLimit(config.apiRateLimit)];
+  // The body is read after the token: its refusals (malformed JSON, too large, too deep) speak the
+  // language the token's user reads when the request names none (as every other refusal does).
+  const secured = [apiAuth, apiRateLimit(config.apiRateLimit), ...boundedBodies];
 
   router.use((req, _res, next) => {
     req.locale = localeFromAcceptLanguage(req.get('accept-language')) ?? config.defaultLocale;
@@ -344,10 +347,12 @@ export function apiRoutes(config: Config): Router {
       }),
     );
   });
-  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id.
-  router.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    next(
-      err instanceof URIError ? new AppError('not_found', 'undecodable id in the path', { cause: err }) : err,
+  // An id in the path that does not even decode (`%E0`) names nothing: 404, as any unknown id,
+  // once the token is read (401 without one, and the 404 in the language of the token's user).
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(err instanceof URIError)) return next(err);
+    void apiAuth(req, res, (authError?: unknown) =>
+      next(authError ?? new AppError('not_found', 'undecodable id in the path', { cause: err })),
     );
   });
 

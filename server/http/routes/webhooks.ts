@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { DateTime } from 'luxon';
 import { webhookEventTypes } from '../../../models/webhook-endpoint.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
+import { attemptProblem } from '../../domain/webhooks/attempt-problem.js';
 import { listAttempts } from '../../domain/webhooks/list-attempts.js';
 import { getEndpoint, listEndpoints } from '../../domain/webhooks/list-endpoints.js';
 import { registerEndpoint, registerEndpointSchema } from '../../domain/webhooks/register-endpoint.js';
@@ -70,7 +71,8 @@ export function webhookPageRoutes(): Router {
     return {
       title: t(req.locale, 'webhook_pages.endpoint_title', { url: endpoint.url }),
       endpoint,
-      attempts: attempts.data,
+      // A failed attempt's problem in the reader's words, its technical text beside it.
+      attempts: attempts.data.map((a) => ({ ...a, problem: attemptProblem(a.error) })),
       nextBefore: attempts.nextBefore,
       eventChoices,
       timeZone: res.locals.timeZone as string,
@@ -179,12 +181,15 @@ export function webhookPageRoutes(): Router {
     const id = req.params.id;
     const body = req.body as Record<string, unknown>;
     const zone = res.locals.timeZone as string;
-    const locals = await endpointLocals(req, res, id);
     await handleForm(
       req,
       res,
       'webhooks/endpoint',
-      { ...locals, values: endpointValues(locals.endpoint) },
+      // The form again shows the range as typed; the settings form above it, the endpoint's.
+      async () => {
+        const locals = await endpointLocals(req, res, id);
+        return { ...locals, endpointSettings: endpointValues(locals.endpoint) };
+      },
       async () => {
         const input = parseInput(
           replayEventsSchema,

@@ -92,6 +92,33 @@ describe('demo quality data', function () {
     expect(await counts()).to.deep.equal(first);
   });
 
+  it("names the batches' months in the client's language, as the other demo subjects do", async () => {
+    for (const code of ['acme', 'nordhavn']) {
+      const tenant = (await Tenant.findOne({ code }).lean())!;
+      const batches = await KeyingBatch.find({ tenantId: tenant._id }).select({ ticketId: 1 }).lean();
+      const tickets = await Ticket.find({
+        tenantId: tenant._id,
+        _id: { $in: batches.map((b) => b.ticketId) },
+      })
+        .select({ subject: 1, createdAt: 1 })
+        .lean();
+      expect(tickets, code).to.have.length(batches.length);
+      for (const ticket of tickets) {
+        const month = ticket.subject.replace(/^.*: /, '');
+        const names = Array.from({ length: 12 }, (_, i) =>
+          DateTime.fromObject({ month: i + 1 })
+            .setLocale(tenant.locale)
+            .toFormat('LLLL'),
+        );
+        // Italian and Danish months are lower case: English "November" is neither.
+        expect(
+          names.some((n) => month.startsWith(`${n} `)),
+          ticket.subject,
+        ).to.equal(true);
+      }
+    }
+  });
+
   /** Acme's double-keyed layout, its batch and its records. */
   async function doubleKeyed() {
     const acme = (await Tenant.findOne({ code: 'acme' }).lean())!;

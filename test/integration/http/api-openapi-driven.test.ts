@@ -40,6 +40,9 @@ const known: Record<string, unknown[]> = {
   currency: ['EUR', 'DKK'],
   // A webhook receiver's address: https, a name that never resolves (RFC 2606), so nothing is sent.
   url: ['https://hooks.invalid/desk-events'],
+  // A webhook replay's range: its start before its end (a range the wrong way round is refused).
+  from: ['2026-03-01T00:00:00.000Z'],
+  to: ['2026-03-02T00:00:00.000Z'],
 };
 
 /** A real file of each accepted type (the API checks content, not names). */
