@@ -27,7 +27,7 @@ import {
  * caller decides which errors stop the batch (the files of later groups are then not written; the
  * others of the same group were written alongside).
  */
-export const batchIntake = { ahead: 3, group: 8 };
+export const batchIntake = { ahead: 6, group: 8 };
 
 export type BatchResult = { receipt: EInvoiceReceipt; error: null } | { receipt: null; error: unknown };
 
