@@ -55,7 +55,7 @@ const linesOf = (i: number) => (i % 10 === 9 ? 200 : 1 + ((i * 37) % (i % 3 === 
 async function makeFiles(): Promise<BenchFile[]> {
   const signer = await makeCmsSigner('Bench Signer', 'Bench');
   const buyer = { country: 'IT', code: '12345678903', name: 'Bench Client S.p.A.' };
-  const ublBuyer = { name: 'Bench Client S.p.A.', vat: 'DK87654322', country: 'DK' };
+  const ublBuyer = { name: 'Bench Client S.p.A.', vat: 'DK87654311', country: 'DK' };
   const files: BenchFile[] = [];
   for (let i = 0; i < FILES; i++) {
     const kind = KINDS[i % KINDS.length]!;

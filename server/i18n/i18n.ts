@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import i18next, { type i18n, type TFunction } from 'i18next';
 import { fromRoot } from '../paths.js';
+import { formatBytes, formatNumber } from './format.js';
 
 export const locales = ['en', 'it', 'da'] as const;
 export type Locale = (typeof locales)[number];
@@ -45,6 +46,12 @@ export function i18n(): i18n {
     interpolation: { escapeValue: false },
     returnNull: false,
   });
+  // A catalogue formats a quantity for the reader where it writes it, so every channel shows it the
+  // same way (a page, the API's 422, a mail's note): `{{size, bytes}}` is a file size (formatBytes),
+  // `{{max, number}}` a count in the reader's number format.
+  const localeOf = (lng: string | undefined): Locale => (isLocale(lng) ? lng : 'en');
+  inst.services.formatter?.add('bytes', (value, lng) => formatBytes(Number(value), localeOf(lng)));
+  inst.services.formatter?.add('number', (value, lng) => formatNumber(Number(value), localeOf(lng)));
   instance = inst;
   return inst;
 }

@@ -2,7 +2,7 @@
  * Generated e-invoice XML for the demo seed, bench/einvoice and the tests (test/domain/einvoices/
  * builders.ts re-exports it): written here, not copied from sample files, so free of
  * third-party licences. VAT numbers are valid (IT01234567897, IT12345678903, DK12345674,
- * DK87654322). `fpLines` / `ublLines` make N consistent lines with their totals.
+ * DK87654311). `fpLines` / `ublLines` make N consistent lines with their totals.
  */
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -183,7 +183,7 @@ export function ubl(o: UblOptions = {}): string {
   ];
   const subtotals = o.subtotals ?? [{ taxable: '1000.00', tax: '250.00', percent: '25', category: 'S' }];
   const supplier = o.supplier ?? { name: 'Nordisk Rådgivning ApS', vat: 'DK12345674', country: 'DK' };
-  const buyer = o.buyer ?? { name: 'Aarhus Kommune', vat: 'DK87654322', country: 'DK' };
+  const buyer = o.buyer ?? { name: 'Aarhus Kommune', vat: 'DK87654311', country: 'DK' };
   const amount = (tag: string, v: string) => `<cbc:${tag} currencyID="${cur}">${v}</cbc:${tag}>`;
   const oioParty = (p: { name: string; vat: string; country: string }, role: 'supplier' | 'buyer') => {
     const a = OIO_ADDRESS[role];

@@ -33,6 +33,8 @@ export const auditActions = [
   'ticket.attachment_deleted',
   'invoice.approved',
   'invoice.rejected',
+  // No longer written (the admin override of four eyes is removed), but audit entries of it exist
+  // in databases: the action keeps its label and its filter.
   'invoice.approval_overridden',
   'invoice.finding_overridden',
   'invoice.warnings_accepted',

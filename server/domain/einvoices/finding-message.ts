@@ -1,4 +1,4 @@
-import { formatDate, formatDateTime, formatDecimal, formatNumber, type Reader } from '../../i18n/format.js';
+import { formatDate, formatDateTime, formatDecimal, type Reader } from '../../i18n/format.js';
 import { t } from '../../i18n/i18n.js';
 
 /**
@@ -10,9 +10,11 @@ import { t } from '../../i18n/i18n.js';
  * - in the BPO checks' messages (`einvoices.bpo.*`, and the FatturaPA total taken from the VAT
  *   summary) amounts (exact decimals, `1234.5`) in the reader's number format with two decimals,
  *   calendar dates (`2026-01-31`) in the reader's date format, instants (`2026-01-31T09:30:00Z`)
- *   in the reader's date and time format in the reader's time zone;
- * - sizes and limits (`size`, `max`) in the reader's number format.
+ *   in the reader's date and time format in the reader's time zone.
  *
+ * Sizes and limits (`size`, `max`) stay numbers: the catalogue formats them itself
+ * (`{{size, bytes}}` with formatBytes, `{{max, number}}`, server/i18n/i18n.ts), so the API's 422
+ * answer, which translates the same findings in errors/present.ts, shows them the same way.
  * Other values are shown as they are: what the file says where it is wrong (a value that is not a
  * decimal, the rule files' own texts) must be quoted, not reformatted, and a `count` stays a
  * number (the catalogue chooses its plural form by it).
@@ -24,20 +26,13 @@ export interface FindingText {
 
 /** Messages whose string values are the portal's own amounts and dates. */
 const VALUE_MESSAGES = /^einvoices\.(bpo\.|fatturapa\.total_from_summary$)/;
-/** Messages of the reader and the rule sets whose `size` and `max` are quantities. */
-const QUANTITY_MESSAGES = /^(einvoices|einvoicerules)\./;
-const QUANTITIES = new Set(['size', 'max']);
 
 const DECIMAL = /^-?\d+\.\d+$/;
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-function readableValue(reader: Reader, messageKey: string, name: string, value: string | number) {
-  if (typeof value === 'number')
-    return QUANTITIES.has(name) && QUANTITY_MESSAGES.test(messageKey)
-      ? formatNumber(value, reader.locale)
-      : value;
-  if (!VALUE_MESSAGES.test(messageKey)) return value;
+function readableValue(reader: Reader, messageKey: string, value: string | number) {
+  if (typeof value === 'number' || !VALUE_MESSAGES.test(messageKey)) return value;
   if (DECIMAL.test(value)) return formatDecimal(value, reader.locale, 2);
   // A calendar date is the same day everywhere: read at noon UTC, shown in UTC.
   if (CALENDAR_DATE.test(value)) return formatDate(`${value}T12:00:00Z`, reader.locale, 'UTC') || value;
@@ -48,7 +43,7 @@ function readableValue(reader: Reader, messageKey: string, name: string, value: 
 /** The finding's parameters as its message shows them to this reader. */
 function readableFindingParams(reader: Reader, f: FindingText): Record<string, string | number> {
   return Object.fromEntries(
-    Object.entries(f.params ?? {}).map(([k, v]) => [k, readableValue(reader, f.messageKey, k, v)]),
+    Object.entries(f.params ?? {}).map(([k, v]) => [k, readableValue(reader, f.messageKey, v)]),
   );
 }
 

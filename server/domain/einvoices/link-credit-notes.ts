@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { EInvoice } from './types.js';
 
 /**
@@ -30,11 +31,46 @@ export async function linkCreditNotes(
     return;
   }
   if (!invoice.number) return;
-  const notes = await EInvoiceRecord.find(
-    { tenantId, supplierVat: vat, corrects: invoice.number, kind: 'credit_note' },
-    { ticketId: 1 },
-  ).lean();
-  for (const note of notes) await link(tenantId, note.ticketId, [ticketId]);
+  const notes = await notesOf(tenantId).submit({ vat, number: invoice.number });
+  for (const note of notes) await link(tenantId, note, [ticketId]);
+}
+
+interface NoteAsk {
+  vat: string;
+  number: string;
+}
+
+/**
+ * The credit notes that name an invoice. Asked for several invoices of a tenant at once (a batch
+ * writing its files together), one query answers them all (group commit).
+ */
+const noteLookups = new Map<string, GroupCommit<NoteAsk, Types.ObjectId[]>>();
+function notesOf(tenantId: Types.ObjectId): GroupCommit<NoteAsk, Types.ObjectId[]> {
+  let group = noteLookups.get(String(tenantId));
+  if (!group) {
+    group = new GroupCommit<NoteAsk, Types.ObjectId[]>(async (asks) => {
+      const notes = await EInvoiceRecord.find(
+        {
+          tenantId,
+          kind: 'credit_note',
+          ...(asks.length === 1
+            ? { supplierVat: asks[0]!.vat, corrects: asks[0]!.number }
+            : { $or: asks.map((a) => ({ supplierVat: a.vat, corrects: a.number })) }),
+        },
+        { ticketId: 1, supplierVat: 1, corrects: 1 },
+      ).lean();
+      return asks.map((a) => ({
+        ok: true as const,
+        value: notes
+          .filter((n) => n.supplierVat === a.vat && (n.corrects ?? []).includes(a.number))
+          .map((n) => n.ticketId),
+      }));
+    });
+    // Bounded: a node serving thousands of tenants keeps the busy ones.
+    if (noteLookups.size >= 10_000) noteLookups.clear();
+    noteLookups.set(String(tenantId), group);
+  }
+  return group;
 }
 
 async function link(

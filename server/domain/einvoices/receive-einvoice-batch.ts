@@ -1,25 +1,33 @@
 import type { Ctx } from '../context.js';
 import type { IncomingFile } from '../tickets/attachments.js';
 import {
-  commitEInvoice,
+  commitEInvoiceGroup,
+  joinsGroup,
   prepareEInvoice,
   type EInvoiceReceipt,
+  type PreparedEInvoice,
   type ReceiveOptions,
 } from './receive-einvoice.js';
 
 /**
  * Several e-invoice files received together (the form's files, a mail's attachments, a bench's
- * batch): each goes through the one intake (`prepareEInvoice` then `commitEInvoice`, exactly what
- * `receiveEInvoice` does), pipelined. While one file's tickets are written, the next
+ * batch): each goes through the one intake (`prepareEInvoice` then the writes of `commitEInvoice`,
+ * exactly what `receiveEInvoice` does), pipelined. While files are written, the next
  * `batchIntake.ahead` files are read and validated (the validator process answers several requests
- * at once), so the portal's work, the validator's and the database's overlap. The writes stay one
- * file after the other, in the order given: ticket numbers follow the files' order, as they did
- * one by one, and a file's crash-safety is the same as alone.
+ * at once), so the portal's work, the validator's and the database's overlap.
+ *
+ * The files found read when the writing comes to them are written together as a group
+ * (`commitEInvoiceGroup`: one query, one counter `$inc` numbering their tickets in the files'
+ * order, then each kind of write as one command for the group), up to `batchIntake.group` files;
+ * a file whose outcome could depend on which lands first (the same bytes or invoice as one of the
+ * group, a credit note: `joinsGroup`) starts the next group. Ticket numbers follow the files'
+ * order, and each file's crash-safety is the same as alone.
  *
  * Each file's result is its receipt or the error its intake threw, in the order of the files; the
- * caller decides which errors stop the batch (a later file's writes are then not started).
+ * caller decides which errors stop the batch (the files of later groups are then not written; the
+ * others of the same group were written alongside).
  */
-export const batchIntake = { ahead: 3 };
+export const batchIntake = { ahead: 6, group: 8 };
 
 export type BatchResult = { receipt: EInvoiceReceipt; error: null } | { receipt: null; error: unknown };
 
@@ -41,29 +49,59 @@ export async function receiveEInvoiceBatch(
     onDone?: (index: number) => void;
   } = {},
 ): Promise<BatchResult[]> {
-  // A file's reading is let go once it is written: memory holds `ahead` files, not the batch.
-  const prepared: (Promise<Settled<Awaited<ReturnType<typeof prepareEInvoice>>>> | null)[] = [];
+  // A file's reading is let go once it is written: memory holds `ahead` files (and the group being
+  // written), not the batch.
+  const prepared: (Promise<Settled<PreparedEInvoice>> | null)[] = [];
+  const ready: (Settled<PreparedEInvoice> | undefined)[] = [];
   const prepare = (i: number) => {
     const file = files[i];
     if (file && prepared[i] === undefined)
-      prepared[i] = settle(prepareEInvoice(ctx, { filename: file.filename }, file.buffer));
+      prepared[i] = settle(prepareEInvoice(ctx, { filename: file.filename }, file.buffer)).then((p) => {
+        ready[i] = p;
+        return p;
+      });
   };
   const ahead = Math.max(1, batchIntake.ahead);
   for (let i = 0; i < Math.min(ahead, files.length); i++) prepare(i);
   const results: BatchResult[] = [];
-  for (let i = 0; i < files.length; i++) {
+  let i = 0;
+  while (i < files.length) {
     prepare(i);
-    const p = (await prepared[i])!;
-    prepared[i] = null;
-    prepare(i + ahead);
-    const done = p.ok ? await settle(commitEInvoice(ctx, p.value, opts)) : p;
-    if (!done.ok && opts.stopOn?.(done.error)) {
-      // The files being read ahead finish (nothing of theirs is written) before the error goes up.
-      await Promise.all(prepared.slice(i + 1));
-      throw done.error;
+    const first = (await prepared[i])!;
+    // The group: this file and the next ones already read, while they can go together.
+    const members: number[] = [i];
+    if (first.ok) {
+      const group = [first.value];
+      for (let j = i + 1; j < files.length && members.length < Math.max(1, batchIntake.group); j++) {
+        const next = ready[j];
+        if (!next?.ok || !joinsGroup(group, next.value)) break;
+        group.push(next.value);
+        members.push(j);
+      }
     }
-    opts.onDone?.(i);
-    results.push(done.ok ? { receipt: done.value, error: null } : { receipt: null, error: done.error });
+    for (const m of members) prepared[m] = null;
+    for (let k = 0; k < members.length; k++) prepare(i + k + ahead);
+    const done: Settled<EInvoiceReceipt>[] = first.ok
+      ? await commitEInvoiceGroup(
+          ctx,
+          members.map((m) => (ready[m] as { ok: true; value: PreparedEInvoice }).value),
+          opts,
+        )
+      : [first];
+    for (const [k, outcome] of done.entries()) {
+      const index = members[k]!;
+      ready[index] = undefined;
+      if (!outcome.ok && opts.stopOn?.(outcome.error)) {
+        // The files being read ahead finish (nothing of theirs is written) before the error goes up.
+        await Promise.all(prepared.slice(index + 1));
+        throw outcome.error;
+      }
+      opts.onDone?.(index);
+      results.push(
+        outcome.ok ? { receipt: outcome.value, error: null } : { receipt: null, error: outcome.error },
+      );
+    }
+    i += members.length;
   }
   return results;
 }

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
+import type { Document } from 'mongodb';
 import { z } from 'zod';
 import { Attachment } from '../../../models/attachment.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { Ticket } from '../../../models/ticket.js';
+import { coalescedInsert } from '../../db/coalesced-insert.js';
+import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError } from '../../errors/app-error.js';
 import { authorOf } from '../auth/authors.js';
 import { requirePermission } from '../auth/policy.js';
@@ -11,6 +14,8 @@ import type { Ctx } from '../context.js';
 import { cachedTenant } from '../tenants/cache.js';
 import { attachmentRules, blobStore, safeFilename } from '../tickets/attachments.js';
 import { clientTenantId, createTicket } from '../tickets/create.js';
+import { invoiceKeyOf } from '../tickets/invoice-keys.js';
+import { reserveTicketNumbers, type TicketNumber } from '../tickets/numbering.js';
 import { mailTicketSchema, type MailTicketInput } from '../tickets/schemas.js';
 import { checkInvoice } from './check-invoice.js';
 import { linkCreditNotes } from './link-credit-notes.js';
@@ -71,6 +76,10 @@ const isDuplicateKey = (err: unknown): boolean => (err as { code?: unknown } | n
 const derivedId = (...parts: (string | number)[]): Types.ObjectId =>
   new Types.ObjectId(createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 24));
 
+/** The id of the attachment row of a file's original (the same for every sending of those bytes). */
+const einvoiceAttachmentId = (tenantId: Types.ObjectId, fileHash: string): Types.ObjectId =>
+  derivedId('einvoice-attachment', String(tenantId), fileHash);
+
 /** The id of the ticket of invoice `index` of a file (the same for every sending of those bytes). */
 export const einvoiceTicketId = (tenantId: Types.ObjectId, fileHash: string, index: number): Types.ObjectId =>
   derivedId('einvoice-ticket', String(tenantId), fileHash, index);
@@ -81,10 +90,27 @@ export function typeOf(bytes: Buffer): { contentType: string; ext: string } {
   return { contentType: 'application/xml', ext: 'xml' };
 }
 
+/** Attachment rows and e-invoice rows of files written together go as one insert each (group commit). */
+const insertAttachment = coalescedInsert(() => scopedCollection(Attachment));
+const insertRecord = coalescedInsert(() => scopedCollection(EInvoiceRecord));
+
+/** A row built, defaulted and validated by its model, then stored with one plain (grouped) insert. */
+async function insertRow<T extends { validate(): Promise<void>; toObject(): object }>(
+  draft: T,
+  insert: (doc: Document) => Promise<void>,
+): Promise<void> {
+  await draft.validate();
+  await insert(draft.toObject() as Document).catch((err: unknown) => {
+    if (!isDuplicateKey(err)) throw err; // an earlier or concurrent sending of the file wrote it
+  });
+}
+
 /**
  * The original bytes, once per (tenant, file): under derived ids, bytes first and the row after
- * (a row means complete bytes). A crash between them leaves bytes without a row: they are
- * removed and written again by the next attempt.
+ * (a row means complete bytes). A crash between them leaves bytes without a row, complete or
+ * cut short (chunks without their file document): the next attempt finds them in the way of its
+ * own, removes what was cut short and writes them again. `stored`: whether the row is there,
+ * when the caller looked already (a group looks once for all its files).
  */
 async function storeOriginal(
   ctx: Ctx,
@@ -93,34 +119,40 @@ async function storeOriginal(
   filename: string,
   bytes: Buffer,
   ticketId: Types.ObjectId,
+  stored?: boolean,
 ): Promise<Types.ObjectId> {
-  const attachmentId = derivedId('einvoice-attachment', String(tenantId), fileHash);
+  const attachmentId = einvoiceAttachmentId(tenantId, fileHash);
   const fileId = derivedId('einvoice-file', String(tenantId), fileHash);
-  const stored = await Attachment.exists({ _id: attachmentId, tenantId });
-  if (stored) return attachmentId;
+  if (stored ?? (await Attachment.exists({ _id: attachmentId, tenantId }))) return attachmentId;
   const { contentType, ext } = typeOf(bytes);
   const name = safeFilename(filename, ext);
-  await blobStore().remove(fileId);
-  await blobStore()
-    .put(bytes, name, { tenantId, ticketId, contentType }, fileId)
-    .catch((err: unknown) => {
-      if (!isDuplicateKey(err)) throw err; // a concurrent sending of the same file stored it
-    });
-  const author = authorOf(ctx);
-  await Attachment.create({
-    _id: attachmentId,
-    tenantId,
-    ticketId,
-    fileId,
-    filename: name,
-    contentType,
-    size: bytes.length,
-    sha256: fileHash,
-    visibility: 'public',
-    uploadedBy: { id: author.id, name: author.name },
-  }).catch((err: unknown) => {
+  const put = () => blobStore().put(bytes, name, { tenantId, ticketId, contentType }, fileId);
+  await put().catch(async (err: unknown) => {
     if (!isDuplicateKey(err)) throw err;
+    // Bytes under this id already: complete (a concurrent sending, or a crash before the row) or
+    // cut short. What was cut short goes (remove keeps nothing of a file without its document).
+    if (await blobStore().complete(fileId)) return;
+    await blobStore().remove(fileId);
+    await put().catch((again: unknown) => {
+      if (!isDuplicateKey(again)) throw again; // a concurrent sending stored them meanwhile
+    });
   });
+  const author = authorOf(ctx);
+  await insertRow(
+    new Attachment({
+      _id: attachmentId,
+      tenantId,
+      ticketId,
+      fileId,
+      filename: name,
+      contentType,
+      size: bytes.length,
+      sha256: fileHash,
+      visibility: 'public',
+      uploadedBy: { id: author.id, name: author.name },
+    }),
+    insertAttachment,
+  );
   return attachmentId;
 }
 
@@ -164,6 +196,7 @@ async function receiveOne(
   ticketIds: Types.ObjectId[],
   findings: Finding[],
   channel: 'api' | 'email' | 'portal',
+  plan?: InvoicePlan,
 ): Promise<ReceivedInvoice> {
   const { tenantId, fileHash } = base;
   const { file, invoice, index } = found;
@@ -175,7 +208,9 @@ async function receiveOne(
     kind: invoice.kind,
     findings,
   };
-  const recorded = await EInvoiceRecord.exists({ tenantId, fileHash, bodyIndex: index });
+  const recorded = plan
+    ? plan.recorded
+    : await EInvoiceRecord.exists({ tenantId, fileHash, bodyIndex: index });
   if (recorded) {
     const ticket = await Ticket.findOne({ _id: ticketId, tenantId }).lean();
     if (ticket)
@@ -190,13 +225,14 @@ async function receiveOne(
   }
   const ticket = await createTicket(ctx, ticketInputOf(invoice, base.filename), channel, [], {
     id: ticketId,
+    ...(plan?.number ? { number: plan.number } : {}),
   });
   // A duplicate (issue date + supplier VAT + number of a ticket already there, typed or from any
   // file): still a ticket, flagged by createTicket, and said in its checklist too.
   const all = ticket.duplicateOf?.number
     ? [...findings, duplicateFinding(ticket.duplicateOf.number)]
     : findings;
-  await EInvoiceRecord.create({
+  const row = new EInvoiceRecord({
     tenantId,
     fileHash,
     bodyIndex: index,
@@ -217,9 +253,8 @@ async function receiveOne(
     ...(invoice.fields.supplierVat ? { supplierVat: invoice.fields.supplierVat } : {}),
     ...(invoice.number ? { number: invoice.number } : {}),
     siblingTicketIds: ticketIds.filter((id) => !id.equals(ticketId)),
-  }).catch((err: unknown) => {
-    if (!isDuplicateKey(err)) throw err; // a concurrent sending recorded it
   });
+  await insertRow(row, insertRecord);
   // After the row (also on a re-sending: a crash before the links is completed by sending again).
   await linkCreditNotes(tenantId, ticketId, invoice);
   return {
@@ -282,6 +317,12 @@ async function validateFiles(files: EInvoiceFile[]): Promise<Map<EInvoiceFile, F
   return validated;
 }
 
+/** What a group's one look found for an invoice: already recorded, or the number reserved for it. */
+interface InvoicePlan {
+  recorded: boolean;
+  number?: TicketNumber;
+}
+
 export interface ReceiveOptions {
   /** Handle only the first N invoices (a sending cut short: how the tests make a crash). */
   stopAfter?: number;
@@ -304,6 +345,8 @@ export interface PreparedEInvoice {
   reading: Awaited<ReturnType<typeof readEInvoice>>;
   found: Found[];
   validated: Map<EInvoiceFile, Finding[]>;
+  /** sha256 of the bytes, once computed. */
+  fileHash?: string;
 }
 
 export async function prepareEInvoice(
@@ -338,18 +381,24 @@ export async function prepareEInvoice(
   return { filename, bytes, tenantId, timeZone: tenant.timeZone, client, reading, found, validated };
 }
 
+const fileHashOf = (prepared: PreparedEInvoice): string =>
+  (prepared.fileHash ??= createHash('sha256').update(prepared.bytes).digest('hex'));
+
 /** The second half: the stored original, the tickets and their rows (all the writes). */
 export async function commitEInvoice(
   ctx: Ctx,
   prepared: PreparedEInvoice,
   opts: ReceiveOptions = {},
+  plans?: InvoicePlan[],
+  stored?: boolean,
 ): Promise<EInvoiceReceipt> {
   const { filename, bytes, tenantId, timeZone, client, reading, found, validated } = prepared;
-  const fileHash = createHash('sha256').update(bytes).digest('hex');
+  const fileHash = fileHashOf(prepared);
   const ticketIds = found.map((f) => einvoiceTicketId(tenantId, fileHash, f.index));
-  const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!);
+  const attachmentId = await storeOriginal(ctx, tenantId, fileHash, filename, bytes, ticketIds[0]!, stored);
   const invoices: ReceivedInvoice[] = [];
-  // One after the other: ticket numbers follow the order of the invoices in the file.
+  // One after the other: ticket numbers follow the order of the invoices in the file (reserved
+  // in that order by a group, commitEInvoiceGroup).
   for (const f of found.slice(0, opts.stopAfter ?? found.length)) {
     const findings = [
       ...f.file.findings,
@@ -364,6 +413,7 @@ export async function commitEInvoice(
         ticketIds,
         findings,
         opts.channel ?? 'api',
+        plans?.[f.index],
       ),
     );
   }
@@ -381,6 +431,79 @@ export async function commitEInvoice(
     findings: [...reading.findings, ...unread],
     timeZone,
   };
+}
+
+/**
+ * Whether a file may be written alongside the others of a group without its outcome depending on
+ * which of them lands first: not the same bytes as one of them (the same ticket ids), no invoice
+ * of the same invoice key (the duplicate rule's original is the earlier file), and no credit note
+ * on either side (a note and the invoice it corrects find each other by their rows: one after the
+ * other, the later one sees the earlier).
+ */
+export function joinsGroup(group: PreparedEInvoice[], next: PreparedEInvoice): boolean {
+  const keysOf = (p: PreparedEInvoice) =>
+    p.found.map((f) => invoiceKeyOf(ticketInputOf(f.invoice, p.filename).fields)).filter(Boolean);
+  const hasNote = (p: PreparedEInvoice) => p.found.some((f) => f.invoice.kind === 'credit_note');
+  if (hasNote(next) || group.some(hasNote)) return false;
+  const hashes = new Set(group.map(fileHashOf));
+  const keys = new Set(group.flatMap(keysOf));
+  return !hashes.has(fileHashOf(next)) && !keysOf(next).some((k) => keys.has(k));
+}
+
+/**
+ * Several prepared files written together, as `commitEInvoice` writes each, in one pass: one query
+ * finds which of their invoices are already recorded (a file sent again), one `$inc` of the
+ * counter numbers the others in the files' order, then the files' writes run alongside, so each
+ * kind of write of the group goes to the database as one command (the ticket, its setup row, its
+ * invoice key, its timeline entry, its confirmation mail: group commit, server/db/group-commit.ts),
+ * where one file after the other sent one command per file. Every file's writes are exactly those
+ * of `commitEInvoice` alone, in the same order, under the same derived ids: what a crash between
+ * two of the group's commands leaves is what it leaves of single files (the setup rows'
+ * repair, tickets/complete-setups.ts, finishes the tickets; sending the files again the rest).
+ * The files must be able to go together (`joinsGroup`). Each file's receipt or error, in order.
+ */
+export async function commitEInvoiceGroup(
+  ctx: Ctx,
+  group: PreparedEInvoice[],
+  opts: ReceiveOptions = {},
+): Promise<Array<{ ok: true; value: EInvoiceReceipt } | { ok: false; error: unknown }>> {
+  if (group.length === 0) return [];
+  const tenantId = group[0]!.tenantId;
+  const hashes = group.map(fileHashOf);
+  const [rows, originals] = await Promise.all([
+    EInvoiceRecord.find({ tenantId, fileHash: { $in: hashes } }, { fileHash: 1, bodyIndex: 1 }).lean(),
+    Attachment.find(
+      { tenantId, _id: { $in: hashes.map((h) => einvoiceAttachmentId(tenantId, h)) } },
+      { _id: 1 },
+    ).lean(),
+  ]);
+  const storedIds = new Set(originals.map((a) => String(a._id)));
+  const recorded = new Set(rows.map((r) => `${r.fileHash}|${r.bodyIndex}`));
+  const plans = group.map((p, i) =>
+    p.found.map((f): InvoicePlan => ({ recorded: recorded.has(`${hashes[i]}|${f.index}`) })),
+  );
+  const unnumbered = plans.flatMap((file) =>
+    file.slice(0, opts.stopAfter ?? file.length).filter((plan) => !plan.recorded),
+  );
+  const tenant = await cachedTenant(tenantId);
+  if (tenant && unnumbered.length) {
+    const numbers = await reserveTicketNumbers(String(tenantId), tenant.code, unnumbered.length);
+    unnumbered.forEach((plan, n) => (plan.number = numbers[n]));
+  }
+  return Promise.all(
+    group.map((p, i) =>
+      commitEInvoice(
+        ctx,
+        p,
+        opts,
+        plans[i],
+        storedIds.has(String(einvoiceAttachmentId(tenantId, hashes[i]!))),
+      ).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ),
+  );
 }
 
 export async function receiveEInvoice(

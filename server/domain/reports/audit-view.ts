@@ -45,6 +45,8 @@ function detailsText(action: string, details: Record<string, unknown>, locale: L
       return (Array.isArray(details.fields) ? details.fields : [])
         .map((f) => fieldLabel(str(f), locale))
         .join(', ');
+    // invoice.approval_overridden: written by the removed admin override of four eyes only; the
+    // entries of it in databases still read.
     case 'invoice.approved':
     case 'invoice.rejected':
     case 'invoice.approval_overridden':

@@ -12,7 +12,7 @@ import { cachedTenant } from '../tenants/cache.js';
 import { authorOf } from '../auth/authors.js';
 import { claimInvoiceKey } from './invoice-keys.js';
 import { notifyRequester } from './notify.js';
-import { nextTicketNumber } from './numbering.js';
+import { nextTicketNumber, type TicketNumber } from './numbering.js';
 import type { MailTicketInput, TicketInput } from './schemas.js';
 import { searchTextOf } from './search-text.js';
 import { appendTimeline } from './timeline.js';
@@ -46,6 +46,8 @@ export interface CreateOptions {
    * ticket with this id exists already (an earlier attempt stored it), that ticket is returned.
    */
   id?: Types.ObjectId;
+  /** Its number, reserved by the caller in an order of its own (numbering.ts reserveTicketNumbers). */
+  number?: TicketNumber;
 }
 
 /** The tenant a client actor works for: the only tenant their new tickets can belong to. */
@@ -74,7 +76,7 @@ export async function createTicket(
   const tenant = await cachedTenant(tenantId);
   if (!tenant || tenant.status !== 'active') throw new AppError('forbidden', 'tenant not active');
   const author = authorOf(ctx);
-  const { seq, number } = await nextTicketNumber(String(tenantId), tenant.code);
+  const { seq, number } = opts.number ?? (await nextTicketNumber(String(tenantId), tenant.code));
   const requester = { id: author.id, name: author.name, email: author.email ?? null };
   const now = new Date();
   const sla = await slaForNewTicket(String(tenantId), input.type, input.priority, now);

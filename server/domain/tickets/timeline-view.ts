@@ -228,6 +228,8 @@ function summaryOf(entry: EntrySource, locale: Locale, ticket: TicketSource): Ti
       // A four-eyes decision (four-eyes.ts): what was decided, on what amount, who keyed it.
       const amount =
         typeof data.amount === 'number' ? money(data.amount, text(data.currency), locale) : empty(locale);
+      // `override: true` only in entries of the removed admin override of four eyes, which exist in
+      // databases: `four_eyes.timeline.override` (en/it/da) stays for them.
       const what = data.override === true ? 'override' : text(data.outcome);
       const lines = [
         t(locale, `four_eyes.timeline.${what}`, { amount, maker: text(data.maker) || empty(locale) }),

@@ -126,8 +126,7 @@ export async function updateTicket(
     $set.fields = fields;
   }
   // Four eyes on invoices (four-eyes.ts): who keyed it, and whether this decision is theirs to take.
-  let decision: { outcome: FourEyesDecision; rule: FourEyesRule; override: boolean; maker: string } | null =
-    null;
+  let decision: FourEyesDecisionTaken | null = null;
   const guard: Record<string, unknown> = {};
   let accepted: WarningsAcceptance | null = null;
   if (type === 'invoice' && $set.fields) {
@@ -145,7 +144,7 @@ export async function updateTicket(
     if (rule && outcomeChange && (outcome === 'approved' || outcome === 'rejected')) {
       checkFourEyesDecision(ctx, ticket, outcome, { keyedNow });
       const makerName = makerOf(keyedNow && actor ? { keyedBy: actor } : ticket).name;
-      decision = { outcome, rule, override: false, maker: makerName };
+      decision = { outcome, rule, maker: makerName };
       // The maker named in the filter: a concurrent re-keying makes this update miss, never pass.
       const actorId = ctx.actor.kind === 'user' ? ctx.actor.userId : null;
       if (actorId) guard['keyedBy.id'] = { $ne: new Types.ObjectId(actorId) };
@@ -224,16 +223,22 @@ export async function updateTicket(
 
 const isStaffAuthor = (ctx: Ctx): boolean => isStaff(ctx.actor);
 
-/** One timeline entry and one audit entry for an approval, a rejection or an override. */
+/** A four-eyes decision taken by a second person (there is no override of four eyes). */
+interface FourEyesDecisionTaken {
+  outcome: FourEyesDecision;
+  rule: FourEyesRule;
+  maker: string;
+}
+
+/** One timeline entry and one audit entry for an approval or a rejection. */
 async function recordFourEyesDecision(
   ctx: Ctx,
   ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId; number: string; fields?: unknown },
-  decision: { outcome: FourEyesDecision; rule: FourEyesRule; override: boolean; maker: string },
+  decision: FourEyesDecisionTaken,
 ) {
   const f = (ticket.fields ?? {}) as Record<string, unknown>;
   const data = {
     outcome: decision.outcome,
-    override: decision.override,
     maker: decision.maker,
     reason: typeof f.approvalReason === 'string' ? f.approvalReason : '',
     amount: f.amount,
@@ -244,11 +249,7 @@ async function recordFourEyesDecision(
   await recordTicketAudit(
     ctx,
     ticket,
-    decision.override
-      ? 'invoice.approval_overridden'
-      : decision.outcome === 'approved'
-        ? 'invoice.approved'
-        : 'invoice.rejected',
+    decision.outcome === 'approved' ? 'invoice.approved' : 'invoice.rejected',
     data,
   );
 }

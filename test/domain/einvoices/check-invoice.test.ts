@@ -8,7 +8,7 @@ import { t } from '../../../server/i18n/i18n.js';
 import { fatturaPA, type FpBody, ubl, type UblOptions } from './builders.js';
 
 const bianchi = { vatNumbers: ['IT 123 456 789 03'], name: 'Bianchi Logistica' };
-const aarhus = { vatNumbers: ['DK87654322'], name: 'Aarhus Kommune' };
+const aarhus = { vatNumbers: ['DK87654311'], name: 'Aarhus Kommune' };
 
 const fp = (body: Partial<FpBody> = {}, supplierCode = '01234567897'): EInvoice =>
   readFatturaPA(
@@ -104,7 +104,7 @@ describe('e-invoices: the BPO checks', () => {
     expect(rules(wrong)).to.deep.equal(['error:bpo.buyer']);
     expect(wrong[0]!.params).to.deep.equal({
       buyer: 'Aarhus Kommune',
-      vat: 'DK87654322',
+      vat: 'DK87654311',
       client: 'Bianchi Logistica',
       clientVat: 'IT12345678903',
     });

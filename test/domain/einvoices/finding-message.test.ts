@@ -40,10 +40,20 @@ describe('e-invoices: finding messages for the reader', () => {
     expect(findingMessage({ locale: 'en', timeZone: 'America/New_York' }, at)).to.match(/31 Jan 2026, 18:30/);
   });
 
-  it('shows sizes and limits as numbers, and quotes what the file says as it is', () => {
+  it('shows sizes as file sizes, limits as numbers, and quotes what the file says as it is', () => {
     const big = { messageKey: 'einvoices.zip.entry_too_large', params: { name: 'a.xml', max: 16777216 } };
-    expect(findingMessage(da, big)).to.include('16.777.216');
-    expect(findingMessage(en, big)).to.include('16,777,216');
+    expect(findingMessage(da, big)).to.equal('a.xml fylder mere end 16 MB udpakket: den blev ikke læst.');
+    expect(findingMessage(en, big)).to.equal('a.xml unpacks to more than 16 MB: it was not read.');
+    const xml = { messageKey: 'einvoices.xml.too_large', params: { size: 11_272_192, max: 10_485_760 } };
+    expect(findingMessage(da, xml)).to.equal('XML-filen er på 10,8 MB, over grænsen på 10 MB.');
+    const many = {
+      messageKey: 'einvoices.zip.too_many_entries',
+      params: { name: 'a.zip', count: 1500, max: 1000 },
+    };
+    expect(findingMessage(en, many)).to.equal(
+      'The ZIP file a.zip holds 1,500 entries, more than the 1,000 read at once: it was not opened.',
+    );
+    expect(findingMessage(da, many)).to.include('1.500 elementer').and.include('de 1.000,');
     // The wrong value of the file is quoted, not read as an amount.
     const wrong = { messageKey: 'einvoices.not_decimal', params: { field: 'Importo', value: '1234.5' } };
     expect(findingMessage(da, wrong)).to.include('"1234.5"');

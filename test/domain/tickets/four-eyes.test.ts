@@ -18,6 +18,7 @@ import {
   saveFourEyesRules,
 } from '../../../server/domain/tickets/save-four-eyes-rules.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
+import { auditActionLabel } from '../../../server/domain/reports/audit-view.js';
 import { timelineView } from '../../../server/domain/tickets/timeline-view.js';
 import { ticketUpdateSchema, updateTicket } from '../../../server/domain/tickets/update.js';
 import { bodies } from '../../support/api.js';
@@ -192,12 +193,13 @@ describe('four eyes on invoices', function () {
     expect(approvals).to.have.length(1);
     expect(approvals[0]?.data).to.deep.include({
       outcome: 'approved',
-      override: false,
       maker: world.users.teamLead.name,
       amount: 12_000,
       currency: 'EUR',
       reason: 'Matches PO',
     });
+    // No override flag any more: a decision is a second person's approval or rejection.
+    expect(approvals[0]?.data).to.not.have.property('override');
     expect(String(approvals[0]?.author?.id)).to.equal(String(lead2._id));
     const audit = await audits(t, 'invoice.approved');
     expect(audit).to.have.length(1);
@@ -294,6 +296,12 @@ describe('four eyes on invoices', function () {
     expect(timelineView([old], [], 'en', 'Europe/Rome')[0]?.summary?.lines[0]).to.equal(
       'Invoice of €6,500.00 approved as an override of the four-eyes rule (keyed by Admin)',
     );
+    // Its audit entry too: the action is no longer written, its label stays for the old entries.
+    const labels = (['en', 'it', 'da'] as const).map((l) =>
+      auditActionLabel('invoice.approval_overridden', l),
+    );
+    expect(labels[0]).to.equal('Invoice approval overridden');
+    expect(new Set(labels).size).to.equal(3);
   });
 
   it('never lets the maker approve, however the requests interleave', async () => {

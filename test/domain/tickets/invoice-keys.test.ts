@@ -74,27 +74,27 @@ describe('invoice keys', () => {
   });
 
   it('backfills the keys of older invoice tickets once, the oldest ticket staying the original; rows of the older rule go', async () => {
-    const first = await oldInvoice('DK12345678', 'A-1');
-    await oldInvoice('DK12345678', 'a-1'); // an older duplicate: keeps pointing nowhere, adds no key
-    const other = await oldInvoice('IT01234567890', 'A-1');
-    const otherDay = await oldInvoice('DK12345678', 'A-1', '2026-10-02'); // the older rule took it for a duplicate
+    const first = await oldInvoice('DK12345674', 'A-1');
+    await oldInvoice('DK12345674', 'a-1'); // an older duplicate: keeps pointing nowhere, adds no key
+    const other = await oldInvoice('IT01234567897', 'A-1');
+    const otherDay = await oldInvoice('DK12345674', 'A-1', '2026-10-02'); // the older rule took it for a duplicate
     await oldInvoice('', ''); // an invoice opened by mail: nothing to key
     // A row of the older `VAT|number` rule, as the first backfill wrote it.
-    await InvoiceKey.create({ tenantId, key: 'DK12345678|a-1', ticketId: first._id, number: first.number });
+    await InvoiceKey.create({ tenantId, key: 'DK12345674|a-1', ticketId: first._id, number: first.number });
     expect(await backfillInvoiceKeys()).to.equal(3);
     const keys = await InvoiceKey.find({ tenantId }).sort({ key: 1 }).lean();
     expect(keys.map((k) => [k.key, k.number])).to.deep.equal([
-      ['2026-10-01|01234567890|a-1', other.number],
-      ['2026-10-01|12345678|a-1', first.number],
-      ['2026-10-02|12345678|a-1', otherDay.number],
+      ['2026-10-01|01234567897|a-1', other.number],
+      ['2026-10-01|12345674|a-1', first.number],
+      ['2026-10-02|12345674|a-1', otherDay.number],
     ]);
     expect(await Counter.exists({ _id: 'migration:invoice-keys-v2' })).to.not.equal(null);
     // Done once: a second start does not scan the tickets again.
-    await oldInvoice('DK99999999', 'B-1');
+    await oldInvoice('DK87654311', 'B-1');
     expect(await backfillInvoiceKeys()).to.equal(0);
 
     // A new ticket for a backfilled invoice is a duplicate of the oldest one.
-    const later = await oldInvoice('DK12345678', 'A-1');
+    const later = await oldInvoice('DK12345674', 'A-1');
     const duplicateOf = await claimInvoiceKey(later.toObject());
     expect(duplicateOf && { id: String(duplicateOf.id), number: duplicateOf.number }).to.deep.equal({
       id: String(first._id),
@@ -109,7 +109,7 @@ describe('invoice keys', () => {
     await Counter.deleteOne({ _id: 'migration:invoice-keys-v2' });
     await InvoiceKey.create({
       tenantId,
-      key: 'DK12345678|z-9',
+      key: 'DK12345674|z-9',
       ticketId: new Types.ObjectId(),
       number: 'OLD-X',
     });

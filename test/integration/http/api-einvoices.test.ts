@@ -150,6 +150,20 @@ describe('REST API: e-invoices in', function () {
     await acme.post('/einvoices').set('Content-Type', 'text/plain').send('hello').expect(415);
   });
 
+  it('refuses a ZIP whose file unpacks too large with 422, the sizes written for the reader', async () => {
+    // 17 MB of spaces, 17 kB packed: refused from its declared size (limit 16 MB), never inflated.
+    const big = zip([{ name: 'big.xml', data: Buffer.alloc(17 * 1024 * 1024, 0x20) }]);
+    const messages = async (client: typeof acme) =>
+      errorJson
+        .parse((await send(big, 'application/zip', 'big.zip', client).expect(422)).body)
+        .error.fields?.map((f) => f.message);
+    // Acme's admin reads Italian, Nord's Danish: the limit as a file size, not 16777216 bytes.
+    expect(await messages(acme)).to.deep.equal(['big.xml decompresso supera 16 MB: non è stato letto.']);
+    expect(await messages(nord)).to.deep.equal([
+      'big.xml fylder mere end 16 MB udpakket: den blev ikke læst.',
+    ]);
+  });
+
   it('the same file twice: no second set; the same invoice in other bytes is flagged a duplicate', async () => {
     const bytes = fp('DUP', 2);
     const first = einvoiceReceiptJson.parse(

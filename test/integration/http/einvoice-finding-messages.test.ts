@@ -114,7 +114,7 @@ describe('e-invoices: finding messages in the reader’s format on every channel
       kind: 'note',
     }).lean();
     expect(note?.visibility).to.equal('internal');
-    expect(note!.body).to.include('fakturaer.zip').and.include('16.777.216').and.not.include('16777216');
+    expect(note!.body).to.include('fakturaer.zip').and.include('16 MB').and.not.include('16777216');
     expect(note!.body).to.include('kunne ikke læses');
   });
 });
