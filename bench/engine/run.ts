@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import { pino } from 'pino';
+import { unsentState } from '../../server/domain/webhooks/event-types.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { out, startWatchdog } from '../support/harness.js';
 import { engineCpuMs } from '../support/proc.js';
@@ -48,15 +49,7 @@ function eventDoc(i: number, tag: string): Document {
     occurredAt: now,
     sourceId: new ObjectId(),
     payload: JSON.stringify({ type: 'ticket.updated', data: { note: randomBytes(600).toString('hex') } }),
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    leaseUntil: null,
-    claimedBy: null,
-    lastStatus: null,
-    lastError: null,
-    createdAt: now,
-    deliveredAt: null,
+    ...unsentState(now),
   };
 }
 
