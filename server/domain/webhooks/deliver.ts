@@ -23,9 +23,11 @@ import { webhookSettings } from './settings.js';
  *   their due events, read after the endpoint rows, without claiming each: two runs never send an
  *   endpoint's events at once, and the lease of a run that dies runs out, then another run sends
  *   again what was not marked (same `webhook-id`: the receiver de-duplicates);
- * - each attempt is recorded (`WebhookAttempt`, one insert per batch) and the event finished or
- *   put back on the retry schedule of the Standard Webhooks spec with jitter, later if the
- *   receiver said `Retry-After`: one write per event, the attempt's summary in it, batched;
+ * - each attempt is recorded and the event finished or put back on the retry schedule of the
+ *   Standard Webhooks spec with jitter, later if the receiver said `Retry-After`: one write per
+ *   event, the attempt's summary in it, batched; the attempt that delivers an event is in that
+ *   same write (`okAttempt`: one write per delivered event), every other one a `WebhookAttempt`
+ *   row (one insert per batch); the history reads both (list-attempts.ts);
  * - 410 Gone disables the endpoint; 429, 5xx, timeouts and refused connections count towards the
  *   endpoint's circuit breaker: after `breakerThreshold` in a row without a success its events
  *   wait (no attempt spent) until the breaker lets one probe through (half-open);
@@ -74,6 +76,8 @@ export interface DeliverOptions {
   limit?: number;
   /** Due events one claim reads at once, all endpoints together (default 2 x claimBatch). */
   scan?: number;
+  /** Outcomes are written only while the lease has this long to run (default deliveryPolicy.writeMarginMs). */
+  writeMarginMs?: number;
 }
 
 export interface DeliverResult {
@@ -490,12 +494,8 @@ async function deliverOne(
   const t = clock();
   const status = answer.status;
   const ok = status !== null && status >= 200 && status < 300 && !answer.error;
-  const attempt = {
+  const record = {
     _id: new Types.ObjectId(),
-    tenantId: row.tenantId,
-    endpointId: row.endpointId,
-    eventId: row._id,
-    msgId: row.msgId,
     attempt: row.attempts,
     at: sentAt,
     url: ep.url,
@@ -506,36 +506,47 @@ async function deliverOne(
     error: answer.error ? answer.error.slice(0, 500) : null,
     ok,
   };
-  // Written only while the lease holds (see finishEvent); after, the event stays due.
-  const finish = async (set: Record<string, unknown>): Promise<void> => {
+  const attempt = {
+    ...record,
+    tenantId: row.tenantId,
+    endpointId: row.endpointId,
+    eventId: row._id,
+    msgId: row.msgId,
+  };
+  // Written only while the lease holds (see finishEvent); after, the event stays due (false).
+  const finish = async (set: Record<string, unknown>): Promise<boolean> => {
     if (performance.now() > writeUntil) {
       ctx.log.warn(
         { event: String(row._id) },
         'webhook outcome not written: the lease runs out (sent again)',
       );
-      return;
+      return false;
     }
     await finishEvent.submit({ _id: row._id, set });
+    return true;
   };
   const release = { leaseUntil: null, claimedBy: null, lastStatus: status, attempts: row.attempts };
   if (ok) {
+    // One write: the delivered mark carries its attempt (`okAttempt`, read by the history).
     // Recorded behind the lane's next request (group commits with the other lanes'), not before
     // it: the endpoint's lease keeps the event until its delivered mark is written, and the run
     // waits for these before it gives the lease back, claims again or returns. A crash in between
-    // leaves the lease to run out: sent again, same webhook-id (at least once, as before).
+    // leaves the lease to run out: sent again, same webhook-id (at least once, as before). A mark
+    // too late to write leaves this attempt a row of its own (the event goes again).
     tally.delivered++;
     behind.push(
-      insertAttempt(attempt)
-        .then(() =>
-          finish({
-            ...release,
-            status: 'delivered',
-            deliveredAt: t,
-            lastStatus: status ?? 200,
-            lastError: null,
-          }),
-        )
-        .then(() => noteHealth(ep, true, t))
+      finish({
+        ...release,
+        status: 'delivered',
+        deliveredAt: t,
+        lastStatus: status ?? 200,
+        lastError: null,
+        okAttempt: record,
+      })
+        .then(async (written) => {
+          if (!written) await insertAttempt(attempt);
+          await noteHealth(ep, true, t);
+        })
         .catch((err: unknown) =>
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded'),
         ),
@@ -581,7 +592,8 @@ export async function deliverDueWebhooks(
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
     // Taken no earlier than now: the lease's end as this process counts it.
-    const writeUntil = performance.now() + deliveryPolicy.leaseMs - deliveryPolicy.writeMarginMs;
+    const writeUntil =
+      performance.now() + deliveryPolicy.leaseMs - (opts.writeMarginMs ?? deliveryPolicy.writeMarginMs);
     const { claimed, endpoints, held, token } = await inTurn(() =>
       claim(clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
     );

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory } from '../../../server/domain/webhooks/list-attempts.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
-import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
+import { deliverDueWebhooks, deliveryPolicy } from '../../../server/domain/webhooks/deliver.js';
 import { sweepMissedWebhookEvents } from '../../../server/domain/webhooks/record-events.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -62,7 +62,7 @@ describe('webhook delivery claims (several workers, recorded behind the requests
     expect(ids).to.have.length(40);
     expect(new Set(ids).size).to.equal(40);
     expect(results.reduce((n, r) => n + r.delivered, 0)).to.be.at.most(40);
-    const attempts = await WebhookAttempt.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    const attempts = await attemptHistory({ endpointId: ep.id });
     expect(attempts).to.have.length(40);
     expect(attempts.every((a) => a.ok)).to.equal(true);
   });
@@ -181,14 +181,47 @@ describe('webhook delivery claims (several workers, recorded behind the requests
     const ids = receiver.received.filter((r) => paths.has(r.path)).map((r) => r.headers['webhook-id']);
     expect(ids).to.have.length(90);
     expect(new Set(ids).size).to.equal(90);
-    const ok = await WebhookAttempt.countDocuments({
-      endpointId: { $in: eps.map((ep) => ep.id) },
-      ok: true,
-    }).setOptions({ allTenants: true });
+    const ok = (await attemptHistory({ endpointId: { $in: eps.map((ep) => ep.id) }, ok: true })).length;
     expect(ok).to.equal(90);
     const rows = await WebhookEndpoint.find({ _id: { $in: eps.map((ep) => ep.id) } })
       .setOptions({ allTenants: true })
       .lean();
     expect(rows.map((r) => r.leaseUntil)).to.deep.equal([null, null, null]);
+  });
+
+  it('drops an outcome that arrives after the write margin: the event goes again under the same webhook-id', async () => {
+    await WebhookEndpoint.updateMany({}, { $set: { state: 'disabled' } }).setOptions({ allTenants: true });
+    const ep = await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+      url: receiver.url('/late'),
+      description: 'late',
+      events: ['ticket.created'],
+      orderedPerTicket: false,
+    });
+    await makeTicket(world.users.acmeUser, world.acme, 'Late answer');
+    await sweepMissedWebhookEvents(sys('sweep'));
+    // The answer comes 300 ms after the request; the run may write outcomes for 100 ms only.
+    receiver.delayMs = 300;
+    await deliverDueWebhooks(sys('slow'), { limit: 1, writeMarginMs: deliveryPolicy.leaseMs - 100 });
+    receiver.delayMs = 0;
+    const sent = () =>
+      receiver.received.filter((r) => r.path === '/late').map((r) => r.headers['webhook-id']);
+    expect(sent()).to.have.length(1);
+    const row = await WebhookEvent.findOne({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(row).to.include({ status: 'pending', attempts: 0 });
+    expect(row?.okAttempt).to.equal(undefined);
+    // The attempt is in the history all the same (a row of its own: it did not finish the event).
+    const first = await attemptHistory({ endpointId: ep.id });
+    expect(first.map((a) => [a.msgId, a.ok, a.attempt])).to.deep.equal([[row?.msgId, true, 1]]);
+
+    await deliverDueWebhooks(sys('next'));
+    expect(sent()).to.deep.equal([row?.msgId, row?.msgId]);
+    const done = await WebhookEvent.findOne({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(done).to.include({ status: 'delivered', attempts: 1 });
+    const history = await attemptHistory({ endpointId: ep.id });
+    expect(history.map((a) => [a.msgId, a.ok])).to.deep.equal([
+      [row?.msgId, true],
+      [row?.msgId, true],
+    ]);
+    expect(String(history[0]?._id)).to.equal(String((done?.okAttempt as { _id?: unknown } | undefined)?._id));
   });
 });
