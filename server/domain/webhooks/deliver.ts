@@ -11,6 +11,7 @@ import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
+import { freshFor, noteLeaseToken, settleTaken, type FreshEvent } from './fresh-events.js';
 import { agentFor, refusedTarget } from './safe-target.js';
 import { webhookSettings } from './settings.js';
 
@@ -53,6 +54,10 @@ export const retrySchedule = [
 export const deliveryPolicy = {
   /** A taken endpoint belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
+  /** The read of due events (a scan on the engine) at least this often while written events are handed over. */
+  scanEveryMs: 5_000,
+  /** A run that found every endpoint taken by this process's runs reads them again after this long at most. */
+  idleReadMs: 1_000,
   /** Due events one run sends per lease at most (the read of due events scans on the engine: fewer, larger reads). */
   claimBatch: 1000,
   perEndpointPerRun: 25,
@@ -107,12 +112,20 @@ const insertAttempt = coalescedInsert(() => attempts);
  * lease runs out (`writeMarginMs`); a later outcome is dropped and the event, still due, is sent
  * again by the next holder under the same webhook-id.
  */
-const finishEvent = new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(
-  async (items) => {
-    await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
-    return items.map(() => ({ ok: true as const, value: undefined }));
-  },
+const finishers = Array.from(
+  { length: 2 },
+  () =>
+    new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(async (items) => {
+      await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
+      return items.map(() => ({ ok: true as const, value: undefined }));
+    }),
 );
+let nextFinisher = 0;
+/** Two commands in flight, taking outcomes in turn: the engine writes them on both cores. */
+const finishEvent = {
+  submit: (item: { _id: Types.ObjectId; set: Record<string, unknown> }): Promise<void> =>
+    (finishers[nextFinisher++ % finishers.length] as (typeof finishers)[number]).submit(item),
+};
 
 type EndpointRow = {
   _id: Types.ObjectId;
@@ -130,22 +143,8 @@ type EndpointRow = {
   leaseUntil?: Date | null;
 };
 
-type Candidate = {
-  _id: Types.ObjectId;
-  tenantId: Types.ObjectId;
-  endpointId: Types.ObjectId;
-  ticketId: Types.ObjectId;
-  occurredAt: Date;
-  sourceId: Types.ObjectId;
-  status: string;
-  attempts: number;
-  nextAttemptAt: Date;
-  leaseUntil?: Date | null;
-  claimedBy?: string | null;
-  msgId: string;
-  payload: string;
-  type: string;
-};
+/** A due event as read, or as written by this process (fresh-events.ts). */
+type Candidate = FreshEvent & { leaseUntil?: Date | null; claimedBy?: string | null };
 
 type Claimed = Candidate;
 
@@ -247,20 +246,46 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** Endpoints a run of this process holds, until when (performance.now() time). */
+const heldHere = new Map<string, number>();
+/** The last read of endpoint rows: when (performance.now() time), and each one's open circuit (epoch ms). */
+let lastRead: { at: number; openUntil: Map<string, number> } | null = null;
+
+/**
+ * Nothing to take, known without a read: a moment ago every active endpoint was held by a run of
+ * this process or had its circuit open, and one still is held (the other run of a node, finding
+ * all taken, reads the endpoints at most once per `idleReadMs` instead of at every turn; the run
+ * holding them reads at its next claim).
+ */
+function allTakenHere(t: Date): boolean {
+  const now = performance.now();
+  if (!lastRead || now - lastRead.at > deliveryPolicy.idleReadMs) return false;
+  let held = false;
+  for (const [id, open] of lastRead.openUntil) {
+    const mine = (heldHere.get(id) ?? 0) > now;
+    if (!mine && open <= t.getTime()) return false;
+    held ||= mine;
+  }
+  return held;
+}
+
 /**
  * Endpoints that may be sent to now: not held by another run's lease, circuit closed; half-open
  * ones (breaker expired) get one probe each.
  */
-async function usableEndpoints(
-  t: Date,
-): Promise<{ usable: Map<string, EndpointRow>; halfOpen: Set<string> }> {
+async function usableEndpoints(t: Date): Promise<EndpointsRead> {
   const rows = await WebhookEndpoint.find({ state: 'active' })
     .setOptions({ allTenants: true })
     .select({ derivedUntil: 0, events: 0 })
     .lean<EndpointRow[]>();
   const usable = new Map<string, EndpointRow>();
   const halfOpen = new Set<string>();
+  const tokens = new Map<string, string | null>();
+  lastRead = { at: performance.now(), openUntil: new Map() };
   for (const ep of rows) {
+    lastRead.openUntil.set(String(ep._id), ep.circuitOpenUntil?.getTime() ?? 0);
+    tokens.set(String(ep._id), ep.leaseToken ?? null);
+    noteLeaseToken(String(ep._id), ep.leaseToken);
     if (ep.leaseUntil && ep.leaseUntil > t) continue; // another run holds it
     if (ep.circuitOpenUntil && ep.circuitOpenUntil > t) continue;
     if (ep.circuitOpenUntil) {
@@ -269,7 +294,7 @@ async function usableEndpoints(
     }
     usable.set(String(ep._id), ep);
   }
-  return { usable, halfOpen };
+  return { usable, halfOpen, tokens };
 }
 
 /** Candidates that per-ticket order lets go: no earlier unfinished event of the same ticket. */
@@ -334,22 +359,26 @@ async function leaseEndpoints(rows: EndpointRow[], token: string, until: Date): 
 /** Give leased endpoints back (one command): their due events are anyone's again. */
 async function releaseEndpoints(token: string, ids: Types.ObjectId[]): Promise<void> {
   if (!ids.length) return;
+  for (const id of ids) heldHere.delete(String(id));
   await endpointsDoor.updateEach(
     ids.map((_id) => ({ filter: { _id, leaseToken: token }, update: { $set: { leaseUntil: null } } })),
   );
 }
 
-/** Take endpoints with due events for this run (see the header); returns their events to send. */
-// Long function: one lease protocol (read, lease, order, share, probe), clearer whole than in pieces.
-async function claim(t: Date, max: number, scan: number): Promise<Taken> {
-  const token = randomUUID();
-  const { usable, halfOpen } = await usableEndpoints(t);
-  const none: Taken = { claimed: [], endpoints: usable, held: [], token };
-  if (!usable.size) return none;
+/** The endpoint rows as one claim read them (before any event), with what may be sent now. */
+interface EndpointsRead {
+  usable: Map<string, EndpointRow>;
+  halfOpen: Set<string>;
+  /** Every active endpoint's lease token as read. */
+  tokens: Map<string, string | null>;
+}
+
+/** Due events of the usable endpoints, oldest first (a scan on the embedded engine). */
+async function readDue(t: Date, usable: Map<string, EndpointRow>, scan: number): Promise<Candidate[]> {
   const dueOf = (ids: Types.ObjectId[], limit: number) =>
     WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
       .setOptions({ allTenants: true })
-      .select({ key: 0, createdAt: 0, lastError: 0, lastStatus: 0, deliveredAt: 0 })
+      .select({ key: 0, createdAt: 0, lastError: 0, lastStatus: 0, deliveredAt: 0, okAttempt: 0 })
       .sort({ nextAttemptAt: 1, _id: 1 })
       .limit(limit)
       .lean<Candidate[]>();
@@ -365,17 +394,56 @@ async function claim(t: Date, max: number, scan: number): Promise<Taken> {
     for (const more of await Promise.all(left.map((ep) => dueOf([ep._id], deliveryPolicy.perEndpointPerRun))))
       found.push(...more);
   }
+  return found;
+}
+
+/** When this process last read due events (the fast path reads none: fresh-events.ts). */
+let lastScan = -Infinity;
+
+/**
+ * Take endpoints with due events for this run (see the header); returns their events to send:
+ * the events this process wrote (fresh-events.ts: no read of due events) while they last and
+ * the last read is recent, else the due events read from the table.
+ */
+async function claim(t: Date, max: number, scan: number): Promise<Taken> {
+  if (allTakenHere(t)) return { claimed: [], endpoints: new Map(), held: [], token: randomUUID() };
+  const read = await usableEndpoints(t);
+  if (!read.usable.size) return { claimed: [], endpoints: read.usable, held: [], token: randomUUID() };
+  if (performance.now() - lastScan < deliveryPolicy.scanEveryMs) {
+    // Per-ticket order and half-open probes need the table's view: those wait for the read.
+    const fresh = freshFor(read.tokens, t).filter((c) => {
+      const ep = read.usable.get(String(c.endpointId));
+      return ep && !ep.orderedPerTicket && !read.halfOpen.has(String(c.endpointId));
+    });
+    if (fresh.length) {
+      const taken = await take(fresh, read, t, max);
+      if (taken.claimed.length) return taken;
+    }
+  }
+  lastScan = performance.now();
+  return take(await readDue(t, read.usable, scan), read, t, max);
+}
+
+/** Lease the endpoints of these candidates, then pick what this run sends (order, shares, probes). */
+// Long function: one lease protocol (lease, order, share, probe, hand-over), clearer whole than in pieces.
+async function take(found: Candidate[], read: EndpointsRead, t: Date, max: number): Promise<Taken> {
+  const { usable, halfOpen } = read;
+  const token = randomUUID();
+  const none: Taken = { claimed: [], endpoints: usable, held: [], token };
   const wanted = [...new Set(found.map((c) => String(c.endpointId)))].map(
     (id) => usable.get(id) as EndpointRow,
   );
   const held = await leaseEndpoints(wanted, token, new Date(t.getTime() + deliveryPolicy.leaseMs));
+  for (const id of held) {
+    noteLeaseToken(id, token);
+    heldHere.set(id, performance.now() + deliveryPolicy.leaseMs);
+  }
   const taken: Taken = { ...none, held: wanted.filter((ep) => held.has(String(ep._id))).map((ep) => ep._id) };
   const ours = found.filter((c) => held.has(String(c.endpointId)));
-  if (!ours.length) return taken;
   const ordered = new Set(
     [...usable.values()].filter((ep) => ep.orderedPerTicket).map((ep) => String(ep._id)),
   );
-  const eligible = await inOrder(ours, ordered);
+  const eligible = ours.length ? await inOrder(ours, ordered) : [];
   const perEndpoint = new Map<string, number>();
   const picked: Candidate[] = [];
   // Each endpoint with due events gets an equal share of the run, at least perEndpointPerRun.
@@ -408,6 +476,9 @@ async function claim(t: Date, max: number, scan: number): Promise<Taken> {
       if (drop >= 0) picked.splice(drop, 1);
     }
   }
+  // What this run sends leaves the hand-over; what it does not stays, under its lease token.
+  const sent = new Set(picked.map((c) => String(c._id)));
+  for (const id of held) settleTaken(id, read.tokens.get(id) ?? null, token, sent);
   // Ours as read (the lease, not a write per event, keeps other runs off them); this attempt's number.
   const claimed = picked
     .map((c) => ({ ...c, attempts: c.attempts + 1 }))

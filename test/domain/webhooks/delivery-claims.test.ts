@@ -5,6 +5,7 @@ import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks, deliveryPolicy } from '../../../server/domain/webhooks/deliver.js';
+import { freshCount } from '../../../server/domain/webhooks/fresh-events.js';
 import { sweepMissedWebhookEvents } from '../../../server/domain/webhooks/record-events.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -102,6 +103,12 @@ describe('webhook delivery claims (several workers, recorded behind the requests
         $set: { status: 'delivering', claimedBy: 'dead-run', leaseUntil: new Date(now - 1000), attempts: 1 },
       },
     );
+    // Those claims and that delivery were other runs' (their lease token on the endpoint since): the
+    // events this process wrote are not sent from its hand-over (fresh-events.ts) but as read.
+    await WebhookEndpoint.updateOne(
+      { _id: ep.id, tenantId: world.acme._id },
+      { $set: { leaseToken: 'another-node', leaseUntil: null } },
+    );
     await deliverDueWebhooks(sys('taker'));
     const sent = receiver.received.filter((x) => x.path === '/held').map((x) => x.headers['webhook-id']);
     expect(sent).to.deep.equal([expired?.msgId]);
@@ -189,14 +196,19 @@ describe('webhook delivery claims (several workers, recorded behind the requests
     expect(rows.map((r) => r.leaseUntil)).to.deep.equal([null, null, null]);
   });
 
-  it('drops an outcome that arrives after the write margin: the event goes again under the same webhook-id', async () => {
+  /** The one active endpoint from here on (the earlier tests' endpoints stop). */
+  const onlyEndpoint = async (path: string) => {
     await WebhookEndpoint.updateMany({}, { $set: { state: 'disabled' } }).setOptions({ allTenants: true });
-    const ep = await registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
-      url: receiver.url('/late'),
-      description: 'late',
+    return registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+      url: receiver.url(path),
+      description: path,
       events: ['ticket.created'],
       orderedPerTicket: false,
     });
+  };
+
+  it('drops an outcome that arrives after the write margin: the event goes again under the same webhook-id', async () => {
+    const ep = await onlyEndpoint('/late');
     await makeTicket(world.users.acmeUser, world.acme, 'Late answer');
     await sweepMissedWebhookEvents(sys('sweep'));
     // The answer comes 300 ms after the request; the run may write outcomes for 100 ms only.
@@ -223,5 +235,39 @@ describe('webhook delivery claims (several workers, recorded behind the requests
       [row?.msgId, true],
     ]);
     expect(String(history[0]?._id)).to.equal(String((done?.okAttempt as { _id?: unknown } | undefined)?._id));
+  });
+
+  it('hands events this process wrote to the run that takes their endpoint; one another node took since goes by the read', async () => {
+    const ep = await onlyEndpoint('/handed');
+    const sentTo = () =>
+      receiver.received.filter((r) => r.path === '/handed').map((r) => r.headers['webhook-id']);
+    for (let i = 0; i < 3; i++) await makeTicket(world.users.acmeUser, world.acme, `Handed ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    expect(freshCount()).to.equal(3);
+    const written = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    // Another node's run took the endpoint, delivered the first event and gave the endpoint back.
+    await WebhookEndpoint.updateOne(
+      { _id: ep.id, tenantId: world.acme._id },
+      { $set: { leaseToken: 'another-node', leaseUntil: null } },
+    );
+    await WebhookEvent.updateOne(
+      { _id: written[0]?._id, tenantId: world.acme._id },
+      { $set: { status: 'delivered', deliveredAt: new Date(), attempts: 1 } },
+    );
+    await deliverDueWebhooks(sys('after-the-other'));
+    expect([...sentTo()].sort()).to.deep.equal([written[1]?.msgId, written[2]?.msgId].sort());
+    expect(freshCount()).to.equal(0);
+
+    // Written while nobody else takes the endpoint: sent from the hand-over, each once.
+    for (let i = 0; i < 4; i++) await makeTicket(world.users.acmeUser, world.acme, `Handed more ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    expect(freshCount()).to.equal(4);
+    await Promise.all([deliverDueWebhooks(sys('one')), deliverDueWebhooks(sys('two'))]);
+    expect(freshCount()).to.equal(0);
+    const ids = sentTo();
+    expect(ids).to.have.length(6);
+    expect(new Set(ids).size).to.equal(6);
+    const rows = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(rows.every((e) => e.status === 'delivered')).to.equal(true);
   });
 });
