@@ -24,6 +24,9 @@ import { webhookSettings } from './settings.js';
  *   their due events, read after the endpoint rows, without claiming each: two runs never send an
  *   endpoint's events at once, and the lease of a run that dies runs out, then another run sends
  *   again what was not marked (same `webhook-id`: the receiver de-duplicates);
+ * - events this process wrote are handed straight to the run that takes their endpoint, without
+ *   the read of due events (fresh-events.ts: why none is sent twice); the read stays for retries,
+ *   other processes' events and crash recovery, whenever nothing is handed over and every 5 s;
  * - each attempt is recorded and the event finished or put back on the retry schedule of the
  *   Standard Webhooks spec with jitter, later if the receiver said `Retry-After`: one write per
  *   event, the attempt's summary in it, batched; the attempt that delivers an event is in that
@@ -112,20 +115,12 @@ const insertAttempt = coalescedInsert(() => attempts);
  * lease runs out (`writeMarginMs`); a later outcome is dropped and the event, still due, is sent
  * again by the next holder under the same webhook-id.
  */
-const finishers = Array.from(
-  { length: 2 },
-  () =>
-    new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(async (items) => {
-      await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
-      return items.map(() => ({ ok: true as const, value: undefined }));
-    }),
+const finishEvent = new GroupCommit<{ _id: Types.ObjectId; set: Record<string, unknown> }, void>(
+  async (items) => {
+    await events.updateEach(items.map((i) => ({ filter: { _id: i._id }, update: { $set: i.set } })));
+    return items.map(() => ({ ok: true as const, value: undefined }));
+  },
 );
-let nextFinisher = 0;
-/** Two commands in flight, taking outcomes in turn: the engine writes them on both cores. */
-const finishEvent = {
-  submit: (item: { _id: Types.ObjectId; set: Record<string, unknown> }): Promise<void> =>
-    (finishers[nextFinisher++ % finishers.length] as (typeof finishers)[number]).submit(item),
-};
 
 type EndpointRow = {
   _id: Types.ObjectId;
