@@ -35,8 +35,9 @@ export interface FreshEvent {
 
 type Token = string | null;
 
-/** Events waiting per endpoint at most (beyond, the read of due events finds them). */
+/** Events waiting per endpoint, and in all, at most (beyond, the read of due events finds them). */
 export const FRESH_PER_ENDPOINT_MAX = 5000;
+export const FRESH_MAX = 20_000;
 
 /** Per endpoint: a lease token it had at some moment, as this process last read or wrote it. */
 const knownTokens = new Map<string, Token>();
@@ -64,11 +65,13 @@ export function stampsBefore(
 
 /** Events whose insert was acknowledged, each with its endpoint's stamp from before it. */
 export function handOver(events: FreshEvent[], stamps: Map<string, Token>): void {
+  let total = freshCount();
   for (const event of events) {
     const id = String(event.endpointId);
-    if (!stamps.has(id)) continue;
+    if (!stamps.has(id) || total >= FRESH_MAX) continue;
     const list = waiting.get(id) ?? [];
     if (list.length >= FRESH_PER_ENDPOINT_MAX) continue;
+    total++;
     list.push({ event, stamp: stamps.get(id) as Token });
     waiting.set(id, list);
   }
