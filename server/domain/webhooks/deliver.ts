@@ -11,7 +11,7 @@ import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
-import { freshFor, noteLeaseToken, settleTaken, type FreshEvent } from './fresh-events.js';
+import { forgetFresh, freshFor, noteLeaseToken, settleTaken, type FreshEvent } from './fresh-events.js';
 import { agentFor, refusedTarget } from './safe-target.js';
 import { webhookSettings } from './settings.js';
 
@@ -279,6 +279,7 @@ async function usableEndpoints(t: Date): Promise<EndpointsRead> {
   lastRead = { at: performance.now(), openUntil: new Map() };
   for (const ep of rows) {
     lastRead.openUntil.set(String(ep._id), ep.circuitOpenUntil?.getTime() ?? 0);
+    if (ep.orderedPerTicket) forgetFresh(String(ep._id));
     tokens.set(String(ep._id), ep.leaseToken ?? null);
     noteLeaseToken(String(ep._id), ep.leaseToken);
     if (ep.leaseUntil && ep.leaseUntil > t) continue; // another run holds it
@@ -405,7 +406,7 @@ async function claim(t: Date, max: number, scan: number): Promise<Taken> {
   const read = await usableEndpoints(t);
   if (!read.usable.size) return { claimed: [], endpoints: read.usable, held: [], token: randomUUID() };
   if (performance.now() - lastScan < deliveryPolicy.scanEveryMs) {
-    // Per-ticket order and half-open probes need the table's view: those wait for the read.
+    // Per-ticket order (never handed over) and half-open probes need the table's view: the read.
     const fresh = freshFor(read.tokens, t).filter((c) => {
       const ep = read.usable.get(String(c.endpointId));
       return ep && !ep.orderedPerTicket && !read.halfOpen.has(String(c.endpointId));

@@ -118,6 +118,11 @@ export function settleTaken(endpointId: string, was: Token, now: string, sent: S
   else waiting.delete(endpointId);
 }
 
+/** The endpoint's events are read, not handed over (per-ticket order needs the table's view). */
+export function forgetFresh(endpointId: string): void {
+  waiting.delete(endpointId);
+}
+
 /** Events waiting here (tests, the bench). */
 export function freshCount(): number {
   let n = 0;
