@@ -10,7 +10,8 @@ export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'fail
  * `msgId` (the `webhook-id` header) is derived from the key and is the same on every attempt.
  * The row is also the delivery's state: due (`pending` from `nextAttemptAt`), sent under its
  * endpoint's lease (WebhookEndpoint.leaseToken: no write per event before the attempt), then one
- * write by _id: finished as `delivered` or `failed`, or rescheduled. `delivering` with `leaseUntil` and
+ * write by _id: finished as `delivered` (with its delivering attempt, `okAttempt`) or `failed`, or
+ * rescheduled. `delivering` with `leaseUntil` and
  * `claimedBy` are the per-event claims of before (a row left so is sent once its lease runs out).
  */
 const webhookEventSchema = new Schema({
@@ -36,12 +37,36 @@ const webhookEventSchema = new Schema({
   lastError: { type: String, default: null },
   createdAt: { type: Date, required: true },
   deliveredAt: { type: Date, default: null },
+  /**
+   * The attempt that delivered the event (what a WebhookAttempt row holds, in the same write as
+   * the delivered mark: one write per delivered event). Every other attempt is a WebhookAttempt
+   * row; the history (list-attempts.ts) reads both. A replay moves it to a row first.
+   */
+  okAttempt: {
+    type: new Schema(
+      {
+        attempt: { type: Number, required: true },
+        at: { type: Date, required: true },
+        url: { type: String, required: true },
+        requestHeaders: { type: Schema.Types.Mixed, default: {} },
+        status: { type: Number, default: null },
+        responseExcerpt: { type: String, default: '' },
+        latencyMs: { type: Number, required: true },
+        error: { type: String, default: null },
+        ok: { type: Boolean, required: true },
+      },
+      { _id: true },
+    ),
+    default: undefined,
+  },
 });
 // The claim's read on MongoDB (the embedded engine scans: see engine notes).
 webhookEventSchema.index({ endpointId: 1, status: 1, nextAttemptAt: 1 });
 // No unique index on `{ _id, status, claimedBy }` any more (the per-event claims of before): the
 // worker writes each outcome by _id under its endpoint's lease, and on the embedded engine that
 // index cost more per write than the write itself (bench:webhooks, server/domain/webhooks/deliver.ts).
+// An endpoint's history, newest first: the delivering attempts kept on their events (list-attempts.ts).
+webhookEventSchema.index({ endpointId: 1, 'okAttempt._id': -1 });
 webhookEventSchema.plugin(tenantScopePlugin);
 
 export type WebhookEventAttrs = InferSchemaType<typeof webhookEventSchema>;

@@ -11,6 +11,7 @@ import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
+import { forgetFresh, freshFor, noteLeaseToken, settleTaken, type FreshEvent } from './fresh-events.js';
 import { agentFor, refusedTarget } from './safe-target.js';
 import { webhookSettings } from './settings.js';
 
@@ -23,9 +24,14 @@ import { webhookSettings } from './settings.js';
  *   their due events, read after the endpoint rows, without claiming each: two runs never send an
  *   endpoint's events at once, and the lease of a run that dies runs out, then another run sends
  *   again what was not marked (same `webhook-id`: the receiver de-duplicates);
- * - each attempt is recorded (`WebhookAttempt`, one insert per batch) and the event finished or
- *   put back on the retry schedule of the Standard Webhooks spec with jitter, later if the
- *   receiver said `Retry-After`: one write per event, the attempt's summary in it, batched;
+ * - events this process wrote are handed straight to the run that takes their endpoint, without
+ *   the read of due events (fresh-events.ts: why none is sent twice); the read stays for retries,
+ *   other processes' events and crash recovery, whenever nothing is handed over and every 5 s;
+ * - each attempt is recorded and the event finished or put back on the retry schedule of the
+ *   Standard Webhooks spec with jitter, later if the receiver said `Retry-After`: one write per
+ *   event, the attempt's summary in it, batched; the attempt that delivers an event is in that
+ *   same write (`okAttempt`: one write per delivered event), every other one a `WebhookAttempt`
+ *   row (one insert per batch); the history reads both (list-attempts.ts);
  * - 410 Gone disables the endpoint; 429, 5xx, timeouts and refused connections count towards the
  *   endpoint's circuit breaker: after `breakerThreshold` in a row without a success its events
  *   wait (no attempt spent) until the breaker lets one probe through (half-open);
@@ -51,6 +57,10 @@ export const retrySchedule = [
 export const deliveryPolicy = {
   /** A taken endpoint belongs to its run this long (well beyond the request timeout). */
   leaseMs: 60_000,
+  /** The read of due events (a scan on the engine) at least this often while written events are handed over. */
+  scanEveryMs: 5_000,
+  /** A run that found every endpoint taken by this process's runs reads them again after this long at most. */
+  idleReadMs: 1_000,
   /** Due events one run sends per lease at most (the read of due events scans on the engine: fewer, larger reads). */
   claimBatch: 1000,
   perEndpointPerRun: 25,
@@ -74,6 +84,8 @@ export interface DeliverOptions {
   limit?: number;
   /** Due events one claim reads at once, all endpoints together (default 2 x claimBatch). */
   scan?: number;
+  /** Outcomes are written only while the lease has this long to run (default deliveryPolicy.writeMarginMs). */
+  writeMarginMs?: number;
 }
 
 export interface DeliverResult {
@@ -126,22 +138,8 @@ type EndpointRow = {
   leaseUntil?: Date | null;
 };
 
-type Candidate = {
-  _id: Types.ObjectId;
-  tenantId: Types.ObjectId;
-  endpointId: Types.ObjectId;
-  ticketId: Types.ObjectId;
-  occurredAt: Date;
-  sourceId: Types.ObjectId;
-  status: string;
-  attempts: number;
-  nextAttemptAt: Date;
-  leaseUntil?: Date | null;
-  claimedBy?: string | null;
-  msgId: string;
-  payload: string;
-  type: string;
-};
+/** A due event as read, or as written by this process (fresh-events.ts). */
+type Candidate = FreshEvent & { leaseUntil?: Date | null; claimedBy?: string | null };
 
 type Claimed = Candidate;
 
@@ -243,20 +241,47 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** Endpoints a run of this process holds, until when (performance.now() time). */
+const heldHere = new Map<string, number>();
+/** The last read of endpoint rows: when (performance.now() time), and each one's open circuit (epoch ms). */
+let lastRead: { at: number; openUntil: Map<string, number> } | null = null;
+
+/**
+ * Nothing to take, known without a read: a moment ago every active endpoint was held by a run of
+ * this process or had its circuit open, and one still is held (the other run of a node, finding
+ * all taken, reads the endpoints at most once per `idleReadMs` instead of at every turn; the run
+ * holding them reads at its next claim).
+ */
+function allTakenHere(t: Date): boolean {
+  const now = performance.now();
+  if (!lastRead || now - lastRead.at > deliveryPolicy.idleReadMs) return false;
+  let held = false;
+  for (const [id, open] of lastRead.openUntil) {
+    const mine = (heldHere.get(id) ?? 0) > now;
+    if (!mine && open <= t.getTime()) return false;
+    held ||= mine;
+  }
+  return held;
+}
+
 /**
  * Endpoints that may be sent to now: not held by another run's lease, circuit closed; half-open
  * ones (breaker expired) get one probe each.
  */
-async function usableEndpoints(
-  t: Date,
-): Promise<{ usable: Map<string, EndpointRow>; halfOpen: Set<string> }> {
+async function usableEndpoints(t: Date): Promise<EndpointsRead> {
   const rows = await WebhookEndpoint.find({ state: 'active' })
     .setOptions({ allTenants: true })
     .select({ derivedUntil: 0, events: 0 })
     .lean<EndpointRow[]>();
   const usable = new Map<string, EndpointRow>();
   const halfOpen = new Set<string>();
+  const tokens = new Map<string, string | null>();
+  lastRead = { at: performance.now(), openUntil: new Map() };
   for (const ep of rows) {
+    lastRead.openUntil.set(String(ep._id), ep.circuitOpenUntil?.getTime() ?? 0);
+    if (ep.orderedPerTicket) forgetFresh(String(ep._id));
+    tokens.set(String(ep._id), ep.leaseToken ?? null);
+    noteLeaseToken(String(ep._id), ep.leaseToken);
     if (ep.leaseUntil && ep.leaseUntil > t) continue; // another run holds it
     if (ep.circuitOpenUntil && ep.circuitOpenUntil > t) continue;
     if (ep.circuitOpenUntil) {
@@ -265,7 +290,7 @@ async function usableEndpoints(
     }
     usable.set(String(ep._id), ep);
   }
-  return { usable, halfOpen };
+  return { usable, halfOpen, tokens };
 }
 
 /** Candidates that per-ticket order lets go: no earlier unfinished event of the same ticket. */
@@ -330,22 +355,26 @@ async function leaseEndpoints(rows: EndpointRow[], token: string, until: Date): 
 /** Give leased endpoints back (one command): their due events are anyone's again. */
 async function releaseEndpoints(token: string, ids: Types.ObjectId[]): Promise<void> {
   if (!ids.length) return;
+  for (const id of ids) heldHere.delete(String(id));
   await endpointsDoor.updateEach(
     ids.map((_id) => ({ filter: { _id, leaseToken: token }, update: { $set: { leaseUntil: null } } })),
   );
 }
 
-/** Take endpoints with due events for this run (see the header); returns their events to send. */
-// Long function: one lease protocol (read, lease, order, share, probe), clearer whole than in pieces.
-async function claim(t: Date, max: number, scan: number): Promise<Taken> {
-  const token = randomUUID();
-  const { usable, halfOpen } = await usableEndpoints(t);
-  const none: Taken = { claimed: [], endpoints: usable, held: [], token };
-  if (!usable.size) return none;
+/** The endpoint rows as one claim read them (before any event), with what may be sent now. */
+interface EndpointsRead {
+  usable: Map<string, EndpointRow>;
+  halfOpen: Set<string>;
+  /** Every active endpoint's lease token as read. */
+  tokens: Map<string, string | null>;
+}
+
+/** Due events of the usable endpoints, oldest first (a scan on the embedded engine). */
+async function readDue(t: Date, usable: Map<string, EndpointRow>, scan: number): Promise<Candidate[]> {
   const dueOf = (ids: Types.ObjectId[], limit: number) =>
     WebhookEvent.find({ endpointId: { $in: ids }, $or: due(t) })
       .setOptions({ allTenants: true })
-      .select({ key: 0, createdAt: 0, lastError: 0, lastStatus: 0, deliveredAt: 0 })
+      .select({ key: 0, createdAt: 0, lastError: 0, lastStatus: 0, deliveredAt: 0, okAttempt: 0 })
       .sort({ nextAttemptAt: 1, _id: 1 })
       .limit(limit)
       .lean<Candidate[]>();
@@ -361,17 +390,56 @@ async function claim(t: Date, max: number, scan: number): Promise<Taken> {
     for (const more of await Promise.all(left.map((ep) => dueOf([ep._id], deliveryPolicy.perEndpointPerRun))))
       found.push(...more);
   }
+  return found;
+}
+
+/** When this process last read due events (the fast path reads none: fresh-events.ts). */
+let lastScan = -Infinity;
+
+/**
+ * Take endpoints with due events for this run (see the header); returns their events to send:
+ * the events this process wrote (fresh-events.ts: no read of due events) while they last and
+ * the last read is recent, else the due events read from the table.
+ */
+async function claim(t: Date, max: number, scan: number): Promise<Taken> {
+  if (allTakenHere(t)) return { claimed: [], endpoints: new Map(), held: [], token: randomUUID() };
+  const read = await usableEndpoints(t);
+  if (!read.usable.size) return { claimed: [], endpoints: read.usable, held: [], token: randomUUID() };
+  if (performance.now() - lastScan < deliveryPolicy.scanEveryMs) {
+    // Per-ticket order (never handed over) and half-open probes need the table's view: the read.
+    const fresh = freshFor(read.tokens, t).filter((c) => {
+      const ep = read.usable.get(String(c.endpointId));
+      return ep && !ep.orderedPerTicket && !read.halfOpen.has(String(c.endpointId));
+    });
+    if (fresh.length) {
+      const taken = await take(fresh, read, t, max);
+      if (taken.claimed.length) return taken;
+    }
+  }
+  lastScan = performance.now();
+  return take(await readDue(t, read.usable, scan), read, t, max);
+}
+
+/** Lease the endpoints of these candidates, then pick what this run sends (order, shares, probes). */
+// Long function: one lease protocol (lease, order, share, probe, hand-over), clearer whole than in pieces.
+async function take(found: Candidate[], read: EndpointsRead, t: Date, max: number): Promise<Taken> {
+  const { usable, halfOpen } = read;
+  const token = randomUUID();
+  const none: Taken = { claimed: [], endpoints: usable, held: [], token };
   const wanted = [...new Set(found.map((c) => String(c.endpointId)))].map(
     (id) => usable.get(id) as EndpointRow,
   );
   const held = await leaseEndpoints(wanted, token, new Date(t.getTime() + deliveryPolicy.leaseMs));
+  for (const id of held) {
+    noteLeaseToken(id, token);
+    heldHere.set(id, performance.now() + deliveryPolicy.leaseMs);
+  }
   const taken: Taken = { ...none, held: wanted.filter((ep) => held.has(String(ep._id))).map((ep) => ep._id) };
   const ours = found.filter((c) => held.has(String(c.endpointId)));
-  if (!ours.length) return taken;
   const ordered = new Set(
     [...usable.values()].filter((ep) => ep.orderedPerTicket).map((ep) => String(ep._id)),
   );
-  const eligible = await inOrder(ours, ordered);
+  const eligible = ours.length ? await inOrder(ours, ordered) : [];
   const perEndpoint = new Map<string, number>();
   const picked: Candidate[] = [];
   // Each endpoint with due events gets an equal share of the run, at least perEndpointPerRun.
@@ -404,6 +472,9 @@ async function claim(t: Date, max: number, scan: number): Promise<Taken> {
       if (drop >= 0) picked.splice(drop, 1);
     }
   }
+  // What this run sends leaves the hand-over; what it does not stays, under its lease token.
+  const sent = new Set(picked.map((c) => String(c._id)));
+  for (const id of held) settleTaken(id, read.tokens.get(id) ?? null, token, sent);
   // Ours as read (the lease, not a write per event, keeps other runs off them); this attempt's number.
   const claimed = picked
     .map((c) => ({ ...c, attempts: c.attempts + 1 }))
@@ -490,12 +561,8 @@ async function deliverOne(
   const t = clock();
   const status = answer.status;
   const ok = status !== null && status >= 200 && status < 300 && !answer.error;
-  const attempt = {
+  const record = {
     _id: new Types.ObjectId(),
-    tenantId: row.tenantId,
-    endpointId: row.endpointId,
-    eventId: row._id,
-    msgId: row.msgId,
     attempt: row.attempts,
     at: sentAt,
     url: ep.url,
@@ -506,36 +573,47 @@ async function deliverOne(
     error: answer.error ? answer.error.slice(0, 500) : null,
     ok,
   };
-  // Written only while the lease holds (see finishEvent); after, the event stays due.
-  const finish = async (set: Record<string, unknown>): Promise<void> => {
+  const attempt = {
+    ...record,
+    tenantId: row.tenantId,
+    endpointId: row.endpointId,
+    eventId: row._id,
+    msgId: row.msgId,
+  };
+  // Written only while the lease holds (see finishEvent); after, the event stays due (false).
+  const finish = async (set: Record<string, unknown>): Promise<boolean> => {
     if (performance.now() > writeUntil) {
       ctx.log.warn(
         { event: String(row._id) },
         'webhook outcome not written: the lease runs out (sent again)',
       );
-      return;
+      return false;
     }
     await finishEvent.submit({ _id: row._id, set });
+    return true;
   };
   const release = { leaseUntil: null, claimedBy: null, lastStatus: status, attempts: row.attempts };
   if (ok) {
+    // One write: the delivered mark carries its attempt (`okAttempt`, read by the history).
     // Recorded behind the lane's next request (group commits with the other lanes'), not before
     // it: the endpoint's lease keeps the event until its delivered mark is written, and the run
     // waits for these before it gives the lease back, claims again or returns. A crash in between
-    // leaves the lease to run out: sent again, same webhook-id (at least once, as before).
+    // leaves the lease to run out: sent again, same webhook-id (at least once, as before). A mark
+    // too late to write leaves this attempt a row of its own (the event goes again).
     tally.delivered++;
     behind.push(
-      insertAttempt(attempt)
-        .then(() =>
-          finish({
-            ...release,
-            status: 'delivered',
-            deliveredAt: t,
-            lastStatus: status ?? 200,
-            lastError: null,
-          }),
-        )
-        .then(() => noteHealth(ep, true, t))
+      finish({
+        ...release,
+        status: 'delivered',
+        deliveredAt: t,
+        lastStatus: status ?? 200,
+        lastError: null,
+        okAttempt: record,
+      })
+        .then(async (written) => {
+          if (!written) await insertAttempt(attempt);
+          await noteHealth(ep, true, t);
+        })
         .catch((err: unknown) =>
           ctx.log.error({ err, event: String(row._id) }, 'webhook delivery could not be recorded'),
         ),
@@ -581,7 +659,8 @@ export async function deliverDueWebhooks(
   while (claimedTotal < limit) {
     const want = Math.min(deliveryPolicy.claimBatch, limit - claimedTotal);
     // Taken no earlier than now: the lease's end as this process counts it.
-    const writeUntil = performance.now() + deliveryPolicy.leaseMs - deliveryPolicy.writeMarginMs;
+    const writeUntil =
+      performance.now() + deliveryPolicy.leaseMs - (opts.writeMarginMs ?? deliveryPolicy.writeMarginMs);
     const { claimed, endpoints, held, token } = await inTurn(() =>
       claim(clock(), want, opts.scan ?? deliveryPolicy.claimBatch * 2),
     );

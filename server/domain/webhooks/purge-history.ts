@@ -15,9 +15,12 @@ const events = crossTenant(
  * Delete attempts older than 90 days and events finished more than 90 days ago: delivered
  * (`deliveredAt`) or given up (`failed`, its last scheduled attempt). Pending and delivering events
  * are never deleted; an event replayed since is finished again only after its new attempts.
+ * The attempt that delivered an event, kept on it (`okAttempt`), goes by its own time like the
+ * others (first, so it is counted: it is never later than the event's `deliveredAt`).
  */
 export async function purgeWebhookHistory(now = new Date()): Promise<{ attempts: number; events: number }> {
   const floor = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 24 * 3_600_000);
+  const kept = await events.updateMany({ 'okAttempt.at': { $lt: floor } }, { $unset: { okAttempt: '' } });
   const [a, e] = await Promise.all([
     attempts.deleteMany({ at: { $lt: floor } }),
     events.deleteMany({
@@ -27,5 +30,5 @@ export async function purgeWebhookHistory(now = new Date()): Promise<{ attempts:
       ],
     }),
   ]);
-  return { attempts: a.deletedCount, events: e.deletedCount };
+  return { attempts: a.deletedCount + kept.modifiedCount, events: e.deletedCount };
 }

@@ -100,7 +100,7 @@ export async function recordBusinessWebhookEvent<T extends BusinessEventType>(
       ...unsentState(now),
     };
   });
-  const fresh = await insertFresh(rows);
+  const fresh = await insertFresh(rows, endpoints);
   if (fresh) {
     ctx.log.debug({ tenantId: String(e.tenantId), type, fresh }, 'webhook events written');
     domainEvents.emit('webhook.queued', { count: fresh });

@@ -7,6 +7,7 @@ import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { ReadCache } from '../read-cache.js';
+import { handOver, stampsBefore, type FreshEvent } from './fresh-events.js';
 import { completePendingEntries } from '../tickets/pending-entries.js';
 import {
   eventsOf,
@@ -50,6 +51,8 @@ type EndpointRow = {
   events: string[];
   createdAt: Date;
   derivedUntil: Date;
+  /** The endpoint's lease token as read (the stamp of events handed to delivery: fresh-events.ts). */
+  leaseToken?: string | null;
 };
 
 /**
@@ -67,23 +70,37 @@ export function forgetWebhookEndpoints(tenantId?: string): void {
 export function tenantEndpoints(tenantId: Types.ObjectId): Promise<EndpointRow[]> {
   return activeEndpoints.get(String(tenantId), () =>
     WebhookEndpoint.find({ tenantId, state: 'active' })
-      .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1 })
+      .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1, leaseToken: 1 })
       .lean<EndpointRow[]>()
       .exec(),
   );
 }
 
-/** Insert rows, ignoring the ones already there; returns how many are new. */
-export async function insertFresh(rows: object[]): Promise<number> {
+/**
+ * Insert rows, ignoring the ones already there; returns how many are new. The new ones go to
+ * this process's delivery runs at once (fresh-events.ts), stamped with their endpoint's lease
+ * token as known before the insert (`endpoints`: the rows' endpoints as read).
+ */
+export async function insertFresh(
+  rows: FreshEvent[],
+  endpoints: Array<{ _id: Types.ObjectId; leaseToken?: string | null }>,
+): Promise<number> {
   if (!rows.length) return 0;
+  const stamps = stampsBefore(endpoints);
   try {
     await events.insertMany(rows, { ordered: false });
+    handOver(rows, stamps);
     return rows.length;
   } catch (err) {
     const raw = (err as { writeErrors?: unknown } | null)?.writeErrors;
-    const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ code?: number }>;
+    const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ code?: number; index?: number }>;
     if (isDuplicateKey(err) && !errors.length) return 0;
     if (!errors.length || errors.some((e) => e.code !== 11000)) throw err;
+    const refused = new Set(errors.map((e) => e.index));
+    handOver(
+      rows.filter((_, i) => !refused.has(i)),
+      stamps,
+    );
     return rows.length - errors.length;
   }
 }
@@ -157,7 +174,7 @@ export async function recordWebhookEvents(
       },
     ];
   });
-  const fresh = await insertFresh(rows);
+  const fresh = await insertFresh(rows, endpoints);
   if (fresh) {
     ctx.log.debug({ tenantId: String(tenantId), fresh }, 'webhook events written');
     domainEvents.emit('webhook.queued', { count: fresh });
@@ -195,7 +212,7 @@ export async function sweepMissedWebhookEvents(ctx: Ctx, opts: { now?: Date } = 
   const start = opts.now ?? new Date();
   const endpoints = await WebhookEndpoint.find({ state: 'active' })
     .setOptions({ allTenants: true })
-    .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1 })
+    .select({ events: 1, createdAt: 1, derivedUntil: 1, tenantId: 1, leaseToken: 1 })
     .lean<EndpointRow[]>();
   const byTenant = new Map<string, EndpointRow[]>();
   for (const ep of endpoints)

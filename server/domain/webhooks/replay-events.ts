@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { WebhookAttempt } from '../../../models/webhook-attempt.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
@@ -9,6 +10,7 @@ import { domainEvents } from '../events.js';
 import { findEndpoint } from './access.js';
 
 const events = scopedCollection(WebhookEvent);
+const attempts = scopedCollection(WebhookAttempt);
 
 /**
  * One event, or a time range [from, to) of failed events. A range that is empty by its bounds
@@ -36,7 +38,33 @@ const requeue = (now: Date) => ({
     claimedBy: null,
     deliveredAt: null,
   },
+  $unset: { okAttempt: '' },
 });
+
+/**
+ * The attempt that delivered this event, kept on it (`okAttempt`), becomes a row of the history
+ * like the others (same _id, written again after a crash: a duplicate is the same row), so the
+ * next delivery's attempt can take its place. Returns the condition the replay's update needs:
+ * the event still holds that attempt (or none), else another replay and delivery came between.
+ */
+async function keepDeliveringAttempt(
+  row: { _id: Types.ObjectId; tenantId: Types.ObjectId; endpointId: Types.ObjectId; msgId: string },
+  ok: { _id: Types.ObjectId } | undefined,
+): Promise<Record<string, unknown>> {
+  if (!ok) return { okAttempt: { $exists: false } };
+  await attempts
+    .insertOne({
+      ...ok,
+      tenantId: row.tenantId,
+      endpointId: row.endpointId,
+      eventId: row._id,
+      msgId: row.msgId,
+    })
+    .catch((err: unknown) => {
+      if ((err as { code?: unknown } | null)?.code !== 11000) throw err;
+    });
+  return { 'okAttempt._id': ok._id };
+}
 
 /**
  * Replay: one event of this endpoint (delivered, failed or still waiting for a retry: due now),
@@ -52,14 +80,17 @@ export async function replayEvents(ctx: Ctx, id: string, input: ReplayEventsInpu
   let replayed: number;
   if ('eventId' in input) {
     const filter = { ...mine, _id: new Types.ObjectId(input.eventId) };
+    const row = (await events.findOne(filter, {
+      projection: { tenantId: 1, endpointId: 1, msgId: 1, okAttempt: 1 },
+    })) as (Parameters<typeof keepDeliveringAttempt>[0] & { okAttempt?: { _id: Types.ObjectId } }) | null;
+    if (!row) throw notFound();
+    const still = await keepDeliveringAttempt(row, row.okAttempt);
     const done = await events.updateOne(
-      { ...filter, status: { $in: ['delivered', 'failed', 'pending'] } },
+      { ...filter, status: { $in: ['delivered', 'failed', 'pending'] }, ...still },
       requeue(now),
     );
-    if (!done.matchedCount) {
-      if (!(await events.countDocuments(filter))) throw notFound();
+    if (!done.matchedCount)
       throw new AppError('conflict', 'event being delivered', { messageKey: 'webhook_ops.replay_busy' });
-    }
     replayed = 1;
   } else {
     const done = await events.updateMany(

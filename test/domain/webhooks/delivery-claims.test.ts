@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory } from '../../../server/domain/webhooks/list-attempts.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
-import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
+import { deliverDueWebhooks, deliveryPolicy } from '../../../server/domain/webhooks/deliver.js';
+import { freshCount } from '../../../server/domain/webhooks/fresh-events.js';
 import { sweepMissedWebhookEvents } from '../../../server/domain/webhooks/record-events.js';
 import { registerEndpoint } from '../../../server/domain/webhooks/register-endpoint.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -62,7 +63,7 @@ describe('webhook delivery claims (several workers, recorded behind the requests
     expect(ids).to.have.length(40);
     expect(new Set(ids).size).to.equal(40);
     expect(results.reduce((n, r) => n + r.delivered, 0)).to.be.at.most(40);
-    const attempts = await WebhookAttempt.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    const attempts = await attemptHistory({ endpointId: ep.id });
     expect(attempts).to.have.length(40);
     expect(attempts.every((a) => a.ok)).to.equal(true);
   });
@@ -101,6 +102,12 @@ describe('webhook delivery claims (several workers, recorded behind the requests
       {
         $set: { status: 'delivering', claimedBy: 'dead-run', leaseUntil: new Date(now - 1000), attempts: 1 },
       },
+    );
+    // Those claims and that delivery were other runs' (their lease token on the endpoint since): the
+    // events this process wrote are not sent from its hand-over (fresh-events.ts) but as read.
+    await WebhookEndpoint.updateOne(
+      { _id: ep.id, tenantId: world.acme._id },
+      { $set: { leaseToken: 'another-node', leaseUntil: null } },
     );
     await deliverDueWebhooks(sys('taker'));
     const sent = receiver.received.filter((x) => x.path === '/held').map((x) => x.headers['webhook-id']);
@@ -181,14 +188,86 @@ describe('webhook delivery claims (several workers, recorded behind the requests
     const ids = receiver.received.filter((r) => paths.has(r.path)).map((r) => r.headers['webhook-id']);
     expect(ids).to.have.length(90);
     expect(new Set(ids).size).to.equal(90);
-    const ok = await WebhookAttempt.countDocuments({
-      endpointId: { $in: eps.map((ep) => ep.id) },
-      ok: true,
-    }).setOptions({ allTenants: true });
+    const ok = (await attemptHistory({ endpointId: { $in: eps.map((ep) => ep.id) }, ok: true })).length;
     expect(ok).to.equal(90);
     const rows = await WebhookEndpoint.find({ _id: { $in: eps.map((ep) => ep.id) } })
       .setOptions({ allTenants: true })
       .lean();
     expect(rows.map((r) => r.leaseUntil)).to.deep.equal([null, null, null]);
+  });
+
+  /** The one active endpoint from here on (the earlier tests' endpoints stop). */
+  const onlyEndpoint = async (path: string) => {
+    await WebhookEndpoint.updateMany({}, { $set: { state: 'disabled' } }).setOptions({ allTenants: true });
+    return registerEndpoint(ctxOf(world.users.acmeAdmin, world.acme), {
+      url: receiver.url(path),
+      description: path,
+      events: ['ticket.created'],
+      orderedPerTicket: false,
+    });
+  };
+
+  it('drops an outcome that arrives after the write margin: the event goes again under the same webhook-id', async () => {
+    const ep = await onlyEndpoint('/late');
+    await makeTicket(world.users.acmeUser, world.acme, 'Late answer');
+    await sweepMissedWebhookEvents(sys('sweep'));
+    // The answer comes 300 ms after the request; the run may write outcomes for 100 ms only.
+    receiver.delayMs = 300;
+    await deliverDueWebhooks(sys('slow'), { limit: 1, writeMarginMs: deliveryPolicy.leaseMs - 100 });
+    receiver.delayMs = 0;
+    const sent = () =>
+      receiver.received.filter((r) => r.path === '/late').map((r) => r.headers['webhook-id']);
+    expect(sent()).to.have.length(1);
+    const row = await WebhookEvent.findOne({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(row).to.include({ status: 'pending', attempts: 0 });
+    expect(row?.okAttempt).to.equal(undefined);
+    // The attempt is in the history all the same (a row of its own: it did not finish the event).
+    const first = await attemptHistory({ endpointId: ep.id });
+    expect(first.map((a) => [a.msgId, a.ok, a.attempt])).to.deep.equal([[row?.msgId, true, 1]]);
+
+    await deliverDueWebhooks(sys('next'));
+    expect(sent()).to.deep.equal([row?.msgId, row?.msgId]);
+    const done = await WebhookEvent.findOne({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(done).to.include({ status: 'delivered', attempts: 1 });
+    const history = await attemptHistory({ endpointId: ep.id });
+    expect(history.map((a) => [a.msgId, a.ok])).to.deep.equal([
+      [row?.msgId, true],
+      [row?.msgId, true],
+    ]);
+    expect(String(history[0]?._id)).to.equal(String((done?.okAttempt as { _id?: unknown } | undefined)?._id));
+  });
+
+  it('hands events this process wrote to the run that takes their endpoint; one another node took since goes by the read', async () => {
+    const ep = await onlyEndpoint('/handed');
+    const sentTo = () =>
+      receiver.received.filter((r) => r.path === '/handed').map((r) => r.headers['webhook-id']);
+    for (let i = 0; i < 3; i++) await makeTicket(world.users.acmeUser, world.acme, `Handed ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    expect(freshCount()).to.equal(3);
+    const written = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    // Another node's run took the endpoint, delivered the first event and gave the endpoint back.
+    await WebhookEndpoint.updateOne(
+      { _id: ep.id, tenantId: world.acme._id },
+      { $set: { leaseToken: 'another-node', leaseUntil: null } },
+    );
+    await WebhookEvent.updateOne(
+      { _id: written[0]?._id, tenantId: world.acme._id },
+      { $set: { status: 'delivered', deliveredAt: new Date(), attempts: 1 } },
+    );
+    await deliverDueWebhooks(sys('after-the-other'));
+    expect([...sentTo()].sort()).to.deep.equal([written[1]?.msgId, written[2]?.msgId].sort());
+    expect(freshCount()).to.equal(0);
+
+    // Written while nobody else takes the endpoint: sent from the hand-over, each once.
+    for (let i = 0; i < 4; i++) await makeTicket(world.users.acmeUser, world.acme, `Handed more ${i}`);
+    await sweepMissedWebhookEvents(sys('sweep'));
+    expect(freshCount()).to.equal(4);
+    await Promise.all([deliverDueWebhooks(sys('one')), deliverDueWebhooks(sys('two'))]);
+    expect(freshCount()).to.equal(0);
+    const ids = sentTo();
+    expect(ids).to.have.length(6);
+    expect(new Set(ids).size).to.equal(6);
+    const rows = await WebhookEvent.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    expect(rows.every((e) => e.status === 'delivered')).to.equal(true);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory } from '../../../server/domain/webhooks/list-attempts.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
@@ -127,7 +127,7 @@ describe('webhook delivery (domain)', function () {
     expect(status.data).to.include({ from: 'new', to: 'open' });
     // A tampered body does not verify.
     expect(() => wh.verify(got[0]!.body.replace('ticket', 'Ticket'), got[0]!.headers)).to.throw();
-    const attempts = await WebhookAttempt.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    const attempts = await attemptHistory({ endpointId: ep.id });
     expect(attempts).to.have.length(3);
     for (const a of attempts) {
       expect(a.ok).to.equal(true);
@@ -194,7 +194,7 @@ describe('webhook delivery (domain)', function () {
     const got = at('/schedule');
     expect(got).to.have.length(8);
     expect(new Set(got.map((r) => r.headers['webhook-id'])).size).to.equal(1);
-    const attempts = await WebhookAttempt.find({ endpointId: ep.id }).setOptions({ allTenants: true }).lean();
+    const attempts = await attemptHistory({ endpointId: ep.id });
     expect(attempts.map((a) => a.attempt).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(attempts.every((a) => a.status === 400 && a.responseExcerpt === 'bad payload')).to.equal(true);
     // A 4xx is this payload's problem: the endpoint's breaker never counted it.
@@ -384,9 +384,7 @@ describe('webhook delivery (domain)', function () {
       t += 15 * 60_000;
     }
     expect(at('/outage')).to.have.length(0);
-    const failedAttempts = await WebhookAttempt.countDocuments({ endpointId: ep.id, ok: false }).setOptions({
-      allTenants: true,
-    });
+    const failedAttempts = (await attemptHistory({ endpointId: ep.id, ok: false })).length;
     expect(failedAttempts).to.be.greaterThan(0);
     // A worker died holding one claim: its lease runs out and another run takes it over.
     await WebhookEvent.updateOne(
@@ -400,9 +398,7 @@ describe('webhook delivery (domain)', function () {
     }
     const events = await eventsOf(ep.id);
     expect(events.filter((e) => e.status !== 'delivered')).to.deep.equal([]);
-    const ok = (
-      await WebhookAttempt.find({ endpointId: ep.id, ok: true }).setOptions({ allTenants: true }).lean()
-    ).map((a) => a.msgId);
+    const ok = (await attemptHistory({ endpointId: ep.id, ok: true })).map((a) => a.msgId);
     expect(ok.sort()).to.deep.equal([...expected].sort()); // each once
     const wh = new Webhook(ep.secret);
     const sentTypes = new Set(at('/outage').map((r) => checkPayload(r.body).type));

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { systemCtx } from '../../../server/domain/context.js';
@@ -9,7 +8,8 @@ import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
 import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
 import { disableFailingEndpoints } from '../../../server/domain/webhooks/disable-failing.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
-import { listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
+import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory, listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
 import { replayEvents } from '../../../server/domain/webhooks/replay-events.js';
 import { sendTestEvent, testEventPayloadSchema } from '../../../server/domain/webhooks/send-test-event.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -103,7 +103,7 @@ describe('webhook operations (domain)', function () {
     }
     const row = await WebhookEvent.findOne({ _id: first.eventId, tenantId: world.acme._id }).lean();
     expect(row).to.include({ status: 'delivered', type: 'webhook.test' });
-    const attempts = await WebhookAttempt.find({ eventId: first.eventId, tenantId: world.acme._id }).lean();
+    const attempts = await attemptHistory({ eventId: first.eventId, tenantId: world.acme._id });
     expect(attempts.map((a) => a.ok)).to.deep.equal([true]);
     const audit = await AuditEvent.find({ targetId: ep.id, action: 'webhook.test_sent' })
       .setOptions({ allTenants: true })
@@ -174,6 +174,79 @@ describe('webhook operations (domain)', function () {
     expect(audit).to.have.length(2);
   });
 
+  it('pages the history across first-attempt successes (kept on their events) and retried events (rows)', async () => {
+    const ep = await register('/history-mix');
+    const sent: Array<Awaited<ReturnType<typeof sendTestEvent>>> = [];
+    for (let i = 0; i < 6; i++) sent.push(await sendTestEvent(acmeAdmin(), ep.id));
+    // Events 1, 3 and 4 are refused once (422), then taken; the others are taken at once.
+    const refuseOnce = new Set([1, 3, 4].map((i) => sent[i]!.msgId));
+    receiver.answer = (req) =>
+      refuseOnce.delete(req.headers['webhook-id'] ?? '')
+        ? { status: 422, body: 'not yet' }
+        : { status: 200, body: 'ok' };
+    const t = Date.now();
+    expect(await deliverDueWebhooks(sys(), { now: () => new Date(t) })).to.include({
+      delivered: 3,
+      retried: 3,
+    });
+    expect(await deliverDueWebhooks(sys(), { now: () => new Date(t + 60_000) })).to.include({ delivered: 3 });
+    // Both places hold attempts: the retried events' refusals are rows, every success is on its event.
+    expect(await WebhookAttempt.countDocuments({ endpointId: ep.id, tenantId: world.acme._id })).to.equal(3);
+    expect(
+      await WebhookEvent.countDocuments({
+        endpointId: ep.id,
+        tenantId: world.acme._id,
+        'okAttempt.ok': true,
+      }),
+    ).to.equal(6);
+    const pages: Array<Awaited<ReturnType<typeof listAttempts>>> = [];
+    let before: string | undefined;
+    do {
+      const page = await listAttempts(acmeAdmin(), ep.id, { limit: 4, ...(before ? { before } : {}) });
+      pages.push(page);
+      before = page.nextBefore ?? undefined;
+    } while (before);
+    expect(pages.map((p) => p.data.length)).to.deep.equal([4, 4, 1]);
+    const all = pages.flatMap((p) => p.data);
+    const ids = all.map((a) => a.id);
+    expect(ids).to.deep.equal([...new Set(ids)].sort().reverse());
+    // Each page's last attempt is the boundary: the next page starts right after it, whichever place it is in.
+    expect(
+      all.filter((a) => !a.ok).map((a) => [a.msgId, a.status, a.attempt, a.responseExcerpt]),
+    ).to.have.deep.members([1, 3, 4].map((i) => [sent[i]!.msgId, 422, 1, 'not yet']));
+    for (const [i, s] of sent.entries()) {
+      const mine = all.filter((a) => a.msgId === s.msgId);
+      const retried = [1, 3, 4].includes(i);
+      expect(
+        mine.map((a) => [a.attempt, a.ok]),
+        `event ${i}`,
+      ).to.deep.equal(
+        retried
+          ? [
+              [2, true],
+              [1, false],
+            ]
+          : [[1, true]],
+      );
+      for (const a of mine) {
+        expect(a).to.include({ eventId: s.eventId, url: receiver.url('/history-mix') });
+        expect(a.requestHeaders).to.include({ 'webhook-id': s.msgId });
+        expect(a.requestHeaders).not.to.have.property('webhook-signature');
+      }
+    }
+    // The newest attempts are the second round's successes: all three retried events.
+    expect(new Set(all.slice(0, 3).map((a) => a.msgId))).to.deep.equal(
+      new Set([1, 3, 4].map((i) => sent[i]!.msgId)),
+    );
+    // A delivered event replayed: its first success stays in the history, the new one comes on top.
+    await replayEvents(acmeAdmin(), ep.id, { eventId: sent[0]!.eventId });
+    expect((await deliverDueWebhooks(sys())).delivered).to.equal(1);
+    const after = await listAttempts(acmeAdmin(), ep.id, { limit: 100 });
+    expect(after.data).to.have.length(10);
+    expect(after.data.slice(1).map((a) => a.id)).to.deep.equal(ids);
+    expect(after.data[0]).to.include({ msgId: sent[0]!.msgId, ok: true, attempt: 1 });
+  });
+
   it('replays a time range: only this endpoint’s failed events of that range', async () => {
     const a = await register('/range-a');
     const b = await register('/range-b');
@@ -241,9 +314,7 @@ describe('webhook operations (domain)', function () {
     expect(later.webhookEvents).to.be.greaterThan(0);
     expect(later.webhookAttempts).to.be.greaterThan(0);
     expect(await WebhookEvent.countDocuments({ _id: done.eventId, tenantId: world.acme._id })).to.equal(0);
-    expect(await WebhookAttempt.countDocuments({ eventId: done.eventId, tenantId: world.acme._id })).to.equal(
-      0,
-    );
+    expect(await attemptHistory({ eventId: done.eventId, tenantId: world.acme._id })).to.deep.equal([]);
     expect((await eventOf(waiting.eventId)).status).to.equal('pending');
   });
 

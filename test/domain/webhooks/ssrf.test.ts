@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import { pino } from 'pino';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory } from '../../../server/domain/webhooks/list-attempts.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { systemCtx } from '../../../server/domain/context.js';
 import { deliverDueWebhooks } from '../../../server/domain/webhooks/deliver.js';
@@ -180,8 +180,7 @@ describe('webhook targets (SSRF)', function () {
     expect(paths).not.to.include('/elsewhere');
     expect(paths).not.to.include('/rebound');
     expect(paths).not.to.include('/numeric');
-    const attemptOf = async (id: string) =>
-      (await WebhookAttempt.findOne({ endpointId: id }).setOptions({ allTenants: true }).lean())!;
+    const attemptOf = async (id: string) => (await attemptHistory({ endpointId: id }, { limit: 1 }))[0]!;
     expect((await attemptOf(redirecting.id)).status).to.equal(302);
     expect((await attemptOf(redirecting.id)).ok).to.equal(false);
     expect((await attemptOf(rebound.id)).error).to.match(/not a public address/);

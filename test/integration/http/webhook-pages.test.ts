@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import { AuditEvent } from '../../../models/audit-event.js';
-import { WebhookAttempt } from '../../../models/webhook-attempt.js';
+import { attemptHistory } from '../../../server/domain/webhooks/list-attempts.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -166,8 +166,10 @@ describe('webhook pages', function () {
     receiver.answer = () => ({ status: 503, body: 'down for maintenance' });
     const sent = await postForm(acmeAdmin, path, `${path}/test`, {});
     expect(sent.status).to.equal(302);
-    await until('the test event’s first attempt', async () =>
-      Boolean(await WebhookAttempt.exists({ endpointId: ep?._id, tenantId: world.acme._id })),
+    await until(
+      'the test event’s first attempt',
+      async () =>
+        (await attemptHistory({ endpointId: ep!._id, tenantId: world.acme._id }, { limit: 1 })).length > 0,
     );
     const page = await acmeAdmin.get(path).expect(200);
     const rows = tableRows(page.text, 'webhook-attempts');
@@ -196,8 +198,11 @@ describe('webhook pages', function () {
     expect(replayed.status).to.equal(302);
     // The words themselves: a key that does not resolve would be on the page and in t()'s answer alike.
     expect(textOf((await acmeAdmin.get(path)).text)).to.include('Rimesso in coda: 1 evento.');
-    await until('the replayed delivery', async () =>
-      Boolean(await WebhookAttempt.exists({ endpointId: ep?._id, tenantId: world.acme._id, ok: true })),
+    await until(
+      'the replayed delivery',
+      async () =>
+        (await attemptHistory({ endpointId: ep!._id, tenantId: world.acme._id, ok: true }, { limit: 1 }))
+          .length > 0,
     );
     // One delivery again, from its row in the history.
     const before = receiver.received.filter((r) => r.headers['webhook-id'] === event?.msgId).length;
