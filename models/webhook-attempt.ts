@@ -1,5 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
+import { attemptFields } from './webhook-attempt-fields.js';
 
 /**
  * One delivery attempt of a webhook event: what was sent (headers, signatures included), what
@@ -10,15 +11,7 @@ const webhookAttemptSchema = new Schema({
   endpointId: { type: Schema.Types.ObjectId, ref: 'WebhookEndpoint', required: true },
   eventId: { type: Schema.Types.ObjectId, ref: 'WebhookEvent', required: true },
   msgId: { type: String, required: true },
-  attempt: { type: Number, required: true },
-  at: { type: Date, required: true },
-  url: { type: String, required: true },
-  requestHeaders: { type: Schema.Types.Mixed, default: {} },
-  status: { type: Number, default: null },
-  responseExcerpt: { type: String, default: '' },
-  latencyMs: { type: Number, required: true },
-  error: { type: String, default: null },
-  ok: { type: Boolean, required: true },
+  ...attemptFields,
 });
 // An endpoint's history, newest first (list-attempts.ts); the purge of old attempts by time.
 webhookAttemptSchema.index({ endpointId: 1, _id: -1 });

@@ -1,6 +1,7 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 import { webhookEventTypes } from './webhook-endpoint.js';
+import { attemptFields } from './webhook-attempt-fields.js';
 
 export const webhookEventStatuses = ['pending', 'delivering', 'delivered', 'failed'] as const;
 
@@ -43,20 +44,7 @@ const webhookEventSchema = new Schema({
    * row; the history (list-attempts.ts) reads both. A replay moves it to a row first.
    */
   okAttempt: {
-    type: new Schema(
-      {
-        attempt: { type: Number, required: true },
-        at: { type: Date, required: true },
-        url: { type: String, required: true },
-        requestHeaders: { type: Schema.Types.Mixed, default: {} },
-        status: { type: Number, default: null },
-        responseExcerpt: { type: String, default: '' },
-        latencyMs: { type: Number, required: true },
-        error: { type: String, default: null },
-        ok: { type: Boolean, required: true },
-      },
-      { _id: true },
-    ),
+    type: new Schema(attemptFields, { _id: true }),
     default: undefined,
   },
 });
