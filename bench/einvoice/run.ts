@@ -7,6 +7,7 @@
  *
  *   npm run bench:einvoice                  # 1000 files
  *   BENCH_FILES=100 npm run bench:einvoice
+ *   NODE_OPTIONS=--expose-gc npm run bench:einvoice   # also the live heap after each tenth
  *
  * Prints both rates, their ratio (target: intake within 10x of the bare parse), the time per
  * format, and RSS / heap sampled every 250 ms across the batch, by tenths of the batch, to show
@@ -171,6 +172,12 @@ async function main(): Promise<number> {
     // previous file's receipt to its own (what it added to the batch), so the kinds' times add up.
     let last = performance.now();
     const msOf: number[] = [];
+    // With node --expose-gc: the heap still live after each tenth of the batch (a full GC between
+    // two batches, its time left out of the intake's), which tells what the intake keeps from what
+    // the collector has not reclaimed yet (the peaks above).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const live: number[] = [];
+    let gcMs = 0;
     for (let b = 0; b < files.length; b += BATCH) {
       const batch = files.slice(b, b + BATCH);
       const results = await receiveEInvoiceBatch(
@@ -200,10 +207,18 @@ async function main(): Promise<number> {
         k.lines += f.lines;
         perKind.set(f.kind, k);
       });
+      if (gc && Math.floor((done * 10) / files.length) > live.length) {
+        const t0 = performance.now();
+        gc();
+        live.push(process.memoryUsage().heapUsed);
+        const took = performance.now() - t0;
+        gcMs += took;
+        last += took;
+      }
     }
     clearInterval(sampler);
     sample();
-    const intakeMs = performance.now() - start;
+    const intakeMs = performance.now() - start - gcMs;
 
     const rate = (ms: number) => (files.length / ms) * 1000;
     out(`bare parse      ${rate(bareMs).toFixed(0).padStart(8)} files/s  (${bareMs.toFixed(0)} ms)`);
@@ -249,6 +264,13 @@ async function main(): Promise<number> {
       `peak RSS ${mb(peakRss)}, peak heap ${mb(Math.max(...samples.map((s) => s.heap)))}; ` +
         `last tenth vs second ${(growth * 100).toFixed(0)}%: ${Math.abs(growth) < 0.15 ? 'flat' : 'NOT flat'}`,
     );
+    if (live.length >= 3) {
+      const lg = (live[live.length - 1]! - live[1]!) / live[1]!;
+      out(
+        `live heap after each tenth (full GC, not timed)  ${live.map((h, i) => `${i + 1}: ${mb(h)}`).join('  ')}; ` +
+          `last vs second ${(lg * 100).toFixed(0)}%: ${Math.abs(lg) < 0.15 ? 'flat' : 'NOT flat'}`,
+      );
+    } else out('live heap: run with NODE_OPTIONS=--expose-gc to measure it after each tenth');
     return failures === 0 ? 0 : 1;
   } finally {
     await stopSchematron().catch(() => undefined);
