@@ -58,4 +58,14 @@ describe('filter forms: a refused query shows the form again', function () {
     expect(inputValue(repeated.text, 'q')).to.equal('abc');
     await agent.get('/tickets?status=open&q=abc').expect(200);
   });
+
+  it('shows the audit log’s filter again with the refused field marked', async () => {
+    const admin = await makeUser({ role: 'admin', locale: 'it' });
+    const agent = await signedInAgent(tp.url, admin.email);
+    const page = await agent.get('/admin/audit?area=nowhere').expect(422);
+    expect(isErrorPage(page.text)).to.equal(false);
+    expect(page.text).to.contain('action="/admin/audit"');
+    expect(fieldError(page.text, 'area')).to.be.a('string').and.not.equal('');
+    await agent.get('/admin/audit?area=').expect(200);
+  });
 });
