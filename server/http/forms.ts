@@ -50,6 +50,31 @@ export async function handleForm(
 }
 
 /**
+ * Show a page whose query is its filter form (a GET form): `show` renders the page for a query.
+ * When the query is refused for a reason the table shows on a form (validation), the page is
+ * shown again on its defaults (an empty query) with the typed query as `values`, a message per
+ * field as `errors` and the table's status (422), as handleForm does for a post.
+ */
+export async function handleFilter(
+  req: Request,
+  res: Response,
+  show: (query: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  const query = req.query as Record<string, unknown>;
+  try {
+    await show(query);
+  } catch (err) {
+    const shown = presentError(err, req.locale, 'page');
+    if (shown.form === 'error-page') throw shown.appError;
+    const errors: Record<string, string> = {};
+    for (const f of shown.fields) errors[f.path] = f.message;
+    Object.assign(res.locals, { values: query, errors, formError: shown.message });
+    res.status(shown.status);
+    await show({});
+  }
+}
+
+/**
  * The one way a page action without a form of its own tells a conflict (a claim or a change that
  * lost a race): back to `to` with the message as a flash. Any other error is thrown on.
  */

@@ -130,6 +130,11 @@ const helpers = {
    */
   inputType: (type: unknown): string => (typeof type === 'string' && inputTypes.has(type) ? type : 'text'),
   join: (list: unknown): string => (Array.isArray(list) ? list.join(', ') : ''),
+  /** What was typed in a filter field shown again (`values`, set on a refused query), else `fallback`. */
+  typed: (values: unknown, name: string, fallback: unknown): unknown =>
+    values && typeof values === 'object' && name in values
+      ? (values as Record<string, unknown>)[name]
+      : fallback,
   eq: (a: unknown, b: unknown): boolean => String(a) === String(b),
   includes: (list: unknown, item: unknown): boolean =>
     Array.isArray(list) && list.map(String).includes(String(item)),

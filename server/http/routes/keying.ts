@@ -66,9 +66,10 @@ export function keyingRoutes(): Router {
 
   router.post('/tickets/:ref/keying/records', routePermission('quality.key'), async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    const values: Record<string, string> = {};
+    // As sent: a field repeated is refused on it ("one value only"), not taken as empty.
+    const values: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(body))
-      if (key.startsWith('values.')) values[key.slice(7)] = typeof value === 'string' ? value : '';
+      if (key.startsWith('values.')) values[key.slice(7)] = value;
     await handleForm(
       req,
       res,

@@ -15,6 +15,7 @@ import { routePermission } from '../middleware/guards.js';
 import { portfolioCharts, reportCharts, scriptJson } from '../report-charts.js';
 import { staticRoots } from '../static-roots.js';
 import { sendDownload } from '../downloads.js';
+import { handleFilter } from '../forms.js';
 
 /**
  * SLA reports (permission `reports.read`): the portfolio overview of the clients a staff member
@@ -111,15 +112,16 @@ export function reportRoutes(pdf: PdfRenderer): Router {
   const router = Router();
   router.use(['/reports', '/reports/*rest'], routePermission('reports.read'));
 
-  const renderReport = async (req: Request, res: Response, tenantId: string) => {
-    const report = await slaReport(req.ctx, tenantId, { from: req.query.from, to: req.query.to });
-    res.render('reports/show', {
-      title: t(req.locale, 'reports.report_title', { client: report.tenant.legalName }),
-      // Dates and times of a report read in the client's time zone, as its period is.
-      timeZone: report.tenant.timeZone,
-      ...reportLocals(report, req.locale),
+  const renderReport = (req: Request, res: Response, tenantId: string) =>
+    handleFilter(req, res, async (query) => {
+      const report = await slaReport(req.ctx, tenantId, { from: query.from, to: query.to });
+      res.render('reports/show', {
+        title: t(req.locale, 'reports.report_title', { client: report.tenant.legalName }),
+        // Dates and times of a report read in the client's time zone, as its period is.
+        timeZone: report.tenant.timeZone,
+        ...reportLocals(report, req.locale),
+      });
     });
-  };
 
   router.get('/reports', async (req, res) => {
     // A client admin has one company: /reports is its report.

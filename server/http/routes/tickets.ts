@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { priorities, ticketTypes, type TicketType } from '../../../models/ticket.js';
 import { can } from '../../domain/auth/policy.js';
 import { isStaff } from '../../domain/context.js';
@@ -33,7 +33,7 @@ import { listTenants } from '../../domain/tenants/tenants.js';
 import { AppError } from '../../errors/app-error.js';
 import { conflictFlash, presentError } from '../../errors/present.js';
 import { t, type Locale } from '../../i18n/i18n.js';
-import { backWithConflict, handleForm, parseInput } from '../forms.js';
+import { backWithConflict, handleFilter, handleForm, parseInput } from '../forms.js';
 import { routePermission, requireSignIn } from '../middleware/guards.js';
 import { formUploads, uploadedFiles } from '../uploads.js';
 import { receiveEInvoiceFiles } from '../../domain/einvoices/receive-einvoice-files.js';
@@ -200,8 +200,8 @@ export function ticketRoutes(): Router {
   const router = Router();
   router.use(['/tickets', '/attachments'], requireSignIn);
 
-  router.get('/tickets', async (req, res) => {
-    const query = parseInput(ticketListQuerySchema, req.query);
+  const listPage = async (req: Request, res: Response, asked: Record<string, unknown>) => {
+    const query = parseInput(ticketListQuerySchema, asked);
     const staff = isStaff(req.ctx.actor);
     if (staff && query.q && /^[a-z][a-z0-9-]{1,19}-\d{6}$/i.test(query.q)) {
       const direct = await getTicket(req.ctx, query.q).catch(() => null);
@@ -226,7 +226,9 @@ export function ticketRoutes(): Router {
       statuses: ['active', 'new', 'open', 'pending', 'resolved', 'closed'],
       canOpen: can(req.ctx.actor, 'tickets.open'),
     });
-  });
+  };
+
+  router.get('/tickets', (req, res) => handleFilter(req, res, (asked) => listPage(req, res, asked)));
 
   router.get('/tickets/new', routePermission('tickets.open'), (req, res) => {
     res.render('tickets/choose-type', { title: t(req.locale, 'tickets.new_title'), types: ticketTypes });

@@ -23,6 +23,9 @@ const eventChoices = webhookEventTypes.map((type) => ({
 const listOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ? [String(v)] : []);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** The replay of one event (the schema's first form): its id refused on its own field. */
+const [oneEventSchema] = replayEventsSchema.options;
+
 /** A form's endpoint fields as the domain schemas take them (checkboxes: absent means no). */
 const endpointForm = (body: Record<string, unknown>) => ({
   url: text(body.url) ?? '',
@@ -191,12 +194,15 @@ export function webhookPageRoutes(): Router {
         return { ...locals, endpointSettings: endpointValues(locals.endpoint) };
       },
       async () => {
-        const input = parseInput(
-          replayEventsSchema,
-          text(body.eventId)
-            ? { eventId: text(body.eventId) }
-            : { from: instantOf(body.from, zone), to: instantOf(body.to, zone) },
-        );
+        // One event when an id is given at all (a repeated one is refused on it, not taken for a
+        // range), else the range.
+        const input =
+          body.eventId !== undefined && body.eventId !== ''
+            ? parseInput(oneEventSchema, { eventId: body.eventId })
+            : parseInput(replayEventsSchema, {
+                from: instantOf(body.from, zone),
+                to: instantOf(body.to, zone),
+              });
         let replayed: number;
         try {
           ({ replayed } = await replayEvents(req.ctx, id, input));
