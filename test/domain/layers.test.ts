@@ -17,6 +17,10 @@ const ranks: Record<string, number> = {
   macros: 7,
   // Purges what every area keeps past its time (imports, uploads, webhook history).
   housekeeping: 7,
+  // Data subjects' requests (export, erasure) read every area's data and respect retention's holds.
+  privacy: 6.7,
+  // Retention policies, legal holds and the purge: read tickets, e-invoices and files of every area.
+  retention: 6.5,
   // Each role's home page: gathers what the queues, reports, health and mail areas give it.
   home: 7,
   // Readers and composers of everything below: pages' views, reports, upkeep.

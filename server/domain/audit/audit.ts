@@ -51,6 +51,16 @@ export const auditActions = [
   'quality.differences_settled',
   'quality.inspection_resumed',
   'quality.reduced_allowed',
+  // Retention, legal holds and erasure: these entries are chained by hash (tamper-evident trail).
+  'retention.policy_saved',
+  'retention.hold_placed',
+  'retention.hold_released',
+  'retention.purged',
+  'privacy.requested',
+  'privacy.approved',
+  'privacy.rejected',
+  'privacy.exported',
+  'privacy.erased',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -65,6 +75,8 @@ export const auditAreas = [
   'webhook',
   'macro',
   'quality',
+  'retention',
+  'privacy',
 ] as const;
 export type AuditArea = (typeof auditAreas)[number];
 
