@@ -59,6 +59,16 @@ export const permissions = {
   'quality.exchange': ['operator', 'team_lead', 'admin'],
   /** Webhook endpoints: a client admin their company's, a provider admin any client's. */
   'webhooks.manage': ['client_admin', 'admin'],
+  /** Retention policies per client and document kind (issue #20): read the dry run, edit the rules. */
+  'retention.manage': ['account_manager', 'admin'],
+  /** Place and release legal holds on a client, a ticket or a document. */
+  'retention.hold': ['account_manager', 'admin'],
+  /** Ask for a data subject's export or erasure: a client admin for the company's own people, an admin for anyone. */
+  'privacy.request': ['client_admin', 'admin'],
+  /** Approve, reject and run data subjects' requests. */
+  'privacy.run': ['admin'],
+  /** See what an erasure restricted (documents kept under a legal obligation): admins only. */
+  'privacy.restricted': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
