@@ -7,7 +7,16 @@ import { areaOfAction, auditActions, auditAreas } from '../audit/audit.js';
  * Areas whose labels live in their own catalogue file (four-eyes.json, webhook-ops.json,
  * macros.json, keying.json, einvoice-gate.json, quality-ops.json, retention.json, privacy.json).
  */
-const labelCatalogues = ['four_eyes', 'webhook_ops', 'macros', 'keying', 'einvoice_gate', 'quality_ops', 'retention', 'privacy'];
+const labelCatalogues = [
+  'four_eyes',
+  'webhook_ops',
+  'macros',
+  'keying',
+  'einvoice_gate',
+  'quality_ops',
+  'retention',
+  'privacy',
+];
 
 function ownLabel(locale: Locale, kind: 'actions' | 'areas', name: string): string {
   return labelCatalogues.reduceRight(
