@@ -13,6 +13,16 @@ const auditEventSchema = new Schema({
   ip: { type: String, default: null },
   requestId: { type: String, default: null },
   details: { type: Schema.Types.Mixed, default: {} },
+  /**
+   * Entries of the chained areas (retention, holds, purges, erasure) carry their place in the
+   * portal's one hash chain: position, the previous entry's hash, and their own (see
+   * server/domain/audit/audit-chain.ts). Absent on other entries.
+   */
+  chain: {
+    type: { seq: Number, prev: String, hash: String, key: String },
+    _id: false,
+    default: undefined,
+  },
 });
 auditEventSchema.plugin(tenantScopePlugin);
 

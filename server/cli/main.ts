@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
+import { verifyAuditChain } from '../domain/audit/verify-audit-chain.js';
 import { createStaff, staffInputSchema } from '../domain/auth/staff.js';
-import { systemCtx } from '../domain/context.js';
+import { systemCtx, type Ctx } from '../domain/context.js';
 import { configureDomainSettings } from '../domain/settings.js';
 import { apiTokenInputSchema, createApiToken, tenantAdminCtx } from '../domain/tenants/api-tokens.js';
 import { toAppError } from '../errors/normalize.js';
@@ -24,11 +25,27 @@ Commands:
   token:create --tenant CODE [--name N]     create an API token for the tenant and print it (shown once).
                                             It is created by, and acts for, the tenant's first active
                                             client admin (oldest account); a tenant without one is refused.
+  audit:verify                              check the hash-chained audit trail (retention, holds, purges,
+                                            erasure); exit code 1 and the first break's position if broken
 `;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+
+/** `audit:verify`: the hash-chained trail's check; exit code 1 when broken. */
+async function verifyTrail(ctx: Ctx): Promise<number> {
+  const verdict = await verifyAuditChain(ctx);
+  if (verdict.ok) {
+    out(`Audit trail intact: ${verdict.checked} chained entries checked from position ${verdict.from}.`);
+    return 0;
+  }
+  const found = verdict.break;
+  out(
+    `Audit trail BROKEN at position ${found?.seq} (${found?.kind}${found?.entryId ? `, entry ${found.entryId}` : ''}); ${verdict.checked} entries before it intact.`,
+  );
+  return 1;
+}
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,7 +60,11 @@ async function run(argv: string[]): Promise<number> {
     },
     allowPositionals: false,
   });
-  if (!command || values.help || !['seed', 'admin:create', 'token:create'].includes(command)) {
+  if (
+    !command ||
+    values.help ||
+    !['seed', 'admin:create', 'token:create', 'audit:verify'].includes(command)
+  ) {
     out(usage);
     return command ? 2 : 0;
   }
@@ -65,6 +86,7 @@ async function run(argv: string[]): Promise<number> {
         out(`  ${u.role.padEnd(16)} ${u.email.padEnd(26)} ${u.tenant ?? (u.serves ?? []).join(', ')}`);
       return 0;
     }
+    if (command === 'audit:verify') return await verifyTrail(ctx);
     if (command === 'token:create') {
       if (!values.tenant) {
         process.stderr.write('token:create needs --tenant\n');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { AuditEvent } from '../../../models/audit-event.js';
 import type { Ctx } from '../context.js';
+import { appendChained, chainedAreas } from './audit-chain.js';
 
 /** Every action the audit log records, grouped by area (the part before the dot). */
 export const auditActions = [
@@ -120,8 +121,7 @@ export async function recordTicketAudit(
 
 export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
   const actor = ctx.actor;
-  const created = AuditEvent.create({
-    ...(input.key ? { _id: auditIdOf(input.key) } : {}),
+  const entry = {
     at: new Date(),
     action: input.action,
     tenantId: input.tenantId ? new Types.ObjectId(input.tenantId) : null,
@@ -134,7 +134,12 @@ export async function recordAudit(ctx: Ctx, input: AuditInput): Promise<void> {
     ip: ctx.ip ?? null,
     requestId: ctx.requestId,
     details: input.details ?? {},
-  });
+  };
+  if (chainedAreas.includes(areaOfAction(input.action))) {
+    await appendChained(entry, input.key);
+    return;
+  }
+  const created = AuditEvent.create({ ...(input.key ? { _id: auditIdOf(input.key) } : {}), ...entry });
   await created.catch((err: unknown) => {
     // A keyed entry written by an earlier (interrupted or concurrent) call.
     if (!input.key || (err as { code?: unknown } | null)?.code !== 11000) throw err;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { verifyAuditChain } from '../../domain/audit/verify-audit-chain.js';
 import { auditQuerySchema, listAudit } from '../../domain/reports/audit-log.js';
 import { auditFilterChoices, auditRowView } from '../../domain/reports/audit-view.js';
 import { listTenants } from '../../domain/tenants/tenants.js';
@@ -28,5 +29,10 @@ export function adminAuditRoutes(): Router {
       });
     }),
   );
+  // The tamper-evident trail's check (issue #20): reads only, so a plain GET a bookmark can repeat.
+  router.get('/admin/audit/verify', routePermission('audit.read'), async (req, res) => {
+    const verdict = await verifyAuditChain(req.ctx);
+    res.render('admin/audit-verify', { title: t(req.locale, 'audit_chain.title'), verdict });
+  });
   return router;
 }

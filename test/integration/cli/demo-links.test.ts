@@ -1,26 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import mongoose from 'mongoose';
-import { fromRoot } from '../../../server/paths.js';
+import { cli } from '../../support/cli.js';
 import { dropAndDisconnect, testDbUri } from '../../support/db.js';
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args],
-      {
-        cwd: fromRoot(),
-        env: { ...process.env, LOG_LEVEL: 'error', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
 
 /** Item 14: the demo data's mails link to the portal where it runs, not to port 3000. */
 describe('links in the mails of the demo data', function () {

@@ -716,6 +716,7 @@ const table: Row[] = [
     },
   },
   { method: 'GET', path: '/admin/audit', expect: page({ admin: 200 }) },
+  { method: 'GET', path: '/admin/audit/verify', expect: page({ admin: 200 }) },
   { method: 'GET', path: '/admin/jobs', expect: page({ admin: 200 }) },
 
   // Tickets: clients see their company's, staff the tenants they serve; foreign ones are 404.

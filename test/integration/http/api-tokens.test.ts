@@ -1,38 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { ApiToken } from '../../../models/api-token.js';
 import { AuditEvent } from '../../../models/audit-event.js';
-import { fromRoot } from '../../../server/paths.js';
 import { apiClient } from '../../support/api.js';
 import { csrfFrom, postForm, signedInAgent } from '../../support/browser-session.js';
 import { makeTenant, makeUser, makeWorld, type World } from '../../support/factories.js';
 import { fieldError, navHrefs, tableRows, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fromRoot('server', 'cli', 'main.ts'), ...args],
-      {
-        cwd: fromRoot(),
-        env: { ...process.env, LOG_LEVEL: 'error', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => resolve({ code, out, stdout }));
-  });
-}
+import { cli } from '../../support/cli.js';
 
 const rawTokenIn = (html: string): string | null =>
   /data-testid="raw-token">(bdk_[A-Za-z0-9_-]+)</.exec(html)?.[1] ?? null;
