@@ -38,6 +38,7 @@ const navigation: NavItem[] = [
   { href: '/api-tokens', key: 'api_tokens.nav', permission: 'tokens.manage' },
   { href: '/webhooks', key: 'webhook_pages.nav', permission: 'webhooks.manage' },
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
+  { href: '/retention', key: 'retention.policies.nav', permission: 'retention.manage' },
   { href: '/layouts', key: 'keying.nav', permission: 'quality.layouts' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },

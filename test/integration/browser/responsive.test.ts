@@ -225,6 +225,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/reports/:tenantId/statement': [`/reports/${world.acme.id}/statement`],
       '/sla/:tenantId/calendar': [`/sla/${world.acme.id}/calendar`],
       '/sla/:tenantId/policy': [`/sla/${world.acme.id}/policy`],
+      '/retention/:tenantId': [`/retention/${world.acme.id}`],
       '/webhooks/:id': [`/webhooks/${endpointId}`],
     };
     // Pages reached only from a mail (a token in the path) are shown signed out, below.

@@ -435,6 +435,19 @@ const slaCalendarBody = (): Fields => ({
   timeZone: 'Europe/Rome',
   'hours.1': '09:00-18:00',
 });
+/** A valid retention form: every kind on its country's default, Danish calendar year. */
+const retentionBody = (): Fields => ({
+  country: 'DK',
+  financialYearEnd: '12-31',
+  invoice_files_mode: 'default',
+  attachments_mode: 'default',
+  tickets_mode: 'own',
+  tickets_years: '6',
+  tickets_months: '0',
+  tickets_start: 'ticket_closed',
+  inbound_mail_mode: 'default',
+  audit_mode: 'default',
+});
 /** A valid policy (each allowed save is a new version); targets need the client's calendar first. */
 async function slaPolicyBody(c: Cell): Promise<Fields> {
   if (/^[0-9a-f]{24}$/.test(c.param) && (await Tenant.exists({ _id: c.param })))
@@ -1077,6 +1090,16 @@ const table: Row[] = [
   },
   { method: 'GET', path: '/sla/:tenantId/policy', variants: slaVariants(page, 200) },
   { method: 'POST', path: '/sla/:tenantId/policy', body: slaPolicyBody, variants: slaVariants(action, 302) },
+
+  // Retention per client (issue #20): the same portfolio roles as SLA contracts.
+  { method: 'GET', path: '/retention', expect: page(slaManagers(200)) },
+  { method: 'GET', path: '/retention/:tenantId', variants: slaVariants(page, 200) },
+  {
+    method: 'POST',
+    path: '/retention/:tenantId',
+    body: retentionBody,
+    variants: slaVariants(action, 302),
+  },
 
   // SLA reports: the portfolio (client admins: their own report), one client's report and its CSV tables.
   { method: 'GET', path: '/reports', expect: page({ ...reporters(200), acmeAdmin: 200, nordAdmin: 200 }) },

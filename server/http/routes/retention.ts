@@ -1,0 +1,91 @@
+import { Router, type Request } from 'express';
+import { retentionKinds, retentionStarts } from '../../../models/retention-policy.js';
+import {
+  getRetentionPolicy,
+  policyOfTenant,
+  type EffectivePolicy,
+} from '../../domain/retention/get-retention-policy.js';
+import { saveRetentionPolicy } from '../../domain/retention/save-retention-policy.js';
+import { listTenants } from '../../domain/tenants/tenants.js';
+import { t, type Locale } from '../../i18n/i18n.js';
+import { handleForm } from '../forms.js';
+import { routePermission } from '../middleware/guards.js';
+
+const tenantIdOf = (req: Request): string => String(req.params.tenantId);
+
+/** A rule as the page reads it: "10 years from the invoice date". */
+function ruleText(rule: { years: number; months: number; start: string }, locale: Locale): string {
+  const parts = [
+    rule.years ? t(locale, 'retention.policies.years', { count: rule.years }) : '',
+    rule.months ? t(locale, 'retention.policies.months', { count: rule.months }) : '',
+  ].filter(Boolean);
+  return t(locale, 'retention.policies.rule', {
+    period: parts.join(' '),
+    start: t(locale, `retention.policies.starts.${rule.start}`),
+  });
+}
+
+/** The form's values from the policy in force (each kind "own" or "default" with its numbers). */
+function formValues(policy: EffectivePolicy): Record<string, string> {
+  const values: Record<string, string> = {
+    country: policy.countrySet ?? '',
+    financialYearEnd: policy.financialYearEnd,
+  };
+  for (const rule of policy.rules) {
+    values[`${rule.kind}_mode`] = rule.own ? 'own' : 'default';
+    values[`${rule.kind}_years`] = String(rule.years);
+    values[`${rule.kind}_months`] = String(rule.months);
+    values[`${rule.kind}_start`] = rule.start;
+  }
+  return values;
+}
+
+/** Retention per client (issue #20): account managers and admins, for the clients they serve. */
+export function retentionRoutes(): Router {
+  const router = Router();
+  router.use(['/retention', '/retention/*rest'], routePermission('retention.manage'));
+
+  router.get('/retention', async (req, res) => {
+    const tenants = await listTenants(req.ctx);
+    const rows = await Promise.all(
+      tenants.map(async (tenant) => {
+        const policy = await policyOfTenant(tenant);
+        return { tenant, country: policy.country, own: policy.rules.filter((r) => r.own).length };
+      }),
+    );
+    res.render('retention/index', { title: t(req.locale, 'retention.policies.title'), rows });
+  });
+
+  const pageLocals = async (req: Request) => {
+    const policy = await getRetentionPolicy(req.ctx, tenantIdOf(req));
+    return {
+      title: t(req.locale, 'retention.policies.client_title', { client: policy.tenant.legalName }),
+      policy,
+      starts: retentionStarts,
+      kinds: retentionKinds.map((kind) => {
+        const rule = policy.rules.find((r) => r.kind === kind);
+        return {
+          kind,
+          label: t(req.locale, `retention.policies.kinds.${kind}`),
+          inForce: rule ? ruleText(rule, req.locale) : '',
+          fallback: rule ? ruleText(rule.fallback, req.locale) : '',
+          own: rule?.own ?? false,
+        };
+      }),
+    };
+  };
+
+  router.get('/retention/:tenantId', async (req, res) => {
+    const locals = await pageLocals(req);
+    res.render('retention/policy', { ...locals, values: formValues(locals.policy) });
+  });
+  router.post('/retention/:tenantId', async (req, res) => {
+    const locals = await pageLocals(req);
+    await handleForm(req, res, 'retention/policy', locals, async () => {
+      await saveRetentionPolicy(req.ctx, tenantIdOf(req), req.body);
+      req.session.flash = { kind: 'ok', key: 'retention.policies.saved' };
+      res.redirect(`/retention/${tenantIdOf(req)}`);
+    });
+  });
+  return router;
+}
