@@ -84,6 +84,12 @@ const ticketSchema = new Schema(
      * pending-entries.ts): written with the change, pulled once the entry is stored.
      */
     pendingEntries: { type: [Schema.Types.Mixed], default: undefined },
+    /**
+     * Set when the retention purge starts deleting this ticket (server/domain/retention/
+     * purge-tickets.ts): its dependants go first, the ticket last, so a ticket still carrying
+     * this after a crash is one the next purge run finishes first.
+     */
+    purgingAt: { type: Date, default: undefined },
   },
   { timestamps: true, minimize: false },
 );
@@ -97,6 +103,8 @@ ticketSchema.index({ _id: 1, tenantId: 1, version: 1 }, { unique: true });
 ticketSchema.index({ 'pendingEntries.at': 1 });
 // The merge sweep (tickets/merge-tickets.ts) finds unfinished merges by their state.
 ticketSchema.index({ mergeState: 1 });
+// The purge finishing tickets a crash left half deleted.
+ticketSchema.index({ purgingAt: 1 });
 // A PO's other open tickets of the client (tickets/list-po-tickets.ts); on MongoDB only, the
 // embedded engine ignores non-unique indexes and scans.
 ticketSchema.index({ tenantId: 1, 'fields.poNumber': 1, status: 1 });

@@ -21,6 +21,7 @@ import { registerSlaSweep } from '../jobs/sla-sweep.js';
 import { registerWebhookJobs, webhooksOnEvents } from '../jobs/webhooks.js';
 import { configureWebhooks } from './domain/webhooks/settings.js';
 import { registerTicketSetupsJob } from '../jobs/ticket-setups.js';
+import { registerRetentionJob } from '../jobs/retention.js';
 import { registerTicketMergesJob } from '../jobs/ticket-merges.js';
 import { registerMonthlyReports } from '../jobs/reports-monthly.js';
 import { registerWeeklyDigest } from '../jobs/reports-weekly.js';
@@ -85,6 +86,7 @@ export async function startPortal(config: Config, log: Logger): Promise<Portal> 
     await registerWebhookJobs(agenda, log.child({ component: 'webhooks' }));
     await registerTicketSetupsJob(agenda, log.child({ component: 'jobs' }));
     await registerTicketMergesJob(agenda, log.child({ component: 'jobs' }));
+    await registerRetentionJob(agenda, log.child({ component: 'retention' }), config.retentionPurgeSeconds);
     await registerMonthlyReports(agenda, log.child({ component: 'reports' }));
     await registerWeeklyDigest(agenda, log.child({ component: 'reports' }), config.reportsWeeklyDigest);
     await agenda.start();

@@ -28,6 +28,7 @@ export interface Config {
   inboundSmtpPort: number | undefined;
   inboundMaxBytes: number;
   slaSweepSeconds: number;
+  retentionPurgeSeconds: number;
   /** WEBHOOK_ALLOW_HOSTS: hosts webhooks may reach over http or on private addresses. */
   webhookAllowHosts: string[];
   webhookTimeoutMs: number;
@@ -99,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundSmtpPort: raw.INBOUND_SMTP_PORT,
     inboundMaxBytes: raw.INBOUND_MAX_BYTES,
     slaSweepSeconds: raw.SLA_SWEEP_SECONDS,
+    retentionPurgeSeconds: raw.RETENTION_PURGE_SECONDS,
     webhookAllowHosts: raw.WEBHOOK_ALLOW_HOSTS.split(',')
       .map((h) => h.trim())
       .filter(Boolean),

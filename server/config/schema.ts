@@ -99,6 +99,12 @@ export const configSchema = z.object({
     .max(300)
     .default(5)
     .describe('How often the SLA sweep records warnings and breaches (bounds their lateness).'),
+  RETENTION_PURGE_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(7 * 86400)
+    .default(86400)
+    .describe('How often the retention purge deletes what has expired (a day by default).'),
   WEBHOOK_ALLOW_HOSTS: z
     .string()
     .default('')

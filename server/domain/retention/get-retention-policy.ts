@@ -5,6 +5,7 @@ import { notFound } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { withTenant } from '../tenants/scope.js';
+import { listTenants } from '../tenants/tenants.js';
 import { countryOf, defaultsFor, type RetentionRule } from './retention-defaults.js';
 
 export interface EffectiveRule extends RetentionRule {
@@ -42,7 +43,7 @@ export async function retentionTenant(ctx: Ctx, tenantId: string) {
 }
 
 /** A client's retention as it applies: each kind's own rule, or its country's default. */
-export async function policyOfTenant(tenant: EffectivePolicy['tenant']): Promise<EffectivePolicy> {
+export async function policyOfTenant(_ctx: Ctx, tenant: EffectivePolicy['tenant']): Promise<EffectivePolicy> {
   const stored = await RetentionPolicy.findOne({ tenantId: tenant._id }).lean();
   const country = countryOf(stored?.country, tenant.vatNumber);
   const defaults = defaultsFor(country);
@@ -64,5 +65,17 @@ export async function policyOfTenant(tenant: EffectivePolicy['tenant']): Promise
 
 /** The retention page's reading: the client checked against the caller, then its policy. */
 export async function getRetentionPolicy(ctx: Ctx, tenantId: string): Promise<EffectivePolicy> {
-  return policyOfTenant(await retentionTenant(ctx, tenantId));
+  return policyOfTenant(ctx, await retentionTenant(ctx, tenantId));
+}
+
+/** The retention index: each client the caller serves, its country and how many own rules it has. */
+export async function listRetentionClients(ctx: Ctx) {
+  requirePermission(ctx, 'retention.manage');
+  const tenants = await listTenants(ctx);
+  return Promise.all(
+    tenants.map(async (tenant) => {
+      const policy = await policyOfTenant(ctx, tenant);
+      return { tenant, country: policy.country, own: policy.rules.filter((r) => r.own).length };
+    }),
+  );
 }

@@ -67,3 +67,23 @@ export function retentionEndOf(
     }
   }
 }
+
+/**
+ * For records without a ticket (audit entries, inbound mail rows), whose own time stands for
+ * every start: the first time whose record is still kept at `now`. Every record written before
+ * it has expired. The end grows with the record's time, so a search over time finds the bound
+ * for any rule (financial years included) without a second copy of the arithmetic.
+ */
+export function recordCutoff(rule: RetentionRule, calendar: RetentionCalendar, now: Date): Date {
+  const endOf = (ms: number) =>
+    retentionEndOf(rule, { createdAt: new Date(ms), closedAt: new Date(ms) }, calendar);
+  let low = 0; // expired (the epoch is long gone under any rule of at most 30 years)
+  let high = now.getTime(); // kept (nothing written now has expired)
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    const end = endOf(mid);
+    if (end && end <= now) low = mid;
+    else high = mid;
+  }
+  return new Date(high);
+}

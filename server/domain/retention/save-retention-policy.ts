@@ -76,7 +76,7 @@ export const retentionInputSchema = z
 export async function saveRetentionPolicy(ctx: Ctx, tenantId: string, input: unknown) {
   const tenant = await retentionTenant(ctx, tenantId);
   const data = parseContractInput(retentionInputSchema, input) as Record<string, unknown>;
-  const before = await policyOfTenant(tenant);
+  const before = await policyOfTenant(ctx, tenant);
   const rules = retentionKinds
     .filter((kind) => data[`${kind}_mode`] === 'own')
     .map((kind) => ({
@@ -102,7 +102,7 @@ export async function saveRetentionPolicy(ctx: Ctx, tenantId: string, input: unk
     }).lean();
   // Two first saves at once: the unique index lets one insert, the other updates on retry.
   await write().catch((err: unknown) => (isDuplicate(err) ? write() : Promise.reject(err)));
-  const after = await policyOfTenant(tenant);
+  const after = await policyOfTenant(ctx, tenant);
   const brief = (p: typeof before) => ({
     country: p.country,
     financialYearEnd: p.financialYearEnd,

@@ -2,11 +2,11 @@ import { Router, type Request } from 'express';
 import { retentionKinds, retentionStarts } from '../../../models/retention-policy.js';
 import {
   getRetentionPolicy,
-  policyOfTenant,
+  listRetentionClients,
   type EffectivePolicy,
 } from '../../domain/retention/get-retention-policy.js';
+import { previewPurge } from '../../domain/retention/purge-expired-data.js';
 import { saveRetentionPolicy } from '../../domain/retention/save-retention-policy.js';
-import { listTenants } from '../../domain/tenants/tenants.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { handleForm } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
@@ -46,14 +46,30 @@ export function retentionRoutes(): Router {
   router.use(['/retention', '/retention/*rest'], routePermission('retention.manage'));
 
   router.get('/retention', async (req, res) => {
-    const tenants = await listTenants(req.ctx);
-    const rows = await Promise.all(
-      tenants.map(async (tenant) => {
-        const policy = await policyOfTenant(tenant);
-        return { tenant, country: policy.country, own: policy.rules.filter((r) => r.own).length };
-      }),
-    );
+    const rows = await listRetentionClients(req.ctx);
     res.render('retention/index', { title: t(req.locale, 'retention.policies.title'), rows });
+  });
+
+  // The dry run: what the next purge would delete, per client and kind (before `/:tenantId`).
+  router.get('/retention/purge-preview', async (req, res) => {
+    const plans = await previewPurge(req.ctx);
+    res.render('retention/preview', {
+      title: t(req.locale, 'retention.purge.title'),
+      clients: plans.map((plan) => ({
+        tenant: plan.tenant,
+        rows: [
+          {
+            kind: 'tickets',
+            count: plan.tickets.ids.length,
+            bytes: plan.tickets.bytes,
+            held: plan.tickets.held,
+          },
+          { kind: 'files', count: plan.files.rows.length, bytes: plan.files.bytes, held: plan.files.held },
+          { kind: 'inbound_mail', count: plan.inboundMail.count, bytes: null, held: plan.inboundMail.held },
+          { kind: 'audit', count: plan.audit.count, bytes: null, held: plan.audit.held },
+        ],
+      })),
+    });
   });
 
   const pageLocals = async (req: Request) => {

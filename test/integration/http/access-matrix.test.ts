@@ -1093,6 +1093,7 @@ const table: Row[] = [
 
   // Retention per client (issue #20): the same portfolio roles as SLA contracts.
   { method: 'GET', path: '/retention', expect: page(slaManagers(200)) },
+  { method: 'GET', path: '/retention/purge-preview', expect: page(slaManagers(200)) },
   { method: 'GET', path: '/retention/:tenantId', variants: slaVariants(page, 200) },
   {
     method: 'POST',

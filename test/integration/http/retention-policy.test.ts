@@ -119,4 +119,21 @@ describe('retention policies page', function () {
       await a.get(`/retention/${world.acme.id}`).expect(403);
     }
   });
+
+  it('shows the next purge per client and kind in a dry run, without deleting, to its portfolio only', async () => {
+    const manager = await makeUser({ role: 'account_manager', tenantIds: [world.nord.id], locale: 'da' });
+    const agent = await signedInAgent(tp.url, manager.email);
+    expect((await agent.get('/retention').expect(200)).text).to.contain('href="/retention/purge-preview"');
+    const page = await agent.get('/retention/purge-preview').expect(200);
+    const rows = tableRows(page.text, `purge-${world.nord.code}`);
+    expect(rows.map((r) => r[0])).to.deep.equal([
+      t('da', 'retention.purge.kinds.tickets'),
+      t('da', 'retention.purge.kinds.files'),
+      t('da', 'retention.purge.kinds.inbound_mail'),
+      t('da', 'retention.purge.kinds.audit'),
+    ]);
+    expect(page.text).to.not.contain(`purge-${world.acme.code}`);
+    const operator = await signedInAgent(tp.url, world.users.operatorBoth.email);
+    await operator.get('/retention/purge-preview').expect(403);
+  });
 });
