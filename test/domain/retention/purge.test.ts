@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import type { Types } from 'mongoose';
-import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { Attachment } from '../../../models/attachment.js';
 import { AuditEvent } from '../../../models/audit-event.js';
@@ -20,22 +18,16 @@ import { verifyAuditChain } from '../../../server/domain/audit/verify-audit-chai
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
 import { makeAttachment, makeTicket } from '../../support/tickets.js';
+import { mentionsOf as mentionsAll } from '../../support/mentions.js';
 
 const sys = () => systemCtx(pino({ level: 'silent' }), 'purge-test');
 const DAY = 86_400_000;
 const ago = (days: number) => new Date(Date.now() - days * DAY);
 
-/** Every document of every collection (GridFS included) that mentions the id, by collection. */
-async function mentionsOf(id: Types.ObjectId | string): Promise<Record<string, number>> {
-  const db = mongoose.connection.db!;
-  const hex = String(id);
-  const found: Record<string, number> = {};
-  for (const { name } of await db.listCollections().toArray()) {
-    const docs = await db.collection(name).find({}).toArray();
-    const hits = docs.filter((doc) => JSON.stringify(doc).includes(hex)).length;
-    if (hits) found[name] = hits;
-  }
-  return found;
+/** The collections that still mention the id (test/support/mentions.ts), by name with a count of 1. */
+async function mentionsOf(id: { toString(): string }): Promise<Record<string, number>> {
+  const found = (await mentionsAll(id))[String(id)] ?? [];
+  return Object.fromEntries(found.map((name) => [name, 1]));
 }
 
 async function closedTicket(world: World, daysAgo: number, subject: string) {
