@@ -1,7 +1,5 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import { WebhookEvent } from '../../../models/webhook-event.js';
-import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError } from '../../errors/app-error.js';
 import { linkUrl } from '../settings.js';
 import { recordAudit } from '../audit/audit.js';
@@ -9,8 +7,7 @@ import type { Ctx } from '../context.js';
 import { domainEvents } from '../events.js';
 import { findEndpoint } from './access.js';
 import { msgIdOf, unsentState } from './event-types.js';
-
-const events = scopedCollection(WebhookEvent);
+import { insertFresh } from './record-events.js';
 
 /** The body of a test event (the Standard Webhooks envelope; no ticket). */
 export const testEventPayloadSchema = z.strictObject({
@@ -26,7 +23,8 @@ export const testEventPayloadSchema = z.strictObject({
 
 /**
  * "Send a test event": one `webhook.test` event for one endpoint, written to the same event table
- * and delivered by the same workers (signature, retries, attempt history) as any other. Its key
+ * and delivered by the same workers (signature, retries, attempt history) as any other, by the
+ * same fast path as the events this process records (fresh-events.ts). Its key
  * holds a fresh id, so every request is a new event with its own `webhook-id`. A disabled
  * endpoint receives nothing: refused (conflict) rather than queued for ever.
  */
@@ -48,7 +46,10 @@ export async function sendTestEvent(ctx: Ctx, id: string) {
       links: { endpoint: linkUrl(`/api/v1/webhook-endpoints/${String(ep._id)}`) },
     },
   });
-  await events.insertOne({
+  // Written as the recorder writes events (insertFresh): handed to this process's delivery runs
+  // at once, without the read of due events (fresh-events.ts), stamped with the endpoint's lease
+  // token as read above, before the insert.
+  const row = {
     _id,
     tenantId: ep.tenantId,
     endpointId: ep._id,
@@ -61,7 +62,8 @@ export async function sendTestEvent(ctx: Ctx, id: string) {
     sourceId: _id,
     payload,
     ...unsentState(now),
-  });
+  };
+  await insertFresh([row], [ep]);
   await recordAudit(ctx, {
     action: 'webhook.test_sent',
     tenantId: String(ep.tenantId),

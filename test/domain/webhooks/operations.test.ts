@@ -10,6 +10,7 @@ import { disableFailingEndpoints } from '../../../server/domain/webhooks/disable
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { WebhookAttempt } from '../../../models/webhook-attempt.js';
 import { attemptHistory, listAttempts } from '../../../server/domain/webhooks/list-attempts.js';
+import { freshCount } from '../../../server/domain/webhooks/fresh-events.js';
 import { replayEvents } from '../../../server/domain/webhooks/replay-events.js';
 import { sendTestEvent, testEventPayloadSchema } from '../../../server/domain/webhooks/send-test-event.js';
 import { configureWebhooks } from '../../../server/domain/webhooks/settings.js';
@@ -109,6 +110,24 @@ describe('webhook operations (domain)', function () {
       .setOptions({ allTenants: true })
       .lean();
     expect(audit).to.have.length(2);
+  });
+
+  it('hands a test event straight to delivery (the fast path), delivered at the next run', async () => {
+    const ep = await registerEndpoint(acmeAdmin(), {
+      url: receiver.url('/test-fast'),
+      description: 'fast',
+      events: ['ticket.created'],
+      orderedPerTicket: false,
+    });
+    const waiting = freshCount();
+    const sent = await sendTestEvent(acmeAdmin(), ep.id);
+    expect(freshCount()).to.equal(waiting + 1);
+    expect((await deliverDueWebhooks(sys())).delivered).to.equal(1);
+    expect(freshCount()).to.equal(waiting);
+    const got = receiver.received.filter((r) => r.path === '/test-fast');
+    expect(got.map((r) => r.headers['webhook-id'])).to.deep.equal([sent.msgId]);
+    const row = await WebhookEvent.findOne({ _id: sent.eventId, tenantId: world.acme._id }).lean();
+    expect(row).to.include({ status: 'delivered', type: 'webhook.test' });
   });
 
   it('sends no test event to another company’s endpoint (not found) nor to a disabled one', async () => {
