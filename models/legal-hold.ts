@@ -5,6 +5,10 @@ import { tenantRef, tenantScopePlugin } from './plugins/tenant-scope.js';
 export const holdScopes = ['tenant', 'ticket', 'document'] as const;
 export type HoldScope = (typeof holdScopes)[number];
 
+/** The key that keeps one active hold per target. */
+export const activeHoldKey = (tenantId: unknown, scope: string, targetId: unknown): string =>
+  `${String(tenantId)}:${scope}:${String(targetId)}`;
+
 /**
  * A legal hold: while it is active (`releasedAt` null) nothing it covers is purged by retention or
  * erased by a data subject's request. Released holds stay as the record of what was held and why.
@@ -22,6 +26,18 @@ const legalHoldSchema = new Schema({
   releasedAt: { type: Date, default: null },
   releasedBy: { type: { id: 'ObjectId', name: String }, _id: false, default: null },
   releaseReason: { type: String, default: null, trim: true, maxlength: 1000 },
+  /**
+   * `<tenant>:<scope>:<target>` while the hold is active, `released:<its id>` after: the unique
+   * index keeps one active hold per target (the engine has no partial indexes), and a release
+   * frees the target in the same atomic update that records it.
+   */
+  activeKey: { type: String, required: true, unique: true },
+});
+legalHoldSchema.pre('validate', function () {
+  if (!this.activeKey)
+    this.activeKey = this.releasedAt
+      ? `released:${String(this._id)}`
+      : activeHoldKey(this.tenantId, this.scope, this.targetId);
 });
 legalHoldSchema.index({ tenantId: 1, releasedAt: 1 });
 legalHoldSchema.plugin(tenantScopePlugin);

@@ -1,10 +1,14 @@
 import { Router, type Request } from 'express';
+import { holdScopes } from '../../../models/legal-hold.js';
 import { retentionKinds, retentionStarts } from '../../../models/retention-policy.js';
 import {
   getRetentionPolicy,
   listRetentionClients,
   type EffectivePolicy,
 } from '../../domain/retention/get-retention-policy.js';
+import { listHolds } from '../../domain/retention/list-holds.js';
+import { placeHold } from '../../domain/retention/place-hold.js';
+import { releaseHold } from '../../domain/retention/release-hold.js';
 import { previewPurge } from '../../domain/retention/purge-expired-data.js';
 import { saveRetentionPolicy } from '../../domain/retention/save-retention-policy.js';
 import { t, type Locale } from '../../i18n/i18n.js';
@@ -41,6 +45,7 @@ function formValues(policy: EffectivePolicy): Record<string, string> {
 }
 
 /** Retention per client (issue #20): account managers and admins, for the clients they serve. */
+// Long function: a route table: the retention, purge preview and legal hold pages.
 export function retentionRoutes(): Router {
   const router = Router();
   router.use(['/retention', '/retention/*rest'], routePermission('retention.manage'));
@@ -70,6 +75,45 @@ export function retentionRoutes(): Router {
         ],
       })),
     });
+  });
+
+  // Legal holds of one client: list, place, release (account managers and admins).
+  const holdLocals = async (req: Request) => {
+    const holds = await listHolds(req.ctx, tenantIdOf(req));
+    return {
+      title: t(req.locale, 'retention.holds.title', { client: holds.tenant.legalName }),
+      ...holds,
+      scopes: holdScopes,
+    };
+  };
+  router.get('/retention/:tenantId/holds', async (req, res) => {
+    res.render('retention/holds', { ...(await holdLocals(req)), values: { scope: 'ticket' } });
+  });
+  router.post('/retention/:tenantId/holds', async (req, res) => {
+    await handleForm(
+      req,
+      res,
+      'retention/holds',
+      () => holdLocals(req),
+      async () => {
+        await placeHold(req.ctx, tenantIdOf(req), req.body);
+        req.session.flash = { kind: 'ok', key: 'retention.holds.placed' };
+        res.redirect(`/retention/${tenantIdOf(req)}/holds`);
+      },
+    );
+  });
+  router.post('/retention/:tenantId/holds/:holdId/release', async (req, res) => {
+    await handleForm(
+      req,
+      res,
+      'retention/holds',
+      async () => ({ ...(await holdLocals(req)), releasing: String(req.params.holdId) }),
+      async () => {
+        await releaseHold(req.ctx, tenantIdOf(req), String(req.params.holdId), req.body);
+        req.session.flash = { kind: 'ok', key: 'retention.holds.released' };
+        res.redirect(`/retention/${tenantIdOf(req)}/holds`);
+      },
+    );
   });
 
   const pageLocals = async (req: Request) => {

@@ -226,6 +226,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/sla/:tenantId/calendar': [`/sla/${world.acme.id}/calendar`],
       '/sla/:tenantId/policy': [`/sla/${world.acme.id}/policy`],
       '/retention/:tenantId': [`/retention/${world.acme.id}`],
+      '/retention/:tenantId/holds': [`/retention/${world.acme.id}/holds`],
       '/webhooks/:id': [`/webhooks/${endpointId}`],
     };
     // Pages reached only from a mail (a token in the path) are shown signed out, below.

@@ -1094,6 +1094,21 @@ const table: Row[] = [
   // Retention per client (issue #20): the same portfolio roles as SLA contracts.
   { method: 'GET', path: '/retention', expect: page(slaManagers(200)) },
   { method: 'GET', path: '/retention/purge-preview', expect: page(slaManagers(200)) },
+  { method: 'GET', path: '/retention/:tenantId/holds', variants: slaVariants(page, 200) },
+  // A ticket number the client does not have: the allowed get the form's field error, nothing is held.
+  {
+    method: 'POST',
+    path: '/retention/:tenantId/holds',
+    body: () => ({ scope: 'ticket', ticketNumber: 'NOPE-000001', reason: 'Matrix' }),
+    variants: slaVariants(action, 422),
+  },
+  // A hold that does not exist (the path's second parameter is left as written): 404 for the allowed.
+  {
+    method: 'POST',
+    path: '/retention/:tenantId/holds/:holdId/release',
+    body: () => ({ reason: 'Matrix' }),
+    variants: slaVariants(action, 404),
+  },
   { method: 'GET', path: '/retention/:tenantId', variants: slaVariants(page, 200) },
   {
     method: 'POST',
