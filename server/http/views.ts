@@ -1,15 +1,9 @@
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import {
-  formatBytes,
-  formatDate,
-  formatDateTime,
-  formatDuration,
-  formatNumber,
-  intlLocaleOf,
-} from '../i18n/format.js';
+import { formatBytes, formatDate, formatDateTime, formatNumber, intlLocaleOf } from '../i18n/format.js';
 import { isLocale, t, type Locale } from '../i18n/i18n.js';
+import { formatDuration } from '../i18n/duration.js';
 import { formatInputNumber, separatorsOf } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
 
@@ -123,7 +117,7 @@ const helpers = {
   isoDate: (value: unknown): string =>
     value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '',
   /** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h". */
-  duration: (seconds: number): string => formatDuration(seconds),
+  duration: (seconds: number, options: HelperOptions): string => formatDuration(seconds, localeOf(options)),
   /**
    * The `type` of a form field's input. Partials see their caller's context, so a field given no
    * type would take the page's (a ticket type, "invoice"): only real input types pass, else text.

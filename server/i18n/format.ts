@@ -90,14 +90,3 @@ export function formatBytes(size: number, locale: Locale): string {
   }
   return `${formatNumber(Math.round(value * 10) / 10, locale)} ${units[unit]}`;
 }
-
-/** A duration of business time, e.g. "2 h 05 min" or "3 d 4 h" (public/js/queue.js draws the same). */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d) return `${d} d ${h} h`;
-  if (h) return `${h} h ${String(m).padStart(2, '0')} min`;
-  return `${m} min`;
-}

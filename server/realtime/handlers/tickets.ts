@@ -6,7 +6,7 @@ import { getTicket, listTimeline } from '../../domain/tickets/queries.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
 import { AppError } from '../../errors/app-error.js';
 import { renderPartial } from '../../http/views.js';
-import { formatDuration } from '../../i18n/format.js';
+import { formatDuration } from '../../i18n/duration.js';
 import { t } from '../../i18n/i18n.js';
 import { rooms, ticketOfRoom } from '../rooms.js';
 import { ref, type HandlerKit } from './handle.js';
@@ -58,8 +58,8 @@ export function registerTicketHandlers({ handle, socket, user, reader, presenceL
         stateText: t(locale, `sla_states.${sla.state}`),
         targets: sla.targets.map((g) => ({
           target: g.target,
-          leftText: g.remainingSeconds ? formatDuration(g.remainingSeconds) : null,
-          overdueText: g.overdueSeconds ? formatDuration(g.overdueSeconds) : null,
+          leftText: g.remainingSeconds ? formatDuration(g.remainingSeconds, locale) : null,
+          overdueText: g.overdueSeconds ? formatDuration(g.overdueSeconds, locale) : null,
         })),
       },
       // Each entry also as the page's partial prints it, so the page script only inserts it.

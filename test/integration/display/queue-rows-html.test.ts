@@ -60,7 +60,7 @@ describe('each display rule once: live queue rows are the page partial', functio
         expect(page, String(user.locale)).to.include(withToken(row.html, page));
       }
       expect(rows.map((r) => r.html).join(' ')).to.include(
-        user.locale === 'da' ? '2 h 00 min tilbage' : '2 h 00 min left',
+        user.locale === 'da' ? '2 t. 00 min. tilbage' : '2 h 00 min left',
       );
       const one = await ask<{ rows: QueueRowView[] }>(socket, 'queue:rows', { queueId, ids: [rows[1]?.id] });
       expect(one.data?.rows.map((r) => r.html)).to.deep.equal([rows[1]?.html]);

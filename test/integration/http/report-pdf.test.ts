@@ -80,7 +80,7 @@ describe('SLA report as PDF', function () {
     expect(a4).to.be.lessThan(a2);
     expect(pdf.text.slice(a3, a4))
       .to.include(formatDateTime(romeAt(6, 16), 'it', 'Europe/Rome'))
-      .and.include('10 d 8 h')
+      .and.include('10 gg 8 h')
       .and.include(it('reports.not_met'));
     expect(pdf.text.slice(a4, a2))
       .to.include(formatDateTime(romeAt(11, 19), 'it', 'Europe/Rome'))
