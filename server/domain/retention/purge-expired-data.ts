@@ -3,6 +3,7 @@ import { AuditEvent } from '../../../models/audit-event.js';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { Ticket } from '../../../models/ticket.js';
 import { recordAudit } from '../audit/audit.js';
+import { trimAuditChain } from '../audit/trim-audit-chain.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listTenants } from '../tenants/tenants.js';
@@ -117,7 +118,8 @@ export async function purgeExpiredData(ctx: Ctx, now = new Date()): Promise<Clie
   const resumed = await finishInterruptedPurges();
   if (resumed) ctx.log.info({ resumed }, 'finished tickets an interrupted purge had started');
   const results: ClientPurged[] = [];
-  for (const plan of await previewPurge(ctx, now)) {
+  const plans = await previewPurge(ctx, now);
+  for (const plan of plans) {
     const done = await purgeClient(ctx, plan, now);
     results.push(done);
     if (done.tickets + done.files + done.inboundMail + done.audit === 0) continue;
@@ -135,6 +137,17 @@ export async function purgeExpiredData(ctx: Ctx, now = new Date()): Promise<Clie
       },
       key: `retention.purged:${done.tenantId}:${now.toISOString()}`,
     });
+  }
+  // The hash chain is one for the portal: its entries go once every client's audit period is over.
+  const chainCutoff = plans.reduce<Date | null>(
+    (first, plan) => (first === null || plan.audit.before < first ? plan.audit.before : first),
+    null,
+  );
+  const anyHold = plans.some((plan) => plan.audit.held > 0);
+  if (chainCutoff && !anyHold) {
+    const { removed } = await trimAuditChain(ctx, chainCutoff);
+    if (removed)
+      ctx.log.info({ removed, before: chainCutoff }, 'oldest entries of the audit hash chain trimmed');
   }
   return results;
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Attachment } from '../../../models/attachment.js';
+import { AuditChainMark } from '../../../models/audit-chain-mark.js';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { LegalHold } from '../../../models/legal-hold.js';
@@ -14,6 +15,8 @@ import {
   purgeExpiredData,
 } from '../../../server/domain/retention/purge-expired-data.js';
 import { removeAttachment } from '../../../server/domain/retention/ticket-data.js';
+import { appendChained } from '../../../server/domain/audit/audit-chain.js';
+import { recordAudit } from '../../../server/domain/audit/audit.js';
 import { verifyAuditChain } from '../../../server/domain/audit/verify-audit-chain.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeWorld, type World } from '../../support/factories.js';
@@ -170,5 +173,31 @@ describe('retention purge (domain)', function () {
     expect(await finishInterruptedPurges()).to.equal(1);
     expect(await mentionsOf(cut.ticket._id)).to.deep.equal({});
     expect(await finishInterruptedPurges()).to.equal(0);
+  });
+
+  it('trims the hash chain once every client audit period is over, and the chain still verifies', async () => {
+    // A chain that starts with an entry from twenty years ago (the chain is trimmed from its start).
+    await AuditEvent.deleteMany({ chain: { $exists: true } }).setOptions({ allTenants: true });
+    await AuditChainMark.deleteMany({});
+    const old = { at: new Date(Date.now() - 20 * 365 * DAY), action: 'retention.policy_saved' as const };
+    await appendChained({
+      ...old,
+      tenantId: world.acme._id,
+      actorId: null,
+      targetId: null,
+      details: { old: true },
+    });
+    await recordAudit(sys(), {
+      action: 'retention.policy_saved',
+      tenantId: world.acme.id,
+      details: { recent: true },
+    });
+    await purgeExpiredData(sys());
+    const left = await AuditEvent.find({ chain: { $exists: true } })
+      .setOptions({ allTenants: true })
+      .lean();
+    expect(left.some((e) => (e.details as { old?: boolean }).old)).to.equal(false);
+    expect(left.some((e) => (e.details as { recent?: boolean }).recent)).to.equal(true);
+    expect((await verifyAuditChain(sys())).ok).to.equal(true);
   });
 });
