@@ -2,6 +2,7 @@ import type { Agenda } from 'agenda';
 import type { Logger } from 'pino';
 import { purgeExpired } from '../server/domain/housekeeping/purge-expired.js';
 import { systemCtx } from '../server/domain/context.js';
+import { finishInterruptedErasures } from '../server/domain/privacy/erase-person.js';
 import { capacityNotice } from '../server/domain/tickets/capacity.js';
 import { disableFailingEndpoints } from '../server/domain/webhooks/disable-failing.js';
 
@@ -29,8 +30,9 @@ function capacityWatch(log: Logger, capacity: number | null): () => Promise<void
 
 /**
  * The engine never applies TTL indexes, so expiring rows (sessions, sign-in throttles, used or
- * stale e-mail links) are deleted by this recurring job instead. It also watches the embedded
- * database's size against its capacity.
+ * stale e-mail links) are deleted by this recurring job instead. It also finishes data subjects'
+ * erasures a crash cut short (their lease run out) and watches the embedded database's size
+ * against its capacity.
  */
 export async function registerMaintenanceJobs(
   agenda: Agenda,
@@ -43,6 +45,8 @@ export async function registerMaintenanceJobs(
     log.debug({ removed }, 'purged expired rows');
     const failing = await disableFailingEndpoints(systemCtx(log, PURGE_JOB));
     if (failing.disabled || failing.mailed) log.info(failing, 'failing webhook endpoints disabled');
+    const erasures = await finishInterruptedErasures(systemCtx(log, PURGE_JOB));
+    if (erasures) log.info({ erasures }, 'interrupted erasures finished');
     await watchCapacity();
   });
   await watchCapacity();

@@ -70,6 +70,11 @@ const ticketSchema = new Schema(
     findingOverrides: { type: [String], default: undefined },
     /** Lowercased text the staff search matches (number, subject, requester, references). */
     searchText: { type: String, default: '' },
+    /**
+     * Set when a data subject's erasure had to keep this ticket under a legal obligation (an
+     * invoice: server/domain/privacy/): hidden from everyone but admins until retention purges it.
+     */
+    restrictedAt: { type: Date, default: null },
     /** Bumped on every change: clients catch up on what they missed by version. */
     version: { type: Number, required: true, default: 1 },
     firstResponseAt: { type: Date, default: null },

@@ -38,6 +38,7 @@ import { reportOperatorRoutes } from './routes/report-operators.js';
 import { reportStatementRoutes } from './routes/report-statement.js';
 import { reportRoutes } from './routes/reports.js';
 import { slaContractRoutes } from './routes/sla-contracts.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { retentionRoutes } from './routes/retention.js';
 import { staticRoots } from './static-roots.js';
 import type { PdfRenderer } from '../pdf/renderer.js';
@@ -127,6 +128,7 @@ export function createApp({ config, log, sessionStore, defaults, sessions, pdf }
   app.use(macroRoutes());
   app.use(slaContractRoutes());
   app.use(retentionRoutes());
+  app.use(privacyRoutes());
   // Before the SLA reports: their `/reports/:tenantId` would take these paths' names for a client id.
   app.use(reportOperatorRoutes());
   app.use(reportCsatRoutes());

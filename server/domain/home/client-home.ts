@@ -3,6 +3,7 @@ import { Ticket, ticketTypes, type TicketStatus, type TicketType } from '../../.
 import { AppError } from '../../errors/app-error.js';
 import { can } from '../auth/policy.js';
 import { isClient, type Ctx } from '../context.js';
+import { restrictionFilter } from '../tickets/restriction.js';
 import { scopeFilter } from '../tenants/scope.js';
 
 /** Rows in each list of a client's home page; the ticket list has the rest. */
@@ -18,7 +19,11 @@ const rowFields = { number: 1, subject: 1, type: 1, status: 1, createdAt: 1, las
 export async function clientHome(ctx: Ctx) {
   const actor = ctx.actor;
   if (!isClient(actor) || actor.kind !== 'user') throw new AppError('forbidden', 'not a client');
-  const mine = { ...scopeFilter(ctx), 'requester.id': new Types.ObjectId(actor.userId) };
+  const mine = {
+    ...scopeFilter(ctx),
+    'requester.id': new Types.ObjectId(actor.userId),
+    ...restrictionFilter(ctx),
+  };
   const list = (statuses: TicketStatus[]) =>
     Ticket.find({ ...mine, status: { $in: statuses } })
       .sort({ lastActivityAt: -1, _id: -1 })

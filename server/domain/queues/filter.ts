@@ -34,6 +34,8 @@ export function queueFilter(
   const filter: Record<string, unknown> = {
     tenantId: tenants ? { $in: tenants.map((t) => new Types.ObjectId(t)) } : { $ne: null },
     status: { $in: [...workableStatuses] },
+    // Restricted by an erasure (kept only under a legal obligation): never worked again.
+    restrictedAt: null,
   };
   if (options.unassignedOnly !== false) filter.assignee = null;
   if (queue.types.length) filter.type = { $in: queue.types };
@@ -52,8 +54,10 @@ export function ticketMatchesQueue(
     tags: string[];
     status: string;
     assignee?: { id?: unknown } | null;
+    restrictedAt?: Date | null;
   },
 ): boolean {
+  if (ticket.restrictedAt) return false;
   if (!(workableStatuses as readonly string[]).includes(ticket.status)) return false;
   if (ticket.assignee?.id) return false;
   if (queue.tenantIds.length && !queue.tenantIds.map(String).includes(String(ticket.tenantId))) return false;

@@ -44,6 +44,14 @@ export function scopeFilter(ctx: Ctx): {
   return { tenantId: { $in: access.tenantIds.map(toObjectId) } };
 }
 
+/** Whether a scope filter (scopeFilter) admits this tenant: for rows read by a unique key first. */
+export function scopeAdmits(scope: ReturnType<typeof scopeFilter>, tenantId: Types.ObjectId): boolean {
+  const t = scope.tenantId;
+  if (t instanceof Types.ObjectId) return t.equals(tenantId);
+  if ('$in' in t) return t.$in.some((id) => id.equals(tenantId));
+  return true;
+}
+
 /** Narrow a context to one tenant (a staff member acting inside a chosen tenant). */
 export function withTenant(ctx: Ctx, tenantId: string): Ctx {
   if (!mayAccessTenant(ctx, tenantId)) throw new AppError('not_found', 'not found');

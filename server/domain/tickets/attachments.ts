@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import { Types } from 'mongoose';
 import { Attachment } from '../../../models/attachment.js';
+import { Ticket } from '../../../models/ticket.js';
 import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { isStaff, type Ctx } from '../context.js';
 import { scopeFilter } from '../tenants/scope.js';
 import { authorOf } from '../auth/authors.js';
 import { gridFsStore, type BlobStore } from './blob-store.js';
+import { hiddenByRestriction } from './restriction.js';
 
 export const attachmentRules = {
   maxBytes: 10 * 1024 * 1024,
@@ -162,6 +164,11 @@ export async function openAttachment(ctx: Ctx, id: string) {
   if (!isStaff(ctx.actor)) filter.visibility = 'public';
   const attachment = await Attachment.findOne(filter).lean();
   if (!attachment) throw notFound('attachment');
+  // A restricted ticket's files are hidden with it (its id alone: the row was read in scope).
+  const ticket = await Ticket.findOne({ _id: attachment.ticketId }, { restrictedAt: 1 })
+    .setOptions({ allTenants: true })
+    .lean();
+  if (!ticket || hiddenByRestriction(ctx, ticket)) throw notFound('attachment');
   return { attachment, stream: store.open(attachment.fileId) };
 }
 

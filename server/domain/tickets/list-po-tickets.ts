@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import { Ticket, type TicketStatus } from '../../../models/ticket.js';
 import type { Ctx } from '../context.js';
 import { mayAccessTenant } from '../tenants/scope.js';
+import { restrictionFilter } from './restriction.js';
 
 /** At most this many other tickets are listed for one PO (the page says when there are more). */
 export const PO_TICKETS_MAX = 20;
@@ -49,6 +50,7 @@ export async function listPoTickets(
     tenantId: ticket.tenantId,
     status: { $in: OPEN_STATUSES },
     _id: { $ne: ticket._id },
+    ...restrictionFilter(ctx),
   })
     .sort({ createdAt: -1, _id: -1 })
     .limit(PO_TICKETS_MAX + 1)

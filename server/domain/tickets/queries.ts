@@ -4,20 +4,13 @@ import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { AppError, notFound } from '../../errors/app-error.js';
 import { deriveCtx, isStaff, type Ctx } from '../context.js';
-import { scopeFilter } from '../tenants/scope.js';
+import { scopeAdmits, scopeFilter } from '../tenants/scope.js';
+import { hiddenByRestriction, restrictionFilter } from './restriction.js';
 import type { TicketListQuery } from './schemas.js';
 import { literalPattern } from './search-text.js';
 
 export const PAGE_SIZE = 50;
 const activeStatuses = ['new', 'open', 'pending'];
-
-/** Whether a scope filter (scopeFilter) admits this tenant. */
-function scopeAdmits(scope: ReturnType<typeof scopeFilter>, tenantId: Types.ObjectId): boolean {
-  const t = scope.tenantId;
-  if (t instanceof Types.ObjectId) return t.equals(tenantId);
-  if ('$in' in t) return t.$in.some((id) => id.equals(tenantId));
-  return true;
-}
 
 /** The tenant a ticket number belongs to: its prefix is the tenant's code (never changed once given). */
 async function tenantOfNumber(number: string): Promise<Types.ObjectId | null> {
@@ -44,7 +37,8 @@ export async function getTicket(ctx: Ctx, ref: string) {
     ticket =
       tenantId && scopeAdmits(scope, tenantId) ? await Ticket.findOne({ tenantId, number }).lean() : null;
   }
-  if (!ticket || !scopeAdmits(scope, ticket.tenantId)) throw notFound('ticket');
+  if (!ticket || !scopeAdmits(scope, ticket.tenantId) || hiddenByRestriction(ctx, ticket))
+    throw notFound('ticket');
   return ticket;
 }
 
@@ -65,6 +59,7 @@ export async function findTicket(ctx: Ctx, ref: string) {
 export async function listTickets(ctx: Ctx, query: TicketListQuery) {
   const filter: Record<string, unknown> = {
     ...scopeFilter(query.tenant && isStaff(ctx.actor) ? deriveCtx(ctx, { tenantId: query.tenant }) : ctx),
+    ...restrictionFilter(ctx),
   };
   if (query.scope === 'mine' && ctx.actor.kind === 'user') {
     filter[isStaff(ctx.actor) ? 'assignee.id' : 'requester.id'] = new Types.ObjectId(ctx.actor.userId);

@@ -39,6 +39,7 @@ const navigation: NavItem[] = [
   { href: '/webhooks', key: 'webhook_pages.nav', permission: 'webhooks.manage' },
   { href: '/sla', key: 'sla.nav', permission: 'sla.manage' },
   { href: '/retention', key: 'retention.policies.nav', permission: 'retention.manage' },
+  { href: '/privacy', key: 'privacy.nav', permission: 'privacy.request' },
   { href: '/layouts', key: 'keying.nav', permission: 'quality.layouts' },
   { href: '/reports', key: 'reports.nav', permission: 'reports.read' },
   { href: '/reports/operators', key: 'operators.nav', permission: 'reports.operators' },

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { requestPrivacyAction } from '../../../server/domain/privacy/request-privacy-action.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { CsatRating } from '../../../models/csat-rating.js';
 import { Macro } from '../../../models/macro.js';
@@ -52,6 +53,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   let layoutId: string;
   const importBatches: string[] = [];
   let endpointId: string;
+  let privacyRequestId: string;
   let csatToken: string;
 
   before(async () => {
@@ -187,6 +189,16 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       ],
     });
     layoutId = String(layout._id);
+    privacyRequestId = String(
+      (
+        await requestPrivacyAction(ctxOf(world.users.acmeAdmin, world.acme), {
+          kind: 'erasure',
+          email: 'a.person.with.a.rather.long.address@cliente-di-esempio.example',
+          name: 'Maria Giovanna Della Valle-Santangelo',
+          note: 'Asked in writing on 3 December; identity checked against the signed contract.',
+        })
+      )._id,
+    );
     browser = await launchBrowser();
   });
   after(async () => {
@@ -197,7 +209,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
   /** The page routes of the app (GET, HTML): every one is visited, or the test says why not. */
   function pagePatterns(): string[] {
     const notPages =
-      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|xlsx|pdf|json)$|\/keying\/source$/;
+      /^\/(api|static|socket\.io|attachments)\/|^\/(healthz|readyz)$|\.(csv|xlsx|pdf|json|zip)$|\/keying\/source$/;
     return listRoutes(tp.portal.server)
       .filter((r) => r.method === 'GET' && !notPages.test(r.path))
       .map((r) => r.path);
@@ -228,6 +240,7 @@ describe('responsive pages from 360 px to a wide desktop (every role, every page
       '/retention/:tenantId': [`/retention/${world.acme.id}`],
       '/retention/:tenantId/holds': [`/retention/${world.acme.id}/holds`],
       '/webhooks/:id': [`/webhooks/${endpointId}`],
+      '/privacy/:id': [`/privacy/${privacyRequestId}`],
     };
     // Pages reached only from a mail (a token in the path) are shown signed out, below.
     if (/^\/(password|invite|csat)\/.*:token/.test(pattern)) return [];

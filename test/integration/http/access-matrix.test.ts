@@ -28,6 +28,8 @@ import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { findingId } from '../../../server/domain/tickets/finding-state.js';
 import { SlaCalendar } from '../../../models/sla-calendar.js';
 import { priorities, ticketTypes } from '../../../models/ticket.js';
+import { requestPrivacyAction } from '../../../server/domain/privacy/request-privacy-action.js';
+import { decidePrivacyRequest } from '../../../server/domain/privacy/decide-privacy-request.js';
 
 /**
  * Who may call what: every route of the app, every caller, own- and foreign-tenant ids.
@@ -273,6 +275,46 @@ const webhookVariants = (shape: typeof page, status: Expected): Record<string, V
   },
   'no such endpoint': { param: newObjectId, expect: shape(webhookManagers(404)) },
   'malformed id': { param: () => 'not-an-id', expect: shape(webhookManagers(404)) },
+});
+
+/** Data subjects' requests: client admins make them for their company, provider admins decide and run them. */
+const privacyRequesters = (status: Expected) => ({ admin: status, acmeAdmin: status, nordAdmin: status });
+/** A fresh request of a client (made as its admin would), for a person of its own; approved when asked. */
+async function privacyRequest(
+  tenant: 'acme' | 'nord',
+  kind: 'export' | 'erasure',
+  approved = false,
+): Promise<string> {
+  const ctx = ctxOf(world.users[tenant === 'acme' ? 'acmeAdmin' : 'nordAdmin'], world[tenant]);
+  const request = await requestPrivacyAction(ctx, { kind, email: `${unique('subject-')}@example.com` });
+  if (approved)
+    await decidePrivacyRequest(ctxOf(world.users.admin, null), String(request._id), { decision: 'approve' });
+  return String(request._id);
+}
+/** The same request as its own client admin, a foreign one and an admin see it (the page, the archive). */
+const privacyVariants = (
+  shape: typeof page,
+  status: Expected,
+  kind: 'export' | 'erasure' = 'export',
+  approved = false,
+): Record<string, Variant> => ({
+  'Acme request': {
+    param: () => privacyRequest('acme', kind, approved),
+    expect: shape({ admin: status, acmeAdmin: status, nordAdmin: 404 }),
+  },
+  'Nordhavn request': {
+    param: () => privacyRequest('nord', kind, approved),
+    expect: shape({ admin: status, acmeAdmin: 404, nordAdmin: status }),
+  },
+  'no such request': { param: newObjectId, expect: shape(privacyRequesters(404)) },
+  'malformed id': { param: () => 'not-an-id', expect: shape(privacyRequesters(404)) },
+});
+/** Deciding and running: provider admins only (a client admin is refused before the request is read). */
+const privacyRunVariants = (status: Expected, kind: 'export' | 'erasure'): Record<string, Variant> => ({
+  'Acme request': { param: () => privacyRequest('acme', kind), expect: action({ admin: status }) },
+  'Nordhavn request': { param: () => privacyRequest('nord', kind), expect: action({ admin: status }) },
+  'no such request': { param: newObjectId, expect: action({ admin: 404 }) },
+  'malformed id': { param: () => 'not-an-id', expect: action({ admin: 404 }) },
 });
 
 /** Queues: the people who work them (admins, team leads, operators), and their managers. */
@@ -1116,6 +1158,25 @@ const table: Row[] = [
     body: retentionBody,
     variants: slaVariants(action, 302),
   },
+
+  // Data subjects' requests (issue #20): a person's e-mail that is not one gets the form back (422).
+  { method: 'GET', path: '/privacy', expect: page(privacyRequesters(200)) },
+  {
+    method: 'POST',
+    path: '/privacy',
+    body: () => ({ kind: 'export', email: 'not-an-address' }),
+    expect: action(privacyRequesters(422)),
+  },
+  { method: 'GET', path: '/privacy/:id', variants: privacyVariants(page, 200) },
+  {
+    method: 'POST',
+    path: '/privacy/:id/decide',
+    body: () => ({ decision: 'reject' }),
+    variants: privacyRunVariants(302, 'export'),
+  },
+  // An erasure not yet approved is not run: back to the request with the reason.
+  { method: 'POST', path: '/privacy/:id/run', variants: privacyRunVariants(302, 'erasure') },
+  { method: 'GET', path: '/privacy/:id/archive.zip', variants: privacyVariants(page, 200, 'export', true) },
 
   // SLA reports: the portfolio (client admins: their own report), one client's report and its CSV tables.
   { method: 'GET', path: '/reports', expect: page({ ...reporters(200), acmeAdmin: 200, nordAdmin: 200 }) },
