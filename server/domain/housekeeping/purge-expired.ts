@@ -1,6 +1,5 @@
 import { AuthToken } from '../../../models/auth-token.js';
 import { IdempotencyKey } from '../../../models/idempotency-key.js';
-import { InboundMessage } from '../../../models/inbound-message.js';
 import { LoginThrottle } from '../../../models/login-throttle.js';
 import { unscopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
@@ -8,22 +7,20 @@ import { purgeExpiredImportBatches } from '../tickets/csv-import.js';
 import { purgeStalePendingUploads } from '../tickets/pending-uploads.js';
 import { purgeWebhookHistory } from '../webhooks/purge-history.js';
 
-/** How long an inbound mail's Message-ID is remembered to ignore a second delivery of it. */
-export const inboundDedupeDays = 90;
-
-/** Delete what has expired; each row also carries its expiry, checked on every read. */
+/**
+ * Delete what has expired; each row also carries its expiry, checked on every read. Inbound mail
+ * records (which also remember Message-IDs to ignore a second delivery) are not among them: they
+ * are the "raw inbound mail" of the client's retention policy, deleted by the retention purge at
+ * their date and never while a legal hold keeps their ticket (domain/retention/).
+ */
 export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<string, number>> {
   const sessions = unscopedCollection('sessions', 'login sessions (connect-mongo): not tenant data');
-  const inboundFloor = new Date(now.getTime() - inboundDedupeDays * 24 * 3600_000);
-  const [s, t, l, i, k, m, p, w] = await Promise.all([
+  const [s, t, l, i, k, p, w] = await Promise.all([
     sessions ? sessions.deleteMany({ expires: { $lt: now } }) : Promise.resolve({ deletedCount: 0 }),
     AuthToken.deleteMany({ $or: [{ expiresAt: { $lt: now } }, { usedAt: { $ne: null } }] }),
     LoginThrottle.deleteMany({ expiresAt: { $lt: now } }),
     purgeExpiredImportBatches(now),
     IdempotencyKey.deleteMany({ expiresAt: { $lt: now } }).setOptions({ allTenants: true }),
-    InboundMessage.deleteMany({ status: 'done', doneAt: { $lt: inboundFloor } }).setOptions({
-      allTenants: true,
-    }),
     purgeStalePendingUploads(now),
     purgeWebhookHistory(now),
   ]);
@@ -33,7 +30,6 @@ export async function purgeExpired(ctx: Ctx, now = new Date()): Promise<Record<s
     throttles: l.deletedCount,
     importBatches: i,
     idempotencyKeys: k.deletedCount,
-    inboundMessages: m.deletedCount,
     pendingUploads: p,
     webhookAttempts: w.attempts,
     webhookEvents: w.events,

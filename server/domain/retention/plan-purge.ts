@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { Attachment } from '../../../models/attachment.js';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { InboundMessage } from '../../../models/inbound-message.js';
@@ -34,12 +34,19 @@ export interface ClientPurgePlan {
 
 type Rules = Record<string, RetentionRule>;
 
-/** A client's inbound mail rows handled before `before` (the rows the mail intake keeps per message). */
-export const expiredMailFilter = (tenantId: Types.ObjectId, before: Date) => ({
-  tenantId,
-  status: 'done' as const,
-  doneAt: { $lt: before },
-});
+/**
+ * A client's inbound mail rows handled before `before` (the rows the mail intake keeps per
+ * message), but those of tickets under a legal hold (`held`: their ids).
+ */
+export const expiredMailFilter = (tenantId: Types.ObjectId, before: Date, held: Iterable<string> = []) => {
+  const heldIds = [...held].map((id) => new Types.ObjectId(id));
+  return {
+    tenantId,
+    status: 'done' as const,
+    doneAt: { $lt: before },
+    ...(heldIds.length ? { ticketId: { $nin: heldIds } } : {}),
+  };
+};
 
 /** A client's audit entries outside the hash chain written before `before`. */
 export const expiredAuditFilter = (tenantId: Types.ObjectId, before: Date) => ({
@@ -119,19 +126,20 @@ export async function planClientPurge(
       }
     }
   }
-  const [mail, audit] = await Promise.all([
+  const [all, mail, audit] = await Promise.all([
     InboundMessage.countDocuments(expiredMailFilter(tenantId, plan.inboundMail.before)),
+    InboundMessage.countDocuments(expiredMailFilter(tenantId, plan.inboundMail.before, holds.tickets)),
     AuditEvent.countDocuments(expiredAuditFilter(tenantId, plan.audit.before)),
   ]);
   // A hold on the whole client keeps its mail copies and audit entries too.
   if (holds.tenant)
     Object.assign(plan, {
-      inboundMail: { ...plan.inboundMail, held: mail },
+      inboundMail: { ...plan.inboundMail, held: all },
       audit: { ...plan.audit, held: audit },
     });
   else
     Object.assign(plan, {
-      inboundMail: { ...plan.inboundMail, count: mail },
+      inboundMail: { ...plan.inboundMail, count: mail, held: all - mail },
       audit: { ...plan.audit, count: audit },
     });
   return plan;

@@ -94,7 +94,7 @@ async function purgeClient(ctx: Ctx, plan: ClientPurgePlan, now: Date): Promise<
     done.bytes += row.size;
   }
   done.inboundMail = (
-    await InboundMessage.deleteMany(expiredMailFilter(tenantId, plan.inboundMail.before))
+    await InboundMessage.deleteMany(expiredMailFilter(tenantId, plan.inboundMail.before, holds.tickets))
   ).deletedCount;
   done.audit = (await AuditEvent.deleteMany(expiredAuditFilter(tenantId, plan.audit.before))).deletedCount;
   return done;

@@ -16,6 +16,7 @@ import { approvalGateView, einvoiceView, warningsAcceptedView } from '../einvoic
 import { ticketFindingStates } from '../../domain/tickets/approval-gate.js';
 import { macroPickerLocals } from '../macro-picker.js';
 import { ticketPageFlags } from '../../domain/tickets/page-flags.js';
+import { holdsOnTicket } from '../../domain/retention/holds-on-ticket.js';
 import { fourEyesPageFlags } from '../../domain/tickets/four-eyes.js';
 import { timelineView } from '../../domain/tickets/timeline-view.js';
 import {
@@ -110,11 +111,12 @@ function parseType(raw: string): TicketType {
  */
 export async function ticketPage(req: Request, ref: string, macroId?: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments, einvoice, poTickets] = await Promise.all([
+  const [timeline, attachments, einvoice, poTickets, holds] = await Promise.all([
     listTimeline(req.ctx, ticket),
     listAttachments(req.ctx, ticket),
     ticket.type === 'invoice' ? einvoiceOfTicket(req.ctx, ticket) : null,
     listPoTickets(req.ctx, ticket),
+    holdsOnTicket(req.ctx, ticket),
   ]);
   const flags = ticketPageFlags(req.ctx, ticket);
   const fourEyes = await fourEyesPageFlags(req.ctx, ticket, approvalOutcomes, req.locale);
@@ -136,6 +138,7 @@ export async function ticketPage(req: Request, ref: string, macroId?: string) {
       : null,
     warningsAccepted: warningsAcceptedView(ticket.warningsAccepted),
     poTickets,
+    holds,
     ...flags,
     ...fourEyes,
     assignable: flags.canAssign ? await assignableStaff(req.ctx, String(ticket.tenantId)) : [],

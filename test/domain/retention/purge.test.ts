@@ -9,6 +9,7 @@ import { RetentionPolicy } from '../../../models/retention-policy.js';
 import { Ticket } from '../../../models/ticket.js';
 import { TimelineEntry } from '../../../models/timeline-entry.js';
 import { systemCtx } from '../../../server/domain/context.js';
+import { purgeExpired } from '../../../server/domain/housekeeping/purge-expired.js';
 import {
   finishInterruptedPurges,
   previewPurge,
@@ -199,5 +200,31 @@ describe('retention purge (domain)', function () {
     expect(left.some((e) => (e.details as { old?: boolean }).old)).to.equal(false);
     expect(left.some((e) => (e.details as { recent?: boolean }).recent)).to.equal(true);
     expect((await verifyAuditChain(sys())).ok).to.equal(true);
+  });
+
+  it('leaves inbound mail records to retention: the maintenance purge keeps one past 90 days of a held ticket', async () => {
+    const { ticket } = await closedTicket(world, 10, 'Held mail');
+    const hold = await LegalHold.create({
+      tenantId: world.acme._id,
+      scope: 'ticket',
+      targetId: ticket._id,
+      reason: 'Dispute',
+      placedBy: { id: world.users.accountManager._id, name: 'AM' },
+    });
+    const row = await InboundMessage.create({
+      tenantId: world.acme._id,
+      messageId: '<held-mail@mail>',
+      status: 'done',
+      ticketId: ticket._id,
+      claimedAt: ago(400),
+      doneAt: ago(400),
+    });
+    await purgeExpired(sys());
+    await purgeExpiredData(sys());
+    expect(await InboundMessage.countDocuments({ _id: row._id, tenantId: world.acme._id })).to.equal(1);
+    await LegalHold.updateOne(
+      { _id: hold._id, tenantId: world.acme._id },
+      { $set: { releasedAt: new Date(), activeKey: `released:${String(hold._id)}` } },
+    );
   });
 });

@@ -8,9 +8,9 @@ import { placeHold } from '../../../server/domain/retention/place-hold.js';
 import { t } from '../../../server/i18n/i18n.js';
 import { csrfFrom, signedInAgent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
-import { fieldError, tableRows } from '../../support/pages.js';
+import { fieldError, tableRows, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
-import { makeAttachment, makeTicket } from '../../support/tickets.js';
+import { ctxOf, makeAttachment, makeTicket } from '../../support/tickets.js';
 
 const all = { allTenants: true };
 
@@ -150,5 +150,30 @@ describe('legal holds page', function () {
     expect((await LegalHold.findById(nordHold?._id).setOptions(all).lean())?.releasedAt).to.equal(null);
     const clientAdmin = await signedInAgent(tp.url, world.users.acmeAdmin.email);
     await clientAdmin.get(`/retention/${world.acme.id}/holds`).expect(403);
+  });
+
+  it('shows staff the holds that keep a ticket on its page, in their language; never the client', async () => {
+    const ticket = await makeTicket(world.users.acmeUser, world.acme, 'Held for the auditors');
+    await placeHold(ctxOf(world.users.accountManager, null), String(world.acme.id), {
+      scope: 'ticket',
+      ticketNumber: ticket.number,
+      reason: 'Tax audit 2026',
+    });
+    const operator = await makeUser({ role: 'operator', tenantIds: [world.acme.id], locale: 'da' });
+    const staffPage = await (
+      await signedInAgent(tp.url, operator.email)
+    )
+      .get(`/tickets/${ticket.number}`)
+      .expect(200);
+    const banner = textOf(staffPage.text);
+    expect(banner).to.include('Retligt tilbagehold');
+    expect(banner).to.include('Tax audit 2026');
+    const clientPage = await (
+      await signedInAgent(tp.url, world.users.acmeUser.email)
+    )
+      .get(`/tickets/${ticket.number}`)
+      .expect(200);
+    expect(clientPage.text).not.to.include('data-testid="legal-hold"');
+    expect(clientPage.text).not.to.include('Tax audit 2026');
   });
 });
