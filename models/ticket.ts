@@ -10,6 +10,10 @@ export type TicketStatus = (typeof ticketStatuses)[number];
 export const channels = ['portal', 'api', 'email', 'import'] as const;
 export type Channel = (typeof channels)[number];
 
+/** Tags the portal sets itself (an e-invoice's ticket): stored as these codes, shown translated (`tickets.system_tags.*`). */
+export const systemTags = ['e-invoice'] as const;
+export const isSystemTag = (tag: string): boolean => (systemTags as readonly string[]).includes(tag);
+
 export const priorityRank: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
 export const activeStatuses: TicketStatus[] = ['new', 'open', 'pending'];
 

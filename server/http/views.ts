@@ -6,6 +6,7 @@ import { isLocale, t, type Locale } from '../i18n/i18n.js';
 import { formatDuration } from '../i18n/duration.js';
 import { formatInputNumber, separatorsOf } from '../domain/tickets/numbers.js';
 import { fromRoot } from '../paths.js';
+import { isSystemTag } from '../../models/ticket.js';
 
 interface RootData {
   locale?: Locale;
@@ -54,6 +55,10 @@ const helpers = {
   /** Translate with a parameters object (e.g. a flash message's). */
   tx(key: string, params: Record<string, unknown> | undefined, options: HelperOptions): string {
     return t(localeOf(options), key, params ?? {});
+  },
+  /** A ticket's tag as people read it: the portal's own tags translated, everyone else's as typed. */
+  tagLabel(tag: string, options: HelperOptions): string {
+    return isSystemTag(tag) ? t(localeOf(options), `tickets.system_tags.${tag}`) : tag;
   },
   dateTime(value: Date | string | null | undefined, options: HelperOptions): string {
     return formatDateTime(value, localeOf(options), rootOf(options).timeZone ?? 'UTC');

@@ -44,11 +44,11 @@ export interface DemoUser {
 }
 
 export const demoUsers: DemoUser[] = [
-  { email: 'admin@desk.example', name: 'Ada Admin', role: 'admin' },
-  { email: 'lead@desk.example', name: 'Luca Lead', role: 'team_lead', serves: ['acme', 'nordhavn'] },
-  { email: 'marco@desk.example', name: 'Marco Operator', role: 'operator', serves: ['acme', 'nordhavn'] },
-  { email: 'sara@desk.example', name: 'Sara Operator', role: 'operator', serves: ['acme'] },
-  { email: 'anna@desk.example', name: 'Anna Account', role: 'account_manager', serves: ['acme', 'nordhavn'] },
+  { email: 'admin@desk.example', name: 'Ada Ferrari', role: 'admin' },
+  { email: 'lead@desk.example', name: 'Luca Moretti', role: 'team_lead', serves: ['acme', 'nordhavn'] },
+  { email: 'marco@desk.example', name: 'Marco Esposito', role: 'operator', serves: ['acme', 'nordhavn'] },
+  { email: 'sara@desk.example', name: 'Sara Lindholm', role: 'operator', serves: ['acme'] },
+  { email: 'anna@desk.example', name: 'Anna Holm', role: 'account_manager', serves: ['acme', 'nordhavn'] },
   { email: 'admin@acme.example', name: 'Alessandro Rossi', role: 'client_admin', tenant: 'acme' },
   { email: 'user@acme.example', name: 'Chiara Bianchi', role: 'client_user', tenant: 'acme' },
   { email: 'admin@nordhavn.example', name: 'Mette Jensen', role: 'client_admin', tenant: 'nordhavn' },

@@ -4,7 +4,7 @@ import type { Document } from 'mongodb';
 import { z } from 'zod';
 import { Attachment } from '../../../models/attachment.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
-import { Ticket } from '../../../models/ticket.js';
+import { Ticket, systemTags } from '../../../models/ticket.js';
 import { coalescedInsert } from '../../db/coalesced-insert.js';
 import { scopedCollection } from '../../db/scoped-collection.js';
 import { AppError } from '../../errors/app-error.js';
@@ -165,7 +165,7 @@ export function ticketInputOf(invoice: EInvoice, filename: string): MailTicketIn
     subject: (label.length >= 3 ? label : `${label} ${filename}`.trim()).slice(0, 200),
     description: '',
     priority: 'normal' as const,
-    tags: ['e-invoice'],
+    tags: [systemTags[0]],
     fields,
   };
   const first = mailTicketSchema.safeParse(draft);

@@ -86,7 +86,7 @@ describe('demo quality data', function () {
     expect(figures.layouts[0]).to.include({ name: 'Bolle di consegna', verdict: 'breach' });
     expect(figures.records).to.include({ reworked: 30, accepted: 30 });
     const keyers = figures.layouts[0]!.keyers.map((k) => k.keyer.name);
-    expect(keyers).to.include.members(['Marco Operator', 'Sara Operator']);
+    expect(keyers).to.include.members(['Marco Esposito', 'Sara Lindholm']);
 
     await seedDemo(ctx);
     expect(await counts()).to.deep.equal(first);

@@ -6,6 +6,7 @@ import type { UserDoc } from '../../../models/user.js';
 import { receiveEInvoice } from '../../../server/domain/einvoices/receive-einvoice.js';
 import { ticketFindingStates } from '../../../server/domain/tickets/approval-gate.js';
 import { tokenOf, userCtx } from '../../support/api.js';
+import { t } from '../../../server/i18n/i18n.js';
 import { csrfFrom, signedInAgent, type Agent } from '../../support/browser-session.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { fieldError, textOf, textOfElementWith } from '../../support/pages.js';
@@ -257,5 +258,17 @@ describe('e-invoice findings gate the approval (pages and JSON)', function () {
       .set('Authorization', `Bearer ${apiToken}`)
       .send({ finding: errorId, reason: 'x' });
     expect(api.status).to.be.oneOf([404, 405]);
+  });
+
+  it("shows the e-invoice tag in the reader's language (the stored code stays 'e-invoice')", async () => {
+    const { number } = await einvoice();
+    const tags = (html: string) => [...html.matchAll(/<span class="tag">([^<]*)<\/span>/g)].map((m) => m[1]);
+    expect(tags((await italianLead.get(`/tickets/${number}`).expect(200)).text)).to.deep.equal([
+      t('it', 'tickets.system_tags.e-invoice'),
+    ]);
+    expect(tags((await lead.get(`/tickets/${number}`).expect(200)).text)).to.deep.equal(['E-invoice']);
+    expect((await Ticket.findOne({ tenantId: world.acme._id, number }).lean())?.tags).to.deep.equal([
+      'e-invoice',
+    ]);
   });
 });
