@@ -60,18 +60,45 @@ export async function handleFilter(
   res: Response,
   show: (query: Record<string, unknown>) => Promise<void>,
 ): Promise<void> {
-  const query = req.query as Record<string, unknown>;
   try {
-    await show(query);
+    await show(req.query as Record<string, unknown>);
   } catch (err) {
-    const shown = presentError(err, req.locale, 'page');
-    if (shown.form === 'error-page') throw shown.appError;
-    const errors: Record<string, string> = {};
-    for (const f of shown.fields) errors[f.path] = f.message;
-    Object.assign(res.locals, { values: query, errors, formError: shown.message });
-    res.status(shown.status);
-    await show({});
+    await showRefusedFilter(req, res, err, show);
   }
+}
+
+/**
+ * A download of a filtered page (its CSV or PDF, same query): when the query is refused the way
+ * handleFilter shows on the page, the page itself comes back (422, the typed query, a message per
+ * field) rather than a bare error where a file was expected.
+ */
+export async function handleExport(
+  req: Request,
+  res: Response,
+  show: (query: Record<string, unknown>) => Promise<void>,
+  send: () => Promise<void>,
+): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    await showRefusedFilter(req, res, err, show);
+  }
+}
+
+/** The page on its defaults, with what was typed and why it was refused (or the error thrown on). */
+async function showRefusedFilter(
+  req: Request,
+  res: Response,
+  err: unknown,
+  show: (query: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  const shown = presentError(err, req.locale, 'page');
+  if (shown.form === 'error-page') throw shown.appError;
+  const errors: Record<string, string> = {};
+  for (const f of shown.fields) errors[f.path] = f.message;
+  Object.assign(res.locals, { values: req.query, errors, formError: shown.message });
+  res.status(shown.status);
+  await show({});
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { accuracyPageTables } from '../../domain/reports/accuracy-tables.js';
 import { csatSummaryLine } from '../../domain/reports/csat-tables.js';
 import { DateTime } from 'luxon';
@@ -10,6 +10,7 @@ import { intlLocaleOf } from '../../i18n/format.js';
 import { t, type Locale } from '../../i18n/i18n.js';
 import { routePermission } from '../middleware/guards.js';
 import { sendDownload } from '../downloads.js';
+import { handleExport, handleFilter } from '../forms.js';
 
 /**
  * Monthly client statements (permission `reports.statement`): account managers and admins for
@@ -47,8 +48,8 @@ export function reportStatementRoutes(): Router {
     res.render('reports/statements', { title: t(req.locale, 'statement.title'), tenants });
   });
 
-  router.get('/reports/:tenantId/statement', guard, async (req, res) => {
-    const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: req.query.month });
+  const showStatement = (req: Request, res: Response) => async (asked: Record<string, unknown>) => {
+    const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: asked.month });
     const query = `month=${statement.month.key}`;
     res.render('reports/statement', {
       title: t(req.locale, 'statement.page_title', { client: statement.tenant.legalName }),
@@ -73,17 +74,22 @@ export function reportStatementRoutes(): Router {
         href: `/reports/${statement.tenant.id}/statement/export/${table}.csv?${query}`,
       })),
     });
-  });
+  };
+  router.get('/reports/:tenantId/statement', guard, (req, res) =>
+    handleFilter(req, res, showStatement(req, res)),
+  );
 
   for (const table of statementTables) {
-    router.get(`/reports/:tenantId/statement/export/${table}.csv`, guard, async (req, res) => {
-      const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: req.query.month });
-      sendDownload(res, {
-        name: `statement-${statement.tenant.code}-${statement.month.key}-${table}.csv`,
-        type: 'csv',
-        body: statementCsv(statement, table, req.locale),
-      });
-    });
+    router.get(`/reports/:tenantId/statement/export/${table}.csv`, guard, (req, res) =>
+      handleExport(req, res, showStatement(req, res), async () => {
+        const statement = await clientStatement(req.ctx, tenantIdOf(req), { month: req.query.month });
+        sendDownload(res, {
+          name: `statement-${statement.tenant.code}-${statement.month.key}-${table}.csv`,
+          type: 'csv',
+          body: statementCsv(statement, table, req.locale),
+        });
+      }),
+    );
   }
   return router;
 }

@@ -15,7 +15,7 @@ import { routePermission } from '../middleware/guards.js';
 import { portfolioCharts, reportCharts, scriptJson } from '../report-charts.js';
 import { staticRoots } from '../static-roots.js';
 import { sendDownload } from '../downloads.js';
-import { handleFilter } from '../forms.js';
+import { handleExport, handleFilter } from '../forms.js';
 
 /**
  * SLA reports (permission `reports.read`): the portfolio overview of the clients a staff member
@@ -112,8 +112,8 @@ export function reportRoutes(pdf: PdfRenderer): Router {
   const router = Router();
   router.use(['/reports', '/reports/*rest'], routePermission('reports.read'));
 
-  const renderReport = (req: Request, res: Response, tenantId: string) =>
-    handleFilter(req, res, async (query) => {
+  const showReport =
+    (req: Request, res: Response, tenantId: string) => async (query: Record<string, unknown>) => {
       const report = await slaReport(req.ctx, tenantId, { from: query.from, to: query.to });
       res.render('reports/show', {
         title: t(req.locale, 'reports.report_title', { client: report.tenant.legalName }),
@@ -121,7 +121,9 @@ export function reportRoutes(pdf: PdfRenderer): Router {
         timeZone: report.tenant.timeZone,
         ...reportLocals(report, req.locale),
       });
-    });
+    };
+  const renderReport = (req: Request, res: Response, tenantId: string) =>
+    handleFilter(req, res, showReport(req, res, tenantId));
 
   router.get('/reports', async (req, res) => {
     // A client admin has one company: /reports is its report.
@@ -143,41 +145,45 @@ export function reportRoutes(pdf: PdfRenderer): Router {
 
   router.get('/reports/:tenantId', (req, res) => renderReport(req, res, tenantIdOf(req)));
 
-  router.get('/reports/:tenantId/export/report.pdf', async (req, res) => {
-    const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
-    const tenant = await getTenant(req.ctx, report.tenant.id);
-    const locale: Locale = isLocale(tenant.locale) ? tenant.locale : req.locale;
-    const html = await renderView(req.app, 'reports/show', {
-      layout: 'print',
-      pdf: true,
-      locale,
-      timeZone: report.tenant.timeZone,
-      title: t(locale, 'reports.report_title', { client: report.tenant.legalName }),
-      generatedAt: new Date(),
-      ...reportLocals(report, locale),
-    });
-    const file = await pdf.render({
-      html,
-      assets: staticRoots,
-      readySelector: 'html[data-charts-ready]',
-      footerHtml: pdfFooter(report, locale),
-    });
-    sendDownload(res, {
-      name: `sla-${report.tenant.code}-${report.period.key}.pdf`,
-      type: 'pdf',
-      body: file,
-    });
-  });
+  router.get('/reports/:tenantId/export/report.pdf', (req, res) =>
+    handleExport(req, res, showReport(req, res, tenantIdOf(req)), async () => {
+      const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
+      const tenant = await getTenant(req.ctx, report.tenant.id);
+      const locale: Locale = isLocale(tenant.locale) ? tenant.locale : req.locale;
+      const html = await renderView(req.app, 'reports/show', {
+        layout: 'print',
+        pdf: true,
+        locale,
+        timeZone: report.tenant.timeZone,
+        title: t(locale, 'reports.report_title', { client: report.tenant.legalName }),
+        generatedAt: new Date(),
+        ...reportLocals(report, locale),
+      });
+      const file = await pdf.render({
+        html,
+        assets: staticRoots,
+        readySelector: 'html[data-charts-ready]',
+        footerHtml: pdfFooter(report, locale),
+      });
+      sendDownload(res, {
+        name: `sla-${report.tenant.code}-${report.period.key}.pdf`,
+        type: 'pdf',
+        body: file,
+      });
+    }),
+  );
 
   for (const table of reportTables) {
-    router.get(`/reports/:tenantId/export/${table}.csv`, async (req, res) => {
-      const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
-      sendDownload(res, {
-        name: `sla-${report.tenant.code}-${report.period.key}-${table}.csv`,
-        type: 'csv',
-        body: reportCsv(report, table, req.locale),
-      });
-    });
+    router.get(`/reports/:tenantId/export/${table}.csv`, (req, res) =>
+      handleExport(req, res, showReport(req, res, tenantIdOf(req)), async () => {
+        const report = await slaReport(req.ctx, tenantIdOf(req), { from: req.query.from, to: req.query.to });
+        sendDownload(res, {
+          name: `sla-${report.tenant.code}-${report.period.key}-${table}.csv`,
+          type: 'csv',
+          body: reportCsv(report, table, req.locale),
+        });
+      }),
+    );
   }
   return router;
 }
