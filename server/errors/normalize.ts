@@ -34,8 +34,9 @@ function zodFieldKey(issue: ZodError['issues'][number], input: unknown = absent)
   // A parameter repeated (`?status=open&status=closed`, or a list in JSON) where one value is
   // expected: the query parser made a list of it, which the schema then calls the wrong type (a
   // number coerced from it, NaN: "required") or no choice. Said as it is, for every route alike.
+  // A union (a date or nothing, a range or a list of ids) fails each branch on it: the same case.
   if (
-    (issue.code === 'invalid_type' || issue.code === 'invalid_value') &&
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') &&
     Array.isArray(given) &&
     given.length > 1
   )

@@ -309,14 +309,14 @@ export const policyInputSchema = z
 export function parseContractInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const generic = fieldsFromZod(result.error);
-  const fields: FieldError[] = result.error.issues.map((issue, i) => {
+  // Each issue on its own: the generic reading keeps one field per path, so it cannot be zipped with the issues.
+  const fields: FieldError[] = result.error.issues.flatMap((issue) => {
     const params = (issue as { params?: Record<string, string | number> }).params;
     if (issue.code === 'custom' && typeof params?.key === 'string') {
       const { key, ...rest } = params;
-      return { path: issue.path.map(String).join('.'), key: String(key), params: rest };
+      return [{ path: issue.path.map(String).join('.'), key: String(key), params: rest }];
     }
-    return generic[i] as FieldError;
+    return fieldsFromZod(new z.ZodError([issue]), input);
   });
   // The first message of a field is the one shown (forms keep the last, so put it last).
   const firstPerField = new Map<string, FieldError>();

@@ -80,4 +80,21 @@ describe('forms: a field sent twice is told so', function () {
       await AuditEvent.countDocuments({ tenantId: world.nord._id, action: 'webhook.replayed' }),
     ).to.equal(0);
   });
+
+  it('tells a repeated choice of a union (audit filter) or of an SLA-style form (data requests) the same way', async () => {
+    const admin = await makeUser({ role: 'admin', locale: 'da' });
+    const agent = await signedInAgent(tp.url, admin.email);
+    const audit = await agent.get('/admin/audit?area=auth&area=user').expect(422);
+    expect(fieldError(audit.text, 'area')).to.equal(t('da', 'input_checks.given_twice'));
+    const request = await postForm(agent, '/privacy', '/privacy', {
+      tenantId: String(world.acme.id),
+      kind: ['export', 'erasure'],
+      email: ['a@example.com', 'b@example.com'],
+      name: 'Twice Named',
+    });
+    expect(request.status).to.equal(422);
+    expect(fieldError(request.text, 'kind')).to.equal(t('da', 'input_checks.given_twice'));
+    expect(fieldError(request.text, 'email')).to.equal(t('da', 'input_checks.given_twice'));
+    expect(inputValue(request.text, 'name')).to.equal('Twice Named');
+  });
 });
