@@ -20,10 +20,15 @@ import { actorRef } from '../sla/contract-tenant.js';
 import { findPerson } from './find-person.js';
 import { privacyRequestOf } from './privacy-tenant.js';
 
-/** A prepared archive: read before the first byte is sent (a refusal is still an error page), then streamed. */
+/**
+ * A prepared archive: read before the first byte is sent (a refusal is still an error page), then
+ * streamed by writePersonArchive.
+ */
 export interface PersonArchive {
   filename: string;
-  write(out: Writable): Promise<void>;
+  requestId: string;
+  json: Record<string, unknown>;
+  files: Array<{ fileId: Types.ObjectId; path: string }>;
 }
 
 const safeName = (name: string): string => name.replace(/[^\p{L}\p{N}._ -]+/gu, '_').slice(0, 120) || 'file';
@@ -177,6 +182,13 @@ export async function exportPerson(ctx: Ctx, requestId: string): Promise<PersonA
   });
   return {
     filename: `personal-data-${String(request._id)}.zip`,
-    write: (out) => writeZip(out, String(request._id), data.json, data.files),
+    requestId: String(request._id),
+    json: data.json,
+    files: data.files,
   };
+}
+
+/** Streams a prepared archive (exportPerson) to `out`: the ZIP, ending with its manifest. */
+export async function writePersonArchive(_ctx: Ctx, archive: PersonArchive, out: Writable): Promise<void> {
+  await writeZip(out, archive.requestId, archive.json, archive.files);
 }

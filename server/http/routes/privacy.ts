@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { privacyRequestKinds } from '../../../models/privacy-request.js';
 import { decidePrivacyRequest } from '../../domain/privacy/decide-privacy-request.js';
 import { erasePerson } from '../../domain/privacy/erase-person.js';
-import { exportPerson } from '../../domain/privacy/export-person.js';
+import { exportPerson, writePersonArchive } from '../../domain/privacy/export-person.js';
 import { listPrivacyRequests } from '../../domain/privacy/list-privacy-requests.js';
 import { privacyRequestOf } from '../../domain/privacy/privacy-tenant.js';
 import { privacyRequestActions } from '../../domain/privacy/request-actions.js';
@@ -81,7 +81,7 @@ export function privacyRoutes(): Router {
       'Content-Disposition': `attachment; filename="${archive.filename}"`,
       'Cache-Control': 'private, no-store',
     });
-    await archive.write(res);
+    await writePersonArchive(req.ctx, archive, res);
   });
   return router;
 }
