@@ -1,5 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { AppError } from '../../errors/app-error.js';
+import { parserProblem } from './xml-problems.js';
 
 /**
  * Safe XML for e-invoices. In order, before anything is parsed:
@@ -132,7 +133,9 @@ export function parseXml(bytes: Uint8Array, maxBytes = MAX_XML_BYTES): ParsedXml
   }
   if (problem || !document?.documentElement) {
     const detail = (problem?.detail ?? 'no root element').split('\n')[0]!.slice(0, 300);
-    throw refused('bad_request', 'einvoices.xml.malformed', `malformed XML: ${detail}`, {
+    // The parser's English read as a problem people get in their language; its own text kept as `detail`.
+    throw refused('bad_request', 'einvoices.xml.not_well_formed', `malformed XML: ${detail}`, {
+      ...parserProblem(detail),
       detail,
       line: problem?.line ?? 0,
       column: problem?.column ?? 0,

@@ -43,6 +43,16 @@ const isZip = (bytes: Uint8Array) =>
   (bytes[2] === 0x03 || bytes[2] === 0x05) &&
   (bytes[3] === 0x04 || bytes[3] === 0x06);
 
+/**
+ * A refusal's rule id: its key without the area, except where the message got a new key and the
+ * rule keeps the id it was first published with (overrides and receivers name findings by it).
+ */
+const renamedRules: Record<string, string> = { 'xml.not_well_formed': 'xml.malformed' };
+const ruleOf = (messageKey: string): string => {
+  const rule = messageKey.slice('einvoices.'.length);
+  return renamedRules[rule] ?? rule;
+};
+
 /** An error thrown while reading, as a finding (a key of ours when it is an AppError from here). */
 function findingOf(err: unknown): Finding {
   if (err instanceof AppError && err.messageKey.startsWith('einvoices.')) {
@@ -51,7 +61,7 @@ function findingOf(err: unknown): Finding {
       typeof line === 'number' && line > 0
         ? { line, ...(typeof column === 'number' && column > 0 ? { column } : {}) }
         : undefined;
-    return finding('error', err.messageKey.slice('einvoices.'.length), err.messageKey, err.params, location);
+    return finding('error', ruleOf(err.messageKey), err.messageKey, err.params, location);
   }
   const detail = (err instanceof Error ? err.message : String(err)).slice(0, 200);
   return finding('error', 'file.unreadable', 'einvoices.file.unreadable', { detail });

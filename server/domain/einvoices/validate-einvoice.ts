@@ -8,6 +8,7 @@ import {
   ValidatorUnavailable,
   type ValidatorRecord,
 } from './validate-schematron.js';
+import { schemaProblem } from './xml-problems.js';
 
 /**
  * Validates an e-invoice against the official files (installed by scripts/einvoice-rules.ts from
@@ -17,7 +18,8 @@ import {
  *
  * - XSD (the JDK's validator): FatturaPA 1.2.2 (which accepts every 1.2.x file) and UBL 2.1
  *   Invoice / CreditNote (also for OIOUBL, a UBL 2.0 profile the 2.1 schemas accept). Rule id
- *   `xsd.fatturapa` / `xsd.ubl`, the message the validator's own, the location its line;
+ *   `xsd.fatturapa` / `xsd.ubl`, the message the validator's read as a problem people get in
+ *   their language (xml-problems.ts; its own text kept as `text`), the location its line;
  * - Schematron (Saxon-HE over the published XSLT): EN 16931 (CEN, UBL syntax) for Peppol BIS 3
  *   and other UBL, plus the Peppol BIS Billing 3 rules for Peppol, and OIOUBL 2.1's own rules for
  *   OIOUBL. The rule id is the rule file's (`BR-CO-15`, `PEPPOL-EN16931-R001`; OIOUBL names it in
@@ -157,8 +159,8 @@ export async function validateEInvoice(format: EInvoiceFormat, source: XmlSource
         finding(
           'error',
           xsdRule,
-          'einvoicerules.xsd',
-          { engine: xsdEngine, text: r.message.trim() },
+          'einvoicerules.xsd_problem',
+          { engine: xsdEngine, ...schemaProblem(r.message), text: r.message.trim() },
           r.line > 0 ? { line: r.line } : undefined,
         ),
       );

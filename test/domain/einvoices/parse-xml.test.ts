@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { t } from '../../../server/i18n/i18n.js';
 import { AppError } from '../../../server/errors/app-error.js';
 import { MAX_XML_BYTES, parseXml } from '../../../server/domain/einvoices/parse-xml.js';
 
@@ -40,12 +41,33 @@ describe('e-invoices: safe XML parsing', () => {
 
   it('refuses an undeclared entity reference as malformed, with its line and column', () => {
     const err = refusal(Buffer.from('<a>\n  <b>&foo;</b></a>'));
-    expect(err.messageKey).to.equal('einvoices.xml.malformed');
+    expect(err.messageKey).to.equal('einvoices.xml.not_well_formed');
     expect(err.params.line).to.equal(2);
     const mismatch = refusal(Buffer.from('<a>\n<b></a>'));
-    expect(mismatch.messageKey).to.equal('einvoices.xml.malformed');
+    expect(mismatch.messageKey).to.equal('einvoices.xml.not_well_formed');
     expect(mismatch.params).to.include({ line: 2 });
-    expect(refusal(Buffer.from('hello')).messageKey).to.equal('einvoices.xml.malformed');
+    expect(refusal(Buffer.from('hello')).messageKey).to.equal('einvoices.xml.not_well_formed');
+  });
+
+  it("tells what is broken in the reader's language, never in the parser's English", () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['<a>\n<b></a>', { problem: 'tag_mismatch', open: 'b', close: 'a' }, "l'elemento <b> è chiuso da </a>"],
+      ['<a>&foo;</a>', { problem: 'entity_unknown', entity: 'foo' }, "l'entità &foo; non è definita"],
+      ['<a x="1" x="2"/>', { problem: 'attribute_twice', attribute: 'x' }, 'compare due volte'],
+      ['<a x="1></a>', { problem: 'attribute_unclosed' }, 'virgolette di chiusura'],
+      ['<a', { problem: 'truncated' }, 'troncato'],
+      ['hello', { problem: 'no_root' }, 'non contiene alcun elemento XML'],
+    ];
+    for (const [xml, params, italian] of cases) {
+      const err = refusal(Buffer.from(xml));
+      expect(err.params, xml).to.include(params);
+      const text = t('it', err.messageKey, err.params);
+      expect(text, xml).to.include(italian);
+      expect(text, xml).to.match(/^Il file non è XML ben formato \(riga \d+, colonna \d+\): /);
+      expect(t('da', err.messageKey, err.params), xml).not.to.match(
+        /mismatch|not found|redefined|no end|unexpected/i,
+      );
+    }
   });
 
   it('reads windows-1252 and ISO-8859-1 as declared ("€" and "à")', () => {

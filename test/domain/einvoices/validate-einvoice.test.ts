@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { t } from '../../../server/i18n/i18n.js';
 import { EInvoiceRecord } from '../../../models/einvoice.js';
 import { receiveEInvoice } from '../../../server/domain/einvoices/receive-einvoice.js';
 import type { EInvoiceFormat, Finding } from '../../../server/domain/einvoices/types.js';
@@ -64,8 +65,13 @@ describe('e-invoices: XSD and Schematron validation (official rule files)', func
     expect(rules(findings)).to.deep.equal(['xsd.fatturapa']);
     const [f] = findings;
     expect(f!.severity).to.equal('error');
-    expect(f!.messageKey).to.equal('einvoicerules.xsd');
+    expect(f!.messageKey).to.equal('einvoicerules.xsd_problem');
     expect(String(f!.params.text)).to.include('Numero');
+    // The validator's English read as a problem an Italian reads in Italian.
+    expect(f!.params).to.include({ problem: 'unexpected_element', expected: 'Numero' });
+    expect(t('it', f!.messageKey, f!.params)).to.match(
+      /^Non valido rispetto allo schema \(XSD FatturaPA 1\.2\.2\): l'elemento \w+ non è previsto qui; previsto: Numero$/,
+    );
     expect(f!.location?.line).to.equal(4); // the body's line in the builder's layout
   });
 
@@ -74,6 +80,10 @@ describe('e-invoices: XSD and Schematron validation (official rule files)', func
     const findings = await validate('fatturapa', xml);
     expect(rules(findings)).to.include('xsd.fatturapa');
     expect(findings.map((f) => String(f.params.text)).join(' ')).to.include('TipoDocumento');
+    // Every one of them read as a known problem (none left as 'other', so none in the validator's English).
+    const xsd = findings.filter((f) => f.rule === 'xsd.fatturapa');
+    expect(xsd.map((f) => f.params.problem)).to.include('enumeration');
+    expect(xsd.map((f) => f.params.problem)).not.to.include('other');
   });
 
   it('a valid Peppol BIS 3 invoice and credit note pass the UBL 2.1 XSD, EN 16931 and Peppol rules', async () => {
