@@ -236,6 +236,18 @@ export async function erasePerson(ctx: Ctx, requestId: string): Promise<void> {
 }
 
 /**
+ * The page's "erase now": claimed at once (a refusal, a hold, is told right away), then carried
+ * out in the background, since searching every collection of a large client takes longer than a
+ * request should. A run that fails or dies midway keeps its lease and the sweep finishes it.
+ */
+export async function startErasure(ctx: Ctx, requestId: string): Promise<void> {
+  const claimed = await claimErasure(ctx, requestId);
+  void carryOut(ctx, claimed).catch((err: unknown) =>
+    ctx.log.error({ err, request: requestId }, 'erasure stopped; the maintenance sweep finishes it'),
+  );
+}
+
+/**
  * The sweep: erasures whose run stopped before the end (the process died) and whose lease ran
  * out are taken over, each by a conditional update on the lease it saw, and finished.
  */

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { privacyRequestKinds } from '../../../models/privacy-request.js';
 import { decidePrivacyRequest } from '../../domain/privacy/decide-privacy-request.js';
-import { erasePerson } from '../../domain/privacy/erase-person.js';
+import { startErasure } from '../../domain/privacy/erase-person.js';
 import { exportPerson, writePersonArchive } from '../../domain/privacy/export-person.js';
 import { listPrivacyRequests } from '../../domain/privacy/list-privacy-requests.js';
 import { privacyRequestOf } from '../../domain/privacy/privacy-tenant.js';
@@ -67,11 +67,11 @@ export function privacyRoutes(): Router {
   });
   router.post('/privacy/:id/run', async (req, res) => {
     try {
-      await erasePerson(req.ctx, idOf(req));
+      await startErasure(req.ctx, idOf(req));
     } catch (err) {
       return backWithConflict(req, res, `/privacy/${idOf(req)}`, err);
     }
-    req.session.flash = { kind: 'ok', key: 'privacy.erased' };
+    req.session.flash = { kind: 'ok', key: 'privacy.erasure_started' };
     res.redirect(`/privacy/${idOf(req)}`);
   });
   router.get('/privacy/:id/archive.zip', async (req, res) => {
