@@ -96,7 +96,9 @@ async function showRefusedFilter(
   if (shown.form === 'error-page') throw shown.appError;
   const errors: Record<string, string> = {};
   for (const f of shown.fields) errors[f.path] = f.message;
-  Object.assign(res.locals, { values: req.query, errors, formError: shown.message });
+  // The message once: at its field when it is a field's, else above the form.
+  const formError = shown.fields.some((f) => f.message === shown.message) ? null : shown.message;
+  Object.assign(res.locals, { values: req.query, errors, formError });
   res.status(shown.status);
   await show({});
 }
