@@ -52,6 +52,8 @@ const ranks: Record<string, number> = {
   'settings.ts': -1,
   // Pure arithmetic: the Wilson interval quality control and the CSAT reports share.
   'wilson-interval.ts': -1,
+  // Pure text: a literal as a regular expression (searches, exact lookups).
+  'regex.ts': -1,
   'read-cache.ts': -2,
   'provider.ts': -1,
 };

@@ -1,10 +1,17 @@
 import { LoginThrottle } from '../../../models/login-throttle.js';
 import { AppError } from '../../errors/app-error.js';
+import { escapeRegExp } from '../regex.js';
 
 export const throttlePolicy = { maxFailures: 5, windowMs: 15 * 60_000 } as const;
 
 export const throttleKey = (email: string, ip: string | null | undefined): string =>
   `${email.trim().toLowerCase()}|${ip ?? '-'}`;
+
+/** Forgets every failure counter of an address (an erased person's), whatever the ip: the key's format is this file's. */
+export async function forgetThrottlesOf(email: string): Promise<void> {
+  const prefix = throttleKey(email, ''); // `<address>|`, every ip after it
+  await LoginThrottle.deleteMany({ key: { $regex: `^${escapeRegExp(prefix)}` } });
+}
 
 /** Refuse a sign-in attempt while this (e-mail, ip) is over its failure budget. */
 export async function assertNotThrottled(key: string, now = new Date()): Promise<void> {

@@ -1,7 +1,6 @@
 import { Types } from 'mongoose';
 import { Attachment } from '../../../models/attachment.js';
 import { AuthToken } from '../../../models/auth-token.js';
-import { LoginThrottle } from '../../../models/login-throttle.js';
 import { OutboxMail } from '../../../models/outbox-mail.js';
 import { PrivacyRequest, type PrivacyRequestAttrs } from '../../../models/privacy-request.js';
 import { SentMail } from '../../../models/sent-mail.js';
@@ -11,6 +10,7 @@ import { unscopedCollection } from '../../db/scoped-collection.js';
 import { AppError } from '../../errors/app-error.js';
 import { recordAudit } from '../audit/audit.js';
 import { requirePermission } from '../auth/policy.js';
+import { forgetThrottlesOf } from '../auth/throttle.js';
 import type { Ctx } from '../context.js';
 import { activeHolds, isHeld } from '../retention/active-holds.js';
 import { removeAttachment } from '../retention/ticket-data.js';
@@ -103,10 +103,7 @@ async function eraseMail(tenantId: Types.ObjectId, plan: ErasurePlan): Promise<n
   const to = { $in: [...plan.identifiers.emails, plan.pseudonyms.email] };
   const outbox = await OutboxMail.deleteMany({ tenantId, to });
   const sent = await SentMail.deleteMany({ tenantId, to });
-  for (const email of plan.identifiers.emails)
-    await LoginThrottle.deleteMany({
-      key: { $regex: `^${email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\|` },
-    });
+  for (const email of plan.identifiers.emails) await forgetThrottlesOf(email);
   return outbox.deletedCount + sent.deletedCount;
 }
 

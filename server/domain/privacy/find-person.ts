@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import { Ticket } from '../../../models/ticket.js';
 import { User } from '../../../models/user.js';
 import type { Ctx } from '../context.js';
+import { escapeRegExp } from '../regex.js';
 import type { PersonIdentifiers } from './person-pattern.js';
 
 /** What the portal holds of one data subject in one client's data: how to recognise them, and where they are. */
@@ -15,7 +16,7 @@ export interface PersonFootprint {
   keptTicketIds: Types.ObjectId[];
 }
 
-const exactly = (s: string) => ({ $regex: `^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, $options: 'i' });
+const exactly = (s: string) => ({ $regex: `^${escapeRegExp(s)}$`, $options: 'i' });
 const uniq = (values: Array<string | null | undefined>): string[] => [
   ...new Map(
     values.filter((v): v is string => Boolean(v?.trim())).map((v) => [v.trim().toLowerCase(), v.trim()]),

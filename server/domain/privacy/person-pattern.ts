@@ -1,3 +1,5 @@
+import { escapeRegExp } from '../regex.js';
+
 /** How a data subject is recognised in stored text: their e-mail addresses, names and phone numbers. */
 export interface PersonIdentifiers {
   emails: string[];
@@ -12,7 +14,6 @@ export interface Pseudonyms {
   phone: string;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Letters or digits on neither side: "Anna Berg" is found in "Dear Anna Berg," but not in "Annabella". */
 const word = (body: string): string => `(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`;
 
@@ -33,11 +34,11 @@ function phoneBodies(phone: string): string[] {
 /** One pattern matching every identifier (case-insensitive), or null when there is nothing to look for. */
 export function personPattern(ids: PersonIdentifiers): RegExp | null {
   const bodies = [
-    ...ids.emails.filter((e) => e.includes('@')).map((e) => escape(e.trim())),
+    ...ids.emails.filter((e) => e.includes('@')).map((e) => escapeRegExp(e.trim())),
     ...ids.names
       .map((n) => n.trim())
       .filter((n) => n.length >= minNameLength)
-      .map((n) => n.split(/\s+/).map(escape).join('\\s+')),
+      .map((n) => n.split(/\s+/).map(escapeRegExp).join('\\s+')),
     ...ids.phones.flatMap(phoneBodies),
   ];
   if (bodies.length === 0) return null;

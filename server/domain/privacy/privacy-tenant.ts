@@ -4,14 +4,12 @@ import { Tenant } from '../../../models/tenant.js';
 import { notFound } from '../../errors/app-error.js';
 import { can, requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
-import { scopeAdmits, scopeFilter, withTenant } from '../tenants/scope.js';
-
-const isId = (id: string): boolean => Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id;
+import { isCanonicalId, scopeAdmits, scopeFilter, withTenant } from '../tenants/scope.js';
 
 /** The client a request is made for: a client admin's own company, or any client an admin names (else 404). */
 export async function privacyTenant(ctx: Ctx, tenantId: string) {
   requirePermission(ctx, 'privacy.request');
-  if (!isId(tenantId)) throw notFound('tenant');
+  if (!isCanonicalId(tenantId)) throw notFound('tenant');
   withTenant(ctx, tenantId);
   const tenant = await Tenant.findById(tenantId, { code: 1, legalName: 1, timeZone: 1 }).lean();
   if (!tenant) throw notFound('tenant');
@@ -24,7 +22,7 @@ export async function privacyTenant(ctx: Ctx, tenantId: string) {
  */
 export async function privacyRequestOf(ctx: Ctx, requestId: string) {
   requirePermission(ctx, 'privacy.request');
-  if (!isId(requestId)) throw notFound('request');
+  if (!isCanonicalId(requestId)) throw notFound('request');
   const request = await PrivacyRequest.findOne({ _id: new Types.ObjectId(requestId) })
     .setOptions({ allTenants: true })
     .lean();

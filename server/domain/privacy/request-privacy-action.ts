@@ -5,9 +5,9 @@ import { recordAudit } from '../audit/audit.js';
 import type { Ctx } from '../context.js';
 import { parseContractInput } from '../sla/contract-input.js';
 import { actorRef, isDuplicate } from '../sla/contract-tenant.js';
+import { keyed } from '../retention/place-hold.js';
 import { privacyTenant } from './privacy-tenant.js';
 
-const keyed = (key: string) => ({ message: key, params: { key } });
 const optional = (max: number) => z.string().trim().max(max).optional().default('');
 
 /** The request form: which client (admins choose; a client admin's is their own), what, and who. */

@@ -1,10 +1,10 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { RetentionPolicy, retentionKinds, type RetentionKind } from '../../../models/retention-policy.js';
 import { Tenant } from '../../../models/tenant.js';
 import { notFound } from '../../errors/app-error.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
-import { withTenant } from '../tenants/scope.js';
+import { isCanonicalId, withTenant } from '../tenants/scope.js';
 import { listTenants } from '../tenants/tenants.js';
 import { countryOf, defaultsFor, type RetentionRule } from './retention-defaults.js';
 
@@ -34,8 +34,7 @@ export interface EffectivePolicy {
 /** The tenant a retention page is about: a client of the caller's portfolio (else 404). */
 export async function retentionTenant(ctx: Ctx, tenantId: string) {
   requirePermission(ctx, 'retention.manage');
-  if (!Types.ObjectId.isValid(tenantId) || String(new Types.ObjectId(tenantId)) !== tenantId)
-    throw notFound('tenant');
+  if (!isCanonicalId(tenantId)) throw notFound('tenant');
   withTenant(ctx, tenantId);
   const tenant = await Tenant.findById(tenantId).lean();
   if (!tenant) throw notFound('tenant');

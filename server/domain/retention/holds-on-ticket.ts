@@ -1,5 +1,4 @@
 import type { Types } from 'mongoose';
-import { Attachment } from '../../../models/attachment.js';
 import { LegalHold } from '../../../models/legal-hold.js';
 import { isStaff, type Ctx } from '../context.js';
 
@@ -7,9 +6,13 @@ import { isStaff, type Ctx } from '../context.js';
  * The active legal holds that keep a ticket, for its page: on its client, on it, or on one of its
  * files. Staff only (a hold is the provider's and the client's lawyers' business, not the requester's).
  */
-export async function holdsOnTicket(ctx: Ctx, ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId }) {
+export async function holdsOnTicket(
+  ctx: Ctx,
+  ticket: { _id: Types.ObjectId; tenantId: Types.ObjectId },
+  /** The ticket's files, as the page already read them (staff see them all). */
+  files: ReadonlyArray<{ _id: Types.ObjectId }>,
+) {
   if (!isStaff(ctx.actor)) return [];
-  const files = await Attachment.find({ tenantId: ticket.tenantId, ticketId: ticket._id }, { _id: 1 }).lean();
   return LegalHold.find(
     {
       tenantId: ticket.tenantId,

@@ -1,4 +1,3 @@
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { LegalHold } from '../../../models/legal-hold.js';
 import { AppError } from '../../errors/app-error.js';
@@ -7,6 +6,7 @@ import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { parseContractInput } from '../sla/contract-input.js';
 import { actorRef } from '../sla/contract-tenant.js';
+import { isCanonicalId } from '../tenants/scope.js';
 import { retentionTenant } from './get-retention-policy.js';
 import { keyed } from './place-hold.js';
 
@@ -23,8 +23,7 @@ export async function releaseHold(ctx: Ctx, tenantId: string, holdId: string, in
   requirePermission(ctx, 'retention.hold');
   const tenant = await retentionTenant(ctx, tenantId);
   const data = parseContractInput(releaseInputSchema, input);
-  if (!Types.ObjectId.isValid(holdId) || String(new Types.ObjectId(holdId)) !== holdId)
-    throw new AppError('not_found', 'hold not found');
+  if (!isCanonicalId(holdId)) throw new AppError('not_found', 'hold not found');
   const released = await LegalHold.findOneAndUpdate(
     { _id: holdId, tenantId: tenant._id, releasedAt: null },
     {

@@ -44,6 +44,10 @@ export function scopeFilter(ctx: Ctx): {
   return { tenantId: { $in: access.tenantIds.map(toObjectId) } };
 }
 
+/** Whether `id` is an id exactly as the portal writes it (24 lower-case hex digits): anything else reads as not found. */
+export const isCanonicalId = (id: string): boolean =>
+  Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id;
+
 /** Whether a scope filter (scopeFilter) admits this tenant: for rows read by a unique key first. */
 export function scopeAdmits(scope: ReturnType<typeof scopeFilter>, tenantId: Types.ObjectId): boolean {
   const t = scope.tenantId;

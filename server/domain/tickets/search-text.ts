@@ -1,3 +1,5 @@
+import { escapeRegExp } from '../regex.js';
+
 /** What the staff search matches: number, subject, requester and the type's references. */
 export function searchTextOf(t: {
   number: string;
@@ -19,5 +21,5 @@ export function searchTextOf(t: {
 
 /** A user's words as a literal, case-insensitive regular expression (never a pattern of theirs). */
 export function literalPattern(q: string): string {
-  return q.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return escapeRegExp(q.toLowerCase());
 }

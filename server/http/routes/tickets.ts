@@ -111,13 +111,13 @@ function parseType(raw: string): TicketType {
  */
 export async function ticketPage(req: Request, ref: string, macroId?: string) {
   const ticket = await getTicket(req.ctx, ref);
-  const [timeline, attachments, einvoice, poTickets, holds] = await Promise.all([
+  const [timeline, attachments, einvoice, poTickets] = await Promise.all([
     listTimeline(req.ctx, ticket),
     listAttachments(req.ctx, ticket),
     ticket.type === 'invoice' ? einvoiceOfTicket(req.ctx, ticket) : null,
     listPoTickets(req.ctx, ticket),
-    holdsOnTicket(req.ctx, ticket),
   ]);
+  const holds = await holdsOnTicket(req.ctx, ticket, attachments);
   const flags = ticketPageFlags(req.ctx, ticket);
   const fourEyes = await fourEyesPageFlags(req.ctx, ticket, approvalOutcomes, req.locale);
   return {
