@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import type { Locale } from '../../i18n/i18n.js';
 import type { LayoutField } from './record-layout.js';
+import { orderedXlsx } from './xlsx-parts.js';
 
 /**
  * The two file formats a batch's records travel in, read and written as streams (one row in
@@ -114,16 +115,22 @@ function plainCell(value: ExcelCell | undefined): CellValue {
 }
 
 async function* xlsxRows(input: Readable): AsyncGenerator<FileRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const file = await orderedXlsx(input);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file.stream, {
     sharedStrings: 'cache',
     styles: 'cache',
     hyperlinks: 'ignore',
     worksheets: 'emit',
     entries: 'emit',
   });
+  // A failure of the source ends the reader's input early: asked at every row and at the end.
+  const checked = () => {
+    if (file.failure()) throw file.failure();
+  };
   try {
     for await (const sheet of reader) {
       for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+        checked();
         const values = row.values as ExcelCell[];
         const cells: CellValue[] = [];
         for (let c = 1; c < values.length; c += 1) cells.push(plainCell(values[c]));
@@ -132,8 +139,9 @@ async function* xlsxRows(input: Readable): AsyncGenerator<FileRow> {
       }
       break; // the first worksheet only
     }
+    checked();
   } finally {
-    input.destroy();
+    await file.close();
   }
 }
 

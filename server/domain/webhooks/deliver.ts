@@ -3,7 +3,6 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { Types } from 'mongoose';
-import { Webhook } from 'standardwebhooks';
 import { WebhookAttempt } from '../../../models/webhook-attempt.js';
 import { WebhookEndpoint } from '../../../models/webhook-endpoint.js';
 import { WebhookEvent } from '../../../models/webhook-event.js';
@@ -13,6 +12,7 @@ import { crossTenant, scopedCollection } from '../../db/scoped-collection.js';
 import type { Ctx } from '../context.js';
 import { forgetFresh, freshFor, noteLeaseToken, settleTaken, type FreshEvent } from './fresh-events.js';
 import { agentFor, refusedTarget } from './safe-target.js';
+import { signatureOf } from './sign.js';
 import { webhookSettings } from './settings.js';
 
 /**
@@ -151,19 +151,6 @@ const due = (t: Date): Array<Record<string, unknown>> => [
 const before = (a: Candidate, b: Candidate): boolean =>
   a.occurredAt.getTime() < b.occurredAt.getTime() ||
   (a.occurredAt.getTime() === b.occurredAt.getTime() && String(a.sourceId) < String(b.sourceId));
-
-/** The signature header: every current secret signs (two during a rotation), space-separated. */
-export function signatureOf(
-  ep: Pick<EndpointRow, 'secret' | 'previousSecret' | 'previousSecretUntil'>,
-  msgId: string,
-  at: Date,
-  body: string,
-): string {
-  const secrets = [ep.secret];
-  if (ep.previousSecret && ep.previousSecretUntil && ep.previousSecretUntil > at)
-    secrets.push(ep.previousSecret);
-  return secrets.map((s) => new Webhook(s).sign(msgId, at, body)).join(' ');
-}
 
 /** Seconds or an HTTP date, as milliseconds from `now`; null when absent or unreadable. */
 export function retryAfterMs(header: string | undefined, now: Date): number | null {
@@ -532,6 +519,18 @@ async function noteHealth(ep: EndpointRow, healthy: boolean, t: Date): Promise<v
   }
 }
 
+/** Parsed endpoint URLs (one per endpoint, not one per attempt; never mutated). */
+const urls = new Map<string, URL>();
+function urlOf(href: string): URL {
+  let url = urls.get(href);
+  if (!url) {
+    if (urls.size >= 1000) urls.clear();
+    url = new URL(href);
+    urls.set(href, url);
+  }
+  return url;
+}
+
 // Long function: one attempt from request to its outcome (recorded, retried, given up, endpoint disabled), read in order.
 async function deliverOne(
   ctx: Ctx,
@@ -543,7 +542,7 @@ async function deliverOne(
   behind: Array<Promise<void>>,
   writeUntil: number,
 ): Promise<void> {
-  const url = new URL(ep.url);
+  const url = urlOf(ep.url);
   const sentAt = clock();
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -675,15 +674,21 @@ export async function deliverDueWebhooks(
     claimedTotal += claimed.length;
     // One endpoint's events go one after another in their order; endpoints in parallel.
     const byEndpoint = new Map<string, Claimed[]>();
-    for (const row of claimed)
-      byEndpoint.set(String(row.endpointId), [...(byEndpoint.get(String(row.endpointId)) ?? []), row]);
+    for (const row of claimed) {
+      const id = String(row.endpointId);
+      const list = byEndpoint.get(id);
+      if (list) list.push(row);
+      else byEndpoint.set(id, [row]);
+    }
     const lanes = [...byEndpoint.entries()].flatMap(([id, rows]) => {
       const ep = endpoints.get(id) as EndpointRow;
       // Unordered endpoints: a few requests at once; ordered: one ticket's events in sequence.
       const perTicket = new Map<string, Claimed[]>();
       rows.forEach((r, i) => {
         const lane = ep.orderedPerTicket ? String(r.ticketId) : String(i % 8);
-        perTicket.set(lane, [...(perTicket.get(lane) ?? []), r]);
+        const list = perTicket.get(lane);
+        if (list) list.push(r);
+        else perTicket.set(lane, [r]);
       });
       return [...perTicket.values()].map((laneRows) => ({ ep, rows: laneRows }));
     });

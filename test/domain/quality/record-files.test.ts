@@ -1,3 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { expect } from 'chai';
 import ExcelJS from 'exceljs';
@@ -20,6 +24,7 @@ import { bodies } from '../../support/api.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { ctxOf } from '../../support/tickets.js';
+import { rezip } from '../../support/zip.js';
 
 type Cell = string | number | Date | boolean | null | { formula: string; result: number };
 
@@ -242,6 +247,53 @@ describe('record files: XLSX and CSV import and export', function () {
     );
   });
 
+  it('reads a workbook whatever the order of its parts (workbook part last, as openpyxl writes), from memory or disk', async () => {
+    const rows: Cell[][] = [header, ['IT01234567897', '007', 1234.56, day(2026, 3, 2), 'inv', null]];
+    const original = await workbook(rows, true);
+    const sheetsFirst = (names: string[]) => [
+      ...names.filter((n) => n.startsWith('xl/worksheets/')),
+      ...names.filter((n) => !n.startsWith('xl/worksheets/') && !n.startsWith('xl/workbook')),
+      ...names.filter((n) => n.startsWith('xl/workbook') || n.startsWith('xl/_rels/')),
+    ];
+    const dir = await mkdtemp(join(tmpdir(), 'records-test-'));
+    try {
+      const workbookLast = (names: string[]) => [
+        'xl/_rels/workbook.xml.rels',
+        'xl/sharedStrings.xml',
+        ...names.filter((n) => n.startsWith('xl/worksheets/')),
+        ...names.filter(
+          (n) => !/^xl\/(worksheets\/|workbook\.xml|sharedStrings\.xml|_rels\/workbook)/.test(n),
+        ),
+        'xl/workbook.xml',
+      ];
+      for (const [label, bytes] of [
+        ['workbook part last', await rezip(original, workbookLast)],
+        ['sheets first', await rezip(original, sheetsFirst)],
+        ['reversed', await rezip(original, (names) => [...names].reverse())],
+      ] as const) {
+        const fromMemory = await batchTicket();
+        expect(await importRecordFile(op(), fromMemory, recordFileOf(bytes)), label).to.deep.equal({
+          imported: 1,
+          errors: [],
+        });
+        const path = join(dir, `${label}.xlsx`);
+        await writeFile(path, bytes);
+        const fromDisk = await batchTicket();
+        expect(
+          await importRecordFile(op(), fromDisk, { format: 'xlsx', open: () => createReadStream(path) }),
+          label,
+        ).to.deep.equal({ imported: 1, errors: [] });
+        for (const ref of [fromMemory, fromDisk])
+          expect((await storedValues(ref))[0], label).to.include({
+            customer_code: '007',
+            issued: '2026-03-02',
+          });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unreadable or empty workbook', async () => {
     const number = await batchTicket();
     const refusal = async (bytes: Buffer) => {
@@ -257,6 +309,14 @@ describe('record files: XLSX and CSV import and export', function () {
       'keying_files.errors.xlsx_unreadable',
     );
     expect(await refusal(await workbook([header]))).to.equal('keying.errors.csv_empty');
+    // Cut short, or a ZIP that is no workbook: refused, never left waiting.
+    const whole = await workbook([header, ['IT01234567897', '007', 1, day(2026, 3, 2), null, null]]);
+    expect(await refusal(whole.subarray(0, Math.floor(whole.length / 2)))).to.equal(
+      'keying_files.errors.xlsx_unreadable',
+    );
+    expect(
+      await refusal(await rezip(whole, (names) => names.filter((n) => n !== 'xl/workbook.xml'))),
+    ).to.equal('keying_files.errors.xlsx_unreadable');
   });
 
   it('adds the same file once when it is imported twice, even at the same time', async () => {

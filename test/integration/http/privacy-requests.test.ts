@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import yauzl from 'yauzl';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { PrivacyRequest } from '../../../models/privacy-request.js';
 import { addReply } from '../../../server/domain/tickets/replies.js';
@@ -12,31 +11,7 @@ import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { fieldError, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeAttachment, makeTicket, tinyPng } from '../../support/tickets.js';
-
-/** Every entry of a ZIP archive, by name. */
-async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, file) => (err ? reject(err) : resolve(file))),
-  );
-  const entries = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          entries.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return entries;
-}
+import { unzip } from '../../support/zip.js';
 
 /** Issue 20, item 4: a client admin asks, an admin approves, the archive holds everything about the person. */
 describe('data subject requests (pages)', function () {
