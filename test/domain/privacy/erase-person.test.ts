@@ -24,7 +24,7 @@ import { addReply } from '../../../server/domain/tickets/replies.js';
 import { ticketInputSchema } from '../../../server/domain/tickets/schemas.js';
 import type { AppError } from '../../../server/errors/app-error.js';
 import { connectTestDb, dropAndDisconnect } from '../../support/db.js';
-import { makeSubject } from '../../support/privacy.js';
+import { makeSubject, tracesIn } from '../../support/privacy.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
 import { complaintInput, ctxOf, makeAttachment, makeTicket, tinyPng } from '../../support/tickets.js';
 
@@ -33,25 +33,7 @@ const EMAIL = 'giulia.bianchi@cliente.example';
 const PHONE = '+39 333 123 4567';
 /** How the person could still be written anywhere: the name in any case, the address, the number with any spacing. */
 const traces = [/giulia\s+bianchi/i, /giulia\.bianchi@/i, /333[\s.\-/]*123[\s.\-/]*4567/];
-
-/**
- * Every document of every collection (GridFS bytes decoded as text) that still mentions the person,
- * outside the documents of `except` (another client with a namesake).
- */
-async function tracesOf(except: mongoose.Types.ObjectId): Promise<string[]> {
-  const db = mongoose.connection.db;
-  if (!db) throw new Error('not connected');
-  const found: string[] = [];
-  for (const { name } of await db.listCollections().toArray()) {
-    for await (const doc of db.collection(name).find({})) {
-      if (String(doc.tenantId) === String(except)) continue;
-      const text =
-        JSON.stringify(doc) + (doc.data?.buffer ? Buffer.from(doc.data.buffer).toString('utf8') : '');
-      if (traces.some((re) => re.test(text))) found.push(`${name} ${String(doc._id)}`);
-    }
-  }
-  return found;
-}
+const tracesOf = (except: mongoose.Types.ObjectId) => tracesIn(traces, except);
 
 const invoiceInput = () =>
   ticketInputSchema.parse({
