@@ -54,6 +54,7 @@ const ranks: Record<string, number> = {
   'wilson-interval.ts': -1,
   // Pure text: a literal as a regular expression (searches, exact lookups).
   'regex.ts': -1,
+  'network-problems.ts': -1,
   'read-cache.ts': -2,
   'provider.ts': -1,
 };

@@ -5,6 +5,7 @@ import { Tenant } from '../../../models/tenant.js';
 import { requirePermission } from '../auth/policy.js';
 import type { Ctx } from '../context.js';
 import { listScheduledJobs, type ScheduledJobView } from '../health/scheduled-jobs.js';
+import { mailProblem } from '../mail/mail-problem.js';
 import { ReadCache } from '../read-cache.js';
 
 /**
@@ -139,7 +140,11 @@ export async function adminHome(ctx: Ctx, now = new Date()) {
     jobs: jobHealth(jobs, now),
     outbox: {
       ...outbox,
-      recentFailed: outbox.recentFailed.map((m) => ({ ...m, tenantCode: codeOf(m.tenantId) })),
+      recentFailed: outbox.recentFailed.map((m) => ({
+        ...m,
+        tenantCode: codeOf(m.tenantId),
+        problem: mailProblem(m.lastError),
+      })),
     },
     inbound: { ...inbound, recent: inbound.recent.map((m) => ({ ...m, tenantCode: codeOf(m.tenantId) })) },
   };

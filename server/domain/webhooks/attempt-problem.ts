@@ -1,3 +1,5 @@
+import { networkKind } from '../network-problems.js';
+
 /**
  * What went wrong with a delivery attempt, for people: the attempt log keeps the network stack's
  * own words (`timed out after 10000 ms`, `getaddrinfo ENOTFOUND …`, a refused target's sentence),
@@ -10,14 +12,6 @@ export interface AttemptProblem {
   params: Record<string, string | number>;
 }
 
-const kinds: Array<[RegExp, string]> = [
-  [/^refused: |webhook target .* refused|EWEBHOOKTARGET/, 'refused'],
-  [/ENOTFOUND|EAI_AGAIN|no address for /, 'no_such_host'],
-  [/ECONNREFUSED/, 'connection_refused'],
-  [/ECONNRESET|EPIPE|socket hang up/, 'connection_reset'],
-  [/certificate|CERT_|SSL|TLS|EPROTO/i, 'tls'],
-];
-
 export function attemptProblem(error: string | null | undefined): AttemptProblem | null {
   if (!error) return null;
   const timeout = /^timed out after (\d+) ms/.exec(error);
@@ -26,6 +20,7 @@ export function attemptProblem(error: string | null | undefined): AttemptProblem
       key: 'webhook_problems.timeout',
       params: { seconds: Math.max(1, Math.round(Number(timeout[1]) / 1000)) },
     };
-  const kind = kinds.find(([pattern]) => pattern.test(error))?.[1] ?? 'other';
+  const refused = /^refused: |webhook target .* refused|EWEBHOOKTARGET/.test(error);
+  const kind = refused ? 'refused' : (networkKind(error) ?? 'other');
   return { key: `webhook_problems.${kind}`, params: {} };
 }

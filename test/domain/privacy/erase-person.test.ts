@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import mongoose from 'mongoose';
+import type { Types } from 'mongoose';
 import { pino } from 'pino';
 import { AuditEvent } from '../../../models/audit-event.js';
 import { InboundMessage } from '../../../models/inbound-message.js';
@@ -33,7 +33,7 @@ const EMAIL = 'giulia.bianchi@cliente.example';
 const PHONE = '+39 333 123 4567';
 /** How the person could still be written anywhere: the name in any case, the address, the number with any spacing. */
 const traces = [/giulia\s+bianchi/i, /giulia\.bianchi@/i, /333[\s.\-/]*123[\s.\-/]*4567/];
-const tracesOf = (except: mongoose.Types.ObjectId) => tracesIn(traces, except);
+const tracesOf = (except: Types.ObjectId) => tracesIn(traces, except);
 
 const invoiceInput = () =>
   ticketInputSchema.parse({

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { t } from '../../../server/i18n/i18n.js';
 import { Types } from 'mongoose';
 import { InboundMessage } from '../../../models/inbound-message.js';
 import { SentMail } from '../../../models/sent-mail.js';
@@ -140,6 +141,10 @@ describe('a home page per role', function () {
     expect(shown(html)).to.deep.equal(['home-jobs', 'home-outbox', 'home-inbound']);
     expect(Number(textOfElementWith(html, 'data-testid="outbox-failed"'))).to.be.at.least(1);
     expect(textOf(html)).to.include('550 mailbox unavailable').and.include('nobody@acme.example');
+    // Named in the reader's language, the server's words beside it.
+    expect(textOfElementWith(html, 'data-testid="mail-problem"')).to.equal(
+      t('en', 'mail_problems.recipient_refused'),
+    );
     expect(Number(textOfElementWith(html, 'data-testid="inbound-received"'))).to.be.at.least(2);
     expect(Number(textOfElementWith(html, 'data-testid="inbound-created"'))).to.be.at.least(1);
     expect(Number(textOfElementWith(html, 'data-testid="inbound-stuck"'))).to.be.at.least(1);
