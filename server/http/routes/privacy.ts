@@ -4,9 +4,8 @@ import { decidePrivacyRequest } from '../../domain/privacy/decide-privacy-reques
 import { startErasure } from '../../domain/privacy/erase-person.js';
 import { exportPerson, writePersonArchive } from '../../domain/privacy/export-person.js';
 import { listPrivacyRequests } from '../../domain/privacy/list-privacy-requests.js';
-import { privacyRequestOf } from '../../domain/privacy/privacy-tenant.js';
-import { privacyRequestActions } from '../../domain/privacy/request-actions.js';
 import { requestPrivacyAction } from '../../domain/privacy/request-privacy-action.js';
+import { showPrivacyRequest } from '../../domain/privacy/show-privacy-request.js';
 import { t } from '../../i18n/i18n.js';
 import { backWithConflict, handleForm } from '../forms.js';
 import { routePermission } from '../middleware/guards.js';
@@ -42,12 +41,8 @@ export function privacyRoutes(): Router {
   });
 
   const showLocals = async (req: Request) => {
-    const request = await privacyRequestOf(req.ctx, idOf(req));
-    return {
-      title: t(req.locale, `privacy.kinds.${request.kind}`),
-      request,
-      actions: privacyRequestActions(req.ctx, request),
-    };
+    const shown = await showPrivacyRequest(req.ctx, idOf(req));
+    return { ...shown, title: t(req.locale, `privacy.kinds.${shown.request.kind}`) };
   };
   router.get('/privacy/:id', async (req, res) => {
     res.render('privacy/show', await showLocals(req));

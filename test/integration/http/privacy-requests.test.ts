@@ -8,7 +8,7 @@ import { binary } from '../../support/api.js';
 import { csrfFrom, signedInAgent } from '../../support/browser-session.js';
 import { makeSubject } from '../../support/privacy.js';
 import { makeUser, makeWorld, type World } from '../../support/factories.js';
-import { fieldError, textOf } from '../../support/pages.js';
+import { fieldError, textOfElementWith, textOf } from '../../support/pages.js';
 import { startTestPortal, type TestPortal } from '../../support/portal.js';
 import { ctxOf, makeAttachment, makeTicket, tinyPng } from '../../support/tickets.js';
 import { unzip } from '../../support/zip.js';
@@ -63,6 +63,9 @@ describe('data subject requests (pages)', function () {
 
     const admin = await signedInAgent(tp.url, world.users.admin.email);
     const adminPage = await admin.get(requestUrl).expect(200);
+    // The admin decides for every client: the page names whose request it is (the client's own admin needs no reminder).
+    expect(textOfElementWith(adminPage.text, 'data-testid="privacy-client"')).to.equal(world.nord.legalName);
+    expect(shown.text).not.to.include('data-testid="privacy-client"');
     await admin
       .post(`${requestUrl}/decide`)
       .type('form')
