@@ -40,6 +40,7 @@ import { newWebhookSecret } from '../../server/domain/webhooks/secrets.js';
 import { configureWebhooks } from '../../server/domain/webhooks/settings.js';
 import { runOnBackends, startBenchEngine } from '../support/backend.js';
 import { commandLine, commandProfile, out, spread, startWatchdog } from '../support/harness.js';
+import { engineCpuMs, ownCpuMs } from '../support/proc.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 20);
@@ -197,11 +198,13 @@ async function main(): Promise<number> {
 
     // The bare loop first, on the same receiver (its requests carry no webhook-id: not counted).
     const healthyPaths = endpoints.slice(1).map((_, i) => `/hook/${i + 1}`);
+    const bareCpu = [ownCpuMs(), engineCpuMs()];
     const bareMs = await bareLoop(
       port,
       healthyPaths,
       healthy.map((r) => r.payload),
     );
+    const bareCpuMs = [ownCpuMs() - (bareCpu[0] as number), engineCpuMs() - (bareCpu[1] as number)];
     const barePerSec = (healthy.length / bareMs) * 1000;
     out(
       `bare POST loop   ${healthy.length} requests in ${bareMs.toFixed(0)} ms = ${barePerSec.toFixed(0)}/s`,
@@ -217,6 +220,7 @@ async function main(): Promise<number> {
     // The workers, until every healthy endpoint's event got its 2xx.
     const healthyIds = new Set(healthy.map((r) => r.msgId));
     const healthyDone = () => [...healthyIds].every((id) => receiver.ok.has(id));
+    const portalCpu = [ownCpuMs(), engineCpuMs()];
     const started = performance.now();
     let runs = 0;
     await Promise.all(
@@ -230,6 +234,7 @@ async function main(): Promise<number> {
       }),
     );
     const portalMs = performance.now() - started;
+    const portalCpuMs = [ownCpuMs() - (portalCpu[0] as number), engineCpuMs() - (portalCpu[1] as number)];
     profile?.stop();
     const portalPerSec = (healthy.length / portalMs) * 1000;
     const delays = healthy.map((r) => (receiver.firstOk.get(r.msgId) ?? NaN) - written);
@@ -238,6 +243,13 @@ async function main(): Promise<number> {
       `portal delivery  ${healthy.length} healthy events in ${portalMs.toFixed(0)} ms = ${portalPerSec.toFixed(0)}/s (${runs} runs)`,
     );
     out(`ratio            ${(portalPerSec / barePerSec).toFixed(2)}x of the bare loop (target 0.5x)`);
+    // Where the time goes: this process (portal, receiver, bare client) and the engine, per healthy event.
+    const perEvent = (ms: number) => `${((ms * 1000) / healthy.length).toFixed(0)} µs`;
+    out(
+      `CPU per event    bare: this process ${perEvent(bareCpuMs[0] as number)}, engine ${perEvent(bareCpuMs[1] as number)}; ` +
+        `portal: this process ${perEvent(portalCpuMs[0] as number)} (${((100 * (portalCpuMs[0] as number)) / portalMs).toFixed(0)} % of a core), ` +
+        `engine ${perEvent(portalCpuMs[1] as number)} (${((100 * (portalCpuMs[1] as number)) / portalMs).toFixed(0)} %)`,
+    );
     out(
       `delay to first 2xx (healthy): p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
     );
