@@ -34,7 +34,7 @@ export async function decidePrivacyRequest(ctx: Ctx, requestId: string, input: u
         ...(approve ? {} : { openKey: `closed:${String(request._id)}` }),
       },
     },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean();
   if (!decided) throw new AppError('conflict', 'decided meanwhile', { messageKey: 'privacy.errors.decided' });
   await recordAudit(ctx, {

@@ -209,7 +209,7 @@ async function claim(
         leaseUntil: new Date(now.getTime() + ERASURE_LEASE_MS),
       },
     },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean();
   if (!claimed) throw new AppError('conflict', 'started meanwhile', { messageKey: 'privacy.errors.decided' });
   return claimedOf(claimed);
@@ -260,7 +260,7 @@ export async function finishInterruptedErasures(ctx: Ctx, now = new Date()): Pro
     const taken = await PrivacyRequest.findOneAndUpdate(
       { _id: row._id, status: 'running', leaseUntil: row.leaseUntil },
       { $set: { leaseUntil: new Date(now.getTime() + ERASURE_LEASE_MS) } },
-      { new: true },
+      { returnDocument: 'after' },
     )
       .setOptions({ allTenants: true })
       .lean();
