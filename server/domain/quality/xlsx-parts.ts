@@ -15,9 +15,11 @@ import yauzl from 'yauzl';
  * sometimes does) it fails with "Cannot read properties of undefined (reading 'sheets')"
  * (exceljs issue 3064, open). So the file is opened through its central directory (yauzl, from
  * disk: the upload is on disk already, anything else is spooled there first) and the reader is
- * given the file as it is when it can read it so (readableAsIs), else a new ZIP holding only what it reads, in its order: the
- * workbook's relations, the workbook, shared strings, styles, then the first worksheet (deflated
- * at the fastest level as it is read: memory stays a stream's buffers whatever the file's size).
+ * given the file as it is when it can read it so (readableAsIs), else a new ZIP holding only what
+ * it reads, in its order: the workbook's relations, the workbook, shared strings, styles, then the
+ * first worksheet (deflated at the fastest level as it is read: memory stays a stream's buffers
+ * whatever the file's size). The import reads a file twice (check, then insert): a file from
+ * memory is spooled each time, a small one (the form's); the API's upload is read in place.
  */
 
 const leading = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml', 'xl/styles.xml'];
@@ -74,11 +76,12 @@ function partsInOrder(entries: Map<string, yauzl.Entry>): yauzl.Entry[] {
 }
 
 /**
- * Whether exceljs reads the file as it is: the first worksheet it meets is the workbook's first
- * (the lowest-numbered part: Excel, LibreOffice and openpyxl number them in tab order); it parses a worksheet as it comes once it has the
- * shared strings and the workbook's relations, and names it from the workbook part, so it fails
- * only when those two come before the first worksheet and the workbook part after it; in every
- * other order it keeps the worksheets in temporary files until the end (its own way).
+ * Whether exceljs reads the file as it is. The first worksheet it meets must be the workbook's
+ * first (the lowest-numbered part: Excel, LibreOffice and openpyxl number them in tab order). It
+ * parses a worksheet as it comes once it has the shared strings and the workbook's relations, and
+ * names it from the workbook part, so it fails only when those two come before the first worksheet
+ * and the workbook part after it; in every other order it keeps the worksheets in temporary files
+ * until the end (its own way).
  */
 function readableAsIs(entries: Map<string, yauzl.Entry>, sheet: yauzl.Entry): boolean {
   const at = (name: string) => entries.get(name)?.relativeOffsetOfLocalHeader ?? Infinity;
